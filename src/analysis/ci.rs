@@ -1,0 +1,84 @@
+//! Confidence intervals for a binomial proportion `x / n`.
+//!
+//! Four methods, because papers differ: Wilson (adskew's default: good coverage at any n),
+//! Agresti–Coull (what Ali et al. 2019 report), Clopper–Pearson (exact, conservative) and
+//! Wald (for comparison with older work; poor near 0 and 1). Checked against statsmodels'
+//! `proportion_confint` in `tests/statistics.rs`.
+
+use statrs::distribution::{Beta, ContinuousCDF, Normal};
+
+use crate::vocab::CiMethod;
+
+/// Two-sided standard-normal critical value for a confidence `level` (0.95 -> 1.959964).
+pub fn z_critical(level: f64) -> f64 {
+    let normal = Normal::new(0.0, 1.0).expect("standard normal");
+    normal.inverse_cdf(1.0 - (1.0 - level) / 2.0)
+}
+
+/// The interval `(low, high)` for `x` successes out of `n` at confidence `level`.
+/// Returns `(NaN, NaN)` when `n == 0`: there is no estimate to bound.
+pub fn proportion_ci(x: u64, n: u64, level: f64, method: CiMethod) -> (f64, f64) {
+    if n == 0 {
+        return (f64::NAN, f64::NAN);
+    }
+    let (xf, nf) = (x as f64, n as f64);
+    let p = xf / nf;
+    let z = z_critical(level);
+    let z2 = z * z;
+    match method {
+        CiMethod::Wald => {
+            let half = z * (p * (1.0 - p) / nf).sqrt();
+            ((p - half).max(0.0), (p + half).min(1.0))
+        }
+        CiMethod::Wilson => {
+            let denom = 1.0 + z2 / nf;
+            let centre = (p + z2 / (2.0 * nf)) / denom;
+            let half = z * (p * (1.0 - p) / nf + z2 / (4.0 * nf * nf)).sqrt() / denom;
+            ((centre - half).max(0.0), (centre + half).min(1.0))
+        }
+        CiMethod::AgrestiCoull => {
+            let n_tilde = nf + z2;
+            let p_tilde = (xf + z2 / 2.0) / n_tilde;
+            let half = z * (p_tilde * (1.0 - p_tilde) / n_tilde).sqrt();
+            ((p_tilde - half).max(0.0), (p_tilde + half).min(1.0))
+        }
+        CiMethod::ClopperPearson => {
+            let alpha = 1.0 - level;
+            let low = if x == 0 {
+                0.0
+            } else {
+                Beta::new(xf, nf - xf + 1.0)
+                    .expect("beta parameters")
+                    .inverse_cdf(alpha / 2.0)
+            };
+            let high = if x == n {
+                1.0
+            } else {
+                Beta::new(xf + 1.0, nf - xf)
+                    .expect("beta parameters")
+                    .inverse_cdf(1.0 - alpha / 2.0)
+            };
+            (low, high)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn critical_values() {
+        assert!((z_critical(0.95) - 1.959_963_984_540_054).abs() < 1e-9);
+        assert!((z_critical(0.99) - 2.575_829_303_548_901).abs() < 1e-9);
+    }
+
+    #[test]
+    fn intervals_contain_the_estimate() {
+        for method in CiMethod::ALL {
+            let (lo, hi) = proportion_ci(30, 100, 0.95, *method);
+            assert!(lo < 0.3 && 0.3 < hi, "{method}: {lo} {hi}");
+        }
+        assert!(proportion_ci(0, 0, 0.95, CiMethod::Wilson).0.is_nan());
+    }
+}

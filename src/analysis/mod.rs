@@ -1,0 +1,402 @@
+//! Analysis: pure functions from stored counts (and the experiment) to test results.
+//!
+//! [`Inputs::load`] reads what a run stored; [`analyze`] turns it into an [`Analysis`]
+//! without touching the store or the platform, so the same inputs always give the same
+//! numbers. Reports render an [`Analysis`]; they never compute statistics themselves.
+//!
+//! For each comparison and breakdown: the contingency table (ads × groups, "unknown" gender
+//! kept apart and excluded from the test unless the experiment says otherwise), Pearson's
+//! chi-square test of independence, each ad's share of each group with a CI; for two-ad
+//! comparisons also the pooled two-proportion z-test of the expected group's share
+//! (one-sided when a direction was pre-registered). All p-values of an experiment are
+//! corrected together.
+
+pub mod chisq;
+pub mod ci;
+pub mod correction;
+pub mod ztest;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use self::chisq::{chi_square_independence, ChiSquareResult};
+use self::ci::proportion_ci;
+use self::ztest::{two_proportion_z, Alternative, ZTestResult};
+use crate::error::Result;
+use crate::experiment::{AnalysisSettings, Experiment, Expected};
+use crate::money::Money;
+use crate::store::{CollectionRecord, ExperimentRecord, Store, StoredRow};
+use crate::vocab::{AgeBucket, Breakdown, Gender, Metric};
+
+/// Everything an analysis reads: the run's record, its experiment, and its latest totals.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub record: ExperimentRecord,
+    pub experiment: Experiment,
+    pub collections: Vec<CollectionRecord>,
+    /// Latest since-launch totals, per breakdown.
+    pub totals: BTreeMap<Breakdown, Vec<StoredRow>>,
+}
+
+impl Inputs {
+    pub fn load(store: &Store, record: &ExperimentRecord) -> Result<Inputs> {
+        let experiment = record.experiment()?;
+        let mut totals = BTreeMap::new();
+        for b in &experiment.collect.breakdowns {
+            totals.insert(*b, store.latest_totals(record.id, *b)?);
+        }
+        Ok(Inputs {
+            record: record.clone(),
+            collections: store.collections(record.id)?,
+            experiment,
+            totals,
+        })
+    }
+}
+
+/// The complete result of analysing one run; serialised as `results.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    pub adskew_version: String,
+    pub experiment: ExperimentInfo,
+    pub settings: AnalysisSettings,
+    pub data: DataInfo,
+    pub ads: Vec<AdTotals>,
+    pub comparisons: Vec<ComparisonResult>,
+    /// Number of hypothesis tests the correction was applied across.
+    pub tests: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExperimentInfo {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub platform: String,
+    pub state: String,
+    pub file_path: String,
+    pub file_sha256: String,
+    pub resolved_sha256: String,
+    pub run_by_adskew_version: String,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DataInfo {
+    pub collections: usize,
+    pub first_collection_at: Option<String>,
+    pub last_collection_at: Option<String>,
+    pub last_collection_id: Option<i64>,
+    pub currency: String,
+    pub spend: Money,
+    pub spend_cap: Money,
+}
+
+/// One ad's whole-run totals (summed over the values of the first breakdown).
+#[derive(Debug, Clone, Serialize)]
+pub struct AdTotals {
+    pub key: String,
+    pub headline: String,
+    pub reach: u64,
+    pub impressions: u64,
+    pub clicks: u64,
+    pub spend: Money,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ComparisonResult {
+    pub key: String,
+    pub ads: Vec<String>,
+    pub expected: Option<Expected>,
+    pub breakdowns: Vec<BreakdownResult>,
+    pub paired: Option<PairedResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct BreakdownResult {
+    pub breakdown: Breakdown,
+    pub metric: Metric,
+    /// Column labels of `table`.
+    pub groups: Vec<String>,
+    /// Rows follow the comparison's ads, columns follow `groups`.
+    pub table: Vec<Vec<u64>>,
+    /// Counts left out of the test per ad (the "unknown" gender), reported not tested.
+    pub excluded: Vec<u64>,
+    /// The eligible audience's share of each group, where the experiment knows it.
+    pub eligible: Vec<f64>,
+    pub chi_square: Option<ChiSquareResult>,
+    /// Why there is no test (e.g. an ad reached nobody).
+    pub not_tested: Option<String>,
+    pub p_adjusted: Option<f64>,
+    pub significant: bool,
+    pub shares: Vec<Share>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Share {
+    pub ad: String,
+    pub group: String,
+    pub count: u64,
+    pub total: u64,
+    pub share: f64,
+    pub ci_low: f64,
+    pub ci_high: f64,
+}
+
+/// The two-proportion z-test of a two-ad comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct PairedResult {
+    pub breakdown: Breakdown,
+    pub group: String,
+    /// The ad whose share is `share1` (the expected-higher ad when a direction was given).
+    pub ad1: String,
+    pub ad2: String,
+    pub test: ZTestResult,
+    pub p_adjusted: f64,
+    pub significant: bool,
+    /// Whether the observed difference points the pre-registered way.
+    pub direction_as_expected: Option<bool>,
+}
+
+fn group_order(breakdown: Breakdown, value: &str) -> (usize, String) {
+    let known = match breakdown {
+        Breakdown::Gender => Gender::parse(value).map(|g| g as usize),
+        Breakdown::Age => AgeBucket::parse(value).map(|a| a as usize),
+        Breakdown::Region => None,
+    };
+    (known.unwrap_or(usize::MAX), value.to_string())
+}
+
+fn count_of(row: &StoredRow, metric: Metric) -> u64 {
+    match metric {
+        Metric::Impressions => row.impressions,
+        _ => row.reach,
+    }
+}
+
+/// Analyses one run. Pure: the same inputs give the same result.
+pub fn analyze(inputs: &Inputs) -> Analysis {
+    let exp = &inputs.experiment;
+    let settings = &exp.analysis;
+
+    let mut comparisons: Vec<ComparisonResult> = exp
+        .comparisons
+        .iter()
+        .map(|cmp| {
+            let breakdowns = exp
+                .collect
+                .breakdowns
+                .iter()
+                .map(|b| breakdown_result(exp, settings, &cmp.ads, *b, inputs.totals.get(b).map_or(&[][..], |v| v)))
+                .collect::<Vec<_>>();
+            let paired = paired_result(settings, &cmp.ads, cmp.expected.as_ref(), &breakdowns);
+            ComparisonResult {
+                key: cmp.key.clone(),
+                ads: cmp.ads.clone(),
+                expected: cmp.expected.clone(),
+                breakdowns,
+                paired,
+            }
+        })
+        .collect();
+
+    // Correct every p-value of the experiment together.
+    let mut p_values = Vec::new();
+    for c in &comparisons {
+        for b in &c.breakdowns {
+            if let Some(chi) = &b.chi_square {
+                p_values.push(chi.p_value);
+            }
+        }
+        if let Some(p) = &c.paired {
+            p_values.push(p.test.p_value);
+        }
+    }
+    let adjusted = correction::adjust(&p_values, settings.correction);
+    let mut next = adjusted.iter();
+    for c in &mut comparisons {
+        for b in &mut c.breakdowns {
+            if b.chi_square.is_some() {
+                let p = *next.next().expect("one adjusted p per test");
+                b.p_adjusted = Some(p);
+                b.significant = p < settings.alpha;
+            }
+        }
+        if let Some(paired) = &mut c.paired {
+            let p = *next.next().expect("one adjusted p per test");
+            paired.p_adjusted = p;
+            paired.significant = p < settings.alpha;
+        }
+    }
+
+    let first = exp.collect.breakdowns.first().copied().unwrap_or(Breakdown::Gender);
+    let first_rows = inputs.totals.get(&first).map_or(&[][..], |v| v);
+    let ads = exp
+        .ads
+        .iter()
+        .map(|ad| {
+            let rows = first_rows.iter().filter(|r| r.ad_key == ad.key);
+            let mut t = AdTotals {
+                key: ad.key.clone(),
+                headline: ad.headline.clone(),
+                reach: 0,
+                impressions: 0,
+                clicks: 0,
+                spend: Money::ZERO,
+            };
+            for r in rows {
+                t.reach += r.reach;
+                t.impressions += r.impressions;
+                t.clicks += r.clicks;
+                t.spend += r.spend;
+            }
+            t
+        })
+        .collect();
+
+    let record = &inputs.record;
+    Analysis {
+        adskew_version: crate::VERSION.to_string(),
+        experiment: ExperimentInfo {
+            id: record.id,
+            name: record.name.clone(),
+            description: exp.description.clone(),
+            platform: record.platform.clone(),
+            state: record.state.clone(),
+            file_path: record.file_path.clone(),
+            file_sha256: record.file_sha256.clone(),
+            resolved_sha256: record.resolved_sha256.clone(),
+            run_by_adskew_version: record.adskew_version.clone(),
+            started_at: record.started_at.clone(),
+            ended_at: record.ended_at.clone(),
+        },
+        settings: settings.clone(),
+        data: DataInfo {
+            collections: inputs.collections.len(),
+            first_collection_at: inputs.collections.first().map(|c| c.platform_time.clone()),
+            last_collection_at: inputs.collections.last().map(|c| c.platform_time.clone()),
+            last_collection_id: inputs.collections.last().map(|c| c.id),
+            currency: record.currency.clone(),
+            spend: inputs.collections.last().map_or(Money::ZERO, |c| c.spend),
+            spend_cap: record.spend_cap,
+        },
+        ads,
+        comparisons,
+        tests: p_values.len(),
+    }
+}
+
+fn breakdown_result(
+    exp: &Experiment,
+    settings: &AnalysisSettings,
+    ads: &[String],
+    breakdown: Breakdown,
+    rows: &[StoredRow],
+) -> BreakdownResult {
+    let metric = settings.metric;
+    let excluded_value = |v: &str| breakdown == Breakdown::Gender && !settings.include_unknown && v == Gender::Unknown.as_str();
+    let mut groups: Vec<String> = rows
+        .iter()
+        .filter(|r| ads.contains(&r.ad_key) && !excluded_value(&r.value))
+        .map(|r| r.value.clone())
+        .collect();
+    groups.sort_by_key(|g| group_order(breakdown, g));
+    groups.dedup();
+
+    let mut table = vec![vec![0u64; groups.len()]; ads.len()];
+    let mut excluded = vec![0u64; ads.len()];
+    for r in rows {
+        let Some(i) = ads.iter().position(|a| *a == r.ad_key) else { continue };
+        if excluded_value(&r.value) {
+            excluded[i] += count_of(r, metric);
+        } else if let Some(j) = groups.iter().position(|g| *g == r.value) {
+            table[i][j] += count_of(r, metric);
+        }
+    }
+
+    let eligible_all = exp.sim.eligible_shares(breakdown);
+    let eligible_total: f64 = eligible_all.iter().filter(|(g, _)| groups.contains(g)).map(|(_, s)| s).sum();
+    let eligible = if exp.platform == crate::vocab::PlatformKind::Sim && eligible_total > 0.0 {
+        groups
+            .iter()
+            .map(|g| eligible_all.iter().find(|(v, _)| v == g).map_or(0.0, |(_, s)| s / eligible_total))
+            .collect()
+    } else {
+        Vec::new()
+    };
+
+    let mut shares = Vec::new();
+    for (i, ad) in ads.iter().enumerate() {
+        let total: u64 = table[i].iter().sum();
+        for (j, group) in groups.iter().enumerate() {
+            let count = table[i][j];
+            let (ci_low, ci_high) = proportion_ci(count, total, settings.ci_level, settings.ci);
+            shares.push(Share {
+                ad: ad.clone(),
+                group: group.clone(),
+                count,
+                total,
+                share: if total > 0 { count as f64 / total as f64 } else { f64::NAN },
+                ci_low,
+                ci_high,
+            });
+        }
+    }
+
+    let (chi_square, not_tested) = if table.iter().any(|r| r.iter().sum::<u64>() == 0) {
+        (None, Some("an ad in this comparison has no delivery to compare".to_string()))
+    } else {
+        match chi_square_independence(&table, false) {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e.to_string())),
+        }
+    };
+    BreakdownResult {
+        breakdown,
+        metric,
+        groups,
+        table,
+        excluded,
+        eligible,
+        chi_square,
+        not_tested,
+        p_adjusted: None,
+        significant: false,
+        shares,
+    }
+}
+
+fn paired_result(
+    settings: &AnalysisSettings,
+    ads: &[String],
+    expected: Option<&Expected>,
+    breakdowns: &[BreakdownResult],
+) -> Option<PairedResult> {
+    if ads.len() != 2 {
+        return None;
+    }
+    let group = expected.map_or("female".to_string(), |e| e.group.clone());
+    let breakdown = if AgeBucket::parse(&group).is_some() { Breakdown::Age } else { Breakdown::Gender };
+    let b = breakdowns.iter().find(|b| b.breakdown == breakdown)?;
+    let j = b.groups.iter().position(|g| *g == group)?;
+    // Put the ad expected to be higher first, so "larger" is the pre-registered direction.
+    let (first, second) = match expected {
+        Some(e) if e.ad == ads[1] => (1, 0),
+        _ => (0, 1),
+    };
+    let n = |i: usize| b.table[i].iter().sum::<u64>();
+    let alternative = if expected.is_some() { Alternative::Larger } else { Alternative::TwoSided };
+    let test = two_proportion_z(b.table[first][j], n(first), b.table[second][j], n(second), alternative, settings.ci_level)?;
+    Some(PairedResult {
+        breakdown,
+        group,
+        ad1: ads[first].clone(),
+        ad2: ads[second].clone(),
+        direction_as_expected: expected.map(|_| test.difference > 0.0),
+        test,
+        p_adjusted: f64::NAN,
+        significant: false,
+    })
+}

@@ -1,0 +1,262 @@
+//! Experiments: the TOML file a researcher writes, loaded, checked and turned into typed
+//! values the rest of adskew can trust.
+//!
+//! - [`schema`]: the file as written (lenient serde structs);
+//! - [`load`]: reading the file through the `config` crate, then `ADSKEW_*` overrides;
+//! - [`validate`]: every rule, every problem reported at once with its field path.
+//!
+//! Nothing downstream sees a [`schema::RawExperiment`]; it sees an [`Experiment`], which
+//! can only be built by validation.
+
+pub mod load;
+pub mod schema;
+pub mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::PathBuf;
+
+use chrono::{DateTime, TimeDelta, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::money::Money;
+use crate::vocab::{
+    AdCategory, AgeBucket, Breakdown, CiMethod, Correction, Gender, Metric, Objective,
+    PlatformKind,
+};
+
+pub use load::{load, Loaded};
+
+/// One problem in an experiment file: where it is, what is wrong, how to fix it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Problem {
+    /// Field path such as `ads[2].daily_budget`, or `(file)` for syntax errors.
+    pub path: String,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+impl Problem {
+    pub fn new(path: impl Into<String>, message: impl Into<String>) -> Self {
+        Problem {
+            path: path.into(),
+            message: message.into(),
+            hint: None,
+        }
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)?;
+        if let Some(hint) = &self.hint {
+            write!(f, " (hint: {hint})")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where an experiment came from, for provenance in the store and every report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Source {
+    pub path: PathBuf,
+    /// The file exactly as read.
+    pub text: String,
+    /// SHA-256 of `text`, hex.
+    pub sha256: String,
+    /// Environment overrides applied on top of the file (`ADSKEW_*`), as `key=value`.
+    pub overrides: Vec<String>,
+}
+
+/// A validated experiment.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Experiment {
+    pub name: String,
+    pub description: String,
+    pub platform: PlatformKind,
+    pub currency: String,
+    pub spend_cap: Money,
+    pub objective: Objective,
+    pub category: AdCategory,
+    pub schedule: Schedule,
+    pub audience: Audience,
+    pub ads: Vec<Ad>,
+    pub comparisons: Vec<Comparison>,
+    pub collect: Collect,
+    pub analysis: AnalysisSettings,
+    pub sim: SimTruth,
+    #[serde(skip)]
+    pub source: Source,
+}
+
+impl Experiment {
+    pub fn ad(&self, key: &str) -> Option<&Ad> {
+        self.ads.iter().find(|a| a.key == key)
+    }
+
+    /// The most the ads can spend over the schedule if every budget is exhausted.
+    pub fn max_scheduled_spend(&self) -> Money {
+        let days = self.schedule.duration.num_seconds() as f64 / 86_400.0;
+        self.ads
+            .iter()
+            .map(|ad| match ad.budget {
+                Budget::Daily(per_day) => Money((per_day.0 as f64 * days.ceil()) as i64),
+                Budget::Lifetime(total) => total,
+            })
+            .sum()
+    }
+
+    /// The validated experiment as canonical JSON; its hash identifies what actually ran
+    /// (the file plus any environment overrides).
+    pub fn resolved_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("experiment serialises")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Start {
+    /// Start when `adskew run` is called.
+    Now,
+    At(DateTime<Utc>),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Schedule {
+    pub start: Start,
+    #[serde(with = "delta_seconds")]
+    pub duration: TimeDelta,
+    #[serde(with = "delta_seconds")]
+    pub collect_every: TimeDelta,
+}
+
+/// Durations are stored as whole seconds.
+mod delta_seconds {
+    use chrono::TimeDelta;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(d: &TimeDelta, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(d.num_seconds())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<TimeDelta, D::Error> {
+        Ok(TimeDelta::seconds(i64::deserialize(d)?))
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Audience {
+    pub countries: Vec<String>,
+    pub regions: Vec<String>,
+    pub age_min: u8,
+    pub age_max: u8,
+    pub custom_audience: Option<String>,
+}
+
+impl Audience {
+    pub fn age_buckets(&self) -> Vec<AgeBucket> {
+        AgeBucket::overlapping(self.age_min, self.age_max)
+    }
+
+    /// The region values delivery is reported by: the targeted regions, or the countries.
+    pub fn region_values(&self) -> Vec<String> {
+        if self.regions.is_empty() {
+            self.countries.clone()
+        } else {
+            self.regions.clone()
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Budget {
+    Daily(Money),
+    Lifetime(Money),
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ad {
+    pub key: String,
+    pub headline: String,
+    pub body: String,
+    pub image: Option<String>,
+    pub link: String,
+    pub budget: Budget,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Comparison {
+    pub key: String,
+    pub ads: Vec<String>,
+    pub expected: Option<Expected>,
+}
+
+/// A pre-registered direction: `ad` reaches a larger share of `group` than the others.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Expected {
+    pub ad: String,
+    pub group: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Collect {
+    pub breakdowns: Vec<Breakdown>,
+    pub metrics: Vec<Metric>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AnalysisSettings {
+    pub alpha: f64,
+    pub correction: Correction,
+    pub ci: CiMethod,
+    pub ci_level: f64,
+    /// Reach (people) or impressions.
+    pub metric: Metric,
+    pub include_unknown: bool,
+}
+
+/// The simulator's ground truth (ignored by real platforms).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct SimTruth {
+    pub seed: u64,
+    pub audience_size: u64,
+    pub cpm: f64,
+    pub ctr: f64,
+    pub gender: BTreeMap<Gender, f64>,
+    pub age: BTreeMap<AgeBucket, f64>,
+    pub regions: Vec<(String, f64)>,
+    pub price: BTreeMap<Gender, f64>,
+    pub ads: BTreeMap<String, SimAdTruth>,
+}
+
+impl SimTruth {
+    /// The eligible audience's share of each value of a breakdown (the reference line of
+    /// every chart and the null of a goodness-of-fit test).
+    pub fn eligible_shares(&self, breakdown: Breakdown) -> Vec<(String, f64)> {
+        match breakdown {
+            Breakdown::Gender => self
+                .gender
+                .iter()
+                .map(|(g, s)| (g.as_str().to_string(), *s))
+                .collect(),
+            Breakdown::Age => self
+                .age
+                .iter()
+                .map(|(a, s)| (a.as_str().to_string(), *s))
+                .collect(),
+            Breakdown::Region => self.regions.clone(),
+        }
+    }
+}
+
+/// Engagement multipliers of one creative per group (1.0 = average).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct SimAdTruth {
+    pub gender: BTreeMap<Gender, f64>,
+    pub age: BTreeMap<AgeBucket, f64>,
+    pub region: BTreeMap<String, f64>,
+}

@@ -1,0 +1,142 @@
+//! The experiment file as written: serde structs that mirror the TOML one to one.
+//!
+//! Almost every field is optional here on purpose. Deserialisation only fails on a value of
+//! the wrong type; missing and out-of-range values are left to [`super::validate`], which
+//! can then report *every* problem of a file at once, each with its field path, instead of
+//! stopping at the first one the way a strict serde struct would.
+//!
+//! Field documentation lives in `campaigns/README.md`, next to the examples.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct RawExperiment {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// `sim` (default) or `meta`.
+    pub platform: Option<String>,
+    /// ISO 4217 code of the ad account's currency; amounts are in its major unit.
+    pub currency: Option<String>,
+    /// The most the whole experiment may spend, in major units. Required.
+    pub spend_cap: Option<f64>,
+    /// `traffic` (link clicks) or `reach`; the same for every ad.
+    pub objective: Option<String>,
+    /// Special ad category (`employment`, `housing`, `credit`, `none`).
+    pub category: Option<String>,
+    pub schedule: Option<RawSchedule>,
+    pub audience: Option<RawAudience>,
+    #[serde(default)]
+    pub ads: Vec<RawAd>,
+    #[serde(default)]
+    pub comparisons: Vec<RawComparison>,
+    pub collect: Option<RawCollect>,
+    pub analysis: Option<RawAnalysis>,
+    pub sim: Option<RawSim>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct RawSchedule {
+    /// `"now"` or an RFC 3339 time such as `2026-12-01T09:00:00Z`.
+    pub start: Option<String>,
+    pub duration_days: Option<f64>,
+    pub duration_hours: Option<f64>,
+    /// RFC 3339 end time; alternative to a duration.
+    pub end: Option<String>,
+    /// Hours between two collections (default 24).
+    pub collect_every_hours: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct RawAudience {
+    #[serde(default)]
+    pub countries: Vec<String>,
+    #[serde(default)]
+    pub regions: Vec<String>,
+    pub age_min: Option<i64>,
+    pub age_max: Option<i64>,
+    /// A reference to a custom audience (its name or platform id).
+    pub custom_audience: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct RawAd {
+    pub key: Option<String>,
+    pub headline: Option<String>,
+    pub body: Option<String>,
+    /// A path (relative to the experiment file) or an `https://` URL.
+    pub image: Option<String>,
+    pub link: Option<String>,
+    pub daily_budget: Option<f64>,
+    pub lifetime_budget: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct RawComparison {
+    pub key: Option<String>,
+    /// The ad keys compared; at least two.
+    #[serde(default)]
+    pub ads: Vec<String>,
+    pub expected: Option<RawExpected>,
+}
+
+/// "Ad `ad` is expected to reach a larger share of `group` than the other ad."
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct RawExpected {
+    pub ad: Option<String>,
+    pub group: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct RawCollect {
+    pub breakdowns: Option<Vec<String>>,
+    pub metrics: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct RawAnalysis {
+    pub alpha: Option<f64>,
+    /// `none`, `bonferroni`, `holm` or `bh`.
+    pub correction: Option<String>,
+    /// `wilson`, `agresti-coull`, `clopper-pearson` or `wald`.
+    pub ci: Option<String>,
+    pub ci_level: Option<f64>,
+    /// `reach` or `impressions`.
+    pub metric: Option<String>,
+    /// Keep the "unknown" gender in the test (default false: reported, not tested).
+    pub include_unknown: Option<bool>,
+}
+
+/// The simulator's ground truth: who is eligible, and how each creative engages them.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct RawSim {
+    pub seed: Option<i64>,
+    /// People in the eligible audience.
+    pub audience_size: Option<i64>,
+    /// Base price of 1,000 impressions, in major units.
+    pub cpm: Option<f64>,
+    /// Base click-through rate of an ad before engagement multipliers.
+    pub ctr: Option<f64>,
+    /// Eligible audience by gender (`female`, `male`, `unknown`): shares summing to 1.
+    pub gender: Option<BTreeMap<String, f64>>,
+    /// Eligible audience by age bucket (`18-24` … `65+`): shares summing to 1.
+    pub age: Option<BTreeMap<String, f64>>,
+    /// Eligible audience by region: shares summing to 1 (default: equal).
+    pub regions: Option<BTreeMap<String, f64>>,
+    /// Price multiplier per gender: competing advertisers make some groups dearer.
+    pub price: Option<BTreeMap<String, f64>>,
+    /// Per-ad engagement multipliers: the skew the experiment should find.
+    #[serde(default)]
+    pub ads: BTreeMap<String, RawSimAd>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct RawSimAd {
+    #[serde(default)]
+    pub gender: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub age: BTreeMap<String, f64>,
+    #[serde(default)]
+    pub region: BTreeMap<String, f64>,
+}

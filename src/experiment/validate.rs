@@ -1,0 +1,603 @@
+//! Every rule an experiment must satisfy before anything is created or spent.
+//!
+//! [`validate`] walks the whole [`RawExperiment`] and collects *all* problems, so a
+//! researcher fixes a file in one pass. Each rule names the field path and, where the fix is
+//! not obvious, a hint. Risky-but-allowed settings (a spend cap the schedule would exceed)
+//! become warnings.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::schema::{RawExperiment, RawSim, RawSimAd};
+use super::*;
+use crate::money::Money;
+use crate::vocab::{
+    AdCategory, AgeBucket, Breakdown, CiMethod, Correction, Gender, Metric, Objective,
+    PlatformKind,
+};
+
+/// First-level fields; `ADSKEW_*` overrides are accepted only for these.
+pub const TOP_LEVEL_FIELDS: &[&str] = &[
+    "name", "description", "platform", "currency", "spend_cap", "objective", "category",
+    "schedule", "audience", "ads", "comparisons", "collect", "analysis", "sim",
+];
+
+/// Every field name at any level, for "did you mean" hints.
+pub const KNOWN_FIELDS: &[&str] = &[
+    "name", "description", "platform", "currency", "spend_cap", "objective", "category",
+    "schedule", "audience", "ads", "comparisons", "collect", "analysis", "sim", "start",
+    "duration_days", "duration_hours", "end", "collect_every_hours", "countries", "regions",
+    "age_min", "age_max", "custom_audience", "key", "headline", "body", "image", "link",
+    "daily_budget", "lifetime_budget", "expected", "ad", "group", "breakdowns", "metrics",
+    "alpha", "correction", "ci", "ci_level", "metric", "include_unknown", "seed",
+    "audience_size", "cpm", "ctr", "gender", "age", "price", "region",
+];
+
+/// Tolerance for shares that must sum to one.
+const SHARE_SUM_TOLERANCE: f64 = 1e-6;
+
+/// Collects problems while walking the file.
+#[derive(Default)]
+struct Checker {
+    problems: Vec<Problem>,
+    warnings: Vec<String>,
+}
+
+impl Checker {
+    fn problem(&mut self, path: impl Into<String>, message: impl Into<String>, hint: &str) {
+        let mut p = Problem::new(path, message);
+        if !hint.is_empty() {
+            p = p.hint(hint);
+        }
+        self.problems.push(p);
+    }
+
+    fn required_text(&mut self, value: &Option<String>, path: &str, hint: &str) -> String {
+        match value.as_deref().map(str::trim) {
+            Some(v) if !v.is_empty() => v.to_string(),
+            Some(_) => {
+                self.problem(path, "must not be empty", hint);
+                String::new()
+            }
+            None => {
+                self.problem(path, "is required", hint);
+                String::new()
+            }
+        }
+    }
+
+    fn choice<T: Copy>(
+        &mut self,
+        value: &Option<String>,
+        path: &str,
+        default: T,
+        parse: fn(&str) -> Option<T>,
+        choices: String,
+    ) -> T {
+        match value {
+            None => default,
+            Some(v) => parse(v).unwrap_or_else(|| {
+                self.problem(path, format!("unknown value `{v}`"), &format!("use one of: {choices}"));
+                default
+            }),
+        }
+    }
+
+    fn positive_money(&mut self, value: f64, path: &str) -> Money {
+        if !(value > 0.0) {
+            self.problem(
+                path,
+                format!("must be positive (got {value})"),
+                "amounts are in the currency's major unit, e.g. 20.0 for $20",
+            );
+            return Money::ZERO;
+        }
+        Money::from_major(value).unwrap_or_else(|| {
+            self.problem(path, format!("{value} has more than two decimals"), "round to cents, e.g. 19.99");
+            Money::ZERO
+        })
+    }
+
+    fn shares<K: Ord>(
+        &mut self,
+        map: &BTreeMap<String, f64>,
+        path: &str,
+        parse: impl Fn(&str) -> Option<K>,
+        choices: &str,
+    ) -> BTreeMap<K, f64> {
+        let mut out = BTreeMap::new();
+        for (key, share) in map {
+            match parse(key) {
+                Some(k) => {
+                    if !(0.0..=1.0).contains(share) {
+                        self.problem(format!("{path}.{key}"), format!("share must be in [0, 1] (got {share})"), "");
+                    }
+                    out.insert(k, *share);
+                }
+                None => self.problem(format!("{path}.{key}"), "unknown group", &format!("use one of: {choices}")),
+            }
+        }
+        let sum: f64 = map.values().sum();
+        if !map.is_empty() && (sum - 1.0).abs() > SHARE_SUM_TOLERANCE {
+            self.problem(path, format!("shares sum to {sum}, not 1"), "shares are fractions of the eligible audience");
+        }
+        out
+    }
+
+    fn multipliers<K: Ord>(
+        &mut self,
+        map: &BTreeMap<String, f64>,
+        path: &str,
+        parse: impl Fn(&str) -> Option<K>,
+        choices: &str,
+    ) -> BTreeMap<K, f64> {
+        let mut out = BTreeMap::new();
+        for (key, m) in map {
+            match parse(key) {
+                Some(k) => {
+                    if !(*m > 0.0 && m.is_finite()) {
+                        self.problem(format!("{path}.{key}"), format!("multiplier must be positive (got {m})"), "1.0 means average engagement");
+                    }
+                    out.insert(k, *m);
+                }
+                None => self.problem(format!("{path}.{key}"), "unknown group", &format!("use one of: {choices}")),
+            }
+        }
+        out
+    }
+}
+
+/// Validates a raw experiment. `base_dir` resolves relative image paths.
+pub fn validate(
+    raw: &RawExperiment,
+    source: Source,
+    base_dir: &Path,
+) -> std::result::Result<(Experiment, Vec<String>), Vec<Problem>> {
+    let mut c = Checker::default();
+
+    let name = c.required_text(&raw.name, "name", "a short identifier such as \"imana2021-drivers\"");
+    if !name.is_empty()
+        && !name
+            .chars()
+            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '.')
+    {
+        c.problem("name", format!("`{name}` has characters other than letters, digits, '-', '_' and '.'"),
+            "the name becomes a directory under results/");
+    }
+    let description = raw.description.clone().unwrap_or_default();
+    let platform = c.choice(&raw.platform, "platform", PlatformKind::Sim, PlatformKind::parse, PlatformKind::choices());
+    let currency = raw.currency.clone().unwrap_or_else(|| "USD".to_string());
+    if currency.len() != 3 || !currency.chars().all(|ch| ch.is_ascii_uppercase()) {
+        c.problem("currency", format!("`{currency}` is not an ISO 4217 code"), "e.g. \"USD\" or \"EUR\"");
+    }
+    let spend_cap = match raw.spend_cap {
+        None => {
+            c.problem("spend_cap", "is required", "the most the whole experiment may spend, e.g. spend_cap = 500.0; adskew pauses every ad when it is reached");
+            Money::ZERO
+        }
+        Some(v) => c.positive_money(v, "spend_cap"),
+    };
+    let objective = c.choice(&raw.objective, "objective", Objective::Traffic, Objective::parse, Objective::choices());
+    let category = c.choice(&raw.category, "category", AdCategory::None, AdCategory::parse, AdCategory::choices());
+
+    let schedule = check_schedule(&mut c, raw);
+    let audience = check_audience(&mut c, raw);
+    let ads = check_ads(&mut c, raw, base_dir);
+    let ad_keys: BTreeSet<&str> = ads.iter().map(|a| a.key.as_str()).collect();
+    let comparisons = check_comparisons(&mut c, raw, &ad_keys);
+    let collect = check_collect(&mut c, raw);
+    let analysis = check_analysis(&mut c, raw);
+    let sim = check_sim(&mut c, raw.sim.as_ref(), &audience, &ad_keys);
+
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
+    let experiment = Experiment {
+        name,
+        description,
+        platform,
+        currency,
+        spend_cap,
+        objective,
+        category,
+        schedule,
+        audience,
+        ads,
+        comparisons,
+        collect,
+        analysis,
+        sim,
+        source,
+    };
+    let max = experiment.max_scheduled_spend();
+    if max > experiment.spend_cap {
+        c.warnings.push(format!(
+            "spend_cap {} {} is below the {} {} the budgets could spend over the schedule: \
+             the experiment will be paused early when the cap is reached",
+            experiment.spend_cap, experiment.currency, max, experiment.currency
+        ));
+    }
+    Ok((experiment, c.warnings))
+}
+
+fn parse_time(c: &mut Checker, value: &str, path: &str) -> Option<DateTime<Utc>> {
+    match DateTime::parse_from_rfc3339(value) {
+        Ok(t) => Some(t.with_timezone(&Utc)),
+        Err(e) => {
+            c.problem(path, format!("`{value}` is not a time: {e}"), "use RFC 3339, e.g. \"2026-12-01T09:00:00Z\"");
+            None
+        }
+    }
+}
+
+fn check_schedule(c: &mut Checker, raw: &RawExperiment) -> Schedule {
+    let default = Schedule {
+        start: Start::Now,
+        duration: TimeDelta::days(1),
+        collect_every: TimeDelta::hours(24),
+    };
+    let Some(s) = &raw.schedule else {
+        c.problem("schedule", "is required", "add [schedule] with duration_days (and optionally start, collect_every_hours)");
+        return default;
+    };
+    let start = match s.start.as_deref() {
+        None | Some("now") => Start::Now,
+        Some(t) => parse_time(c, t, "schedule.start").map(Start::At).unwrap_or(Start::Now),
+    };
+    let hours = |v: f64| TimeDelta::seconds((v * 3600.0).round() as i64);
+    let given = [s.duration_days.is_some(), s.duration_hours.is_some(), s.end.is_some()]
+        .iter()
+        .filter(|g| **g)
+        .count();
+    let mut duration = default.duration;
+    if given != 1 {
+        c.problem("schedule", if given == 0 { "needs a duration" } else { "has more than one of duration_days, duration_hours, end" },
+            "give exactly one of duration_days, duration_hours or end");
+    } else if let Some(d) = s.duration_days {
+        if !(d > 0.0) || d > 366.0 {
+            c.problem("schedule.duration_days", format!("must be in (0, 366] (got {d})"), "");
+        } else {
+            duration = hours(d * 24.0);
+        }
+    } else if let Some(h) = s.duration_hours {
+        if !(h >= 1.0) || h > 366.0 * 24.0 {
+            c.problem("schedule.duration_hours", format!("must be at least 1 (got {h})"), "");
+        } else {
+            duration = hours(h);
+        }
+    } else if let Some(end) = &s.end {
+        match (start, parse_time(c, end, "schedule.end")) {
+            (Start::At(st), Some(e)) if e > st => duration = e - st,
+            (Start::At(_), Some(_)) => c.problem("schedule.end", "is not after schedule.start", ""),
+            (Start::Now, Some(_)) => c.problem("schedule.end", "needs an explicit schedule.start", "with start = \"now\" give duration_days instead"),
+            _ => {}
+        }
+    }
+    let collect_every = match s.collect_every_hours {
+        None => default.collect_every,
+        Some(h) if h >= 1.0 && h <= 24.0 * 7.0 => hours(h),
+        Some(h) => {
+            c.problem("schedule.collect_every_hours", format!("must be between 1 and 168 (got {h})"), "24 collects once a day");
+            default.collect_every
+        }
+    };
+    Schedule {
+        start,
+        duration,
+        collect_every,
+    }
+}
+
+fn check_audience(c: &mut Checker, raw: &RawExperiment) -> Audience {
+    let Some(a) = &raw.audience else {
+        c.problem("audience", "is required", "add [audience] with countries (or regions) and age_min/age_max");
+        return Audience {
+            countries: vec![],
+            regions: vec![],
+            age_min: 18,
+            age_max: 65,
+            custom_audience: None,
+        };
+    };
+    if a.countries.is_empty() && a.regions.is_empty() {
+        c.problem("audience.countries", "needs at least one country or region", "e.g. countries = [\"US\"]");
+    }
+    for (i, country) in a.countries.iter().enumerate() {
+        if country.len() != 2 || !country.chars().all(|ch| ch.is_ascii_uppercase()) {
+            c.problem(format!("audience.countries[{i}]"), format!("`{country}` is not a two-letter country code"), "ISO 3166-1 alpha-2, e.g. \"US\"");
+        }
+    }
+    let mut seen = BTreeSet::new();
+    for (i, region) in a.regions.iter().enumerate() {
+        if region.trim().is_empty() || !seen.insert(region) {
+            c.problem(format!("audience.regions[{i}]"), format!("`{region}` is empty or repeated"), "");
+        }
+    }
+    let age = |c: &mut Checker, v: Option<i64>, path: &str, default: u8| -> u8 {
+        match v {
+            None => default,
+            Some(x) if (18..=65).contains(&x) => x as u8,
+            Some(x) => {
+                c.problem(path, format!("must be between 18 and 65 (got {x})"), "65 means 65 and older");
+                default
+            }
+        }
+    };
+    let age_min = age(c, a.age_min, "audience.age_min", 18);
+    let age_max = age(c, a.age_max, "audience.age_max", 65);
+    if age_min > age_max {
+        c.problem("audience.age_min", format!("{age_min} is above age_max {age_max}"), "");
+    }
+    Audience {
+        countries: a.countries.clone(),
+        regions: a.regions.clone(),
+        age_min,
+        age_max,
+        custom_audience: a.custom_audience.clone(),
+    }
+}
+
+fn valid_key(key: &str) -> bool {
+    !key.is_empty()
+        && key.len() <= 64
+        && key
+            .chars()
+            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_' || ch == '-')
+}
+
+const KEY_HINT: &str = "keys use lowercase letters, digits, '_' and '-', e.g. \"nurse_woman\"";
+
+fn check_ads(c: &mut Checker, raw: &RawExperiment, base_dir: &Path) -> Vec<Ad> {
+    if raw.ads.is_empty() {
+        c.problem("ads", "needs at least one ad", "add [[ads]] tables with key, headline, body, link and a budget");
+    }
+    let mut keys = BTreeSet::new();
+    let mut ads = Vec::new();
+    for (i, ad) in raw.ads.iter().enumerate() {
+        let path = |f: &str| format!("ads[{i}].{f}");
+        let key = c.required_text(&ad.key, &path("key"), KEY_HINT);
+        if !key.is_empty() && !valid_key(&key) {
+            c.problem(path("key"), format!("`{key}` is not a valid key"), KEY_HINT);
+        }
+        if !key.is_empty() && !keys.insert(key.clone()) {
+            c.problem(path("key"), format!("`{key}` is used by another ad"), "ad keys must be unique");
+        }
+        let headline = c.required_text(&ad.headline, &path("headline"), "the ad's title text");
+        let body = c.required_text(&ad.body, &path("body"), "the ad's primary text");
+        let link = c.required_text(&ad.link, &path("link"), "the landing page, e.g. \"https://example.org/jobs\"");
+        if !link.is_empty() && !(link.starts_with("https://") || link.starts_with("http://")) {
+            c.problem(path("link"), format!("`{link}` is not an http(s) URL"), "");
+        }
+        if let Some(image) = &ad.image {
+            let is_url = image.starts_with("https://") || image.starts_with("http://");
+            if !is_url && !base_dir.join(image).is_file() {
+                c.problem(path("image"), format!("`{image}` is neither a URL nor a file next to the experiment"), "paths are relative to the experiment file");
+            }
+        }
+        let budget = match (ad.daily_budget, ad.lifetime_budget) {
+            (Some(d), None) => Budget::Daily(c.positive_money(d, &path("daily_budget"))),
+            (None, Some(l)) => Budget::Lifetime(c.positive_money(l, &path("lifetime_budget"))),
+            (None, None) => {
+                c.problem(path("daily_budget"), "a budget is required", "give daily_budget or lifetime_budget");
+                Budget::Daily(Money::ZERO)
+            }
+            (Some(_), Some(_)) => {
+                c.problem(path("daily_budget"), "both daily_budget and lifetime_budget are given", "give exactly one");
+                Budget::Daily(Money::ZERO)
+            }
+        };
+        ads.push(Ad {
+            key,
+            headline,
+            body,
+            image: ad.image.clone(),
+            link,
+            budget,
+        });
+    }
+    ads
+}
+
+fn check_comparisons(c: &mut Checker, raw: &RawExperiment, ad_keys: &BTreeSet<&str>) -> Vec<Comparison> {
+    if raw.comparisons.is_empty() {
+        c.problem("comparisons", "needs at least one comparison", "add [[comparisons]] with key and ads = [\"a\", \"b\"]");
+    }
+    let mut keys = BTreeSet::new();
+    let mut out = Vec::new();
+    for (i, cmp) in raw.comparisons.iter().enumerate() {
+        let path = |f: &str| format!("comparisons[{i}].{f}");
+        let key = c.required_text(&cmp.key, &path("key"), KEY_HINT);
+        if !key.is_empty() && !valid_key(&key) {
+            c.problem(path("key"), format!("`{key}` is not a valid key"), KEY_HINT);
+        }
+        if !key.is_empty() && !keys.insert(key.clone()) {
+            c.problem(path("key"), format!("`{key}` is used by another comparison"), "");
+        }
+        if cmp.ads.len() < 2 {
+            c.problem(path("ads"), "needs at least two ads", "a comparison tests whether ads reach different audiences");
+        }
+        let mut seen = BTreeSet::new();
+        for (j, ad) in cmp.ads.iter().enumerate() {
+            if !ad_keys.contains(ad.as_str()) {
+                c.problem(format!("comparisons[{i}].ads[{j}]"), format!("no ad has key `{ad}`"),
+                    &format!("known ads: {}", ad_keys.iter().copied().collect::<Vec<_>>().join(", ")));
+            } else if !seen.insert(ad) {
+                c.problem(format!("comparisons[{i}].ads[{j}]"), format!("`{ad}` is listed twice"), "");
+            }
+        }
+        let expected = cmp.expected.as_ref().map(|e| {
+            let ad = c.required_text(&e.ad, &path("expected.ad"), "the ad expected to reach a larger share of the group");
+            let group = c.required_text(&e.group, &path("expected.group"), "e.g. \"female\"");
+            if !ad.is_empty() && !cmp.ads.contains(&ad) {
+                c.problem(path("expected.ad"), format!("`{ad}` is not one of this comparison's ads"), "");
+            }
+            if cmp.ads.len() != 2 {
+                c.problem(path("expected"), "a direction can only be given for a comparison of two ads", "");
+            }
+            if !group.is_empty() && Gender::parse(&group).is_none() && AgeBucket::parse(&group).is_none() {
+                c.problem(path("expected.group"), format!("`{group}` is not a gender or age group"),
+                    &format!("use one of: {}, {}", Gender::choices(), AgeBucket::choices()));
+            }
+            Expected { ad, group }
+        });
+        out.push(Comparison {
+            key,
+            ads: cmp.ads.clone(),
+            expected,
+        });
+    }
+    out
+}
+
+fn check_collect(c: &mut Checker, raw: &RawExperiment) -> Collect {
+    let collect = raw.collect.clone().unwrap_or_default();
+    let mut breakdowns = Vec::new();
+    for (i, b) in collect.breakdowns.unwrap_or_else(|| vec!["gender".into(), "age".into()]).iter().enumerate() {
+        match Breakdown::parse(b) {
+            Some(b) if !breakdowns.contains(&b) => breakdowns.push(b),
+            Some(_) => c.problem(format!("collect.breakdowns[{i}]"), format!("`{b}` is listed twice"), ""),
+            None => c.problem(format!("collect.breakdowns[{i}]"), format!("unknown breakdown `{b}`"), &format!("use one of: {}", Breakdown::choices())),
+        }
+    }
+    if breakdowns.is_empty() {
+        c.problem("collect.breakdowns", "needs at least one breakdown", "e.g. breakdowns = [\"gender\", \"age\"]");
+    }
+    let mut metrics = Vec::new();
+    for (i, m) in collect.metrics.unwrap_or_else(|| Metric::ALL.iter().map(|m| m.to_string()).collect()).iter().enumerate() {
+        match Metric::parse(m) {
+            Some(m) if !metrics.contains(&m) => metrics.push(m),
+            Some(_) => c.problem(format!("collect.metrics[{i}]"), format!("`{m}` is listed twice"), ""),
+            None => c.problem(format!("collect.metrics[{i}]"), format!("unknown metric `{m}`"), &format!("use one of: {}", Metric::choices())),
+        }
+    }
+    Collect { breakdowns, metrics }
+}
+
+fn check_analysis(c: &mut Checker, raw: &RawExperiment) -> AnalysisSettings {
+    let a = raw.analysis.clone().unwrap_or_default();
+    let alpha = a.alpha.unwrap_or(0.05);
+    if !(alpha > 0.0 && alpha < 0.5) {
+        c.problem("analysis.alpha", format!("must be in (0, 0.5) (got {alpha})"), "0.05 is conventional");
+    }
+    let ci_level = a.ci_level.unwrap_or(0.95);
+    if !(ci_level > 0.5 && ci_level < 1.0) {
+        c.problem("analysis.ci_level", format!("must be in (0.5, 1) (got {ci_level})"), "0.95 or 0.99");
+    }
+    let metric = c.choice(&a.metric, "analysis.metric", Metric::Reach, Metric::parse, "reach, impressions".into());
+    if !matches!(metric, Metric::Reach | Metric::Impressions) {
+        c.problem("analysis.metric", format!("`{metric}` cannot be tested for composition"), "use reach (people) or impressions");
+    }
+    AnalysisSettings {
+        alpha,
+        correction: c.choice(&a.correction, "analysis.correction", Correction::Holm, Correction::parse, Correction::choices()),
+        ci: c.choice(&a.ci, "analysis.ci", CiMethod::Wilson, CiMethod::parse, CiMethod::choices()),
+        ci_level,
+        metric,
+        include_unknown: a.include_unknown.unwrap_or(false),
+    }
+}
+
+/// Default eligible composition by gender: a small unknown share, as platforms report.
+fn default_gender() -> BTreeMap<Gender, f64> {
+    BTreeMap::from([(Gender::Female, 0.495), (Gender::Male, 0.495), (Gender::Unknown, 0.01)])
+}
+
+/// Default age composition of a broad adult audience (roughly that of US adult users).
+fn default_age(buckets: &[AgeBucket]) -> BTreeMap<AgeBucket, f64> {
+    let weight = |b: AgeBucket| match b {
+        AgeBucket::A18_24 => 0.13,
+        AgeBucket::A25_34 => 0.22,
+        AgeBucket::A35_44 => 0.21,
+        AgeBucket::A45_54 => 0.17,
+        AgeBucket::A55_64 => 0.14,
+        AgeBucket::A65Plus => 0.13,
+    };
+    let total: f64 = buckets.iter().map(|b| weight(*b)).sum();
+    buckets.iter().map(|b| (*b, weight(*b) / total)).collect()
+}
+
+fn check_sim(c: &mut Checker, sim: Option<&RawSim>, audience: &Audience, ad_keys: &BTreeSet<&str>) -> SimTruth {
+    let empty = RawSim::default();
+    let s = sim.unwrap_or(&empty);
+    let seed = match s.seed {
+        None => 1,
+        Some(v) if v >= 0 => v as u64,
+        Some(v) => {
+            c.problem("sim.seed", format!("must not be negative (got {v})"), "");
+            1
+        }
+    };
+    let audience_size = match s.audience_size {
+        None => 1_000_000,
+        Some(v) if v >= 1_000 => v as u64,
+        Some(v) => {
+            c.problem("sim.audience_size", format!("must be at least 1000 (got {v})"), "the number of eligible people");
+            1_000
+        }
+    };
+    let cpm = s.cpm.unwrap_or(5.0);
+    if !(cpm > 0.0 && cpm.is_finite()) {
+        c.problem("sim.cpm", format!("must be positive (got {cpm})"), "price of 1,000 impressions in major units");
+    }
+    let ctr = s.ctr.unwrap_or(0.01);
+    if !(ctr > 0.0 && ctr < 0.5) {
+        c.problem("sim.ctr", format!("must be in (0, 0.5) (got {ctr})"), "0.01 is a typical click-through rate");
+    }
+    let gender_choices = Gender::choices();
+    let gender = match &s.gender {
+        None => default_gender(),
+        Some(m) => c.shares(m, "sim.gender", Gender::parse, &gender_choices),
+    };
+    let buckets = audience.age_buckets();
+    let age_choices = buckets.iter().map(|b| b.as_str()).collect::<Vec<_>>().join(", ");
+    let age = match &s.age {
+        None => default_age(&buckets),
+        Some(m) => c.shares(m, "sim.age", |k| AgeBucket::parse(k).filter(|b| buckets.contains(b)), &age_choices),
+    };
+    let region_values = audience.region_values();
+    let region_choices = region_values.join(", ");
+    let regions = match &s.regions {
+        None => region_values
+            .iter()
+            .map(|r| (r.clone(), 1.0 / region_values.len().max(1) as f64))
+            .collect(),
+        Some(m) => c
+            .shares(m, "sim.regions", |k| region_values.iter().find(|r| *r == k).cloned(), &region_choices)
+            .into_iter()
+            .collect(),
+    };
+    let price = match &s.price {
+        None => BTreeMap::new(),
+        Some(m) => c.multipliers(m, "sim.price", Gender::parse, &gender_choices),
+    };
+    let mut ads = BTreeMap::new();
+    for (key, truth) in &s.ads {
+        let path = format!("sim.ads.{key}");
+        if !ad_keys.contains(key.as_str()) {
+            c.problem(&path, format!("no ad has key `{key}`"), "sim.ads.<key> sets the engagement of the ad with that key");
+            continue;
+        }
+        let RawSimAd { gender, age, region } = truth;
+        ads.insert(
+            key.clone(),
+            SimAdTruth {
+                gender: c.multipliers(gender, &format!("{path}.gender"), Gender::parse, &gender_choices),
+                age: c.multipliers(age, &format!("{path}.age"), AgeBucket::parse, &AgeBucket::choices()),
+                region: c.multipliers(region, &format!("{path}.region"), |k| region_values.iter().find(|r| *r == k).cloned(), &region_choices),
+            },
+        );
+    }
+    SimTruth {
+        seed,
+        audience_size,
+        cpm,
+        ctr,
+        gender,
+        age,
+        regions,
+        price,
+        ads,
+    }
+}

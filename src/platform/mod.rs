@@ -1,0 +1,151 @@
+//! The seam between adskew and an ad platform.
+//!
+//! The scheduler talks to every platform through [`Platform`] and knows nothing else about
+//! it. The trait speaks in platform-neutral terms (campaign, ad set, creative, ad, a
+//! breakdown of delivery over dates); Meta's names for these live in the Meta adapter, so
+//! LinkedIn or Google Ads can be added as further implementations.
+//!
+//! Implementations: [`sim::SimPlatform`] (the default and the test double).
+
+pub mod sim;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::experiment::Audience;
+use crate::money::Money;
+use crate::vocab::{AdCategory, Breakdown, Objective};
+
+/// A platform's identifier for an object it created.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct ObjectId(pub String);
+
+impl std::fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    Paused,
+    Active,
+}
+
+/// A container for the ads of one experiment.
+#[derive(Debug, Clone)]
+pub struct CampaignSpec {
+    /// Names embed the experiment and an idempotency key so objects can be found again.
+    pub name: String,
+    pub objective: Objective,
+    pub category: AdCategory,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BudgetSpec {
+    Daily(Money),
+    Lifetime(Money),
+}
+
+/// Targeting, budget and schedule; one per ad so every ad has the same budget.
+#[derive(Debug, Clone)]
+pub struct AdSetSpec {
+    pub campaign: ObjectId,
+    pub name: String,
+    pub budget: BudgetSpec,
+    pub audience: Audience,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CreativeSpec {
+    /// The experiment's key for this ad. Platforms may embed it in names to find objects
+    /// again; the simulator uses it to look up the creative's ground-truth engagement,
+    /// standing in for what a real platform infers from the image and text.
+    pub key: String,
+    pub name: String,
+    pub headline: String,
+    pub body: String,
+    pub image: Option<String>,
+    pub link: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct AdSpec {
+    pub ad_set: ObjectId,
+    pub creative: ObjectId,
+    pub name: String,
+}
+
+/// Daily rows, or one row per value for the whole range (true unique reach).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Granularity {
+    Daily,
+    Total,
+}
+
+impl Granularity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Granularity::Daily => "day",
+            Granularity::Total => "total",
+        }
+    }
+}
+
+/// Delivery of some ads split by one breakdown over an inclusive date range.
+#[derive(Debug, Clone)]
+pub struct DeliveryQuery {
+    pub ads: Vec<ObjectId>,
+    pub breakdown: Breakdown,
+    pub since: NaiveDate,
+    pub until: NaiveDate,
+    pub granularity: Granularity,
+}
+
+/// One reported row: an ad's delivery to one breakdown value over `date_start..=date_stop`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryRow {
+    pub ad: ObjectId,
+    pub date_start: NaiveDate,
+    pub date_stop: NaiveDate,
+    pub breakdown: Breakdown,
+    /// The breakdown value as the platform reports it ("female", "25-34", a region name);
+    /// values adskew does not know are kept, not dropped.
+    pub value: String,
+    pub reach: u64,
+    pub impressions: u64,
+    pub clicks: u64,
+    pub spend: Money,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    #[error("unknown object {0}")]
+    UnknownObject(ObjectId),
+    #[error("{0}")]
+    Rejected(String),
+    #[error("{0}")]
+    Other(String),
+}
+
+/// What the scheduler needs from an ad platform.
+#[async_trait]
+pub trait Platform: Send + Sync {
+    /// A short name for logs and the store ("sim", "meta").
+    fn name(&self) -> &'static str;
+    /// The platform's current time (simulated platforms have their own clock).
+    fn now(&self) -> DateTime<Utc>;
+
+    async fn create_campaign(&self, spec: &CampaignSpec) -> Result<ObjectId, PlatformError>;
+    async fn create_ad_set(&self, spec: &AdSetSpec) -> Result<ObjectId, PlatformError>;
+    async fn create_creative(&self, spec: &CreativeSpec) -> Result<ObjectId, PlatformError>;
+    /// Ads are always created paused; [`Platform::set_status`] activates them.
+    async fn create_ad(&self, spec: &AdSpec) -> Result<ObjectId, PlatformError>;
+    async fn set_status(&self, object: &ObjectId, status: Status) -> Result<(), PlatformError>;
+    async fn delivery(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRow>, PlatformError>;
+    /// Total spend of a campaign so far.
+    async fn spend(&self, campaign: &ObjectId) -> Result<Money, PlatformError>;
+}

@@ -1,0 +1,292 @@
+//! The simulated platform: an in-process [`Platform`] backed by the delivery model.
+//!
+//! It keeps the objects the scheduler creates, reads time from a [`SimClock`] shared with
+//! the scheduler, and simulates delivery lazily: whenever something is read or changed,
+//! every ad is first advanced to the clock's current hour under the status it had.
+
+pub mod model;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use self::model::{AdSim, Cell, Limit};
+use super::*;
+use crate::clock::{Clock, SimClock};
+use crate::experiment::SimTruth;
+
+#[derive(Debug)]
+struct AdSetObj {
+    campaign: ObjectId,
+    spec: AdSetSpec,
+    status: Status,
+}
+
+#[derive(Debug)]
+struct AdObj {
+    ad_set: ObjectId,
+    status: Status,
+    sim: AdSim,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    next_id: u64,
+    campaigns: BTreeMap<ObjectId, Status>,
+    ad_sets: BTreeMap<ObjectId, AdSetObj>,
+    creatives: BTreeMap<ObjectId, CreativeSpec>,
+    ads: BTreeMap<ObjectId, AdObj>,
+}
+
+impl State {
+    fn new_id(&mut self, prefix: &str) -> ObjectId {
+        self.next_id += 1;
+        ObjectId(format!("sim-{prefix}-{}", self.next_id))
+    }
+
+    fn is_active(&self, ad: &AdObj) -> bool {
+        let Some(set) = self.ad_sets.get(&ad.ad_set) else {
+            return false;
+        };
+        ad.status == Status::Active
+            && set.status == Status::Active
+            && self.campaigns.get(&set.campaign) == Some(&Status::Active)
+    }
+
+    /// Brings every ad's simulation up to `now` under its current status.
+    fn advance(&mut self, cells: &[Cell], now: DateTime<Utc>) {
+        let active: Vec<(ObjectId, bool)> = self
+            .ads
+            .iter()
+            .map(|(id, ad)| (id.clone(), self.is_active(ad)))
+            .collect();
+        for (id, is_active) in active {
+            if let Some(ad) = self.ads.get_mut(&id) {
+                ad.sim.advance(cells, now, is_active);
+            }
+        }
+    }
+}
+
+/// The simulated ad platform.
+pub struct SimPlatform {
+    truth: SimTruth,
+    cells: Vec<Cell>,
+    clock: Arc<SimClock>,
+    state: Mutex<State>,
+}
+
+impl SimPlatform {
+    pub fn new(truth: SimTruth, clock: Arc<SimClock>) -> Self {
+        let cells = model::cells(&truth);
+        SimPlatform {
+            truth,
+            cells,
+            clock,
+            state: Mutex::new(State::default()),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        let mut state = self.state.lock().expect("sim state lock");
+        state.advance(&self.cells, self.clock.now());
+        state
+    }
+}
+
+#[async_trait]
+impl Platform for SimPlatform {
+    fn name(&self) -> &'static str {
+        "sim"
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    async fn create_campaign(&self, _spec: &CampaignSpec) -> Result<ObjectId, PlatformError> {
+        let mut state = self.state();
+        let id = state.new_id("campaign");
+        state.campaigns.insert(id.clone(), Status::Paused);
+        Ok(id)
+    }
+
+    async fn create_ad_set(&self, spec: &AdSetSpec) -> Result<ObjectId, PlatformError> {
+        let mut state = self.state();
+        if !state.campaigns.contains_key(&spec.campaign) {
+            return Err(PlatformError::UnknownObject(spec.campaign.clone()));
+        }
+        let id = state.new_id("adset");
+        state.ad_sets.insert(
+            id.clone(),
+            AdSetObj {
+                campaign: spec.campaign.clone(),
+                spec: spec.clone(),
+                status: Status::Paused,
+            },
+        );
+        Ok(id)
+    }
+
+    async fn create_creative(&self, spec: &CreativeSpec) -> Result<ObjectId, PlatformError> {
+        let mut state = self.state();
+        let id = state.new_id("creative");
+        state.creatives.insert(id.clone(), spec.clone());
+        Ok(id)
+    }
+
+    async fn create_ad(&self, spec: &AdSpec) -> Result<ObjectId, PlatformError> {
+        let mut state = self.state();
+        let set = state
+            .ad_sets
+            .get(&spec.ad_set)
+            .ok_or_else(|| PlatformError::UnknownObject(spec.ad_set.clone()))?;
+        let creative = state
+            .creatives
+            .get(&spec.creative)
+            .ok_or_else(|| PlatformError::UnknownObject(spec.creative.clone()))?;
+        let limit = match set.spec.budget {
+            BudgetSpec::Daily(m) => Limit::Daily(m.minor() as f64),
+            BudgetSpec::Lifetime(m) => Limit::Lifetime(m.minor() as f64),
+        };
+        let sim = AdSim::new(&creative.key, &self.truth, &self.cells, limit, set.spec.start, set.spec.end);
+        let id = state.new_id("ad");
+        state.ads.insert(
+            id.clone(),
+            AdObj {
+                ad_set: spec.ad_set.clone(),
+                status: Status::Paused,
+                sim,
+            },
+        );
+        Ok(id)
+    }
+
+    async fn set_status(&self, object: &ObjectId, status: Status) -> Result<(), PlatformError> {
+        let mut state = self.state();
+        if let Some(s) = state.campaigns.get_mut(object) {
+            *s = status;
+        } else if let Some(set) = state.ad_sets.get_mut(object) {
+            set.status = status;
+        } else if let Some(ad) = state.ads.get_mut(object) {
+            ad.status = status;
+        } else {
+            return Err(PlatformError::UnknownObject(object.clone()));
+        }
+        Ok(())
+    }
+
+    async fn delivery(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRow>, PlatformError> {
+        let state = self.state();
+        let mut rows = Vec::new();
+        for ad_id in &query.ads {
+            let ad = state
+                .ads
+                .get(ad_id)
+                .ok_or_else(|| PlatformError::UnknownObject(ad_id.clone()))?;
+            let days: Vec<_> = ad
+                .sim
+                .days
+                .iter()
+                .filter(|d| d.date >= query.since && d.date <= query.until)
+                .collect();
+            let values = breakdown_values(&self.cells, query.breakdown);
+            match query.granularity {
+                Granularity::Daily => {
+                    for day in &days {
+                        for value in &values {
+                            let row = self.aggregate(ad_id, query.breakdown, value, std::slice::from_ref(day), |d, i| d.cells[i].reach);
+                            if let Some(row) = row {
+                                rows.push(DeliveryRow { date_start: day.date, date_stop: day.date, ..row });
+                            }
+                        }
+                    }
+                }
+                Granularity::Total => {
+                    let Some(last) = days.last() else { continue };
+                    for value in &values {
+                        // Distinct people over the range: cumulative reach at its last day
+                        // (exact when the range starts at or before the ad's first day).
+                        let row = self.aggregate(ad_id, query.breakdown, value, &days, |_, i| last.cumulative_reach[i]);
+                        if let Some(mut row) = row {
+                            row.date_start = query.since;
+                            row.date_stop = last.date;
+                            rows.push(row);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    async fn spend(&self, campaign: &ObjectId) -> Result<Money, PlatformError> {
+        let state = self.state();
+        if !state.campaigns.contains_key(campaign) {
+            return Err(PlatformError::UnknownObject(campaign.clone()));
+        }
+        let total: f64 = state
+            .ads
+            .values()
+            .filter(|ad| state.ad_sets.get(&ad.ad_set).is_some_and(|s| &s.campaign == campaign))
+            .map(|ad| ad.sim.total_spend)
+            .sum();
+        Ok(Money(total.floor() as i64))
+    }
+}
+
+fn breakdown_values(cells: &[Cell], breakdown: Breakdown) -> Vec<String> {
+    let mut values: Vec<String> = Vec::new();
+    for c in cells {
+        let v = c.value(breakdown);
+        if !values.iter().any(|x| x == v) {
+            values.push(v.to_string());
+        }
+    }
+    values
+}
+
+impl SimPlatform {
+    /// Sums the cells with `value` over `days`; `None` when nothing was delivered there
+    /// (platforms omit empty rows).
+    fn aggregate(
+        &self,
+        ad: &ObjectId,
+        breakdown: Breakdown,
+        value: &str,
+        days: &[&model::Day],
+        reach_of: impl Fn(&model::Day, usize) -> u64,
+    ) -> Option<DeliveryRow> {
+        let (mut reach, mut impressions, mut clicks, mut spend) = (0u64, 0u64, 0u64, 0f64);
+        for (i, cell) in self.cells.iter().enumerate() {
+            if cell.value(breakdown) != value {
+                continue;
+            }
+            for day in days {
+                impressions += day.cells[i].impressions;
+                clicks += day.cells[i].clicks;
+                spend += day.cells[i].spend;
+            }
+            if let Some(last) = days.last() {
+                reach += reach_of(last, i);
+            }
+        }
+        if impressions == 0 {
+            return None;
+        }
+        let first = days.first()?.date;
+        Some(DeliveryRow {
+            ad: ad.clone(),
+            date_start: first,
+            date_stop: days.last()?.date,
+            breakdown,
+            value: value.to_string(),
+            reach,
+            impressions,
+            clicks,
+            spend: Money(spend.round() as i64),
+        })
+    }
+}

@@ -1,0 +1,105 @@
+//! Test results in sentences a reader outside statistics understands.
+
+use crate::analysis::{Analysis, BreakdownResult, PairedResult};
+
+/// Formats a p-value for prose: never "p = 0", which no finite sample supports.
+pub fn format_p(p: f64, log10_p: Option<f64>) -> String {
+    if p.is_nan() {
+        return "p = n/a".to_string();
+    }
+    if p == 0.0 || p < 1e-300 {
+        return match log10_p {
+            Some(l) if l.is_finite() => format!("p < 1e{}", l.floor() as i64 + 1),
+            _ => "p < 1e-300".to_string(),
+        };
+    }
+    if p < 0.001 {
+        format!("p = {p:.2e}")
+    } else {
+        format!("p = {p:.3}")
+    }
+}
+
+pub fn percent(x: f64) -> String {
+    if x.is_nan() {
+        "n/a".to_string()
+    } else {
+        format!("{:.1}%", x * 100.0)
+    }
+}
+
+/// One sentence for a chi-square result of a comparison.
+pub fn describe_breakdown(analysis: &Analysis, b: &BreakdownResult) -> String {
+    let alpha = analysis.settings.alpha;
+    let unit = if b.metric == crate::vocab::Metric::Reach { "people reached" } else { "impressions" };
+    let Some(chi) = &b.chi_square else {
+        return format!(
+            "By {}: not tested ({}).",
+            b.breakdown,
+            b.not_tested.as_deref().unwrap_or("no data")
+        );
+    };
+    let p_adj = b.p_adjusted.unwrap_or(chi.p_value);
+    let verdict = if b.significant {
+        format!(
+            "the ads reached significantly different {} compositions",
+            b.breakdown
+        )
+    } else {
+        format!(
+            "no significant difference in {} composition was found",
+            b.breakdown
+        )
+    };
+    format!(
+        "By {}: {verdict} (Pearson chi-square = {:.2}, df = {}, {}; {}-adjusted {}; alpha = {alpha}; Cramér's V = {:.3}; counts are {unit}).",
+        b.breakdown,
+        chi.statistic,
+        chi.dof,
+        format_p(chi.p_value, Some(chi.log10_p)),
+        analysis.settings.correction,
+        format_p(p_adj, None).replace("p ", "p_adj "),
+        chi.cramers_v,
+    )
+}
+
+/// One sentence for a paired two-proportion test.
+pub fn describe_paired(p: &PairedResult) -> String {
+    let t = &p.test;
+    let sided = match t.alternative {
+        crate::analysis::ztest::Alternative::TwoSided => "two-sided",
+        _ => "one-sided, in the pre-registered direction",
+    };
+    let verdict = if p.significant { "a significant difference" } else { "no significant difference" };
+    let direction = match p.direction_as_expected {
+        Some(true) => " The difference points the expected way.",
+        Some(false) => " The difference points against the expected direction.",
+        None => "",
+    };
+    format!(
+        "Share of {}: {} for `{}` vs {} for `{}` (difference {:+.1} points, CI {:+.1} to {:+.1}); pooled two-proportion z = {:.2}, {} ({sided}), adjusted {}: {verdict}.{direction}",
+        p.group,
+        percent(t.share1),
+        p.ad1,
+        percent(t.share2),
+        p.ad2,
+        t.difference * 100.0,
+        t.difference_ci.0 * 100.0,
+        t.difference_ci.1 * 100.0,
+        t.z,
+        format_p(t.p_value, None),
+        format_p(p.p_adjusted, None).replace("p ", "p_adj "),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn never_prints_p_equals_zero() {
+        assert_eq!(format_p(0.0, Some(-1088.99)), "p < 1e-1088");
+        assert_eq!(format_p(0.0312, None), "p = 0.031");
+        assert_eq!(format_p(2.5e-7, None), "p = 2.50e-7");
+    }
+}
