@@ -179,6 +179,7 @@ fn draw<DB: DrawingBackend>(area: DrawingArea<DB, Shift>, chart: &ShareChart, s:
     let mut cc = ChartBuilder::on(&area)
         .caption(&chart.title, (FONT, px(17.0)).into_font())
         .margin(px(12.0))
+        .margin_right(px(28.0))
         .x_label_area_size(px(44.0))
         .y_label_area_size(px((longest * 7.5 + 14.0).min(260.0)))
         .build_cartesian_2d(0.0f64..1.0f64, 0.0f64..n as f64)
@@ -198,6 +199,7 @@ fn draw<DB: DrawingBackend>(area: DrawingArea<DB, Shift>, chart: &ShareChart, s:
             }
         })
         .disable_y_mesh()
+        .max_light_lines(1)
         .label_style((FONT, px(13.0)).into_font())
         .axis_desc_style((FONT, px(13.0)).into_font())
         .light_line_style(RGBColor(235, 235, 235).stroke_width(px(1.0)))
