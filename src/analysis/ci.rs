@@ -5,7 +5,8 @@
 //! Wald (for comparison with older work; poor near 0 and 1). Checked against statsmodels'
 //! `proportion_confint` in `tests/statistics.rs`.
 
-use statrs::distribution::{Beta, ContinuousCDF, Normal};
+use statrs::distribution::{ContinuousCDF, Normal};
+use statrs::function::beta::beta_reg;
 
 use crate::vocab::CiMethod;
 
@@ -43,24 +44,43 @@ pub fn proportion_ci(x: u64, n: u64, level: f64, method: CiMethod) -> (f64, f64)
             ((p_tilde - half).max(0.0), (p_tilde + half).min(1.0))
         }
         CiMethod::ClopperPearson => {
-            let alpha = 1.0 - level;
+            let tail = (1.0 - level) / 2.0;
+            // Closed forms at the edges; otherwise invert the regularised incomplete beta.
             let low = if x == 0 {
                 0.0
+            } else if x == n {
+                tail.powf(1.0 / nf)
             } else {
-                Beta::new(xf, nf - xf + 1.0)
-                    .expect("beta parameters")
-                    .inverse_cdf(alpha / 2.0)
+                beta_quantile(xf, nf - xf + 1.0, tail)
             };
             let high = if x == n {
                 1.0
+            } else if x == 0 {
+                1.0 - tail.powf(1.0 / nf)
             } else {
-                Beta::new(xf + 1.0, nf - xf)
-                    .expect("beta parameters")
-                    .inverse_cdf(1.0 - alpha / 2.0)
+                beta_quantile(xf + 1.0, nf - xf, 1.0 - tail)
             };
             (low, high)
         }
     }
+}
+
+/// The `q` quantile of Beta(a, b), by bisection on statrs' regularised incomplete beta.
+/// statrs' own `inverse_cdf` stops at about 1e-5; 200 halvings reach double precision.
+fn beta_quantile(a: f64, b: f64, q: f64) -> f64 {
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if mid <= lo || mid >= hi {
+            break;
+        }
+        if beta_reg(a, b, mid) < q {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    0.5 * (lo + hi)
 }
 
 #[cfg(test)]

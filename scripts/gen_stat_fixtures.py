@@ -1,0 +1,123 @@
+#!/usr/bin/env python3
+"""Generate reference values for adskew's statistics from scipy and statsmodels.
+
+The output, tests/fixtures/statistics.json, is committed: the Rust tests read it, so they
+need no Python. Re-run after adding cases:
+
+    pip install scipy statsmodels mpmath
+    python3 scripts/gen_stat_fixtures.py
+
+Versions used are recorded in the file.
+"""
+import json
+import math
+import pathlib
+
+import mpmath
+import numpy as np
+import scipy
+import statsmodels
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+
+OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "statistics.json"
+
+TABLES = [
+    [[10, 20], [20, 10]],
+    [[3, 7], [9, 2]],
+    [[120, 80], [90, 110]],
+    [[4864, 386], [258, 6456]],  # AlgorithmWatch DE truck driver vs child care (reach)
+    [[30, 50, 20], [25, 45, 40]],
+    [[100, 200, 150, 50], [120, 180, 160, 40], [90, 210, 140, 60]],
+    [[5, 0, 7], [2, 9, 1], [6, 6, 6], [1, 2, 30]],
+    [[1000, 1010], [980, 1025]],
+    [[50000, 48000], [47000, 51000]],
+    [[900, 100], [100, 900]],  # strong skew: p underflows in double precision
+]
+
+PROPORTIONS = [(0, 10), (1, 10), (5, 10), (10, 10), (37, 120), (4864, 5250), (1, 1000), (999, 1000), (523, 1000)]
+LEVELS = [0.90, 0.95, 0.99]
+CI_METHODS = {"wilson": "wilson", "agresti-coull": "agresti_coull", "clopper-pearson": "beta", "wald": "normal"}
+
+ZTESTS = [
+    (60, 100, 40, 100),
+    (626, 1000, 401, 1000),
+    (530, 1000, 447, 1000),
+    (12, 40, 20, 45),
+    (4000, 9000, 4100, 9100),
+]
+
+PVALUES = [
+    [0.01, 0.04, 0.03, 0.2],
+    [0.001, 0.008, 0.039, 0.041, 0.042, 0.06, 0.074, 0.205, 0.212, 0.216],
+    [0.5, 0.5, 0.01],
+    [1e-10, 0.9, 0.049, 0.051],
+]
+CORRECTIONS = {"bonferroni": "bonferroni", "holm": "holm", "bh": "fdr_bh"}
+
+
+def chi_square_cases():
+    out = []
+    for table in TABLES:
+        arr = np.array(table)
+        for yates in ([False, True] if arr.shape == (2, 2) else [False]):
+            chi2, p, dof, _ = stats.chi2_contingency(arr, correction=yates)
+            # scipy's logsf is -inf once sf underflows; mpmath evaluates the regularised
+            # upper incomplete gamma at 50 digits, so the reference stays finite.
+            mpmath.mp.dps = 50
+            logsf = float(mpmath.log10(mpmath.gammainc(dof / 2, chi2 / 2, mpmath.inf, regularized=True)))
+            n = arr.sum()
+            k = min(arr.shape) - 1
+            out.append({
+                "table": table, "yates": yates, "statistic": chi2, "dof": int(dof),
+                "p_value": p, "log10_p": logsf, "cramers_v": math.sqrt(chi2 / (n * k)),
+            })
+    return out
+
+
+def ci_cases():
+    out = []
+    for x, n in PROPORTIONS:
+        for level in LEVELS:
+            for ours, theirs in CI_METHODS.items():
+                lo, hi = proportion_confint(x, n, alpha=1 - level, method=theirs)
+                out.append({"x": x, "n": n, "level": level, "method": ours, "low": float(lo), "high": float(hi)})
+    return out
+
+
+def ztest_cases():
+    out = []
+    for x1, n1, x2, n2 in ZTESTS:
+        for alt_ours, alt_theirs in [("two-sided", "two-sided"), ("larger", "larger"), ("smaller", "smaller")]:
+            z, p = proportions_ztest([x1, x2], [n1, n2], alternative=alt_theirs)
+            out.append({"x1": x1, "n1": n1, "x2": x2, "n2": n2, "alternative": alt_ours, "z": float(z), "p_value": float(p)})
+    return out
+
+
+def correction_cases():
+    out = []
+    for p in PVALUES:
+        for ours, theirs in CORRECTIONS.items():
+            _, adjusted, _, _ = multipletests(p, method=theirs)
+            out.append({"p": p, "method": ours, "adjusted": [float(a) for a in adjusted]})
+    return out
+
+
+def main():
+    doc = {
+        "generated_by": "scripts/gen_stat_fixtures.py",
+        "scipy": scipy.__version__,
+        "statsmodels": statsmodels.__version__,
+        "mpmath": mpmath.__version__,
+        "chi_square": chi_square_cases(),
+        "proportion_ci": ci_cases(),
+        "two_proportion_z": ztest_cases(),
+        "corrections": correction_cases(),
+    }
+    OUT.write_text(json.dumps(doc, indent=1) + "\n")
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()
