@@ -98,7 +98,7 @@ mod tests {
 
     #[test]
     fn never_prints_p_equals_zero() {
-        assert_eq!(format_p(0.0, Some(-1088.99)), "p < 1e-1088");
+        assert_eq!(format_p(0.0, Some(-1087.68)), "p < 1e-1087");
         assert_eq!(format_p(0.0312, None), "p = 0.031");
         assert_eq!(format_p(2.5e-7, None), "p = 2.50e-7");
     }

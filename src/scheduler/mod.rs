@@ -38,6 +38,7 @@ pub struct RunOutcome {
 /// The platform objects of a launched experiment.
 struct Launched {
     campaign: ObjectId,
+    ad_sets: Vec<ObjectId>,
     /// (ad key, platform ad id)
     ads: Vec<(String, ObjectId)>,
 }
@@ -145,6 +146,7 @@ async fn create_paused(
         .await?;
     *campaign_out = Some(campaign.clone());
     let mut ads = Vec::new();
+    let mut ad_sets = Vec::new();
     for ad in &exp.ads {
         let budget = match ad.budget {
             Budget::Daily(m) => BudgetSpec::Daily(m),
@@ -191,16 +193,18 @@ async fn create_paused(
             },
         )?;
         ads.push((ad.key.clone(), platform_ad));
-        // Ad sets are activated now but deliver nothing until the campaign is switched on.
-        platform.set_status(&ad_set, Status::Active).await?;
+        ad_sets.push(ad_set);
     }
     store.set_state(id, RunState::Created, "all objects created paused", platform.now())?;
-    Ok(Launched { campaign, ads })
+    Ok(Launched { campaign, ad_sets, ads })
 }
 
-/// Switches every ad on, then the campaign: nothing delivers until the last switch, so all
-/// ads start at the same instant.
+/// Switches every ad set and ad on, then the campaign: nothing delivers until the last
+/// switch, so all ads start at the same instant.
 async fn activate_together(platform: &dyn Platform, launched: &Launched) -> Result<()> {
+    for ad_set in &launched.ad_sets {
+        platform.set_status(ad_set, Status::Active).await?;
+    }
     for (_, ad) in &launched.ads {
         platform.set_status(ad, Status::Active).await?;
     }

@@ -290,3 +290,118 @@ impl SimPlatform {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeDelta, TimeZone};
+
+    use super::*;
+    use crate::experiment::load::load_with_env;
+    use crate::money::Money;
+
+    fn truth(seed: u64) -> (SimTruth, crate::experiment::Audience) {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/imana2021_paired_jobs.toml");
+        let exp = load_with_env(&path, Vec::new()).unwrap().experiment;
+        let mut truth = exp.sim.clone();
+        truth.seed = seed;
+        (truth, exp.audience)
+    }
+
+    /// Launches two ads with a $25 daily budget, runs `days`, returns gender rows and spend.
+    async fn run(seed: u64, days: i64, activate: bool) -> (Vec<DeliveryRow>, Money) {
+        let start = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
+        let (truth, audience) = truth(seed);
+        let clock = Arc::new(SimClock::new(start));
+        let sim = SimPlatform::new(truth, clock.clone());
+        let campaign = sim
+            .create_campaign(&CampaignSpec { name: "c".into(), objective: Objective::Traffic, category: AdCategory::None })
+            .await
+            .unwrap();
+        let mut ads = Vec::new();
+        for key in ["dominos_driver", "instacart_shopper"] {
+            let set = sim
+                .create_ad_set(&AdSetSpec {
+                    campaign: campaign.clone(),
+                    name: key.into(),
+                    budget: BudgetSpec::Daily(Money(2500)),
+                    audience: audience.clone(),
+                    start,
+                    end: start + TimeDelta::days(days),
+                })
+                .await
+                .unwrap();
+            let creative = sim
+                .create_creative(&CreativeSpec { key: key.into(), name: key.into(), headline: "h".into(), body: "b".into(), image: None, link: "https://x".into() })
+                .await
+                .unwrap();
+            let ad = sim.create_ad(&AdSpec { ad_set: set.clone(), creative, name: key.into() }).await.unwrap();
+            if activate {
+                sim.set_status(&set, Status::Active).await.unwrap();
+                sim.set_status(&ad, Status::Active).await.unwrap();
+            }
+            ads.push(ad);
+        }
+        if activate {
+            sim.set_status(&campaign, Status::Active).await.unwrap();
+        }
+        clock.advance_to(start + TimeDelta::days(days + 1));
+        let rows = sim
+            .delivery(&DeliveryQuery {
+                ads,
+                breakdown: Breakdown::Gender,
+                since: start.date_naive(),
+                until: (start + TimeDelta::days(days)).date_naive(),
+                granularity: Granularity::Daily,
+            })
+            .await
+            .unwrap();
+        (rows, sim.spend(&campaign).await.unwrap())
+    }
+
+    #[tokio::test]
+    async fn deterministic_for_a_seed() {
+        let (a, spend_a) = run(7, 3, true).await;
+        let (b, spend_b) = run(7, 3, true).await;
+        let (c, _) = run(8, 3, true).await;
+        assert!(!a.is_empty());
+        assert_eq!(a, b);
+        assert_eq!(spend_a, spend_b);
+        assert_ne!(a, c, "another seed, other draws");
+    }
+
+    #[tokio::test]
+    async fn spend_never_exceeds_the_budgets() {
+        let (rows, spend) = run(1, 4, true).await;
+        assert!(spend <= Money(2 * 2500 * 4), "{spend}");
+        assert!(spend >= Money(2 * 2400 * 4), "the budget is (nearly) spent: {spend}");
+        let days: std::collections::BTreeSet<_> = rows.iter().map(|r| r.date_start).collect();
+        assert_eq!(days.len(), 4, "one row set per day, nothing after the end");
+        for day in days {
+            for ad in rows.iter().map(|r| &r.ad).collect::<std::collections::BTreeSet<_>>() {
+                let day_spend: i64 = rows.iter().filter(|r| r.date_start == day && &r.ad == ad).map(|r| r.spend.0).sum();
+                // Rows are rounded to cents: allow one cent per reported value.
+                assert!(day_spend <= 2500 + 3, "{ad} spent {day_spend} on {day}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn paused_ads_deliver_nothing() {
+        let (rows, spend) = run(1, 2, false).await;
+        assert!(rows.is_empty());
+        assert_eq!(spend, Money::ZERO);
+    }
+
+    #[tokio::test]
+    async fn skew_follows_the_ground_truth() {
+        let (rows, _) = run(3, 2, true).await;
+        let share = |ad: &str| {
+            let get = |v: &str| rows.iter().filter(|r| r.ad.0 == ad && r.value == v).map(|r| r.reach).sum::<u64>() as f64;
+            get("female") / (get("female") + get("male"))
+        };
+        // Ads are created in order: ad ids 4 (dominos) and 7 (instacart).
+        let (dominos, instacart) = (share("sim-ad-4"), share("sim-ad-7"));
+        assert!(dominos < 0.45 && instacart > 0.55, "{dominos} {instacart}");
+        assert!(rows.iter().any(|r| r.value == "unknown"), "unknown gender is reported as such");
+    }
+}

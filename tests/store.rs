@@ -1,0 +1,104 @@
+//! The SQLite store as a researcher's file: round trips, append-only snapshots, the latest
+//! view, and reopening.
+
+use std::path::Path;
+
+use adskew::experiment::load::load_with_env;
+use adskew::money::Money;
+use adskew::store::{AdRecord, RunState, Store, StoredRow};
+use adskew::vocab::Breakdown;
+use chrono::{NaiveDate, TimeZone, Utc};
+
+fn experiment() -> adskew::experiment::Experiment {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/imana2021_paired_jobs.toml");
+    load_with_env(&path, Vec::new()).unwrap().experiment
+}
+
+fn row(ad: &str, value: &str, reach: u64, stop: u32) -> StoredRow {
+    StoredRow {
+        ad_key: ad.to_string(),
+        period: "total".to_string(),
+        date_start: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
+        date_stop: NaiveDate::from_ymd_opt(2026, 3, stop).unwrap(),
+        breakdown: "gender".to_string(),
+        value: value.to_string(),
+        reach,
+        impressions: reach * 2,
+        clicks: reach / 100,
+        spend: Money(reach as i64),
+    }
+}
+
+#[test]
+fn experiment_and_ads_round_trip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = tmp.path().join("nested/dir/a.db");
+    let exp = experiment();
+    let t0 = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
+    let id = {
+        let mut store = Store::open(&path).unwrap();
+        let id = store.insert_experiment(&exp, t0).unwrap();
+        store
+            .record_ad(id, &AdRecord {
+                ad_key: "dominos_driver".into(),
+                campaign_id: "c1".into(),
+                ad_set_id: "s1".into(),
+                creative_id: "cr1".into(),
+                platform_ad_id: "a1".into(),
+                budget_kind: "daily".into(),
+                budget: Money(2500),
+                activated_at: None,
+            })
+            .unwrap();
+        store.set_activated(id, t0).unwrap();
+        store.set_state(id, RunState::Running, "test", t0).unwrap();
+        id
+    };
+    // Reopen: the file is the truth, and migrations do not run twice.
+    let store = Store::open(&path).unwrap();
+    let rec = store.find_experiment("imana2021-paired-jobs").unwrap();
+    assert_eq!(rec.id, id);
+    assert_eq!(rec.state, "running");
+    assert_eq!(rec.file_sha256, exp.source.sha256);
+    assert_eq!(rec.spend_cap, Money(60_000));
+    assert_eq!(store.find_experiment(&id.to_string()).unwrap().name, rec.name);
+    // The stored experiment reads back into the same validated experiment.
+    let back = rec.experiment().unwrap();
+    assert_eq!(back.resolved_json(), exp.resolved_json());
+    let ads = store.ads(id).unwrap();
+    assert_eq!(ads.len(), 1);
+    assert_eq!(ads[0].budget, Money(2500));
+    assert_eq!(ads[0].activated_at.as_deref(), Some("2026-03-02T00:00:00Z"));
+    assert!(store.find_experiment("nope").is_err());
+}
+
+#[test]
+fn snapshots_are_append_only_and_latest_wins() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&tmp.path().join("a.db")).unwrap();
+    let id = store.insert_experiment(&experiment(), Utc::now()).unwrap();
+    let t = Utc.with_ymd_and_hms(2026, 3, 3, 0, 0, 0).unwrap();
+    store.insert_collection(id, t, Money(100), &[row("a", "female", 10, 2), row("a", "male", 20, 2)]).unwrap();
+    // Day 2 is revised (the platform's late revisions), and day 3 arrives.
+    store.insert_collection(id, t, Money(200), &[row("a", "female", 12, 2), row("a", "male", 20, 2)]).unwrap();
+    store.insert_collection(id, t, Money(300), &[row("a", "female", 30, 3), row("a", "male", 40, 3)]).unwrap();
+
+    assert_eq!(store.all_rows(id).unwrap().len(), 6, "nothing is overwritten");
+    assert_eq!(store.collections(id).unwrap().len(), 3);
+    assert_eq!(store.collections(id).unwrap()[2].spend, Money(300));
+    let totals = store.latest_totals(id, Breakdown::Gender).unwrap();
+    assert_eq!(totals, vec![row("a", "female", 30, 3), row("a", "male", 40, 3)], "latest total ending on the last day");
+
+    // The view is usable straight from SQL, as pandas/R/DuckDB users will.
+    let conn = rusqlite::Connection::open(tmp.path().join("a.db")).unwrap();
+    let reach: i64 = conn
+        .query_row(
+            "SELECT reach FROM delivery_latest WHERE ad_key='a' AND value='female' AND date_stop='2026-03-02'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(reach, 12, "the revision replaced the first snapshot in the latest view");
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(version, 1);
+}
