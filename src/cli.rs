@@ -29,7 +29,12 @@ pub struct Cli {
 #[derive(Debug, clap::Args)]
 pub struct DbArgs {
     /// The SQLite database that holds runs and delivery snapshots.
-    #[arg(long, env = "ADSKEW_DB", default_value = "results/adskew.db", value_name = "PATH")]
+    #[arg(
+        long,
+        env = "ADSKEW_DB",
+        default_value = "results/adskew.db",
+        value_name = "PATH"
+    )]
     pub db: PathBuf,
 }
 

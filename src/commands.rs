@@ -35,9 +35,22 @@ pub fn init_logging(verbose: u8) {
 pub fn execute(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Validate { file } => validate(&file),
-        Command::Run { file, db, out, quiet } => run(&file, &db.db, &out, quiet),
-        Command::Analyze { experiment, db, json } => analyze(&experiment, &db.db, json),
-        Command::Report { experiment, db, out } => report_cmd(&experiment, &db.db, &out),
+        Command::Run {
+            file,
+            db,
+            out,
+            quiet,
+        } => run(&file, &db.db, &out, quiet),
+        Command::Analyze {
+            experiment,
+            db,
+            json,
+        } => analyze(&experiment, &db.db, json),
+        Command::Report {
+            experiment,
+            db,
+            out,
+        } => report_cmd(&experiment, &db.db, &out),
         Command::Status { db } => status(&db.db),
     }
 }
@@ -87,7 +100,10 @@ fn run(file: &Path, db: &Path, out: &Path, quiet: bool) -> Result<()> {
             exp.platform
         )));
     }
-    let clock = Arc::new(SimClock::new(scheduler::start_time(&exp, chrono::Utc::now())));
+    let clock = Arc::new(SimClock::new(scheduler::start_time(
+        &exp,
+        chrono::Utc::now(),
+    )));
     let platform = SimPlatform::new(exp.sim.clone(), clock.clone());
     let mut store = Store::open(db)?;
 
@@ -107,7 +123,13 @@ fn run(file: &Path, db: &Path, out: &Path, quiet: bool) -> Result<()> {
         .enable_time()
         .build()
         .map_err(|e| Error::io("cannot start the async runtime", e))?;
-    let outcome = runtime.block_on(scheduler::run(&exp, &platform, clock.as_ref(), &mut store, &progress))?;
+    let outcome = runtime.block_on(scheduler::run(
+        &exp,
+        &platform,
+        clock.as_ref(),
+        &mut store,
+        &progress,
+    ))?;
     progress.finish_and_clear();
 
     let record = store.find_experiment(&outcome.experiment_id.to_string())?;
@@ -152,9 +174,15 @@ fn analysis_for(selector: &str, db: &Path) -> Result<Analysis> {
 fn analyze(selector: &str, db: &Path, json: bool) -> Result<()> {
     let analysis = analysis_for(selector, db)?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&analysis).expect("analysis serialises"));
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&analysis).expect("analysis serialises")
+        );
     } else {
-        println!("{} (run {}, {}):", analysis.experiment.name, analysis.experiment.id, analysis.experiment.state);
+        println!(
+            "{} (run {}, {}):",
+            analysis.experiment.name, analysis.experiment.id, analysis.experiment.state
+        );
         print_summary(&analysis);
     }
     Ok(())
@@ -177,7 +205,10 @@ fn status(db: &Path) -> Result<()> {
         println!("No runs in {}.", db.display());
         return Ok(());
     }
-    println!("{:>4}  {:<36} {:<9} {:<5} {:>22} {:>11}  last collection", "id", "experiment", "state", "plat", "spend / cap", "collections");
+    println!(
+        "{:>4}  {:<36} {:<9} {:<5} {:>22} {:>11}  last collection",
+        "id", "experiment", "state", "plat", "spend / cap", "collections"
+    );
     for r in runs {
         let collections = store.collections(r.id)?;
         let spend = collections.last().map(|c| c.spend).unwrap_or_default();
@@ -189,7 +220,9 @@ fn status(db: &Path) -> Result<()> {
             r.platform,
             format!("{spend} / {} {}", r.spend_cap, r.currency),
             collections.len(),
-            collections.last().map_or("-".to_string(), |c| c.platform_time.clone()),
+            collections
+                .last()
+                .map_or("-".to_string(), |c| c.platform_time.clone()),
         );
     }
     Ok(())

@@ -9,7 +9,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Money(pub i64);
 
@@ -74,7 +76,11 @@ mod tests {
         assert_eq!(Money::from_major(20.0), Some(Money(2000)));
         assert_eq!(Money::from_major(0.1 + 0.2), Some(Money(30)));
         assert_eq!(Money::from_major(19.99), Some(Money(1999)));
-        assert_eq!(Money::from_major(1.005), None, "sub-cent amounts are rejected");
+        assert_eq!(
+            Money::from_major(1.005),
+            None,
+            "sub-cent amounts are rejected"
+        );
         assert_eq!(Money::from_major(f64::NAN), None);
     }
 

@@ -7,7 +7,9 @@ use assert_cmd::Command;
 use serde_json::Value;
 
 fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("campaigns")
+        .join(name)
 }
 
 fn adskew() -> Command {
@@ -21,7 +23,12 @@ fn adskew() -> Command {
 
 fn run(file: &str, dir: &Path, env: &[(&str, &str)]) -> String {
     let mut cmd = adskew();
-    cmd.args(["run", "--quiet"]).arg(example(file)).arg("--db").arg(dir.join("a.db")).arg("--out").arg(dir.join("out"));
+    cmd.args(["run", "--quiet"])
+        .arg(example(file))
+        .arg("--db")
+        .arg(dir.join("a.db"))
+        .arg("--out")
+        .arg(dir.join("out"));
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -40,8 +47,14 @@ fn paired_example_finds_the_ground_truth_skew() {
     let stdout = run("imana2021_paired_jobs.toml", tmp.path(), &[]);
     let dir = tmp.path().join("out/imana2021-paired-jobs");
     assert!(stdout.contains("Report:"), "{stdout}");
-    for file in ["report.md", "results.json", "delivery-driver-gender-female.svg", "delivery-driver-gender-female.png",
-        "software-engineer-gender-female.svg", "software-engineer-gender-female.png"] {
+    for file in [
+        "report.md",
+        "results.json",
+        "delivery-driver-gender-female.svg",
+        "delivery-driver-gender-female.png",
+        "software-engineer-gender-female.svg",
+        "software-engineer-gender-female.png",
+    ] {
         assert!(dir.join(file).is_file(), "{file} missing");
     }
     let png = std::fs::read(dir.join("delivery-driver-gender-female.png")).unwrap();
@@ -57,15 +70,36 @@ fn paired_example_finds_the_ground_truth_skew() {
         let paired = &c["paired"];
         assert_eq!(paired["direction_as_expected"], true, "{}", c["key"]);
         assert_eq!(paired["significant"], true, "{}", c["key"]);
-        assert!(paired["test"]["share1"].as_f64().unwrap() > paired["test"]["share2"].as_f64().unwrap());
-        let gender = c["breakdowns"].as_array().unwrap().iter().find(|b| b["breakdown"] == "gender").unwrap();
+        assert!(
+            paired["test"]["share1"].as_f64().unwrap() > paired["test"]["share2"].as_f64().unwrap()
+        );
+        let gender = c["breakdowns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["breakdown"] == "gender")
+            .unwrap();
         assert_eq!(gender["significant"], true);
-        assert_eq!(gender["groups"], serde_json::json!(["female", "male"]), "unknown gender is kept out of the test");
-        assert!(gender["excluded"].as_array().unwrap().iter().all(|x| x.as_u64().unwrap() > 0), "unknown gender is reported");
+        assert_eq!(
+            gender["groups"],
+            serde_json::json!(["female", "male"]),
+            "unknown gender is kept out of the test"
+        );
+        assert!(
+            gender["excluded"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|x| x.as_u64().unwrap() > 0),
+            "unknown gender is reported"
+        );
     }
     let report = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(report.contains("a significant difference"));
-    assert!(!report.contains("p = 0 ") && !report.contains("p = 0.000"), "never prints p = 0");
+    assert!(
+        !report.contains("p = 0 ") && !report.contains("p = 0.000"),
+        "never prints p = 0"
+    );
 }
 
 /// Ali et al.'s design: many ads, one comparison of all of them. The observed ranking of the
@@ -75,24 +109,59 @@ fn many_ad_example_ranks_ads_like_the_ground_truth() {
     let tmp = tempfile::tempdir().unwrap();
     run("ali2019_job_ads.toml", tmp.path(), &[]);
     let r = results(tmp.path(), "ali2019-job-ads");
-    let all = r["comparisons"].as_array().unwrap().iter().find(|c| c["key"] == "all-jobs").unwrap();
+    let all = r["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["key"] == "all-jobs")
+        .unwrap();
     let gender = &all["breakdowns"][0];
     assert_eq!(gender["breakdown"], "gender");
     assert_eq!(gender["significant"], true);
     let share_of = |ad: &str| {
-        gender["shares"].as_array().unwrap().iter()
-            .find(|s| s["ad"] == ad && s["group"] == "female").unwrap()["share"].as_f64().unwrap()
+        gender["shares"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["ad"] == ad && s["group"] == "female")
+            .unwrap()["share"]
+            .as_f64()
+            .unwrap()
     };
     // female/male engagement ratios in the experiment's [sim] section, ascending.
-    let by_truth = ["lumber", "taxi_driver", "ai_developer", "janitor", "secretary", "supermarket_cashier", "preschool_teacher"];
+    let by_truth = [
+        "lumber",
+        "taxi_driver",
+        "ai_developer",
+        "janitor",
+        "secretary",
+        "supermarket_cashier",
+        "preschool_teacher",
+    ];
     for pair in by_truth.windows(2) {
-        assert!(share_of(pair[0]) < share_of(pair[1]), "{} should reach fewer women than {}", pair[0], pair[1]);
+        assert!(
+            share_of(pair[0]) < share_of(pair[1]),
+            "{} should reach fewer women than {}",
+            pair[0],
+            pair[1]
+        );
     }
-    assert!(share_of("lumber") < 0.15, "lumber ads go overwhelmingly to men");
+    assert!(
+        share_of("lumber") < 0.15,
+        "lumber ads go overwhelmingly to men"
+    );
     assert!(share_of("supermarket_cashier") > 0.75);
     // Every ad has a point on the chart.
-    let svg = std::fs::read_to_string(tmp.path().join("out/ali2019-job-ads/all-jobs-gender-female.svg")).unwrap();
-    assert_eq!(svg.matches("<circle").count(), 8 + 1, "one point per ad plus the legend marker");
+    let svg = std::fs::read_to_string(
+        tmp.path()
+            .join("out/ali2019-job-ads/all-jobs-gender-female.svg"),
+    )
+    .unwrap();
+    assert_eq!(
+        svg.matches("<circle").count(),
+        8 + 1,
+        "one point per ad plus the legend marker"
+    );
     for ad in by_truth {
         assert!(svg.contains(ad), "{ad} labelled");
     }
@@ -103,17 +172,30 @@ fn same_seed_same_numbers_and_reports_regenerate_identically() {
     let tmp = tempfile::tempdir().unwrap();
     run("imana2021_paired_jobs.toml", tmp.path(), &[]);
     let first = results(tmp.path(), "imana2021-paired-jobs");
-    let svg_path = tmp.path().join("out/imana2021-paired-jobs/delivery-driver-gender-female.svg");
+    let svg_path = tmp
+        .path()
+        .join("out/imana2021-paired-jobs/delivery-driver-gender-female.svg");
     let svg = std::fs::read(&svg_path).unwrap();
 
     // `report` regenerates from the store, byte for byte.
-    adskew().args(["report", "imana2021-paired-jobs", "--db"]).arg(tmp.path().join("a.db"))
-        .arg("--out").arg(tmp.path().join("out")).assert().success();
+    adskew()
+        .args(["report", "imana2021-paired-jobs", "--db"])
+        .arg(tmp.path().join("a.db"))
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .assert()
+        .success();
     assert_eq!(std::fs::read(&svg_path).unwrap(), svg);
 
     // `analyze --json` prints the same numbers as results.json.
-    let out = adskew().args(["analyze", "imana2021-paired-jobs", "--json", "--db"]).arg(tmp.path().join("a.db"))
-        .assert().success().get_output().stdout.clone();
+    let out = adskew()
+        .args(["analyze", "imana2021-paired-jobs", "--json", "--db"])
+        .arg(tmp.path().join("a.db"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let analyzed: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(analyzed["comparisons"], first["comparisons"]);
 
@@ -124,26 +206,48 @@ fn same_seed_same_numbers_and_reports_regenerate_identically() {
     assert_eq!(first["comparisons"], second["comparisons"]);
 
     // Another seed gives other counts.
-    run("imana2021_paired_jobs.toml", tmp.path(), &[("ADSKEW_SIM__SEED", "99")]);
+    run(
+        "imana2021_paired_jobs.toml",
+        tmp.path(),
+        &[("ADSKEW_SIM__SEED", "99")],
+    );
     let third = results(tmp.path(), "imana2021-paired-jobs");
     assert_ne!(first["comparisons"], third["comparisons"]);
 
-    let status = adskew().args(["status", "--db"]).arg(tmp.path().join("a.db")).assert().success().get_output().stdout.clone();
+    let status = adskew()
+        .args(["status", "--db"])
+        .arg(tmp.path().join("a.db"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let status = String::from_utf8(status).unwrap();
-    assert_eq!(status.matches("imana2021-paired-jobs").count(), 3, "{status}");
+    assert_eq!(
+        status.matches("imana2021-paired-jobs").count(),
+        3,
+        "{status}"
+    );
 }
 
 #[test]
 fn spend_cap_pauses_everything() {
     let tmp = tempfile::tempdir().unwrap();
     // The budgets could spend 500 over five days; a cap of 150 is hit on day two.
-    let stdout = run("imana2021_paired_jobs.toml", tmp.path(), &[("ADSKEW_SPEND_CAP", "150")]);
+    let stdout = run(
+        "imana2021_paired_jobs.toml",
+        tmp.path(),
+        &[("ADSKEW_SPEND_CAP", "150")],
+    );
     assert!(stdout.contains("stopped"), "{stdout}");
     let r = results(tmp.path(), "imana2021-paired-jobs");
     assert_eq!(r["experiment"]["state"], "stopped");
     let spend = r["data"]["spend"].as_i64().unwrap();
     assert!(spend >= 15_000, "stopped at the cap, spend {spend}");
-    assert!(spend < 25_000, "stopped within one collection of the cap, spend {spend}");
+    assert!(
+        spend < 25_000,
+        "stopped within one collection of the cap, spend {spend}"
+    );
     assert!(r["data"]["collections"].as_u64().unwrap() < 5);
 }
 
@@ -151,10 +255,18 @@ fn spend_cap_pauses_everything() {
 fn read_commands_on_a_missing_database_or_experiment_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("none.db");
-    adskew().args(["analyze", "x", "--db"]).arg(&db).assert().code(2)
+    adskew()
+        .args(["analyze", "x", "--db"])
+        .arg(&db)
+        .assert()
+        .code(2)
         .stderr(predicates::str::contains("no database"));
     assert!(!db.exists(), "reading commands create nothing");
     run("imana2021_paired_jobs.toml", tmp.path(), &[]);
-    adskew().args(["report", "no-such-experiment", "--db"]).arg(tmp.path().join("a.db")).assert().code(2)
+    adskew()
+        .args(["report", "no-such-experiment", "--db"])
+        .arg(tmp.path().join("a.db"))
+        .assert()
+        .code(2)
         .stderr(predicates::str::contains("imana2021-paired-jobs"));
 }

@@ -11,8 +11,11 @@ use adskew::vocab::{CiMethod, Correction};
 use serde_json::Value;
 
 fn fixtures() -> Value {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/statistics.json"))
-        .expect("fixtures exist; regenerate with scripts/gen_stat_fixtures.py");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/statistics.json"
+    ))
+    .expect("fixtures exist; regenerate with scripts/gen_stat_fixtures.py");
     serde_json::from_str(&text).expect("fixtures parse")
 }
 
@@ -28,7 +31,13 @@ fn table_of(v: &Value) -> Vec<Vec<u64>> {
     v.as_array()
         .unwrap()
         .iter()
-        .map(|r| r.as_array().unwrap().iter().map(|x| x.as_u64().unwrap()).collect())
+        .map(|r| {
+            r.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_u64().unwrap())
+                .collect()
+        })
         .collect()
 }
 
@@ -42,14 +51,26 @@ fn chi_square_matches_scipy() {
         let yates = case["yates"].as_bool().unwrap();
         let r = chi_square_independence(&table, yates).expect("testable table");
         let ctx = format!("{table:?} yates={yates}: {r:?}");
-        assert!(close(r.statistic, case["statistic"].as_f64().unwrap(), 1e-9), "statistic {ctx}");
+        assert!(
+            close(r.statistic, case["statistic"].as_f64().unwrap(), 1e-9),
+            "statistic {ctx}"
+        );
         assert_eq!(r.dof, case["dof"].as_u64().unwrap(), "dof {ctx}");
-        assert!(close(r.cramers_v, case["cramers_v"].as_f64().unwrap(), 1e-9), "V {ctx}");
+        assert!(
+            close(r.cramers_v, case["cramers_v"].as_f64().unwrap(), 1e-9),
+            "V {ctx}"
+        );
         let p = case["p_value"].as_f64().unwrap();
         assert!(close(r.p_value, p, 1e-8), "p {ctx} vs {p}");
         let log10_p = case["log10_p"].as_f64().unwrap();
-        assert!(close(r.log10_p, log10_p, 1e-6), "log10 p {ctx} vs {log10_p}");
-        assert!(r.log10_p.is_finite(), "log10 p is finite even when p underflows: {ctx}");
+        assert!(
+            close(r.log10_p, log10_p, 1e-6),
+            "log10 p {ctx} vs {log10_p}"
+        );
+        assert!(
+            r.log10_p.is_finite(),
+            "log10 p is finite even when p underflows: {ctx}"
+        );
     }
 }
 
@@ -61,13 +82,22 @@ fn proportion_cis_match_statsmodels() {
         let (x, n) = (case["x"].as_u64().unwrap(), case["n"].as_u64().unwrap());
         let level = case["level"].as_f64().unwrap();
         let (lo, hi) = proportion_ci(x, n, level, method);
-        let (elo, ehi) = (case["low"].as_f64().unwrap(), case["high"].as_f64().unwrap());
+        let (elo, ehi) = (
+            case["low"].as_f64().unwrap(),
+            case["high"].as_f64().unwrap(),
+        );
         // statsmodels leaves Wald and Agresti-Coull unclipped; adskew clips to [0, 1]
         // because a share outside it is meaningless on a chart.
         let (elo, ehi) = (elo.clamp(0.0, 1.0), ehi.clamp(0.0, 1.0));
         let ctx = format!("{method} x={x} n={n} level={level}: ({lo}, {hi}) vs ({elo}, {ehi})");
-        assert!(close(lo, elo, 1e-9) || (lo - elo).abs() < 1e-12, "low {ctx}");
-        assert!(close(hi, ehi, 1e-9) || (hi - ehi).abs() < 1e-12, "high {ctx}");
+        assert!(
+            close(lo, elo, 1e-9) || (lo - elo).abs() < 1e-12,
+            "low {ctx}"
+        );
+        assert!(
+            close(hi, ehi, 1e-9) || (hi - ehi).abs() < 1e-12,
+            "high {ctx}"
+        );
     }
 }
 
@@ -84,7 +114,10 @@ fn two_proportion_z_matches_statsmodels() {
         let r = two_proportion_z(g("x1"), g("n1"), g("x2"), g("n2"), alternative, 0.95).unwrap();
         let ctx = format!("{case}: {r:?}");
         assert!(close(r.z, case["z"].as_f64().unwrap(), 1e-9), "z {ctx}");
-        assert!(close(r.p_value, case["p_value"].as_f64().unwrap(), 1e-8), "p {ctx}");
+        assert!(
+            close(r.p_value, case["p_value"].as_f64().unwrap(), 1e-8),
+            "p {ctx}"
+        );
     }
 }
 
@@ -92,11 +125,20 @@ fn two_proportion_z_matches_statsmodels() {
 fn corrections_match_statsmodels() {
     let f = fixtures();
     for case in f["corrections"].as_array().unwrap() {
-        let p: Vec<f64> = case["p"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        let p: Vec<f64> = case["p"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
         let method = Correction::parse(case["method"].as_str().unwrap()).unwrap();
         let ours = adjust(&p, method);
         for (o, t) in ours.iter().zip(case["adjusted"].as_array().unwrap()) {
-            assert!(close(*o, t.as_f64().unwrap(), 1e-12), "{method} {p:?}: {ours:?} vs {}", case["adjusted"]);
+            assert!(
+                close(*o, t.as_f64().unwrap(), 1e-12),
+                "{method} {p:?}: {ours:?} vs {}",
+                case["adjusted"]
+            );
         }
     }
 }

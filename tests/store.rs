@@ -39,16 +39,19 @@ fn experiment_and_ads_round_trip() {
         let mut store = Store::open(&path).unwrap();
         let id = store.insert_experiment(&exp, t0).unwrap();
         store
-            .record_ad(id, &AdRecord {
-                ad_key: "dominos_driver".into(),
-                campaign_id: "c1".into(),
-                ad_set_id: "s1".into(),
-                creative_id: "cr1".into(),
-                platform_ad_id: "a1".into(),
-                budget_kind: "daily".into(),
-                budget: Money(2500),
-                activated_at: None,
-            })
+            .record_ad(
+                id,
+                &AdRecord {
+                    ad_key: "dominos_driver".into(),
+                    campaign_id: "c1".into(),
+                    ad_set_id: "s1".into(),
+                    creative_id: "cr1".into(),
+                    platform_ad_id: "a1".into(),
+                    budget_kind: "daily".into(),
+                    budget: Money(2500),
+                    activated_at: None,
+                },
+            )
             .unwrap();
         store.set_activated(id, t0).unwrap();
         store.set_state(id, RunState::Running, "test", t0).unwrap();
@@ -61,7 +64,10 @@ fn experiment_and_ads_round_trip() {
     assert_eq!(rec.state, "running");
     assert_eq!(rec.file_sha256, exp.source.sha256);
     assert_eq!(rec.spend_cap, Money(60_000));
-    assert_eq!(store.find_experiment(&id.to_string()).unwrap().name, rec.name);
+    assert_eq!(
+        store.find_experiment(&id.to_string()).unwrap().name,
+        rec.name
+    );
     // The stored experiment reads back into the same validated experiment.
     let back = rec.experiment().unwrap();
     assert_eq!(back.resolved_json(), exp.resolved_json());
@@ -78,16 +84,45 @@ fn snapshots_are_append_only_and_latest_wins() {
     let mut store = Store::open(&tmp.path().join("a.db")).unwrap();
     let id = store.insert_experiment(&experiment(), Utc::now()).unwrap();
     let t = Utc.with_ymd_and_hms(2026, 3, 3, 0, 0, 0).unwrap();
-    store.insert_collection(id, t, Money(100), &[row("a", "female", 10, 2), row("a", "male", 20, 2)]).unwrap();
+    store
+        .insert_collection(
+            id,
+            t,
+            Money(100),
+            &[row("a", "female", 10, 2), row("a", "male", 20, 2)],
+        )
+        .unwrap();
     // Day 2 is revised (the platform's late revisions), and day 3 arrives.
-    store.insert_collection(id, t, Money(200), &[row("a", "female", 12, 2), row("a", "male", 20, 2)]).unwrap();
-    store.insert_collection(id, t, Money(300), &[row("a", "female", 30, 3), row("a", "male", 40, 3)]).unwrap();
+    store
+        .insert_collection(
+            id,
+            t,
+            Money(200),
+            &[row("a", "female", 12, 2), row("a", "male", 20, 2)],
+        )
+        .unwrap();
+    store
+        .insert_collection(
+            id,
+            t,
+            Money(300),
+            &[row("a", "female", 30, 3), row("a", "male", 40, 3)],
+        )
+        .unwrap();
 
-    assert_eq!(store.all_rows(id).unwrap().len(), 6, "nothing is overwritten");
+    assert_eq!(
+        store.all_rows(id).unwrap().len(),
+        6,
+        "nothing is overwritten"
+    );
     assert_eq!(store.collections(id).unwrap().len(), 3);
     assert_eq!(store.collections(id).unwrap()[2].spend, Money(300));
     let totals = store.latest_totals(id, Breakdown::Gender).unwrap();
-    assert_eq!(totals, vec![row("a", "female", 30, 3), row("a", "male", 40, 3)], "latest total ending on the last day");
+    assert_eq!(
+        totals,
+        vec![row("a", "female", 30, 3), row("a", "male", 40, 3)],
+        "latest total ending on the last day"
+    );
 
     // The view is usable straight from SQL, as pandas/R/DuckDB users will.
     let conn = rusqlite::Connection::open(tmp.path().join("a.db")).unwrap();
@@ -98,7 +133,12 @@ fn snapshots_are_append_only_and_latest_wins() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(reach, 12, "the revision replaced the first snapshot in the latest view");
-    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+    assert_eq!(
+        reach, 12,
+        "the revision replaced the first snapshot in the latest view"
+    );
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
     assert_eq!(version, 1);
 }

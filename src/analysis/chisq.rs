@@ -39,21 +39,36 @@ pub fn trim(table: &[Vec<u64>]) -> Vec<Vec<u64>> {
     table
         .iter()
         .filter(|r| r.iter().any(|&v| v > 0))
-        .map(|r| r.iter().zip(&keep_col).filter(|(_, k)| **k).map(|(v, _)| *v).collect())
+        .map(|r| {
+            r.iter()
+                .zip(&keep_col)
+                .filter(|(_, k)| **k)
+                .map(|(v, _)| *v)
+                .collect()
+        })
         .collect()
 }
 
 /// Pearson's chi-square test of independence. `yates` applies the continuity correction,
 /// which is only defined (and only applied) for 2 × 2 tables.
-pub fn chi_square_independence(table: &[Vec<u64>], yates: bool) -> Result<ChiSquareResult, TableError> {
+pub fn chi_square_independence(
+    table: &[Vec<u64>],
+    yates: bool,
+) -> Result<ChiSquareResult, TableError> {
     let t = trim(table);
     let rows = t.len();
     let cols = t.first().map_or(0, Vec::len);
     if rows < 2 || cols < 2 {
-        return Err(if t.is_empty() { TableError::Empty } else { TableError::TooSmall });
+        return Err(if t.is_empty() {
+            TableError::Empty
+        } else {
+            TableError::TooSmall
+        });
     }
     let row_sums: Vec<f64> = t.iter().map(|r| r.iter().sum::<u64>() as f64).collect();
-    let col_sums: Vec<f64> = (0..cols).map(|j| t.iter().map(|r| r[j]).sum::<u64>() as f64).collect();
+    let col_sums: Vec<f64> = (0..cols)
+        .map(|j| t.iter().map(|r| r[j]).sum::<u64>() as f64)
+        .collect();
     let total: f64 = row_sums.iter().sum();
     let apply_yates = yates && rows == 2 && cols == 2;
     let mut statistic = 0.0;
@@ -116,10 +131,19 @@ mod tests {
 
     #[test]
     fn rejects_degenerate_tables() {
-        assert_eq!(chi_square_independence(&[vec![1, 2]], false), Err(TableError::TooSmall));
-        assert_eq!(chi_square_independence(&[vec![0, 0], vec![0, 0]], false), Err(TableError::Empty));
+        assert_eq!(
+            chi_square_independence(&[vec![1, 2]], false),
+            Err(TableError::TooSmall)
+        );
+        assert_eq!(
+            chi_square_independence(&[vec![0, 0], vec![0, 0]], false),
+            Err(TableError::Empty)
+        );
         // An all-zero row is dropped, leaving one row.
-        assert_eq!(chi_square_independence(&[vec![5, 5], vec![0, 0]], false), Err(TableError::TooSmall));
+        assert_eq!(
+            chi_square_independence(&[vec![5, 5], vec![0, 0]], false),
+            Err(TableError::TooSmall)
+        );
     }
 
     #[test]
@@ -127,6 +151,9 @@ mod tests {
         let (p, log10_p) = chi2_sf(5000.0, 1.0);
         assert_eq!(p, 0.0);
         // mpmath, 50 digits: log10 Q(1/2, 2500) = -1087.68383651432237...
-        assert!((log10_p - (-1087.683_836_514_322_4)).abs() < 1e-9, "{log10_p}");
+        assert!(
+            (log10_p - (-1_087.683_836_514_322_4)).abs() < 1e-9,
+            "{log10_p}"
+        );
     }
 }

@@ -48,14 +48,22 @@ mod tests {
     #[test]
     fn matches_hand_computed_values() {
         let p = [0.01, 0.04, 0.03, 0.2];
-        assert_eq!(adjust(&p, Correction::Bonferroni), vec![0.04, 0.16, 0.12, 0.8]);
+        assert_eq!(
+            adjust(&p, Correction::Bonferroni),
+            vec![0.04, 0.16, 0.12, 0.8]
+        );
         let holm = adjust(&p, Correction::Holm);
         let expected = [0.04, 0.09, 0.09, 0.2];
         for (a, b) in holm.iter().zip(expected) {
             assert!((a - b).abs() < 1e-12, "{holm:?}");
         }
         let bh = adjust(&p, Correction::BenjaminiHochberg);
-        let expected = [0.04, 0.053_333_333_333_333_33, 0.053_333_333_333_333_33, 0.2];
+        let expected = [
+            0.04,
+            0.053_333_333_333_333_33,
+            0.053_333_333_333_333_33,
+            0.2,
+        ];
         for (a, b) in bh.iter().zip(expected) {
             assert!((a - b).abs() < 1e-12, "{bh:?}");
         }

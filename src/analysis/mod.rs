@@ -24,7 +24,7 @@ use self::chisq::{chi_square_independence, ChiSquareResult};
 use self::ci::proportion_ci;
 use self::ztest::{two_proportion_z, Alternative, ZTestResult};
 use crate::error::Result;
-use crate::experiment::{AnalysisSettings, Experiment, Expected};
+use crate::experiment::{AnalysisSettings, Expected, Experiment};
 use crate::money::Money;
 use crate::store::{CollectionRecord, ExperimentRecord, Store, StoredRow};
 use crate::vocab::{AgeBucket, Breakdown, Gender, Metric};
@@ -189,7 +189,15 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
                 .collect
                 .breakdowns
                 .iter()
-                .map(|b| breakdown_result(exp, settings, &cmp.ads, *b, inputs.totals.get(b).map_or(&[][..], |v| v)))
+                .map(|b| {
+                    breakdown_result(
+                        exp,
+                        settings,
+                        &cmp.ads,
+                        *b,
+                        inputs.totals.get(b).map_or(&[][..], |v| v),
+                    )
+                })
                 .collect::<Vec<_>>();
             let paired = paired_result(settings, &cmp.ads, cmp.expected.as_ref(), &breakdowns);
             ComparisonResult {
@@ -231,7 +239,12 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
         }
     }
 
-    let first = exp.collect.breakdowns.first().copied().unwrap_or(Breakdown::Gender);
+    let first = exp
+        .collect
+        .breakdowns
+        .first()
+        .copied()
+        .unwrap_or(Breakdown::Gender);
     let first_rows = inputs.totals.get(&first).map_or(&[][..], |v| v);
     let ads = exp
         .ads
@@ -296,7 +309,9 @@ fn breakdown_result(
     rows: &[StoredRow],
 ) -> BreakdownResult {
     let metric = settings.metric;
-    let excluded_value = |v: &str| breakdown == Breakdown::Gender && !settings.include_unknown && v == Gender::Unknown.as_str();
+    let excluded_value = |v: &str| {
+        breakdown == Breakdown::Gender && !settings.include_unknown && v == Gender::Unknown.as_str()
+    };
     let mut groups: Vec<String> = rows
         .iter()
         .filter(|r| ads.contains(&r.ad_key) && !excluded_value(&r.value))
@@ -308,7 +323,9 @@ fn breakdown_result(
     let mut table = vec![vec![0u64; groups.len()]; ads.len()];
     let mut excluded = vec![0u64; ads.len()];
     for r in rows {
-        let Some(i) = ads.iter().position(|a| *a == r.ad_key) else { continue };
+        let Some(i) = ads.iter().position(|a| *a == r.ad_key) else {
+            continue;
+        };
         if excluded_value(&r.value) {
             excluded[i] += count_of(r, metric);
         } else if let Some(j) = groups.iter().position(|g| *g == r.value) {
@@ -317,11 +334,20 @@ fn breakdown_result(
     }
 
     let eligible_all = exp.sim.eligible_shares(breakdown);
-    let eligible_total: f64 = eligible_all.iter().filter(|(g, _)| groups.contains(g)).map(|(_, s)| s).sum();
+    let eligible_total: f64 = eligible_all
+        .iter()
+        .filter(|(g, _)| groups.contains(g))
+        .map(|(_, s)| s)
+        .sum();
     let eligible = if exp.platform == crate::vocab::PlatformKind::Sim && eligible_total > 0.0 {
         groups
             .iter()
-            .map(|g| eligible_all.iter().find(|(v, _)| v == g).map_or(0.0, |(_, s)| s / eligible_total))
+            .map(|g| {
+                eligible_all
+                    .iter()
+                    .find(|(v, _)| v == g)
+                    .map_or(0.0, |(_, s)| s / eligible_total)
+            })
             .collect()
     } else {
         Vec::new()
@@ -338,7 +364,11 @@ fn breakdown_result(
                 group: group.clone(),
                 count,
                 total,
-                share: if total > 0 { count as f64 / total as f64 } else { f64::NAN },
+                share: if total > 0 {
+                    count as f64 / total as f64
+                } else {
+                    f64::NAN
+                },
                 ci_low,
                 ci_high,
             });
@@ -346,7 +376,10 @@ fn breakdown_result(
     }
 
     let (chi_square, not_tested) = if table.iter().any(|r| r.iter().sum::<u64>() == 0) {
-        (None, Some("an ad in this comparison has no delivery to compare".to_string()))
+        (
+            None,
+            Some("an ad in this comparison has no delivery to compare".to_string()),
+        )
     } else {
         match chi_square_independence(&table, false) {
             Ok(r) => (Some(r), None),
@@ -378,7 +411,11 @@ fn paired_result(
         return None;
     }
     let group = expected.map_or("female".to_string(), |e| e.group.clone());
-    let breakdown = if AgeBucket::parse(&group).is_some() { Breakdown::Age } else { Breakdown::Gender };
+    let breakdown = if AgeBucket::parse(&group).is_some() {
+        Breakdown::Age
+    } else {
+        Breakdown::Gender
+    };
     let b = breakdowns.iter().find(|b| b.breakdown == breakdown)?;
     let j = b.groups.iter().position(|g| *g == group)?;
     // Put the ad expected to be higher first, so "larger" is the pre-registered direction.
@@ -387,8 +424,19 @@ fn paired_result(
         _ => (0, 1),
     };
     let n = |i: usize| b.table[i].iter().sum::<u64>();
-    let alternative = if expected.is_some() { Alternative::Larger } else { Alternative::TwoSided };
-    let test = two_proportion_z(b.table[first][j], n(first), b.table[second][j], n(second), alternative, settings.ci_level)?;
+    let alternative = if expected.is_some() {
+        Alternative::Larger
+    } else {
+        Alternative::TwoSided
+    };
+    let test = two_proportion_z(
+        b.table[first][j],
+        n(first),
+        b.table[second][j],
+        n(second),
+        alternative,
+        settings.ci_level,
+    )?;
     Some(PairedResult {
         breakdown,
         group,

@@ -31,7 +31,14 @@ pub struct ZTestResult {
 
 /// Tests `x1/n1` against `x2/n2`. `None` if either ad reached nobody or the pooled share is
 /// 0 or 1 (no variance to test against).
-pub fn two_proportion_z(x1: u64, n1: u64, x2: u64, n2: u64, alternative: Alternative, level: f64) -> Option<ZTestResult> {
+pub fn two_proportion_z(
+    x1: u64,
+    n1: u64,
+    x2: u64,
+    n2: u64,
+    alternative: Alternative,
+    level: f64,
+) -> Option<ZTestResult> {
     if n1 == 0 || n2 == 0 {
         return None;
     }

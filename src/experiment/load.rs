@@ -30,7 +30,10 @@ pub fn load(path: &Path) -> Result<Loaded> {
 }
 
 /// Like [`load`], with the environment given explicitly (for tests).
-pub fn load_with_env(path: &Path, env: impl IntoIterator<Item = (String, String)>) -> Result<Loaded> {
+pub fn load_with_env(
+    path: &Path,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Loaded> {
     let invalid = |problems: Vec<Problem>| Error::Invalid {
         path: path.to_path_buf(),
         problems,
@@ -52,8 +55,11 @@ pub fn load_with_env(path: &Path, env: impl IntoIterator<Item = (String, String)
                 format!("line {line}")
             })
             .unwrap_or_else(|| "(file)".to_string());
-        return Err(invalid(vec![Problem::new(location, format!("TOML syntax error: {message}"))
-            .hint("see campaigns/README.md for the file format")]));
+        return Err(invalid(vec![Problem::new(
+            location,
+            format!("TOML syntax error: {message}"),
+        )
+        .hint("see campaigns/README.md for the file format")]));
     }
 
     let overrides = experiment_overrides(env);
@@ -78,10 +84,7 @@ pub fn load_with_env(path: &Path, env: impl IntoIterator<Item = (String, String)
         path: path.to_path_buf(),
         sha256: sha256_hex(text.as_bytes()),
         text,
-        overrides: overrides
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect(),
+        overrides: overrides.iter().map(|(k, v)| format!("{k}={v}")).collect(),
     };
     let base_dir = path.parent().unwrap_or(Path::new("."));
     match validate(&raw, source, base_dir) {
@@ -98,18 +101,24 @@ pub fn load_with_env(path: &Path, env: impl IntoIterator<Item = (String, String)
 }
 
 /// Picks the `ADSKEW_*` variables that address experiment fields.
-fn experiment_overrides(env: impl IntoIterator<Item = (String, String)>) -> BTreeMap<String, String> {
+fn experiment_overrides(
+    env: impl IntoIterator<Item = (String, String)>,
+) -> BTreeMap<String, String> {
     env.into_iter()
         .filter(|(key, _)| {
             key.strip_prefix("ADSKEW_")
                 .and_then(|rest| rest.split("__").next())
-                .is_some_and(|first| TOP_LEVEL_FIELDS.contains(&first.to_ascii_lowercase().as_str()))
+                .is_some_and(|first| {
+                    TOP_LEVEL_FIELDS.contains(&first.to_ascii_lowercase().as_str())
+                })
         })
         .collect()
 }
 
 /// Deserialises the merged tree, collecting unknown keys (typos) instead of ignoring them.
-fn deserialize_raw(tree: serde_json::Value) -> std::result::Result<(RawExperiment, Vec<Problem>), Problem> {
+fn deserialize_raw(
+    tree: serde_json::Value,
+) -> std::result::Result<(RawExperiment, Vec<Problem>), Problem> {
     let mut unknown = Vec::new();
     let raw = {
         let mut on_unknown = |path: serde_ignored::Path<'_>| {
@@ -119,7 +128,9 @@ fn deserialize_raw(tree: serde_json::Value) -> std::result::Result<(RawExperimen
             if let Some(best) = KNOWN_FIELDS
                 .iter()
                 .filter(|k| strsim::jaro_winkler(k, &last) > 0.85)
-                .max_by(|a, b| strsim::jaro_winkler(a, &last).total_cmp(&strsim::jaro_winkler(b, &last)))
+                .max_by(|a, b| {
+                    strsim::jaro_winkler(a, &last).total_cmp(&strsim::jaro_winkler(b, &last))
+                })
             {
                 problem = problem.hint(format!("did you mean `{best}`?"));
             } else {
@@ -131,7 +142,11 @@ fn deserialize_raw(tree: serde_json::Value) -> std::result::Result<(RawExperimen
         serde_path_to_error::deserialize::<_, RawExperiment>(ignored).map_err(|e| {
             let path = bracket_indices(&e.path().to_string());
             Problem::new(
-                if path == "." { "(file)".to_string() } else { path },
+                if path == "." {
+                    "(file)".to_string()
+                } else {
+                    path
+                },
                 format!("wrong type: {}", e.inner()),
             )
             .hint("check the value's type: numbers unquoted, text in quotes, lists in [ ]")

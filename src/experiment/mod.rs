@@ -21,8 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::money::Money;
 use crate::vocab::{
-    AdCategory, AgeBucket, Breakdown, CiMethod, Correction, Gender, Metric, Objective,
-    PlatformKind,
+    AdCategory, AgeBucket, Breakdown, CiMethod, Correction, Gender, Metric, Objective, PlatformKind,
 };
 
 pub use load::{load, Loaded};

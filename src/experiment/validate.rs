@@ -14,25 +14,79 @@ use super::schema::{RawExperiment, RawSim, RawSimAd};
 use super::*;
 use crate::money::Money;
 use crate::vocab::{
-    AdCategory, AgeBucket, Breakdown, CiMethod, Correction, Gender, Metric, Objective,
-    PlatformKind,
+    AdCategory, AgeBucket, Breakdown, CiMethod, Correction, Gender, Metric, Objective, PlatformKind,
 };
 
 /// First-level fields; `ADSKEW_*` overrides are accepted only for these.
 pub const TOP_LEVEL_FIELDS: &[&str] = &[
-    "name", "description", "platform", "currency", "spend_cap", "objective", "category",
-    "schedule", "audience", "ads", "comparisons", "collect", "analysis", "sim",
+    "name",
+    "description",
+    "platform",
+    "currency",
+    "spend_cap",
+    "objective",
+    "category",
+    "schedule",
+    "audience",
+    "ads",
+    "comparisons",
+    "collect",
+    "analysis",
+    "sim",
 ];
 
 /// Every field name at any level, for "did you mean" hints.
 pub const KNOWN_FIELDS: &[&str] = &[
-    "name", "description", "platform", "currency", "spend_cap", "objective", "category",
-    "schedule", "audience", "ads", "comparisons", "collect", "analysis", "sim", "start",
-    "duration_days", "duration_hours", "end", "collect_every_hours", "countries", "regions",
-    "age_min", "age_max", "custom_audience", "key", "headline", "body", "image", "link",
-    "daily_budget", "lifetime_budget", "expected", "ad", "group", "breakdowns", "metrics",
-    "alpha", "correction", "ci", "ci_level", "metric", "include_unknown", "seed",
-    "audience_size", "cpm", "ctr", "gender", "age", "price", "region",
+    "name",
+    "description",
+    "platform",
+    "currency",
+    "spend_cap",
+    "objective",
+    "category",
+    "schedule",
+    "audience",
+    "ads",
+    "comparisons",
+    "collect",
+    "analysis",
+    "sim",
+    "start",
+    "duration_days",
+    "duration_hours",
+    "end",
+    "collect_every_hours",
+    "countries",
+    "regions",
+    "age_min",
+    "age_max",
+    "custom_audience",
+    "key",
+    "headline",
+    "body",
+    "image",
+    "link",
+    "daily_budget",
+    "lifetime_budget",
+    "expected",
+    "ad",
+    "group",
+    "breakdowns",
+    "metrics",
+    "alpha",
+    "correction",
+    "ci",
+    "ci_level",
+    "metric",
+    "include_unknown",
+    "seed",
+    "audience_size",
+    "cpm",
+    "ctr",
+    "gender",
+    "age",
+    "price",
+    "region",
 ];
 
 /// Tolerance for shares that must sum to one.
@@ -79,14 +133,18 @@ impl Checker {
         match value {
             None => default,
             Some(v) => parse(v).unwrap_or_else(|| {
-                self.problem(path, format!("unknown value `{v}`"), &format!("use one of: {choices}"));
+                self.problem(
+                    path,
+                    format!("unknown value `{v}`"),
+                    &format!("use one of: {choices}"),
+                );
                 default
             }),
         }
     }
 
     fn positive_money(&mut self, value: f64, path: &str) -> Money {
-        if !(value > 0.0) {
+        if value.is_nan() || value <= 0.0 {
             self.problem(
                 path,
                 format!("must be positive (got {value})"),
@@ -95,7 +153,11 @@ impl Checker {
             return Money::ZERO;
         }
         Money::from_major(value).unwrap_or_else(|| {
-            self.problem(path, format!("{value} has more than two decimals"), "round to cents, e.g. 19.99");
+            self.problem(
+                path,
+                format!("{value} has more than two decimals"),
+                "round to cents, e.g. 19.99",
+            );
             Money::ZERO
         })
     }
@@ -112,16 +174,28 @@ impl Checker {
             match parse(key) {
                 Some(k) => {
                     if !(0.0..=1.0).contains(share) {
-                        self.problem(format!("{path}.{key}"), format!("share must be in [0, 1] (got {share})"), "");
+                        self.problem(
+                            format!("{path}.{key}"),
+                            format!("share must be in [0, 1] (got {share})"),
+                            "",
+                        );
                     }
                     out.insert(k, *share);
                 }
-                None => self.problem(format!("{path}.{key}"), "unknown group", &format!("use one of: {choices}")),
+                None => self.problem(
+                    format!("{path}.{key}"),
+                    "unknown group",
+                    &format!("use one of: {choices}"),
+                ),
             }
         }
         let sum: f64 = map.values().sum();
         if !map.is_empty() && (sum - 1.0).abs() > SHARE_SUM_TOLERANCE {
-            self.problem(path, format!("shares sum to {sum}, not 1"), "shares are fractions of the eligible audience");
+            self.problem(
+                path,
+                format!("shares sum to {sum}, not 1"),
+                "shares are fractions of the eligible audience",
+            );
         }
         out
     }
@@ -138,11 +212,19 @@ impl Checker {
             match parse(key) {
                 Some(k) => {
                     if !(*m > 0.0 && m.is_finite()) {
-                        self.problem(format!("{path}.{key}"), format!("multiplier must be positive (got {m})"), "1.0 means average engagement");
+                        self.problem(
+                            format!("{path}.{key}"),
+                            format!("multiplier must be positive (got {m})"),
+                            "1.0 means average engagement",
+                        );
                     }
                     out.insert(k, *m);
                 }
-                None => self.problem(format!("{path}.{key}"), "unknown group", &format!("use one of: {choices}")),
+                None => self.problem(
+                    format!("{path}.{key}"),
+                    "unknown group",
+                    &format!("use one of: {choices}"),
+                ),
             }
         }
         out
@@ -157,20 +239,37 @@ pub fn validate(
 ) -> std::result::Result<(Experiment, Vec<String>), Vec<Problem>> {
     let mut c = Checker::default();
 
-    let name = c.required_text(&raw.name, "name", "a short identifier such as \"imana2021-drivers\"");
+    let name = c.required_text(
+        &raw.name,
+        "name",
+        "a short identifier such as \"imana2021-drivers\"",
+    );
     if !name.is_empty()
         && !name
             .chars()
             .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '.')
     {
-        c.problem("name", format!("`{name}` has characters other than letters, digits, '-', '_' and '.'"),
-            "the name becomes a directory under results/");
+        c.problem(
+            "name",
+            format!("`{name}` has characters other than letters, digits, '-', '_' and '.'"),
+            "the name becomes a directory under results/",
+        );
     }
     let description = raw.description.clone().unwrap_or_default();
-    let platform = c.choice(&raw.platform, "platform", PlatformKind::Sim, PlatformKind::parse, PlatformKind::choices());
+    let platform = c.choice(
+        &raw.platform,
+        "platform",
+        PlatformKind::Sim,
+        PlatformKind::parse,
+        PlatformKind::choices(),
+    );
     let currency = raw.currency.clone().unwrap_or_else(|| "USD".to_string());
     if currency.len() != 3 || !currency.chars().all(|ch| ch.is_ascii_uppercase()) {
-        c.problem("currency", format!("`{currency}` is not an ISO 4217 code"), "e.g. \"USD\" or \"EUR\"");
+        c.problem(
+            "currency",
+            format!("`{currency}` is not an ISO 4217 code"),
+            "e.g. \"USD\" or \"EUR\"",
+        );
     }
     let spend_cap = match raw.spend_cap {
         None => {
@@ -179,8 +278,20 @@ pub fn validate(
         }
         Some(v) => c.positive_money(v, "spend_cap"),
     };
-    let objective = c.choice(&raw.objective, "objective", Objective::Traffic, Objective::parse, Objective::choices());
-    let category = c.choice(&raw.category, "category", AdCategory::None, AdCategory::parse, AdCategory::choices());
+    let objective = c.choice(
+        &raw.objective,
+        "objective",
+        Objective::Traffic,
+        Objective::parse,
+        Objective::choices(),
+    );
+    let category = c.choice(
+        &raw.category,
+        "category",
+        AdCategory::None,
+        AdCategory::parse,
+        AdCategory::choices(),
+    );
 
     let schedule = check_schedule(&mut c, raw);
     let audience = check_audience(&mut c, raw);
@@ -226,7 +337,11 @@ fn parse_time(c: &mut Checker, value: &str, path: &str) -> Option<DateTime<Utc>>
     match DateTime::parse_from_rfc3339(value) {
         Ok(t) => Some(t.with_timezone(&Utc)),
         Err(e) => {
-            c.problem(path, format!("`{value}` is not a time: {e}"), "use RFC 3339, e.g. \"2026-12-01T09:00:00Z\"");
+            c.problem(
+                path,
+                format!("`{value}` is not a time: {e}"),
+                "use RFC 3339, e.g. \"2026-12-01T09:00:00Z\"",
+            );
             None
         }
     }
@@ -239,31 +354,56 @@ fn check_schedule(c: &mut Checker, raw: &RawExperiment) -> Schedule {
         collect_every: TimeDelta::hours(24),
     };
     let Some(s) = &raw.schedule else {
-        c.problem("schedule", "is required", "add [schedule] with duration_days (and optionally start, collect_every_hours)");
+        c.problem(
+            "schedule",
+            "is required",
+            "add [schedule] with duration_days (and optionally start, collect_every_hours)",
+        );
         return default;
     };
     let start = match s.start.as_deref() {
         None | Some("now") => Start::Now,
-        Some(t) => parse_time(c, t, "schedule.start").map(Start::At).unwrap_or(Start::Now),
+        Some(t) => parse_time(c, t, "schedule.start")
+            .map(Start::At)
+            .unwrap_or(Start::Now),
     };
     let hours = |v: f64| TimeDelta::seconds((v * 3600.0).round() as i64);
-    let given = [s.duration_days.is_some(), s.duration_hours.is_some(), s.end.is_some()]
-        .iter()
-        .filter(|g| **g)
-        .count();
+    let given = [
+        s.duration_days.is_some(),
+        s.duration_hours.is_some(),
+        s.end.is_some(),
+    ]
+    .iter()
+    .filter(|g| **g)
+    .count();
     let mut duration = default.duration;
     if given != 1 {
-        c.problem("schedule", if given == 0 { "needs a duration" } else { "has more than one of duration_days, duration_hours, end" },
-            "give exactly one of duration_days, duration_hours or end");
+        c.problem(
+            "schedule",
+            if given == 0 {
+                "needs a duration"
+            } else {
+                "has more than one of duration_days, duration_hours, end"
+            },
+            "give exactly one of duration_days, duration_hours or end",
+        );
     } else if let Some(d) = s.duration_days {
-        if !(d > 0.0) || d > 366.0 {
-            c.problem("schedule.duration_days", format!("must be in (0, 366] (got {d})"), "");
+        if d.is_nan() || d <= 0.0 || d > 366.0 {
+            c.problem(
+                "schedule.duration_days",
+                format!("must be in (0, 366] (got {d})"),
+                "",
+            );
         } else {
             duration = hours(d * 24.0);
         }
     } else if let Some(h) = s.duration_hours {
-        if !(h >= 1.0) || h > 366.0 * 24.0 {
-            c.problem("schedule.duration_hours", format!("must be at least 1 (got {h})"), "");
+        if !(1.0..=366.0 * 24.0).contains(&h) {
+            c.problem(
+                "schedule.duration_hours",
+                format!("must be at least 1 (got {h})"),
+                "",
+            );
         } else {
             duration = hours(h);
         }
@@ -271,15 +411,23 @@ fn check_schedule(c: &mut Checker, raw: &RawExperiment) -> Schedule {
         match (start, parse_time(c, end, "schedule.end")) {
             (Start::At(st), Some(e)) if e > st => duration = e - st,
             (Start::At(_), Some(_)) => c.problem("schedule.end", "is not after schedule.start", ""),
-            (Start::Now, Some(_)) => c.problem("schedule.end", "needs an explicit schedule.start", "with start = \"now\" give duration_days instead"),
+            (Start::Now, Some(_)) => c.problem(
+                "schedule.end",
+                "needs an explicit schedule.start",
+                "with start = \"now\" give duration_days instead",
+            ),
             _ => {}
         }
     }
     let collect_every = match s.collect_every_hours {
         None => default.collect_every,
-        Some(h) if h >= 1.0 && h <= 24.0 * 7.0 => hours(h),
+        Some(h) if (1.0..=24.0 * 7.0).contains(&h) => hours(h),
         Some(h) => {
-            c.problem("schedule.collect_every_hours", format!("must be between 1 and 168 (got {h})"), "24 collects once a day");
+            c.problem(
+                "schedule.collect_every_hours",
+                format!("must be between 1 and 168 (got {h})"),
+                "24 collects once a day",
+            );
             default.collect_every
         }
     };
@@ -292,7 +440,11 @@ fn check_schedule(c: &mut Checker, raw: &RawExperiment) -> Schedule {
 
 fn check_audience(c: &mut Checker, raw: &RawExperiment) -> Audience {
     let Some(a) = &raw.audience else {
-        c.problem("audience", "is required", "add [audience] with countries (or regions) and age_min/age_max");
+        c.problem(
+            "audience",
+            "is required",
+            "add [audience] with countries (or regions) and age_min/age_max",
+        );
         return Audience {
             countries: vec![],
             regions: vec![],
@@ -302,17 +454,29 @@ fn check_audience(c: &mut Checker, raw: &RawExperiment) -> Audience {
         };
     };
     if a.countries.is_empty() && a.regions.is_empty() {
-        c.problem("audience.countries", "needs at least one country or region", "e.g. countries = [\"US\"]");
+        c.problem(
+            "audience.countries",
+            "needs at least one country or region",
+            "e.g. countries = [\"US\"]",
+        );
     }
     for (i, country) in a.countries.iter().enumerate() {
         if country.len() != 2 || !country.chars().all(|ch| ch.is_ascii_uppercase()) {
-            c.problem(format!("audience.countries[{i}]"), format!("`{country}` is not a two-letter country code"), "ISO 3166-1 alpha-2, e.g. \"US\"");
+            c.problem(
+                format!("audience.countries[{i}]"),
+                format!("`{country}` is not a two-letter country code"),
+                "ISO 3166-1 alpha-2, e.g. \"US\"",
+            );
         }
     }
     let mut seen = BTreeSet::new();
     for (i, region) in a.regions.iter().enumerate() {
         if region.trim().is_empty() || !seen.insert(region) {
-            c.problem(format!("audience.regions[{i}]"), format!("`{region}` is empty or repeated"), "");
+            c.problem(
+                format!("audience.regions[{i}]"),
+                format!("`{region}` is empty or repeated"),
+                "",
+            );
         }
     }
     let age = |c: &mut Checker, v: Option<i64>, path: &str, default: u8| -> u8 {
@@ -320,7 +484,11 @@ fn check_audience(c: &mut Checker, raw: &RawExperiment) -> Audience {
             None => default,
             Some(x) if (18..=65).contains(&x) => x as u8,
             Some(x) => {
-                c.problem(path, format!("must be between 18 and 65 (got {x})"), "65 means 65 and older");
+                c.problem(
+                    path,
+                    format!("must be between 18 and 65 (got {x})"),
+                    "65 means 65 and older",
+                );
                 default
             }
         }
@@ -328,7 +496,11 @@ fn check_audience(c: &mut Checker, raw: &RawExperiment) -> Audience {
     let age_min = age(c, a.age_min, "audience.age_min", 18);
     let age_max = age(c, a.age_max, "audience.age_max", 65);
     if age_min > age_max {
-        c.problem("audience.age_min", format!("{age_min} is above age_max {age_max}"), "");
+        c.problem(
+            "audience.age_min",
+            format!("{age_min} is above age_max {age_max}"),
+            "",
+        );
     }
     Audience {
         countries: a.countries.clone(),
@@ -351,7 +523,11 @@ const KEY_HINT: &str = "keys use lowercase letters, digits, '_' and '-', e.g. \"
 
 fn check_ads(c: &mut Checker, raw: &RawExperiment, base_dir: &Path) -> Vec<Ad> {
     if raw.ads.is_empty() {
-        c.problem("ads", "needs at least one ad", "add [[ads]] tables with key, headline, body, link and a budget");
+        c.problem(
+            "ads",
+            "needs at least one ad",
+            "add [[ads]] tables with key, headline, body, link and a budget",
+        );
     }
     let mut keys = BTreeSet::new();
     let mut ads = Vec::new();
@@ -362,29 +538,49 @@ fn check_ads(c: &mut Checker, raw: &RawExperiment, base_dir: &Path) -> Vec<Ad> {
             c.problem(path("key"), format!("`{key}` is not a valid key"), KEY_HINT);
         }
         if !key.is_empty() && !keys.insert(key.clone()) {
-            c.problem(path("key"), format!("`{key}` is used by another ad"), "ad keys must be unique");
+            c.problem(
+                path("key"),
+                format!("`{key}` is used by another ad"),
+                "ad keys must be unique",
+            );
         }
         let headline = c.required_text(&ad.headline, &path("headline"), "the ad's title text");
         let body = c.required_text(&ad.body, &path("body"), "the ad's primary text");
-        let link = c.required_text(&ad.link, &path("link"), "the landing page, e.g. \"https://example.org/jobs\"");
-        if !link.is_empty() && !(link.starts_with("https://") || link.starts_with("http://")) {
+        let link = c.required_text(
+            &ad.link,
+            &path("link"),
+            "the landing page, e.g. \"https://example.org/jobs\"",
+        );
+        if !(link.is_empty() || link.starts_with("https://") || link.starts_with("http://")) {
             c.problem(path("link"), format!("`{link}` is not an http(s) URL"), "");
         }
         if let Some(image) = &ad.image {
             let is_url = image.starts_with("https://") || image.starts_with("http://");
             if !is_url && !base_dir.join(image).is_file() {
-                c.problem(path("image"), format!("`{image}` is neither a URL nor a file next to the experiment"), "paths are relative to the experiment file");
+                c.problem(
+                    path("image"),
+                    format!("`{image}` is neither a URL nor a file next to the experiment"),
+                    "paths are relative to the experiment file",
+                );
             }
         }
         let budget = match (ad.daily_budget, ad.lifetime_budget) {
             (Some(d), None) => Budget::Daily(c.positive_money(d, &path("daily_budget"))),
             (None, Some(l)) => Budget::Lifetime(c.positive_money(l, &path("lifetime_budget"))),
             (None, None) => {
-                c.problem(path("daily_budget"), "a budget is required", "give daily_budget or lifetime_budget");
+                c.problem(
+                    path("daily_budget"),
+                    "a budget is required",
+                    "give daily_budget or lifetime_budget",
+                );
                 Budget::Daily(Money::ZERO)
             }
             (Some(_), Some(_)) => {
-                c.problem(path("daily_budget"), "both daily_budget and lifetime_budget are given", "give exactly one");
+                c.problem(
+                    path("daily_budget"),
+                    "both daily_budget and lifetime_budget are given",
+                    "give exactly one",
+                );
                 Budget::Daily(Money::ZERO)
             }
         };
@@ -400,9 +596,17 @@ fn check_ads(c: &mut Checker, raw: &RawExperiment, base_dir: &Path) -> Vec<Ad> {
     ads
 }
 
-fn check_comparisons(c: &mut Checker, raw: &RawExperiment, ad_keys: &BTreeSet<&str>) -> Vec<Comparison> {
+fn check_comparisons(
+    c: &mut Checker,
+    raw: &RawExperiment,
+    ad_keys: &BTreeSet<&str>,
+) -> Vec<Comparison> {
     if raw.comparisons.is_empty() {
-        c.problem("comparisons", "needs at least one comparison", "add [[comparisons]] with key and ads = [\"a\", \"b\"]");
+        c.problem(
+            "comparisons",
+            "needs at least one comparison",
+            "add [[comparisons]] with key and ads = [\"a\", \"b\"]",
+        );
     }
     let mut keys = BTreeSet::new();
     let mut out = Vec::new();
@@ -413,32 +617,72 @@ fn check_comparisons(c: &mut Checker, raw: &RawExperiment, ad_keys: &BTreeSet<&s
             c.problem(path("key"), format!("`{key}` is not a valid key"), KEY_HINT);
         }
         if !key.is_empty() && !keys.insert(key.clone()) {
-            c.problem(path("key"), format!("`{key}` is used by another comparison"), "");
+            c.problem(
+                path("key"),
+                format!("`{key}` is used by another comparison"),
+                "",
+            );
         }
         if cmp.ads.len() < 2 {
-            c.problem(path("ads"), "needs at least two ads", "a comparison tests whether ads reach different audiences");
+            c.problem(
+                path("ads"),
+                "needs at least two ads",
+                "a comparison tests whether ads reach different audiences",
+            );
         }
         let mut seen = BTreeSet::new();
         for (j, ad) in cmp.ads.iter().enumerate() {
             if !ad_keys.contains(ad.as_str()) {
-                c.problem(format!("comparisons[{i}].ads[{j}]"), format!("no ad has key `{ad}`"),
-                    &format!("known ads: {}", ad_keys.iter().copied().collect::<Vec<_>>().join(", ")));
+                c.problem(
+                    format!("comparisons[{i}].ads[{j}]"),
+                    format!("no ad has key `{ad}`"),
+                    &format!(
+                        "known ads: {}",
+                        ad_keys.iter().copied().collect::<Vec<_>>().join(", ")
+                    ),
+                );
             } else if !seen.insert(ad) {
-                c.problem(format!("comparisons[{i}].ads[{j}]"), format!("`{ad}` is listed twice"), "");
+                c.problem(
+                    format!("comparisons[{i}].ads[{j}]"),
+                    format!("`{ad}` is listed twice"),
+                    "",
+                );
             }
         }
         let expected = cmp.expected.as_ref().map(|e| {
-            let ad = c.required_text(&e.ad, &path("expected.ad"), "the ad expected to reach a larger share of the group");
+            let ad = c.required_text(
+                &e.ad,
+                &path("expected.ad"),
+                "the ad expected to reach a larger share of the group",
+            );
             let group = c.required_text(&e.group, &path("expected.group"), "e.g. \"female\"");
             if !ad.is_empty() && !cmp.ads.contains(&ad) {
-                c.problem(path("expected.ad"), format!("`{ad}` is not one of this comparison's ads"), "");
+                c.problem(
+                    path("expected.ad"),
+                    format!("`{ad}` is not one of this comparison's ads"),
+                    "",
+                );
             }
             if cmp.ads.len() != 2 {
-                c.problem(path("expected"), "a direction can only be given for a comparison of two ads", "");
+                c.problem(
+                    path("expected"),
+                    "a direction can only be given for a comparison of two ads",
+                    "",
+                );
             }
-            if !group.is_empty() && Gender::parse(&group).is_none() && AgeBucket::parse(&group).is_none() {
-                c.problem(path("expected.group"), format!("`{group}` is not a gender or age group"),
-                    &format!("use one of: {}, {}", Gender::choices(), AgeBucket::choices()));
+            if !group.is_empty()
+                && Gender::parse(&group).is_none()
+                && AgeBucket::parse(&group).is_none()
+            {
+                c.problem(
+                    path("expected.group"),
+                    format!("`{group}` is not a gender or age group"),
+                    &format!(
+                        "use one of: {}, {}",
+                        Gender::choices(),
+                        AgeBucket::choices()
+                    ),
+                );
             }
             Expected { ad, group }
         });
@@ -454,45 +698,108 @@ fn check_comparisons(c: &mut Checker, raw: &RawExperiment, ad_keys: &BTreeSet<&s
 fn check_collect(c: &mut Checker, raw: &RawExperiment) -> Collect {
     let collect = raw.collect.clone().unwrap_or_default();
     let mut breakdowns = Vec::new();
-    for (i, b) in collect.breakdowns.unwrap_or_else(|| vec!["gender".into(), "age".into()]).iter().enumerate() {
+    for (i, b) in collect
+        .breakdowns
+        .unwrap_or_else(|| vec!["gender".into(), "age".into()])
+        .iter()
+        .enumerate()
+    {
         match Breakdown::parse(b) {
             Some(b) if !breakdowns.contains(&b) => breakdowns.push(b),
-            Some(_) => c.problem(format!("collect.breakdowns[{i}]"), format!("`{b}` is listed twice"), ""),
-            None => c.problem(format!("collect.breakdowns[{i}]"), format!("unknown breakdown `{b}`"), &format!("use one of: {}", Breakdown::choices())),
+            Some(_) => c.problem(
+                format!("collect.breakdowns[{i}]"),
+                format!("`{b}` is listed twice"),
+                "",
+            ),
+            None => c.problem(
+                format!("collect.breakdowns[{i}]"),
+                format!("unknown breakdown `{b}`"),
+                &format!("use one of: {}", Breakdown::choices()),
+            ),
         }
     }
     if breakdowns.is_empty() {
-        c.problem("collect.breakdowns", "needs at least one breakdown", "e.g. breakdowns = [\"gender\", \"age\"]");
+        c.problem(
+            "collect.breakdowns",
+            "needs at least one breakdown",
+            "e.g. breakdowns = [\"gender\", \"age\"]",
+        );
     }
     let mut metrics = Vec::new();
-    for (i, m) in collect.metrics.unwrap_or_else(|| Metric::ALL.iter().map(|m| m.to_string()).collect()).iter().enumerate() {
+    for (i, m) in collect
+        .metrics
+        .unwrap_or_else(|| Metric::ALL.iter().map(|m| m.to_string()).collect())
+        .iter()
+        .enumerate()
+    {
         match Metric::parse(m) {
             Some(m) if !metrics.contains(&m) => metrics.push(m),
-            Some(_) => c.problem(format!("collect.metrics[{i}]"), format!("`{m}` is listed twice"), ""),
-            None => c.problem(format!("collect.metrics[{i}]"), format!("unknown metric `{m}`"), &format!("use one of: {}", Metric::choices())),
+            Some(_) => c.problem(
+                format!("collect.metrics[{i}]"),
+                format!("`{m}` is listed twice"),
+                "",
+            ),
+            None => c.problem(
+                format!("collect.metrics[{i}]"),
+                format!("unknown metric `{m}`"),
+                &format!("use one of: {}", Metric::choices()),
+            ),
         }
     }
-    Collect { breakdowns, metrics }
+    Collect {
+        breakdowns,
+        metrics,
+    }
 }
 
 fn check_analysis(c: &mut Checker, raw: &RawExperiment) -> AnalysisSettings {
     let a = raw.analysis.clone().unwrap_or_default();
     let alpha = a.alpha.unwrap_or(0.05);
     if !(alpha > 0.0 && alpha < 0.5) {
-        c.problem("analysis.alpha", format!("must be in (0, 0.5) (got {alpha})"), "0.05 is conventional");
+        c.problem(
+            "analysis.alpha",
+            format!("must be in (0, 0.5) (got {alpha})"),
+            "0.05 is conventional",
+        );
     }
     let ci_level = a.ci_level.unwrap_or(0.95);
     if !(ci_level > 0.5 && ci_level < 1.0) {
-        c.problem("analysis.ci_level", format!("must be in (0.5, 1) (got {ci_level})"), "0.95 or 0.99");
+        c.problem(
+            "analysis.ci_level",
+            format!("must be in (0.5, 1) (got {ci_level})"),
+            "0.95 or 0.99",
+        );
     }
-    let metric = c.choice(&a.metric, "analysis.metric", Metric::Reach, Metric::parse, "reach, impressions".into());
+    let metric = c.choice(
+        &a.metric,
+        "analysis.metric",
+        Metric::Reach,
+        Metric::parse,
+        "reach, impressions".into(),
+    );
     if !matches!(metric, Metric::Reach | Metric::Impressions) {
-        c.problem("analysis.metric", format!("`{metric}` cannot be tested for composition"), "use reach (people) or impressions");
+        c.problem(
+            "analysis.metric",
+            format!("`{metric}` cannot be tested for composition"),
+            "use reach (people) or impressions",
+        );
     }
     AnalysisSettings {
         alpha,
-        correction: c.choice(&a.correction, "analysis.correction", Correction::Holm, Correction::parse, Correction::choices()),
-        ci: c.choice(&a.ci, "analysis.ci", CiMethod::Wilson, CiMethod::parse, CiMethod::choices()),
+        correction: c.choice(
+            &a.correction,
+            "analysis.correction",
+            Correction::Holm,
+            Correction::parse,
+            Correction::choices(),
+        ),
+        ci: c.choice(
+            &a.ci,
+            "analysis.ci",
+            CiMethod::Wilson,
+            CiMethod::parse,
+            CiMethod::choices(),
+        ),
         ci_level,
         metric,
         include_unknown: a.include_unknown.unwrap_or(false),
@@ -501,7 +808,11 @@ fn check_analysis(c: &mut Checker, raw: &RawExperiment) -> AnalysisSettings {
 
 /// Default eligible composition by gender: a small unknown share, as platforms report.
 fn default_gender() -> BTreeMap<Gender, f64> {
-    BTreeMap::from([(Gender::Female, 0.495), (Gender::Male, 0.495), (Gender::Unknown, 0.01)])
+    BTreeMap::from([
+        (Gender::Female, 0.495),
+        (Gender::Male, 0.495),
+        (Gender::Unknown, 0.01),
+    ])
 }
 
 /// Default age composition of a broad adult audience (roughly that of US adult users).
@@ -518,7 +829,12 @@ fn default_age(buckets: &[AgeBucket]) -> BTreeMap<AgeBucket, f64> {
     buckets.iter().map(|b| (*b, weight(*b) / total)).collect()
 }
 
-fn check_sim(c: &mut Checker, sim: Option<&RawSim>, audience: &Audience, ad_keys: &BTreeSet<&str>) -> SimTruth {
+fn check_sim(
+    c: &mut Checker,
+    sim: Option<&RawSim>,
+    audience: &Audience,
+    ad_keys: &BTreeSet<&str>,
+) -> SimTruth {
     let empty = RawSim::default();
     let s = sim.unwrap_or(&empty);
     let seed = match s.seed {
@@ -533,17 +849,29 @@ fn check_sim(c: &mut Checker, sim: Option<&RawSim>, audience: &Audience, ad_keys
         None => 1_000_000,
         Some(v) if v >= 1_000 => v as u64,
         Some(v) => {
-            c.problem("sim.audience_size", format!("must be at least 1000 (got {v})"), "the number of eligible people");
+            c.problem(
+                "sim.audience_size",
+                format!("must be at least 1000 (got {v})"),
+                "the number of eligible people",
+            );
             1_000
         }
     };
     let cpm = s.cpm.unwrap_or(5.0);
     if !(cpm > 0.0 && cpm.is_finite()) {
-        c.problem("sim.cpm", format!("must be positive (got {cpm})"), "price of 1,000 impressions in major units");
+        c.problem(
+            "sim.cpm",
+            format!("must be positive (got {cpm})"),
+            "price of 1,000 impressions in major units",
+        );
     }
     let ctr = s.ctr.unwrap_or(0.01);
     if !(ctr > 0.0 && ctr < 0.5) {
-        c.problem("sim.ctr", format!("must be in (0, 0.5) (got {ctr})"), "0.01 is a typical click-through rate");
+        c.problem(
+            "sim.ctr",
+            format!("must be in (0, 0.5) (got {ctr})"),
+            "0.01 is a typical click-through rate",
+        );
     }
     let gender_choices = Gender::choices();
     let gender = match &s.gender {
@@ -551,10 +879,19 @@ fn check_sim(c: &mut Checker, sim: Option<&RawSim>, audience: &Audience, ad_keys
         Some(m) => c.shares(m, "sim.gender", Gender::parse, &gender_choices),
     };
     let buckets = audience.age_buckets();
-    let age_choices = buckets.iter().map(|b| b.as_str()).collect::<Vec<_>>().join(", ");
+    let age_choices = buckets
+        .iter()
+        .map(|b| b.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     let age = match &s.age {
         None => default_age(&buckets),
-        Some(m) => c.shares(m, "sim.age", |k| AgeBucket::parse(k).filter(|b| buckets.contains(b)), &age_choices),
+        Some(m) => c.shares(
+            m,
+            "sim.age",
+            |k| AgeBucket::parse(k).filter(|b| buckets.contains(b)),
+            &age_choices,
+        ),
     };
     let region_values = audience.region_values();
     let region_choices = region_values.join(", ");
@@ -564,7 +901,12 @@ fn check_sim(c: &mut Checker, sim: Option<&RawSim>, audience: &Audience, ad_keys
             .map(|r| (r.clone(), 1.0 / region_values.len().max(1) as f64))
             .collect(),
         Some(m) => c
-            .shares(m, "sim.regions", |k| region_values.iter().find(|r| *r == k).cloned(), &region_choices)
+            .shares(
+                m,
+                "sim.regions",
+                |k| region_values.iter().find(|r| *r == k).cloned(),
+                &region_choices,
+            )
             .into_iter()
             .collect(),
     };
@@ -576,16 +918,39 @@ fn check_sim(c: &mut Checker, sim: Option<&RawSim>, audience: &Audience, ad_keys
     for (key, truth) in &s.ads {
         let path = format!("sim.ads.{key}");
         if !ad_keys.contains(key.as_str()) {
-            c.problem(&path, format!("no ad has key `{key}`"), "sim.ads.<key> sets the engagement of the ad with that key");
+            c.problem(
+                &path,
+                format!("no ad has key `{key}`"),
+                "sim.ads.<key> sets the engagement of the ad with that key",
+            );
             continue;
         }
-        let RawSimAd { gender, age, region } = truth;
+        let RawSimAd {
+            gender,
+            age,
+            region,
+        } = truth;
         ads.insert(
             key.clone(),
             SimAdTruth {
-                gender: c.multipliers(gender, &format!("{path}.gender"), Gender::parse, &gender_choices),
-                age: c.multipliers(age, &format!("{path}.age"), AgeBucket::parse, &AgeBucket::choices()),
-                region: c.multipliers(region, &format!("{path}.region"), |k| region_values.iter().find(|r| *r == k).cloned(), &region_choices),
+                gender: c.multipliers(
+                    gender,
+                    &format!("{path}.gender"),
+                    Gender::parse,
+                    &gender_choices,
+                ),
+                age: c.multipliers(
+                    age,
+                    &format!("{path}.age"),
+                    AgeBucket::parse,
+                    &AgeBucket::choices(),
+                ),
+                region: c.multipliers(
+                    region,
+                    &format!("{path}.region"),
+                    |k| region_values.iter().find(|r| *r == k).cloned(),
+                    &region_choices,
+                ),
             },
         );
     }

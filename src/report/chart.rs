@@ -91,18 +91,35 @@ pub fn share_chart(a: &Analysis, c: &ComparisonResult, b: &BreakdownResult) -> O
         .enumerate()
         .map(|(i, ad)| {
             let s = &b.shares[i * b.groups.len() + j];
-            Point { label: ad.clone(), share: s.share, low: s.ci_low, high: s.ci_high }
+            Point {
+                label: ad.clone(),
+                share: s.share,
+                low: s.ci_low,
+                high: s.ci_high,
+            }
         })
         .filter(|p| p.share.is_finite())
         .collect();
     // Sorted by share, as in the published figures.
-    points.sort_by(|x, y| x.share.total_cmp(&y.share).then_with(|| x.label.cmp(&y.label)));
-    let group_label = if group == "female" { "women".to_string() } else { group.clone() };
+    points.sort_by(|x, y| {
+        x.share
+            .total_cmp(&y.share)
+            .then_with(|| x.label.cmp(&y.label))
+    });
+    let group_label = if group == "female" {
+        "women".to_string()
+    } else {
+        group.clone()
+    };
     Some(ShareChart {
         title: format!("{}: share of {group_label} by ad", c.key),
         x_label: format!(
             "share of {group_label} among {} ({}% {} CI)",
-            if b.metric == crate::vocab::Metric::Reach { "people reached" } else { "impressions" },
+            if b.metric == crate::vocab::Metric::Reach {
+                "people reached"
+            } else {
+                "impressions"
+            },
             a.settings.ci_level * 100.0,
             a.settings.ci
         ),
@@ -120,7 +137,9 @@ impl Exporter for ChartExporter {
         let mut written = Vec::new();
         for c in &analysis.comparisons {
             let Some(b) = charted(c) else { continue };
-            let (Some(stem), Some(chart)) = (file_stem(c, b), share_chart(analysis, c, b)) else { continue };
+            let (Some(stem), Some(chart)) = (file_stem(c, b), share_chart(analysis, c, b)) else {
+                continue;
+            };
             let svg_path = dir.join(format!("{stem}.svg"));
             write_file(&svg_path, render_svg(&chart)?.as_bytes())?;
             let png_path = dir.join(format!("{stem}.png"));
@@ -142,8 +161,14 @@ pub fn render_svg(chart: &ShareChart) -> Result<String> {
     register_font();
     let mut svg = String::new();
     {
-        let backend = SVGBackend::with_string(&mut svg, (SVG_WIDTH, height_for(chart.points.len(), SVG_WIDTH)));
-        draw(backend.into_drawing_area(), chart, 1.0).map_err(|message| Error::Chart { path: "svg".into(), message })?;
+        let backend = SVGBackend::with_string(
+            &mut svg,
+            (SVG_WIDTH, height_for(chart.points.len(), SVG_WIDTH)),
+        );
+        draw(backend.into_drawing_area(), chart, 1.0).map_err(|message| Error::Chart {
+            path: "svg".into(),
+            message,
+        })?;
     }
     Ok(svg)
 }
@@ -155,14 +180,24 @@ pub fn render_png(chart: &ShareChart) -> Result<Vec<u8>> {
     let mut pixels = vec![0u8; (w * h * 3) as usize];
     {
         let backend = BitMapBackend::with_buffer(&mut pixels, (w, h));
-        draw(backend.into_drawing_area(), chart, PNG_WIDTH as f64 / SVG_WIDTH as f64)
-            .map_err(|message| Error::Chart { path: "png".into(), message })?;
+        draw(
+            backend.into_drawing_area(),
+            chart,
+            PNG_WIDTH as f64 / SVG_WIDTH as f64,
+        )
+        .map_err(|message| Error::Chart {
+            path: "png".into(),
+            message,
+        })?;
     }
     let image = image_rgb(w, h, pixels);
     let mut out = std::io::Cursor::new(Vec::new());
     image
         .write_to(&mut out, image::ImageFormat::Png)
-        .map_err(|e| Error::Chart { path: "png".into(), message: e.to_string() })?;
+        .map_err(|e| Error::Chart {
+            path: "png".into(),
+            message: e.to_string(),
+        })?;
     Ok(out.into_inner())
 }
 
@@ -170,12 +205,21 @@ fn image_rgb(w: u32, h: u32, pixels: Vec<u8>) -> image::RgbImage {
     image::RgbImage::from_raw(w, h, pixels).expect("buffer matches dimensions")
 }
 
-fn draw<DB: DrawingBackend>(area: DrawingArea<DB, Shift>, chart: &ShareChart, s: f64) -> std::result::Result<(), String> {
+fn draw<DB: DrawingBackend>(
+    area: DrawingArea<DB, Shift>,
+    chart: &ShareChart,
+    s: f64,
+) -> std::result::Result<(), String> {
     let px = |v: f64| (v * s).round() as u32;
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     area.fill(&WHITE).map_err(err)?;
     let n = chart.points.len().max(1);
-    let longest = chart.points.iter().map(|p| p.label.chars().count()).max().unwrap_or(4) as f64;
+    let longest = chart
+        .points
+        .iter()
+        .map(|p| p.label.chars().count())
+        .max()
+        .unwrap_or(4) as f64;
     let mut cc = ChartBuilder::on(&area)
         .caption(&chart.title, (FONT, px(17.0)).into_font())
         .margin(px(12.0))
@@ -220,9 +264,18 @@ fn draw<DB: DrawingBackend>(area: DrawingArea<DB, Shift>, chart: &ShareChart, s:
     cc.draw_series(chart.points.iter().enumerate().flat_map(|(i, p)| {
         let y = i as f64 + 0.5;
         vec![
-            PathElement::new(vec![(p.low, y), (p.high, y)], VERMILLION.stroke_width(px(2.0))),
-            PathElement::new(vec![(p.low, y - cap), (p.low, y + cap)], VERMILLION.stroke_width(px(2.0))),
-            PathElement::new(vec![(p.high, y - cap), (p.high, y + cap)], VERMILLION.stroke_width(px(2.0))),
+            PathElement::new(
+                vec![(p.low, y), (p.high, y)],
+                VERMILLION.stroke_width(px(2.0)),
+            ),
+            PathElement::new(
+                vec![(p.low, y - cap), (p.low, y + cap)],
+                VERMILLION.stroke_width(px(2.0)),
+            ),
+            PathElement::new(
+                vec![(p.high, y - cap), (p.high, y + cap)],
+                VERMILLION.stroke_width(px(2.0)),
+            ),
         ]
     }))
     .map_err(err)?;

@@ -34,28 +34,74 @@ pub fn render(a: &Analysis) -> String {
     let _ = writeln!(s, "| | |\n|---|---|");
     let _ = writeln!(s, "| Platform | {} |", e.platform);
     let _ = writeln!(s, "| State | {} |", e.state);
-    let _ = writeln!(s, "| Started | {} |", e.started_at.as_deref().unwrap_or("-"));
+    let _ = writeln!(
+        s,
+        "| Started | {} |",
+        e.started_at.as_deref().unwrap_or("-")
+    );
     let _ = writeln!(s, "| Ended | {} |", e.ended_at.as_deref().unwrap_or("-"));
-    let _ = writeln!(s, "| Collections | {} (last at {}) |", a.data.collections, a.data.last_collection_at.as_deref().unwrap_or("-"));
-    let _ = writeln!(s, "| Spend | {} of a {} {} cap |", a.data.spend, a.data.spend_cap, a.data.currency);
+    let _ = writeln!(
+        s,
+        "| Collections | {} (last at {}) |",
+        a.data.collections,
+        a.data.last_collection_at.as_deref().unwrap_or("-")
+    );
+    let _ = writeln!(
+        s,
+        "| Spend | {} of a {} {} cap |",
+        a.data.spend, a.data.spend_cap, a.data.currency
+    );
     let _ = writeln!(s, "| Counts tested | {} |", a.settings.metric);
-    let _ = writeln!(s, "| Tests | {} (alpha {}, {} correction, {} {}% CIs) |", a.tests, a.settings.alpha, a.settings.correction, a.settings.ci, a.settings.ci_level * 100.0);
+    let _ = writeln!(
+        s,
+        "| Tests | {} (alpha {}, {} correction, {} {}% CIs) |",
+        a.tests,
+        a.settings.alpha,
+        a.settings.correction,
+        a.settings.ci,
+        a.settings.ci_level * 100.0
+    );
     let _ = writeln!(s);
 
     let _ = writeln!(s, "### Ads\n");
-    let _ = writeln!(s, "| Ad | Headline | Reach | Impressions | Clicks | Spend ({}) |", a.data.currency);
+    let _ = writeln!(
+        s,
+        "| Ad | Headline | Reach | Impressions | Clicks | Spend ({}) |",
+        a.data.currency
+    );
     let _ = writeln!(s, "|---|---|---:|---:|---:|---:|");
     for ad in &a.ads {
-        let _ = writeln!(s, "| `{}` | {} | {} | {} | {} | {} |", ad.key, ad.headline.replace('|', "\\|"), ad.reach, ad.impressions, ad.clicks, ad.spend);
+        let _ = writeln!(
+            s,
+            "| `{}` | {} | {} | {} | {} | {} |",
+            ad.key,
+            ad.headline.replace('|', "\\|"),
+            ad.reach,
+            ad.impressions,
+            ad.clicks,
+            ad.spend
+        );
     }
     let _ = writeln!(s);
 
     let _ = writeln!(s, "## Results\n");
     for c in &a.comparisons {
         let _ = writeln!(s, "### Comparison `{}`\n", c.key);
-        let _ = writeln!(s, "Ads: {}.", c.ads.iter().map(|x| format!("`{x}`")).collect::<Vec<_>>().join(", "));
+        let _ = writeln!(
+            s,
+            "Ads: {}.",
+            c.ads
+                .iter()
+                .map(|x| format!("`{x}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
         if let Some(exp) = &c.expected {
-            let _ = writeln!(s, "Pre-registered expectation: `{}` reaches a larger share of {}.", exp.ad, exp.group);
+            let _ = writeln!(
+                s,
+                "Pre-registered expectation: `{}` reaches a larger share of {}.",
+                exp.ad, exp.group
+            );
         }
         let _ = writeln!(s);
         if let Some(p) = &c.paired {
@@ -83,7 +129,14 @@ pub fn render(a: &Analysis) -> String {
                 let _ = write!(s, "| `{ad}` |");
                 for (j, _) in b.groups.iter().enumerate() {
                     let share = &b.shares[i * b.groups.len() + j];
-                    let _ = write!(s, " {} ({}–{}), n={} |", percent(share.share), percent(share.ci_low), percent(share.ci_high), share.count);
+                    let _ = write!(
+                        s,
+                        " {} ({}–{}), n={} |",
+                        percent(share.share),
+                        percent(share.ci_low),
+                        percent(share.ci_high),
+                        share.count
+                    );
                 }
                 if b.excluded.iter().any(|&x| x > 0) {
                     let _ = write!(s, " {} |", b.excluded[i]);
@@ -102,7 +155,13 @@ pub fn render(a: &Analysis) -> String {
             }
             let _ = writeln!(s);
             if let Some(file) = chart::file_stem(c, b) {
-                let _ = writeln!(s, "![{} by {} for {}]({file}.svg)\n", chart::group_of(b).unwrap_or_default(), b.breakdown, c.key);
+                let _ = writeln!(
+                    s,
+                    "![{} by {} for {}]({file}.svg)\n",
+                    chart::group_of(b).unwrap_or_default(),
+                    b.breakdown,
+                    c.key
+                );
             }
         }
     }
@@ -110,9 +169,24 @@ pub fn render(a: &Analysis) -> String {
     let _ = writeln!(s, "## Provenance\n");
     let _ = writeln!(s, "- Experiment file: `{}`", e.file_path);
     let _ = writeln!(s, "- File SHA-256: `{}`", e.file_sha256);
-    let _ = writeln!(s, "- Resolved experiment SHA-256 (file plus overrides): `{}`", e.resolved_sha256);
-    let _ = writeln!(s, "- Run id {} by adskew {}; report by adskew {}", e.id, e.run_by_adskew_version, a.adskew_version);
-    let _ = writeln!(s, "- Data: {} collections, the last one id {}", a.data.collections, a.data.last_collection_id.map_or("-".to_string(), |x| x.to_string()));
+    let _ = writeln!(
+        s,
+        "- Resolved experiment SHA-256 (file plus overrides): `{}`",
+        e.resolved_sha256
+    );
+    let _ = writeln!(
+        s,
+        "- Run id {} by adskew {}; report by adskew {}",
+        e.id, e.run_by_adskew_version, a.adskew_version
+    );
+    let _ = writeln!(
+        s,
+        "- Data: {} collections, the last one id {}",
+        a.data.collections,
+        a.data
+            .last_collection_id
+            .map_or("-".to_string(), |x| x.to_string())
+    );
     let _ = writeln!(s, "- Every number here is in `results.json`.");
     s
 }

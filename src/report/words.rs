@@ -31,7 +31,11 @@ pub fn percent(x: f64) -> String {
 /// One sentence for a chi-square result of a comparison.
 pub fn describe_breakdown(analysis: &Analysis, b: &BreakdownResult) -> String {
     let alpha = analysis.settings.alpha;
-    let unit = if b.metric == crate::vocab::Metric::Reach { "people reached" } else { "impressions" };
+    let unit = if b.metric == crate::vocab::Metric::Reach {
+        "people reached"
+    } else {
+        "impressions"
+    };
     let Some(chi) = &b.chi_square else {
         return format!(
             "By {}: not tested ({}).",
@@ -70,7 +74,11 @@ pub fn describe_paired(p: &PairedResult) -> String {
         crate::analysis::ztest::Alternative::TwoSided => "two-sided",
         _ => "one-sided, in the pre-registered direction",
     };
-    let verdict = if p.significant { "a significant difference" } else { "no significant difference" };
+    let verdict = if p.significant {
+        "a significant difference"
+    } else {
+        "no significant difference"
+    };
     let direction = match p.direction_as_expected {
         Some(true) => " The difference points the expected way.",
         Some(false) => " The difference points against the expected direction.",

@@ -19,8 +19,8 @@ use crate::error::{Error, Result};
 use crate::experiment::{Budget, Experiment, Start};
 use crate::money::Money;
 use crate::platform::{
-    AdSetSpec, AdSpec, BudgetSpec, CampaignSpec, CreativeSpec, DeliveryQuery, Granularity, ObjectId,
-    Platform, Status,
+    AdSetSpec, AdSpec, BudgetSpec, CampaignSpec, CreativeSpec, DeliveryQuery, Granularity,
+    ObjectId, Platform, Status,
 };
 use crate::store::{AdRecord, RunState, Store, StoredRow};
 
@@ -99,7 +99,12 @@ async fn run_inner(
     activate_together(platform, &launched).await?;
     let activated = clock.now();
     store.set_activated(id, activated)?;
-    store.set_state(id, RunState::Running, "all ads activated together", activated)?;
+    store.set_state(
+        id,
+        RunState::Running,
+        "all ads activated together",
+        activated,
+    )?;
     info!(experiment = %exp.name, id, %activated, "activated");
 
     let mut collections = 0;
@@ -110,22 +115,43 @@ async fn run_inner(
         clock.sleep_until(at).await;
         let finishing = at >= end;
         if finishing {
-            platform.set_status(&launched.campaign, Status::Paused).await?;
+            platform
+                .set_status(&launched.campaign, Status::Paused)
+                .await?;
         }
         spend = collect(exp, id, platform, store, &launched, start).await?;
         collections += 1;
         progress.inc(1);
         if finishing {
             store.set_state(id, RunState::Completed, "schedule ended", clock.now())?;
-            return Ok(RunOutcome { experiment_id: id, state: RunState::Completed, collections, spend, started: start, ended: at });
+            return Ok(RunOutcome {
+                experiment_id: id,
+                state: RunState::Completed,
+                collections,
+                spend,
+                started: start,
+                ended: at,
+            });
         }
         if spend >= exp.spend_cap {
-            platform.set_status(&launched.campaign, Status::Paused).await?;
+            platform
+                .set_status(&launched.campaign, Status::Paused)
+                .await?;
             let now = clock.now();
-            let cause = format!("spend cap reached: {spend} of {} {}", exp.spend_cap, exp.currency);
+            let cause = format!(
+                "spend cap reached: {spend} of {} {}",
+                exp.spend_cap, exp.currency
+            );
             warn!(experiment = %exp.name, %cause, "paused");
             store.set_state(id, RunState::Stopped, &cause, now)?;
-            return Ok(RunOutcome { experiment_id: id, state: RunState::Stopped, collections, spend, started: start, ended: now });
+            return Ok(RunOutcome {
+                experiment_id: id,
+                state: RunState::Stopped,
+                collections,
+                spend,
+                started: start,
+                ended: now,
+            });
         }
         next += exp.schedule.collect_every;
     }
@@ -142,7 +168,11 @@ async fn create_paused(
 ) -> Result<Launched> {
     let prefix = format!("adskew/{}/{id}", exp.name);
     let campaign = platform
-        .create_campaign(&CampaignSpec { name: prefix.clone(), objective: exp.objective, category: exp.category })
+        .create_campaign(&CampaignSpec {
+            name: prefix.clone(),
+            objective: exp.objective,
+            category: exp.category,
+        })
         .await?;
     *campaign_out = Some(campaign.clone());
     let mut ads = Vec::new();
@@ -173,7 +203,11 @@ async fn create_paused(
             })
             .await?;
         let platform_ad = platform
-            .create_ad(&AdSpec { ad_set: ad_set.clone(), creative: creative.clone(), name: format!("{prefix}/{}", ad.key) })
+            .create_ad(&AdSpec {
+                ad_set: ad_set.clone(),
+                creative: creative.clone(),
+                name: format!("{prefix}/{}", ad.key),
+            })
             .await?;
         let (kind, amount) = match ad.budget {
             Budget::Daily(m) => ("daily", m),
@@ -195,8 +229,17 @@ async fn create_paused(
         ads.push((ad.key.clone(), platform_ad));
         ad_sets.push(ad_set);
     }
-    store.set_state(id, RunState::Created, "all objects created paused", platform.now())?;
-    Ok(Launched { campaign, ad_sets, ads })
+    store.set_state(
+        id,
+        RunState::Created,
+        "all objects created paused",
+        platform.now(),
+    )?;
+    Ok(Launched {
+        campaign,
+        ad_sets,
+        ads,
+    })
 }
 
 /// Switches every ad set and ad on, then the campaign: nothing delivers until the last
@@ -208,7 +251,9 @@ async fn activate_together(platform: &dyn Platform, launched: &Launched) -> Resu
     for (_, ad) in &launched.ads {
         platform.set_status(ad, Status::Active).await?;
     }
-    platform.set_status(&launched.campaign, Status::Active).await?;
+    platform
+        .set_status(&launched.campaign, Status::Active)
+        .await?;
     Ok(())
 }
 

@@ -133,9 +133,12 @@ impl Store {
             source,
         };
         let mut conn = Connection::open(path).map_err(wrap)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(wrap)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(wrap)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(wrap)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(wrap)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(wrap)?;
         migrate(&mut conn).map_err(wrap)?;
         Ok(Store {
             conn,
@@ -193,15 +196,30 @@ impl Store {
     }
 
     /// Moves a run to `state`, recording when and why.
-    pub fn set_state(&mut self, id: i64, state: RunState, cause: &str, at: DateTime<Utc>) -> Result<()> {
+    pub fn set_state(
+        &mut self,
+        id: i64,
+        state: RunState,
+        cause: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         let tx = self.conn.transaction()?;
-        tx.execute("UPDATE experiments SET state = ?2 WHERE id = ?1", params![id, state.as_str()])?;
+        tx.execute(
+            "UPDATE experiments SET state = ?2 WHERE id = ?1",
+            params![id, state.as_str()],
+        )?;
         match state {
             RunState::Running => {
-                tx.execute("UPDATE experiments SET started_at = ?2 WHERE id = ?1", params![id, ts(at)])?;
+                tx.execute(
+                    "UPDATE experiments SET started_at = ?2 WHERE id = ?1",
+                    params![id, ts(at)],
+                )?;
             }
             RunState::Completed | RunState::Stopped | RunState::Failed => {
-                tx.execute("UPDATE experiments SET ended_at = ?2 WHERE id = ?1", params![id, ts(at)])?;
+                tx.execute(
+                    "UPDATE experiments SET ended_at = ?2 WHERE id = ?1",
+                    params![id, ts(at)],
+                )?;
             }
             RunState::Created => {}
         }
@@ -300,7 +318,10 @@ impl Store {
             .optional()?;
         found.ok_or_else(|| {
             let known = self.list_experiments().unwrap_or_default();
-            let names: Vec<String> = known.iter().map(|e| format!("{} (id {})", e.name, e.id)).collect();
+            let names: Vec<String> = known
+                .iter()
+                .map(|e| format!("{} (id {})", e.name, e.id))
+                .collect();
             Error::BadInput(format!(
                 "no experiment `{selector}` in {}{}",
                 self.path.display(),
@@ -315,9 +336,9 @@ impl Store {
 
     /// Every run, newest first.
     pub fn list_experiments(&self) -> Result<Vec<ExperimentRecord>> {
-        let mut stmt = self
-            .conn
-            .prepare(&format!("SELECT {EXPERIMENT_COLUMNS} FROM experiments ORDER BY id DESC"))?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {EXPERIMENT_COLUMNS} FROM experiments ORDER BY id DESC"
+        ))?;
         let rows = stmt.query_map([], experiment_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
@@ -362,7 +383,11 @@ impl Store {
 
     /// The latest whole-run ("total") rows of each ad for one breakdown: for each ad, the
     /// latest snapshot of the total that ends on the ad's last collected day.
-    pub fn latest_totals(&self, experiment_id: i64, breakdown: Breakdown) -> Result<Vec<StoredRow>> {
+    pub fn latest_totals(
+        &self,
+        experiment_id: i64,
+        breakdown: Breakdown,
+    ) -> Result<Vec<StoredRow>> {
         self.query_rows(
             "SELECT ad_key, period, date_start, date_stop, breakdown, value, reach, impressions,
                     clicks, spend_minor
@@ -403,7 +428,11 @@ impl Store {
             let date = |i: usize| -> rusqlite::Result<NaiveDate> {
                 let text: String = r.get(i)?;
                 text.parse().map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+                    rusqlite::Error::FromSqlConversionFailure(
+                        i,
+                        rusqlite::types::Type::Text,
+                        Box::new(e),
+                    )
                 })
             };
             Ok(StoredRow {

@@ -151,7 +151,14 @@ impl Platform for SimPlatform {
             BudgetSpec::Daily(m) => Limit::Daily(m.minor() as f64),
             BudgetSpec::Lifetime(m) => Limit::Lifetime(m.minor() as f64),
         };
-        let sim = AdSim::new(&creative.key, &self.truth, &self.cells, limit, set.spec.start, set.spec.end);
+        let sim = AdSim::new(
+            &creative.key,
+            &self.truth,
+            &self.cells,
+            limit,
+            set.spec.start,
+            set.spec.end,
+        );
         let id = state.new_id("ad");
         state.ads.insert(
             id.clone(),
@@ -197,9 +204,19 @@ impl Platform for SimPlatform {
                 Granularity::Daily => {
                     for day in &days {
                         for value in &values {
-                            let row = self.aggregate(ad_id, query.breakdown, value, std::slice::from_ref(day), |d, i| d.cells[i].reach);
+                            let row = self.aggregate(
+                                ad_id,
+                                query.breakdown,
+                                value,
+                                std::slice::from_ref(day),
+                                |d, i| d.cells[i].reach,
+                            );
                             if let Some(row) = row {
-                                rows.push(DeliveryRow { date_start: day.date, date_stop: day.date, ..row });
+                                rows.push(DeliveryRow {
+                                    date_start: day.date,
+                                    date_stop: day.date,
+                                    ..row
+                                });
                             }
                         }
                     }
@@ -209,7 +226,9 @@ impl Platform for SimPlatform {
                     for value in &values {
                         // Distinct people over the range: cumulative reach at its last day
                         // (exact when the range starts at or before the ad's first day).
-                        let row = self.aggregate(ad_id, query.breakdown, value, &days, |_, i| last.cumulative_reach[i]);
+                        let row = self.aggregate(ad_id, query.breakdown, value, &days, |_, i| {
+                            last.cumulative_reach[i]
+                        });
                         if let Some(mut row) = row {
                             row.date_start = query.since;
                             row.date_stop = last.date;
@@ -230,7 +249,12 @@ impl Platform for SimPlatform {
         let total: f64 = state
             .ads
             .values()
-            .filter(|ad| state.ad_sets.get(&ad.ad_set).is_some_and(|s| &s.campaign == campaign))
+            .filter(|ad| {
+                state
+                    .ad_sets
+                    .get(&ad.ad_set)
+                    .is_some_and(|s| &s.campaign == campaign)
+            })
             .map(|ad| ad.sim.total_spend)
             .sum();
         Ok(Money(total.floor() as i64))
@@ -300,7 +324,8 @@ mod tests {
     use crate::money::Money;
 
     fn truth(seed: u64) -> (SimTruth, crate::experiment::Audience) {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/imana2021_paired_jobs.toml");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("campaigns/imana2021_paired_jobs.toml");
         let exp = load_with_env(&path, Vec::new()).unwrap().experiment;
         let mut truth = exp.sim.clone();
         truth.seed = seed;
@@ -314,7 +339,11 @@ mod tests {
         let clock = Arc::new(SimClock::new(start));
         let sim = SimPlatform::new(truth, clock.clone());
         let campaign = sim
-            .create_campaign(&CampaignSpec { name: "c".into(), objective: Objective::Traffic, category: AdCategory::None })
+            .create_campaign(&CampaignSpec {
+                name: "c".into(),
+                objective: Objective::Traffic,
+                category: AdCategory::None,
+            })
             .await
             .unwrap();
         let mut ads = Vec::new();
@@ -331,10 +360,24 @@ mod tests {
                 .await
                 .unwrap();
             let creative = sim
-                .create_creative(&CreativeSpec { key: key.into(), name: key.into(), headline: "h".into(), body: "b".into(), image: None, link: "https://x".into() })
+                .create_creative(&CreativeSpec {
+                    key: key.into(),
+                    name: key.into(),
+                    headline: "h".into(),
+                    body: "b".into(),
+                    image: None,
+                    link: "https://x".into(),
+                })
                 .await
                 .unwrap();
-            let ad = sim.create_ad(&AdSpec { ad_set: set.clone(), creative, name: key.into() }).await.unwrap();
+            let ad = sim
+                .create_ad(&AdSpec {
+                    ad_set: set.clone(),
+                    creative,
+                    name: key.into(),
+                })
+                .await
+                .unwrap();
             if activate {
                 sim.set_status(&set, Status::Active).await.unwrap();
                 sim.set_status(&ad, Status::Active).await.unwrap();
@@ -373,12 +416,23 @@ mod tests {
     async fn spend_never_exceeds_the_budgets() {
         let (rows, spend) = run(1, 4, true).await;
         assert!(spend <= Money(2 * 2500 * 4), "{spend}");
-        assert!(spend >= Money(2 * 2400 * 4), "the budget is (nearly) spent: {spend}");
+        assert!(
+            spend >= Money(2 * 2400 * 4),
+            "the budget is (nearly) spent: {spend}"
+        );
         let days: std::collections::BTreeSet<_> = rows.iter().map(|r| r.date_start).collect();
         assert_eq!(days.len(), 4, "one row set per day, nothing after the end");
         for day in days {
-            for ad in rows.iter().map(|r| &r.ad).collect::<std::collections::BTreeSet<_>>() {
-                let day_spend: i64 = rows.iter().filter(|r| r.date_start == day && &r.ad == ad).map(|r| r.spend.0).sum();
+            for ad in rows
+                .iter()
+                .map(|r| &r.ad)
+                .collect::<std::collections::BTreeSet<_>>()
+            {
+                let day_spend: i64 = rows
+                    .iter()
+                    .filter(|r| r.date_start == day && &r.ad == ad)
+                    .map(|r| r.spend.0)
+                    .sum();
                 // Rows are rounded to cents: allow one cent per reported value.
                 assert!(day_spend <= 2500 + 3, "{ad} spent {day_spend} on {day}");
             }
@@ -396,12 +450,20 @@ mod tests {
     async fn skew_follows_the_ground_truth() {
         let (rows, _) = run(3, 2, true).await;
         let share = |ad: &str| {
-            let get = |v: &str| rows.iter().filter(|r| r.ad.0 == ad && r.value == v).map(|r| r.reach).sum::<u64>() as f64;
+            let get = |v: &str| {
+                rows.iter()
+                    .filter(|r| r.ad.0 == ad && r.value == v)
+                    .map(|r| r.reach)
+                    .sum::<u64>() as f64
+            };
             get("female") / (get("female") + get("male"))
         };
         // Ads are created in order: ad ids 4 (dominos) and 7 (instacart).
         let (dominos, instacart) = (share("sim-ad-4"), share("sim-ad-7"));
         assert!(dominos < 0.45 && instacart > 0.55, "{dominos} {instacart}");
-        assert!(rows.iter().any(|r| r.value == "unknown"), "unknown gender is reported as such");
+        assert!(
+            rows.iter().any(|r| r.value == "unknown"),
+            "unknown gender is reported as such"
+        );
     }
 }

@@ -127,8 +127,9 @@ fn mix(mut x: u64) -> u64 {
 
 fn key_hash(key: &str) -> u64 {
     // FNV-1a: stable across Rust versions, unlike std's hasher.
-    key.bytes()
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+    key.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 fn binomial(rng: &mut ChaCha8Rng, n: u64, p: f64) -> u64 {
@@ -159,7 +160,9 @@ impl AdSim {
             .collect();
         let total: f64 = raw.iter().sum();
         let weights = raw.iter().map(|w| w / total).collect();
-        let hours = ((end - start).num_seconds() as f64 / 3600.0).ceil().max(1.0);
+        let hours = ((end - start).num_seconds() as f64 / 3600.0)
+            .ceil()
+            .max(1.0);
         let hourly_budget = match limit {
             Limit::Daily(d) => d / 24.0,
             Limit::Lifetime(l) => l / hours,
@@ -206,7 +209,8 @@ impl AdSim {
     }
 
     fn simulate_hour(&mut self, cells: &[Cell], hour: i64) {
-        let mut rng = ChaCha8Rng::seed_from_u64(mix(self.seed ^ mix(key_hash(&self.key) ^ mix(hour as u64))));
+        let mut rng =
+            ChaCha8Rng::seed_from_u64(mix(self.seed ^ mix(key_hash(&self.key) ^ mix(hour as u64))));
         let date = (self.start + TimeDelta::hours(hour)).date_naive();
         let d = self.day_index(date, cells.len());
 
@@ -218,7 +222,12 @@ impl AdSim {
             Limit::Daily(b) | Limit::Lifetime(b) => (b - spent_so_far).max(0.0),
         };
         let budget = self.hourly_budget.min(remaining);
-        let avg_price: f64 = self.weights.iter().zip(cells).map(|(w, c)| w * c.price).sum();
+        let avg_price: f64 = self
+            .weights
+            .iter()
+            .zip(cells)
+            .map(|(w, c)| w * c.price)
+            .sum();
         let total = (budget / avg_price).floor() as u64;
 
         // Multinomial split of the hour's impressions, as a chain of binomials.
@@ -229,13 +238,21 @@ impl AdSim {
             if left == 0 {
                 break;
             }
-            let p = if mass_left > 0.0 { (w / mass_left).min(1.0) } else { 1.0 };
+            let p = if mass_left > 0.0 {
+                (w / mass_left).min(1.0)
+            } else {
+                1.0
+            };
             imps[i] = binomial(&mut rng, left, p);
             left -= imps[i];
             mass_left -= w;
         }
         // Randomness may buy a little more than the budget; trim so spend never exceeds it.
-        let cost: f64 = imps.iter().zip(cells).map(|(n, c)| *n as f64 * c.price).sum();
+        let cost: f64 = imps
+            .iter()
+            .zip(cells)
+            .map(|(n, c)| *n as f64 * c.price)
+            .sum();
         if cost > budget && cost > 0.0 {
             let f = budget / cost;
             for n in imps.iter_mut() {
