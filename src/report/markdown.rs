@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use super::words::{describe_breakdown, describe_paired, percent};
+use super::words::{describe_breakdown, describe_paired, group_label, percent};
 use super::{chart, write_file, Exporter};
 use crate::analysis::Analysis;
 use crate::error::Result;
@@ -100,7 +100,8 @@ pub fn render(a: &Analysis) -> String {
             let _ = writeln!(
                 s,
                 "Pre-registered expectation: `{}` reaches a larger share of {}.",
-                exp.ad, exp.group
+                exp.ad,
+                group_label(&exp.group)
             );
         }
         let _ = writeln!(s);

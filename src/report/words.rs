@@ -20,6 +20,17 @@ pub fn format_p(p: f64, log10_p: Option<f64>) -> String {
     }
 }
 
+/// A group as prose: "women", "people aged 25-34".
+pub fn group_label(group: &str) -> String {
+    match group {
+        "female" => "women".to_string(),
+        "male" => "men".to_string(),
+        "unknown" => "people of unknown gender".to_string(),
+        g if crate::vocab::AgeBucket::parse(g).is_some() => format!("people aged {g}"),
+        g => format!("people in {g}"),
+    }
+}
+
 pub fn percent(x: f64) -> String {
     if x.is_nan() {
         "n/a".to_string()
@@ -86,7 +97,7 @@ pub fn describe_paired(p: &PairedResult) -> String {
     };
     format!(
         "Share of {}: {} for `{}` vs {} for `{}` (difference {:+.1} points, CI {:+.1} to {:+.1}); pooled two-proportion z = {:.2}, {} ({sided}), adjusted {}: {verdict}.{direction}",
-        p.group,
+        group_label(&p.group),
         percent(t.share1),
         p.ad1,
         percent(t.share2),

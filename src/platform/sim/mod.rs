@@ -334,8 +334,21 @@ mod tests {
 
     /// Launches two ads with a $25 daily budget, runs `days`, returns gender rows and spend.
     async fn run(seed: u64, days: i64, activate: bool) -> (Vec<DeliveryRow>, Money) {
+        run_with(seed, days, activate, false, Granularity::Daily).await
+    }
+
+    async fn run_with(
+        seed: u64,
+        days: i64,
+        activate: bool,
+        neutral: bool,
+        granularity: Granularity,
+    ) -> (Vec<DeliveryRow>, Money) {
         let start = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
-        let (truth, audience) = truth(seed);
+        let (mut truth, audience) = truth(seed);
+        if neutral {
+            truth.ads.clear();
+        }
         let clock = Arc::new(SimClock::new(start));
         let sim = SimPlatform::new(truth, clock.clone());
         let campaign = sim
@@ -394,7 +407,7 @@ mod tests {
                 breakdown: Breakdown::Gender,
                 since: start.date_naive(),
                 until: (start + TimeDelta::days(days)).date_naive(),
-                granularity: Granularity::Daily,
+                granularity,
             })
             .await
             .unwrap();
@@ -464,6 +477,39 @@ mod tests {
         assert!(
             rows.iter().any(|r| r.value == "unknown"),
             "unknown gender is reported as such"
+        );
+    }
+
+    /// With no skew in the ground truth, the chi-square test on reach must reject at about
+    /// its nominal rate: the simulator's counts behave like a sample of people, not more
+    /// dispersed (which would make every audit "find" skew).
+    #[tokio::test]
+    async fn neutral_ads_are_rejected_at_the_nominal_rate() {
+        let replicates = 200;
+        let mut rejections = 0;
+        for seed in 0..replicates {
+            let (rows, _) = run_with(seed, 1, true, true, Granularity::Total).await;
+            let count = |ad: &str, v: &str| {
+                rows.iter()
+                    .filter(|r| r.ad.0 == ad && r.value == v)
+                    .map(|r| r.reach)
+                    .sum::<u64>()
+            };
+            let table = vec![
+                vec![count("sim-ad-4", "female"), count("sim-ad-4", "male")],
+                vec![count("sim-ad-7", "female"), count("sim-ad-7", "male")],
+            ];
+            let p = crate::analysis::chisq::chi_square_independence(&table, false)
+                .unwrap()
+                .p_value;
+            if p < 0.05 {
+                rejections += 1;
+            }
+        }
+        // Binomial(200, 0.05): mean 10, sd 3.1; this band is about +-4 sd.
+        assert!(
+            (2..=22).contains(&rejections),
+            "{rejections} of {replicates} neutral replicates rejected at alpha 0.05"
         );
     }
 }

@@ -132,6 +132,15 @@ fn key_hash(key: &str) -> u64 {
     })
 }
 
+/// Expected number of distinct people hit when `hits` impressions land at random on `people`.
+fn occupancy(people: u64, hits: u64) -> u64 {
+    if people == 0 || hits == 0 {
+        return 0;
+    }
+    let k = people as f64;
+    ((k * (1.0 - (-(hits as f64) / k).exp())).round() as u64).clamp(1, people.min(hits))
+}
+
 fn binomial(rng: &mut ChaCha8Rng, n: u64, p: f64) -> u64 {
     if n == 0 || p <= 0.0 {
         return 0;
@@ -267,11 +276,27 @@ impl AdSim {
             }
             let ctr = (self.base_ctr * self.engagement[i]).min(0.5);
             let clicks = binomial(&mut rng, n, ctr);
-            let q = 1.0 - (-(n as f64) / cell.people as f64).exp();
+            // Each impression lands on a random person of the cell. Split the impressions by
+            // whom they land on (never reached / reached before but not today / reached
+            // today), then count distinct people by the occupancy expectation. Drawing reach
+            // independently of impressions would add variance real reach does not have and
+            // inflate every test statistic.
             let reached = self.cumulative_reach[i];
             let today = self.days[d].cells[i].reach;
-            let new_ever = binomial(&mut rng, cell.people - reached, q);
-            let new_today = new_ever + binomial(&mut rng, reached.saturating_sub(today), q);
+            let people = cell.people;
+            let on_new = binomial(&mut rng, n, (people - reached) as f64 / people as f64);
+            let on_seen = n - on_new;
+            let on_seen_not_today = if reached > 0 {
+                binomial(
+                    &mut rng,
+                    on_seen,
+                    reached.saturating_sub(today) as f64 / reached as f64,
+                )
+            } else {
+                0
+            };
+            let new_ever = occupancy(people - reached, on_new);
+            let new_today = new_ever + occupancy(reached.saturating_sub(today), on_seen_not_today);
             self.cumulative_reach[i] += new_ever;
             let day = &mut self.days[d].cells[i];
             day.impressions += n;
