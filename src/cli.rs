@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 launches its ads together with identical targeting, collects delivery breakdowns (gender, age, \
 region) into SQLite, tests for skew (chi-square, two-proportion z) and writes charts and tables \
 for a paper.\n\nThe default platform is a simulator: no account, no token, no network, no money.",
-    after_help = "Examples:\n  adskew validate campaigns/imana2021_delivery_drivers.toml\n  adskew run campaigns/imana2021_delivery_drivers.toml\n  adskew status\n  adskew analyze imana2021-delivery-drivers --json\n\nExit codes: 0 ok; 2 bad input (nothing was created, spent or written); 1 failure while running.\nLogs: set RUST_LOG (e.g. RUST_LOG=adskew=debug) or pass -v."
+    after_help = "Examples:\n  adskew validate campaigns/imana2021_paired_jobs.toml\n  adskew run campaigns/imana2021_paired_jobs.toml\n  adskew status\n  adskew analyze imana2021-paired-jobs --json\n\nExit codes: 0 ok; 2 bad input (nothing was created, spent or written); 1 failure while running.\nLogs: set RUST_LOG (e.g. RUST_LOG=adskew=debug) or pass -v."
 )]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.

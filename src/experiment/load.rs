@@ -13,7 +13,7 @@ use config::{Config, Environment, File, FileFormat};
 use sha2::{Digest, Sha256};
 
 use super::schema::RawExperiment;
-use super::validate::{validate, KNOWN_FIELDS, TOP_LEVEL_FIELDS};
+use super::validate::{validate, NESTED_FIELDS, TOP_LEVEL_FIELDS};
 use super::{Experiment, Problem, Source};
 use crate::error::{Error, Result};
 
@@ -125,8 +125,9 @@ fn deserialize_raw(
             let path = bracket_indices(&path.to_string());
             let last = path.rsplit(['.', ']']).next().unwrap_or("").to_string();
             let mut problem = Problem::new(path, "unknown field");
-            if let Some(best) = KNOWN_FIELDS
+            if let Some(best) = TOP_LEVEL_FIELDS
                 .iter()
+                .chain(NESTED_FIELDS)
                 .filter(|k| strsim::jaro_winkler(k, &last) > 0.85)
                 .max_by(|a, b| {
                     strsim::jaro_winkler(a, &last).total_cmp(&strsim::jaro_winkler(b, &last))

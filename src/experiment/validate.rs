@@ -35,22 +35,8 @@ pub const TOP_LEVEL_FIELDS: &[&str] = &[
     "sim",
 ];
 
-/// Every field name at any level, for "did you mean" hints.
-pub const KNOWN_FIELDS: &[&str] = &[
-    "name",
-    "description",
-    "platform",
-    "currency",
-    "spend_cap",
-    "objective",
-    "category",
-    "schedule",
-    "audience",
-    "ads",
-    "comparisons",
-    "collect",
-    "analysis",
-    "sim",
+/// Field names below the top level, for "did you mean" hints (with [`TOP_LEVEL_FIELDS`]).
+pub const NESTED_FIELDS: &[&str] = &[
     "start",
     "duration_days",
     "duration_hours",
@@ -120,6 +106,28 @@ impl Checker {
                 String::new()
             }
         }
+    }
+
+    /// A required, well-formed key that no earlier sibling used.
+    fn unique_key(
+        &mut self,
+        value: &Option<String>,
+        path: &str,
+        seen: &mut BTreeSet<String>,
+        what: &str,
+    ) -> String {
+        let key = self.required_text(value, path, KEY_HINT);
+        if !key.is_empty() && !valid_key(&key) {
+            self.problem(path, format!("`{key}` is not a valid key"), KEY_HINT);
+        }
+        if !key.is_empty() && !seen.insert(key.clone()) {
+            self.problem(
+                path,
+                format!("`{key}` is used by another {what}"),
+                "keys must be unique",
+            );
+        }
+        key
     }
 
     fn choice<T: Copy>(
@@ -533,17 +541,7 @@ fn check_ads(c: &mut Checker, raw: &RawExperiment, base_dir: &Path) -> Vec<Ad> {
     let mut ads = Vec::new();
     for (i, ad) in raw.ads.iter().enumerate() {
         let path = |f: &str| format!("ads[{i}].{f}");
-        let key = c.required_text(&ad.key, &path("key"), KEY_HINT);
-        if !key.is_empty() && !valid_key(&key) {
-            c.problem(path("key"), format!("`{key}` is not a valid key"), KEY_HINT);
-        }
-        if !key.is_empty() && !keys.insert(key.clone()) {
-            c.problem(
-                path("key"),
-                format!("`{key}` is used by another ad"),
-                "ad keys must be unique",
-            );
-        }
+        let key = c.unique_key(&ad.key, &path("key"), &mut keys, "ad");
         let headline = c.required_text(&ad.headline, &path("headline"), "the ad's title text");
         let body = c.required_text(&ad.body, &path("body"), "the ad's primary text");
         let link = c.required_text(
@@ -612,17 +610,7 @@ fn check_comparisons(
     let mut out = Vec::new();
     for (i, cmp) in raw.comparisons.iter().enumerate() {
         let path = |f: &str| format!("comparisons[{i}].{f}");
-        let key = c.required_text(&cmp.key, &path("key"), KEY_HINT);
-        if !key.is_empty() && !valid_key(&key) {
-            c.problem(path("key"), format!("`{key}` is not a valid key"), KEY_HINT);
-        }
-        if !key.is_empty() && !keys.insert(key.clone()) {
-            c.problem(
-                path("key"),
-                format!("`{key}` is used by another comparison"),
-                "",
-            );
-        }
+        let key = c.unique_key(&cmp.key, &path("key"), &mut keys, "comparison");
         if cmp.ads.len() < 2 {
             c.problem(
                 path("ads"),
