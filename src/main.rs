@@ -4,6 +4,7 @@
 use clap::Parser;
 
 fn main() {
+    restore_sigpipe();
     let cli = adskew::cli::Cli::parse();
     adskew::commands::init_logging(cli.verbose);
     match adskew::commands::execute(cli) {
@@ -12,5 +13,15 @@ fn main() {
             eprintln!("error: {e}");
             std::process::exit(e.exit_code());
         }
+    }
+}
+
+/// Rust ignores SIGPIPE, so `adskew status | head` would panic on a closed pipe. Restore
+/// the default so the process ends quietly, like other Unix tools.
+fn restore_sigpipe() {
+    #[cfg(unix)]
+    // SAFETY: called first thing in main, before any thread exists; SIG_DFL is a valid handler.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
