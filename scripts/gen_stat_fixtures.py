@@ -19,7 +19,8 @@ import scipy
 import statsmodels
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+from statsmodels.stats.power import NormalIndPower
+from statsmodels.stats.proportion import proportion_confint, proportion_effectsize, proportions_ztest
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "statistics.json"
 
@@ -104,6 +105,28 @@ def correction_cases():
     return out
 
 
+POWER = [  # (p1, p2, alpha, power, ratio, alternative, n for the power question)
+    (0.5, 0.55, 0.05, 0.8, 1.0, "two-sided", 1000),
+    (0.4, 0.6, 0.05, 0.9, 1.0, "two-sided", 200),
+    (0.6, 0.5, 0.01, 0.8, 2.0, "larger", 500),
+    (0.45, 0.5, 0.05, 0.8, 0.5, "smaller", 3000),
+    (0.3, 0.32, 0.05, 0.8, 1.0, "two-sided", 10000),
+    (0.9, 0.85, 0.001, 0.95, 1.0, "larger", 800),
+]
+
+
+def power_cases():
+    out = []
+    analysis = NormalIndPower()
+    for p1, p2, alpha, power, ratio, alt, n in POWER:
+        h = float(proportion_effectsize(p1, p2))
+        n1 = analysis.solve_power(effect_size=h, alpha=alpha, power=power, ratio=ratio, alternative=alt)
+        at_n = analysis.power(effect_size=h, nobs1=n, alpha=alpha, ratio=ratio, alternative=alt)
+        out.append({"p1": p1, "p2": p2, "alpha": alpha, "power": power, "ratio": ratio, "alternative": alt,
+                    "h": h, "nobs1": float(n1), "n": n, "power_at_n": float(at_n)})
+    return out
+
+
 def main():
     doc = {
         "generated_by": "scripts/gen_stat_fixtures.py",
@@ -114,6 +137,7 @@ def main():
         "proportion_ci": ci_cases(),
         "two_proportion_z": ztest_cases(),
         "corrections": correction_cases(),
+        "power": power_cases(),
     }
     OUT.write_text(json.dumps(doc, indent=1) + "\n")
     print(f"wrote {OUT}")

@@ -142,3 +142,26 @@ fn corrections_match_statsmodels() {
         }
     }
 }
+
+#[test]
+fn power_and_sample_size_match_statsmodels() {
+    use adskew::analysis::power::{cohens_h, power, sample_size};
+    let f = fixtures();
+    let cases = f["power"].as_array().unwrap();
+    assert!(cases.len() >= 5);
+    for case in cases {
+        let g = |k: &str| case[k].as_f64().unwrap();
+        let alternative = match case["alternative"].as_str().unwrap() {
+            "two-sided" => Alternative::TwoSided,
+            "larger" => Alternative::Larger,
+            _ => Alternative::Smaller,
+        };
+        let h = cohens_h(g("p1"), g("p2"));
+        assert!(close(h, g("h"), 1e-12), "h {case}");
+        let p = power(h, g("n"), g("alpha"), g("ratio"), alternative);
+        assert!(close(p, g("power_at_n"), 1e-9), "power {case}: {p}");
+        let n = sample_size(h, g("alpha"), g("power"), g("ratio"), alternative).unwrap();
+        // statsmodels solves with a root finder whose tolerance is about 1e-8 relative.
+        assert!(close(n, g("nobs1"), 1e-7), "n {case}: {n}");
+    }
+}

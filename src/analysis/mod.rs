@@ -14,6 +14,7 @@
 pub mod chisq;
 pub mod ci;
 pub mod correction;
+pub mod power;
 pub mod ztest;
 
 use std::collections::BTreeMap;
