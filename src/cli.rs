@@ -96,9 +96,80 @@ pub enum Command {
         out: PathBuf,
     },
 
+    /// Plan before spending: simulated power of an experiment, or analytic sample size.
+    ///
+    /// With FILE: runs the experiment --replicates times on the simulator (the whole
+    /// pipeline, with the `[sim]` section as the skew you expect) and reports per comparison
+    /// the distribution of the skew estimate, the power (share of replicates where the skew
+    /// is detected at the experiment's alpha after its correction) and the expected spend.
+    /// Nothing is written and nothing is spent.
+    ///
+    /// With --p1 and --p2: the number of people each ad must reach for the pooled
+    /// two-proportion z-test to detect p1 vs p2 (Cohen's h, as statsmodels' NormalIndPower);
+    /// with --n, the power at that many people instead.
+    #[command(
+        after_help = "Examples:\n  adskew plan campaigns/pilot_two_ads.toml --replicates 500\n  adskew plan --p1 0.5 --p2 0.55\n  adskew plan --p1 0.5 --p2 0.55 --n 2000 --alternative larger"
+    )]
+    Plan {
+        /// The experiment file to simulate.
+        #[arg(conflicts_with_all = ["p1", "p2", "n"], required_unless_present = "p1")]
+        file: Option<PathBuf>,
+        /// Simulated replicates of the experiment.
+        #[arg(long, default_value_t = 200)]
+        replicates: usize,
+        /// Base seed of the replicates (default: the experiment's `sim.seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Do not show a progress bar.
+        #[arg(long)]
+        quiet: bool,
+        /// Share of the group among people reached by ad 1 (analytic mode).
+        #[arg(long, requires = "p2")]
+        p1: Option<f64>,
+        /// Share of the group among people reached by ad 2 (analytic mode).
+        #[arg(long, requires = "p1")]
+        p2: Option<f64>,
+        /// Significance level (analytic mode; simulations use the experiment's).
+        #[arg(long, default_value_t = 0.05)]
+        alpha: f64,
+        /// Target power for the sample size.
+        #[arg(long, default_value_t = 0.8)]
+        power: f64,
+        /// two-sided, or larger/smaller: the direction of p1 relative to p2.
+        #[arg(long, value_enum, default_value = "two-sided")]
+        alternative: AlternativeArg,
+        /// People reached by ad 2 per person reached by ad 1.
+        #[arg(long, default_value_t = 1.0)]
+        ratio: f64,
+        /// People reached by ad 1: print the power at this size instead of a sample size.
+        #[arg(long)]
+        n: Option<f64>,
+    },
+
     /// List stored runs: state, spend against cap, collections.
     Status {
         #[command(flatten)]
         db: DbArgs,
     },
+}
+
+/// The alternative hypothesis of a two-proportion test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AlternativeArg {
+    TwoSided,
+    Larger,
+    Smaller,
+}
+
+impl From<AlternativeArg> for crate::analysis::ztest::Alternative {
+    fn from(a: AlternativeArg) -> Self {
+        match a {
+            AlternativeArg::TwoSided => Self::TwoSided,
+            AlternativeArg::Larger => Self::Larger,
+            AlternativeArg::Smaller => Self::Smaller,
+        }
+    }
 }

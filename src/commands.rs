@@ -52,6 +52,28 @@ pub fn execute(cli: Cli) -> Result<()> {
             out,
         } => report_cmd(&experiment, &db.db, &out),
         Command::Status { db } => status(&db.db),
+        Command::Plan {
+            file,
+            replicates,
+            seed,
+            json,
+            quiet,
+            p1,
+            p2,
+            alpha,
+            power,
+            alternative,
+            ratio,
+            n,
+        } => match (file, p1, p2) {
+            (Some(file), _, _) => plan_simulated(&file, replicates, seed, json, quiet),
+            (None, Some(p1), Some(p2)) => {
+                plan_analytic(p1, p2, alpha, power, alternative.into(), ratio, n)
+            }
+            _ => Err(Error::BadInput(
+                "give an experiment FILE, or --p1 and --p2".into(),
+            )),
+        },
     }
 }
 
@@ -224,6 +246,123 @@ fn status(db: &Path) -> Result<()> {
                 .last()
                 .map_or("-".to_string(), |c| c.platform_time.clone()),
         );
+    }
+    Ok(())
+}
+
+fn plan_simulated(
+    file: &Path,
+    replicates: usize,
+    seed: Option<u64>,
+    json: bool,
+    quiet: bool,
+) -> Result<()> {
+    let exp = load(file)?;
+    let seed = seed.unwrap_or(exp.sim.seed);
+    let progress = if quiet || json {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::new(replicates as u64);
+        bar.set_style(
+            ProgressStyle::with_template(
+                "{msg} [{bar:30}] {pos}/{len} replicates ({elapsed}, eta {eta})",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar.set_message(format!("planning {}", exp.name));
+        bar
+    };
+    let report = crate::plan::simulate(&exp, replicates, seed, &progress)?;
+    progress.finish_and_clear();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).expect("plan serialises")
+        );
+        return Ok(());
+    }
+    println!(
+        "{}: {} simulated replicates (seed {}), alpha {} with {} correction.",
+        report.experiment, report.replicates, report.seed, report.alpha, report.correction
+    );
+    if let Some(s) = &report.spend {
+        println!(
+            "Spend per run: mean {:.2} {cur} (95% of runs between {:.2} and {:.2} {cur}); cap {} {cur}.",
+            s.mean, s.q025, s.q975, exp.spend_cap, cur = report.currency
+        );
+    }
+    for c in &report.comparisons {
+        println!("\nComparison {}:", c.key);
+        println!(
+            "  power {:.1}% ± {:.1}% (skew detected in {} of {} runs)",
+            c.power * 100.0,
+            c.power_se * 100.0,
+            c.detections,
+            report.replicates
+        );
+        let counted: Vec<String> = c
+            .mean_counted
+            .iter()
+            .map(|(ad, n)| format!("{ad} {n:.0}"))
+            .collect();
+        println!("  mean counted per ad: {}", counted.join(", "));
+        if let Some(e) = &c.estimate {
+            println!(
+                "  {}: mean {:+.2} points, sd {:.2}, 95% of runs in [{:+.2}, {:+.2}]",
+                c.estimate_is,
+                e.mean * 100.0,
+                e.sd * 100.0,
+                e.q025 * 100.0,
+                e.q975 * 100.0
+            );
+        }
+    }
+    Ok(())
+}
+
+fn plan_analytic(
+    p1: f64,
+    p2: f64,
+    alpha: f64,
+    target: f64,
+    alternative: crate::analysis::ztest::Alternative,
+    ratio: f64,
+    n: Option<f64>,
+) -> Result<()> {
+    use crate::analysis::power::{cohens_h, power, sample_size};
+    for (name, v) in [("--p1", p1), ("--p2", p2)] {
+        if !(v > 0.0 && v < 1.0) {
+            return Err(Error::BadInput(format!(
+                "{name} must be a share strictly between 0 and 1 (got {v})"
+            )));
+        }
+    }
+    if !(alpha > 0.0 && alpha < 1.0) || !(target > 0.0 && target < 1.0) || !(ratio > 0.0) {
+        return Err(Error::BadInput(
+            "--alpha and --power must be in (0, 1), --ratio positive".into(),
+        ));
+    }
+    let h = cohens_h(p1, p2);
+    println!("Cohen's h = {h:.4} for p1 = {p1} vs p2 = {p2} ({alternative:?}, alpha = {alpha}, ratio = {ratio}).");
+    match n {
+        Some(n) if n > 0.0 => {
+            let p = power(h, n, alpha, ratio, alternative);
+            println!("Power with {n} people reached by ad 1 and {} by ad 2: {:.4}", n * ratio, p);
+        }
+        Some(n) => return Err(Error::BadInput(format!("--n must be positive (got {n})"))),
+        None => match sample_size(h, alpha, target, ratio, alternative) {
+            Some(n1) => println!(
+                "People to reach for power {target}: {} for ad 1 and {} for ad 2 ({n1:.2} before rounding up).",
+                n1.ceil(),
+                (n1 * ratio).ceil()
+            ),
+            None => {
+                return Err(Error::BadInput(format!(
+                    "no sample size reaches power {target}: p1 - p2 is zero or points against --alternative {alternative:?}"
+                )))
+            }
+        },
     }
     Ok(())
 }

@@ -19,6 +19,7 @@ pub mod commands;
 pub mod error;
 pub mod experiment;
 pub mod money;
+pub mod plan;
 pub mod platform;
 pub mod report;
 pub mod scheduler;

@@ -159,7 +159,7 @@ fn deserialize_raw(
 /// `ads.2.key` -> `ads[2].key`, the notation used in every message.
 fn bracket_indices(path: &str) -> String {
     let mut out = String::new();
-    for segment in path.split('.') {
+    for segment in path.split('.').filter(|s| *s != "?") {
         if !segment.is_empty() && segment.chars().all(|c| c.is_ascii_digit()) && !out.is_empty() {
             out.push_str(&format!("[{segment}]"));
         } else {

@@ -146,6 +146,18 @@ impl Store {
         })
     }
 
+    /// A private database in memory, for simulations that need no file (`adskew plan`).
+    pub fn open_in_memory() -> Result<Store> {
+        let path = PathBuf::from(":memory:");
+        let wrap = |source| Error::Store {
+            path: path.clone(),
+            source,
+        };
+        let mut conn = Connection::open_in_memory().map_err(wrap)?;
+        migrate(&mut conn).map_err(wrap)?;
+        Ok(Store { conn, path })
+    }
+
     /// Opens a database that must already exist (for commands that only read).
     pub fn open_existing(path: &Path) -> Result<Store> {
         if !path.is_file() {
