@@ -338,7 +338,8 @@ fn plan_analytic(
             )));
         }
     }
-    if !(alpha > 0.0 && alpha < 1.0) || !(target > 0.0 && target < 1.0) || !(ratio > 0.0) {
+    let share = |x: f64| x > 0.0 && x < 1.0;
+    if !share(alpha) || !share(target) || ratio.is_nan() || ratio <= 0.0 {
         return Err(Error::BadInput(
             "--alpha and --power must be in (0, 1), --ratio positive".into(),
         ));
