@@ -686,12 +686,10 @@ fn check_comparisons(
 fn check_collect(c: &mut Checker, raw: &RawExperiment) -> Collect {
     let collect = raw.collect.clone().unwrap_or_default();
     let mut breakdowns = Vec::new();
-    for (i, b) in collect
+    let given = collect
         .breakdowns
-        .unwrap_or_else(|| vec!["gender".into(), "age".into()])
-        .iter()
-        .enumerate()
-    {
+        .unwrap_or_else(|| vec!["gender".into(), "age".into()]);
+    for (i, b) in given.iter().enumerate() {
         match Breakdown::parse(b) {
             Some(b) if !breakdowns.contains(&b) => breakdowns.push(b),
             Some(_) => c.problem(
@@ -706,7 +704,8 @@ fn check_collect(c: &mut Checker, raw: &RawExperiment) -> Collect {
             ),
         }
     }
-    if breakdowns.is_empty() {
+    // (An unknown breakdown is reported above; only an empty list needs its own message.)
+    if given.is_empty() {
         c.problem(
             "collect.breakdowns",
             "needs at least one breakdown",
