@@ -229,6 +229,9 @@ pub struct SimTruth {
     pub age: BTreeMap<AgeBucket, f64>,
     pub regions: Vec<(String, f64)>,
     pub price: BTreeMap<Gender, f64>,
+    pub price_spread: f64,
+    pub opportunities_per_day: f64,
+    pub activity: BTreeMap<Gender, f64>,
     pub ads: BTreeMap<String, SimAdTruth>,
 }
 

@@ -126,6 +126,12 @@ pub struct RawSim {
     pub regions: Option<BTreeMap<String, f64>>,
     /// Price multiplier per gender: competing advertisers make some groups dearer.
     pub price: Option<BTreeMap<String, f64>>,
+    /// Spread (sd of the log) of competing bids around the price.
+    pub price_spread: Option<f64>,
+    /// Impression opportunities per person per day (sessions × ad slots).
+    pub opportunities_per_day: Option<f64>,
+    /// Activity multiplier per gender (some groups use the platform more).
+    pub activity: Option<BTreeMap<String, f64>>,
     /// Per-ad engagement multipliers: the skew the experiment should find.
     #[serde(default)]
     pub ads: BTreeMap<String, RawSimAd>,

@@ -72,6 +72,9 @@ pub const NESTED_FIELDS: &[&str] = &[
     "gender",
     "age",
     "price",
+    "price_spread",
+    "opportunities_per_day",
+    "activity",
     "region",
 ];
 
@@ -901,6 +904,26 @@ fn check_sim(
         None => BTreeMap::new(),
         Some(m) => c.multipliers(m, "sim.price", Gender::parse, &gender_choices),
     };
+    let activity = match &s.activity {
+        None => BTreeMap::new(),
+        Some(m) => c.multipliers(m, "sim.activity", Gender::parse, &gender_choices),
+    };
+    let price_spread = s.price_spread.unwrap_or(1.5);
+    if !(0.05..=5.0).contains(&price_spread) {
+        c.problem(
+            "sim.price_spread",
+            format!("must be between 0.05 and 5 (got {price_spread})"),
+            "the sd of log competing bids; 1.5 is the default",
+        );
+    }
+    let opportunities_per_day = s.opportunities_per_day.unwrap_or(0.05);
+    if !(0.01..=1000.0).contains(&opportunities_per_day) {
+        c.problem(
+            "sim.opportunities_per_day",
+            format!("must be between 0.01 and 1000 (got {opportunities_per_day})"),
+            "auctions per person per day that an ad of this kind enters; 0.05 is the default",
+        );
+    }
     let mut ads = BTreeMap::new();
     for (key, truth) in &s.ads {
         let path = format!("sim.ads.{key}");
@@ -950,6 +973,9 @@ fn check_sim(
         age,
         regions,
         price,
+        price_spread,
+        opportunities_per_day,
+        activity,
         ads,
     }
 }

@@ -83,6 +83,8 @@ pub struct ComparisonPlan {
     /// Mean number counted per ad (people reached or impressions, as analysed; unknown
     /// gender excluded), in the comparison's ad order.
     pub mean_counted: Vec<(String, f64)>,
+    /// Mean share of the charted group (women, by default) per ad.
+    pub mean_share: Vec<(String, f64)>,
 }
 
 /// The result of `adskew plan FILE`.
@@ -138,7 +140,7 @@ pub fn replicate(
 }
 
 /// The skew estimate, detection and per-ad counts of one comparison in one replicate.
-fn estimate(a: &Analysis, key: &str) -> (String, f64, bool, Vec<f64>) {
+fn estimate(a: &Analysis, key: &str) -> (String, f64, bool, Vec<f64>, Vec<f64>) {
     let c = a
         .comparisons
         .iter()
@@ -155,6 +157,13 @@ fn estimate(a: &Analysis, key: &str) -> (String, f64, bool, Vec<f64>) {
         .iter()
         .map(|row| row.iter().sum::<u64>() as f64)
         .collect();
+    let group = group_of(b).unwrap_or_default();
+    let shares: Vec<f64> = b
+        .shares
+        .iter()
+        .filter(|s| s.group == group)
+        .map(|s| s.share)
+        .collect();
     if let Some(p) = &c.paired {
         return (
             format!(
@@ -166,15 +175,9 @@ fn estimate(a: &Analysis, key: &str) -> (String, f64, bool, Vec<f64>) {
             p.test.difference,
             p.significant,
             counted,
+            shares,
         );
     }
-    let group = group_of(b).unwrap_or_default();
-    let shares: Vec<f64> = b
-        .shares
-        .iter()
-        .filter(|s| s.group == group)
-        .map(|s| s.share)
-        .collect();
     let spread = shares.iter().copied().fold(f64::NEG_INFINITY, f64::max)
         - shares.iter().copied().fold(f64::INFINITY, f64::min);
     (
@@ -185,6 +188,7 @@ fn estimate(a: &Analysis, key: &str) -> (String, f64, bool, Vec<f64>) {
         spread,
         b.significant,
         counted,
+        shares,
     )
 }
 
@@ -242,8 +246,12 @@ pub fn simulate(
             let mut detections = 0;
             let mut what = String::new();
             let mut counted = vec![0.0; c.ads.len()];
+            let mut share_sum = vec![0.0; c.ads.len()];
             for a in &analyses {
-                let (w, v, detected, n) = estimate(a, &c.key);
+                let (w, v, detected, n, shares) = estimate(a, &c.key);
+                for (total, x) in share_sum.iter_mut().zip(shares) {
+                    *total += x;
+                }
                 what = w;
                 values.push(v);
                 detections += usize::from(detected);
@@ -265,6 +273,12 @@ pub fn simulate(
                     .iter()
                     .cloned()
                     .zip(counted.iter().map(|t| t / n))
+                    .collect(),
+                mean_share: c
+                    .ads
+                    .iter()
+                    .cloned()
+                    .zip(share_sum.iter().map(|t| t / n))
                     .collect(),
             }
         })

@@ -34,7 +34,7 @@ struct AdObj {
 #[derive(Debug, Default)]
 struct State {
     next_id: u64,
-    campaigns: BTreeMap<ObjectId, Status>,
+    campaigns: BTreeMap<ObjectId, (Status, Objective)>,
     ad_sets: BTreeMap<ObjectId, AdSetObj>,
     creatives: BTreeMap<ObjectId, CreativeSpec>,
     ads: BTreeMap<ObjectId, AdObj>,
@@ -52,7 +52,7 @@ impl State {
         };
         ad.status == Status::Active
             && set.status == Status::Active
-            && self.campaigns.get(&set.campaign) == Some(&Status::Active)
+            && self.campaigns.get(&set.campaign).map(|c| c.0) == Some(Status::Active)
     }
 
     /// Brings every ad's simulation up to `now` under its current status.
@@ -106,10 +106,12 @@ impl Platform for SimPlatform {
         self.clock.now()
     }
 
-    async fn create_campaign(&self, _spec: &CampaignSpec) -> Result<ObjectId, PlatformError> {
+    async fn create_campaign(&self, spec: &CampaignSpec) -> Result<ObjectId, PlatformError> {
         let mut state = self.state();
         let id = state.new_id("campaign");
-        state.campaigns.insert(id.clone(), Status::Paused);
+        state
+            .campaigns
+            .insert(id.clone(), (Status::Paused, spec.objective));
         Ok(id)
     }
 
@@ -151,10 +153,15 @@ impl Platform for SimPlatform {
             BudgetSpec::Daily(m) => Limit::Daily(m.minor() as f64),
             BudgetSpec::Lifetime(m) => Limit::Lifetime(m.minor() as f64),
         };
+        let objective = state
+            .campaigns
+            .get(&set.campaign)
+            .map_or(Objective::Traffic, |c| c.1);
         let sim = AdSim::new(
             &creative.key,
             &self.truth,
             &self.cells,
+            objective,
             limit,
             set.spec.start,
             set.spec.end,
@@ -173,8 +180,8 @@ impl Platform for SimPlatform {
 
     async fn set_status(&self, object: &ObjectId, status: Status) -> Result<(), PlatformError> {
         let mut state = self.state();
-        if let Some(s) = state.campaigns.get_mut(object) {
-            *s = status;
+        if let Some(c) = state.campaigns.get_mut(object) {
+            c.0 = status;
         } else if let Some(set) = state.ad_sets.get_mut(object) {
             set.status = status;
         } else if let Some(ad) = state.ads.get_mut(object) {

@@ -1,24 +1,45 @@
 //! The delivery model: who sees an ad, hour by hour, as a function of the ground truth.
 //!
 //! The eligible audience is split into cells (gender × age bucket × region), each with a
-//! number of people and a price. Each hour an active ad spends its pacing share of the
-//! budget; the impressions this buys are split across cells in proportion to
-//! `people × engagement / price` (creative-driven relevance, and optimisation toward cheap
-//! impressions). Clicks follow engagement. Reach is tracked per cell as a count of distinct
-//! people: each person is exposed in an hour with probability `1 - exp(-impressions/people)`.
+//! number of people, an activity (impression opportunities per person per day) and a
+//! price: the median bid of competing advertisers for one impression there.
 //!
-//! All randomness is drawn per cell (binomial), never per person, from a ChaCha stream
-//! seeded by (seed, ad key, hour), so the result is deterministic for a seed and adding an
-//! ad does not change the others. Issue #3 deepens this model (auction, competition,
-//! reporting noise, revisions); the interface stays.
+//! **Auction.** Every opportunity is an auction. The ad's value for it is its predicted
+//! action rate in that cell: the creative's engagement for the `traffic` objective (content
+//! decides from the first impression, before any click), and the chance of reaching someone
+//! new for `reach`. Competing bids are log-normal around the cell's price (spread `sigma`).
+//! The ad bids `lambda × value` and, when it wins, pays the competing bid (second price).
+//!
+//! **Pacing.** `lambda` is set each day so the expected spend matches the budget (lowest-cost
+//! bidding). A small budget means a low `lambda`: the ad wins only where it is cheap relative
+//! to its value, so it buys the cheapest impressions (the budget effect of Ali et al. 2019
+//! §4.1 and Lambrecht & Tucker). A larger budget reaches into dearer groups. Expected
+//! spend has a closed form, `A × m × exp(σ²/2) × Φ(z − σ)` per cell, so pacing is cheap.
+//!
+//! **Draws.** Per hour and cell: wins ~ Binomial(opportunities, P(win)), clicks ~
+//! Binomial(wins, ctr × engagement), and distinct people reached by occupancy. Never one
+//! draw per person or per impression, so thousands of replicates are cheap. The stream is
+//! seeded by (seed, ad key, hour): deterministic for a seed, and adding an ad does not
+//! change the others. Spend never exceeds the daily or lifetime budget.
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Binomial, Distribution};
 
+use statrs::distribution::{ContinuousCDF, Normal};
+
 use crate::experiment::{SimAdTruth, SimTruth};
-use crate::vocab::{AgeBucket, Breakdown, Gender};
+use crate::vocab::{AgeBucket, Breakdown, Gender, Objective};
+
+/// Standard normal CDF.
+fn phi(z: f64) -> f64 {
+    // statrs' Normal::cdf uses erfc: accurate far into the lower tail, where pacing lives.
+    thread_local! {
+        static N: Normal = Normal::new(0.0, 1.0).expect("standard normal");
+    }
+    N.with(|n| n.cdf(z))
+}
 
 /// One demographic cell of the eligible audience.
 #[derive(Debug, Clone)]
@@ -27,8 +48,10 @@ pub struct Cell {
     pub age: AgeBucket,
     pub region: String,
     pub people: u64,
-    /// Price of one impression, in minor currency units.
+    /// Median competing bid for one impression, in minor currency units.
     pub price: f64,
+    /// Impression opportunities per hour in the cell.
+    pub opportunities: f64,
 }
 
 impl Cell {
@@ -49,12 +72,14 @@ pub fn cells(truth: &SimTruth) -> Vec<Cell> {
             for (region, r) in &truth.regions {
                 let people = (truth.audience_size as f64 * g * a * r).round() as u64;
                 let price_mult = truth.price.get(gender).copied().unwrap_or(1.0);
+                let activity = truth.activity.get(gender).copied().unwrap_or(1.0);
                 out.push(Cell {
                     gender: *gender,
                     age: *age,
                     region: region.clone(),
                     people,
                     price: truth.cpm * 100.0 / 1000.0 * price_mult,
+                    opportunities: people as f64 * truth.opportunities_per_day * activity / 24.0,
                 });
             }
         }
@@ -88,11 +113,16 @@ pub struct AdSim {
     seed: u64,
     /// Relative engagement per cell (the creative's ground truth).
     engagement: Vec<f64>,
-    /// Allocation weight per cell, normalised.
-    weights: Vec<f64>,
     base_ctr: f64,
-    /// Hourly budget in minor units (daily budget / 24, or lifetime budget / hours).
+    objective: Objective,
+    /// Spread (log-scale sd) of competing bids.
+    sigma: f64,
+    /// Hourly spend target in minor units (daily budget / 24, or lifetime budget / hours).
     hourly_budget: f64,
+    /// Pacing multiplier of the day being simulated, and that day.
+    lambda: Option<(NaiveDate, f64)>,
+    /// Impression opportunities offered to this ad so far (for benchmarks).
+    pub opportunities_seen: f64,
     /// Daily or lifetime limit in minor units.
     limit: Limit,
     start: DateTime<Utc>,
@@ -152,23 +182,18 @@ fn binomial(rng: &mut ChaCha8Rng, n: u64, p: f64) -> u64 {
 }
 
 impl AdSim {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         key: &str,
         truth: &SimTruth,
         cells: &[Cell],
+        objective: Objective,
         limit: Limit,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Self {
         let ad_truth = truth.ads.get(key);
         let engagement: Vec<f64> = cells.iter().map(|c| engagement_of(ad_truth, c)).collect();
-        let raw: Vec<f64> = cells
-            .iter()
-            .zip(&engagement)
-            .map(|(c, e)| c.people as f64 * e / c.price)
-            .collect();
-        let total: f64 = raw.iter().sum();
-        let weights = raw.iter().map(|w| w / total).collect();
         let hours = ((end - start).num_seconds() as f64 / 3600.0)
             .ceil()
             .max(1.0);
@@ -180,9 +205,12 @@ impl AdSim {
             key: key.to_string(),
             seed: truth.seed,
             engagement,
-            weights,
             base_ctr: truth.ctr,
+            objective,
+            sigma: truth.price_spread,
             hourly_budget,
+            lambda: None,
+            opportunities_seen: 0.0,
             limit,
             start,
             end,
@@ -191,6 +219,50 @@ impl AdSim {
             days: Vec::new(),
             total_spend: 0.0,
         }
+    }
+
+    /// The ad's value of an impression in cell `i`, by objective.
+    fn value(&self, cells: &[Cell], i: usize) -> f64 {
+        match self.objective {
+            Objective::Traffic => self.engagement[i],
+            // Reach values people not reached yet.
+            Objective::Reach => {
+                let n = cells[i].people.max(1) as f64;
+                (1.0 - self.cumulative_reach[i] as f64 / n).max(1e-6)
+            }
+        }
+    }
+
+    /// Expected spend per hour at pacing multiplier `exp(ln_lambda)`.
+    fn expected_spend(&self, cells: &[Cell], values: &[f64], ln_lambda: f64) -> f64 {
+        let s = self.sigma;
+        cells
+            .iter()
+            .zip(values)
+            .map(|(c, v)| {
+                if *v <= 0.0 || c.opportunities <= 0.0 {
+                    return 0.0;
+                }
+                let z = (ln_lambda + v.ln() - c.price.ln()) / s;
+                c.opportunities * c.price * (s * s / 2.0).exp() * phi(z - s)
+            })
+            .sum()
+    }
+
+    /// The pacing multiplier whose expected spend is the hourly budget (or everything the
+    /// audience offers, if that costs less), found by bisection on its logarithm.
+    fn pace(&self, cells: &[Cell]) -> f64 {
+        let values: Vec<f64> = (0..cells.len()).map(|i| self.value(cells, i)).collect();
+        let (mut lo, mut hi) = (-60.0f64, 60.0f64);
+        for _ in 0..80 {
+            let mid = 0.5 * (lo + hi);
+            if self.expected_spend(cells, &values, mid) < self.hourly_budget {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        0.5 * (lo + hi)
     }
 
     /// Simulates every whole hour up to `until`; `active` says whether the ad was
@@ -230,40 +302,43 @@ impl AdSim {
         let remaining = match self.limit {
             Limit::Daily(b) | Limit::Lifetime(b) => (b - spent_so_far).max(0.0),
         };
-        let budget = self.hourly_budget.min(remaining);
-        let avg_price: f64 = self
-            .weights
-            .iter()
-            .zip(cells)
-            .map(|(w, c)| w * c.price)
-            .sum();
-        let total = (budget / avg_price).floor() as u64;
-
-        // Multinomial split of the hour's impressions, as a chain of binomials.
-        let mut imps = vec![0u64; cells.len()];
-        let mut left = total;
-        let mut mass_left = 1.0;
-        for (i, w) in self.weights.iter().enumerate() {
-            if left == 0 {
-                break;
+        let ln_lambda = match self.lambda {
+            Some((day, l)) if day == date => l,
+            _ => {
+                let l = self.pace(cells);
+                self.lambda = Some((date, l));
+                l
             }
-            let p = if mass_left > 0.0 {
-                (w / mass_left).min(1.0)
+        };
+
+        // Auctions: wins per cell, and what they cost (the expected second price).
+        let s = self.sigma;
+        let mut imps = vec![0u64; cells.len()];
+        let mut price_paid = vec![0.0f64; cells.len()];
+        for (i, cell) in cells.iter().enumerate() {
+            let v = self.value(cells, i);
+            if v <= 0.0 || cell.opportunities <= 0.0 {
+                continue;
+            }
+            let z = (ln_lambda + v.ln() - cell.price.ln()) / s;
+            let p_win = phi(z);
+            let offered = cell.opportunities.round() as u64;
+            self.opportunities_seen += offered as f64;
+            imps[i] = binomial(&mut rng, offered, p_win);
+            price_paid[i] = if p_win > 0.0 {
+                cell.price * (s * s / 2.0).exp() * phi(z - s) / p_win
             } else {
-                1.0
+                0.0
             };
-            imps[i] = binomial(&mut rng, left, p);
-            left -= imps[i];
-            mass_left -= w;
         }
-        // Randomness may buy a little more than the budget; trim so spend never exceeds it.
+        // Never spend past the budget: trim every cell alike if the draws overshoot.
         let cost: f64 = imps
             .iter()
-            .zip(cells)
-            .map(|(n, c)| *n as f64 * c.price)
+            .zip(&price_paid)
+            .map(|(n, p)| *n as f64 * p)
             .sum();
-        if cost > budget && cost > 0.0 {
-            let f = budget / cost;
+        if cost > remaining && cost > 0.0 {
+            let f = remaining / cost;
             for n in imps.iter_mut() {
                 *n = (*n as f64 * f).floor() as u64;
             }
@@ -301,9 +376,9 @@ impl AdSim {
             let day = &mut self.days[d].cells[i];
             day.impressions += n;
             day.clicks += clicks;
-            day.spend += n as f64 * cell.price;
+            day.spend += n as f64 * price_paid[i];
             day.reach = (day.reach + new_today).min(cell.people);
-            self.total_spend += n as f64 * cell.price;
+            self.total_spend += n as f64 * price_paid[i];
         }
         self.days[d].cumulative_reach = self.cumulative_reach.clone();
     }
