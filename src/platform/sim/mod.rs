@@ -89,6 +89,15 @@ impl SimPlatform {
         }
     }
 
+    /// Impression opportunities (auctions) simulated so far, over all ads (for benchmarks).
+    pub fn opportunities_simulated(&self) -> f64 {
+        self.state()
+            .ads
+            .values()
+            .map(|ad| ad.sim.opportunities_seen)
+            .sum()
+    }
+
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         let mut state = self.state.lock().expect("sim state lock");
         state.advance(&self.cells, self.clock.now());
