@@ -131,6 +131,9 @@ pub struct Schedule {
     pub duration: TimeDelta,
     #[serde(with = "delta_seconds")]
     pub collect_every: TimeDelta,
+    /// Time after the end at which a final collection is made (zero: none).
+    #[serde(with = "delta_seconds")]
+    pub recollect_after: TimeDelta,
 }
 
 /// Durations are stored as whole seconds.
@@ -232,6 +235,10 @@ pub struct SimTruth {
     pub price_spread: f64,
     pub opportunities_per_day: f64,
     pub activity: BTreeMap<Gender, f64>,
+    /// Relative sd of reporting noise on a day's rows when first reported.
+    pub report_noise: f64,
+    /// Days over which that noise is revised away.
+    pub revision_days: f64,
     pub ads: BTreeMap<String, SimAdTruth>,
 }
 

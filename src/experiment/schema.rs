@@ -46,6 +46,9 @@ pub struct RawSchedule {
     pub end: Option<String>,
     /// Hours between two collections (default 24).
     pub collect_every_hours: Option<f64>,
+    /// Days after the end to collect once more, when the platform's late revisions have
+    /// settled (default 3; 0 disables).
+    pub recollect_after_days: Option<f64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -132,6 +135,10 @@ pub struct RawSim {
     pub opportunities_per_day: Option<f64>,
     /// Activity multiplier per gender (some groups use the platform more).
     pub activity: Option<BTreeMap<String, f64>>,
+    /// Relative sd of the estimation noise on a fresh day's breakdown rows.
+    pub report_noise: Option<f64>,
+    /// Days after which a day's reported numbers stop being revised.
+    pub revision_days: Option<f64>,
     /// Per-ad engagement multipliers: the skew the experiment should find.
     #[serde(default)]
     pub ads: BTreeMap<String, RawSimAd>,

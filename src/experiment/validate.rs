@@ -42,6 +42,9 @@ pub const NESTED_FIELDS: &[&str] = &[
     "duration_hours",
     "end",
     "collect_every_hours",
+    "recollect_after_days",
+    "report_noise",
+    "revision_days",
     "countries",
     "regions",
     "age_min",
@@ -363,6 +366,7 @@ fn check_schedule(c: &mut Checker, raw: &RawExperiment) -> Schedule {
         start: Start::Now,
         duration: TimeDelta::days(1),
         collect_every: TimeDelta::hours(24),
+        recollect_after: TimeDelta::days(3),
     };
     let Some(s) = &raw.schedule else {
         c.problem(
@@ -442,10 +446,23 @@ fn check_schedule(c: &mut Checker, raw: &RawExperiment) -> Schedule {
             default.collect_every
         }
     };
+    let recollect_after = match s.recollect_after_days {
+        None => default.recollect_after,
+        Some(d) if (0.0..=60.0).contains(&d) => hours(d * 24.0),
+        Some(d) => {
+            c.problem(
+                "schedule.recollect_after_days",
+                format!("must be between 0 and 60 (got {d})"),
+                "platforms revise recent days' numbers for a few days; 3 is the default, 0 disables",
+            );
+            default.recollect_after
+        }
+    };
     Schedule {
         start,
         duration,
         collect_every,
+        recollect_after,
     }
 }
 
@@ -924,6 +941,22 @@ fn check_sim(
             "auctions per person per day that an ad of this kind enters; 0.05 is the default",
         );
     }
+    let report_noise = s.report_noise.unwrap_or(0.02);
+    if !(0.0..=0.5).contains(&report_noise) {
+        c.problem(
+            "sim.report_noise",
+            format!("must be between 0 and 0.5 (got {report_noise})"),
+            "relative sd of the noise on a fresh day's rows; 0.02 is the default",
+        );
+    }
+    let revision_days = s.revision_days.unwrap_or(3.0);
+    if !(0.0..=30.0).contains(&revision_days) {
+        c.problem(
+            "sim.revision_days",
+            format!("must be between 0 and 30 (got {revision_days})"),
+            "days until a day's numbers are final; 3 is the default",
+        );
+    }
     let mut ads = BTreeMap::new();
     for (key, truth) in &s.ads {
         let path = format!("sim.ads.{key}");
@@ -976,6 +1009,8 @@ fn check_sim(
         price_spread,
         opportunities_per_day,
         activity,
+        report_noise,
+        revision_days,
         ads,
     }
 }

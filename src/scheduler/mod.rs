@@ -55,8 +55,10 @@ pub fn start_time(exp: &Experiment, now: DateTime<Utc>) -> DateTime<Utc> {
 pub fn planned_collections(exp: &Experiment) -> u64 {
     let every = exp.schedule.collect_every.num_seconds().max(1);
     let total = exp.schedule.duration.num_seconds();
-    // One per interval strictly inside the schedule, plus the final one at the end.
-    ((total - 1) / every + 1) as u64
+    // One per interval strictly inside the schedule, the one at the end, and the
+    // re-collection after the revision window.
+    let recollect = u64::from(exp.schedule.recollect_after > Duration::zero());
+    ((total - 1) / every + 1) as u64 + recollect
 }
 
 /// Runs an experiment from launch to end. On failure the run is marked failed and the
@@ -123,6 +125,10 @@ async fn run_inner(
         collections += 1;
         progress.inc(1);
         if finishing {
+            if recollect(exp, id, platform, clock, store, &launched, start, at).await? {
+                collections += 1;
+                progress.inc(1);
+            }
             store.set_state(id, RunState::Completed, "schedule ended", clock.now())?;
             return Ok(RunOutcome {
                 experiment_id: id,
@@ -144,6 +150,9 @@ async fn run_inner(
             );
             warn!(experiment = %exp.name, %cause, "paused");
             store.set_state(id, RunState::Stopped, &cause, now)?;
+            if recollect(exp, id, platform, clock, store, &launched, start, now).await? {
+                collections += 1;
+            }
             return Ok(RunOutcome {
                 experiment_id: id,
                 state: RunState::Stopped,
@@ -240,6 +249,30 @@ async fn create_paused(
         ad_sets,
         ads,
     })
+}
+
+/// The final collection, `recollect_after` past the last delivery, once the platform's late
+/// revisions of recent days have settled. Returns whether one was made.
+#[allow(clippy::too_many_arguments)]
+async fn recollect(
+    exp: &Experiment,
+    id: i64,
+    platform: &dyn Platform,
+    clock: &dyn Clock,
+    store: &mut Store,
+    launched: &Launched,
+    start: DateTime<Utc>,
+    stopped: DateTime<Utc>,
+) -> Result<bool> {
+    if exp.schedule.recollect_after <= Duration::zero() {
+        return Ok(false);
+    }
+    clock
+        .sleep_until(stopped + exp.schedule.recollect_after)
+        .await;
+    collect(exp, id, platform, store, launched, start).await?;
+    info!(experiment = %exp.name, "re-collected after the revision window");
+    Ok(true)
 }
 
 /// Switches every ad set and ad on, then the campaign: nothing delivers until the last

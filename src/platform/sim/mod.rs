@@ -222,6 +222,7 @@ impl Platform for SimPlatform {
                         for value in &values {
                             let row = self.aggregate(
                                 ad_id,
+                                ad.sim.key(),
                                 query.breakdown,
                                 value,
                                 std::slice::from_ref(day),
@@ -242,9 +243,14 @@ impl Platform for SimPlatform {
                     for value in &values {
                         // Distinct people over the range: cumulative reach at its last day
                         // (exact when the range starts at or before the ad's first day).
-                        let row = self.aggregate(ad_id, query.breakdown, value, &days, |_, i| {
-                            last.cumulative_reach[i]
-                        });
+                        let row = self.aggregate(
+                            ad_id,
+                            ad.sim.key(),
+                            query.breakdown,
+                            value,
+                            &days,
+                            |_, i| last.cumulative_reach[i],
+                        );
                         if let Some(mut row) = row {
                             row.date_start = query.since;
                             row.date_stop = last.date;
@@ -291,29 +297,38 @@ fn breakdown_values(cells: &[Cell], breakdown: Breakdown) -> Vec<String> {
 impl SimPlatform {
     /// Sums the cells with `value` over `days`; `None` when nothing was delivered there
     /// (platforms omit empty rows).
+    #[allow(clippy::too_many_arguments)]
     fn aggregate(
         &self,
         ad: &ObjectId,
+        key: &str,
         breakdown: Breakdown,
         value: &str,
         days: &[&model::Day],
         reach_of: impl Fn(&model::Day, usize) -> u64,
     ) -> Option<DeliveryRow> {
-        let (mut reach, mut impressions, mut clicks, mut spend) = (0u64, 0u64, 0u64, 0f64);
+        let now = self.clock.now();
+        let factor = |day: &model::Day| {
+            model::revision_factor(&self.truth, key, day.date, breakdown, value, now)
+        };
+        let (mut reach, mut impressions, mut clicks, mut spend) = (0f64, 0f64, 0f64, 0f64);
+        let mut true_impressions = 0u64;
         for (i, cell) in self.cells.iter().enumerate() {
             if cell.value(breakdown) != value {
                 continue;
             }
             for day in days {
-                impressions += day.cells[i].impressions;
-                clicks += day.cells[i].clicks;
-                spend += day.cells[i].spend;
+                let f = factor(day);
+                true_impressions += day.cells[i].impressions;
+                impressions += day.cells[i].impressions as f64 * f;
+                clicks += day.cells[i].clicks as f64 * f;
+                spend += day.cells[i].spend * f;
             }
             if let Some(last) = days.last() {
-                reach += reach_of(last, i);
+                reach += reach_of(last, i) as f64 * factor(last);
             }
         }
-        if impressions == 0 {
+        if true_impressions == 0 {
             return None;
         }
         let first = days.first()?.date;
@@ -323,9 +338,9 @@ impl SimPlatform {
             date_stop: days.last()?.date,
             breakdown,
             value: value.to_string(),
-            reach,
-            impressions,
-            clicks,
+            reach: reach.round() as u64,
+            impressions: impressions.round() as u64,
+            clicks: clicks.round() as u64,
             spend: Money(spend.round() as i64),
         })
     }
@@ -416,7 +431,8 @@ mod tests {
         if activate {
             sim.set_status(&campaign, Status::Active).await.unwrap();
         }
-        clock.advance_to(start + TimeDelta::days(days + 1));
+        // Past the revision window (3 days by default): the numbers are final.
+        clock.advance_to(start + TimeDelta::days(days + 4));
         let rows = sim
             .delivery(&DeliveryQuery {
                 ads,
@@ -526,6 +542,88 @@ mod tests {
         assert!(
             (2..=22).contains(&rejections),
             "{rejections} of {replicates} neutral replicates rejected at alpha 0.05"
+        );
+    }
+
+    /// A recent day's rows are estimates that change until the revision window has passed;
+    /// after it they are final.
+    #[tokio::test]
+    async fn recent_days_are_revised_then_final() {
+        let start = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
+        let (truth, audience) = truth(5);
+        let clock = Arc::new(SimClock::new(start));
+        let sim = SimPlatform::new(truth, clock.clone());
+        let campaign = sim
+            .create_campaign(&CampaignSpec {
+                name: "c".into(),
+                objective: Objective::Traffic,
+                category: AdCategory::None,
+            })
+            .await
+            .unwrap();
+        let set = sim
+            .create_ad_set(&AdSetSpec {
+                campaign: campaign.clone(),
+                name: "s".into(),
+                budget: BudgetSpec::Daily(Money(2500)),
+                audience,
+                start,
+                end: start + TimeDelta::days(2),
+            })
+            .await
+            .unwrap();
+        let creative = sim
+            .create_creative(&CreativeSpec {
+                key: "dominos_driver".into(),
+                name: "c".into(),
+                headline: "h".into(),
+                body: "b".into(),
+                image: None,
+                link: "https://x".into(),
+            })
+            .await
+            .unwrap();
+        let ad = sim
+            .create_ad(&AdSpec {
+                ad_set: set.clone(),
+                creative,
+                name: "a".into(),
+            })
+            .await
+            .unwrap();
+        for id in [&set, &ad, &campaign] {
+            sim.set_status(id, Status::Active).await.unwrap();
+        }
+        let query = DeliveryQuery {
+            ads: vec![ad],
+            breakdown: Breakdown::Gender,
+            since: start.date_naive(),
+            until: (start + TimeDelta::days(1)).date_naive(),
+            granularity: Granularity::Daily,
+        };
+        let at = |hours: i64| {
+            let clock = clock.clone();
+            let sim = &sim;
+            let query = query.clone();
+            async move {
+                clock.advance_to(start + TimeDelta::hours(hours));
+                sim.delivery(&query).await.unwrap()
+            }
+        };
+        let fresh = at(48).await;
+        let later = at(60).await;
+        let settled = at(48 + 24 * 3).await;
+        let much_later = at(48 + 24 * 10).await;
+        assert_ne!(fresh, later, "a recent day's numbers are revised");
+        assert_ne!(fresh, settled);
+        assert_eq!(
+            settled, much_later,
+            "after the revision window the numbers are final"
+        );
+        let total = |rows: &[DeliveryRow]| rows.iter().map(|r| r.impressions).sum::<u64>() as f64;
+        assert!(
+            (total(&fresh) / total(&settled) - 1.0).abs() < 0.1,
+            "revisions are small"
         );
     }
 }

@@ -181,7 +181,48 @@ fn binomial(rng: &mut ChaCha8Rng, n: u64, p: f64) -> u64 {
     Binomial::new(n, p).expect("valid binomial").sample(rng)
 }
 
+/// The platform's reporting layer: a day's breakdown rows are estimates, first reported
+/// with relative noise `report_noise` that is revised away linearly over `revision_days`
+/// after the day ends (so re-collecting a recent day gives new numbers, and numbers older
+/// than the window are final). The noise is fixed per (seed, ad, day, breakdown value), so
+/// the same query at the same time always gives the same answer.
+pub fn revision_factor(
+    truth: &SimTruth,
+    ad_key: &str,
+    date: NaiveDate,
+    breakdown: Breakdown,
+    value: &str,
+    now: DateTime<Utc>,
+) -> f64 {
+    if truth.report_noise <= 0.0 {
+        return 1.0;
+    }
+    let day_end = date
+        .succ_opt()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .unwrap_or(now);
+    let age_days = (now - day_end).num_seconds() as f64 / 86_400.0;
+    let weight = if truth.revision_days <= 0.0 {
+        0.0
+    } else {
+        (1.0 - age_days.max(0.0) / truth.revision_days).clamp(0.0, 1.0)
+    };
+    if weight == 0.0 {
+        return 1.0;
+    }
+    let key = format!("{ad_key}/{date}/{breakdown}/{value}");
+    let mut rng = ChaCha8Rng::seed_from_u64(mix(truth.seed ^ mix(key_hash(&key))));
+    let eps: f64 = rand_distr::StandardNormal.sample(&mut rng);
+    (1.0 + truth.report_noise * weight * eps).max(0.0)
+}
+
 impl AdSim {
+    /// The experiment's key of this ad's creative.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
     #[allow(clippy::too_many_arguments)]
     pub fn new(
         key: &str,
