@@ -242,6 +242,11 @@ fn spend_cap_pauses_everything() {
     assert!(stdout.contains("stopped"), "{stdout}");
     let r = results(tmp.path(), "imana2021-paired-jobs");
     assert_eq!(r["experiment"]["state"], "stopped");
+    assert_eq!(
+        r["experiment"]["overrides"],
+        serde_json::json!(["ADSKEW_SPEND_CAP=150"]),
+        "the override is recorded with the run"
+    );
     let spend = r["data"]["spend"].as_i64().unwrap();
     assert!(spend >= 15_000, "stopped at the cap, spend {spend}");
     assert!(

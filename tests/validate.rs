@@ -1,315 +1,712 @@
-//! Experiment validation as a researcher meets it: `adskew validate` (and `run`) on good and
-//! bad files. Every bad file must exit 2, name the field path, and write nothing.
+//! Experiment validation as a user sees it: `adskew validate` (and `adskew run`) on good and
+//! bad files, through the built binary. Every bad file is the small valid `BASE` below with
+//! one text edit (or a few), and every check asserts exit code 2 plus a problem line that
+//! names the exact field path and says what is wrong.
 
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 use predicates::prelude::*;
 
-/// A small valid experiment; bad files are made from it by text edits.
-const BASE: &str = r#"
-name = "base"
+/// A small valid experiment; every bad file is derived from it by text edits.
+const BASE: &str = r#"name = "validate-test"
+platform = "sim"
+currency = "USD"
 spend_cap = 100.0
+objective = "traffic"
+category = "employment"
 
 [schedule]
+start = "2026-01-05T00:00:00Z"
 duration_days = 2
+collect_every_hours = 24
 
 [audience]
 countries = ["US"]
+age_min = 18
+age_max = 65
 
 [[ads]]
-key = "a"
-headline = "Jobs"
-body = "Apply"
+key = "ad_a"
+headline = "Jobs at A"
+body = "Apply today."
 link = "https://example.org/a"
 daily_budget = 10.0
 
 [[ads]]
-key = "b"
-headline = "Jobs"
-body = "Apply"
+key = "ad_b"
+headline = "Jobs at B"
+body = "Apply today."
 link = "https://example.org/b"
 daily_budget = 10.0
 
 [[comparisons]]
 key = "a-vs-b"
-ads = ["a", "b"]
+ads = ["ad_a", "ad_b"]
+expected = { ad = "ad_b", group = "female" }
 
 [collect]
 breakdowns = ["gender", "age"]
+metrics = ["reach", "impressions"]
+
+[analysis]
+alpha = 0.05
+correction = "holm"
+ci = "wilson"
+ci_level = 0.95
+metric = "reach"
+
+[sim]
+seed = 1
+gender = { female = 0.5, male = 0.49, unknown = 0.01 }
+
+[sim.ads.ad_a]
+gender = { female = 0.8, male = 1.2 }
 "#;
+
+/// The second ad's budget line, to edit `ads[1]` without touching `ads[0]`.
+const AD_B_BUDGET: &str = "link = \"https://example.org/b\"\ndaily_budget = 10.0";
+
+/// `BASE` with each `(from, to)` replaced once; panics if `from` is not in the text, so a
+/// change to `BASE` cannot silently turn a bad-file test into a good-file test.
+fn edit(edits: &[(&str, &str)]) -> String {
+    let mut text = BASE.to_string();
+    for (from, to) in edits {
+        assert!(
+            text.contains(from),
+            "`{from}` is not in the experiment text"
+        );
+        text = text.replacen(from, to, 1);
+    }
+    text
+}
 
 fn adskew() -> Command {
     let mut cmd = Command::cargo_bin("adskew").unwrap();
+    // No override from the developer's shell may leak into the experiment.
     for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ADSKEW_")) {
         cmd.env_remove(k);
     }
+    cmd.env_remove("RUST_LOG");
     cmd
 }
 
-fn write(dir: &Path, text: &str) -> PathBuf {
-    let path = dir.join("experiment.toml");
+/// Writes `text` to a fresh temporary directory; the directory lives as long as the guard.
+fn write_file(text: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("experiment.toml");
     std::fs::write(&path, text).unwrap();
-    path
+    (dir, path)
 }
 
-fn edit(from: &str, to: &str) -> String {
-    assert!(BASE.contains(from), "base contains {from:?}");
-    BASE.replacen(from, to, 1)
+/// Runs `adskew validate` on `text`; returns (exit code, stdout, stderr).
+fn validate_text(text: &str, env: &[(&str, &str)]) -> (i32, String, String) {
+    let (_dir, path) = write_file(text);
+    validate_path(&path, env)
 }
 
-/// Asserts that validating `text` exits 2 and stderr names each of `expected`.
-fn rejects(text: &str, expected: &[&str]) {
-    let tmp = tempfile::tempdir().unwrap();
-    let file = write(tmp.path(), text);
-    let out = adskew()
-        .arg("validate")
-        .arg(&file)
-        .assert()
-        .code(2)
-        .get_output()
-        .clone();
-    let stderr = String::from_utf8(out.stderr).unwrap();
-    assert!(
-        stderr.contains("experiment.toml"),
-        "names the file: {stderr}"
-    );
-    for needle in expected {
-        assert!(stderr.contains(needle), "expected {needle:?} in:\n{stderr}");
+fn validate_path(path: &Path, env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = adskew();
+    cmd.arg("validate").arg(path);
+    for (k, v) in env {
+        cmd.env(k, v);
     }
+    let out = cmd.output().unwrap();
+    (
+        out.status
+            .code()
+            .expect("adskew exited normally, not by a signal"),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+/// The problem line of an error for one field: `  - PATH: MESSAGE (hint: ...)`.
+fn problem_line<'a>(stderr: &'a str, path: &str) -> Option<&'a str> {
+    let prefix = format!("  - {path}: ");
+    stderr.lines().find(|l| l.starts_with(&prefix))
+}
+
+/// Asserts exit code 2 and, for each `(path, word)`, a problem line for exactly that field
+/// path whose message contains `word` (case-insensitive).
+fn assert_problems(text: &str, env: &[(&str, &str)], expected: &[(&str, &str)]) -> String {
+    let (code, stdout, stderr) = validate_text(text, env);
     assert_eq!(
-        std::fs::read_dir(tmp.path()).unwrap().count(),
-        1,
-        "nothing written next to the file"
+        code, 2,
+        "expected exit code 2\nstdout:\n{stdout}\nstderr:\n{stderr}"
     );
-}
-
-#[test]
-fn bundled_examples_are_valid() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns");
-    let mut n = 0;
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.extension().is_some_and(|e| e == "toml") {
-            adskew()
-                .arg("validate")
-                .arg(&path)
-                .assert()
-                .success()
-                .stdout(predicate::str::contains("valid"));
-            n += 1;
-        }
+    assert!(
+        !stdout.contains("valid."),
+        "an invalid file must not be reported valid:\n{stdout}"
+    );
+    for (path, word) in expected {
+        let line = problem_line(&stderr, path)
+            .unwrap_or_else(|| panic!("no problem names `{path}`; stderr:\n{stderr}"));
+        assert!(
+            line.to_lowercase().contains(&word.to_lowercase()),
+            "the problem for `{path}` does not say `{word}`: {line}"
+        );
     }
-    assert!(n >= 2);
+    stderr
+}
+
+fn assert_problem(text: &str, path: &str, word: &str) -> String {
+    assert_problems(text, &[], &[(path, word)])
+}
+
+// ---------------------------------------------------------------------------------------
+// Good files.
+
+#[test]
+fn every_bundled_example_is_valid() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml"))
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "no examples in {}", dir.display());
+    for file in files {
+        let (code, stdout, stderr) = validate_path(&file, &[]);
+        assert_eq!(code, 0, "{} is invalid:\n{stderr}", file.display());
+        assert!(stdout.contains("valid."), "{}: {stdout}", file.display());
+        assert!(!stderr.contains("warning"), "{}: {stderr}", file.display());
+    }
 }
 
 #[test]
-fn base_is_valid() {
-    let tmp = tempfile::tempdir().unwrap();
+fn base_file_is_valid_without_warnings() {
+    let (_dir, path) = write_file(BASE);
     adskew()
         .arg("validate")
-        .arg(write(tmp.path(), BASE))
+        .arg(&path)
         .assert()
-        .success();
+        .code(0)
+        .stdout(predicate::str::contains("valid. 2 ads, 1 comparisons"))
+        .stderr(predicate::str::is_empty());
 }
 
 #[test]
-fn syntax_errors_name_the_line() {
-    rejects(
-        &edit("duration_days = 2", "duration_days = = 2"),
-        &["line 6", "TOML syntax"],
+fn spend_cap_below_scheduled_spend_is_a_warning_not_an_error() {
+    // Two ads at 10/day for 2 days can spend 40; a cap of 30 pauses them early.
+    let text = edit(&[("spend_cap = 100.0", "spend_cap = 30.0")]);
+    let (code, stdout, stderr) = validate_text(&text, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("valid."), "{stdout}");
+    assert!(stderr.contains("warning:"), "{stderr}");
+    assert!(stderr.contains("spend_cap"), "{stderr}");
+    assert!(
+        stderr.contains("40.00"),
+        "the warning should say what could be spent: {stderr}"
     );
 }
 
+// ---------------------------------------------------------------------------------------
+// Syntax and types.
+
 #[test]
-fn money_fields_are_checked() {
-    rejects(
-        &edit("spend_cap = 100.0\n", ""),
-        &["spend_cap: is required"],
-    );
-    rejects(
-        &edit("spend_cap = 100.0", "spend_cap = 0"),
-        &["spend_cap: must be positive"],
-    );
-    rejects(
-        &edit("spend_cap = 100.0", "spend_cap = -5.0"),
-        &["spend_cap: must be positive"],
-    );
-    let second = BASE.rmatch_indices("daily_budget = 10.0").next().unwrap().0;
-    let mut text = BASE.to_string();
-    text.replace_range(
-        second..second + "daily_budget = 10.0".len(),
-        "daily_budget = -1.0",
-    );
-    rejects(&text, &["ads[1].daily_budget: must be positive"]);
-    rejects(
-        &edit(
-            "daily_budget = 10.0",
-            "daily_budget = 10.0\nlifetime_budget = 50.0",
-        ),
-        &["ads[0].daily_budget", "both"],
-    );
-    rejects(
-        &edit("daily_budget = 10.0", "daily_budget = 10.005"),
-        &["ads[0].daily_budget", "decimals"],
-    );
+fn toml_syntax_error_names_the_line() {
+    let line = BASE
+        .lines()
+        .position(|l| l.starts_with("spend_cap"))
+        .unwrap()
+        + 1;
+    let text = edit(&[("spend_cap = 100.0", "spend_cap = = 100.0")]);
+    assert_problem(&text, &format!("line {line}"), "syntax error");
 }
 
 #[test]
-fn references_between_sections_are_checked() {
-    rejects(
-        &edit("ads = [\"a\", \"b\"]", "ads = [\"a\", \"c\"]"),
-        &["comparisons[0].ads[1]", "no ad has key `c`"],
-    );
-    rejects(
-        &edit("ads = [\"a\", \"b\"]", "ads = [\"a\"]"),
-        &["comparisons[0].ads", "at least two"],
-    );
-    rejects(
-        &edit(
-            "ads = [\"a\", \"b\"]",
-            "ads = [\"a\", \"b\"]\nexpected = { ad = \"z\", group = \"female\" }",
-        ),
-        &[
-            "comparisons[0].expected.ad",
-            "not one of this comparison's ads",
-        ],
-    );
-    rejects(
-        &format!("{BASE}\n[sim.ads.zz]\ngender = {{ female = 2.0 }}\n"),
-        &["sim.ads.zz", "no ad has key"],
-    );
-    rejects(
-        &edit("key = \"b\"", "key = \"a\""),
-        &["ads[1].key", "used by another ad"],
-    );
-    rejects(
-        &edit("key = \"b\"", "key = \"Bad Key\""),
-        &["ads[1].key", "not a valid key"],
-    );
+fn toml_duplicate_key_is_a_syntax_error_with_its_line() {
+    let text = edit(&[("age_max = 65", "age_max = 65\nage_max = 60")]);
+    let line = text.lines().position(|l| l == "age_max = 60").unwrap() + 1;
+    assert_problem(&text, &format!("line {line}"), "duplicate key");
 }
 
 #[test]
-fn vocabulary_is_checked() {
-    rejects(
-        &edit(
-            "breakdowns = [\"gender\", \"age\"]",
-            "breakdowns = [\"gender\", \"race\"]",
-        ),
-        &[
-            "collect.breakdowns[1]",
-            "unknown breakdown `race`",
-            "gender, age, region",
-        ],
-    );
-    rejects(
-        &format!("{BASE}metrics = [\"reach\", \"likes\"]\n"),
-        &["collect.metrics[1]", "unknown metric"],
-    );
-    rejects(
-        &format!("{BASE}\n[analysis]\ncorrection = \"sidak\"\nalpha = 0.7\n"),
-        &["analysis.correction", "holm", "analysis.alpha"],
-    );
-    rejects(
-        &edit(
-            "countries = [\"US\"]",
-            "countries = [\"US\"]\nage_min = 40\nage_max = 30",
-        ),
-        &["audience.age_min", "above age_max"],
-    );
-    rejects(
-        &edit("duration_days = 2", ""),
-        &["schedule", "needs a duration"],
-    );
-    rejects(
-        &format!("{BASE}\n[sim]\ngender = {{ female = 0.6, male = 0.6 }}\n"),
-        &["sim.gender", "sum to 1.2"],
-    );
+fn string_where_number_expected_names_the_path() {
+    let text = edit(&[("spend_cap = 100.0", "spend_cap = \"lots\"")]);
+    assert_problem(&text, "spend_cap", "wrong type");
+
+    let text = edit(&[(
+        AD_B_BUDGET,
+        "link = \"https://example.org/b\"\ndaily_budget = \"ten\"",
+    )]);
+    assert_problem(&text, "ads[1].daily_budget", "wrong type");
+
+    let text = edit(&[("female = 0.8, male = 1.2", "female = \"high\", male = 1.2")]);
+    assert_problem(&text, "sim.ads.ad_a.gender.female", "wrong type");
 }
 
 #[test]
-fn unknown_fields_and_wrong_types_are_named() {
-    rejects(
-        &edit("spend_cap = 100.0", "spend_cap = 100.0\nspend_capp = 3"),
-        &["spend_capp: unknown field", "did you mean `spend_cap`"],
-    );
-    rejects(
-        &edit(
-            "duration_days = 2",
-            "duration_days = 2\ncolect_every_hours = 6",
-        ),
-        &["schedule.colect_every_hours", "collect_every_hours"],
-    );
-    rejects(
-        &edit("duration_days = 2", "duration_days = \"two\""),
-        &["schedule.duration_days", "wrong type"],
-    );
-}
-
-#[test]
-fn every_problem_is_reported_at_once() {
-    let text = edit("spend_cap = 100.0", "spend_cap = -1.0")
-        .replacen("ads = [\"a\", \"b\"]", "ads = [\"a\", \"nope\"]", 1)
-        .replacen(
-            "breakdowns = [\"gender\", \"age\"]",
-            "breakdowns = [\"dma\"]",
-            1,
-        )
-        .replacen("daily_budget = 10.0", "daily_budget = 0.0", 1);
-    rejects(
+fn unknown_top_level_field_suggests_the_right_name() {
+    let text = edit(&[("spend_cap = 100.0", "spend_capp = 100.0")]);
+    let stderr = assert_problems(
         &text,
+        &[],
+        &[("spend_capp", "unknown field"), ("spend_cap", "required")],
+    );
+    let line = problem_line(&stderr, "spend_capp").unwrap();
+    assert!(line.contains("did you mean `spend_cap`"), "{line}");
+}
+
+#[test]
+fn unknown_nested_fields_name_their_full_path() {
+    // Under optional sections serde_ignored writes `schedule.?.x`; the `?` must not show.
+    let text = edit(&[("duration_days = 2", "duration_dayz = 2")]);
+    let stderr = assert_problems(
+        &text,
+        &[],
         &[
-            "4 problems",
-            "spend_cap",
-            "comparisons[0].ads[1]",
-            "collect.breakdowns[0]",
-            "ads[0].daily_budget",
+            ("schedule.duration_dayz", "unknown field"),
+            ("schedule", "duration"),
+        ],
+    );
+    assert!(stderr.contains("did you mean `duration_days`"), "{stderr}");
+
+    let text = edit(&[(
+        AD_B_BUDGET,
+        "link = \"https://example.org/b\"\ndaily_budgett = 10.0",
+    )]);
+    assert_problem(&text, "ads[1].daily_budgett", "unknown field");
+
+    let text = edit(&[("gender = { female = 0.8", "gendr = { female = 0.8")]);
+    let stderr = assert_problem(&text, "sim.ads.ad_a.gendr", "unknown field");
+    assert!(stderr.contains("did you mean `gender`"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------
+// Money.
+
+#[test]
+fn missing_spend_cap_is_an_error() {
+    let text = edit(&[("spend_cap = 100.0\n", "")]);
+    assert_problem(&text, "spend_cap", "required");
+}
+
+#[test]
+fn non_positive_spend_cap_is_an_error() {
+    for value in ["-5.0", "0", "0.0"] {
+        let text = edit(&[("spend_cap = 100.0", &format!("spend_cap = {value}"))]);
+        assert_problem(&text, "spend_cap", "positive");
+    }
+}
+
+#[test]
+fn spend_cap_with_sub_cent_precision_is_an_error() {
+    let text = edit(&[("spend_cap = 100.0", "spend_cap = 100.005")]);
+    assert_problem(&text, "spend_cap", "decimals");
+}
+
+#[test]
+fn negative_or_zero_daily_budget_is_an_error() {
+    let text = edit(&[(
+        AD_B_BUDGET,
+        "link = \"https://example.org/b\"\ndaily_budget = -3.0",
+    )]);
+    assert_problem(&text, "ads[1].daily_budget", "positive");
+
+    let text = edit(&[("daily_budget = 10.0", "daily_budget = 0")]);
+    assert_problem(&text, "ads[0].daily_budget", "positive");
+}
+
+#[test]
+fn both_daily_and_lifetime_budget_is_an_error() {
+    let text = edit(&[(
+        AD_B_BUDGET,
+        "link = \"https://example.org/b\"\ndaily_budget = 10.0\nlifetime_budget = 50.0",
+    )]);
+    assert_problem(&text, "ads[1].daily_budget", "both");
+}
+
+#[test]
+fn missing_budget_is_an_error() {
+    let text = edit(&[(AD_B_BUDGET, "link = \"https://example.org/b\"")]);
+    assert_problem(&text, "ads[1].daily_budget", "budget is required");
+}
+
+// ---------------------------------------------------------------------------------------
+// Ads and comparisons.
+
+#[test]
+fn duplicate_ad_key_is_an_error() {
+    let text = edit(&[
+        ("key = \"ad_b\"", "key = \"ad_a\""),
+        ("ads = [\"ad_a\", \"ad_b\"]", "ads = [\"ad_a\", \"ad_a\"]"),
+        ("expected = { ad = \"ad_b\"", "expected = { ad = \"ad_a\""),
+    ]);
+    assert_problems(
+        &text,
+        &[],
+        &[
+            ("ads[1].key", "used by another ad"),
+            ("comparisons[0].ads[1]", "listed twice"),
         ],
     );
 }
 
 #[test]
-fn a_low_spend_cap_is_a_warning_not_an_error() {
-    let tmp = tempfile::tempdir().unwrap();
-    let file = write(tmp.path(), &edit("spend_cap = 100.0", "spend_cap = 5.0"));
-    adskew()
-        .arg("validate")
-        .arg(&file)
-        .assert()
-        .success()
-        .stderr(predicate::str::contains(
-            "warning: spend_cap 5.00 USD is below the 40.00 USD",
-        ));
+fn ad_key_with_bad_characters_is_an_error() {
+    for key in ["Ad B", "ad.b", "ad/b", "adé"] {
+        let text = edit(&[("key = \"ad_b\"", &format!("key = \"{key}\""))]);
+        assert_problem(&text, "ads[1].key", "not a valid key");
+    }
 }
 
 #[test]
-fn run_with_bad_input_writes_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let file = write(tmp.path(), &edit("spend_cap = 100.0", "spend_cap = 0"));
-    let db = tmp.path().join("db/a.db");
-    let out = tmp.path().join("out");
+fn empty_ad_fields_are_errors() {
+    let text = edit(&[
+        ("headline = \"Jobs at B\"", "headline = \"  \""),
+        (
+            "link = \"https://example.org/a\"",
+            "link = \"example.org/a\"",
+        ),
+    ]);
+    assert_problems(
+        &text,
+        &[],
+        &[
+            ("ads[1].headline", "empty"),
+            ("ads[0].link", "not an http(s) URL"),
+        ],
+    );
+}
+
+#[test]
+fn comparison_naming_a_missing_ad_is_an_error() {
+    let text = edit(&[
+        ("ads = [\"ad_a\", \"ad_b\"]", "ads = [\"ad_a\", \"ad_c\"]"),
+        ("expected = { ad = \"ad_b\"", "expected = { ad = \"ad_a\""),
+    ]);
+    let stderr = assert_problem(&text, "comparisons[0].ads[1]", "no ad has key `ad_c`");
+    assert!(stderr.contains("known ads: ad_a, ad_b"), "{stderr}");
+}
+
+#[test]
+fn comparison_of_one_ad_is_an_error() {
+    let text = edit(&[
+        ("ads = [\"ad_a\", \"ad_b\"]", "ads = [\"ad_a\"]"),
+        ("expected = { ad = \"ad_b\", group = \"female\" }\n", ""),
+    ]);
+    assert_problem(&text, "comparisons[0].ads", "at least two");
+}
+
+#[test]
+fn expected_direction_must_name_an_ad_of_the_comparison() {
+    let text = edit(&[("expected = { ad = \"ad_b\"", "expected = { ad = \"ad_z\"")]);
+    assert_problem(
+        &text,
+        "comparisons[0].expected.ad",
+        "not one of this comparison's ads",
+    );
+}
+
+#[test]
+fn expected_group_must_be_a_gender_or_age_group() {
+    let text = edit(&[("group = \"female\"", "group = \"women\"")]);
+    assert_problem(
+        &text,
+        "comparisons[0].expected.group",
+        "not a gender or age group",
+    );
+}
+
+#[test]
+fn no_comparisons_is_an_error() {
+    let text = edit(&[(
+        "[[comparisons]]\nkey = \"a-vs-b\"\nads = [\"ad_a\", \"ad_b\"]\nexpected = { ad = \"ad_b\", group = \"female\" }\n",
+        "",
+    )]);
+    assert_problem(&text, "comparisons", "at least one comparison");
+}
+
+// ---------------------------------------------------------------------------------------
+// Collection and analysis.
+
+#[test]
+fn unknown_breakdown_is_an_error() {
+    let text = edit(&[(
+        "breakdowns = [\"gender\", \"age\"]",
+        "breakdowns = [\"gender\", \"dma\"]",
+    )]);
+    let stderr = assert_problem(&text, "collect.breakdowns[1]", "unknown breakdown `dma`");
+    assert!(
+        stderr.contains("gender, age, region"),
+        "the hint lists the choices: {stderr}"
+    );
+
+    let text = edit(&[(
+        "breakdowns = [\"gender\", \"age\"]",
+        "breakdowns = [\"race\"]",
+    )]);
+    assert_problem(&text, "collect.breakdowns[0]", "unknown breakdown `race`");
+}
+
+#[test]
+fn unknown_metric_is_an_error() {
+    let text = edit(&[(
+        "metrics = [\"reach\", \"impressions\"]",
+        "metrics = [\"reach\", \"ctr\"]",
+    )]);
+    assert_problem(&text, "collect.metrics[1]", "unknown metric `ctr`");
+}
+
+#[test]
+fn bad_alpha_is_an_error() {
+    for value in ["0", "0.5", "1.5", "-0.05"] {
+        let text = edit(&[("alpha = 0.05", &format!("alpha = {value}"))]);
+        assert_problem(&text, "analysis.alpha", "must be in");
+    }
+}
+
+#[test]
+fn unknown_correction_is_an_error() {
+    let text = edit(&[("correction = \"holm\"", "correction = \"sidak\"")]);
+    let stderr = assert_problem(&text, "analysis.correction", "unknown value `sidak`");
+    assert!(
+        stderr.contains("bonferroni"),
+        "the hint lists the choices: {stderr}"
+    );
+}
+
+#[test]
+fn analysis_metric_must_be_testable() {
+    let text = edit(&[("metric = \"reach\"", "metric = \"clicks\"")]);
+    assert_problem(&text, "analysis.metric", "cannot be tested");
+}
+
+// ---------------------------------------------------------------------------------------
+// Schedule and audience.
+
+#[test]
+fn missing_schedule_duration_is_an_error() {
+    let text = edit(&[("duration_days = 2\n", "")]);
+    assert_problem(&text, "schedule", "needs a duration");
+}
+
+#[test]
+fn two_durations_are_an_error() {
+    let text = edit(&[(
+        "duration_days = 2",
+        "duration_days = 2\nduration_hours = 48",
+    )]);
+    assert_problem(&text, "schedule", "more than one");
+}
+
+#[test]
+fn missing_schedule_is_an_error() {
+    let text = edit(&[(
+        "[schedule]\nstart = \"2026-01-05T00:00:00Z\"\nduration_days = 2\ncollect_every_hours = 24\n",
+        "",
+    )]);
+    assert_problem(&text, "schedule", "required");
+}
+
+#[test]
+fn bad_start_time_is_an_error() {
+    let text = edit(&[("start = \"2026-01-05T00:00:00Z\"", "start = \"tomorrow\"")]);
+    assert_problem(&text, "schedule.start", "not a time");
+}
+
+#[test]
+fn age_min_above_age_max_is_an_error() {
+    let text = edit(&[("age_min = 18\nage_max = 65", "age_min = 50\nage_max = 30")]);
+    assert_problem(&text, "audience.age_min", "above age_max");
+}
+
+#[test]
+fn age_outside_targetable_range_is_an_error() {
+    let text = edit(&[("age_min = 18", "age_min = 13")]);
+    assert_problem(&text, "audience.age_min", "between 18 and 65");
+}
+
+#[test]
+fn bad_country_code_is_an_error() {
+    let text = edit(&[("countries = [\"US\"]", "countries = [\"USA\"]")]);
+    assert_problem(&text, "audience.countries[0]", "two-letter");
+}
+
+// ---------------------------------------------------------------------------------------
+// Simulator ground truth.
+
+#[test]
+fn sim_gender_shares_must_sum_to_one() {
+    let text = edit(&[("female = 0.5, male = 0.49", "female = 0.6, male = 0.49")]);
+    assert_problem(&text, "sim.gender", "sum");
+}
+
+#[test]
+fn sim_unknown_gender_group_is_an_error() {
+    let text = edit(&[("unknown = 0.01 }", "nonbinary = 0.01 }")]);
+    assert_problem(&text, "sim.gender.nonbinary", "unknown group");
+}
+
+#[test]
+fn sim_ads_for_a_missing_ad_is_an_error() {
+    let text = edit(&[("[sim.ads.ad_a]", "[sim.ads.ad_x]")]);
+    assert_problem(&text, "sim.ads.ad_x", "no ad has key `ad_x`");
+}
+
+#[test]
+fn sim_multiplier_must_be_positive() {
+    let text = edit(&[("female = 0.8, male = 1.2", "female = 0.8, male = -1.0")]);
+    assert_problem(&text, "sim.ads.ad_a.gender.male", "positive");
+}
+
+// ---------------------------------------------------------------------------------------
+// All problems at once.
+
+#[test]
+fn every_problem_of_a_file_is_reported_in_one_run() {
+    let text = edit(&[
+        ("spend_cap = 100.0\n", "spend_capp = 100.0\n"),
+        ("duration_days = 2\n", ""),
+        ("age_min = 18\nage_max = 65", "age_min = 50\nage_max = 30"),
+        (
+            AD_B_BUDGET,
+            "link = \"https://example.org/b\"\ndaily_budget = -1.0",
+        ),
+        (
+            "ads = [\"ad_a\", \"ad_b\"]",
+            "ads = [\"ad_a\", \"ad_b\", \"ad_c\"]",
+        ),
+        (
+            "breakdowns = [\"gender\", \"age\"]",
+            "breakdowns = [\"gender\", \"dma\"]",
+        ),
+        ("alpha = 0.05", "alpha = 2"),
+        ("correction = \"holm\"", "correction = \"sidak\""),
+        ("female = 0.5, male = 0.49", "female = 0.7, male = 0.49"),
+        ("[sim.ads.ad_a]", "[sim.ads.ad_x]"),
+    ]);
+    let expected = [
+        ("spend_capp", "unknown field"),
+        ("spend_cap", "required"),
+        ("schedule", "duration"),
+        ("audience.age_min", "above"),
+        ("ads[1].daily_budget", "positive"),
+        ("comparisons[0].ads[2]", "no ad"),
+        ("comparisons[0].expected", "two ads"),
+        ("collect.breakdowns[1]", "unknown breakdown"),
+        ("analysis.alpha", "must be in"),
+        ("analysis.correction", "unknown value"),
+        ("sim.gender", "sum"),
+        ("sim.ads.ad_x", "no ad"),
+    ];
+    let stderr = assert_problems(&text, &[], &expected);
+    assert!(
+        stderr.contains(&format!("has {} problems", expected.len())),
+        "exactly these problems, each once:\n{stderr}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------
+// `run` validates before it writes anything.
+
+#[test]
+fn run_with_an_invalid_file_writes_nothing() {
+    let text = edit(&[("spend_cap = 100.0", "spend_cap = -1.0")]);
+    let (dir, path) = write_file(&text);
+    let db = dir.path().join("x.db");
+    let out = dir.path().join("out");
     adskew()
         .arg("run")
-        .arg(&file)
+        .arg("--quiet")
+        .arg(&path)
         .arg("--db")
         .arg(&db)
         .arg("--out")
         .arg(&out)
         .assert()
-        .code(2);
-    assert!(
-        !db.exists() && !db.parent().unwrap().exists(),
-        "no database"
+        .code(2)
+        .stdout(predicate::str::is_empty())
+        .stderr(predicate::str::contains("  - spend_cap: must be positive"));
+    assert!(!db.exists(), "the database was created");
+    assert!(!out.exists(), "the output directory was created");
+    let left: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("experiment.toml")]);
+}
+
+// ---------------------------------------------------------------------------------------
+// Environment overrides.
+
+#[test]
+fn spend_cap_override_is_validated() {
+    assert_problems(
+        BASE,
+        &[("ADSKEW_SPEND_CAP", "-1")],
+        &[("spend_cap", "positive")],
     );
-    assert!(!out.exists(), "no report directory");
-    // A platform this version cannot drive is refused before anything is created.
-    let meta = write(
-        tmp.path(),
-        &edit("name = \"base\"", "name = \"base\"\nplatform = \"meta\""),
+    assert_problems(
+        BASE,
+        &[("ADSKEW_SPEND_CAP", "plenty")],
+        &[("spend_cap", "wrong type")],
     );
+}
+
+#[test]
+fn nested_override_is_validated() {
+    assert_problems(
+        BASE,
+        &[("ADSKEW_SCHEDULE__DURATION_DAYS", "0")],
+        &[("schedule.duration_days", "must be in")],
+    );
+    assert_problems(
+        BASE,
+        &[("ADSKEW_SIM__SEEED", "7")],
+        &[("sim.seeed", "unknown field")],
+    );
+}
+
+#[test]
+fn valid_overrides_keep_the_file_valid() {
+    let (code, stdout, stderr) = validate_text(BASE, &[("ADSKEW_SIM__SEED", "7")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("valid."), "{stdout}");
+
+    // A larger cap is applied: the summary line reports it.
+    let (code, stdout, stderr) = validate_text(BASE, &[("ADSKEW_SPEND_CAP", "200")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("spend cap 200.00 USD"), "{stdout}");
+}
+
+#[test]
+fn non_experiment_variables_are_not_overrides() {
+    let (code, stdout, stderr) = validate_text(BASE, &[("ADSKEW_DB", "x")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("valid."), "{stdout}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+#[test]
+fn non_finite_and_huge_amounts_are_named() {
+    assert_problem(
+        &edit(&[("spend_cap = 100.0", "spend_cap = inf")]),
+        "spend_cap",
+        "finite",
+    );
+    assert_problem(
+        &edit(&[("spend_cap = 100.0", "spend_cap = nan")]),
+        "spend_cap",
+        "finite",
+    );
+    assert_problem(
+        &edit(&[("spend_cap = 100.0", "spend_cap = 1e300")]),
+        "spend_cap",
+        "too large",
+    );
+}
+
+#[test]
+fn a_platform_this_version_cannot_drive_is_refused_before_anything_is_created() {
+    let (dir, path) = write_file(&edit(&[("platform = \"sim\"", "platform = \"meta\"")]));
+    let db = dir.path().join("x.db");
     adskew()
         .arg("run")
-        .arg(&meta)
+        .arg(&path)
         .arg("--db")
         .arg(&db)
         .assert()
@@ -318,41 +715,8 @@ fn run_with_bad_input_writes_nothing() {
     assert!(!db.exists());
     adskew()
         .arg("validate")
-        .arg(tmp.path().join("missing.toml"))
+        .arg(dir.path().join("missing.toml"))
         .assert()
         .code(2)
         .stderr(predicate::str::contains("cannot read"));
-}
-
-#[test]
-fn environment_overrides_are_applied_and_limited_to_experiment_fields() {
-    let tmp = tempfile::tempdir().unwrap();
-    let file = write(tmp.path(), BASE);
-    adskew()
-        .arg("validate")
-        .arg(&file)
-        .env("ADSKEW_SPEND_CAP", "-1")
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("spend_cap: must be positive"));
-    adskew()
-        .arg("validate")
-        .arg(&file)
-        .env("ADSKEW_SIM__SEED", "7")
-        .assert()
-        .success();
-    adskew()
-        .arg("validate")
-        .arg(&file)
-        .env("ADSKEW_SCHEDULE__DURATION_DAYS", "0")
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("schedule.duration_days"));
-    adskew()
-        .arg("validate")
-        .arg(&file)
-        .env("ADSKEW_DB", "elsewhere.db")
-        .env("ADSKEW_META_TOKEN", "x")
-        .assert()
-        .success();
 }

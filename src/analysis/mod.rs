@@ -79,6 +79,8 @@ pub struct ExperimentInfo {
     pub file_path: String,
     pub file_sha256: String,
     pub resolved_sha256: String,
+    /// `ADSKEW_*` environment overrides the run was started with.
+    pub overrides: Vec<String>,
     pub run_by_adskew_version: String,
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
@@ -282,6 +284,7 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
             file_path: record.file_path.clone(),
             file_sha256: record.file_sha256.clone(),
             resolved_sha256: record.resolved_sha256.clone(),
+            overrides: record.overrides.clone(),
             run_by_adskew_version: record.adskew_version.clone(),
             started_at: record.started_at.clone(),
             ended_at: record.ended_at.clone(),

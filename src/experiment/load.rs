@@ -62,6 +62,16 @@ pub fn load_with_env(
         .hint("see campaigns/README.md for the file format")]));
     }
 
+    // JSON, which the merged tree passes through, has no inf or nan: catch them here by
+    // path, or they would arrive as "missing".
+    let mut non_finite = Vec::new();
+    if let Ok(value) = toml::from_str::<toml::Value>(&text) {
+        find_non_finite(&value, "", &mut non_finite);
+    }
+    if !non_finite.is_empty() {
+        return Err(invalid(non_finite));
+    }
+
     let overrides = experiment_overrides(env);
     let built = Config::builder()
         .add_source(File::from_str(&text, FileFormat::Toml))
@@ -97,6 +107,32 @@ pub fn load_with_env(
             problems.splice(0..0, unknown);
             Err(invalid(problems))
         }
+    }
+}
+
+/// Collects every `inf` or `nan` in a TOML tree as a problem at its path.
+fn find_non_finite(value: &toml::Value, path: &str, out: &mut Vec<Problem>) {
+    match value {
+        toml::Value::Float(f) if !f.is_finite() => out.push(
+            Problem::new(path, format!("must be a finite number (got {f})"))
+                .hint("write a number such as 20.0"),
+        ),
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                let p = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                find_non_finite(v, &p, out);
+            }
+        }
+        toml::Value::Array(a) => {
+            for (i, v) in a.iter().enumerate() {
+                find_non_finite(v, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
     }
 }
 

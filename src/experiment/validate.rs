@@ -166,6 +166,14 @@ impl Checker {
             );
             return Money::ZERO;
         }
+        if value > 9.0e13 {
+            self.problem(
+                path,
+                format!("{value:e} is too large"),
+                "amounts are in the currency's major unit, e.g. 20.0 for $20",
+            );
+            return Money::ZERO;
+        }
         Money::from_major(value).unwrap_or_else(|| {
             self.problem(
                 path,

@@ -175,6 +175,16 @@ pub fn render(a: &Analysis) -> String {
         "- Resolved experiment SHA-256 (file plus overrides): `{}`",
         e.resolved_sha256
     );
+    let overrides = if e.overrides.is_empty() {
+        "none".to_string()
+    } else {
+        e.overrides
+            .iter()
+            .map(|o| format!("`{o}`"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let _ = writeln!(s, "- Environment overrides: {overrides}");
     let _ = writeln!(
         s,
         "- Run id {} by adskew {}; report by adskew {}",

@@ -19,7 +19,7 @@ use crate::money::Money;
 use crate::vocab::Breakdown;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("migration_2.sql")];
 
 /// Where an experiment run is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -56,6 +56,8 @@ pub struct ExperimentRecord {
     pub file_sha256: String,
     pub resolved_sha256: String,
     pub resolved_json: String,
+    /// `ADSKEW_*` overrides applied on top of the file, as `KEY=value`.
+    pub overrides: Vec<String>,
     pub adskew_version: String,
     pub created_at: String,
     pub started_at: Option<String>,
@@ -181,8 +183,8 @@ impl Store {
         tx.execute(
             "INSERT INTO experiments (name, description, platform, currency, spend_cap_minor,
                 file_path, file_text, file_sha256, resolved_json, resolved_sha256,
-                adskew_version, state, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'created', ?12)",
+                adskew_version, state, created_at, overrides)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'created', ?12, ?13)",
             params![
                 exp.name,
                 exp.description,
@@ -196,6 +198,7 @@ impl Store {
                 resolved_sha,
                 crate::VERSION,
                 ts(now),
+                exp.source.overrides.join("\n"),
             ],
         )?;
         let id = tx.last_insert_rowid();
@@ -465,7 +468,8 @@ impl Store {
 }
 
 const EXPERIMENT_COLUMNS: &str = "id, name, platform, state, currency, spend_cap_minor, file_path,
-    file_sha256, resolved_sha256, resolved_json, adskew_version, created_at, started_at, ended_at";
+    file_sha256, resolved_sha256, resolved_json, adskew_version, created_at, started_at, ended_at,
+    overrides";
 
 fn experiment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExperimentRecord> {
     Ok(ExperimentRecord {
@@ -483,6 +487,11 @@ fn experiment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExperimentReco
         created_at: r.get(11)?,
         started_at: r.get(12)?,
         ended_at: r.get(13)?,
+        overrides: r
+            .get::<_, String>(14)?
+            .lines()
+            .map(str::to_string)
+            .collect(),
     })
 }
 
