@@ -7,7 +7,8 @@
 //!
 //! Order of a run: record the run → create every object PAUSED → activate the ad sets and
 //! ads, then the campaign last, so all ads start at the same instant → collect every
-//! `collect_every` → at the end (or at the spend cap) pause the campaign, collect once more,
+//! `collect_every` → at the end (or at the spend cap) pause the campaign and collect → collect
+//! again `recollect_after` later, once the platform's revisions of recent days have settled →
 //! record the final state.
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
