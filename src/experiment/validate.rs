@@ -114,6 +114,30 @@ impl Checker {
         }
     }
 
+    /// An optional number within `range`, or `default` when absent.
+    fn number_in(
+        &mut self,
+        value: Option<f64>,
+        path: &str,
+        default: f64,
+        range: std::ops::RangeInclusive<f64>,
+        meaning: &str,
+    ) -> f64 {
+        let v = value.unwrap_or(default);
+        if !range.contains(&v) {
+            self.problem(
+                path,
+                format!(
+                    "must be between {} and {} (got {v})",
+                    range.start(),
+                    range.end()
+                ),
+                &format!("{meaning}; {default} is the default"),
+            );
+        }
+        v
+    }
+
     /// A required, well-formed key that no earlier sibling used.
     fn unique_key(
         &mut self,
@@ -933,38 +957,34 @@ fn check_sim(
         None => BTreeMap::new(),
         Some(m) => c.multipliers(m, "sim.activity", Gender::parse, &gender_choices),
     };
-    let price_spread = s.price_spread.unwrap_or(1.5);
-    if !(0.05..=5.0).contains(&price_spread) {
-        c.problem(
-            "sim.price_spread",
-            format!("must be between 0.05 and 5 (got {price_spread})"),
-            "the sd of log competing bids; 1.5 is the default",
-        );
-    }
-    let opportunities_per_day = s.opportunities_per_day.unwrap_or(0.05);
-    if !(0.01..=1000.0).contains(&opportunities_per_day) {
-        c.problem(
-            "sim.opportunities_per_day",
-            format!("must be between 0.01 and 1000 (got {opportunities_per_day})"),
-            "auctions per person per day that an ad of this kind enters; 0.05 is the default",
-        );
-    }
-    let report_noise = s.report_noise.unwrap_or(0.02);
-    if !(0.0..=0.5).contains(&report_noise) {
-        c.problem(
-            "sim.report_noise",
-            format!("must be between 0 and 0.5 (got {report_noise})"),
-            "relative sd of the noise on a fresh day's rows; 0.02 is the default",
-        );
-    }
-    let revision_days = s.revision_days.unwrap_or(3.0);
-    if !(0.0..=30.0).contains(&revision_days) {
-        c.problem(
-            "sim.revision_days",
-            format!("must be between 0 and 30 (got {revision_days})"),
-            "days until a day's numbers are final; 3 is the default",
-        );
-    }
+    let price_spread = c.number_in(
+        s.price_spread,
+        "sim.price_spread",
+        1.5,
+        0.05..=5.0,
+        "the sd of log competing bids",
+    );
+    let opportunities_per_day = c.number_in(
+        s.opportunities_per_day,
+        "sim.opportunities_per_day",
+        0.05,
+        0.01..=1000.0,
+        "auctions per person per day that an ad of this kind enters",
+    );
+    let report_noise = c.number_in(
+        s.report_noise,
+        "sim.report_noise",
+        0.02,
+        0.0..=0.5,
+        "relative sd of the noise on a fresh day's rows",
+    );
+    let revision_days = c.number_in(
+        s.revision_days,
+        "sim.revision_days",
+        3.0,
+        0.0..=30.0,
+        "days until a day's numbers are final",
+    );
     let mut ads = BTreeMap::new();
     for (key, truth) in &s.ads {
         let path = format!("sim.ads.{key}");

@@ -363,6 +363,49 @@ mod tests {
         (truth, exp.audience)
     }
 
+    /// Creates one paused ad set, creative and ad for `key`; returns (ad set, ad).
+    async fn launch_ad(
+        sim: &SimPlatform,
+        campaign: &ObjectId,
+        key: &str,
+        budget: BudgetSpec,
+        audience: &crate::experiment::Audience,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> (ObjectId, ObjectId) {
+        let set = sim
+            .create_ad_set(&AdSetSpec {
+                campaign: campaign.clone(),
+                name: key.into(),
+                budget,
+                audience: audience.clone(),
+                start,
+                end,
+            })
+            .await
+            .unwrap();
+        let creative = sim
+            .create_creative(&CreativeSpec {
+                key: key.into(),
+                name: key.into(),
+                headline: "h".into(),
+                body: "b".into(),
+                image: None,
+                link: "https://x".into(),
+            })
+            .await
+            .unwrap();
+        let ad = sim
+            .create_ad(&AdSpec {
+                ad_set: set.clone(),
+                creative,
+                name: key.into(),
+            })
+            .await
+            .unwrap();
+        (set, ad)
+    }
+
     /// Launches two ads with a $25 daily budget, runs `days`, returns gender rows and spend.
     async fn run(seed: u64, days: i64, activate: bool) -> (Vec<DeliveryRow>, Money) {
         run_with(seed, days, activate, false, Granularity::Daily).await
@@ -413,36 +456,16 @@ mod tests {
             .unwrap();
         let mut ads = Vec::new();
         for key in ["dominos_driver", "instacart_shopper"] {
-            let set = sim
-                .create_ad_set(&AdSetSpec {
-                    campaign: campaign.clone(),
-                    name: key.into(),
-                    budget,
-                    audience: audience.clone(),
-                    start,
-                    end: start + TimeDelta::days(days),
-                })
-                .await
-                .unwrap();
-            let creative = sim
-                .create_creative(&CreativeSpec {
-                    key: key.into(),
-                    name: key.into(),
-                    headline: "h".into(),
-                    body: "b".into(),
-                    image: None,
-                    link: "https://x".into(),
-                })
-                .await
-                .unwrap();
-            let ad = sim
-                .create_ad(&AdSpec {
-                    ad_set: set.clone(),
-                    creative,
-                    name: key.into(),
-                })
-                .await
-                .unwrap();
+            let (set, ad) = launch_ad(
+                &sim,
+                &campaign,
+                key,
+                budget,
+                &audience,
+                start,
+                start + TimeDelta::days(days),
+            )
+            .await;
             if activate {
                 sim.set_status(&set, Status::Active).await.unwrap();
                 sim.set_status(&ad, Status::Active).await.unwrap();
@@ -582,36 +605,16 @@ mod tests {
             })
             .await
             .unwrap();
-        let set = sim
-            .create_ad_set(&AdSetSpec {
-                campaign: campaign.clone(),
-                name: "s".into(),
-                budget: BudgetSpec::Daily(Money(2500)),
-                audience,
-                start,
-                end: start + TimeDelta::days(2),
-            })
-            .await
-            .unwrap();
-        let creative = sim
-            .create_creative(&CreativeSpec {
-                key: "dominos_driver".into(),
-                name: "c".into(),
-                headline: "h".into(),
-                body: "b".into(),
-                image: None,
-                link: "https://x".into(),
-            })
-            .await
-            .unwrap();
-        let ad = sim
-            .create_ad(&AdSpec {
-                ad_set: set.clone(),
-                creative,
-                name: "a".into(),
-            })
-            .await
-            .unwrap();
+        let (set, ad) = launch_ad(
+            &sim,
+            &campaign,
+            "dominos_driver",
+            BudgetSpec::Daily(Money(2500)),
+            &audience,
+            start,
+            start + TimeDelta::days(2),
+        )
+        .await;
         for id in [&set, &ad, &campaign] {
             sim.set_status(id, Status::Active).await.unwrap();
         }
