@@ -7,6 +7,7 @@
 //!
 //! Implementations: [`sim::SimPlatform`] (the default and the test double).
 
+pub mod meta;
 pub mod sim;
 
 use async_trait::async_trait;
