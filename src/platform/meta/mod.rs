@@ -1,11 +1,19 @@
-//! The Meta Marketing API adapter (issue #4), built bottom-up. Present so far, all pure and
-//! unit-tested: [`hashing`] (customer-list normalisation and SHA-256), [`error`] (the Graph
-//! error envelope and what to do about each code) and [`usage`] (rate-limit usage headers).
-//! The HTTP client, the `Platform` implementation and the mock server come next; until then
-//! `platform = "meta"` is refused before anything is created.
+//! The Meta Marketing API adapter (issue #4), built bottom-up:
+//!
+//! - [`adapter`]: `MetaPlatform`, the `Platform` trait over HTTP (reqwest, rustls): objects
+//!   created PAUSED, status changes, ad-level insights per breakdown with paging, spend,
+//!   bounded retries of throttling/transient errors, the token kept out of errors;
+//! - [`hashing`]: customer-list normalisation and SHA-256;
+//! - [`error`]: the Graph error envelope and what to do about each code;
+//! - [`usage`]: rate-limit usage headers.
+//!
+//! Tested against `crate::mockapi` on 127.0.0.1. Not yet wired to the CLI: account settings,
+//! `--live`, dry runs, custom audiences, async reports, a governor limiter and request
+//! archiving are still to come, so `platform = "meta"` is refused before anything is created.
 //!
 //! Wire facts follow `shared/research/meta-marketing-api.md` (sections 3.3, 5 and 6).
 
+pub mod adapter;
 pub mod error;
 pub mod hashing;
 pub mod usage;

@@ -1,0 +1,582 @@
+//! The Graph API handlers of the mock server.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{json, Value};
+
+use super::{Kind, Mock};
+use crate::experiment::Audience;
+use crate::money::Money;
+use crate::platform::{
+    AdSetSpec, AdSpec, BudgetSpec, CampaignSpec, CreativeSpec, DeliveryQuery, Granularity,
+    ObjectId, Platform, Status,
+};
+use crate::vocab::{AdCategory, Breakdown, Objective};
+
+type Params = BTreeMap<String, String>;
+
+/// A Graph API error, answered with Meta's envelope and HTTP 400 (as Meta does for most).
+pub struct Fail {
+    code: i64,
+    subcode: Option<i64>,
+    message: String,
+}
+
+impl IntoResponse for Fail {
+    fn into_response(self) -> Response {
+        let mut body = json!({"error": {
+            "message": format!("(#{}) {}", self.code, self.message),
+            "type": if self.code == 190 { "OAuthException" } else { "GraphMethodException" },
+            "code": self.code,
+            "fbtrace_id": "AdskewMock",
+        }});
+        if let Some(s) = self.subcode {
+            body["error"]["error_subcode"] = json!(s);
+        }
+        (StatusCode::BAD_REQUEST, Json(body)).into_response()
+    }
+}
+
+fn error(code: i64, subcode: Option<i64>, message: &str) -> Fail {
+    Fail {
+        code,
+        subcode,
+        message: message.to_string(),
+    }
+}
+
+fn invalid(message: &str) -> Fail {
+    error(100, None, &format!("Invalid parameter: {message}"))
+}
+
+/// Query-string and form-body parameters, merged (clients send either).
+fn params(query: Option<String>, body: &str) -> Params {
+    let mut out: Params =
+        serde_urlencoded::from_str::<Vec<(String, String)>>(query.as_deref().unwrap_or(""))
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
+    out.extend(serde_urlencoded::from_str::<Vec<(String, String)>>(body).unwrap_or_default());
+    out
+}
+
+/// A token is required, as a parameter or an `Authorization: Bearer|OAuth` header.
+fn authorised(p: &Params, headers: &HeaderMap) -> Result<(), Fail> {
+    let header = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("OAuth "))
+        })
+        .filter(|t| !t.is_empty());
+    if p.get("access_token").is_some_and(|t| !t.is_empty()) || header.is_some() {
+        Ok(())
+    } else {
+        Err(error(
+            190,
+            None,
+            "An access token is required to request this resource.",
+        ))
+    }
+}
+
+fn json_param(p: &Params, key: &str) -> Result<Option<Value>, Fail> {
+    match p.get(key) {
+        None => Ok(None),
+        Some(text) => serde_json::from_str(text)
+            .map(Some)
+            .map_err(|_| invalid(&format!("{key} must be JSON"))),
+    }
+}
+
+fn required<'a>(p: &'a Params, key: &str) -> Result<&'a str, Fail> {
+    p.get(key)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| invalid(&format!("The parameter {key} is required")))
+}
+
+fn status_of(p: &Params) -> Result<Option<Status>, Fail> {
+    match p.get("status").map(String::as_str) {
+        None => Ok(None),
+        Some("PAUSED") => Ok(Some(Status::Paused)),
+        Some("ACTIVE") => Ok(Some(Status::Active)),
+        Some(other) => Err(invalid(&format!(
+            "status must be one of ACTIVE, PAUSED (got {other})"
+        ))),
+    }
+}
+
+fn time_param(p: &Params, key: &str) -> Result<DateTime<Utc>, Fail> {
+    let text = required(p, key)?;
+    DateTime::parse_from_rfc3339(text)
+        .or_else(|_| DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%z"))
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| invalid(&format!("{key} must be an ISO-8601 time")))
+}
+
+fn platform_error(e: crate::platform::PlatformError) -> Fail {
+    error(100, Some(33), &e.to_string())
+}
+
+pub async fn get_clock(State(mock): State<Arc<Mock>>) -> Response {
+    Json(json!({"now": mock.sim.now().to_rfc3339()})).into_response()
+}
+
+pub async fn set_clock(
+    State(mock): State<Arc<Mock>>,
+    RawQuery(q): RawQuery,
+    body: String,
+) -> Result<Response, Fail> {
+    let p = params(q, &body);
+    let to = p
+        .get("to")
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .ok_or_else(|| invalid("to must be an RFC 3339 time"))?;
+    mock.clock.advance_to(to.with_timezone(&Utc));
+    Ok(Json(json!({"now": mock.sim.now().to_rfc3339()})).into_response())
+}
+
+/// `POST /{v}/{id}`: status updates.
+pub async fn update_node(
+    State(mock): State<Arc<Mock>>,
+    Path((_version, node)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, Fail> {
+    let p = params(q, &body);
+    authorised(&p, &headers)?;
+    let (_, sim_id) = mock.lookup(&node).ok_or_else(|| {
+        error(
+            100,
+            Some(33),
+            &format!("Unsupported post request. Object with ID '{node}' does not exist"),
+        )
+    })?;
+    let status = status_of(&p)?.ok_or_else(|| invalid("nothing to update"))?;
+    mock.sim
+        .set_status(&sim_id, status)
+        .await
+        .map_err(platform_error)?;
+    Ok(Json(json!({"success": true})).into_response())
+}
+
+/// `POST /{v}/act_{id}/{edge}`: object creation.
+pub async fn create_on_edge(
+    State(mock): State<Arc<Mock>>,
+    Path((_version, node, edge)): Path<(String, String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, Fail> {
+    let p = params(q, &body);
+    authorised(&p, &headers)?;
+    if !node.starts_with("act_") {
+        return Err(error(
+            100,
+            Some(33),
+            &format!("Unsupported post request to {node}/{edge}"),
+        ));
+    }
+    let id = match edge.as_str() {
+        "campaigns" => create_campaign(&mock, &p).await?,
+        "adsets" => create_ad_set(&mock, &p).await?,
+        "adcreatives" => create_creative(&mock, &p).await?,
+        "ads" => create_ad(&mock, &p).await?,
+        other => {
+            return Err(error(
+                100,
+                Some(33),
+                &format!("Unsupported post request to edge {other}"),
+            ))
+        }
+    };
+    Ok(Json(json!({"id": id})).into_response())
+}
+
+async fn create_campaign(mock: &Mock, p: &Params) -> Result<String, Fail> {
+    let name = required(p, "name")?;
+    let objective = match required(p, "objective")? {
+        "OUTCOME_TRAFFIC" | "LINK_CLICKS" => Objective::Traffic,
+        "OUTCOME_AWARENESS" | "REACH" => Objective::Reach,
+        other => {
+            return Err(invalid(&format!(
+                "objective {other} is not supported by the mock"
+            )))
+        }
+    };
+    let categories = json_param(p, "special_ad_categories")?
+        .ok_or_else(|| invalid("The parameter special_ad_categories is required"))?;
+    let category = match categories
+        .as_array()
+        .and_then(|a| a.first())
+        .and_then(Value::as_str)
+    {
+        None | Some("NONE") => AdCategory::None,
+        Some("EMPLOYMENT") => AdCategory::Employment,
+        Some("HOUSING") => AdCategory::Housing,
+        Some("CREDIT") | Some("FINANCIAL_PRODUCTS_SERVICES") => AdCategory::Credit,
+        Some(other) => {
+            return Err(invalid(&format!(
+                "special_ad_categories: unknown value {other}"
+            )))
+        }
+    };
+    let status = status_of(p)?;
+    let spec = CampaignSpec {
+        name: name.to_string(),
+        objective,
+        category,
+    };
+    let sim_id = mock
+        .sim
+        .create_campaign(&spec)
+        .await
+        .map_err(platform_error)?;
+    if status == Some(Status::Active) {
+        mock.sim
+            .set_status(&sim_id, Status::Active)
+            .await
+            .map_err(platform_error)?;
+    }
+    Ok(mock.register(Kind::Campaign, sim_id))
+}
+
+async fn create_ad_set(mock: &Mock, p: &Params) -> Result<String, Fail> {
+    let name = required(p, "name")?;
+    let campaign = required(p, "campaign_id")?;
+    let Some((Kind::Campaign, campaign_sim)) = mock.lookup(campaign) else {
+        return Err(invalid(&format!("campaign_id {campaign} does not exist")));
+    };
+    let minor = |key: &str| -> Result<Option<Money>, Fail> {
+        p.get(key)
+            .map(|v| {
+                v.parse::<i64>()
+                    .map(Money)
+                    .map_err(|_| invalid(&format!("{key} must be an integer in minor units")))
+            })
+            .transpose()
+    };
+    let budget = match (minor("daily_budget")?, minor("lifetime_budget")?) {
+        (Some(d), None) => BudgetSpec::Daily(d),
+        (None, Some(l)) => BudgetSpec::Lifetime(l),
+        _ => {
+            return Err(invalid(
+                "give exactly one of daily_budget and lifetime_budget",
+            ))
+        }
+    };
+    let targeting = json_param(p, "targeting")?
+        .ok_or_else(|| invalid("The parameter targeting is required"))?;
+    let strings = |v: Option<&Value>| -> Vec<String> {
+        v.and_then(Value::as_array)
+            .map(|a| {
+                a.iter()
+                    .filter_map(|x| {
+                        x.as_str()
+                            .or_else(|| x.get("name").and_then(Value::as_str))
+                            .map(str::to_string)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let geo = targeting.get("geo_locations");
+    let audience = Audience {
+        countries: strings(geo.and_then(|g| g.get("countries"))),
+        regions: strings(geo.and_then(|g| g.get("regions"))),
+        age_min: targeting
+            .get("age_min")
+            .and_then(Value::as_u64)
+            .unwrap_or(18) as u8,
+        age_max: targeting
+            .get("age_max")
+            .and_then(Value::as_u64)
+            .unwrap_or(65) as u8,
+        custom_audience: None,
+    };
+    let spec = AdSetSpec {
+        campaign: campaign_sim,
+        name: name.to_string(),
+        budget,
+        audience,
+        start: time_param(p, "start_time")?,
+        end: time_param(p, "end_time")?,
+    };
+    let status = status_of(p)?;
+    let sim_id = mock
+        .sim
+        .create_ad_set(&spec)
+        .await
+        .map_err(platform_error)?;
+    if status == Some(Status::Active) {
+        mock.sim
+            .set_status(&sim_id, Status::Active)
+            .await
+            .map_err(platform_error)?;
+    }
+    Ok(mock.register(
+        Kind::AdSet {
+            campaign: campaign.to_string(),
+        },
+        sim_id,
+    ))
+}
+
+async fn create_creative(mock: &Mock, p: &Params) -> Result<String, Fail> {
+    let name = required(p, "name")?;
+    let story = json_param(p, "object_story_spec")?
+        .ok_or_else(|| invalid("The parameter object_story_spec is required"))?;
+    let link_data = story
+        .get("link_data")
+        .ok_or_else(|| invalid("object_story_spec needs link_data"))?;
+    let text = |k: &str| {
+        link_data
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let spec = CreativeSpec {
+        // adskew names creatives ".../<ad key>"; the simulator looks the creative's ground
+        // truth up by that key, standing in for what Meta infers from the image and text.
+        key: name.rsplit('/').next().unwrap_or(name).to_string(),
+        name: name.to_string(),
+        headline: text("name"),
+        body: text("message"),
+        image: link_data
+            .get("picture")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        link: text("link"),
+    };
+    let sim_id = mock
+        .sim
+        .create_creative(&spec)
+        .await
+        .map_err(platform_error)?;
+    Ok(mock.register(Kind::Creative, sim_id))
+}
+
+async fn create_ad(mock: &Mock, p: &Params) -> Result<String, Fail> {
+    let name = required(p, "name")?;
+    let ad_set = required(p, "adset_id")?;
+    let Some((Kind::AdSet { campaign }, ad_set_sim)) = mock.lookup(ad_set) else {
+        return Err(invalid(&format!("adset_id {ad_set} does not exist")));
+    };
+    let creative = json_param(p, "creative")?
+        .and_then(|c| {
+            c.get("creative_id")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+        })
+        .ok_or_else(|| invalid("creative must be {\"creative_id\": ...}"))?;
+    let Some((Kind::Creative, creative_sim)) = mock.lookup(&creative) else {
+        return Err(invalid(&format!("creative {creative} does not exist")));
+    };
+    let status = status_of(p)?;
+    let sim_id = mock
+        .sim
+        .create_ad(&AdSpec {
+            ad_set: ad_set_sim,
+            creative: creative_sim,
+            name: name.to_string(),
+        })
+        .await
+        .map_err(platform_error)?;
+    if status == Some(Status::Active) {
+        mock.sim
+            .set_status(&sim_id, Status::Active)
+            .await
+            .map_err(platform_error)?;
+    }
+    Ok(mock.register(Kind::Ad { campaign }, sim_id))
+}
+
+/// `GET /{v}/{campaign id}/insights`.
+pub async fn read_edge(
+    State(mock): State<Arc<Mock>>,
+    Path((version, node, edge)): Path<(String, String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Fail> {
+    let p = params(q.clone(), "");
+    authorised(&p, &headers)?;
+    if edge != "insights" {
+        return Err(error(
+            100,
+            Some(33),
+            &format!("Unsupported get request to edge {edge}"),
+        ));
+    }
+    let rows = insights(&mock, &node, &p).await?;
+    Ok(page(
+        rows,
+        &p,
+        &headers,
+        &version,
+        &node,
+        q.as_deref().unwrap_or(""),
+    ))
+}
+
+async fn insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Value>, Fail> {
+    if p.get("level").map(String::as_str) != Some("ad") {
+        return Err(invalid("the mock serves level=ad"));
+    }
+    let Some((Kind::Campaign, _)) = mock.lookup(node) else {
+        return Err(error(
+            100,
+            Some(33),
+            &format!("Object with ID '{node}' does not exist"),
+        ));
+    };
+    let breakdowns: Vec<String> = match p.get("breakdowns") {
+        None => Vec::new(),
+        Some(b) => serde_json::from_str::<Vec<String>>(b).unwrap_or_else(|_| {
+            b.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        }),
+    };
+    // No breakdown: one row per ad, summed over genders (which partition the audience).
+    let (breakdown, split) = match breakdowns.as_slice() {
+        [] => (Breakdown::Gender, false),
+        [one] => (
+            Breakdown::parse(one).ok_or_else(|| {
+                invalid(&format!("breakdowns: {one} is not supported by the mock"))
+            })?,
+            true,
+        ),
+        _ => {
+            return Err(invalid(
+                "the mock serves at most one breakdown (gender, age or region)",
+            ))
+        }
+    };
+    let range = json_param(p, "time_range")?
+        .ok_or_else(|| invalid("The parameter time_range is required"))?;
+    let date = |k: &str| -> Result<NaiveDate, Fail> {
+        range
+            .get(k)
+            .and_then(Value::as_str)
+            .and_then(|d| d.parse().ok())
+            .ok_or_else(|| invalid(&format!("time_range.{k} must be YYYY-MM-DD")))
+    };
+    let granularity = match p.get("time_increment").map(String::as_str) {
+        Some("1") => Granularity::Daily,
+        Some("all_days") | None => Granularity::Total,
+        Some(other) => {
+            return Err(invalid(&format!(
+                "time_increment {other} is not supported by the mock"
+            )))
+        }
+    };
+    let ads = mock.ads_of(node);
+    let query = DeliveryQuery {
+        ads: ads.iter().map(|(_, sim)| sim.clone()).collect(),
+        breakdown,
+        since: date("since")?,
+        until: date("until")?,
+        granularity,
+    };
+    let mut rows = mock.sim.delivery(&query).await.map_err(platform_error)?;
+    if !split {
+        let mut merged: Vec<crate::platform::DeliveryRow> = Vec::new();
+        for r in rows {
+            match merged.iter_mut().find(|m| {
+                m.ad == r.ad && m.date_start == r.date_start && m.date_stop == r.date_stop
+            }) {
+                Some(m) => {
+                    m.reach += r.reach;
+                    m.impressions += r.impressions;
+                    m.clicks += r.clicks;
+                    m.spend += r.spend;
+                }
+                None => merged.push(r),
+            }
+        }
+        rows = merged;
+    }
+    let graph_id = |sim: &ObjectId| {
+        ads.iter()
+            .find(|(_, s)| s == sim)
+            .map(|(g, _)| g.clone())
+            .unwrap_or_default()
+    };
+    let mut out: Vec<Value> = rows
+        .iter()
+        .map(|r| {
+            let mut row = json!({
+                "ad_id": graph_id(&r.ad),
+                "date_start": r.date_start.to_string(),
+                "date_stop": r.date_stop.to_string(),
+                // Meta sends metrics as strings.
+                "reach": r.reach.to_string(),
+                "impressions": r.impressions.to_string(),
+                "clicks": r.clicks.to_string(),
+                "spend": r.spend.to_string(),
+            });
+            if split {
+                row[breakdown.as_str()] = json!(r.value);
+            }
+            row
+        })
+        .collect();
+    out.sort_by_key(|r| {
+        (
+            r["ad_id"].as_str().unwrap_or("").to_string(),
+            r["date_start"].as_str().unwrap_or("").to_string(),
+            r[breakdown.as_str()].as_str().unwrap_or("").to_string(),
+        )
+    });
+    Ok(out)
+}
+
+/// Cursor paging: `limit` rows per page, `after` an opaque cursor, `paging.next` while more.
+fn page(
+    rows: Vec<Value>,
+    p: &Params,
+    headers: &HeaderMap,
+    version: &str,
+    node: &str,
+    query: &str,
+) -> Response {
+    let limit: usize = p
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(25);
+    let offset: usize = p.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let end = (offset + limit).min(rows.len());
+    let data: Vec<Value> = rows
+        .get(offset..end)
+        .map(<[Value]>::to_vec)
+        .unwrap_or_default();
+    let mut body = json!({"data": data, "paging": {"cursors": {"before": offset.to_string(), "after": end.to_string()}}});
+    if end < rows.len() {
+        let host = headers
+            .get("host")
+            .and_then(|h| h.to_str().ok())
+            .unwrap_or("127.0.0.1");
+        let mut next: Vec<(String, String)> =
+            serde_urlencoded::from_str::<Vec<(String, String)>>(query)
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|(k, _)| k != "after" && k != "access_token")
+                .collect();
+        next.push(("after".into(), end.to_string()));
+        let qs = serde_urlencoded::to_string(&next).unwrap_or_default();
+        body["paging"]["next"] = json!(format!("http://{host}/{version}/{node}/insights?{qs}"));
+    }
+    Json(body).into_response()
+}

@@ -1,0 +1,114 @@
+//! A local server that speaks a subset of Meta's Graph API wire format, with the simulator
+//! behind it, so the real Meta adapter can be exercised without an ad account (issue #4).
+//!
+//! Served so far: object creation (`/{v}/act_{id}/campaigns|adsets|adcreatives|ads`), status
+//! updates (`POST /{v}/{id}`), synchronous insights with breakdowns, daily or whole-range
+//! rows and cursor paging (`GET /{v}/{id}/insights`), Meta's error envelope for missing
+//! tokens and bad parameters, and an admin clock outside the Graph paths:
+//! `GET /__admin/clock` and `POST /__admin/clock?to=RFC3339` (the clock only moves forward).
+//! Still to come: custom audiences, image upload, async report runs, batch requests, usage
+//! headers and rate limits, fault injection.
+
+pub mod clock;
+mod graph;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use axum::routing::{get, post};
+use axum::Router;
+use chrono::{DateTime, Utc};
+
+use crate::clock::SimClock;
+use crate::experiment::SimTruth;
+use crate::platform::sim::SimPlatform;
+use crate::platform::ObjectId;
+
+/// What a Graph id stands for in the simulator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Campaign,
+    AdSet { campaign: String },
+    Creative,
+    Ad { campaign: String },
+}
+
+/// The server's state: the simulator and the Graph ids it handed out.
+pub struct Mock {
+    pub(crate) sim: SimPlatform,
+    pub(crate) clock: Arc<SimClock>,
+    pub(crate) objects: Mutex<BTreeMap<String, (Kind, ObjectId)>>,
+    next_id: Mutex<u64>,
+}
+
+impl Mock {
+    pub fn new(truth: SimTruth, start: DateTime<Utc>) -> Arc<Mock> {
+        let clock = Arc::new(SimClock::new(start));
+        Arc::new(Mock {
+            sim: SimPlatform::new(truth, clock.clone()),
+            clock,
+            objects: Mutex::new(BTreeMap::new()),
+            next_id: Mutex::new(120_210_000_000_000_000),
+        })
+    }
+
+    /// Records a simulator object under a new numeric Graph id.
+    pub(crate) fn register(&self, kind: Kind, sim_id: ObjectId) -> String {
+        let mut next = self.next_id.lock().expect("id lock");
+        *next += 1;
+        let id = next.to_string();
+        self.objects
+            .lock()
+            .expect("objects lock")
+            .insert(id.clone(), (kind, sim_id));
+        id
+    }
+
+    /// How many Graph objects have been created (tests check nothing is created twice).
+    pub fn object_count(&self) -> usize {
+        self.objects.lock().expect("objects lock").len()
+    }
+
+    pub(crate) fn lookup(&self, id: &str) -> Option<(Kind, ObjectId)> {
+        self.objects.lock().expect("objects lock").get(id).cloned()
+    }
+
+    /// The Graph ids of a campaign's ads, in creation order.
+    pub(crate) fn ads_of(&self, campaign: &str) -> Vec<(String, ObjectId)> {
+        let objects = self.objects.lock().expect("objects lock");
+        let mut ads: Vec<_> = objects
+            .iter()
+            .filter(|(_, (k, _))| matches!(k, Kind::Ad { campaign: c } if c == campaign))
+            .map(|(id, (_, sim))| (id.clone(), sim.clone()))
+            .collect();
+        ads.sort();
+        ads
+    }
+}
+
+/// The HTTP routes.
+pub fn router(mock: Arc<Mock>) -> Router {
+    Router::new()
+        .route(
+            "/__admin/clock",
+            get(graph::get_clock).post(graph::set_clock),
+        )
+        .route("/{version}/{node}", post(graph::update_node))
+        .route(
+            "/{version}/{node}/{edge}",
+            post(graph::create_on_edge).get(graph::read_edge),
+        )
+        .with_state(mock)
+}
+
+/// Binds `addr` (use port 0 for a free one) and serves until the task is dropped. Returns the
+/// bound address.
+pub async fn spawn(mock: Arc<Mock>, addr: SocketAddr) -> std::io::Result<SocketAddr> {
+    let listener = tokio::net::TcpListener::bind(addr).await?;
+    let bound = listener.local_addr()?;
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router(mock)).await;
+    });
+    Ok(bound)
+}

@@ -1,0 +1,603 @@
+//! `MetaPlatform`: the [`Platform`] trait over Meta's Graph API, with reqwest (rustls).
+//!
+//! Objects are created PAUSED; insights are read once per breakdown at the campaign level
+//! with `level=ad` (not once per ad), following `paging.next` until it is absent. Throttling
+//! and transient errors are retried a bounded number of times; token, permission and
+//! parameter errors fail at once with an explanation. The access token is sent as the
+//! `access_token` parameter (as Meta's SDKs do), never logged, and stripped from transport
+//! errors, whose messages would otherwise carry the URL.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::{json, Value};
+
+use super::error::GraphError;
+use super::usage::Usage;
+use crate::clock::Clock;
+use crate::money::Money;
+use crate::platform::*;
+use crate::vocab::{AdCategory, Objective};
+
+/// A secret that never prints.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Secret {
+        Secret(s.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+/// Where and as whom to call the Graph API.
+#[derive(Debug, Clone)]
+pub struct MetaConfig {
+    /// `https://graph.facebook.com`, or a loopback mock.
+    pub base_url: String,
+    /// `v25.0`.
+    pub version: String,
+    /// The ad account, with or without the `act_` prefix.
+    pub account: String,
+    pub page_id: String,
+    pub token: Secret,
+    /// Retries for throttling and transient errors.
+    pub max_retries: u32,
+    /// First back-off; doubled per retry.
+    pub backoff: Duration,
+    /// Insights rows per page (Meta's `limit`).
+    pub page_size: u32,
+}
+
+impl MetaConfig {
+    /// Refuses plain `http://` except to a loopback address, so a token never crosses a
+    /// network unencrypted.
+    pub fn check(&self) -> Result<(), PlatformError> {
+        let url = reqwest::Url::parse(&self.base_url)
+            .map_err(|e| PlatformError::Other(format!("base URL {}: {e}", self.base_url)))?;
+        let loopback = match url.host() {
+            Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+            Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+            Some(url::Host::Domain(d)) => d == "localhost",
+            None => false,
+        };
+        match url.scheme() {
+            "https" => Ok(()),
+            "http" if loopback => Ok(()),
+            _ => Err(PlatformError::Other(format!(
+                "refusing {}: the token may only travel over https (plain http is allowed to loopback only)",
+                self.base_url
+            ))),
+        }
+    }
+
+    fn account_node(&self) -> String {
+        if self.account.starts_with("act_") {
+            self.account.clone()
+        } else {
+            format!("act_{}", self.account)
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Known {
+    /// campaign id -> objective
+    campaigns: BTreeMap<String, Objective>,
+    /// ad set id -> (campaign id, start)
+    ad_sets: BTreeMap<String, (String, DateTime<Utc>)>,
+    /// ad id -> campaign id
+    ads: BTreeMap<String, String>,
+}
+
+pub struct MetaPlatform {
+    http: reqwest::Client,
+    config: MetaConfig,
+    clock: Arc<dyn Clock>,
+    known: Mutex<Known>,
+    /// Requests made (for the benchmark and tests).
+    pub calls: std::sync::atomic::AtomicU64,
+}
+
+impl MetaPlatform {
+    pub fn new(config: MetaConfig, clock: Arc<dyn Clock>) -> Result<MetaPlatform, PlatformError> {
+        config.check()?;
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("adskew/", env!("CARGO_PKG_VERSION")))
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| PlatformError::Other(format!("HTTP client: {}", e.without_url())))?;
+        Ok(MetaPlatform {
+            http,
+            config,
+            clock,
+            known: Mutex::new(Known::default()),
+            calls: Default::default(),
+        })
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!(
+            "{}/{}/{}",
+            self.config.base_url.trim_end_matches('/'),
+            self.config.version,
+            path
+        )
+    }
+
+    /// One Graph call with retries. `url` is absolute (paging URLs are followed as given).
+    async fn call(
+        &self,
+        post: bool,
+        url: &str,
+        params: &[(String, String)],
+    ) -> Result<Value, PlatformError> {
+        let mut params = params.to_vec();
+        params.push((
+            "access_token".into(),
+            self.config.token.expose().to_string(),
+        ));
+        let mut attempt = 0;
+        loop {
+            self.calls
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let request = if post {
+                self.http.post(url).form(&params)
+            } else {
+                self.http.get(url).query(&params)
+            };
+            let outcome: Result<(), (Option<GraphError>, Usage, String)> = match request
+                .send()
+                .await
+            {
+                Ok(response) => {
+                    let headers: Vec<(String, String)> = response
+                        .headers()
+                        .iter()
+                        .filter_map(|(k, v)| {
+                            v.to_str()
+                                .ok()
+                                .map(|v| (k.as_str().to_string(), v.to_string()))
+                        })
+                        .collect();
+                    let usage =
+                        Usage::from_headers(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                    let status = response.status();
+                    let body = response
+                        .text()
+                        .await
+                        .map_err(|e| PlatformError::Other(e.without_url().to_string()))?;
+                    if status.is_success() {
+                        match serde_json::from_str::<Value>(&body) {
+                            Ok(v) if v.get("error").is_none() => return Ok(v),
+                            _ => Err((None, usage, format!("malformed response (HTTP {status})"))),
+                        }
+                    } else {
+                        match GraphError::from_body(&body) {
+                            Some(e) => Err((Some(e), usage, String::new())),
+                            None => Err((
+                                None,
+                                usage,
+                                format!("HTTP {status} without a Graph error body"),
+                            )),
+                        }
+                    }
+                }
+                Err(e) => Err((None, Usage::default(), e.without_url().to_string())),
+            };
+            let Err((graph, usage, message)) = outcome else {
+                unreachable!()
+            };
+            let retryable = graph.as_ref().is_none_or(GraphError::retryable);
+            if !retryable || attempt >= self.config.max_retries {
+                return Err(match graph {
+                    Some(e) => PlatformError::Rejected(e.explain()),
+                    None => {
+                        PlatformError::Other(format!("{message} after {} attempt(s)", attempt + 1))
+                    }
+                });
+            }
+            let backoff = self.config.backoff * 2u32.saturating_pow(attempt);
+            let wait = usage.regain.map_or(backoff, |r| r.max(backoff));
+            tracing::warn!(
+                attempt,
+                wait_ms = wait.as_millis() as u64,
+                "Meta call failed; retrying"
+            );
+            tokio::time::sleep(wait).await;
+            attempt += 1;
+        }
+    }
+
+    async fn create(
+        &self,
+        edge: &str,
+        params: Vec<(String, String)>,
+    ) -> Result<ObjectId, PlatformError> {
+        let url = self.url(&format!("{}/{edge}", self.config.account_node()));
+        let v = self.call(true, &url, &params).await?;
+        v.get("id")
+            .and_then(Value::as_str)
+            .map(|id| ObjectId(id.to_string()))
+            .ok_or_else(|| PlatformError::Other(format!("creating {edge}: no id in the response")))
+    }
+
+    /// Every page of a campaign's ad-level insights.
+    async fn insights(
+        &self,
+        campaign: &str,
+        breakdown: Option<Breakdown>,
+        since: NaiveDate,
+        until: NaiveDate,
+        daily: bool,
+    ) -> Result<Vec<Value>, PlatformError> {
+        let mut params = vec![
+            ("level".to_string(), "ad".to_string()),
+            (
+                "fields".to_string(),
+                "ad_id,reach,impressions,clicks,spend".to_string(),
+            ),
+            (
+                "time_range".to_string(),
+                json!({"since": since.to_string(), "until": until.to_string()}).to_string(),
+            ),
+            (
+                "time_increment".to_string(),
+                if daily { "1" } else { "all_days" }.to_string(),
+            ),
+            ("limit".to_string(), self.config.page_size.to_string()),
+        ];
+        if let Some(b) = breakdown {
+            params.push(("breakdowns".to_string(), json!([b.as_str()]).to_string()));
+        }
+        let mut rows = Vec::new();
+        let mut page = self
+            .call(false, &self.url(&format!("{campaign}/insights")), &params)
+            .await?;
+        loop {
+            rows.extend(
+                page.get("data")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            let Some(next) = page
+                .pointer("/paging/next")
+                .and_then(Value::as_str)
+                .map(str::to_string)
+            else {
+                break;
+            };
+            // The next URL carries every parameter but the token.
+            page = self.call(false, &next, &[]).await?;
+        }
+        Ok(rows)
+    }
+
+    fn campaign_of_ads(&self, ads: &[ObjectId]) -> Result<Vec<String>, PlatformError> {
+        let known = self.known.lock().expect("known lock");
+        let mut campaigns: Vec<String> = Vec::new();
+        for ad in ads {
+            let c = known
+                .ads
+                .get(&ad.0)
+                .ok_or_else(|| PlatformError::UnknownObject(ad.clone()))?;
+            if !campaigns.contains(c) {
+                campaigns.push(c.clone());
+            }
+        }
+        Ok(campaigns)
+    }
+}
+
+/// Meta's decimal strings ("12.34") to integer minor units, exactly.
+pub fn parse_money(text: &str) -> Option<Money> {
+    let (whole, frac) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    if frac.len() > 2 || whole.is_empty() {
+        return None;
+    }
+    let whole: i64 = whole.parse().ok()?;
+    let frac: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<2}").parse().ok()?
+    };
+    Some(Money(whole * 100 + frac))
+}
+
+fn count(row: &Value, key: &str) -> u64 {
+    row.get(key)
+        .and_then(|v| {
+            v.as_str()
+                .and_then(|s| s.parse().ok())
+                .or_else(|| v.as_u64())
+        })
+        .unwrap_or(0)
+}
+
+#[async_trait]
+impl Platform for MetaPlatform {
+    fn name(&self) -> &'static str {
+        "meta"
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        self.clock.now()
+    }
+
+    async fn create_campaign(&self, spec: &CampaignSpec) -> Result<ObjectId, PlatformError> {
+        let categories = match spec.category {
+            AdCategory::None => json!([]),
+            other => json!([other.as_str().to_ascii_uppercase()]),
+        };
+        let objective = match spec.objective {
+            Objective::Traffic => "OUTCOME_TRAFFIC",
+            Objective::Reach => "OUTCOME_AWARENESS",
+        };
+        let id = self
+            .create(
+                "campaigns",
+                vec![
+                    ("name".into(), spec.name.clone()),
+                    ("objective".into(), objective.into()),
+                    ("status".into(), "PAUSED".into()),
+                    ("special_ad_categories".into(), categories.to_string()),
+                ],
+            )
+            .await?;
+        self.known
+            .lock()
+            .expect("known lock")
+            .campaigns
+            .insert(id.0.clone(), spec.objective);
+        Ok(id)
+    }
+
+    async fn create_ad_set(&self, spec: &AdSetSpec) -> Result<ObjectId, PlatformError> {
+        let objective = self
+            .known
+            .lock()
+            .expect("known lock")
+            .campaigns
+            .get(&spec.campaign.0)
+            .copied();
+        let goal = match objective {
+            Some(Objective::Reach) => "REACH",
+            _ => "LINK_CLICKS",
+        };
+        let mut geo = json!({"countries": spec.audience.countries});
+        if !spec.audience.regions.is_empty() {
+            geo["regions"] = json!(spec
+                .audience
+                .regions
+                .iter()
+                .map(|r| json!({"name": r}))
+                .collect::<Vec<_>>());
+        }
+        let targeting = json!({"geo_locations": geo, "age_min": spec.audience.age_min, "age_max": spec.audience.age_max});
+        let (budget_key, amount) = match spec.budget {
+            BudgetSpec::Daily(m) => ("daily_budget", m),
+            BudgetSpec::Lifetime(m) => ("lifetime_budget", m),
+        };
+        let id = self
+            .create(
+                "adsets",
+                vec![
+                    ("name".into(), spec.name.clone()),
+                    ("campaign_id".into(), spec.campaign.0.clone()),
+                    (budget_key.into(), amount.minor().to_string()),
+                    ("billing_event".into(), "IMPRESSIONS".into()),
+                    ("optimization_goal".into(), goal.into()),
+                    ("bid_strategy".into(), "LOWEST_COST_WITHOUT_CAP".into()),
+                    ("targeting".into(), targeting.to_string()),
+                    ("start_time".into(), spec.start.to_rfc3339()),
+                    ("end_time".into(), spec.end.to_rfc3339()),
+                    ("status".into(), "PAUSED".into()),
+                ],
+            )
+            .await?;
+        self.known
+            .lock()
+            .expect("known lock")
+            .ad_sets
+            .insert(id.0.clone(), (spec.campaign.0.clone(), spec.start));
+        Ok(id)
+    }
+
+    async fn create_creative(&self, spec: &CreativeSpec) -> Result<ObjectId, PlatformError> {
+        let mut link_data = json!({"link": spec.link, "message": spec.body, "name": spec.headline});
+        if let Some(image) = &spec.image {
+            link_data["picture"] = json!(image);
+        }
+        let story = json!({"page_id": self.config.page_id, "link_data": link_data});
+        self.create(
+            "adcreatives",
+            vec![
+                ("name".into(), spec.name.clone()),
+                ("object_story_spec".into(), story.to_string()),
+            ],
+        )
+        .await
+    }
+
+    async fn create_ad(&self, spec: &AdSpec) -> Result<ObjectId, PlatformError> {
+        let campaign = self
+            .known
+            .lock()
+            .expect("known lock")
+            .ad_sets
+            .get(&spec.ad_set.0)
+            .map(|(c, _)| c.clone())
+            .ok_or_else(|| PlatformError::UnknownObject(spec.ad_set.clone()))?;
+        let id = self
+            .create(
+                "ads",
+                vec![
+                    ("name".into(), spec.name.clone()),
+                    ("adset_id".into(), spec.ad_set.0.clone()),
+                    (
+                        "creative".into(),
+                        json!({"creative_id": spec.creative.0}).to_string(),
+                    ),
+                    ("status".into(), "PAUSED".into()),
+                ],
+            )
+            .await?;
+        self.known
+            .lock()
+            .expect("known lock")
+            .ads
+            .insert(id.0.clone(), campaign);
+        Ok(id)
+    }
+
+    async fn set_status(&self, object: &ObjectId, status: Status) -> Result<(), PlatformError> {
+        let value = match status {
+            Status::Active => "ACTIVE",
+            Status::Paused => "PAUSED",
+        };
+        self.call(
+            true,
+            &self.url(&object.0),
+            &[("status".into(), value.into())],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn delivery(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRow>, PlatformError> {
+        let mut out = Vec::new();
+        for campaign in self.campaign_of_ads(&query.ads)? {
+            let daily = query.granularity == Granularity::Daily;
+            for row in self
+                .insights(
+                    &campaign,
+                    Some(query.breakdown),
+                    query.since,
+                    query.until,
+                    daily,
+                )
+                .await?
+            {
+                let ad = ObjectId(
+                    row.get("ad_id")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default()
+                        .to_string(),
+                );
+                if !query.ads.contains(&ad) {
+                    continue;
+                }
+                let date = |k: &str| {
+                    row.get(k)
+                        .and_then(Value::as_str)
+                        .and_then(|d| d.parse().ok())
+                };
+                let (Some(date_start), Some(date_stop)) = (date("date_start"), date("date_stop"))
+                else {
+                    return Err(PlatformError::Other(format!(
+                        "insights row without dates: {row}"
+                    )));
+                };
+                let spend_text = row.get("spend").and_then(Value::as_str).unwrap_or("0");
+                out.push(DeliveryRow {
+                    ad,
+                    date_start,
+                    date_stop,
+                    breakdown: query.breakdown,
+                    // Unknown values are kept as reported.
+                    value: row
+                        .get(query.breakdown.as_str())
+                        .and_then(Value::as_str)
+                        .unwrap_or("unknown")
+                        .to_string(),
+                    reach: count(&row, "reach"),
+                    impressions: count(&row, "impressions"),
+                    clicks: count(&row, "clicks"),
+                    spend: parse_money(spend_text).ok_or_else(|| {
+                        PlatformError::Other(format!("spend `{spend_text}` is not an amount"))
+                    })?,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    async fn spend(&self, campaign: &ObjectId) -> Result<Money, PlatformError> {
+        let start = {
+            let known = self.known.lock().expect("known lock");
+            known
+                .ad_sets
+                .values()
+                .filter(|(c, _)| *c == campaign.0)
+                .map(|(_, s)| *s)
+                .min()
+        };
+        let Some(start) = start else {
+            return Ok(Money::ZERO);
+        };
+        let rows = self
+            .insights(
+                &campaign.0,
+                None,
+                start.date_naive(),
+                self.now().date_naive(),
+                false,
+            )
+            .await?;
+        let mut total = Money::ZERO;
+        for row in rows {
+            let text = row.get("spend").and_then(Value::as_str).unwrap_or("0");
+            total += parse_money(text)
+                .ok_or_else(|| PlatformError::Other(format!("spend `{text}` is not an amount")))?;
+        }
+        Ok(total)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn money_strings_parse_exactly() {
+        assert_eq!(parse_money("12.34"), Some(Money(1234)));
+        assert_eq!(parse_money("0.5"), Some(Money(50)));
+        assert_eq!(parse_money("7"), Some(Money(700)));
+        assert_eq!(parse_money("1.234"), None);
+        assert_eq!(parse_money("abc"), None);
+    }
+
+    #[test]
+    fn plain_http_only_to_loopback() {
+        let config = |url: &str| MetaConfig {
+            base_url: url.into(),
+            version: "v25.0".into(),
+            account: "1000".into(),
+            page_id: "1".into(),
+            token: Secret::new("t"),
+            max_retries: 0,
+            backoff: Duration::ZERO,
+            page_size: 500,
+        };
+        assert!(config("https://graph.facebook.com").check().is_ok());
+        assert!(config("http://127.0.0.1:8080").check().is_ok());
+        assert!(config("http://localhost:8080").check().is_ok());
+        assert!(config("http://graph.facebook.com").check().is_err());
+        assert!(config("http://10.0.0.1").check().is_err());
+        assert_eq!(format!("{:?}", config("https://x").token), "[redacted]");
+        assert_eq!(config("https://x").account_node(), "act_1000");
+    }
+}
