@@ -149,6 +149,26 @@ pub enum Command {
         n: Option<f64>,
     },
 
+    /// Serve a Graph-API-compatible mock of Meta's Marketing API on loopback, backed by the
+    /// simulator (for trying the Meta adapter without an ad account). Any ad account id works
+    /// (e.g. act_1000). Its clock is simulated: read it with GET /__admin/clock and move it
+    /// with POST /__admin/clock?to=RFC3339. Runs until interrupted (Ctrl-C).
+    MockServer {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8787")]
+        addr: std::net::SocketAddr,
+        /// An experiment file whose `[sim]` section is the ground truth (default: the
+        /// simulator's defaults).
+        #[arg(long, value_name = "FILE")]
+        truth: Option<PathBuf>,
+        /// Seed of the simulator (overrides the truth file's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The mock's clock at start (RFC 3339; default: now, to the hour).
+        #[arg(long)]
+        start: Option<String>,
+    },
+
     /// List stored runs: state, spend against cap, collections.
     Status {
         #[command(flatten)]

@@ -52,6 +52,12 @@ pub fn execute(cli: Cli) -> Result<()> {
             out,
         } => report_cmd(&experiment, &db.db, &out),
         Command::Status { db } => status(&db.db),
+        Command::MockServer {
+            addr,
+            truth,
+            seed,
+            start,
+        } => mock_server(addr, truth.as_deref(), seed, start.as_deref()),
         Command::Plan {
             file,
             replicates,
@@ -366,4 +372,38 @@ fn plan_analytic(
         },
     }
     Ok(())
+}
+
+fn mock_server(
+    addr: std::net::SocketAddr,
+    truth: Option<&Path>,
+    seed: Option<u64>,
+    start: Option<&str>,
+) -> Result<()> {
+    let mut sim = match truth {
+        Some(file) => load(file)?.sim,
+        None => crate::experiment::validate::default_sim_truth(),
+    };
+    if let Some(seed) = seed {
+        sim.seed = seed;
+    }
+    let start = match start {
+        Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+            .map_err(|e| Error::BadInput(format!("--start `{t}` is not an RFC 3339 time: {e}")))?
+            .with_timezone(&chrono::Utc),
+        None => scheduler::start_time_now(),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    runtime.block_on(async {
+        let mock = crate::mockapi::Mock::new(sim, start);
+        let bound = crate::mockapi::spawn(mock, addr)
+            .await
+            .map_err(|e| Error::io(format!("cannot listen on {addr}"), e))?;
+        println!("Mock Graph API on http://{bound}/v25.0/ (any act_ id; clock at http://{bound}/__admin/clock). Ctrl-C stops it.");
+        tokio::signal::ctrl_c().await.map_err(|e| Error::io("waiting for Ctrl-C", e))?;
+        Ok(())
+    })
 }

@@ -277,6 +277,21 @@ impl Checker {
     }
 }
 
+/// The simulator's ground truth with every default (a broad US adult audience, no skew).
+pub fn default_sim_truth() -> SimTruth {
+    let audience = Audience {
+        countries: vec!["US".to_string()],
+        regions: Vec::new(),
+        age_min: 18,
+        age_max: 65,
+        custom_audience: None,
+    };
+    let mut c = Checker::default();
+    let truth = check_sim(&mut c, None, &audience, &BTreeSet::new());
+    debug_assert!(c.problems.is_empty(), "defaults are valid");
+    truth
+}
+
 /// Validates a raw experiment. `base_dir` resolves relative image paths.
 pub fn validate(
     raw: &RawExperiment,

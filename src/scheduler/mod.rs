@@ -52,6 +52,12 @@ pub fn start_time(exp: &Experiment, now: DateTime<Utc>) -> DateTime<Utc> {
     }
 }
 
+/// The current hour: where a simulated clock starts when the experiment says "now".
+pub fn start_time_now() -> DateTime<Utc> {
+    let now = Utc::now();
+    now.duration_trunc(Duration::hours(1)).unwrap_or(now)
+}
+
 /// The number of collections a run makes (for progress bars).
 pub fn planned_collections(exp: &Experiment) -> u64 {
     let every = exp.schedule.collect_every.num_seconds().max(1);
