@@ -67,6 +67,14 @@ pub enum Command {
         /// Do not show a progress bar.
         #[arg(long)]
         quiet: bool,
+        /// Spend real money: create and activate the ads on a real platform. Without it an
+        /// experiment on `meta` is a dry run that prints what would be created and the most
+        /// it could spend. (The simulator needs no flag.)
+        #[arg(long)]
+        live: bool,
+        /// Account settings file (default: ./adskew.toml, else ~/.config/adskew/config.toml).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
 
     /// Analyse a stored run and print the results (text, or JSON with --json).

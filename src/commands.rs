@@ -8,12 +8,16 @@ use tracing_subscriber::EnvFilter;
 
 use crate::analysis::{self, Analysis, Inputs};
 use crate::cli::{Cli, Command};
-use crate::clock::SimClock;
+use crate::clock::{Clock, SimClock, WallClock};
 use crate::error::{Error, Result};
 use crate::experiment::{self, Experiment};
+use crate::mockapi::clock::MockClock;
+use crate::platform::meta::adapter::MetaPlatform;
 use crate::platform::sim::SimPlatform;
+use crate::platform::Platform;
 use crate::report::{self, words};
 use crate::scheduler;
+use crate::settings::Settings;
 use crate::store::Store;
 use crate::vocab::PlatformKind;
 
@@ -40,7 +44,9 @@ pub fn execute(cli: Cli) -> Result<()> {
             db,
             out,
             quiet,
-        } => run(&file, &db.db, &out, quiet),
+            live,
+            config,
+        } => run(&file, &db.db, &out, quiet, live, config.as_deref()),
         Command::Analyze {
             experiment,
             db,
@@ -117,22 +123,56 @@ fn humanize(d: chrono::TimeDelta) -> String {
     }
 }
 
-fn run(file: &Path, db: &Path, out: &Path, quiet: bool) -> Result<()> {
+fn run(
+    file: &Path,
+    db: &Path,
+    out: &Path,
+    quiet: bool,
+    live: bool,
+    config: Option<&Path>,
+) -> Result<()> {
     // Validate everything before anything is opened or created.
     let exp = load(file)?;
-    if exp.platform != PlatformKind::Sim {
-        return Err(Error::BadInput(format!(
-            "{}: platform `{}` is not available in this version of adskew; use platform = \"sim\" \
-             (the Meta adapter is tracked in issue #4). Nothing was created or spent.",
-            file.display(),
-            exp.platform
-        )));
-    }
-    let clock = Arc::new(SimClock::new(scheduler::start_time(
-        &exp,
-        chrono::Utc::now(),
-    )));
-    let platform = SimPlatform::new(exp.sim.clone(), clock.clone());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    let (platform, clock, simulated): (Box<dyn Platform>, Arc<dyn Clock>, bool) = match exp.platform
+    {
+        PlatformKind::Sim => {
+            let clock = Arc::new(SimClock::new(scheduler::start_time(
+                &exp,
+                chrono::Utc::now(),
+            )));
+            (
+                Box::new(SimPlatform::new(exp.sim.clone(), clock.clone())),
+                clock,
+                true,
+            )
+        }
+        PlatformKind::Meta => {
+            let meta =
+                Settings::load(config)?.meta_config(std::env::var("ADSKEW_META_TOKEN").ok())?;
+            if !live {
+                print_dry_run(&exp, &meta);
+                return Ok(());
+            }
+            // A loopback base URL with an admin clock is the mock server: use its simulated
+            // time. Anything else is Meta, in real time.
+            let mock_clock = if meta.base_url.starts_with("http://") {
+                runtime.block_on(MockClock::connect(&meta.base_url)).ok()
+            } else {
+                None
+            };
+            let (clock, simulated): (Arc<dyn Clock>, bool) = match mock_clock {
+                Some(c) => (Arc::new(c), true),
+                None => (Arc::new(WallClock), false),
+            };
+            let platform = MetaPlatform::new(meta, clock.clone())
+                .map_err(|e| Error::BadInput(e.to_string()))?;
+            (Box::new(platform), clock, simulated)
+        }
+    };
     let mut store = Store::open(db)?;
 
     let progress = if quiet {
@@ -144,16 +184,17 @@ fn run(file: &Path, db: &Path, out: &Path, quiet: bool) -> Result<()> {
                 .expect("valid template")
                 .progress_chars("=> "),
         );
-        bar.set_message(format!("{} (simulated)", exp.name));
+        let when = if simulated {
+            "simulated time"
+        } else {
+            "real time"
+        };
+        bar.set_message(format!("{} on {} ({when})", exp.name, exp.platform));
         bar
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_time()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", e))?;
     let outcome = runtime.block_on(scheduler::run(
         &exp,
-        &platform,
+        platform.as_ref(),
         clock.as_ref(),
         &mut store,
         &progress,
@@ -178,6 +219,36 @@ fn run(file: &Path, db: &Path, out: &Path, quiet: bool) -> Result<()> {
     println!("Report: {}", dir.join("report.md").display());
     println!("Database: {}", db.display());
     Ok(())
+}
+
+/// What `run` would do on a real platform, without doing it.
+fn print_dry_run(exp: &Experiment, meta: &crate::platform::meta::adapter::MetaConfig) {
+    println!(
+        "Dry run: nothing was created and nothing will be spent. Add --live to run {} on Meta.",
+        exp.name
+    );
+    println!(
+        "Account {} via {}/{}; all objects are created PAUSED and activated together.",
+        meta.account, meta.base_url, meta.version
+    );
+    println!(
+        "Would create 1 campaign ({}, {}) and per ad an ad set, a creative and an ad:",
+        exp.objective, exp.category
+    );
+    for ad in &exp.ads {
+        let budget = match ad.budget {
+            crate::experiment::Budget::Daily(m) => format!("{m} {}/day", exp.currency),
+            crate::experiment::Budget::Lifetime(m) => format!("{m} {} lifetime", exp.currency),
+        };
+        println!("  {:<24} {budget:>18}  \"{}\"", ad.key, ad.headline);
+    }
+    println!(
+        "At most {} {cur} over {} (the budgets); spend cap {} {cur}.",
+        exp.max_scheduled_spend(),
+        humanize(exp.schedule.duration),
+        exp.spend_cap,
+        cur = exp.currency
+    );
 }
 
 fn print_summary(a: &Analysis) {

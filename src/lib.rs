@@ -24,6 +24,7 @@ pub mod plan;
 pub mod platform;
 pub mod report;
 pub mod scheduler;
+pub mod settings;
 pub mod store;
 pub mod vocab;
 

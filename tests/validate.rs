@@ -701,7 +701,7 @@ fn non_finite_and_huge_amounts_are_named() {
 }
 
 #[test]
-fn a_platform_this_version_cannot_drive_is_refused_before_anything_is_created() {
+fn meta_without_account_settings_is_refused_before_anything_is_created() {
     let (dir, path) = write_file(&edit(&[("platform = \"sim\"", "platform = \"meta\"")]));
     let db = dir.path().join("x.db");
     adskew()
@@ -711,7 +711,8 @@ fn a_platform_this_version_cannot_drive_is_refused_before_anything_is_created() 
         .arg(&db)
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("Nothing was created"));
+        .stderr(predicate::str::contains("Meta settings are incomplete"))
+        .stderr(predicate::str::contains("ADSKEW_META_TOKEN"));
     assert!(!db.exists());
     adskew()
         .arg("validate")

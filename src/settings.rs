@@ -1,0 +1,266 @@
+//! Account-level settings: which ad account, page and API version to use, and where the
+//! token is. They live outside experiment files (an experiment is shared and published; an
+//! account is not), layered with the `config` crate: `--config FILE`, else `./adskew.toml`,
+//! else `~/.config/adskew/config.toml`; then environment variables.
+//!
+//! ```toml
+//! [meta]
+//! ad_account_id = "act_1234567890"
+//! page_id = "1234567890"
+//! api_version = "v25.0"                  # default
+//! base_url = "https://graph.facebook.com" # default; a loopback URL for the mock server
+//! token_file = "~/.config/adskew/meta-token"
+//! ```
+//!
+//! Environment: `ADSKEW_META__AD_ACCOUNT_ID`, `ADSKEW_META__PAGE_ID`,
+//! `ADSKEW_META__API_VERSION`, `ADSKEW_META__BASE_URL`, `ADSKEW_META__TOKEN_FILE`. The token
+//! itself comes only from `ADSKEW_META_TOKEN` or the token file, never from a settings or
+//! experiment file, and is held as a [`Secret`] that never prints.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use config::{Config, Environment, File, FileFormat};
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::platform::meta::adapter::{MetaConfig, Secret};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    #[serde(default)]
+    pub meta: MetaSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetaSettings {
+    pub ad_account_id: Option<String>,
+    pub page_id: Option<String>,
+    #[serde(default = "default_version")]
+    pub api_version: String,
+    #[serde(default = "default_base_url")]
+    pub base_url: String,
+    pub token_file: Option<PathBuf>,
+}
+
+impl Default for MetaSettings {
+    fn default() -> Self {
+        MetaSettings {
+            ad_account_id: None,
+            page_id: None,
+            api_version: default_version(),
+            base_url: default_base_url(),
+            token_file: None,
+        }
+    }
+}
+
+fn default_version() -> String {
+    "v25.0".to_string()
+}
+
+fn default_base_url() -> String {
+    "https://graph.facebook.com".to_string()
+}
+
+/// The settings file to read: the one given, else `./adskew.toml`, else the user's.
+fn settings_file(explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return Some(p.to_path_buf());
+    }
+    let local = PathBuf::from("adskew.toml");
+    if local.is_file() {
+        return Some(local);
+    }
+    let home = std::env::var_os("HOME").map(PathBuf::from)?;
+    let user = home.join(".config/adskew/config.toml");
+    user.is_file().then_some(user)
+}
+
+impl Settings {
+    /// Loads settings from the file (if any) and the process environment.
+    pub fn load(explicit: Option<&Path>) -> Result<Settings> {
+        Settings::load_with_env(explicit, std::env::vars())
+    }
+
+    pub fn load_with_env(
+        explicit: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Settings> {
+        let mut builder = Config::builder();
+        if let Some(file) = settings_file(explicit) {
+            let text = std::fs::read_to_string(&file).map_err(|e| {
+                Error::BadInput(format!("cannot read settings file {}: {e}", file.display()))
+            })?;
+            builder = builder.add_source(File::from_str(&text, FileFormat::Toml));
+        }
+        // Only ADSKEW_META__* addresses settings; ADSKEW_META_TOKEN is read separately.
+        let vars: std::collections::HashMap<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("ADSKEW_META__"))
+            .collect();
+        builder = builder.add_source(
+            Environment::with_prefix("ADSKEW")
+                .prefix_separator("_")
+                .separator("__")
+                .source(Some(vars)),
+        );
+        let built = builder
+            .build()
+            .map_err(|e| Error::BadInput(format!("settings: {e}")))?;
+        built.try_deserialize().map_err(|e| {
+            Error::BadInput(format!(
+                "settings: {e} (see the settings section of README.md for the fields)"
+            ))
+        })
+    }
+
+    /// Everything the Meta adapter needs, or a message naming what is missing.
+    pub fn meta_config(&self, token_from_env: Option<String>) -> Result<MetaConfig> {
+        let m = &self.meta;
+        let mut missing = Vec::new();
+        let account = m.ad_account_id.clone().unwrap_or_default();
+        let digits = account.strip_prefix("act_").unwrap_or(&account);
+        if digits.is_empty() {
+            missing.push("meta.ad_account_id (or ADSKEW_META__AD_ACCOUNT_ID)".to_string());
+        } else if !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Err(Error::BadInput(format!(
+                "meta.ad_account_id `{account}` must be digits, optionally prefixed act_"
+            )));
+        }
+        let page_id = m.page_id.clone().unwrap_or_default();
+        if page_id.is_empty() {
+            missing.push("meta.page_id (or ADSKEW_META__PAGE_ID)".to_string());
+        }
+        let version_ok = m
+            .api_version
+            .strip_prefix('v')
+            .and_then(|v| v.split_once('.'))
+            .is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && !b.is_empty()
+                    && a.chars().chain(b.chars()).all(|c| c.is_ascii_digit())
+            });
+        if !version_ok {
+            return Err(Error::BadInput(format!(
+                "meta.api_version `{}` must look like v25.0",
+                m.api_version
+            )));
+        }
+        let token = match (
+            token_from_env.filter(|t| !t.trim().is_empty()),
+            &m.token_file,
+        ) {
+            (Some(t), _) => Some(t.trim().to_string()),
+            (None, Some(file)) => {
+                let text = std::fs::read_to_string(file).map_err(|e| {
+                    Error::BadInput(format!(
+                        "cannot read the token file {}: {e}",
+                        file.display()
+                    ))
+                })?;
+                Some(text.trim().to_string()).filter(|t| !t.is_empty())
+            }
+            (None, None) => None,
+        };
+        if token.is_none() {
+            missing.push("an access token (ADSKEW_META_TOKEN, or meta.token_file)".to_string());
+        }
+        if !missing.is_empty() {
+            return Err(Error::BadInput(format!(
+                "Meta settings are incomplete; missing: {}",
+                missing.join("; ")
+            )));
+        }
+        let config = MetaConfig {
+            base_url: m.base_url.clone(),
+            version: m.api_version.clone(),
+            account,
+            page_id,
+            token: Secret::new(token.unwrap_or_default()),
+            max_retries: 5,
+            backoff: Duration::from_secs(5),
+            page_size: 500,
+        };
+        config.check().map_err(|e| Error::BadInput(e.to_string()))?;
+        Ok(config)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn file_then_environment() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("adskew.toml");
+        std::fs::write(
+            &file,
+            "[meta]\nad_account_id = \"act_1000\"\npage_id = \"2000\"\n",
+        )
+        .unwrap();
+        let s = Settings::load_with_env(
+            Some(&file),
+            env(&[("ADSKEW_META__PAGE_ID", "3000"), ("ADSKEW_DB", "x")]),
+        )
+        .unwrap();
+        assert_eq!(s.meta.ad_account_id.as_deref(), Some("act_1000"));
+        assert_eq!(s.meta.page_id.as_deref(), Some("3000"), "environment wins");
+        assert_eq!(s.meta.api_version, "v25.0");
+        let config = s.meta_config(Some("tok".into())).unwrap();
+        assert_eq!(format!("{:?}", config.token), "[redacted]");
+    }
+
+    #[test]
+    fn token_from_file_and_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = dir.path().join("token");
+        std::fs::write(&token, "  abc\n").unwrap();
+        let mut s = Settings::default();
+        let err = s.meta_config(None).unwrap_err().to_string();
+        assert!(
+            err.contains("meta.ad_account_id")
+                && err.contains("meta.page_id")
+                && err.contains("ADSKEW_META_TOKEN"),
+            "{err}"
+        );
+        s.meta.ad_account_id = Some("1000".into());
+        s.meta.page_id = Some("2000".into());
+        s.meta.token_file = Some(token);
+        assert_eq!(s.meta_config(None).unwrap().token.expose(), "abc");
+        s.meta.base_url = "http://graph.facebook.com".into();
+        assert!(s
+            .meta_config(None)
+            .unwrap_err()
+            .to_string()
+            .contains("https"));
+        s.meta.base_url = "https://graph.facebook.com".into();
+        s.meta.api_version = "25".into();
+        assert!(s
+            .meta_config(None)
+            .unwrap_err()
+            .to_string()
+            .contains("v25.0"));
+    }
+
+    #[test]
+    fn unknown_settings_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("adskew.toml");
+        std::fs::write(&file, "[meta]\naccess_token = \"oops\"\n").unwrap();
+        let err = Settings::load_with_env(Some(&file), Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("access_token"), "{err}");
+    }
+}

@@ -1,0 +1,157 @@
+//! `adskew run` on `platform = "meta"` through the CLI, against `adskew mock-server` on
+//! 127.0.0.1: without `--live` a dry run creates nothing; with it the experiment runs over
+//! HTTP and gives the simulator's numbers.
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::CommandCargoExt;
+use assert_cmd::Command;
+use serde_json::Value;
+
+fn example() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/imana2021_paired_jobs.toml")
+}
+
+/// The mock server as a child process, killed when dropped.
+struct MockServer(Child, String);
+
+impl Drop for MockServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_mock() -> MockServer {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = StdCommand::cargo_bin("adskew")
+        .unwrap()
+        .args([
+            "mock-server",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--start",
+            "2026-03-02T00:00:00Z",
+            "--truth",
+        ])
+        .arg(example())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "mock server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    MockServer(child, base)
+}
+
+fn adskew(base: &str) -> Command {
+    let mut cmd = Command::cargo_bin("adskew").unwrap();
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ADSKEW_")) {
+        cmd.env_remove(k);
+    }
+    cmd.env("ADSKEW_PLATFORM", "meta")
+        .env("ADSKEW_META__BASE_URL", base)
+        .env("ADSKEW_META__AD_ACCOUNT_ID", "act_1000")
+        .env("ADSKEW_META__PAGE_ID", "2000")
+        .env("ADSKEW_META_TOKEN", "cli-test-token")
+        .env("HOME", "/nonexistent");
+    cmd
+}
+
+#[test]
+fn meta_runs_are_dry_unless_live_and_match_the_simulator_when_live() {
+    let mock = start_mock();
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("a.db");
+    let out = tmp.path().join("out");
+
+    let dry = adskew(&mock.1)
+        .current_dir(tmp.path())
+        .arg("run")
+        .arg(example())
+        .arg("--db")
+        .arg(&db)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let dry = String::from_utf8(dry).unwrap();
+    assert!(
+        dry.contains("Dry run") && dry.contains("500.00 USD"),
+        "{dry}"
+    );
+    assert!(!db.exists() && !out.exists(), "a dry run writes nothing");
+
+    adskew(&mock.1)
+        .current_dir(tmp.path())
+        .args(["run", "--live", "--quiet"])
+        .arg(example())
+        .arg("--db")
+        .arg(&db)
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let via_meta: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("imana2021-paired-jobs/results.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(via_meta["experiment"]["platform"], "meta");
+    let overrides = via_meta["experiment"]["overrides"].to_string();
+    assert!(
+        !overrides.contains("cli-test-token"),
+        "the token is not an experiment override: {overrides}"
+    );
+    let stored = std::fs::read(&db).unwrap();
+    assert!(
+        !String::from_utf8_lossy(&stored).contains("cli-test-token"),
+        "the token never reaches the store"
+    );
+
+    // The same experiment on the in-process simulator.
+    let sim_out = tmp.path().join("sim");
+    let mut sim = Command::cargo_bin("adskew").unwrap();
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ADSKEW_")) {
+        sim.env_remove(k);
+    }
+    sim.args(["run", "--quiet"])
+        .arg(example())
+        .arg("--db")
+        .arg(tmp.path().join("sim.db"))
+        .arg("--out")
+        .arg(&sim_out);
+    sim.assert().success();
+    let direct: Value = serde_json::from_str(
+        &std::fs::read_to_string(sim_out.join("imana2021-paired-jobs/results.json")).unwrap(),
+    )
+    .unwrap();
+    // The eligible audience's shares come from the simulator's ground truth, which a real
+    // platform does not have; everything else must be identical.
+    let without_eligible = |v: &Value| {
+        let mut v = v["comparisons"].clone();
+        for c in v.as_array_mut().unwrap() {
+            for b in c["breakdowns"].as_array_mut().unwrap() {
+                b.as_object_mut().unwrap().remove("eligible");
+            }
+        }
+        v
+    };
+    assert!(
+        without_eligible(&via_meta) == without_eligible(&direct),
+        "the run over HTTP differs from the in-process simulator"
+    );
+}
