@@ -5,7 +5,8 @@
 //! breakdown of delivery over dates); Meta's names for these live in the Meta adapter, so
 //! LinkedIn or Google Ads can be added as further implementations.
 //!
-//! Implementations: [`sim::SimPlatform`] (the default and the test double).
+//! Implementations: [`sim::SimPlatform`] (the default and the test double) and
+//! [`meta::adapter::MetaPlatform`] (Meta's Graph API over HTTP).
 
 pub mod meta;
 pub mod sim;

@@ -7,9 +7,9 @@
 //! - [`error`]: the Graph error envelope and what to do about each code;
 //! - [`usage`]: rate-limit usage headers.
 //!
-//! Tested against `crate::mockapi` on 127.0.0.1. Not yet wired to the CLI: account settings,
-//! `--live`, dry runs, custom audiences, async reports, a governor limiter and request
-//! archiving are still to come, so `platform = "meta"` is refused before anything is created.
+//! Tested against `crate::mockapi` on 127.0.0.1. `adskew run --live` uses it for
+//! `platform = "meta"` (without `--live`: a dry run). Still to come: custom-audience upload,
+//! async reports, a governor limiter and request archiving.
 //!
 //! Wire facts follow `shared/research/meta-marketing-api.md` (sections 3.3, 5 and 6).
 
