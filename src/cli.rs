@@ -175,6 +175,9 @@ pub enum Command {
         /// The mock's clock at start (RFC 3339; default: now, to the hour).
         #[arg(long)]
         start: Option<String>,
+        /// A TOML file of fault rates (throttle, transient, gateway) and a seed.
+        #[arg(long, value_name = "FILE")]
+        faults: Option<PathBuf>,
     },
 
     /// List stored runs: state, spend against cap, collections.

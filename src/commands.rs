@@ -63,7 +63,14 @@ pub fn execute(cli: Cli) -> Result<()> {
             truth,
             seed,
             start,
-        } => mock_server(addr, truth.as_deref(), seed, start.as_deref()),
+            faults,
+        } => mock_server(
+            addr,
+            truth.as_deref(),
+            seed,
+            start.as_deref(),
+            faults.as_deref(),
+        ),
         Command::Plan {
             file,
             replicates,
@@ -450,7 +457,12 @@ fn mock_server(
     truth: Option<&Path>,
     seed: Option<u64>,
     start: Option<&str>,
+    faults: Option<&Path>,
 ) -> Result<()> {
+    let faults = match faults {
+        Some(f) => crate::mockapi::faults::Faults::load(f).map_err(Error::BadInput)?,
+        None => Default::default(),
+    };
     let mut sim = match truth {
         Some(file) => load(file)?.sim,
         None => crate::experiment::validate::default_sim_truth(),
@@ -469,7 +481,7 @@ fn mock_server(
         .build()
         .map_err(|e| Error::io("cannot start the async runtime", e))?;
     runtime.block_on(async {
-        let mock = crate::mockapi::Mock::new(sim, start);
+        let mock = crate::mockapi::Mock::with_faults(sim, start, faults);
         let bound = crate::mockapi::spawn(mock, addr)
             .await
             .map_err(|e| Error::io(format!("cannot listen on {addr}"), e))?;

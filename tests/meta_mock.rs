@@ -136,3 +136,50 @@ async fn graph_errors_become_clear_failures() {
     assert!(err.contains("100"), "{err}");
     assert!(!err.contains("secret-token"));
 }
+
+/// Throttling, transient errors and bare gateway errors on a fifth of all requests: the
+/// adapter's retries must deliver exactly the fault-free data, creating nothing twice (the
+/// mock rejects a failing request before it reaches the simulator).
+#[tokio::test]
+async fn faults_are_retried_and_change_nothing() {
+    let exp = experiment();
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let clock = Arc::new(SimClock::new(start));
+    let sim = SimPlatform::new(exp.sim.clone(), clock.clone());
+    let (direct, _) = run_on(&exp, &sim, clock.as_ref()).await;
+
+    let faults = mockapi::faults::Faults {
+        seed: 3,
+        throttle: 0.1,
+        transient: 0.06,
+        gateway: 0.04,
+    };
+    let mock = Mock::with_faults(exp.sim.clone(), start, faults);
+    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://{addr}");
+    let mock_clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let mut cfg = config(base, "test-token");
+    cfg.max_retries = 12;
+    let meta = MetaPlatform::new(cfg, mock_clock.clone()).unwrap();
+    let (via_http, _) = run_on(&exp, &meta, mock_clock.as_ref()).await;
+
+    assert!(
+        serde_json::to_value(&via_http.comparisons).unwrap()
+            == serde_json::to_value(&direct.comparisons).unwrap(),
+        "retried collection equals the fault-free data"
+    );
+    assert_eq!(mock.object_count(), 1 + 4 * 3, "no object created twice");
+    let calls = meta.calls.load(Ordering::Relaxed);
+    assert_eq!(
+        mock.request_count(),
+        calls,
+        "every attempt reached the server"
+    );
+    assert!(
+        mock.fault_count() >= 10,
+        "faults were injected: {} of {calls}",
+        mock.fault_count()
+    );
+}

@@ -6,10 +6,12 @@
 //! rows and cursor paging (`GET /{v}/{id}/insights`), Meta's error envelope for missing
 //! tokens and bad parameters, and an admin clock outside the Graph paths:
 //! `GET /__admin/clock` and `POST /__admin/clock?to=RFC3339` (the clock only moves forward).
-//! Still to come: custom audiences, image upload, async report runs, batch requests, usage
-//! headers and rate limits, fault injection.
+//! Fault injection ([`faults`]): throttling with usage headers, transient errors, bare
+//! gateway errors. Still to come: custom audiences, image upload, async report runs, batch
+//! requests, rate limits enforced from the usage counts.
 
 pub mod clock;
+pub mod faults;
 mod graph;
 
 use std::collections::BTreeMap;
@@ -40,16 +42,29 @@ pub struct Mock {
     pub(crate) clock: Arc<SimClock>,
     pub(crate) objects: Mutex<BTreeMap<String, (Kind, ObjectId)>>,
     next_id: Mutex<u64>,
+    pub(crate) faults: faults::Faults,
+    /// Graph requests received, failed or not.
+    pub(crate) requests: std::sync::atomic::AtomicU64,
+    /// Requests failed on purpose.
+    pub(crate) faulted: std::sync::atomic::AtomicU64,
 }
 
 impl Mock {
     pub fn new(truth: SimTruth, start: DateTime<Utc>) -> Arc<Mock> {
+        Mock::with_faults(truth, start, faults::Faults::default())
+    }
+
+    /// A mock that fails some requests as `faults` says.
+    pub fn with_faults(truth: SimTruth, start: DateTime<Utc>, faults: faults::Faults) -> Arc<Mock> {
         let clock = Arc::new(SimClock::new(start));
         Arc::new(Mock {
             sim: SimPlatform::new(truth, clock.clone()),
             clock,
             objects: Mutex::new(BTreeMap::new()),
             next_id: Mutex::new(120_210_000_000_000_000),
+            faults,
+            requests: Default::default(),
+            faulted: Default::default(),
         })
     }
 
@@ -63,6 +78,16 @@ impl Mock {
             .expect("objects lock")
             .insert(id.clone(), (kind, sim_id));
         id
+    }
+
+    /// How many Graph requests arrived (including those failed by fault injection).
+    pub fn request_count(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many requests fault injection failed.
+    pub fn fault_count(&self) -> u64 {
+        self.faulted.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many Graph objects have been created (tests check nothing is created twice).
@@ -89,16 +114,22 @@ impl Mock {
 
 /// The HTTP routes.
 pub fn router(mock: Arc<Mock>) -> Router {
-    Router::new()
-        .route(
-            "/__admin/clock",
-            get(graph::get_clock).post(graph::set_clock),
-        )
+    let graph = Router::new()
         .route("/{version}/{node}", post(graph::update_node))
         .route(
             "/{version}/{node}/{edge}",
             post(graph::create_on_edge).get(graph::read_edge),
         )
+        .layer(axum::middleware::from_fn_with_state(
+            mock.clone(),
+            faults::inject,
+        ));
+    Router::new()
+        .route(
+            "/__admin/clock",
+            get(graph::get_clock).post(graph::set_clock),
+        )
+        .merge(graph)
         .with_state(mock)
 }
 
