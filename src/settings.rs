@@ -13,7 +13,8 @@
 //! ```
 //!
 //! Environment: `ADSKEW_META__AD_ACCOUNT_ID`, `ADSKEW_META__PAGE_ID`,
-//! `ADSKEW_META__API_VERSION`, `ADSKEW_META__BASE_URL`, `ADSKEW_META__TOKEN_FILE`. The token
+//! `ADSKEW_META__API_VERSION`, `ADSKEW_META__BASE_URL`, `ADSKEW_META__TOKEN_FILE`,
+//! `ADSKEW_META__MAX_CALLS_PER_SECOND` (client-side limiter, default 5). The token
 //! itself comes only from `ADSKEW_META_TOKEN` or the token file, never from a settings or
 //! experiment file, and is held as a [`Secret`] that never prints.
 
@@ -43,6 +44,13 @@ pub struct MetaSettings {
     #[serde(default = "default_base_url")]
     pub base_url: String,
     pub token_file: Option<PathBuf>,
+    /// Client-side ceiling on requests per second (default 5).
+    #[serde(default = "default_rate")]
+    pub max_calls_per_second: u32,
+}
+
+fn default_rate() -> u32 {
+    5
 }
 
 impl Default for MetaSettings {
@@ -53,6 +61,7 @@ impl Default for MetaSettings {
             api_version: default_version(),
             base_url: default_base_url(),
             token_file: None,
+            max_calls_per_second: default_rate(),
         }
     }
 }
@@ -183,6 +192,7 @@ impl Settings {
             max_retries: 5,
             backoff: Duration::from_secs(5),
             page_size: 500,
+            max_calls_per_second: m.max_calls_per_second.max(1),
         };
         config.check().map_err(|e| Error::BadInput(e.to_string()))?;
         Ok(config)

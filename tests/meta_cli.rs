@@ -65,6 +65,7 @@ fn adskew(base: &str) -> Command {
         .env("ADSKEW_META__AD_ACCOUNT_ID", "act_1000")
         .env("ADSKEW_META__PAGE_ID", "2000")
         .env("ADSKEW_META_TOKEN", "cli-test-token")
+        .env("ADSKEW_META__MAX_CALLS_PER_SECOND", "1000")
         .env("HOME", "/nonexistent");
     cmd
 }

@@ -46,6 +46,7 @@ fn config(base_url: String, token: &str) -> MetaConfig {
         backoff: Duration::from_millis(1),
         // Small pages so every insights read follows `paging.next`.
         page_size: 7,
+        max_calls_per_second: 10_000,
     }
 }
 

@@ -59,6 +59,8 @@ pub struct MetaConfig {
     pub backoff: Duration,
     /// Insights rows per page (Meta's `limit`).
     pub page_size: u32,
+    /// Client-side ceiling on requests per second (a governor limiter), below Meta's.
+    pub max_calls_per_second: u32,
 }
 
 impl MetaConfig {
@@ -104,6 +106,9 @@ struct Known {
 
 pub struct MetaPlatform {
     http: reqwest::Client,
+    limiter: governor::DefaultDirectRateLimiter,
+    /// The highest quota utilisation the last response reported, in percent.
+    last_usage_pct: Mutex<f64>,
     config: MetaConfig,
     clock: Arc<dyn Clock>,
     known: Mutex<Known>,
@@ -119,8 +124,13 @@ impl MetaPlatform {
             .timeout(Duration::from_secs(120))
             .build()
             .map_err(|e| PlatformError::Other(format!("HTTP client: {}", e.without_url())))?;
+        let per_second =
+            std::num::NonZeroU32::new(config.max_calls_per_second.max(1)).expect("at least 1");
+        let limiter = governor::RateLimiter::direct(governor::Quota::per_second(per_second));
         Ok(MetaPlatform {
             http,
+            limiter,
+            last_usage_pct: Mutex::new(0.0),
             config,
             clock,
             known: Mutex::new(Known::default()),
@@ -151,6 +161,7 @@ impl MetaPlatform {
         ));
         let mut attempt = 0;
         loop {
+            self.pace().await;
             self.calls
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let request = if post {
@@ -174,6 +185,7 @@ impl MetaPlatform {
                         .collect();
                     let usage =
                         Usage::from_headers(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+                    *self.last_usage_pct.lock().expect("usage lock") = usage.max_pct;
                     let status = response.status();
                     let body = response
                         .text()
@@ -218,6 +230,22 @@ impl MetaPlatform {
             );
             tokio::time::sleep(wait).await;
             attempt += 1;
+        }
+    }
+
+    /// Waits for the limiter, and longer when Meta reports a quota above 75% used, so the
+    /// account slows down before it is throttled rather than after.
+    async fn pace(&self) {
+        self.limiter.until_ready().await;
+        let pct = *self.last_usage_pct.lock().expect("usage lock");
+        if pct > 75.0 {
+            let extra = self.config.backoff.mul_f64(((pct - 75.0) / 25.0).min(4.0));
+            tracing::info!(
+                usage_pct = pct,
+                wait_ms = extra.as_millis() as u64,
+                "slowing down before Meta throttles"
+            );
+            tokio::time::sleep(extra).await;
         }
     }
 
@@ -591,6 +619,7 @@ mod tests {
             max_retries: 0,
             backoff: Duration::ZERO,
             page_size: 500,
+            max_calls_per_second: 10,
         };
         assert!(config("https://graph.facebook.com").check().is_ok());
         assert!(config("http://127.0.0.1:8080").check().is_ok());
