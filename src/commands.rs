@@ -144,41 +144,8 @@ fn run(
         .enable_all()
         .build()
         .map_err(|e| Error::io("cannot start the async runtime", e))?;
-    let (platform, clock, simulated): (Box<dyn Platform>, Arc<dyn Clock>, bool) = match exp.platform
-    {
-        PlatformKind::Sim => {
-            let clock = Arc::new(SimClock::new(scheduler::start_time(
-                &exp,
-                chrono::Utc::now(),
-            )));
-            (
-                Box::new(SimPlatform::new(exp.sim.clone(), clock.clone())),
-                clock,
-                true,
-            )
-        }
-        PlatformKind::Meta => {
-            let meta =
-                Settings::load(config)?.meta_config(std::env::var("ADSKEW_META_TOKEN").ok())?;
-            if !live {
-                print_dry_run(&exp, &meta);
-                return Ok(());
-            }
-            // A loopback base URL with an admin clock is the mock server: use its simulated
-            // time. Anything else is Meta, in real time.
-            let mock_clock = if meta.base_url.starts_with("http://") {
-                runtime.block_on(MockClock::connect(&meta.base_url)).ok()
-            } else {
-                None
-            };
-            let (clock, simulated): (Arc<dyn Clock>, bool) = match mock_clock {
-                Some(c) => (Arc::new(c), true),
-                None => (Arc::new(WallClock), false),
-            };
-            let platform = MetaPlatform::new(meta, clock.clone())
-                .map_err(|e| Error::BadInput(e.to_string()))?;
-            (Box::new(platform), clock, simulated)
-        }
+    let Some((platform, clock, simulated)) = connect(&exp, live, config, &runtime)? else {
+        return Ok(()); // a dry run
     };
     let mut store = Store::open(db)?;
 
@@ -226,6 +193,48 @@ fn run(
     println!("Report: {}", dir.join("report.md").display());
     println!("Database: {}", db.display());
     Ok(())
+}
+
+/// A platform to run on, its clock, and whether that clock is simulated; `None` after a dry
+/// run (a real platform without `--live`), which creates nothing.
+type Connected = (Box<dyn Platform>, Arc<dyn Clock>, bool);
+
+fn connect(
+    exp: &Experiment,
+    live: bool,
+    config: Option<&Path>,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Option<Connected>> {
+    match exp.platform {
+        PlatformKind::Sim => {
+            let start = scheduler::start_time(exp, chrono::Utc::now());
+            let clock = Arc::new(SimClock::new(start));
+            let sim = SimPlatform::new(exp.sim.clone(), clock.clone());
+            Ok(Some((Box::new(sim), clock, true)))
+        }
+        PlatformKind::Meta => {
+            let meta =
+                Settings::load(config)?.meta_config(std::env::var("ADSKEW_META_TOKEN").ok())?;
+            if !live {
+                print_dry_run(exp, &meta);
+                return Ok(None);
+            }
+            // A plain-http (so loopback) base URL with an admin clock is the mock server:
+            // use its simulated time. Anything else is Meta, in real time.
+            let mock_clock = if meta.base_url.starts_with("http://") {
+                runtime.block_on(MockClock::connect(&meta.base_url)).ok()
+            } else {
+                None
+            };
+            let (clock, simulated): (Arc<dyn Clock>, bool) = match mock_clock {
+                Some(c) => (Arc::new(c), true),
+                None => (Arc::new(WallClock), false),
+            };
+            let platform = MetaPlatform::new(meta, clock.clone())
+                .map_err(|e| Error::BadInput(e.to_string()))?;
+            Ok(Some((Box::new(platform), clock, simulated)))
+        }
+    }
 }
 
 /// What `run` would do on a real platform, without doing it.
