@@ -202,6 +202,17 @@ pub async fn create_on_edge(
     Ok(Json(json!({"id": id})).into_response())
 }
 
+/// Objects may be created ACTIVE; adskew always creates them PAUSED, SDK users may not.
+async fn activate_if(mock: &Mock, sim_id: &ObjectId, status: Option<Status>) -> Result<(), Fail> {
+    if status == Some(Status::Active) {
+        mock.sim
+            .set_status(sim_id, Status::Active)
+            .await
+            .map_err(platform_error)?;
+    }
+    Ok(())
+}
+
 async fn create_campaign(mock: &Mock, p: &Params) -> Result<String, Fail> {
     let name = required(p, "name")?;
     let objective = match required(p, "objective")? {
@@ -241,12 +252,7 @@ async fn create_campaign(mock: &Mock, p: &Params) -> Result<String, Fail> {
         .create_campaign(&spec)
         .await
         .map_err(platform_error)?;
-    if status == Some(Status::Active) {
-        mock.sim
-            .set_status(&sim_id, Status::Active)
-            .await
-            .map_err(platform_error)?;
-    }
+    activate_if(mock, &sim_id, status).await?;
     Ok(mock.register(Kind::Campaign, sim_id))
 }
 
@@ -317,12 +323,7 @@ async fn create_ad_set(mock: &Mock, p: &Params) -> Result<String, Fail> {
         .create_ad_set(&spec)
         .await
         .map_err(platform_error)?;
-    if status == Some(Status::Active) {
-        mock.sim
-            .set_status(&sim_id, Status::Active)
-            .await
-            .map_err(platform_error)?;
-    }
+    activate_if(mock, &sim_id, status).await?;
     Ok(mock.register(
         Kind::AdSet {
             campaign: campaign.to_string(),
@@ -392,12 +393,7 @@ async fn create_ad(mock: &Mock, p: &Params) -> Result<String, Fail> {
         })
         .await
         .map_err(platform_error)?;
-    if status == Some(Status::Active) {
-        mock.sim
-            .set_status(&sim_id, Status::Active)
-            .await
-            .map_err(platform_error)?;
-    }
+    activate_if(mock, &sim_id, status).await?;
     Ok(mock.register(Kind::Ad { campaign }, sim_id))
 }
 
