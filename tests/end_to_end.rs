@@ -1,24 +1,16 @@
 //! The whole pipeline through the built binary: run an example experiment on the simulator
 //! into a temporary directory, then check the report a researcher would open.
 
+mod common;
+use common::adskew;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use serde_json::Value;
 
 fn example(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("campaigns")
         .join(name)
-}
-
-fn adskew() -> Command {
-    let mut cmd = Command::cargo_bin("adskew").unwrap();
-    // Make sure no override from the developer's shell leaks into the experiment.
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ADSKEW_")) {
-        cmd.env_remove(k);
-    }
-    cmd
 }
 
 fn run(file: &str, dir: &Path, env: &[(&str, &str)]) -> String {

@@ -4,15 +4,13 @@
 
 use std::path::Path;
 
-use assert_cmd::Command;
+mod common;
+use common::adskew;
 use serde_json::Value;
 
 fn run(file: &str) -> Value {
     let tmp = tempfile::tempdir().unwrap();
-    let mut cmd = Command::cargo_bin("adskew").unwrap();
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ADSKEW_")) {
-        cmd.env_remove(k);
-    }
+    let mut cmd = adskew();
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("campaigns")
         .join(file);

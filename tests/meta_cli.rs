@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 
 use assert_cmd::cargo::CommandCargoExt;
 use assert_cmd::Command;
+
+mod common;
 use serde_json::Value;
 
 fn example() -> PathBuf {
@@ -56,10 +58,7 @@ fn start_mock() -> MockServer {
 }
 
 fn adskew(base: &str) -> Command {
-    let mut cmd = Command::cargo_bin("adskew").unwrap();
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ADSKEW_")) {
-        cmd.env_remove(k);
-    }
+    let mut cmd = common::adskew();
     cmd.env("ADSKEW_PLATFORM", "meta")
         .env("ADSKEW_META__BASE_URL", base)
         .env("ADSKEW_META__AD_ACCOUNT_ID", "act_1000")
@@ -125,10 +124,7 @@ fn meta_runs_are_dry_unless_live_and_match_the_simulator_when_live() {
 
     // The same experiment on the in-process simulator.
     let sim_out = tmp.path().join("sim");
-    let mut sim = Command::cargo_bin("adskew").unwrap();
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ADSKEW_")) {
-        sim.env_remove(k);
-    }
+    let mut sim = common::adskew();
     sim.args(["run", "--quiet"])
         .arg(example())
         .arg("--db")

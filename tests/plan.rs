@@ -1,20 +1,13 @@
 //! `adskew plan`: simulated power must agree with the analytic power of the test it runs,
 //! and the analytic mode must answer as statsmodels does.
 
+mod common;
+use common::adskew;
 use std::path::Path;
 
 use adskew::analysis::power::{cohens_h, power};
 use adskew::analysis::ztest::Alternative;
-use assert_cmd::Command;
 use serde_json::Value;
-
-fn adskew() -> Command {
-    let mut cmd = Command::cargo_bin("adskew").unwrap();
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ADSKEW_")) {
-        cmd.env_remove(k);
-    }
-    cmd
-}
 
 fn pilot() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/pilot_two_ads.toml")

@@ -3,9 +3,10 @@
 //! one text edit (or a few), and every check asserts exit code 2 plus a problem line that
 //! names the exact field path and says what is wrong.
 
+mod common;
+use common::adskew;
 use std::path::{Path, PathBuf};
 
-use assert_cmd::Command;
 use predicates::prelude::*;
 
 /// A small valid experiment; every bad file is derived from it by text edits.
@@ -79,16 +80,6 @@ fn edit(edits: &[(&str, &str)]) -> String {
         text = text.replacen(from, to, 1);
     }
     text
-}
-
-fn adskew() -> Command {
-    let mut cmd = Command::cargo_bin("adskew").unwrap();
-    // No override from the developer's shell may leak into the experiment.
-    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ADSKEW_")) {
-        cmd.env_remove(k);
-    }
-    cmd.env_remove("RUST_LOG");
-    cmd
 }
 
 /// Writes `text` to a fresh temporary directory; the directory lives as long as the guard.
