@@ -116,6 +116,14 @@ fn meta_runs_are_dry_unless_live_and_match_the_simulator_when_live() {
         !overrides.contains("cli-test-token"),
         "the token is not an experiment override: {overrides}"
     );
+    // The archive's bodies are compressed, so look inside them too.
+    let store = adskew::store::Store::open_existing(&db).unwrap();
+    let id = via_meta["experiment"]["id"].as_i64().unwrap();
+    let archived = store.api_calls(Some(id)).unwrap();
+    assert!(archived.len() > 13, "every API call is archived");
+    assert!(archived.iter().all(|c| !c.url.contains("cli-test-token")
+        && !c.request.contains("cli-test-token")
+        && !String::from_utf8_lossy(&c.response).contains("cli-test-token")));
     let stored = std::fs::read(&db).unwrap();
     assert!(
         !String::from_utf8_lossy(&stored).contains("cli-test-token"),

@@ -36,18 +36,13 @@ async fn run_on(exp: &Experiment, platform: &dyn Platform, clock: &dyn Clock) ->
 }
 
 fn config(base_url: String, token: &str) -> MetaConfig {
-    MetaConfig {
-        base_url,
-        version: "v25.0".into(),
-        account: "act_1000".into(),
-        page_id: "2000".into(),
-        token: Secret::new(token),
-        max_retries: 2,
-        backoff: Duration::from_millis(1),
-        // Small pages so every insights read follows `paging.next`.
-        page_size: 7,
-        max_calls_per_second: 10_000,
-    }
+    let mut c = MetaConfig::new(&base_url, "act_1000", "2000", Secret::new(token));
+    c.max_retries = 2;
+    c.backoff = Duration::from_millis(1);
+    // Small pages so every insights read follows `paging.next`.
+    c.page_size = 7;
+    c.max_calls_per_second = 10_000;
+    c
 }
 
 #[tokio::test]
@@ -65,7 +60,11 @@ async fn an_experiment_through_the_meta_adapter_matches_the_simulator() {
         .unwrap();
     let base = format!("http://{addr}");
     let mock_clock = Arc::new(MockClock::connect(&base).await.unwrap());
-    let meta = MetaPlatform::new(config(base, "test-token"), mock_clock.clone()).unwrap();
+    // An app that requires the app secret proof on every call.
+    mock.require_app_secret("app-secret");
+    let mut cfg = config(base.clone(), "test-token");
+    cfg.app_secret = Some(Secret::new("app-secret"));
+    let meta = MetaPlatform::new(cfg, mock_clock.clone()).unwrap();
     let (via_http, store) = run_on(&exp, &meta, mock_clock.as_ref()).await;
 
     assert_eq!(
@@ -89,6 +88,21 @@ async fn an_experiment_through_the_meta_adapter_matches_the_simulator() {
         meta.calls.load(Ordering::Relaxed) > 13 + 9,
         "paged insights reads were made"
     );
+
+    // A wrong app secret is Meta's code 100 at once, not retried.
+    let mut cfg = config(base, "test-token");
+    cfg.app_secret = Some(Secret::new("wrong"));
+    let wrong = MetaPlatform::new(cfg, mock_clock.clone()).unwrap();
+    let err = wrong
+        .set_status(
+            &adskew::platform::ObjectId(ads[0].ad_set_id.clone()),
+            adskew::platform::Status::Paused,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("appsecret_proof"), "{err}");
+    assert_eq!(wrong.calls.load(Ordering::Relaxed), 1);
 }
 
 #[tokio::test]
@@ -164,13 +178,41 @@ async fn faults_are_retried_and_change_nothing() {
     let mut cfg = config(base, "test-token");
     cfg.max_retries = 12;
     let meta = MetaPlatform::new(cfg, mock_clock.clone()).unwrap();
-    let (via_http, _) = run_on(&exp, &meta, mock_clock.as_ref()).await;
+    let (via_http, store) = run_on(&exp, &meta, mock_clock.as_ref()).await;
 
     assert!(
         serde_json::to_value(&via_http.comparisons).unwrap()
             == serde_json::to_value(&direct.comparisons).unwrap(),
         "retried collection equals the fault-free data"
     );
+
+    // Provenance: every attempt, failed or not, is archived with its answer and trace id,
+    // and the token is nowhere in the archive.
+    let archived = store.api_calls(Some(via_http.experiment.id)).unwrap();
+    assert_eq!(archived.len() as u64, meta.calls.load(Ordering::Relaxed));
+    let failed = archived.iter().filter(|c| c.status != 200).count() as u64;
+    assert_eq!(
+        failed,
+        mock.fault_count(),
+        "each injected fault is archived"
+    );
+    assert!(archived.iter().filter(|c| c.status != 502).all(|c| c
+        .trace_id
+        .as_deref()
+        .is_some_and(|t| t.starts_with("AdskewMock"))));
+    assert!(archived
+        .iter()
+        .any(|c| c.status == 400 && String::from_utf8_lossy(&c.response).contains("80004")));
+    for c in &archived {
+        assert!(
+            !c.url.contains("test-token")
+                && !c.request.contains("test-token")
+                && !String::from_utf8_lossy(&c.response).contains("test-token"),
+            "token archived in call {}",
+            c.id
+        );
+        assert!(c.request.contains("[redacted]"));
+    }
     assert_eq!(mock.object_count(), 1 + 4 * 3, "no object created twice");
     let calls = meta.calls.load(Ordering::Relaxed);
     assert_eq!(

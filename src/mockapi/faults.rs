@@ -91,11 +91,14 @@ pub async fn inject(State(mock): State<Arc<Mock>>, request: Request, next: Next)
         let mut r = (StatusCode::BAD_REQUEST, Json(body)).into_response();
         r.headers_mut()
             .insert("x-business-use-case-usage", usage_header(100, 0));
-        return r;
+        return with_trace_id(r, n);
     } else if u < f.throttle + f.transient {
         let body = json!({"error": {"message": "(#2) Service temporarily unavailable", "type": "OAuthException",
             "code": 2, "is_transient": true, "fbtrace_id": "AdskewMockFault"}});
-        return (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response();
+        return with_trace_id(
+            (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response(),
+            n,
+        );
     } else if u < f.throttle + f.transient + f.gateway {
         return (
             StatusCode::BAD_GATEWAY,
@@ -110,6 +113,15 @@ pub async fn inject(State(mock): State<Arc<Mock>>, request: Request, next: Next)
         "x-business-use-case-usage",
         usage_header((n % 1000) / 10, 0),
     );
+    with_trace_id(response, n)
+}
+
+/// Meta tags every answer with `x-fb-trace-id`, which support asks for; the mock's are
+/// numbered by request.
+fn with_trace_id(mut response: Response, n: u64) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!("AdskewMock{n:08}")) {
+        response.headers_mut().insert("x-fb-trace-id", v);
+    }
     response
 }
 

@@ -66,8 +66,33 @@ fn params(query: Option<String>, body: &str) -> Params {
     out
 }
 
-/// A token is required, as a parameter or an `Authorization: Bearer|OAuth` header.
-fn authorised(p: &Params, headers: &HeaderMap) -> Result<(), Fail> {
+/// A token is required, as a parameter or an `Authorization: Bearer|OAuth` header, and the
+/// app secret proof when the mock was told to require one.
+fn authorised(mock: &Mock, p: &Params, headers: &HeaderMap) -> Result<(), Fail> {
+    let token = token(p, headers)?;
+    if let Some(secret) = mock.app_secret.lock().expect("secret lock").as_deref() {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+            .expect("HMAC takes keys of any length");
+        mac.update(token.as_bytes());
+        let expected: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if p.get("appsecret_proof") != Some(&expected) {
+            return Err(error(
+                100,
+                None,
+                "Invalid appsecret_proof provided in the API argument",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn token(p: &Params, headers: &HeaderMap) -> Result<String, Fail> {
     let header = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -76,8 +101,10 @@ fn authorised(p: &Params, headers: &HeaderMap) -> Result<(), Fail> {
                 .or_else(|| v.strip_prefix("OAuth "))
         })
         .filter(|t| !t.is_empty());
-    if p.get("access_token").is_some_and(|t| !t.is_empty()) || header.is_some() {
-        Ok(())
+    if let Some(t) = p.get("access_token").filter(|t| !t.is_empty()) {
+        Ok(t.clone())
+    } else if let Some(t) = header {
+        Ok(t.to_string())
     } else {
         Err(error(
             190,
@@ -153,7 +180,7 @@ pub async fn update_node(
     body: String,
 ) -> Result<Response, Fail> {
     let p = params(q, &body);
-    authorised(&p, &headers)?;
+    authorised(&mock, &p, &headers)?;
     let (_, sim_id) = mock.lookup(&node).ok_or_else(|| {
         error(
             100,
@@ -178,7 +205,7 @@ pub async fn create_on_edge(
     body: String,
 ) -> Result<Response, Fail> {
     let p = params(q, &body);
-    authorised(&p, &headers)?;
+    authorised(&mock, &p, &headers)?;
     if !node.starts_with("act_") {
         return Err(error(
             100,
@@ -405,7 +432,7 @@ pub async fn read_edge(
     headers: HeaderMap,
 ) -> Result<Response, Fail> {
     let p = params(q.clone(), "");
-    authorised(&p, &headers)?;
+    authorised(&mock, &p, &headers)?;
     if edge != "insights" {
         return Err(error(
             100,

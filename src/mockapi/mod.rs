@@ -47,6 +47,9 @@ pub struct Mock {
     pub(crate) requests: std::sync::atomic::AtomicU64,
     /// Requests failed on purpose.
     pub(crate) faulted: std::sync::atomic::AtomicU64,
+    /// When set, calls must carry the matching `appsecret_proof` (an app with "Require App
+    /// Secret" switched on).
+    pub(crate) app_secret: Mutex<Option<String>>,
 }
 
 impl Mock {
@@ -65,7 +68,13 @@ impl Mock {
             faults,
             requests: Default::default(),
             faulted: Default::default(),
+            app_secret: Mutex::new(None),
         })
+    }
+
+    /// Requires every call to prove the app secret, as apps with "Require App Secret" do.
+    pub fn require_app_secret(&self, secret: &str) {
+        *self.app_secret.lock().expect("secret lock") = Some(secret.to_string());
     }
 
     /// Records a simulator object under a new numeric Graph id.

@@ -123,6 +123,25 @@ pub struct DeliveryRow {
     pub spend: Money,
 }
 
+/// One request to a platform's API and its answer, kept for provenance. Credentials are
+/// redacted by the adapter before an `Exchange` exists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exchange {
+    /// The machine's clock when the request left.
+    pub at: DateTime<Utc>,
+    pub elapsed_ms: u64,
+    pub method: String,
+    pub url: String,
+    /// The request's parameters as a JSON object.
+    pub request: String,
+    /// HTTP status; 0 when no response arrived.
+    pub status: u16,
+    pub trace_id: Option<String>,
+    pub response: Vec<u8>,
+    /// The transport error, when there was no response.
+    pub error: Option<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {
     #[error("unknown object {0}")]
@@ -150,4 +169,9 @@ pub trait Platform: Send + Sync {
     async fn delivery(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRow>, PlatformError>;
     /// Total spend of a campaign so far.
     async fn spend(&self, campaign: &ObjectId) -> Result<Money, PlatformError>;
+    /// The API exchanges made since the last call, for the store's archive. In-process
+    /// platforms make none.
+    fn take_exchanges(&self) -> Vec<Exchange> {
+        Vec::new()
+    }
 }

@@ -86,6 +86,7 @@ pub async fn run(
                 warn!(error = %pause, "could not pause the campaign after a failure");
             }
         }
+        archive(store, id, platform)?;
         store.set_state(id, RunState::Failed, &e.to_string(), clock.now())?;
     }
     result
@@ -106,6 +107,7 @@ async fn run_inner(
 
     clock.sleep_until(start).await;
     activate_together(platform, &launched).await?;
+    archive(store, id, platform)?;
     let activated = clock.now();
     store.set_activated(id, activated)?;
     store.set_state(
@@ -156,6 +158,7 @@ async fn run_inner(
                 exp.spend_cap, exp.currency
             );
             warn!(experiment = %exp.name, %cause, "paused");
+            archive(store, id, platform)?;
             store.set_state(id, RunState::Stopped, &cause, now)?;
             if recollect(exp, id, platform, clock, store, &launched, start, now).await? {
                 collections += 1;
@@ -242,6 +245,7 @@ async fn create_paused(
                 activated_at: None,
             },
         )?;
+        archive(store, id, platform)?;
         ads.push((ad.key.clone(), platform_ad));
         ad_sets.push(ad_set);
     }
@@ -280,6 +284,11 @@ async fn recollect(
     collect(exp, id, platform, store, launched, start).await?;
     info!(experiment = %exp.name, "re-collected after the revision window");
     Ok(true)
+}
+
+/// Moves the platform's API exchanges since the last call into the store's archive.
+fn archive(store: &mut Store, id: i64, platform: &dyn Platform) -> Result<()> {
+    store.archive(Some(id), platform.name(), &platform.take_exchanges())
 }
 
 /// Switches every ad set and ad on, then the campaign: nothing delivers until the last
@@ -344,6 +353,7 @@ async fn collect(
         }
     }
     let spend = platform.spend(&launched.campaign).await?;
+    archive(store, id, platform)?;
     store.insert_collection(id, now, spend, &rows)?;
     info!(experiment = %exp.name, rows = rows.len(), %spend, at = %now, "collected");
     Ok(spend)

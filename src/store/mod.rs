@@ -18,8 +18,15 @@ use crate::experiment::Experiment;
 use crate::money::Money;
 use crate::vocab::Breakdown;
 
+mod archive;
+pub use archive::ArchivedCall;
+
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[include_str!("schema.sql"), include_str!("migration_2.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("migration_2.sql"),
+    include_str!("migration_3.sql"),
+];
 
 /// Where an experiment run is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
