@@ -27,6 +27,12 @@ impl Drop for MockServer {
     }
 }
 
+fn get_json(url: &str) -> Value {
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() })
+}
+
 fn start_mock() -> MockServer {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -95,6 +101,10 @@ fn meta_runs_are_dry_unless_live_and_match_the_simulator_when_live() {
         "{dry}"
     );
     assert!(!db.exists() && !out.exists(), "a dry run writes nothing");
+    assert!(dry.contains("validate_only"), "{dry}");
+    let stats = get_json(&format!("{}/__admin/stats", mock.1));
+    assert_eq!(stats["requests"], 1, "one validate_only call: {stats}");
+    assert_eq!(stats["objects"], 0, "a dry run creates nothing: {stats}");
 
     adskew(&mock.1)
         .current_dir(tmp.path())

@@ -157,6 +157,16 @@ pub async fn get_clock(State(mock): State<Arc<Mock>>) -> Response {
     Json(json!({"now": mock.sim.now().to_rfc3339()})).into_response()
 }
 
+/// `GET /__admin/stats`: what the server has seen, for tests and demos.
+pub async fn get_stats(State(mock): State<Arc<Mock>>) -> Response {
+    Json(json!({
+        "requests": mock.request_count(),
+        "faults": mock.fault_count(),
+        "objects": mock.object_count(),
+    }))
+    .into_response()
+}
+
 pub async fn set_clock(
     State(mock): State<Arc<Mock>>,
     RawQuery(q): RawQuery,
@@ -213,11 +223,16 @@ pub async fn create_on_edge(
             &format!("Unsupported post request to {node}/{edge}"),
         ));
     }
+    // `execution_options=["validate_only"]`: check everything, create nothing.
+    let dry = json_param(&p, "execution_options")?.is_some_and(|o| {
+        o.as_array()
+            .is_some_and(|a| a.iter().any(|x| x == "validate_only"))
+    });
     let id = match edge.as_str() {
-        "campaigns" => create_campaign(&mock, &p).await?,
-        "adsets" => create_ad_set(&mock, &p).await?,
-        "adcreatives" => create_creative(&mock, &p).await?,
-        "ads" => create_ad(&mock, &p).await?,
+        "campaigns" => create_campaign(&mock, &p, dry).await?,
+        "adsets" => create_ad_set(&mock, &p, dry).await?,
+        "adcreatives" => create_creative(&mock, &p, dry).await?,
+        "ads" => create_ad(&mock, &p, dry).await?,
         other => {
             return Err(error(
                 100,
@@ -226,7 +241,10 @@ pub async fn create_on_edge(
             ))
         }
     };
-    Ok(Json(json!({"id": id})).into_response())
+    Ok(match id {
+        Some(id) => Json(json!({"id": id})).into_response(),
+        None => Json(json!({"success": true})).into_response(),
+    })
 }
 
 /// Objects may be created ACTIVE; adskew always creates them PAUSED, SDK users may not.
@@ -240,7 +258,7 @@ async fn activate_if(mock: &Mock, sim_id: &ObjectId, status: Option<Status>) -> 
     Ok(())
 }
 
-async fn create_campaign(mock: &Mock, p: &Params) -> Result<String, Fail> {
+async fn create_campaign(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String>, Fail> {
     let name = required(p, "name")?;
     let objective = match required(p, "objective")? {
         "OUTCOME_TRAFFIC" | "LINK_CLICKS" => Objective::Traffic,
@@ -274,16 +292,19 @@ async fn create_campaign(mock: &Mock, p: &Params) -> Result<String, Fail> {
         objective,
         category,
     };
+    if dry {
+        return Ok(None);
+    }
     let sim_id = mock
         .sim
         .create_campaign(&spec)
         .await
         .map_err(platform_error)?;
     activate_if(mock, &sim_id, status).await?;
-    Ok(mock.register(Kind::Campaign, sim_id))
+    Ok(Some(mock.register(Kind::Campaign, sim_id)))
 }
 
-async fn create_ad_set(mock: &Mock, p: &Params) -> Result<String, Fail> {
+async fn create_ad_set(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String>, Fail> {
     let name = required(p, "name")?;
     let campaign = required(p, "campaign_id")?;
     let Some((Kind::Campaign, campaign_sim)) = mock.lookup(campaign) else {
@@ -345,21 +366,24 @@ async fn create_ad_set(mock: &Mock, p: &Params) -> Result<String, Fail> {
         end: time_param(p, "end_time")?,
     };
     let status = status_of(p)?;
+    if dry {
+        return Ok(None);
+    }
     let sim_id = mock
         .sim
         .create_ad_set(&spec)
         .await
         .map_err(platform_error)?;
     activate_if(mock, &sim_id, status).await?;
-    Ok(mock.register(
+    Ok(Some(mock.register(
         Kind::AdSet {
             campaign: campaign.to_string(),
         },
         sim_id,
-    ))
+    )))
 }
 
-async fn create_creative(mock: &Mock, p: &Params) -> Result<String, Fail> {
+async fn create_creative(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String>, Fail> {
     let name = required(p, "name")?;
     let story = json_param(p, "object_story_spec")?
         .ok_or_else(|| invalid("The parameter object_story_spec is required"))?;
@@ -386,15 +410,18 @@ async fn create_creative(mock: &Mock, p: &Params) -> Result<String, Fail> {
             .map(str::to_string),
         link: text("link"),
     };
+    if dry {
+        return Ok(None);
+    }
     let sim_id = mock
         .sim
         .create_creative(&spec)
         .await
         .map_err(platform_error)?;
-    Ok(mock.register(Kind::Creative, sim_id))
+    Ok(Some(mock.register(Kind::Creative, sim_id)))
 }
 
-async fn create_ad(mock: &Mock, p: &Params) -> Result<String, Fail> {
+async fn create_ad(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String>, Fail> {
     let name = required(p, "name")?;
     let ad_set = required(p, "adset_id")?;
     let Some((Kind::AdSet { campaign }, ad_set_sim)) = mock.lookup(ad_set) else {
@@ -411,6 +438,9 @@ async fn create_ad(mock: &Mock, p: &Params) -> Result<String, Fail> {
         return Err(invalid(&format!("creative {creative} does not exist")));
     };
     let status = status_of(p)?;
+    if dry {
+        return Ok(None);
+    }
     let sim_id = mock
         .sim
         .create_ad(&AdSpec {
@@ -421,7 +451,7 @@ async fn create_ad(mock: &Mock, p: &Params) -> Result<String, Fail> {
         .await
         .map_err(platform_error)?;
     activate_if(mock, &sim_id, status).await?;
-    Ok(mock.register(Kind::Ad { campaign }, sim_id))
+    Ok(Some(mock.register(Kind::Ad { campaign }, sim_id)))
 }
 
 /// `GET /{v}/{campaign id}/insights`.

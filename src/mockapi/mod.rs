@@ -5,7 +5,8 @@
 //! updates (`POST /{v}/{id}`), synchronous insights with breakdowns, daily or whole-range
 //! rows and cursor paging (`GET /{v}/{id}/insights`), Meta's error envelope for missing
 //! tokens and bad parameters, and an admin clock outside the Graph paths:
-//! `GET /__admin/clock` and `POST /__admin/clock?to=RFC3339` (the clock only moves forward).
+//! `GET /__admin/clock` and `POST /__admin/clock?to=RFC3339` (the clock only moves forward),
+//! and `GET /__admin/stats` (requests served, faults injected, objects created).
 //! Fault injection ([`faults`]): throttling with usage headers, transient errors, bare
 //! gateway errors. Still to come: custom audiences, image upload, async report runs, batch
 //! requests, rate limits enforced from the usage counts.
@@ -138,6 +139,7 @@ pub fn router(mock: Arc<Mock>) -> Router {
             "/__admin/clock",
             get(graph::get_clock).post(graph::set_clock),
         )
+        .route("/__admin/stats", get(graph::get_stats))
         .merge(graph)
         .with_state(mock)
 }

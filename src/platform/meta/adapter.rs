@@ -387,6 +387,27 @@ impl MetaPlatform {
             .ok_or_else(|| PlatformError::Other(format!("creating {edge}: no id in the response")))
     }
 
+    /// Asks Meta to check a campaign's parameters (`execution_options=["validate_only"]`)
+    /// without creating it: the dry run's proof that the token, the account and the
+    /// campaign settings are accepted. Ad sets, creatives and ads cannot be validated this
+    /// way, as they need a campaign that exists.
+    pub async fn validate_campaign(&self, spec: &CampaignSpec) -> Result<(), PlatformError> {
+        let mut params = campaign_params(spec);
+        params.push((
+            "execution_options".into(),
+            json!(["validate_only"]).to_string(),
+        ));
+        let url = self.url(&format!("{}/campaigns", self.config.account_node()));
+        let answer = self.call(true, &url, &params).await?;
+        if answer.get("success").and_then(Value::as_bool) == Some(true) {
+            Ok(())
+        } else {
+            Err(PlatformError::Other(format!(
+                "validate_only: unexpected answer {answer}"
+            )))
+        }
+    }
+
     /// Every page of a campaign's ad-level insights.
     async fn insights(
         &self,
@@ -453,6 +474,24 @@ impl MetaPlatform {
         }
         Ok(campaigns)
     }
+}
+
+/// The parameters of a campaign, created PAUSED.
+fn campaign_params(spec: &CampaignSpec) -> Vec<(String, String)> {
+    let categories = match spec.category {
+        AdCategory::None => json!([]),
+        other => json!([other.as_str().to_ascii_uppercase()]),
+    };
+    let objective = match spec.objective {
+        Objective::Traffic => "OUTCOME_TRAFFIC",
+        Objective::Reach => "OUTCOME_AWARENESS",
+    };
+    vec![
+        ("name".into(), spec.name.clone()),
+        ("objective".into(), objective.into()),
+        ("status".into(), "PAUSED".into()),
+        ("special_ad_categories".into(), categories.to_string()),
+    ]
 }
 
 /// Parameters whose values are credentials: never archived, logged or followed.
@@ -526,25 +565,7 @@ impl Platform for MetaPlatform {
     }
 
     async fn create_campaign(&self, spec: &CampaignSpec) -> Result<ObjectId, PlatformError> {
-        let categories = match spec.category {
-            AdCategory::None => json!([]),
-            other => json!([other.as_str().to_ascii_uppercase()]),
-        };
-        let objective = match spec.objective {
-            Objective::Traffic => "OUTCOME_TRAFFIC",
-            Objective::Reach => "OUTCOME_AWARENESS",
-        };
-        let id = self
-            .create(
-                "campaigns",
-                vec![
-                    ("name".into(), spec.name.clone()),
-                    ("objective".into(), objective.into()),
-                    ("status".into(), "PAUSED".into()),
-                    ("special_ad_categories".into(), categories.to_string()),
-                ],
-            )
-            .await?;
+        let id = self.create("campaigns", campaign_params(spec)).await?;
         self.known
             .lock()
             .expect("known lock")
