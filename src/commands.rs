@@ -300,6 +300,9 @@ fn print_dry_run(exp: &Experiment, meta: &crate::platform::meta::adapter::MetaCo
 }
 
 fn print_summary(a: &Analysis) {
+    for ad in a.ads.iter().filter(|ad| ad.platform_problem.is_some()) {
+        println!("\nWarning: {}", words::describe_refused(ad));
+    }
     for c in &a.comparisons {
         println!("\nComparison {}:", c.key);
         if let Some(p) = &c.paired {
@@ -371,6 +374,11 @@ fn status(db: &Path) -> Result<()> {
                 .last()
                 .map_or("-".to_string(), |c| c.platform_time.clone()),
         );
+        for (ad, (state, problem)) in store.latest_reviews(r.id)? {
+            if let Some(problem) = problem {
+                println!("      ad {ad}: {state}: {problem}");
+            }
+        }
     }
     Ok(())
 }

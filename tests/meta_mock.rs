@@ -226,3 +226,53 @@ async fn faults_are_retried_and_change_nothing() {
         mock.fault_count()
     );
 }
+
+/// An ad the platform's review rejects delivers nothing, and every layer says so: the
+/// adapter reads `effective_status` and the review feedback, the store keeps them, and the
+/// analysis and report name the ad and the reason instead of showing a merely small ad.
+#[tokio::test]
+async fn a_rejected_ad_is_reported_not_silently_missing() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/imana2021_paired_jobs.toml");
+    let reason = "Employment ads may not target by gender";
+    let exp = load_with_env(
+        &path,
+        vec![(
+            "ADSKEW_SIM__ADS__NVIDIA_SWE__DISAPPROVED".to_string(),
+            reason.to_string(),
+        )],
+    )
+    .unwrap()
+    .experiment;
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let mock = Mock::new(exp.sim.clone(), start);
+    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://{addr}");
+    let mock_clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let meta = MetaPlatform::new(config(base, "test-token"), mock_clock.clone()).unwrap();
+    let (analysis, store) = run_on(&exp, &meta, mock_clock.as_ref()).await;
+
+    let rejected = analysis.ads.iter().find(|a| a.key == "nvidia_swe").unwrap();
+    assert_eq!(rejected.platform_status.as_deref(), Some("DISAPPROVED"));
+    assert!(rejected
+        .platform_problem
+        .as_deref()
+        .unwrap()
+        .contains(reason));
+    assert_eq!(rejected.impressions, 0, "a rejected ad delivers nothing");
+    for other in analysis.ads.iter().filter(|a| a.key != "nvidia_swe") {
+        assert_eq!(other.platform_problem, None);
+        assert!(other.impressions > 0);
+        // Paused at the end of the schedule, by the campaign.
+        assert_eq!(other.platform_status.as_deref(), Some("CAMPAIGN_PAUSED"));
+    }
+    let report = adskew::report::markdown::render(&analysis);
+    assert!(
+        report.contains("`nvidia_swe` was rejected") && report.contains(reason),
+        "{report}"
+    );
+    // Every ad's status was read and kept.
+    let history = store.latest_reviews(analysis.experiment.id).unwrap();
+    assert_eq!(history.len(), 4);
+}

@@ -463,22 +463,53 @@ pub async fn read_edge(
 ) -> Result<Response, Fail> {
     let p = params(q.clone(), "");
     authorised(&mock, &p, &headers)?;
-    if edge != "insights" {
-        return Err(error(
-            100,
-            Some(33),
-            &format!("Unsupported get request to edge {edge}"),
-        ));
-    }
-    let rows = insights(&mock, &node, &p).await?;
+    let rows = match edge.as_str() {
+        "insights" => insights(&mock, &node, &p).await?,
+        "ads" => ads_of_campaign(&mock, &node).await?,
+        _ => {
+            return Err(error(
+                100,
+                Some(33),
+                &format!("Unsupported get request to edge {edge}"),
+            ))
+        }
+    };
     Ok(page(
         rows,
         &p,
         &headers,
-        &version,
-        &node,
+        &format!("{version}/{node}/{edge}"),
         q.as_deref().unwrap_or(""),
     ))
+}
+
+/// `GET /{v}/{campaign id}/ads`: each ad's effective status and review feedback.
+async fn ads_of_campaign(mock: &Mock, node: &str) -> Result<Vec<Value>, Fail> {
+    let Some((Kind::Campaign, _)) = mock.lookup(node) else {
+        return Err(error(
+            100,
+            Some(33),
+            &format!("Object with ID '{node}' does not exist"),
+        ));
+    };
+    let ads = mock.ads_of(node);
+    let sim_ids: Vec<ObjectId> = ads.iter().map(|(_, s)| s.clone()).collect();
+    let reviews = mock
+        .sim
+        .ad_reviews(&sim_ids)
+        .await
+        .map_err(platform_error)?;
+    Ok(ads
+        .iter()
+        .zip(reviews)
+        .map(|((graph_id, _), review)| {
+            let mut ad = json!({"id": graph_id, "effective_status": review.effective_status});
+            if let Some(reason) = review.problem {
+                ad["ad_review_feedback"] = json!({"global": {"Advertising Standards": reason}});
+            }
+            ad
+        })
+        .collect())
 }
 
 async fn insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Value>, Fail> {
@@ -596,14 +627,7 @@ async fn insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Value>, Fai
 }
 
 /// Cursor paging: `limit` rows per page, `after` an opaque cursor, `paging.next` while more.
-fn page(
-    rows: Vec<Value>,
-    p: &Params,
-    headers: &HeaderMap,
-    version: &str,
-    node: &str,
-    query: &str,
-) -> Response {
+fn page(rows: Vec<Value>, p: &Params, headers: &HeaderMap, path: &str, query: &str) -> Response {
     let limit: usize = p
         .get("limit")
         .and_then(|l| l.parse().ok())
@@ -629,7 +653,7 @@ fn page(
                 .collect();
         next.push(("after".into(), end.to_string()));
         let qs = serde_urlencoded::to_string(&next).unwrap_or_default();
-        body["paging"]["next"] = json!(format!("http://{host}/{version}/{node}/insights?{qs}"));
+        body["paging"]["next"] = json!(format!("http://{host}/{path}?{qs}"));
     }
     Json(body).into_response()
 }

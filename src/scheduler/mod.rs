@@ -286,6 +286,42 @@ async fn recollect(
     Ok(true)
 }
 
+/// Reads how the platform sees each ad and records changes; a rejected or limited ad is
+/// logged as a warning at once (and shown by `status` and in the report), because it delivers
+/// nothing and would otherwise only look like a small ad.
+async fn review(
+    exp: &Experiment,
+    id: i64,
+    platform: &dyn Platform,
+    store: &mut Store,
+    launched: &Launched,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let ids: Vec<ObjectId> = launched.ads.iter().map(|(_, ad)| ad.clone()).collect();
+    for review in platform.ad_reviews(&ids).await? {
+        let Some((key, _)) = launched.ads.iter().find(|(_, ad)| *ad == review.ad) else {
+            continue;
+        };
+        let changed = store.record_review(
+            id,
+            key,
+            now,
+            &review.effective_status,
+            review.problem.as_deref(),
+        )?;
+        if changed && review.is_problem() {
+            warn!(
+                experiment = %exp.name,
+                ad = %key,
+                status = %review.effective_status,
+                problem = review.problem.as_deref().unwrap_or(""),
+                "the platform refused or limited an ad"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// Moves the platform's API exchanges since the last call into the store's archive.
 fn archive(store: &mut Store, id: i64, platform: &dyn Platform) -> Result<()> {
     store.archive(Some(id), platform.name(), &platform.take_exchanges())
@@ -353,6 +389,7 @@ async fn collect(
         }
     }
     let spend = platform.spend(&launched.campaign).await?;
+    review(exp, id, platform, store, launched, now).await?;
     archive(store, id, platform)?;
     store.insert_collection(id, now, spend, &rows)?;
     info!(experiment = %exp.name, rows = rows.len(), %spend, at = %now, "collected");

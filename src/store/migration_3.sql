@@ -20,3 +20,15 @@ CREATE TABLE api_calls (
     error            TEXT                        -- transport error, when there was no response
 );
 CREATE INDEX api_calls_experiment ON api_calls(experiment_id, id);
+
+-- How the platform saw each ad, appended whenever it changed: Meta's effective_status and
+-- the review feedback or delivery issue, so a rejected ad is reported, not silently missing.
+CREATE TABLE ad_reviews (
+    id                INTEGER PRIMARY KEY,
+    experiment_id     INTEGER NOT NULL REFERENCES experiments(id),
+    ad_key            TEXT NOT NULL,
+    at                TEXT NOT NULL,              -- the platform's clock
+    effective_status  TEXT NOT NULL,
+    problem           TEXT                        -- the platform's words, when it found one
+);
+CREATE INDEX ad_reviews_key ON ad_reviews(experiment_id, ad_key, id);

@@ -436,10 +436,18 @@ impl MetaPlatform {
         if let Some(b) = breakdown {
             params.push(("breakdowns".to_string(), json!([b.as_str()]).to_string()));
         }
+        self.read_all(&self.url(&format!("{campaign}/insights")), &params)
+            .await
+    }
+
+    /// Every row of a cursor-paged edge, following `paging.next` until it is absent.
+    async fn read_all(
+        &self,
+        url: &str,
+        params: &[(String, String)],
+    ) -> Result<Vec<Value>, PlatformError> {
         let mut rows = Vec::new();
-        let mut page = self
-            .call(false, &self.url(&format!("{campaign}/insights")), &params)
-            .await?;
+        let mut page = self.call(false, url, params).await?;
         loop {
             rows.extend(
                 page.get("data")
@@ -492,6 +500,42 @@ fn campaign_params(spec: &CampaignSpec) -> Vec<(String, String)> {
         ("status".into(), "PAUSED".into()),
         ("special_ad_categories".into(), categories.to_string()),
     ]
+}
+
+/// An ad's `effective_status`, and its review feedback and delivery issues in Meta's words.
+fn review_of(ad: &Value) -> (String, Option<String>) {
+    let status = ad
+        .get("effective_status")
+        .and_then(Value::as_str)
+        .unwrap_or("UNKNOWN")
+        .to_string();
+    let mut problems = Vec::new();
+    // {"global": {"Policy name": "explanation"}, "placement_specific": {...}}
+    if let Some(feedback) = ad.get("ad_review_feedback").and_then(Value::as_object) {
+        for scope in feedback.values().filter_map(Value::as_object) {
+            for (policy, text) in scope {
+                match text.as_str() {
+                    Some(t) if !t.is_empty() => problems.push(format!("{policy}: {t}")),
+                    _ => problems.push(policy.clone()),
+                }
+            }
+        }
+    }
+    for issue in ad
+        .get("issues_info")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(m) = issue
+            .get("error_summary")
+            .or_else(|| issue.get("error_message"))
+            .and_then(Value::as_str)
+        {
+            problems.push(m.to_string());
+        }
+    }
+    (status, (!problems.is_empty()).then(|| problems.join("; ")))
 }
 
 /// Parameters whose values are credentials: never archived, logged or followed.
@@ -686,6 +730,41 @@ impl Platform for MetaPlatform {
         Ok(())
     }
 
+    async fn ad_reviews(&self, ads: &[ObjectId]) -> Result<Vec<AdReview>, PlatformError> {
+        let mut found = BTreeMap::new();
+        for campaign in self.campaign_of_ads(ads)? {
+            let params = [
+                (
+                    "fields".to_string(),
+                    "id,effective_status,ad_review_feedback,issues_info".to_string(),
+                ),
+                ("limit".to_string(), self.config.page_size.to_string()),
+            ];
+            for row in self
+                .read_all(&self.url(&format!("{campaign}/ads")), &params)
+                .await?
+            {
+                if let Some(id) = row.get("id").and_then(Value::as_str) {
+                    found.insert(id.to_string(), review_of(&row));
+                }
+            }
+        }
+        ads.iter()
+            .map(|ad| {
+                let (effective_status, problem) = found.remove(&ad.0).ok_or_else(|| {
+                    PlatformError::Other(format!(
+                        "ad {ad} is missing from its campaign's ads (deleted on the platform?)"
+                    ))
+                })?;
+                Ok(AdReview {
+                    ad: ad.clone(),
+                    effective_status,
+                    problem,
+                })
+            })
+            .collect()
+    }
+
     async fn delivery(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRow>, PlatformError> {
         let mut out = Vec::new();
         for campaign in self.campaign_of_ads(&query.ads)? {
@@ -803,6 +882,21 @@ mod tests {
         assert!(config("http://10.0.0.1").check().is_err());
         assert_eq!(format!("{:?}", config("https://x").token), "[redacted]");
         assert_eq!(config("https://x").account_node(), "act_1000");
+    }
+
+    #[test]
+    fn review_feedback_is_read_in_metas_words() {
+        let ad = json!({"id": "1", "effective_status": "DISAPPROVED",
+            "ad_review_feedback": {"global": {"Employment": "Ads may not exclude by gender"}},
+            "issues_info": [{"error_summary": "Ad rejected", "level": "AD"}]});
+        assert_eq!(
+            review_of(&ad),
+            (
+                "DISAPPROVED".to_string(),
+                Some("Employment: Ads may not exclude by gender; Ad rejected".to_string())
+            )
+        );
+        assert_eq!(review_of(&json!({"effective_status": "ACTIVE"})).1, None);
     }
 
     #[test]
