@@ -16,7 +16,8 @@
 //! Environment: `ADSKEW_META__AD_ACCOUNT_ID`, `ADSKEW_META__PAGE_ID`,
 //! `ADSKEW_META__API_VERSION`, `ADSKEW_META__BASE_URL`, `ADSKEW_META__TOKEN_FILE`,
 //! `ADSKEW_META__MAX_CALLS_PER_SECOND` (client-side limiter, default 5),
-//! `ADSKEW_META__APP_SECRET_FILE`. The token itself comes only from `ADSKEW_META_TOKEN` or the
+//! `ADSKEW_META__APP_SECRET_FILE`, `ADSKEW_META__ASYNC_AFTER_DAYS` (insights over longer
+//! ranges are read as async report runs, default 28). The token itself comes only from `ADSKEW_META_TOKEN` or the
 //! token file (the app secret from `ADSKEW_META_APP_SECRET` or its file), never from a settings or
 //! experiment file, and is held as a [`Secret`] that never prints.
 
@@ -50,6 +51,13 @@ pub struct MetaSettings {
     /// Client-side ceiling on requests per second (default 5).
     #[serde(default = "default_rate")]
     pub max_calls_per_second: u32,
+    /// Insights over more days than this are read as async report runs (default 28).
+    #[serde(default = "default_async_after_days")]
+    pub async_after_days: u32,
+}
+
+fn default_async_after_days() -> u32 {
+    28
 }
 
 fn default_rate() -> u32 {
@@ -66,6 +74,7 @@ impl Default for MetaSettings {
             token_file: None,
             app_secret_file: None,
             max_calls_per_second: default_rate(),
+            async_after_days: default_async_after_days(),
         }
     }
 }
@@ -224,6 +233,7 @@ impl Settings {
         );
         config.version = m.api_version.clone();
         config.max_calls_per_second = m.max_calls_per_second.max(1);
+        config.async_after_days = m.async_after_days;
         config.app_secret = app_secret.map(Secret::new);
         config.check().map_err(|e| Error::BadInput(e.to_string()))?;
         Ok(config)

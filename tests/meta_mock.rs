@@ -168,6 +168,7 @@ async fn faults_are_retried_and_change_nothing() {
         throttle: 0.1,
         transient: 0.06,
         gateway: 0.04,
+        ..Default::default()
     };
     let mock = Mock::with_faults(exp.sim.clone(), start, faults);
     let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
@@ -275,4 +276,48 @@ async fn a_rejected_ad_is_reported_not_silently_missing() {
     // Every ad's status was read and kept.
     let history = store.latest_reviews(analysis.experiment.id).unwrap();
     assert_eq!(history.len(), 4);
+}
+
+/// Every insights read as an async report run (start, poll, read pages), with slow jobs and
+/// a third of them failing: the adapter restarts failed jobs and the data equal a direct
+/// simulator run's.
+#[tokio::test]
+async fn async_report_runs_are_polled_and_failed_ones_restarted() {
+    let exp = experiment();
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let clock = Arc::new(SimClock::new(start));
+    let sim = SimPlatform::new(exp.sim.clone(), clock.clone());
+    let (direct, _) = run_on(&exp, &sim, clock.as_ref()).await;
+
+    let faults = mockapi::faults::Faults {
+        seed: 11,
+        async_polls: 3,
+        async_fail: 0.3,
+        ..Default::default()
+    };
+    let mock = Mock::with_faults(exp.sim.clone(), start, faults);
+    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://{addr}");
+    let mock_clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let mut cfg = config(base, "test-token");
+    cfg.async_after_days = 0;
+    cfg.async_poll = Duration::from_millis(1);
+    cfg.max_retries = 8;
+    let meta = MetaPlatform::new(cfg, mock_clock.clone()).unwrap();
+    let (via_http, _) = run_on(&exp, &meta, mock_clock.as_ref()).await;
+
+    assert_eq!(
+        serde_json::to_value(&via_http.comparisons).unwrap(),
+        serde_json::to_value(&direct.comparisons).unwrap()
+    );
+    // Per collection and breakdown a daily and a total read, plus the spend read: all
+    // async, and more runs than that because failed ones were started again.
+    let reads = via_http.data.collections as usize * (2 * exp.collect.breakdowns.len() + 1);
+    assert!(
+        mock.report_run_count() > reads,
+        "{} report runs for {reads} reads",
+        mock.report_run_count()
+    );
 }

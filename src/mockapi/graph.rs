@@ -206,8 +206,9 @@ pub async fn update_node(
     Ok(Json(json!({"success": true})).into_response())
 }
 
-/// `POST /{v}/act_{id}/{edge}`: object creation.
-pub async fn create_on_edge(
+/// `POST /{v}/{id}/insights` starts an async report run; `POST /{v}/act_{id}/{edge}` creates
+/// an object.
+pub async fn create_on_edge_or_start_report(
     State(mock): State<Arc<Mock>>,
     Path((_version, node, edge)): Path<(String, String, String)>,
     RawQuery(q): RawQuery,
@@ -216,6 +217,9 @@ pub async fn create_on_edge(
 ) -> Result<Response, Fail> {
     let p = params(q, &body);
     authorised(&mock, &p, &headers)?;
+    if edge == "insights" {
+        return start_report(&mock, &node, &p).await;
+    }
     if !node.starts_with("act_") {
         return Err(error(
             100,
@@ -464,7 +468,10 @@ pub async fn read_edge(
     let p = params(q.clone(), "");
     authorised(&mock, &p, &headers)?;
     let rows = match edge.as_str() {
-        "insights" => insights(&mock, &node, &p).await?,
+        "insights" => match report_rows(&mock, &node)? {
+            Some(rows) => rows,
+            None => insights(&mock, &node, &p).await?,
+        },
         "ads" => ads_of_campaign(&mock, &node).await?,
         _ => {
             return Err(error(
@@ -481,6 +488,81 @@ pub async fn read_edge(
         &format!("{version}/{node}/{edge}"),
         q.as_deref().unwrap_or(""),
     ))
+}
+
+/// Starts an async insights job. Its rows are the ones a synchronous read would give now;
+/// whether it completes, and after how many polls, is set by the fault configuration.
+async fn start_report(mock: &Mock, node: &str, p: &Params) -> Result<Response, Fail> {
+    let rows = insights(mock, node, p).await?;
+    let id = mock.new_id();
+    let n: u64 = id.parse().unwrap_or(0);
+    let run = super::ReportRun {
+        rows,
+        polls_left: mock.faults.async_polls,
+        fails: super::faults::draw(mock.faults.seed ^ 0xA5A5_A5A5, n) < mock.faults.async_fail,
+    };
+    mock.report_runs
+        .lock()
+        .expect("report runs lock")
+        .insert(id.clone(), run);
+    Ok(Json(json!({"report_run_id": id})).into_response())
+}
+
+/// `GET /{v}/{id}`: an async report run's progress (each poll moves it on), or an object's
+/// id and status.
+pub async fn read_node(
+    State(mock): State<Arc<Mock>>,
+    Path((_version, node)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Fail> {
+    let p = params(q, "");
+    authorised(&mock, &p, &headers)?;
+    if let Some(run) = mock
+        .report_runs
+        .lock()
+        .expect("report runs lock")
+        .get_mut(&node)
+    {
+        let (status, percent) = if run.polls_left > 0 {
+            run.polls_left -= 1;
+            ("Job Running", 50)
+        } else if run.fails {
+            ("Job Failed", 0)
+        } else {
+            ("Job Completed", 100)
+        };
+        let mut body = json!({"id": node, "async_status": status,
+            "async_percent_completion": percent, "is_running": status == "Job Running"});
+        if run.fails && run.polls_left == 0 {
+            body["error_code"] = json!(-2);
+            body["error_subcode"] = json!(2490547);
+            body["error_message"] = json!("Report Failed");
+        }
+        return Ok(Json(body).into_response());
+    }
+    match mock.lookup(&node) {
+        Some(_) => Ok(Json(json!({"id": node})).into_response()),
+        None => Err(error(
+            100,
+            Some(33),
+            &format!("Object with ID '{node}' does not exist"),
+        )),
+    }
+}
+
+/// The rows of a finished report run; Meta answers an unfinished one with an error.
+fn report_rows(mock: &Mock, node: &str) -> Result<Option<Vec<Value>>, Fail> {
+    let runs = mock.report_runs.lock().expect("report runs lock");
+    let Some(run) = runs.get(node) else {
+        return Ok(None);
+    };
+    if run.polls_left > 0 || run.fails {
+        return Err(invalid(&format!(
+            "report run {node} has not completed; poll it until async_status is Job Completed"
+        )));
+    }
+    Ok(Some(run.rows.clone()))
 }
 
 /// `GET /{v}/{campaign id}/ads`: each ad's effective status and review feedback.

@@ -37,6 +37,15 @@ pub(crate) enum Kind {
     Ad { campaign: String },
 }
 
+/// An async insights job: its rows are computed when it starts (the simulator's numbers at
+/// that instant), and it reports progress for a few polls before completing or failing.
+#[derive(Debug, Clone)]
+pub(crate) struct ReportRun {
+    pub rows: Vec<serde_json::Value>,
+    pub polls_left: u32,
+    pub fails: bool,
+}
+
 /// The server's state: the simulator and the Graph ids it handed out.
 pub struct Mock {
     pub(crate) sim: SimPlatform,
@@ -51,6 +60,7 @@ pub struct Mock {
     /// When set, calls must carry the matching `appsecret_proof` (an app with "Require App
     /// Secret" switched on).
     pub(crate) app_secret: Mutex<Option<String>>,
+    pub(crate) report_runs: Mutex<BTreeMap<String, ReportRun>>,
 }
 
 impl Mock {
@@ -70,6 +80,7 @@ impl Mock {
             requests: Default::default(),
             faulted: Default::default(),
             app_secret: Mutex::new(None),
+            report_runs: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -78,11 +89,16 @@ impl Mock {
         *self.app_secret.lock().expect("secret lock") = Some(secret.to_string());
     }
 
-    /// Records a simulator object under a new numeric Graph id.
-    pub(crate) fn register(&self, kind: Kind, sim_id: ObjectId) -> String {
+    /// A new numeric Graph id.
+    pub(crate) fn new_id(&self) -> String {
         let mut next = self.next_id.lock().expect("id lock");
         *next += 1;
-        let id = next.to_string();
+        next.to_string()
+    }
+
+    /// Records a simulator object under a new numeric Graph id.
+    pub(crate) fn register(&self, kind: Kind, sim_id: ObjectId) -> String {
+        let id = self.new_id();
         self.objects
             .lock()
             .expect("objects lock")
@@ -98,6 +114,11 @@ impl Mock {
     /// How many requests fault injection failed.
     pub fn fault_count(&self) -> u64 {
         self.faulted.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many async report runs were started.
+    pub fn report_run_count(&self) -> usize {
+        self.report_runs.lock().expect("report runs lock").len()
     }
 
     /// How many Graph objects have been created (tests check nothing is created twice).
@@ -125,10 +146,13 @@ impl Mock {
 /// The HTTP routes.
 pub fn router(mock: Arc<Mock>) -> Router {
     let graph = Router::new()
-        .route("/{version}/{node}", post(graph::update_node))
+        .route(
+            "/{version}/{node}",
+            post(graph::update_node).get(graph::read_node),
+        )
         .route(
             "/{version}/{node}/{edge}",
-            post(graph::create_on_edge).get(graph::read_edge),
+            post(graph::create_on_edge_or_start_report).get(graph::read_edge),
         )
         .layer(axum::middleware::from_fn_with_state(
             mock.clone(),

@@ -436,8 +436,72 @@ impl MetaPlatform {
         if let Some(b) = breakdown {
             params.push(("breakdowns".to_string(), json!([b.as_str()]).to_string()));
         }
+        let days = (until - since).num_days() + 1;
+        if days > i64::from(self.config.async_after_days) {
+            return self.insights_async(campaign, &params).await;
+        }
         self.read_all(&self.url(&format!("{campaign}/insights")), &params)
             .await
+    }
+
+    /// An insights read as an async report run, as Meta recommends for large reports:
+    /// start the job, poll it with a growing interval until it completes, then read its
+    /// pages. A failed job is started again (up to `max_retries` times); a job that does not
+    /// finish within `async_timeout` is an error.
+    async fn insights_async(
+        &self,
+        campaign: &str,
+        params: &[(String, String)],
+    ) -> Result<Vec<Value>, PlatformError> {
+        let mut failures = 0;
+        loop {
+            let started = self
+                .call(true, &self.url(&format!("{campaign}/insights")), params)
+                .await?;
+            let run = started
+                .get("report_run_id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    PlatformError::Other(format!("async insights: no report_run_id in {started}"))
+                })?
+                .to_string();
+            let deadline = std::time::Instant::now() + self.config.async_timeout;
+            let mut wait = self.config.async_poll;
+            let status = loop {
+                let job = self.call(false, &self.url(&run), &[]).await?;
+                let status = job
+                    .get("async_status")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                if status == "Job Completed" || status == "Job Failed" || status == "Job Skipped" {
+                    break status;
+                }
+                if std::time::Instant::now() + wait > deadline {
+                    return Err(PlatformError::Other(format!(
+                        "async report run {run} did not finish within {} s (last status `{status}`)",
+                        self.config.async_timeout.as_secs()
+                    )));
+                }
+                tracing::debug!(run = %run, %status, wait_ms = wait.as_millis() as u64, "report run not finished");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(self.config.async_poll * 16);
+            };
+            if status == "Job Completed" {
+                let limit = [("limit".to_string(), self.config.page_size.to_string())];
+                return self
+                    .read_all(&self.url(&format!("{run}/insights")), &limit)
+                    .await;
+            }
+            failures += 1;
+            if failures > self.config.max_retries {
+                return Err(PlatformError::Other(format!(
+                    "async report run for campaign {campaign} ended `{status}` {failures} times; \
+                     try a shorter range (settings: async_after_days)"
+                )));
+            }
+            tracing::warn!(run = %run, %status, "async report run failed; starting it again");
+        }
     }
 
     /// Every row of a cursor-paged edge, following `paging.next` until it is absent.
