@@ -314,7 +314,7 @@ async fn async_report_runs_are_polled_and_failed_ones_restarted() {
     );
     // Per collection and breakdown a daily and a total read, plus the spend read: all
     // async, and more runs than that because failed ones were started again.
-    let reads = via_http.data.collections as usize * (2 * exp.collect.breakdowns.len() + 1);
+    let reads = via_http.data.collections * (2 * exp.collect.breakdowns.len() + 1);
     assert!(
         mock.report_run_count() > reads,
         "{} report runs for {reads} reads",
