@@ -164,7 +164,7 @@ fn header(value: serde_json::Value) -> HeaderValue {
 /// faults, each answered as Meta answers it; requests that pass reach the handlers.
 pub async fn inject(State(mock): State<Arc<Mock>>, request: Request, next: Next) -> Response {
     let n = mock.requests.fetch_add(1, Ordering::Relaxed);
-    let f = &mock.faults;
+    let f = &mock.faults.read().expect("faults lock").clone();
     let is_get = request.method() == axum::http::Method::GET;
     let insights = request.uri().path().ends_with("/insights");
     if f.expire_token_after.is_some_and(|after| n >= after) {

@@ -497,10 +497,11 @@ async fn start_report(mock: &Mock, node: &str, p: &Params) -> Result<Response, F
     let rows = insights(mock, node, p).await?;
     let id = mock.new_id();
     let n: u64 = id.parse().unwrap_or(0);
+    let faults = mock.faults.read().expect("faults lock").clone();
     let run = super::ReportRun {
         rows,
-        polls_left: mock.faults.async_polls,
-        fails: super::faults::draw(mock.faults.seed ^ 0xA5A5_A5A5, n) < mock.faults.async_fail,
+        polls_left: faults.async_polls,
+        fails: super::faults::draw(faults.seed ^ 0xA5A5_A5A5, n) < faults.async_fail,
     };
     mock.report_runs
         .lock()

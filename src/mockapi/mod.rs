@@ -52,7 +52,8 @@ pub struct Mock {
     pub(crate) clock: Arc<SimClock>,
     pub(crate) objects: Mutex<BTreeMap<String, (Kind, ObjectId)>>,
     next_id: Mutex<u64>,
-    pub(crate) faults: faults::Faults,
+    /// Changeable while serving (a benchmark sets up without limits, then measures with).
+    pub(crate) faults: std::sync::RwLock<faults::Faults>,
     /// Graph requests received, failed or not.
     pub(crate) requests: std::sync::atomic::AtomicU64,
     /// Requests failed on purpose.
@@ -79,7 +80,7 @@ impl Mock {
             clock,
             objects: Mutex::new(BTreeMap::new()),
             next_id: Mutex::new(120_210_000_000_000_000),
-            faults,
+            faults: std::sync::RwLock::new(faults),
             requests: Default::default(),
             faulted: Default::default(),
             app_secret: Mutex::new(None),
@@ -87,6 +88,11 @@ impl Mock {
             rate: Default::default(),
             throttled: Default::default(),
         })
+    }
+
+    /// Replaces the fault and rate-limit configuration from the next request on.
+    pub fn set_faults(&self, faults: faults::Faults) {
+        *self.faults.write().expect("faults lock") = faults;
     }
 
     /// Requires every call to prove the app secret, as apps with "Require App Secret" do.

@@ -132,8 +132,10 @@ impl MetaConfig {
 struct Known {
     /// campaign id -> objective
     campaigns: BTreeMap<String, Objective>,
-    /// ad set id -> (campaign id, start)
-    ad_sets: BTreeMap<String, (String, DateTime<Utc>)>,
+    /// ad set id -> campaign id
+    ad_sets: BTreeMap<String, String>,
+    /// campaign id -> the earliest start of its ad sets (spend is read from then on)
+    starts: BTreeMap<String, DateTime<Utc>>,
     /// ad id -> campaign id
     ads: BTreeMap<String, String>,
 }
@@ -385,6 +387,16 @@ impl MetaPlatform {
             .and_then(Value::as_str)
             .map(|id| ObjectId(id.to_string()))
             .ok_or_else(|| PlatformError::Other(format!("creating {edge}: no id in the response")))
+    }
+
+    /// Makes objects created earlier (by another adapter or process) known, so their
+    /// delivery and spend can be read: a campaign, when it started, and its ads.
+    pub fn adopt(&self, campaign: &ObjectId, start: DateTime<Utc>, ads: &[ObjectId]) {
+        let mut known = self.known.lock().expect("known lock");
+        known.starts.insert(campaign.0.clone(), start);
+        for ad in ads {
+            known.ads.insert(ad.0.clone(), campaign.0.clone());
+        }
     }
 
     /// Asks Meta to check a campaign's parameters (`execution_options=["validate_only"]`)
@@ -725,11 +737,13 @@ impl Platform for MetaPlatform {
                 ],
             )
             .await?;
-        self.known
-            .lock()
-            .expect("known lock")
-            .ad_sets
-            .insert(id.0.clone(), (spec.campaign.0.clone(), spec.start));
+        let mut known = self.known.lock().expect("known lock");
+        known.ad_sets.insert(id.0.clone(), spec.campaign.0.clone());
+        let start = known
+            .starts
+            .entry(spec.campaign.0.clone())
+            .or_insert(spec.start);
+        *start = (*start).min(spec.start);
         Ok(id)
     }
 
@@ -756,7 +770,7 @@ impl Platform for MetaPlatform {
             .expect("known lock")
             .ad_sets
             .get(&spec.ad_set.0)
-            .map(|(c, _)| c.clone())
+            .cloned()
             .ok_or_else(|| PlatformError::UnknownObject(spec.ad_set.clone()))?;
         let id = self
             .create(
@@ -892,15 +906,13 @@ impl Platform for MetaPlatform {
     }
 
     async fn spend(&self, campaign: &ObjectId) -> Result<Money, PlatformError> {
-        let start = {
-            let known = self.known.lock().expect("known lock");
-            known
-                .ad_sets
-                .values()
-                .filter(|(c, _)| *c == campaign.0)
-                .map(|(_, s)| *s)
-                .min()
-        };
+        let start = self
+            .known
+            .lock()
+            .expect("known lock")
+            .starts
+            .get(&campaign.0)
+            .copied();
         let Some(start) = start else {
             return Ok(Money::ZERO);
         };

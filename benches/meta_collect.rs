@@ -1,0 +1,191 @@
+//! Collection through the real Meta adapter under the mock server's enforced rate limit:
+//! an experiment of 200 ads (campaigns/ali2019_job_ads.toml's audience and schedule, its
+//! ad cloned 200 times), 14 days of daily rows for the gender, age and region breakdowns.
+//! Reports the API calls and wall time against the minimum: one call per page of rows, and
+//! the time a sliding-window limit of `LIMIT` calls per `WINDOW` allows for that many calls,
+//! ⌊(calls − 1) / LIMIT⌋ × WINDOW. Run with:
+//!
+//!     cargo bench --bench meta_collect
+//!
+//! Two adapters are measured: one paced by its own limiter below the limit's average rate
+//! (adskew's default behaviour: never be throttled), and one unpaced that runs into the limit
+//! and waits for the reset time Meta's usage headers give. The numbers are in README.md.
+
+use std::path::Path;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use adskew::clock::Clock;
+use adskew::experiment::load::load_with_env;
+use adskew::experiment::{Ad, Experiment};
+use adskew::mockapi::{self, clock::MockClock, faults::Faults, Mock};
+use adskew::platform::meta::adapter::{MetaConfig, MetaPlatform, Secret};
+use adskew::platform::{
+    AdSetSpec, AdSpec, BudgetSpec, CampaignSpec, CreativeSpec, DeliveryQuery, Granularity,
+    Platform, Status,
+};
+use adskew::scheduler;
+
+const ADS: usize = 200;
+const DAYS: i64 = 14;
+const LIMIT: u32 = 20;
+const WINDOW: f64 = 5.0;
+const PAGE: u32 = 500;
+
+fn experiment() -> Experiment {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/ali2019_job_ads.toml");
+    let mut exp = load_with_env(&path, Vec::new()).unwrap().experiment;
+    let template: Ad = exp.ads[0].clone();
+    exp.ads = (0..ADS)
+        .map(|i| Ad {
+            key: format!("ad_{i:03}"),
+            ..template.clone()
+        })
+        .collect();
+    exp
+}
+
+struct Measured {
+    calls: u64,
+    rows: usize,
+    pages: u64,
+    seconds: f64,
+    throttled: u64,
+}
+
+/// Sets up 200 running ads on a fresh mock without a limit, lets 14 days pass, then turns
+/// the limit on and times the collection.
+async fn measure(exp: &Experiment, calls_per_second: u32) -> Measured {
+    let start = scheduler::start_time(exp, chrono::Utc::now());
+    let mock = Mock::new(exp.sim.clone(), start);
+    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://{addr}");
+    let clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let mut config = MetaConfig::new(&base, "act_1000", "2000", Secret::new("bench-token"));
+    config.max_calls_per_second = calls_per_second;
+    config.page_size = PAGE;
+    config.max_retries = 20;
+    config.backoff = Duration::from_millis(100);
+    let setup = {
+        let mut c = config.clone();
+        c.max_calls_per_second = 100_000;
+        MetaPlatform::new(c, clock.clone()).unwrap()
+    };
+    let campaign = setup
+        .create_campaign(&CampaignSpec {
+            name: "bench".into(),
+            objective: exp.objective,
+            category: exp.category,
+        })
+        .await
+        .unwrap();
+    let mut ads = Vec::new();
+    for ad in &exp.ads {
+        let ad_set = setup
+            .create_ad_set(&AdSetSpec {
+                campaign: campaign.clone(),
+                name: format!("bench/{}", ad.key),
+                budget: BudgetSpec::Daily(adskew::money::Money(500)),
+                audience: exp.audience.clone(),
+                start,
+                end: start + chrono::Duration::days(DAYS),
+            })
+            .await
+            .unwrap();
+        let creative = setup
+            .create_creative(&CreativeSpec {
+                key: ad.key.clone(),
+                name: format!("bench/{}", ad.key),
+                headline: ad.headline.clone(),
+                body: ad.body.clone(),
+                image: None,
+                link: ad.link.clone(),
+            })
+            .await
+            .unwrap();
+        let id = setup
+            .create_ad(&AdSpec {
+                ad_set: ad_set.clone(),
+                creative,
+                name: format!("bench/{}", ad.key),
+            })
+            .await
+            .unwrap();
+        setup.set_status(&ad_set, Status::Active).await.unwrap();
+        setup.set_status(&id, Status::Active).await.unwrap();
+        ads.push(id);
+    }
+    setup.set_status(&campaign, Status::Active).await.unwrap();
+    clock
+        .sleep_until(start + chrono::Duration::days(DAYS))
+        .await;
+
+    // The collector: the same adapter state (it must know the ads), with its own pacing.
+    let collector = MetaPlatform::new(config, clock.clone()).unwrap();
+    collector.adopt(&campaign, start, &ads);
+    mock.set_faults(Faults {
+        rate_limit: LIMIT,
+        rate_window_secs: WINDOW,
+        ..Faults::default()
+    });
+    let since = start.date_naive();
+    let until = (start + chrono::Duration::days(DAYS - 1)).date_naive();
+    let started = Instant::now();
+    let mut rows = 0;
+    let mut pages = 0;
+    for breakdown in &exp.collect.breakdowns {
+        let got = collector
+            .delivery(&DeliveryQuery {
+                ads: ads.clone(),
+                breakdown: *breakdown,
+                since,
+                until,
+                granularity: Granularity::Daily,
+            })
+            .await
+            .unwrap();
+        pages += (got.len() as u64).div_ceil(u64::from(PAGE)).max(1);
+        rows += got.len();
+    }
+    Measured {
+        calls: collector.calls.load(Ordering::Relaxed),
+        rows,
+        pages,
+        seconds: started.elapsed().as_secs_f64(),
+        throttled: mock.throttled_count(),
+    }
+}
+
+fn main() {
+    let exp = experiment();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    println!(
+        "{ADS} ads, {DAYS} days, breakdowns {:?}, pages of {PAGE} rows, mock limit {LIMIT} calls per {WINDOW} s",
+        exp.collect
+            .breakdowns
+            .iter()
+            .map(|b| b.as_str())
+            .collect::<Vec<_>>()
+    );
+    let paced_rate = ((f64::from(LIMIT) / WINDOW) * 0.9).floor() as u32;
+    for (label, rate) in [("paced", paced_rate.max(1)), ("unpaced", 100_000)] {
+        let m = runtime.block_on(measure(&exp, rate));
+        let minimum_time = ((m.pages.saturating_sub(1)) / u64::from(LIMIT)) as f64 * WINDOW;
+        println!(
+            "{label:>8} ({rate} calls/s): {} rows, {} calls (minimum {}, ratio {:.2}), {:.1} s (limit allows {:.1} s), refused by the limit {}",
+            m.rows,
+            m.calls,
+            m.pages,
+            m.calls as f64 / m.pages as f64,
+            m.seconds,
+            minimum_time,
+            m.throttled
+        );
+    }
+}
