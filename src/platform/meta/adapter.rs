@@ -85,7 +85,8 @@ impl MetaConfig {
         }
     }
 
-    fn account_node(&self) -> String {
+    /// `act_{id}`, the node every object is created on.
+    pub fn account_node(&self) -> String {
         if self.account.starts_with("act_") {
             self.account.clone()
         } else {
@@ -109,7 +110,9 @@ pub struct MetaPlatform {
     limiter: governor::DefaultDirectRateLimiter,
     /// The highest quota utilisation the last response reported, in percent.
     last_usage_pct: Mutex<f64>,
-    config: MetaConfig,
+    pub(super) config: MetaConfig,
+    /// Uploaded images: SHA-256 of the file -> Meta's `image_hash` (see `images.rs`).
+    pub(super) image_hashes: Mutex<BTreeMap<String, String>>,
     clock: Arc<dyn Clock>,
     known: Mutex<Known>,
     /// Requests made (for the benchmark and tests).
@@ -132,13 +135,14 @@ impl MetaPlatform {
             limiter,
             last_usage_pct: Mutex::new(0.0),
             config,
+            image_hashes: Mutex::new(BTreeMap::new()),
             clock,
             known: Mutex::new(Known::default()),
             calls: Default::default(),
         })
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!(
             "{}/{}/{}",
             self.config.base_url.trim_end_matches('/'),
@@ -148,7 +152,7 @@ impl MetaPlatform {
     }
 
     /// One Graph call with retries. `url` is absolute (paging URLs are followed as given).
-    async fn call(
+    pub(super) async fn call(
         &self,
         post: bool,
         url: &str,
@@ -414,7 +418,12 @@ impl Platform for MetaPlatform {
                 .map(|r| json!({"name": r}))
                 .collect::<Vec<_>>());
         }
-        let targeting = json!({"geo_locations": geo, "age_min": spec.audience.age_min, "age_max": spec.audience.age_max});
+        let mut targeting = json!({"geo_locations": geo, "age_min": spec.audience.age_min, "age_max": spec.audience.age_max});
+        // A customer-list audience (uploaded with `adskew audience upload`) narrows the
+        // neutral audience to the people on the list.
+        if let Some(audience) = &spec.audience.custom_audience {
+            targeting["custom_audiences"] = json!([{ "id": audience }]);
+        }
         let (budget_key, amount) = match spec.budget {
             BudgetSpec::Daily(m) => ("daily_budget", m),
             BudgetSpec::Lifetime(m) => ("lifetime_budget", m),
@@ -447,7 +456,12 @@ impl Platform for MetaPlatform {
     async fn create_creative(&self, spec: &CreativeSpec) -> Result<ObjectId, PlatformError> {
         let mut link_data = json!({"link": spec.link, "message": spec.body, "name": spec.headline});
         if let Some(image) = &spec.image {
-            link_data["picture"] = json!(image);
+            if super::images::is_local_file(image) {
+                let hash = self.upload_image(std::path::Path::new(image)).await?;
+                link_data["image_hash"] = json!(hash);
+            } else {
+                link_data["picture"] = json!(image);
+            }
         }
         let story = json!({"page_id": self.config.page_id, "link_data": link_data});
         self.create(
