@@ -19,7 +19,7 @@ use crate::platform::{
 };
 use crate::vocab::{AdCategory, Breakdown, Objective};
 
-type Params = BTreeMap<String, String>;
+pub(super) type Params = BTreeMap<String, String>;
 
 /// A Graph API error, answered with Meta's envelope and HTTP 400 (as Meta does for most).
 pub struct Fail {
@@ -43,7 +43,7 @@ impl IntoResponse for Fail {
     }
 }
 
-fn error(code: i64, subcode: Option<i64>, message: &str) -> Fail {
+pub(super) fn error(code: i64, subcode: Option<i64>, message: &str) -> Fail {
     Fail {
         code,
         subcode,
@@ -51,12 +51,12 @@ fn error(code: i64, subcode: Option<i64>, message: &str) -> Fail {
     }
 }
 
-fn invalid(message: &str) -> Fail {
+pub(super) fn invalid(message: &str) -> Fail {
     error(100, None, &format!("Invalid parameter: {message}"))
 }
 
 /// Query-string and form-body parameters, merged (clients send either).
-fn params(query: Option<String>, body: &str) -> Params {
+pub(super) fn params(query: Option<String>, body: &str) -> Params {
     let mut out: Params =
         serde_urlencoded::from_str::<Vec<(String, String)>>(query.as_deref().unwrap_or(""))
             .unwrap_or_default()
@@ -67,7 +67,7 @@ fn params(query: Option<String>, body: &str) -> Params {
 }
 
 /// A token is required, as a parameter or an `Authorization: Bearer|OAuth` header.
-fn authorised(p: &Params, headers: &HeaderMap) -> Result<(), Fail> {
+pub(super) fn authorised(p: &Params, headers: &HeaderMap) -> Result<(), Fail> {
     let header = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -87,7 +87,7 @@ fn authorised(p: &Params, headers: &HeaderMap) -> Result<(), Fail> {
     }
 }
 
-fn json_param(p: &Params, key: &str) -> Result<Option<Value>, Fail> {
+pub(super) fn json_param(p: &Params, key: &str) -> Result<Option<Value>, Fail> {
     match p.get(key) {
         None => Ok(None),
         Some(text) => serde_json::from_str(text)
@@ -96,7 +96,7 @@ fn json_param(p: &Params, key: &str) -> Result<Option<Value>, Fail> {
     }
 }
 
-fn required<'a>(p: &'a Params, key: &str) -> Result<&'a str, Fail> {
+pub(super) fn required<'a>(p: &'a Params, key: &str) -> Result<&'a str, Fail> {
     p.get(key)
         .map(String::as_str)
         .filter(|v| !v.is_empty())
@@ -179,6 +179,9 @@ pub async fn create_on_edge(
 ) -> Result<Response, Fail> {
     let p = params(q, &body);
     authorised(&p, &headers)?;
+    if edge == "users" {
+        return super::audience::add_users(&mock, &node, &p);
+    }
     if !node.starts_with("act_") {
         return Err(error(
             100,
@@ -191,6 +194,8 @@ pub async fn create_on_edge(
         "adsets" => create_ad_set(&mock, &p).await?,
         "adcreatives" => create_creative(&mock, &p).await?,
         "ads" => create_ad(&mock, &p).await?,
+        "customaudiences" => super::audience::create(&mock, &p)?,
+        "adimages" => return super::images::upload(&mock, &p),
         other => {
             return Err(error(
                 100,
@@ -295,6 +300,7 @@ async fn create_ad_set(mock: &Mock, p: &Params) -> Result<String, Fail> {
             })
             .unwrap_or_default()
     };
+    let custom_audiences = mock.targeted_audiences(&targeting)?;
     let geo = targeting.get("geo_locations");
     let audience = Audience {
         countries: strings(geo.and_then(|g| g.get("countries"))),
@@ -307,7 +313,7 @@ async fn create_ad_set(mock: &Mock, p: &Params) -> Result<String, Fail> {
             .get("age_max")
             .and_then(Value::as_u64)
             .unwrap_or(65) as u8,
-        custom_audience: None,
+        custom_audience: custom_audiences.first().cloned(),
     };
     let spec = AdSetSpec {
         campaign: campaign_sim,
@@ -324,12 +330,14 @@ async fn create_ad_set(mock: &Mock, p: &Params) -> Result<String, Fail> {
         .await
         .map_err(platform_error)?;
     activate_if(mock, &sim_id, status).await?;
-    Ok(mock.register(
+    let id = mock.register(
         Kind::AdSet {
             campaign: campaign.to_string(),
         },
         sim_id,
-    ))
+    );
+    mock.record_targeting(&id, custom_audiences);
+    Ok(id)
 }
 
 async fn create_creative(mock: &Mock, p: &Params) -> Result<String, Fail> {
@@ -346,6 +354,15 @@ async fn create_creative(mock: &Mock, p: &Params) -> Result<String, Fail> {
             .unwrap_or_default()
             .to_string()
     };
+    // An uploaded image by its hash (unknown hashes are refused), or a URL to fetch.
+    let image_hash = link_data.get("image_hash").and_then(Value::as_str);
+    let image = match image_hash {
+        Some(hash) => Some(mock.image_url(hash)?),
+        None => link_data
+            .get("picture")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    };
     let spec = CreativeSpec {
         // adskew names creatives ".../<ad key>"; the simulator looks the creative's ground
         // truth up by that key, standing in for what Meta infers from the image and text.
@@ -353,10 +370,7 @@ async fn create_creative(mock: &Mock, p: &Params) -> Result<String, Fail> {
         name: name.to_string(),
         headline: text("name"),
         body: text("message"),
-        image: link_data
-            .get("picture")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        image,
         link: text("link"),
     };
     let sim_id = mock
@@ -364,7 +378,11 @@ async fn create_creative(mock: &Mock, p: &Params) -> Result<String, Fail> {
         .create_creative(&spec)
         .await
         .map_err(platform_error)?;
-    Ok(mock.register(Kind::Creative, sim_id))
+    let id = mock.register(Kind::Creative, sim_id);
+    if let Some(hash) = image_hash {
+        mock.record_image_use(&id, hash);
+    }
+    Ok(id)
 }
 
 async fn create_ad(mock: &Mock, p: &Params) -> Result<String, Fail> {

@@ -7,17 +7,21 @@
 //! tokens and bad parameters, and an admin clock outside the Graph paths:
 //! `GET /__admin/clock` and `POST /__admin/clock?to=RFC3339` (the clock only moves forward).
 //! Fault injection ([`faults`]): throttling with usage headers, transient errors, bare
-//! gateway errors. Still to come: custom audiences, image upload, async report runs, batch
-//! requests, rate limits enforced from the usage counts.
+//! gateway errors. Customer-list custom audiences ([`audience`]: create, add members in
+//! sessions, size bounds) and the ad image library ([`images`]). Still to come: async report
+//! runs, batch requests, rate limits enforced from the usage counts.
 
+pub mod audience;
 pub mod clock;
 pub mod faults;
 mod graph;
+pub mod images;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -31,9 +35,15 @@ use crate::platform::ObjectId;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Kind {
     Campaign,
-    AdSet { campaign: String },
+    AdSet {
+        campaign: String,
+    },
     Creative,
-    Ad { campaign: String },
+    Ad {
+        campaign: String,
+    },
+    /// A customer-list custom audience (no simulator object; see `audience.rs`).
+    Audience,
 }
 
 /// The server's state: the simulator and the Graph ids it handed out.
@@ -47,6 +57,8 @@ pub struct Mock {
     pub(crate) requests: std::sync::atomic::AtomicU64,
     /// Requests failed on purpose.
     pub(crate) faulted: std::sync::atomic::AtomicU64,
+    pub(crate) audiences: audience::Registry,
+    pub(crate) images: images::Registry,
 }
 
 impl Mock {
@@ -65,6 +77,8 @@ impl Mock {
             faults,
             requests: Default::default(),
             faulted: Default::default(),
+            audiences: Default::default(),
+            images: Default::default(),
         })
     }
 
@@ -115,7 +129,10 @@ impl Mock {
 /// The HTTP routes.
 pub fn router(mock: Arc<Mock>) -> Router {
     let graph = Router::new()
-        .route("/{version}/{node}", post(graph::update_node))
+        .route(
+            "/{version}/{node}",
+            post(graph::update_node).get(audience::read_node),
+        )
         .route(
             "/{version}/{node}/{edge}",
             post(graph::create_on_edge).get(graph::read_edge),
@@ -123,7 +140,9 @@ pub fn router(mock: Arc<Mock>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             mock.clone(),
             faults::inject,
-        ));
+        ))
+        // A batch of 10,000 customer-list rows is several MB of form body.
+        .layer(DefaultBodyLimit::max(64 * 1024 * 1024));
     Router::new()
         .route(
             "/__admin/clock",
