@@ -140,5 +140,5 @@ fn snapshots_are_append_only_and_latest_wins() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
-    assert_eq!(version, 2, "every migration ran once");
+    assert_eq!(version, 3, "every migration ran once");
 }
