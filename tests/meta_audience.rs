@@ -534,6 +534,27 @@ fn audience_upload_from_the_command_line() {
         .clone();
     assert!(String::from_utf8(missing).unwrap().contains("nowhere.csv"));
 
+    // An experiment that names its audience by something other than a Meta id is caught by
+    // the dry run, before any money: Meta would refuse the ad sets.
+    let dry = adskew_on(&mock.1)
+        .env("ADSKEW_PLATFORM", "meta")
+        .arg("run")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/imana2021_paired_jobs.toml"))
+        .arg("--db")
+        .arg(&db2)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let dry = String::from_utf8(dry).unwrap();
+    assert!(
+        dry.contains("\"nc-voters-gender-balanced\" is not a Meta audience id")
+            && dry.contains("adskew audience upload"),
+        "{dry}"
+    );
+    assert!(!db2.exists());
+
     // The help teaches the file format and where the id goes.
     let help = common::adskew()
         .args(["audience", "upload", "--help"])
