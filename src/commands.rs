@@ -237,6 +237,7 @@ fn connect(
                 Settings::load(config)?.meta_config(std::env::var("ADSKEW_META_TOKEN").ok())?;
             if !live {
                 print_dry_run(exp, &meta);
+                validate_on_meta(exp, meta, runtime)?;
                 return Ok(None);
             }
             // A plain-http (so loopback) base URL with an admin clock is the mock server:
@@ -255,6 +256,37 @@ fn connect(
             Ok(Some((Box::new(platform), clock, simulated)))
         }
     }
+}
+
+/// Has Meta check the campaign's parameters with `validate_only`, which creates nothing and
+/// spends nothing but proves the token, the account and the settings are accepted.
+fn validate_on_meta(
+    exp: &Experiment,
+    mut meta: crate::platform::meta::adapter::MetaConfig,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<()> {
+    // A dry run should answer quickly, not wait out a long outage.
+    meta.max_retries = 1;
+    meta.backoff = std::time::Duration::from_secs(1);
+    let platform =
+        MetaPlatform::new(meta, Arc::new(WallClock)).map_err(|e| Error::BadInput(e.to_string()))?;
+    let spec = crate::platform::CampaignSpec {
+        name: format!("adskew/{}/dry-run", exp.name),
+        objective: exp.objective,
+        category: exp.category,
+    };
+    runtime
+        .block_on(platform.validate_campaign(&spec))
+        .map_err(|e| {
+            Error::Other(format!(
+                "Meta did not accept the campaign in a validate_only check: {e}"
+            ))
+        })?;
+    println!(
+        "Meta checked the campaign's parameters (execution_options=validate_only) and accepted them; \
+         ad sets, creatives and ads are checked when --live creates them paused."
+    );
+    Ok(())
 }
 
 /// What `run` would do on a real platform, without doing it.
@@ -298,6 +330,9 @@ Upload the list with `adskew audience upload FILE.csv --name NAME` and put the i
 }
 
 fn print_summary(a: &Analysis) {
+    for ad in a.ads.iter().filter(|ad| ad.platform_problem.is_some()) {
+        println!("\nWarning: {}", words::describe_refused(ad));
+    }
     for c in &a.comparisons {
         println!("\nComparison {}:", c.key);
         if let Some(p) = &c.paired {
@@ -369,6 +404,11 @@ fn status(db: &Path) -> Result<()> {
                 .last()
                 .map_or("-".to_string(), |c| c.platform_time.clone()),
         );
+        for (ad, (state, problem)) in store.latest_reviews(r.id)? {
+            if let Some(problem) = problem {
+                println!("      ad {ad}: {state}: {problem}");
+            }
+        }
     }
     Ok(())
 }
@@ -433,7 +473,10 @@ fn audience_upload(
             },
             chrono::Utc::now(),
         )?;
-        let report = match platform.upload_checked(&audience, &people, batch_size).await {
+        let outcome = platform.upload_checked(&audience, &people, batch_size).await;
+        // Provenance of every request (customer-list payloads summarised by their hash).
+        store.archive(None, platform.name(), &platform.take_exchanges())?;
+        let report = match outcome {
             Ok(report) => report,
             Err(e) => {
                 if let Some(done) = e.done() {

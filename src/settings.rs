@@ -10,16 +10,18 @@
 //! api_version = "v25.0"                  # default
 //! base_url = "https://graph.facebook.com" # default; a loopback URL for the mock server
 //! token_file = "~/.config/adskew/meta-token"
+//! app_secret_file = "~/.config/adskew/meta-app-secret"  # optional: sends appsecret_proof
 //! ```
 //!
 //! Environment: `ADSKEW_META__AD_ACCOUNT_ID`, `ADSKEW_META__PAGE_ID`,
 //! `ADSKEW_META__API_VERSION`, `ADSKEW_META__BASE_URL`, `ADSKEW_META__TOKEN_FILE`,
-//! `ADSKEW_META__MAX_CALLS_PER_SECOND` (client-side limiter, default 5). The token
-//! itself comes only from `ADSKEW_META_TOKEN` or the token file, never from a settings or
+//! `ADSKEW_META__MAX_CALLS_PER_SECOND` (client-side limiter, default 5),
+//! `ADSKEW_META__APP_SECRET_FILE`, `ADSKEW_META__ASYNC_AFTER_DAYS` (insights over longer
+//! ranges are read as async report runs, default 28). The token itself comes only from `ADSKEW_META_TOKEN` or the
+//! token file (the app secret from `ADSKEW_META_APP_SECRET` or its file), never from a settings or
 //! experiment file, and is held as a [`Secret`] that never prints.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
@@ -44,9 +46,18 @@ pub struct MetaSettings {
     #[serde(default = "default_base_url")]
     pub base_url: String,
     pub token_file: Option<PathBuf>,
+    /// A file holding the app secret; with it every call carries `appsecret_proof`.
+    pub app_secret_file: Option<PathBuf>,
     /// Client-side ceiling on requests per second (default 5).
     #[serde(default = "default_rate")]
     pub max_calls_per_second: u32,
+    /// Insights over more days than this are read as async report runs (default 28).
+    #[serde(default = "default_async_after_days")]
+    pub async_after_days: u32,
+}
+
+fn default_async_after_days() -> u32 {
+    28
 }
 
 fn default_rate() -> u32 {
@@ -61,7 +72,9 @@ impl Default for MetaSettings {
             api_version: default_version(),
             base_url: default_base_url(),
             token_file: None,
+            app_secret_file: None,
             max_calls_per_second: default_rate(),
+            async_after_days: default_async_after_days(),
         }
     }
 }
@@ -126,8 +139,18 @@ impl Settings {
         })
     }
 
-    /// Everything the Meta adapter needs, or a message naming what is missing.
+    /// Everything the Meta adapter needs, or a message naming what is missing. The app
+    /// secret, if any, comes from `ADSKEW_META_APP_SECRET` or `meta.app_secret_file`.
     pub fn meta_config(&self, token_from_env: Option<String>) -> Result<MetaConfig> {
+        self.meta_config_with(token_from_env, std::env::var("ADSKEW_META_APP_SECRET").ok())
+    }
+
+    /// [`Settings::meta_config`] with the secrets given rather than read from the process.
+    pub fn meta_config_with(
+        &self,
+        token_from_env: Option<String>,
+        app_secret_from_env: Option<String>,
+    ) -> Result<MetaConfig> {
         let m = &self.meta;
         let mut missing = Vec::new();
         let account = m.ad_account_id.clone().unwrap_or_default();
@@ -174,6 +197,25 @@ impl Settings {
             }
             (None, None) => None,
         };
+        let app_secret = match (
+            app_secret_from_env.filter(|t| !t.trim().is_empty()),
+            &m.app_secret_file,
+        ) {
+            (Some(t), _) => Some(t.trim().to_string()),
+            (None, Some(file)) => Some(
+                std::fs::read_to_string(file)
+                    .map_err(|e| {
+                        Error::BadInput(format!(
+                            "cannot read the app secret file {}: {e}",
+                            file.display()
+                        ))
+                    })?
+                    .trim()
+                    .to_string(),
+            )
+            .filter(|t| !t.is_empty()),
+            (None, None) => None,
+        };
         if token.is_none() {
             missing.push("an access token (ADSKEW_META_TOKEN, or meta.token_file)".to_string());
         }
@@ -183,17 +225,16 @@ impl Settings {
                 missing.join("; ")
             )));
         }
-        let config = MetaConfig {
-            base_url: m.base_url.clone(),
-            version: m.api_version.clone(),
-            account,
-            page_id,
-            token: Secret::new(token.unwrap_or_default()),
-            max_retries: 5,
-            backoff: Duration::from_secs(5),
-            page_size: 500,
-            max_calls_per_second: m.max_calls_per_second.max(1),
-        };
+        let mut config = MetaConfig::new(
+            &m.base_url,
+            &account,
+            &page_id,
+            Secret::new(token.unwrap_or_default()),
+        );
+        config.version = m.api_version.clone();
+        config.max_calls_per_second = m.max_calls_per_second.max(1);
+        config.async_after_days = m.async_after_days;
+        config.app_secret = app_secret.map(Secret::new);
         config.check().map_err(|e| Error::BadInput(e.to_string()))?;
         Ok(config)
     }

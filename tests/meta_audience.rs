@@ -23,17 +23,12 @@ use indicatif::ProgressBar;
 use serde_json::{json, Value};
 
 fn config(base_url: String) -> MetaConfig {
-    MetaConfig {
-        base_url,
-        version: "v25.0".into(),
-        account: "act_1000".into(),
-        page_id: "2000".into(),
-        token: Secret::new("test-token"),
-        max_retries: 12,
-        backoff: Duration::from_millis(1),
-        page_size: 50,
-        max_calls_per_second: 10_000,
-    }
+    let mut c = MetaConfig::new(&base_url, "act_1000", "2000", Secret::new("test-token"));
+    c.max_retries = 12;
+    c.backoff = Duration::from_millis(1);
+    c.page_size = 50;
+    c.max_calls_per_second = 10_000;
+    c
 }
 
 async fn mock_and_meta(faults: mockapi::faults::Faults) -> (Arc<Mock>, MetaPlatform, String) {
@@ -206,6 +201,7 @@ async fn retries_neither_lose_nor_double_people() {
         throttle: 0.15,
         transient: 0.1,
         gateway: 0.08,
+        ..Default::default()
     };
     let (mock, meta, _) = mock_and_meta(faults).await;
     let dir = tempfile::tempdir().unwrap();

@@ -27,6 +27,12 @@ impl Drop for MockServer {
     }
 }
 
+fn get_json(url: &str) -> Value {
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() })
+}
+
 fn start_mock() -> MockServer {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -95,6 +101,10 @@ fn meta_runs_are_dry_unless_live_and_match_the_simulator_when_live() {
         "{dry}"
     );
     assert!(!db.exists() && !out.exists(), "a dry run writes nothing");
+    assert!(dry.contains("validate_only"), "{dry}");
+    let stats = get_json(&format!("{}/__admin/stats", mock.1));
+    assert_eq!(stats["requests"], 1, "one validate_only call: {stats}");
+    assert_eq!(stats["objects"], 0, "a dry run creates nothing: {stats}");
 
     adskew(&mock.1)
         .current_dir(tmp.path())
@@ -116,6 +126,14 @@ fn meta_runs_are_dry_unless_live_and_match_the_simulator_when_live() {
         !overrides.contains("cli-test-token"),
         "the token is not an experiment override: {overrides}"
     );
+    // The archive's bodies are compressed, so look inside them too.
+    let store = adskew::store::Store::open_existing(&db).unwrap();
+    let id = via_meta["experiment"]["id"].as_i64().unwrap();
+    let archived = store.api_calls(Some(id)).unwrap();
+    assert!(archived.len() > 13, "every API call is archived");
+    assert!(archived.iter().all(|c| !c.url.contains("cli-test-token")
+        && !c.request.contains("cli-test-token")
+        && !String::from_utf8_lossy(&c.response).contains("cli-test-token")));
     let stored = std::fs::read(&db).unwrap();
     assert!(
         !String::from_utf8_lossy(&stored).contains("cli-test-token"),

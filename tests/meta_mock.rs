@@ -36,18 +36,13 @@ async fn run_on(exp: &Experiment, platform: &dyn Platform, clock: &dyn Clock) ->
 }
 
 fn config(base_url: String, token: &str) -> MetaConfig {
-    MetaConfig {
-        base_url,
-        version: "v25.0".into(),
-        account: "act_1000".into(),
-        page_id: "2000".into(),
-        token: Secret::new(token),
-        max_retries: 2,
-        backoff: Duration::from_millis(1),
-        // Small pages so every insights read follows `paging.next`.
-        page_size: 7,
-        max_calls_per_second: 10_000,
-    }
+    let mut c = MetaConfig::new(&base_url, "act_1000", "2000", Secret::new(token));
+    c.max_retries = 2;
+    c.backoff = Duration::from_millis(1);
+    // Small pages so every insights read follows `paging.next`.
+    c.page_size = 7;
+    c.max_calls_per_second = 10_000;
+    c
 }
 
 #[tokio::test]
@@ -65,7 +60,11 @@ async fn an_experiment_through_the_meta_adapter_matches_the_simulator() {
         .unwrap();
     let base = format!("http://{addr}");
     let mock_clock = Arc::new(MockClock::connect(&base).await.unwrap());
-    let meta = MetaPlatform::new(config(base, "test-token"), mock_clock.clone()).unwrap();
+    // An app that requires the app secret proof on every call.
+    mock.require_app_secret("app-secret");
+    let mut cfg = config(base.clone(), "test-token");
+    cfg.app_secret = Some(Secret::new("app-secret"));
+    let meta = MetaPlatform::new(cfg, mock_clock.clone()).unwrap();
     let (via_http, store) = run_on(&exp, &meta, mock_clock.as_ref()).await;
 
     assert_eq!(
@@ -89,6 +88,21 @@ async fn an_experiment_through_the_meta_adapter_matches_the_simulator() {
         meta.calls.load(Ordering::Relaxed) > 13 + 9,
         "paged insights reads were made"
     );
+
+    // A wrong app secret is Meta's code 100 at once, not retried.
+    let mut cfg = config(base, "test-token");
+    cfg.app_secret = Some(Secret::new("wrong"));
+    let wrong = MetaPlatform::new(cfg, mock_clock.clone()).unwrap();
+    let err = wrong
+        .set_status(
+            &adskew::platform::ObjectId(ads[0].ad_set_id.clone()),
+            adskew::platform::Status::Paused,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("appsecret_proof"), "{err}");
+    assert_eq!(wrong.calls.load(Ordering::Relaxed), 1);
 }
 
 #[tokio::test]
@@ -154,6 +168,7 @@ async fn faults_are_retried_and_change_nothing() {
         throttle: 0.1,
         transient: 0.06,
         gateway: 0.04,
+        ..Default::default()
     };
     let mock = Mock::with_faults(exp.sim.clone(), start, faults);
     let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
@@ -164,13 +179,41 @@ async fn faults_are_retried_and_change_nothing() {
     let mut cfg = config(base, "test-token");
     cfg.max_retries = 12;
     let meta = MetaPlatform::new(cfg, mock_clock.clone()).unwrap();
-    let (via_http, _) = run_on(&exp, &meta, mock_clock.as_ref()).await;
+    let (via_http, store) = run_on(&exp, &meta, mock_clock.as_ref()).await;
 
     assert!(
         serde_json::to_value(&via_http.comparisons).unwrap()
             == serde_json::to_value(&direct.comparisons).unwrap(),
         "retried collection equals the fault-free data"
     );
+
+    // Provenance: every attempt, failed or not, is archived with its answer and trace id,
+    // and the token is nowhere in the archive.
+    let archived = store.api_calls(Some(via_http.experiment.id)).unwrap();
+    assert_eq!(archived.len() as u64, meta.calls.load(Ordering::Relaxed));
+    let failed = archived.iter().filter(|c| c.status != 200).count() as u64;
+    assert_eq!(
+        failed,
+        mock.fault_count(),
+        "each injected fault is archived"
+    );
+    assert!(archived.iter().filter(|c| c.status != 502).all(|c| c
+        .trace_id
+        .as_deref()
+        .is_some_and(|t| t.starts_with("AdskewMock"))));
+    assert!(archived
+        .iter()
+        .any(|c| c.status == 400 && String::from_utf8_lossy(&c.response).contains("80004")));
+    for c in &archived {
+        assert!(
+            !c.url.contains("test-token")
+                && !c.request.contains("test-token")
+                && !String::from_utf8_lossy(&c.response).contains("test-token"),
+            "token archived in call {}",
+            c.id
+        );
+        assert!(c.request.contains("[redacted]"));
+    }
     assert_eq!(mock.object_count(), 1 + 4 * 3, "no object created twice");
     let calls = meta.calls.load(Ordering::Relaxed);
     assert_eq!(
@@ -182,5 +225,99 @@ async fn faults_are_retried_and_change_nothing() {
         mock.fault_count() >= 10,
         "faults were injected: {} of {calls}",
         mock.fault_count()
+    );
+}
+
+/// An ad the platform's review rejects delivers nothing, and every layer says so: the
+/// adapter reads `effective_status` and the review feedback, the store keeps them, and the
+/// analysis and report name the ad and the reason instead of showing a merely small ad.
+#[tokio::test]
+async fn a_rejected_ad_is_reported_not_silently_missing() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/imana2021_paired_jobs.toml");
+    let reason = "Employment ads may not target by gender";
+    let exp = load_with_env(
+        &path,
+        vec![(
+            "ADSKEW_SIM__ADS__NVIDIA_SWE__DISAPPROVED".to_string(),
+            reason.to_string(),
+        )],
+    )
+    .unwrap()
+    .experiment;
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let mock = Mock::new(exp.sim.clone(), start);
+    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://{addr}");
+    let mock_clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let meta = MetaPlatform::new(config(base, "test-token"), mock_clock.clone()).unwrap();
+    let (analysis, store) = run_on(&exp, &meta, mock_clock.as_ref()).await;
+
+    let rejected = analysis.ads.iter().find(|a| a.key == "nvidia_swe").unwrap();
+    assert_eq!(rejected.platform_status.as_deref(), Some("DISAPPROVED"));
+    assert!(rejected
+        .platform_problem
+        .as_deref()
+        .unwrap()
+        .contains(reason));
+    assert_eq!(rejected.impressions, 0, "a rejected ad delivers nothing");
+    for other in analysis.ads.iter().filter(|a| a.key != "nvidia_swe") {
+        assert_eq!(other.platform_problem, None);
+        assert!(other.impressions > 0);
+        // Paused at the end of the schedule, by the campaign.
+        assert_eq!(other.platform_status.as_deref(), Some("CAMPAIGN_PAUSED"));
+    }
+    let report = adskew::report::markdown::render(&analysis);
+    assert!(
+        report.contains("`nvidia_swe` was rejected") && report.contains(reason),
+        "{report}"
+    );
+    // Every ad's status was read and kept.
+    let history = store.latest_reviews(analysis.experiment.id).unwrap();
+    assert_eq!(history.len(), 4);
+}
+
+/// Every insights read as an async report run (start, poll, read pages), with slow jobs and
+/// a third of them failing: the adapter restarts failed jobs and the data equal a direct
+/// simulator run's.
+#[tokio::test]
+async fn async_report_runs_are_polled_and_failed_ones_restarted() {
+    let exp = experiment();
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let clock = Arc::new(SimClock::new(start));
+    let sim = SimPlatform::new(exp.sim.clone(), clock.clone());
+    let (direct, _) = run_on(&exp, &sim, clock.as_ref()).await;
+
+    let faults = mockapi::faults::Faults {
+        seed: 11,
+        async_polls: 3,
+        async_fail: 0.3,
+        ..Default::default()
+    };
+    let mock = Mock::with_faults(exp.sim.clone(), start, faults);
+    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://{addr}");
+    let mock_clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let mut cfg = config(base, "test-token");
+    cfg.async_after_days = 0;
+    cfg.async_poll = Duration::from_millis(1);
+    cfg.max_retries = 8;
+    let meta = MetaPlatform::new(cfg, mock_clock.clone()).unwrap();
+    let (via_http, _) = run_on(&exp, &meta, mock_clock.as_ref()).await;
+
+    assert_eq!(
+        serde_json::to_value(&via_http.comparisons).unwrap(),
+        serde_json::to_value(&direct.comparisons).unwrap()
+    );
+    // Per collection and breakdown a daily and a total read, plus the spend read: all
+    // async, and more runs than that because failed ones were started again.
+    let reads = via_http.data.collections * (2 * exp.collect.breakdowns.len() + 1);
+    assert!(
+        mock.report_run_count() > reads,
+        "{} report runs for {reads} reads",
+        mock.report_run_count()
     );
 }

@@ -38,6 +38,8 @@ pub struct Inputs {
     pub collections: Vec<CollectionRecord>,
     /// Latest since-launch totals, per breakdown.
     pub totals: BTreeMap<Breakdown, Vec<StoredRow>>,
+    /// The platform's latest (effective status, problem) per ad key.
+    pub reviews: BTreeMap<String, (String, Option<String>)>,
 }
 
 impl Inputs {
@@ -52,6 +54,7 @@ impl Inputs {
             collections: store.collections(record.id)?,
             experiment,
             totals,
+            reviews: store.latest_reviews(record.id)?,
         })
     }
 }
@@ -106,6 +109,10 @@ pub struct AdTotals {
     pub impressions: u64,
     pub clicks: u64,
     pub spend: Money,
+    /// The platform's last word on the ad (Meta's `effective_status`), when it was read.
+    pub platform_status: Option<String>,
+    /// The platform's review feedback or delivery issue: the ad was refused or limited.
+    pub platform_problem: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -261,6 +268,8 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
                 impressions: 0,
                 clicks: 0,
                 spend: Money::ZERO,
+                platform_status: inputs.reviews.get(&ad.key).map(|r| r.0.clone()),
+                platform_problem: inputs.reviews.get(&ad.key).and_then(|r| r.1.clone()),
             };
             for r in rows {
                 t.reach += r.reach;

@@ -268,4 +268,7 @@ pub struct SimAdTruth {
     pub gender: BTreeMap<Gender, f64>,
     pub age: BTreeMap<AgeBucket, f64>,
     pub region: BTreeMap<String, f64>,
+    /// The simulated review rejects the ad with this reason; it then never delivers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disapproved: Option<String>,
 }

@@ -152,4 +152,6 @@ pub struct RawSimAd {
     pub age: BTreeMap<String, f64>,
     #[serde(default)]
     pub region: BTreeMap<String, f64>,
+    /// The platform's review rejects this ad with this reason (to rehearse a rejection).
+    pub disapproved: Option<String>,
 }

@@ -50,6 +50,7 @@ pub const NESTED_FIELDS: &[&str] = &[
     "age_min",
     "age_max",
     "custom_audience",
+    "disapproved",
     "key",
     "headline",
     "body",
@@ -1015,7 +1016,15 @@ fn check_sim(
             gender,
             age,
             region,
+            disapproved,
         } = truth;
+        if disapproved.as_deref().is_some_and(|r| r.trim().is_empty()) {
+            c.problem(
+                format!("{path}.disapproved"),
+                "is empty".to_string(),
+                "give the rejection reason the simulated review reports, or remove the field",
+            );
+        }
         ads.insert(
             key.clone(),
             SimAdTruth {
@@ -1037,6 +1046,7 @@ fn check_sim(
                     |k| region_values.iter().find(|r| *r == k).cloned(),
                     &region_choices,
                 ),
+                disapproved: disapproved.clone(),
             },
         );
     }

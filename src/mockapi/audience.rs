@@ -12,15 +12,13 @@
 //! before and not counted twice, so a test can check that retries change nothing.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 
-use axum::extract::{Path, RawQuery, State};
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::graph::{authorised, error, invalid, json_param, params, required, Fail, Params};
+use super::graph::{error, invalid, json_param, required, Fail, Params};
 use super::{Kind, Mock};
 use crate::platform::ObjectId;
 
@@ -163,7 +161,7 @@ impl Mock {
 }
 
 /// `POST act_X/customaudiences`.
-pub(crate) fn create(mock: &Mock, p: &Params) -> Result<String, Fail> {
+pub(crate) fn create(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String>, Fail> {
     let name = required(p, "name")?;
     match required(p, "subtype")? {
         "CUSTOM" => {}
@@ -201,6 +199,9 @@ pub(crate) fn create(mock: &Mock, p: &Params) -> Result<String, Fail> {
             "customer_file_source must be one of USER_PROVIDED_ONLY, PARTNER_PROVIDED_ONLY, BOTH_USER_AND_PARTNER_PROVIDED (got {source})"
         )));
     }
+    if dry {
+        return Ok(None);
+    }
     let id = mock.register(Kind::Audience, ObjectId(String::new()));
     let snapshot = AudienceSnapshot {
         id: id.clone(),
@@ -211,7 +212,7 @@ pub(crate) fn create(mock: &Mock, p: &Params) -> Result<String, Fail> {
     };
     mock.audiences
         .with(|s| s.audiences.insert(id.clone(), snapshot));
-    Ok(id)
+    Ok(Some(id))
 }
 
 fn is_sha256_hex(v: &str) -> bool {
@@ -437,21 +438,14 @@ pub(crate) fn add_users(mock: &Mock, node: &str, p: &Params) -> Result<Response,
     Ok(Json(answer).into_response())
 }
 
-/// `GET /{v}/{id}`: a custom audience's fields. Meta gives bounds, never a count; the mock
-/// matches every distinct valid row and brackets that count by ±10% (at least 0..100).
-pub(crate) async fn read_node(
-    State(mock): State<Arc<Mock>>,
-    Path((_version, node)): Path<(String, String)>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, Fail> {
-    let p = params(q, "");
-    authorised(&p, &headers)?;
-    let Some(a) = mock.audience(&node) else {
+/// `GET /{v}/{id}` of a custom audience: its fields. Meta gives bounds, never a count; the
+/// mock matches every distinct valid row and brackets that count by ±10% (at least 0..100).
+pub(crate) fn read(mock: &Mock, node: &str, p: &Params) -> Result<Response, Fail> {
+    let Some(a) = mock.audience(node) else {
         return Err(error(
             100,
             Some(33),
-            &format!("Unsupported get request. Object with ID '{node}' does not exist (the mock reads custom audiences only)"),
+            &format!("Object with ID '{node}' does not exist"),
         ));
     };
     let n = a.members.len() as u64;

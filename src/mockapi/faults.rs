@@ -12,6 +12,8 @@
 //! throttle = 0.1    # share of requests throttled
 //! transient = 0.05  # share failing with a transient error
 //! gateway = 0.02    # share answered by a bare 502
+//! async_polls = 3   # polls an async report run stays "Job Running" (default 1)
+//! async_fail = 0.2  # share of async report runs that end "Job Failed"
 //! ```
 
 use std::path::Path;
@@ -28,7 +30,7 @@ use serde_json::json;
 
 use super::Mock;
 
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Faults {
     #[serde(default)]
@@ -39,6 +41,29 @@ pub struct Faults {
     pub transient: f64,
     #[serde(default)]
     pub gateway: f64,
+    /// Polls an async report run answers "Job Running" before "Job Completed" (a slow job).
+    #[serde(default = "one")]
+    pub async_polls: u32,
+    /// Share of async report runs that end "Job Failed".
+    #[serde(default)]
+    pub async_fail: f64,
+}
+
+fn one() -> u32 {
+    1
+}
+
+impl Default for Faults {
+    fn default() -> Self {
+        Faults {
+            seed: 0,
+            throttle: 0.0,
+            transient: 0.0,
+            gateway: 0.0,
+            async_polls: 1,
+            async_fail: 0.0,
+        }
+    }
 }
 
 impl Faults {
@@ -48,9 +73,14 @@ impl Faults {
         let faults: Faults =
             toml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
         let total = faults.throttle + faults.transient + faults.gateway;
-        if [faults.throttle, faults.transient, faults.gateway]
-            .iter()
-            .any(|r| !(0.0..=1.0).contains(r))
+        if [
+            faults.throttle,
+            faults.transient,
+            faults.gateway,
+            faults.async_fail,
+        ]
+        .iter()
+        .any(|r| !(0.0..=1.0).contains(r))
             || total > 1.0
         {
             return Err(format!(
@@ -63,7 +93,7 @@ impl Faults {
 }
 
 /// A uniform number in [0, 1) for request `n` (SplitMix64).
-fn draw(seed: u64, n: u64) -> f64 {
+pub(crate) fn draw(seed: u64, n: u64) -> f64 {
     let mut x = seed ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -91,11 +121,14 @@ pub async fn inject(State(mock): State<Arc<Mock>>, request: Request, next: Next)
         let mut r = (StatusCode::BAD_REQUEST, Json(body)).into_response();
         r.headers_mut()
             .insert("x-business-use-case-usage", usage_header(100, 0));
-        return r;
+        return with_trace_id(r, n);
     } else if u < f.throttle + f.transient {
         let body = json!({"error": {"message": "(#2) Service temporarily unavailable", "type": "OAuthException",
             "code": 2, "is_transient": true, "fbtrace_id": "AdskewMockFault"}});
-        return (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response();
+        return with_trace_id(
+            (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response(),
+            n,
+        );
     } else if u < f.throttle + f.transient + f.gateway {
         return (
             StatusCode::BAD_GATEWAY,
@@ -110,6 +143,15 @@ pub async fn inject(State(mock): State<Arc<Mock>>, request: Request, next: Next)
         "x-business-use-case-usage",
         usage_header((n % 1000) / 10, 0),
     );
+    with_trace_id(response, n)
+}
+
+/// Meta tags every answer with `x-fb-trace-id`, which support asks for; the mock's are
+/// numbered by request.
+fn with_trace_id(mut response: Response, n: u64) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!("AdskewMock{n:08}")) {
+        response.headers_mut().insert("x-fb-trace-id", v);
+    }
     response
 }
 

@@ -66,8 +66,33 @@ pub(super) fn params(query: Option<String>, body: &str) -> Params {
     out
 }
 
-/// A token is required, as a parameter or an `Authorization: Bearer|OAuth` header.
-pub(super) fn authorised(p: &Params, headers: &HeaderMap) -> Result<(), Fail> {
+/// A token is required, as a parameter or an `Authorization: Bearer|OAuth` header, and the
+/// app secret proof when the mock was told to require one.
+pub(super) fn authorised(mock: &Mock, p: &Params, headers: &HeaderMap) -> Result<(), Fail> {
+    let token = token(p, headers)?;
+    if let Some(secret) = mock.app_secret.lock().expect("secret lock").as_deref() {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
+            .expect("HMAC takes keys of any length");
+        mac.update(token.as_bytes());
+        let expected: String = mac
+            .finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        if p.get("appsecret_proof") != Some(&expected) {
+            return Err(error(
+                100,
+                None,
+                "Invalid appsecret_proof provided in the API argument",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn token(p: &Params, headers: &HeaderMap) -> Result<String, Fail> {
     let header = headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
@@ -76,8 +101,10 @@ pub(super) fn authorised(p: &Params, headers: &HeaderMap) -> Result<(), Fail> {
                 .or_else(|| v.strip_prefix("OAuth "))
         })
         .filter(|t| !t.is_empty());
-    if p.get("access_token").is_some_and(|t| !t.is_empty()) || header.is_some() {
-        Ok(())
+    if let Some(t) = p.get("access_token").filter(|t| !t.is_empty()) {
+        Ok(t.clone())
+    } else if let Some(t) = header {
+        Ok(t.to_string())
     } else {
         Err(error(
             190,
@@ -130,6 +157,16 @@ pub async fn get_clock(State(mock): State<Arc<Mock>>) -> Response {
     Json(json!({"now": mock.sim.now().to_rfc3339()})).into_response()
 }
 
+/// `GET /__admin/stats`: what the server has seen, for tests and demos.
+pub async fn get_stats(State(mock): State<Arc<Mock>>) -> Response {
+    Json(json!({
+        "requests": mock.request_count(),
+        "faults": mock.fault_count(),
+        "objects": mock.object_count(),
+    }))
+    .into_response()
+}
+
 pub async fn set_clock(
     State(mock): State<Arc<Mock>>,
     RawQuery(q): RawQuery,
@@ -153,7 +190,7 @@ pub async fn update_node(
     body: String,
 ) -> Result<Response, Fail> {
     let p = params(q, &body);
-    authorised(&p, &headers)?;
+    authorised(&mock, &p, &headers)?;
     let (_, sim_id) = mock.lookup(&node).ok_or_else(|| {
         error(
             100,
@@ -169,8 +206,9 @@ pub async fn update_node(
     Ok(Json(json!({"success": true})).into_response())
 }
 
-/// `POST /{v}/act_{id}/{edge}`: object creation.
-pub async fn create_on_edge(
+/// `POST /{v}/{id}/insights` starts an async report run; `POST /{v}/act_{id}/{edge}` creates
+/// an object.
+pub async fn create_on_edge_or_start_report(
     State(mock): State<Arc<Mock>>,
     Path((_version, node, edge)): Path<(String, String, String)>,
     RawQuery(q): RawQuery,
@@ -178,7 +216,10 @@ pub async fn create_on_edge(
     body: String,
 ) -> Result<Response, Fail> {
     let p = params(q, &body);
-    authorised(&p, &headers)?;
+    authorised(&mock, &p, &headers)?;
+    if edge == "insights" {
+        return start_report(&mock, &node, &p).await;
+    }
     if edge == "users" {
         return super::audience::add_users(&mock, &node, &p);
     }
@@ -189,12 +230,17 @@ pub async fn create_on_edge(
             &format!("Unsupported post request to {node}/{edge}"),
         ));
     }
+    // `execution_options=["validate_only"]`: check everything, create nothing.
+    let dry = json_param(&p, "execution_options")?.is_some_and(|o| {
+        o.as_array()
+            .is_some_and(|a| a.iter().any(|x| x == "validate_only"))
+    });
     let id = match edge.as_str() {
-        "campaigns" => create_campaign(&mock, &p).await?,
-        "adsets" => create_ad_set(&mock, &p).await?,
-        "adcreatives" => create_creative(&mock, &p).await?,
-        "ads" => create_ad(&mock, &p).await?,
-        "customaudiences" => super::audience::create(&mock, &p)?,
+        "campaigns" => create_campaign(&mock, &p, dry).await?,
+        "adsets" => create_ad_set(&mock, &p, dry).await?,
+        "adcreatives" => create_creative(&mock, &p, dry).await?,
+        "ads" => create_ad(&mock, &p, dry).await?,
+        "customaudiences" => super::audience::create(&mock, &p, dry)?,
         "adimages" => return super::images::upload(&mock, &p),
         other => {
             return Err(error(
@@ -204,7 +250,10 @@ pub async fn create_on_edge(
             ))
         }
     };
-    Ok(Json(json!({"id": id})).into_response())
+    Ok(match id {
+        Some(id) => Json(json!({"id": id})).into_response(),
+        None => Json(json!({"success": true})).into_response(),
+    })
 }
 
 /// Objects may be created ACTIVE; adskew always creates them PAUSED, SDK users may not.
@@ -218,7 +267,7 @@ async fn activate_if(mock: &Mock, sim_id: &ObjectId, status: Option<Status>) -> 
     Ok(())
 }
 
-async fn create_campaign(mock: &Mock, p: &Params) -> Result<String, Fail> {
+async fn create_campaign(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String>, Fail> {
     let name = required(p, "name")?;
     let objective = match required(p, "objective")? {
         "OUTCOME_TRAFFIC" | "LINK_CLICKS" => Objective::Traffic,
@@ -252,16 +301,19 @@ async fn create_campaign(mock: &Mock, p: &Params) -> Result<String, Fail> {
         objective,
         category,
     };
+    if dry {
+        return Ok(None);
+    }
     let sim_id = mock
         .sim
         .create_campaign(&spec)
         .await
         .map_err(platform_error)?;
     activate_if(mock, &sim_id, status).await?;
-    Ok(mock.register(Kind::Campaign, sim_id))
+    Ok(Some(mock.register(Kind::Campaign, sim_id)))
 }
 
-async fn create_ad_set(mock: &Mock, p: &Params) -> Result<String, Fail> {
+async fn create_ad_set(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String>, Fail> {
     let name = required(p, "name")?;
     let campaign = required(p, "campaign_id")?;
     let Some((Kind::Campaign, campaign_sim)) = mock.lookup(campaign) else {
@@ -324,6 +376,9 @@ async fn create_ad_set(mock: &Mock, p: &Params) -> Result<String, Fail> {
         end: time_param(p, "end_time")?,
     };
     let status = status_of(p)?;
+    if dry {
+        return Ok(None);
+    }
     let sim_id = mock
         .sim
         .create_ad_set(&spec)
@@ -337,10 +392,10 @@ async fn create_ad_set(mock: &Mock, p: &Params) -> Result<String, Fail> {
         sim_id,
     );
     mock.record_targeting(&id, custom_audiences);
-    Ok(id)
+    Ok(Some(id))
 }
 
-async fn create_creative(mock: &Mock, p: &Params) -> Result<String, Fail> {
+async fn create_creative(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String>, Fail> {
     let name = required(p, "name")?;
     let story = json_param(p, "object_story_spec")?
         .ok_or_else(|| invalid("The parameter object_story_spec is required"))?;
@@ -373,6 +428,9 @@ async fn create_creative(mock: &Mock, p: &Params) -> Result<String, Fail> {
         image,
         link: text("link"),
     };
+    if dry {
+        return Ok(None);
+    }
     let sim_id = mock
         .sim
         .create_creative(&spec)
@@ -382,10 +440,10 @@ async fn create_creative(mock: &Mock, p: &Params) -> Result<String, Fail> {
     if let Some(hash) = image_hash {
         mock.record_image_use(&id, hash);
     }
-    Ok(id)
+    Ok(Some(id))
 }
 
-async fn create_ad(mock: &Mock, p: &Params) -> Result<String, Fail> {
+async fn create_ad(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String>, Fail> {
     let name = required(p, "name")?;
     let ad_set = required(p, "adset_id")?;
     let Some((Kind::AdSet { campaign }, ad_set_sim)) = mock.lookup(ad_set) else {
@@ -402,6 +460,9 @@ async fn create_ad(mock: &Mock, p: &Params) -> Result<String, Fail> {
         return Err(invalid(&format!("creative {creative} does not exist")));
     };
     let status = status_of(p)?;
+    if dry {
+        return Ok(None);
+    }
     let sim_id = mock
         .sim
         .create_ad(&AdSpec {
@@ -412,7 +473,7 @@ async fn create_ad(mock: &Mock, p: &Params) -> Result<String, Fail> {
         .await
         .map_err(platform_error)?;
     activate_if(mock, &sim_id, status).await?;
-    Ok(mock.register(Kind::Ad { campaign }, sim_id))
+    Ok(Some(mock.register(Kind::Ad { campaign }, sim_id)))
 }
 
 /// `GET /{v}/{campaign id}/insights`.
@@ -423,23 +484,133 @@ pub async fn read_edge(
     headers: HeaderMap,
 ) -> Result<Response, Fail> {
     let p = params(q.clone(), "");
-    authorised(&p, &headers)?;
-    if edge != "insights" {
-        return Err(error(
-            100,
-            Some(33),
-            &format!("Unsupported get request to edge {edge}"),
-        ));
-    }
-    let rows = insights(&mock, &node, &p).await?;
+    authorised(&mock, &p, &headers)?;
+    let rows = match edge.as_str() {
+        "insights" => match report_rows(&mock, &node)? {
+            Some(rows) => rows,
+            None => insights(&mock, &node, &p).await?,
+        },
+        "ads" => ads_of_campaign(&mock, &node).await?,
+        _ => {
+            return Err(error(
+                100,
+                Some(33),
+                &format!("Unsupported get request to edge {edge}"),
+            ))
+        }
+    };
     Ok(page(
         rows,
         &p,
         &headers,
-        &version,
-        &node,
+        &format!("{version}/{node}/{edge}"),
         q.as_deref().unwrap_or(""),
     ))
+}
+
+/// Starts an async insights job. Its rows are the ones a synchronous read would give now;
+/// whether it completes, and after how many polls, is set by the fault configuration.
+async fn start_report(mock: &Mock, node: &str, p: &Params) -> Result<Response, Fail> {
+    let rows = insights(mock, node, p).await?;
+    let id = mock.new_id();
+    let n: u64 = id.parse().unwrap_or(0);
+    let run = super::ReportRun {
+        rows,
+        polls_left: mock.faults.async_polls,
+        fails: super::faults::draw(mock.faults.seed ^ 0xA5A5_A5A5, n) < mock.faults.async_fail,
+    };
+    mock.report_runs
+        .lock()
+        .expect("report runs lock")
+        .insert(id.clone(), run);
+    Ok(Json(json!({"report_run_id": id})).into_response())
+}
+
+/// `GET /{v}/{id}`: an async report run's progress (each poll moves it on), or an object's
+/// id and status.
+pub async fn read_node(
+    State(mock): State<Arc<Mock>>,
+    Path((_version, node)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Fail> {
+    let p = params(q, "");
+    authorised(&mock, &p, &headers)?;
+    if let Some(run) = mock
+        .report_runs
+        .lock()
+        .expect("report runs lock")
+        .get_mut(&node)
+    {
+        let (status, percent) = if run.polls_left > 0 {
+            run.polls_left -= 1;
+            ("Job Running", 50)
+        } else if run.fails {
+            ("Job Failed", 0)
+        } else {
+            ("Job Completed", 100)
+        };
+        let mut body = json!({"id": node, "async_status": status,
+            "async_percent_completion": percent, "is_running": status == "Job Running"});
+        if run.fails && run.polls_left == 0 {
+            body["error_code"] = json!(-2);
+            body["error_subcode"] = json!(2490547);
+            body["error_message"] = json!("Report Failed");
+        }
+        return Ok(Json(body).into_response());
+    }
+    match mock.lookup(&node) {
+        Some((Kind::Audience, _)) => super::audience::read(&mock, &node, &p),
+        Some(_) => Ok(Json(json!({"id": node})).into_response()),
+        None => Err(error(
+            100,
+            Some(33),
+            &format!("Object with ID '{node}' does not exist"),
+        )),
+    }
+}
+
+/// The rows of a finished report run; Meta answers an unfinished one with an error.
+fn report_rows(mock: &Mock, node: &str) -> Result<Option<Vec<Value>>, Fail> {
+    let runs = mock.report_runs.lock().expect("report runs lock");
+    let Some(run) = runs.get(node) else {
+        return Ok(None);
+    };
+    if run.polls_left > 0 || run.fails {
+        return Err(invalid(&format!(
+            "report run {node} has not completed; poll it until async_status is Job Completed"
+        )));
+    }
+    Ok(Some(run.rows.clone()))
+}
+
+/// `GET /{v}/{campaign id}/ads`: each ad's effective status and review feedback.
+async fn ads_of_campaign(mock: &Mock, node: &str) -> Result<Vec<Value>, Fail> {
+    let Some((Kind::Campaign, _)) = mock.lookup(node) else {
+        return Err(error(
+            100,
+            Some(33),
+            &format!("Object with ID '{node}' does not exist"),
+        ));
+    };
+    let ads = mock.ads_of(node);
+    let sim_ids: Vec<ObjectId> = ads.iter().map(|(_, s)| s.clone()).collect();
+    let reviews = mock
+        .sim
+        .ad_reviews(&sim_ids)
+        .await
+        .map_err(platform_error)?;
+    Ok(ads
+        .iter()
+        .zip(reviews)
+        .map(|((graph_id, _), review)| {
+            let mut ad = json!({"id": graph_id, "effective_status": review.effective_status});
+            if let Some(reason) = review.problem {
+                ad["ad_review_feedback"] = json!({"global": {"Advertising Standards": reason}});
+            }
+            ad
+        })
+        .collect())
 }
 
 async fn insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Value>, Fail> {
@@ -557,14 +728,7 @@ async fn insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Value>, Fai
 }
 
 /// Cursor paging: `limit` rows per page, `after` an opaque cursor, `paging.next` while more.
-fn page(
-    rows: Vec<Value>,
-    p: &Params,
-    headers: &HeaderMap,
-    version: &str,
-    node: &str,
-    query: &str,
-) -> Response {
+fn page(rows: Vec<Value>, p: &Params, headers: &HeaderMap, path: &str, query: &str) -> Response {
     let limit: usize = p
         .get("limit")
         .and_then(|l| l.parse().ok())
@@ -590,7 +754,7 @@ fn page(
                 .collect();
         next.push(("after".into(), end.to_string()));
         let qs = serde_urlencoded::to_string(&next).unwrap_or_default();
-        body["paging"]["next"] = json!(format!("http://{host}/{version}/{node}/insights?{qs}"));
+        body["paging"]["next"] = json!(format!("http://{host}/{path}?{qs}"));
     }
     Json(body).into_response()
 }

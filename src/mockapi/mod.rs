@@ -5,7 +5,8 @@
 //! updates (`POST /{v}/{id}`), synchronous insights with breakdowns, daily or whole-range
 //! rows and cursor paging (`GET /{v}/{id}/insights`), Meta's error envelope for missing
 //! tokens and bad parameters, and an admin clock outside the Graph paths:
-//! `GET /__admin/clock` and `POST /__admin/clock?to=RFC3339` (the clock only moves forward).
+//! `GET /__admin/clock` and `POST /__admin/clock?to=RFC3339` (the clock only moves forward),
+//! and `GET /__admin/stats` (requests served, faults injected, objects created).
 //! Fault injection ([`faults`]): throttling with usage headers, transient errors, bare
 //! gateway errors. Customer-list custom audiences ([`audience`]: create, add members in
 //! sessions, size bounds) and the ad image library ([`images`]). Still to come: async report
@@ -46,6 +47,15 @@ pub(crate) enum Kind {
     Audience,
 }
 
+/// An async insights job: its rows are computed when it starts (the simulator's numbers at
+/// that instant), and it reports progress for a few polls before completing or failing.
+#[derive(Debug, Clone)]
+pub(crate) struct ReportRun {
+    pub rows: Vec<serde_json::Value>,
+    pub polls_left: u32,
+    pub fails: bool,
+}
+
 /// The server's state: the simulator and the Graph ids it handed out.
 pub struct Mock {
     pub(crate) sim: SimPlatform,
@@ -57,6 +67,10 @@ pub struct Mock {
     pub(crate) requests: std::sync::atomic::AtomicU64,
     /// Requests failed on purpose.
     pub(crate) faulted: std::sync::atomic::AtomicU64,
+    /// When set, calls must carry the matching `appsecret_proof` (an app with "Require App
+    /// Secret" switched on).
+    pub(crate) app_secret: Mutex<Option<String>>,
+    pub(crate) report_runs: Mutex<BTreeMap<String, ReportRun>>,
     pub(crate) audiences: audience::Registry,
     pub(crate) images: images::Registry,
 }
@@ -77,16 +91,28 @@ impl Mock {
             faults,
             requests: Default::default(),
             faulted: Default::default(),
+            app_secret: Mutex::new(None),
+            report_runs: Mutex::new(BTreeMap::new()),
             audiences: Default::default(),
             images: Default::default(),
         })
     }
 
-    /// Records a simulator object under a new numeric Graph id.
-    pub(crate) fn register(&self, kind: Kind, sim_id: ObjectId) -> String {
+    /// Requires every call to prove the app secret, as apps with "Require App Secret" do.
+    pub fn require_app_secret(&self, secret: &str) {
+        *self.app_secret.lock().expect("secret lock") = Some(secret.to_string());
+    }
+
+    /// A new numeric Graph id.
+    pub(crate) fn new_id(&self) -> String {
         let mut next = self.next_id.lock().expect("id lock");
         *next += 1;
-        let id = next.to_string();
+        next.to_string()
+    }
+
+    /// Records a simulator object under a new numeric Graph id.
+    pub(crate) fn register(&self, kind: Kind, sim_id: ObjectId) -> String {
+        let id = self.new_id();
         self.objects
             .lock()
             .expect("objects lock")
@@ -102,6 +128,11 @@ impl Mock {
     /// How many requests fault injection failed.
     pub fn fault_count(&self) -> u64 {
         self.faulted.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many async report runs were started.
+    pub fn report_run_count(&self) -> usize {
+        self.report_runs.lock().expect("report runs lock").len()
     }
 
     /// How many Graph objects have been created (tests check nothing is created twice).
@@ -131,11 +162,11 @@ pub fn router(mock: Arc<Mock>) -> Router {
     let graph = Router::new()
         .route(
             "/{version}/{node}",
-            post(graph::update_node).get(audience::read_node),
+            post(graph::update_node).get(graph::read_node),
         )
         .route(
             "/{version}/{node}/{edge}",
-            post(graph::create_on_edge).get(graph::read_edge),
+            post(graph::create_on_edge_or_start_report).get(graph::read_edge),
         )
         .layer(axum::middleware::from_fn_with_state(
             mock.clone(),
@@ -148,6 +179,7 @@ pub fn router(mock: Arc<Mock>) -> Router {
             "/__admin/clock",
             get(graph::get_clock).post(graph::set_clock),
         )
+        .route("/__admin/stats", get(graph::get_stats))
         .merge(graph)
         .with_state(mock)
 }

@@ -123,6 +123,47 @@ pub struct DeliveryRow {
     pub spend: Money,
 }
 
+/// How the platform currently sees an ad: Meta's `effective_status` vocabulary (ACTIVE,
+/// PAUSED, ADSET_PAUSED, CAMPAIGN_PAUSED, PENDING_REVIEW, DISAPPROVED, WITH_ISSUES, ...)
+/// and, when review or delivery checks found a problem, the platform's words for it. A
+/// rejected ad delivers nothing; the report must say so rather than show it as merely small.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdReview {
+    pub ad: ObjectId,
+    pub effective_status: String,
+    pub problem: Option<String>,
+}
+
+impl AdReview {
+    /// Whether the platform refuses or limits the ad (as opposed to it being paused).
+    pub fn is_problem(&self) -> bool {
+        self.problem.is_some()
+            || matches!(
+                self.effective_status.as_str(),
+                "DISAPPROVED" | "WITH_ISSUES" | "PENDING_BILLING_INFO"
+            )
+    }
+}
+
+/// One request to a platform's API and its answer, kept for provenance. Credentials are
+/// redacted by the adapter before an `Exchange` exists.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Exchange {
+    /// The machine's clock when the request left.
+    pub at: DateTime<Utc>,
+    pub elapsed_ms: u64,
+    pub method: String,
+    pub url: String,
+    /// The request's parameters as a JSON object.
+    pub request: String,
+    /// HTTP status; 0 when no response arrived.
+    pub status: u16,
+    pub trace_id: Option<String>,
+    pub response: Vec<u8>,
+    /// The transport error, when there was no response.
+    pub error: Option<String>,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {
     #[error("unknown object {0}")]
@@ -148,6 +189,13 @@ pub trait Platform: Send + Sync {
     async fn create_ad(&self, spec: &AdSpec) -> Result<ObjectId, PlatformError>;
     async fn set_status(&self, object: &ObjectId, status: Status) -> Result<(), PlatformError>;
     async fn delivery(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRow>, PlatformError>;
+    /// The effective status and any review problem of each of these ads.
+    async fn ad_reviews(&self, ads: &[ObjectId]) -> Result<Vec<AdReview>, PlatformError>;
     /// Total spend of a campaign so far.
     async fn spend(&self, campaign: &ObjectId) -> Result<Money, PlatformError>;
+    /// The API exchanges made since the last call, for the store's archive. In-process
+    /// platforms make none.
+    fn take_exchanges(&self) -> Vec<Exchange> {
+        Vec::new()
+    }
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use super::words::{describe_breakdown, describe_paired, group_label, percent};
+use super::words::{self, describe_breakdown, describe_paired, group_label, percent};
 use super::{chart, write_file, Exporter};
 use crate::analysis::Analysis;
 use crate::error::Result;
@@ -83,6 +83,9 @@ pub fn render(a: &Analysis) -> String {
         );
     }
     let _ = writeln!(s);
+    for ad in a.ads.iter().filter(|ad| ad.platform_problem.is_some()) {
+        let _ = writeln!(s, "> **{}**\n", words::describe_refused(ad));
+    }
 
     let _ = writeln!(s, "## Results\n");
     for c in &a.comparisons {

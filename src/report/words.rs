@@ -111,6 +111,21 @@ pub fn describe_paired(p: &PairedResult) -> String {
     )
 }
 
+/// A sentence on an ad the platform refused or limited, so that an ad with no delivery is
+/// never read as an ad nobody was shown by chance.
+pub fn describe_refused(ad: &crate::analysis::AdTotals) -> String {
+    format!(
+        "Ad `{}` was {} by the platform ({}): {}. Its counts reflect that, not the audience's response.",
+        ad.key,
+        match ad.platform_status.as_deref() {
+            Some("DISAPPROVED") => "rejected",
+            _ => "limited",
+        },
+        ad.platform_status.as_deref().unwrap_or("status unknown"),
+        ad.platform_problem.as_deref().unwrap_or("no reason given")
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

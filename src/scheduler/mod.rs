@@ -86,6 +86,7 @@ pub async fn run(
                 warn!(error = %pause, "could not pause the campaign after a failure");
             }
         }
+        archive(store, id, platform)?;
         store.set_state(id, RunState::Failed, &e.to_string(), clock.now())?;
     }
     result
@@ -106,6 +107,7 @@ async fn run_inner(
 
     clock.sleep_until(start).await;
     activate_together(platform, &launched).await?;
+    archive(store, id, platform)?;
     let activated = clock.now();
     store.set_activated(id, activated)?;
     store.set_state(
@@ -156,6 +158,7 @@ async fn run_inner(
                 exp.spend_cap, exp.currency
             );
             warn!(experiment = %exp.name, %cause, "paused");
+            archive(store, id, platform)?;
             store.set_state(id, RunState::Stopped, &cause, now)?;
             if recollect(exp, id, platform, clock, store, &launched, start, now).await? {
                 collections += 1;
@@ -253,6 +256,7 @@ async fn create_paused(
                 activated_at: None,
             },
         )?;
+        archive(store, id, platform)?;
         ads.push((ad.key.clone(), platform_ad));
         ad_sets.push(ad_set);
     }
@@ -291,6 +295,47 @@ async fn recollect(
     collect(exp, id, platform, store, launched, start).await?;
     info!(experiment = %exp.name, "re-collected after the revision window");
     Ok(true)
+}
+
+/// Reads how the platform sees each ad and records changes; a rejected or limited ad is
+/// logged as a warning at once (and shown by `status` and in the report), because it delivers
+/// nothing and would otherwise only look like a small ad.
+async fn review(
+    exp: &Experiment,
+    id: i64,
+    platform: &dyn Platform,
+    store: &mut Store,
+    launched: &Launched,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let ids: Vec<ObjectId> = launched.ads.iter().map(|(_, ad)| ad.clone()).collect();
+    for review in platform.ad_reviews(&ids).await? {
+        let Some((key, _)) = launched.ads.iter().find(|(_, ad)| *ad == review.ad) else {
+            continue;
+        };
+        let changed = store.record_review(
+            id,
+            key,
+            now,
+            &review.effective_status,
+            review.problem.as_deref(),
+        )?;
+        if changed && review.is_problem() {
+            warn!(
+                experiment = %exp.name,
+                ad = %key,
+                status = %review.effective_status,
+                problem = review.problem.as_deref().unwrap_or(""),
+                "the platform refused or limited an ad"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Moves the platform's API exchanges since the last call into the store's archive.
+fn archive(store: &mut Store, id: i64, platform: &dyn Platform) -> Result<()> {
+    store.archive(Some(id), platform.name(), &platform.take_exchanges())
 }
 
 /// Switches every ad set and ad on, then the campaign: nothing delivers until the last
@@ -355,6 +400,8 @@ async fn collect(
         }
     }
     let spend = platform.spend(&launched.campaign).await?;
+    review(exp, id, platform, store, launched, now).await?;
+    archive(store, id, platform)?;
     store.insert_collection(id, now, spend, &rows)?;
     info!(experiment = %exp.name, rows = rows.len(), %spend, at = %now, "collected");
     Ok(spend)

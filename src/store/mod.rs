@@ -20,12 +20,15 @@ use crate::experiment::Experiment;
 use crate::money::Money;
 use crate::vocab::Breakdown;
 
+mod archive;
+pub use archive::ArchivedCall;
 pub use audience::{UploadRecord, UploadStart, UploadState};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("migration_2.sql"),
+    include_str!("migration_3.sql"),
     include_str!("migration_4.sql"),
 ];
 
@@ -363,6 +366,47 @@ impl Store {
             "SELECT {EXPERIMENT_COLUMNS} FROM experiments ORDER BY id DESC"
         ))?;
         let rows = stmt.query_map([], experiment_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records how the platform sees an ad, if that changed since the last record; returns
+    /// whether it did.
+    pub fn record_review(
+        &mut self,
+        experiment_id: i64,
+        ad_key: &str,
+        at: DateTime<Utc>,
+        effective_status: &str,
+        problem: Option<&str>,
+    ) -> Result<bool> {
+        let last = self.latest_reviews(experiment_id)?.remove(ad_key);
+        if last
+            .as_ref()
+            .is_some_and(|(s, p)| s == effective_status && p.as_deref() == problem)
+        {
+            return Ok(false);
+        }
+        self.conn.execute(
+            "INSERT INTO ad_reviews (experiment_id, ad_key, at, effective_status, problem)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![experiment_id, ad_key, ts(at), effective_status, problem],
+        )?;
+        Ok(true)
+    }
+
+    /// The latest effective status and problem of each ad the platform was asked about.
+    pub fn latest_reviews(
+        &self,
+        experiment_id: i64,
+    ) -> Result<std::collections::BTreeMap<String, (String, Option<String>)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT ad_key, effective_status, problem FROM ad_reviews
+             WHERE experiment_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![experiment_id], |r| {
+            Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?)))
+        })?;
+        // Later rows overwrite earlier ones.
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 

@@ -61,6 +61,40 @@ pub struct MetaConfig {
     pub page_size: u32,
     /// Client-side ceiling on requests per second (a governor limiter), below Meta's.
     pub max_calls_per_second: u32,
+    /// When set, every call carries `appsecret_proof` (apps may require it).
+    pub app_secret: Option<Secret>,
+    /// A request with no answer after this long is abandoned and retried.
+    pub request_timeout: Duration,
+    /// Insights over more days than this are read through an async report run, which Meta
+    /// recommends for large reports; shorter ranges are read synchronously.
+    pub async_after_days: u32,
+    /// How often to poll an async report run (doubling up to 16 times this), and how long
+    /// to wait for it in all before giving up.
+    pub async_poll: Duration,
+    pub async_timeout: Duration,
+}
+
+impl MetaConfig {
+    /// A configuration with the defaults a real account wants: 5 retries from 5 s, pages of
+    /// 500 rows, at most 5 calls per second, async reports beyond 28 days.
+    pub fn new(base_url: &str, account: &str, page_id: &str, token: Secret) -> MetaConfig {
+        MetaConfig {
+            base_url: base_url.to_string(),
+            version: "v25.0".to_string(),
+            account: account.to_string(),
+            page_id: page_id.to_string(),
+            token,
+            max_retries: 5,
+            backoff: Duration::from_secs(5),
+            page_size: 500,
+            max_calls_per_second: 5,
+            app_secret: None,
+            request_timeout: Duration::from_secs(120),
+            async_after_days: 28,
+            async_poll: Duration::from_secs(2),
+            async_timeout: Duration::from_secs(3600),
+        }
+    }
 }
 
 impl MetaConfig {
@@ -117,6 +151,8 @@ pub struct MetaPlatform {
     known: Mutex<Known>,
     /// Requests made (for the benchmark and tests).
     pub calls: std::sync::atomic::AtomicU64,
+    /// Exchanges not yet handed to the store's archive.
+    exchanges: Mutex<Vec<Exchange>>,
 }
 
 impl MetaPlatform {
@@ -124,7 +160,7 @@ impl MetaPlatform {
         config.check()?;
         let http = reqwest::Client::builder()
             .user_agent(concat!("adskew/", env!("CARGO_PKG_VERSION")))
-            .timeout(Duration::from_secs(120))
+            .timeout(config.request_timeout)
             .build()
             .map_err(|e| PlatformError::Other(format!("HTTP client: {}", e.without_url())))?;
         let per_second =
@@ -139,6 +175,7 @@ impl MetaPlatform {
             clock,
             known: Mutex::new(Known::default()),
             calls: Default::default(),
+            exchanges: Mutex::new(Vec::new()),
         })
     }
 
@@ -151,70 +188,57 @@ impl MetaPlatform {
         )
     }
 
-    /// One Graph call with retries. `url` is absolute (paging URLs are followed as given).
+    /// One Graph call with retries. `url` is absolute (paging URLs are followed as given,
+    /// but only to the configured origin, and with any credentials in them replaced).
+    /// Every attempt is kept as an [`Exchange`] for the store's archive, credentials
+    /// redacted.
     pub(super) async fn call(
         &self,
         post: bool,
         url: &str,
         params: &[(String, String)],
     ) -> Result<Value, PlatformError> {
+        let url = self.checked_url(url)?;
         let mut params = params.to_vec();
         params.push((
             "access_token".into(),
             self.config.token.expose().to_string(),
         ));
+        if let Some(proof) = self.appsecret_proof() {
+            params.push(("appsecret_proof".into(), proof));
+        }
+        let archived_request = redacted_params(&params);
         let mut attempt = 0;
         loop {
             self.pace().await;
             self.calls
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let request = if post {
-                self.http.post(url).form(&params)
+                self.http.post(url.clone()).form(&params)
             } else {
-                self.http.get(url).query(&params)
+                self.http.get(url.clone()).query(&params)
             };
-            let outcome: Result<(), (Option<GraphError>, Usage, String)> = match request
-                .send()
-                .await
-            {
-                Ok(response) => {
-                    let headers: Vec<(String, String)> = response
-                        .headers()
-                        .iter()
-                        .filter_map(|(k, v)| {
-                            v.to_str()
-                                .ok()
-                                .map(|v| (k.as_str().to_string(), v.to_string()))
-                        })
-                        .collect();
-                    let usage =
-                        Usage::from_headers(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-                    *self.last_usage_pct.lock().expect("usage lock") = usage.max_pct;
-                    let status = response.status();
-                    let body = response
-                        .text()
-                        .await
-                        .map_err(|e| PlatformError::Other(e.without_url().to_string()))?;
-                    if status.is_success() {
-                        match serde_json::from_str::<Value>(&body) {
-                            Ok(v) if v.get("error").is_none() => return Ok(v),
-                            _ => Err((None, usage, format!("malformed response (HTTP {status})"))),
-                        }
-                    } else {
-                        match GraphError::from_body(&body) {
-                            Some(e) => Err((Some(e), usage, String::new())),
-                            None => Err((
-                                None,
-                                usage,
-                                format!("HTTP {status} without a Graph error body"),
-                            )),
-                        }
-                    }
-                }
-                Err(e) => Err((None, Usage::default(), e.without_url().to_string())),
+            let mut exchange = Exchange {
+                at: Utc::now(),
+                elapsed_ms: 0,
+                method: if post { "POST" } else { "GET" }.to_string(),
+                url: url.to_string(),
+                request: archived_request.clone(),
+                status: 0,
+                trace_id: None,
+                response: Vec::new(),
+                error: None,
             };
-            let Err((graph, usage, message)) = outcome else {
-                unreachable!()
+            let started = std::time::Instant::now();
+            let outcome = self.attempt(request, &mut exchange).await;
+            exchange.elapsed_ms = started.elapsed().as_millis() as u64;
+            self.exchanges
+                .lock()
+                .expect("exchanges lock")
+                .push(exchange);
+            let (graph, usage, message) = match outcome {
+                Ok(v) => return Ok(v),
+                Err(e) => e,
             };
             let retryable = graph.as_ref().is_none_or(GraphError::retryable);
             if !retryable || attempt >= self.config.max_retries {
@@ -235,6 +259,107 @@ impl MetaPlatform {
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
+    }
+
+    /// Sends one request and reads its answer into `exchange`: the JSON on success, else
+    /// the Graph error (if the body is one), the usage headers and a description.
+    async fn attempt(
+        &self,
+        request: reqwest::RequestBuilder,
+        exchange: &mut Exchange,
+    ) -> Result<Value, (Option<GraphError>, Usage, String)> {
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let message = e.without_url().to_string();
+                exchange.error = Some(message.clone());
+                return Err((None, Usage::default(), message));
+            }
+        };
+        let headers: Vec<(String, String)> = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| {
+                v.to_str()
+                    .ok()
+                    .map(|v| (k.as_str().to_string(), v.to_string()))
+            })
+            .collect();
+        let usage = Usage::from_headers(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        *self.last_usage_pct.lock().expect("usage lock") = usage.max_pct;
+        exchange.trace_id = headers
+            .iter()
+            .find(|(k, _)| k == "x-fb-trace-id")
+            .map(|(_, v)| v.clone());
+        let status = response.status();
+        exchange.status = status.as_u16();
+        let body = match response.bytes().await {
+            Ok(b) => b.to_vec(),
+            Err(e) => {
+                let message = format!("reading the response: {}", e.without_url());
+                exchange.error = Some(message.clone());
+                return Err((None, usage, message));
+            }
+        };
+        exchange.response = body;
+        let parsed = serde_json::from_slice::<Value>(&exchange.response).ok();
+        if exchange.trace_id.is_none() {
+            exchange.trace_id = parsed
+                .as_ref()
+                .and_then(|v| v.pointer("/error/fbtrace_id"))
+                .and_then(Value::as_str)
+                .map(str::to_string);
+        }
+        if status.is_success() {
+            match parsed {
+                Some(v) if v.get("error").is_none() => Ok(v),
+                _ => Err((None, usage, format!("malformed response (HTTP {status})"))),
+            }
+        } else {
+            let text = String::from_utf8_lossy(&exchange.response);
+            match GraphError::from_body(&text) {
+                Some(e) => Err((Some(e), usage, String::new())),
+                None => Err((
+                    None,
+                    usage,
+                    format!("HTTP {status} without a Graph error body"),
+                )),
+            }
+        }
+    }
+
+    /// `url` parsed, refused unless it has the configured origin (a `paging.next` pointing
+    /// elsewhere would otherwise receive the token), and stripped of credentials it carries
+    /// (Meta's `paging.next` URLs include the token; it is added back as a parameter).
+    fn checked_url(&self, url: &str) -> Result<reqwest::Url, PlatformError> {
+        let parsed = reqwest::Url::parse(url)
+            .map_err(|e| PlatformError::Other(format!("bad URL from the API: {e}")))?;
+        let base = reqwest::Url::parse(&self.config.base_url)
+            .map_err(|e| PlatformError::Other(format!("base URL: {e}")))?;
+        if parsed.origin() != base.origin() {
+            return Err(PlatformError::Other(format!(
+                "refusing to follow {} (not {}): the token is only sent to the configured API",
+                parsed.origin().ascii_serialization(),
+                base.origin().ascii_serialization()
+            )));
+        }
+        Ok(without_credentials(&parsed))
+    }
+
+    /// `appsecret_proof`: lowercase hex HMAC-SHA256 of the token keyed by the app secret.
+    fn appsecret_proof(&self) -> Option<String> {
+        use hmac::Mac;
+        let secret = self.config.app_secret.as_ref()?;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.expose().as_bytes())
+            .expect("HMAC takes keys of any length");
+        mac.update(self.config.token.expose().as_bytes());
+        Some(
+            mac.finalize()
+                .into_bytes()
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+        )
     }
 
     /// Waits for the limiter, and longer when Meta reports a quota above 75% used, so the
@@ -266,6 +391,27 @@ impl MetaPlatform {
             .ok_or_else(|| PlatformError::Other(format!("creating {edge}: no id in the response")))
     }
 
+    /// Asks Meta to check a campaign's parameters (`execution_options=["validate_only"]`)
+    /// without creating it: the dry run's proof that the token, the account and the
+    /// campaign settings are accepted. Ad sets, creatives and ads cannot be validated this
+    /// way, as they need a campaign that exists.
+    pub async fn validate_campaign(&self, spec: &CampaignSpec) -> Result<(), PlatformError> {
+        let mut params = campaign_params(spec);
+        params.push((
+            "execution_options".into(),
+            json!(["validate_only"]).to_string(),
+        ));
+        let url = self.url(&format!("{}/campaigns", self.config.account_node()));
+        let answer = self.call(true, &url, &params).await?;
+        if answer.get("success").and_then(Value::as_bool) == Some(true) {
+            Ok(())
+        } else {
+            Err(PlatformError::Other(format!(
+                "validate_only: unexpected answer {answer}"
+            )))
+        }
+    }
+
     /// Every page of a campaign's ad-level insights.
     async fn insights(
         &self,
@@ -294,10 +440,82 @@ impl MetaPlatform {
         if let Some(b) = breakdown {
             params.push(("breakdowns".to_string(), json!([b.as_str()]).to_string()));
         }
+        let days = (until - since).num_days() + 1;
+        if days > i64::from(self.config.async_after_days) {
+            return self.insights_async(campaign, &params).await;
+        }
+        self.read_all(&self.url(&format!("{campaign}/insights")), &params)
+            .await
+    }
+
+    /// An insights read as an async report run, as Meta recommends for large reports:
+    /// start the job, poll it with a growing interval until it completes, then read its
+    /// pages. A failed job is started again (up to `max_retries` times); a job that does not
+    /// finish within `async_timeout` is an error.
+    async fn insights_async(
+        &self,
+        campaign: &str,
+        params: &[(String, String)],
+    ) -> Result<Vec<Value>, PlatformError> {
+        let mut failures = 0;
+        loop {
+            let started = self
+                .call(true, &self.url(&format!("{campaign}/insights")), params)
+                .await?;
+            let run = started
+                .get("report_run_id")
+                .and_then(Value::as_str)
+                .ok_or_else(|| {
+                    PlatformError::Other(format!("async insights: no report_run_id in {started}"))
+                })?
+                .to_string();
+            let deadline = std::time::Instant::now() + self.config.async_timeout;
+            let mut wait = self.config.async_poll;
+            let status = loop {
+                let job = self.call(false, &self.url(&run), &[]).await?;
+                let status = job
+                    .get("async_status")
+                    .and_then(Value::as_str)
+                    .unwrap_or("")
+                    .to_string();
+                if status == "Job Completed" || status == "Job Failed" || status == "Job Skipped" {
+                    break status;
+                }
+                if std::time::Instant::now() + wait > deadline {
+                    return Err(PlatformError::Other(format!(
+                        "async report run {run} did not finish within {} s (last status `{status}`)",
+                        self.config.async_timeout.as_secs()
+                    )));
+                }
+                tracing::debug!(run = %run, %status, wait_ms = wait.as_millis() as u64, "report run not finished");
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(self.config.async_poll * 16);
+            };
+            if status == "Job Completed" {
+                let limit = [("limit".to_string(), self.config.page_size.to_string())];
+                return self
+                    .read_all(&self.url(&format!("{run}/insights")), &limit)
+                    .await;
+            }
+            failures += 1;
+            if failures > self.config.max_retries {
+                return Err(PlatformError::Other(format!(
+                    "async report run for campaign {campaign} ended `{status}` {failures} times; \
+                     try a shorter range (settings: async_after_days)"
+                )));
+            }
+            tracing::warn!(run = %run, %status, "async report run failed; starting it again");
+        }
+    }
+
+    /// Every row of a cursor-paged edge, following `paging.next` until it is absent.
+    async fn read_all(
+        &self,
+        url: &str,
+        params: &[(String, String)],
+    ) -> Result<Vec<Value>, PlatformError> {
         let mut rows = Vec::new();
-        let mut page = self
-            .call(false, &self.url(&format!("{campaign}/insights")), &params)
-            .await?;
+        let mut page = self.call(false, url, params).await?;
         loop {
             rows.extend(
                 page.get("data")
@@ -332,6 +550,106 @@ impl MetaPlatform {
         }
         Ok(campaigns)
     }
+}
+
+/// The parameters of a campaign, created PAUSED.
+fn campaign_params(spec: &CampaignSpec) -> Vec<(String, String)> {
+    let categories = match spec.category {
+        AdCategory::None => json!([]),
+        other => json!([other.as_str().to_ascii_uppercase()]),
+    };
+    let objective = match spec.objective {
+        Objective::Traffic => "OUTCOME_TRAFFIC",
+        Objective::Reach => "OUTCOME_AWARENESS",
+    };
+    vec![
+        ("name".into(), spec.name.clone()),
+        ("objective".into(), objective.into()),
+        ("status".into(), "PAUSED".into()),
+        ("special_ad_categories".into(), categories.to_string()),
+    ]
+}
+
+/// An ad's `effective_status`, and its review feedback and delivery issues in Meta's words.
+fn review_of(ad: &Value) -> (String, Option<String>) {
+    let status = ad
+        .get("effective_status")
+        .and_then(Value::as_str)
+        .unwrap_or("UNKNOWN")
+        .to_string();
+    let mut problems = Vec::new();
+    // {"global": {"Policy name": "explanation"}, "placement_specific": {...}}
+    if let Some(feedback) = ad.get("ad_review_feedback").and_then(Value::as_object) {
+        for scope in feedback.values().filter_map(Value::as_object) {
+            for (policy, text) in scope {
+                match text.as_str() {
+                    Some(t) if !t.is_empty() => problems.push(format!("{policy}: {t}")),
+                    _ => problems.push(policy.clone()),
+                }
+            }
+        }
+    }
+    for issue in ad
+        .get("issues_info")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        if let Some(m) = issue
+            .get("error_summary")
+            .or_else(|| issue.get("error_message"))
+            .and_then(Value::as_str)
+        {
+            problems.push(m.to_string());
+        }
+    }
+    (status, (!problems.is_empty()).then(|| problems.join("; ")))
+}
+
+/// Parameters whose values are credentials: never archived, logged or followed.
+const CREDENTIALS: [&str; 2] = ["access_token", "appsecret_proof"];
+
+/// Parameters archived as their size and SHA-256 only: a customer list's hashed people
+/// (`payload`, pseudonymous personal data that the store must not keep) and an image's
+/// bytes (megabytes; the hash identifies the file).
+const SUMMARISED: [&str; 2] = ["payload", "bytes"];
+
+/// The parameters as a JSON object for the archive, credentials redacted.
+fn redacted_params(params: &[(String, String)]) -> String {
+    let map: serde_json::Map<String, Value> = params
+        .iter()
+        .map(|(k, v)| {
+            let v = if CREDENTIALS.contains(&k.as_str()) {
+                "[redacted]".to_string()
+            } else if SUMMARISED.contains(&k.as_str()) {
+                format!(
+                    "[{} bytes, sha256 {}]",
+                    v.len(),
+                    super::hashing::sha256_hex(v)
+                )
+            } else {
+                v.clone()
+            };
+            (k.clone(), Value::String(v))
+        })
+        .collect();
+    Value::Object(map).to_string()
+}
+
+/// `url` without credentials in its query string.
+fn without_credentials(url: &reqwest::Url) -> reqwest::Url {
+    let kept: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| !CREDENTIALS.contains(&k.as_ref()))
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut clean = url.clone();
+    if kept.is_empty() {
+        clean.set_query(None);
+    } else {
+        clean.query_pairs_mut().clear().extend_pairs(kept);
+    }
+    clean
 }
 
 /// Meta's decimal strings ("12.34") to integer minor units, exactly.
@@ -370,25 +688,7 @@ impl Platform for MetaPlatform {
     }
 
     async fn create_campaign(&self, spec: &CampaignSpec) -> Result<ObjectId, PlatformError> {
-        let categories = match spec.category {
-            AdCategory::None => json!([]),
-            other => json!([other.as_str().to_ascii_uppercase()]),
-        };
-        let objective = match spec.objective {
-            Objective::Traffic => "OUTCOME_TRAFFIC",
-            Objective::Reach => "OUTCOME_AWARENESS",
-        };
-        let id = self
-            .create(
-                "campaigns",
-                vec![
-                    ("name".into(), spec.name.clone()),
-                    ("objective".into(), objective.into()),
-                    ("status".into(), "PAUSED".into()),
-                    ("special_ad_categories".into(), categories.to_string()),
-                ],
-            )
-            .await?;
+        let id = self.create("campaigns", campaign_params(spec)).await?;
         self.known
             .lock()
             .expect("known lock")
@@ -519,6 +819,41 @@ impl Platform for MetaPlatform {
         Ok(())
     }
 
+    async fn ad_reviews(&self, ads: &[ObjectId]) -> Result<Vec<AdReview>, PlatformError> {
+        let mut found = BTreeMap::new();
+        for campaign in self.campaign_of_ads(ads)? {
+            let params = [
+                (
+                    "fields".to_string(),
+                    "id,effective_status,ad_review_feedback,issues_info".to_string(),
+                ),
+                ("limit".to_string(), self.config.page_size.to_string()),
+            ];
+            for row in self
+                .read_all(&self.url(&format!("{campaign}/ads")), &params)
+                .await?
+            {
+                if let Some(id) = row.get("id").and_then(Value::as_str) {
+                    found.insert(id.to_string(), review_of(&row));
+                }
+            }
+        }
+        ads.iter()
+            .map(|ad| {
+                let (effective_status, problem) = found.remove(&ad.0).ok_or_else(|| {
+                    PlatformError::Other(format!(
+                        "ad {ad} is missing from its campaign's ads (deleted on the platform?)"
+                    ))
+                })?;
+                Ok(AdReview {
+                    ad: ad.clone(),
+                    effective_status,
+                    problem,
+                })
+            })
+            .collect()
+    }
+
     async fn delivery(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRow>, PlatformError> {
         let mut out = Vec::new();
         for campaign in self.campaign_of_ads(&query.ads)? {
@@ -577,6 +912,10 @@ impl Platform for MetaPlatform {
         Ok(out)
     }
 
+    fn take_exchanges(&self) -> Vec<Exchange> {
+        std::mem::take(&mut *self.exchanges.lock().expect("exchanges lock"))
+    }
+
     async fn spend(&self, campaign: &ObjectId) -> Result<Money, PlatformError> {
         let start = {
             let known = self.known.lock().expect("known lock");
@@ -624,17 +963,7 @@ mod tests {
 
     #[test]
     fn plain_http_only_to_loopback() {
-        let config = |url: &str| MetaConfig {
-            base_url: url.into(),
-            version: "v25.0".into(),
-            account: "1000".into(),
-            page_id: "1".into(),
-            token: Secret::new("t"),
-            max_retries: 0,
-            backoff: Duration::ZERO,
-            page_size: 500,
-            max_calls_per_second: 10,
-        };
+        let config = |url: &str| MetaConfig::new(url, "1000", "1", Secret::new("t"));
         assert!(config("https://graph.facebook.com").check().is_ok());
         assert!(config("http://127.0.0.1:8080").check().is_ok());
         assert!(config("http://localhost:8080").check().is_ok());
@@ -642,5 +971,61 @@ mod tests {
         assert!(config("http://10.0.0.1").check().is_err());
         assert_eq!(format!("{:?}", config("https://x").token), "[redacted]");
         assert_eq!(config("https://x").account_node(), "act_1000");
+    }
+
+    #[test]
+    fn review_feedback_is_read_in_metas_words() {
+        let ad = json!({"id": "1", "effective_status": "DISAPPROVED",
+            "ad_review_feedback": {"global": {"Employment": "Ads may not exclude by gender"}},
+            "issues_info": [{"error_summary": "Ad rejected", "level": "AD"}]});
+        assert_eq!(
+            review_of(&ad),
+            (
+                "DISAPPROVED".to_string(),
+                Some("Employment: Ads may not exclude by gender; Ad rejected".to_string())
+            )
+        );
+        assert_eq!(review_of(&json!({"effective_status": "ACTIVE"})).1, None);
+    }
+
+    #[test]
+    fn credentials_are_stripped_and_redacted() {
+        let url = reqwest::Url::parse(
+            "https://graph.facebook.com/v25.0/1/insights?limit=5&access_token=SECRET&after=abc&appsecret_proof=P",
+        )
+        .unwrap();
+        assert_eq!(
+            without_credentials(&url).as_str(),
+            "https://graph.facebook.com/v25.0/1/insights?limit=5&after=abc"
+        );
+        let archived = redacted_params(&[
+            ("name".into(), "x".into()),
+            ("access_token".into(), "SECRET".into()),
+        ]);
+        assert!(!archived.contains("SECRET") && archived.contains("[redacted]"));
+        let payload = r#"{"schema":["EMAIL"],"data":[["836f82db99121b3481011f16b49dfa5fbc714a0d1b1b9f784a1ebbbf5b39577f"]]}"#;
+        let archived = redacted_params(&[("payload".into(), payload.into())]);
+        assert!(
+            !archived.contains("836f82db") && archived.contains("sha256"),
+            "customer-list hashes are not archived: {archived}"
+        );
+    }
+
+    #[tokio::test]
+    async fn appsecret_proof_is_hmac_sha256_of_the_token() {
+        let mut config = MetaConfig::new("https://x", "1", "1", Secret::new("token-123"));
+        config.app_secret = Some(Secret::new("app-secret"));
+        let meta = MetaPlatform::new(config, Arc::new(crate::clock::WallClock)).unwrap();
+        // python3 -c "import hmac,hashlib; print(hmac.new(b'app-secret', b'token-123', hashlib.sha256).hexdigest())"
+        assert_eq!(
+            meta.appsecret_proof().unwrap(),
+            "fe175a04c90a44651c43e687608dcc779f306c5d07be7fa7f0a085cd068ed621"
+        );
+        // Following a paging URL to another origin would hand it the token.
+        assert!(meta
+            .checked_url("https://evil.example/v25.0/1/insights")
+            .unwrap_err()
+            .to_string()
+            .contains("refusing"));
     }
 }

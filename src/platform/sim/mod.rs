@@ -29,6 +29,8 @@ struct AdObj {
     ad_set: ObjectId,
     status: Status,
     sim: AdSim,
+    /// The simulated review's rejection, from the ground truth.
+    disapproved: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -50,7 +52,8 @@ impl State {
         let Some(set) = self.ad_sets.get(&ad.ad_set) else {
             return false;
         };
-        ad.status == Status::Active
+        ad.disapproved.is_none()
+            && ad.status == Status::Active
             && set.status == Status::Active
             && self.campaigns.get(&set.campaign).map(|c| c.0) == Some(Status::Active)
     }
@@ -166,6 +169,7 @@ impl Platform for SimPlatform {
             .campaigns
             .get(&set.campaign)
             .map_or(Objective::Traffic, |c| c.1);
+        let creative_key = creative.key.clone();
         let sim = AdSim::new(
             &creative.key,
             &self.truth,
@@ -182,6 +186,11 @@ impl Platform for SimPlatform {
                 ad_set: spec.ad_set.clone(),
                 status: Status::Paused,
                 sim,
+                disapproved: self
+                    .truth
+                    .ads
+                    .get(&creative_key)
+                    .and_then(|t| t.disapproved.clone()),
             },
         );
         Ok(id)
@@ -199,6 +208,36 @@ impl Platform for SimPlatform {
             return Err(PlatformError::UnknownObject(object.clone()));
         }
         Ok(())
+    }
+
+    async fn ad_reviews(&self, ads: &[ObjectId]) -> Result<Vec<AdReview>, PlatformError> {
+        let state = self.state();
+        ads.iter()
+            .map(|id| {
+                let ad = state
+                    .ads
+                    .get(id)
+                    .ok_or_else(|| PlatformError::UnknownObject(id.clone()))?;
+                let set = state.ad_sets.get(&ad.ad_set);
+                let campaign = set.and_then(|s| state.campaigns.get(&s.campaign));
+                let status = if ad.disapproved.is_some() {
+                    "DISAPPROVED"
+                } else if ad.status == Status::Paused {
+                    "PAUSED"
+                } else if set.map(|s| s.status) != Some(Status::Active) {
+                    "ADSET_PAUSED"
+                } else if campaign.map(|c| c.0) != Some(Status::Active) {
+                    "CAMPAIGN_PAUSED"
+                } else {
+                    "ACTIVE"
+                };
+                Ok(AdReview {
+                    ad: id.clone(),
+                    effective_status: status.to_string(),
+                    problem: ad.disapproved.clone(),
+                })
+            })
+            .collect()
     }
 
     async fn delivery(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRow>, PlatformError> {
