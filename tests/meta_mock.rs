@@ -321,3 +321,86 @@ async fn async_report_runs_are_polled_and_failed_ones_restarted() {
         mock.report_run_count()
     );
 }
+
+/// Meta's rate limit, enforced by the mock (40 calls per second, sliding): the adapter is
+/// refused, reads the reset time from the usage headers, waits, and still collects exactly
+/// the fault-free data. Slow and truncated answers to reads are retried the same way.
+#[tokio::test]
+async fn rate_limits_timeouts_and_truncated_answers_are_survived() {
+    let exp = experiment();
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let clock = Arc::new(SimClock::new(start));
+    let sim = SimPlatform::new(exp.sim.clone(), clock.clone());
+    let (direct, _) = run_on(&exp, &sim, clock.as_ref()).await;
+
+    let faults = mockapi::faults::Faults {
+        seed: 5,
+        rate_limit: 40,
+        rate_window_secs: 1.0,
+        malformed: 0.05,
+        delay: 0.03,
+        delay_secs: 2.0,
+        ..Default::default()
+    };
+    let mock = Mock::with_faults(exp.sim.clone(), start, faults);
+    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://{addr}");
+    let mock_clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let mut cfg = config(base, "test-token");
+    cfg.max_retries = 10;
+    cfg.backoff = Duration::from_millis(20);
+    cfg.request_timeout = Duration::from_millis(500);
+    let meta = MetaPlatform::new(cfg, mock_clock.clone()).unwrap();
+    let (via_http, _) = run_on(&exp, &meta, mock_clock.as_ref()).await;
+
+    assert_eq!(
+        serde_json::to_value(&via_http.comparisons).unwrap(),
+        serde_json::to_value(&direct.comparisons).unwrap()
+    );
+    assert!(mock.throttled_count() > 0, "the limit was reached");
+    assert!(
+        mock.fault_count() > 0,
+        "slow or truncated answers were sent"
+    );
+    assert_eq!(mock.object_count(), 1 + 4 * 3, "no object created twice");
+}
+
+/// A token that expires mid-run is not retried: the run fails at once with a message that
+/// says what to do, and is recorded as failed.
+#[tokio::test]
+async fn an_expired_token_fails_the_run_clearly() {
+    let exp = experiment();
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let faults = mockapi::faults::Faults {
+        expire_token_after: Some(20),
+        ..Default::default()
+    };
+    let mock = Mock::with_faults(exp.sim.clone(), start, faults);
+    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://{addr}");
+    let mock_clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let meta = MetaPlatform::new(config(base, "test-token"), mock_clock.clone()).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    let err = scheduler::run(
+        &exp,
+        &meta,
+        mock_clock.as_ref(),
+        &mut store,
+        &ProgressBar::hidden(),
+    )
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("190") && err.contains("expired") && err.contains("ADSKEW_META_TOKEN"),
+        "{err}"
+    );
+    let runs = store.list_experiments().unwrap();
+    assert_eq!(runs[0].state, "failed");
+    // The failing call, then the attempt to pause the campaign: nothing retried.
+    assert_eq!(meta.calls.load(Ordering::Relaxed), 22);
+}

@@ -14,6 +14,10 @@
 //! gateway = 0.02    # share answered by a bare 502
 //! async_polls = 3   # polls an async report run stays "Job Running" (default 1)
 //! async_fail = 0.2  # share of async report runs that end "Job Failed"
+//! malformed = 0.02  # share of GETs answered 200 with truncated JSON
+//! delay = 0.02      # share of GETs held delay_secs (default 30) before being served
+//! expire_token_after = 500   # the token expires (190/463) after this many requests
+//! rate_limit = 300           # Meta's limit enforced: calls per rate_window_secs (default 60)
 //! ```
 
 use std::path::Path;
@@ -47,6 +51,34 @@ pub struct Faults {
     /// Share of async report runs that end "Job Failed".
     #[serde(default)]
     pub async_fail: f64,
+    /// Share of GET requests answered 200 with a truncated JSON body.
+    #[serde(default)]
+    pub malformed: f64,
+    /// Share of GET requests held for `delay_secs` before they are served, so a client with
+    /// a shorter timeout gives up (and retries). Creation requests are never delayed: a
+    /// create that times out but succeeds is the crash case that idempotency keys handle.
+    #[serde(default)]
+    pub delay: f64,
+    #[serde(default = "default_delay_secs")]
+    pub delay_secs: f64,
+    /// After this many requests, the token has expired (code 190, subcode 463) for good.
+    #[serde(default)]
+    pub expire_token_after: Option<u64>,
+    /// Meta's rate limit, enforced: at most this many calls per `rate_window_secs` (sliding,
+    /// in real time); beyond it, code 80004 with usage headers saying when access returns.
+    /// Every answer reports the share of the window used. 0 means no limit.
+    #[serde(default)]
+    pub rate_limit: u32,
+    #[serde(default = "default_window")]
+    pub rate_window_secs: f64,
+}
+
+fn default_delay_secs() -> f64 {
+    30.0
+}
+
+fn default_window() -> f64 {
+    60.0
 }
 
 fn one() -> u32 {
@@ -62,6 +94,12 @@ impl Default for Faults {
             gateway: 0.0,
             async_polls: 1,
             async_fail: 0.0,
+            malformed: 0.0,
+            delay: 0.0,
+            delay_secs: default_delay_secs(),
+            expire_token_after: None,
+            rate_limit: 0,
+            rate_window_secs: default_window(),
         }
     }
 }
@@ -78,13 +116,23 @@ impl Faults {
             faults.transient,
             faults.gateway,
             faults.async_fail,
+            faults.malformed,
+            faults.delay,
         ]
         .iter()
         .any(|r| !(0.0..=1.0).contains(r))
             || total > 1.0
         {
             return Err(format!(
-                "{}: rates must be in [0, 1] and sum to at most 1",
+                "{}: rates must be in [0, 1], and throttle + transient + gateway at most 1",
+                path.display()
+            ));
+        }
+        let window_ok = faults.rate_window_secs > 0.0 && faults.rate_window_secs.is_finite();
+        let delay_ok = faults.delay_secs >= 0.0 && faults.delay_secs.is_finite();
+        if !window_ok || !delay_ok {
+            return Err(format!(
+                "{}: rate_window_secs must be positive and delay_secs non-negative",
                 path.display()
             ));
         }
@@ -101,16 +149,55 @@ pub(crate) fn draw(seed: u64, n: u64) -> f64 {
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
-fn usage_header(call_pct: u64, regain_minutes: u64) -> HeaderValue {
-    let value = json!({"1000": [{"type": "ads_management", "call_count": call_pct, "total_cputime": call_pct / 2,
-        "total_time": call_pct / 2, "estimated_time_to_regain_access": regain_minutes}]});
+fn usage_header(kind: &str, call_pct: u64, regain_minutes: u64) -> HeaderValue {
+    header(
+        json!({"1000": [{"type": kind, "call_count": call_pct, "total_cputime": call_pct / 2,
+        "total_time": call_pct / 2, "estimated_time_to_regain_access": regain_minutes}]}),
+    )
+}
+
+fn header(value: serde_json::Value) -> HeaderValue {
     HeaderValue::from_str(&value.to_string()).expect("JSON is a valid header value")
 }
 
-/// Middleware on the Graph routes.
+/// Middleware on the Graph routes: the token's expiry, the rate limit, then the random
+/// faults, each answered as Meta answers it; requests that pass reach the handlers.
 pub async fn inject(State(mock): State<Arc<Mock>>, request: Request, next: Next) -> Response {
     let n = mock.requests.fetch_add(1, Ordering::Relaxed);
     let f = &mock.faults;
+    let is_get = request.method() == axum::http::Method::GET;
+    let insights = request.uri().path().ends_with("/insights");
+    if f.expire_token_after.is_some_and(|after| n >= after) {
+        mock.faulted.fetch_add(1, Ordering::Relaxed);
+        let body = json!({"error": {"message": "Error validating access token: Session has expired on Monday, 23-Nov-26 09:00:00 PST.",
+            "type": "OAuthException", "code": 190, "error_subcode": 463, "fbtrace_id": "AdskewMockFault"}});
+        return with_trace_id((StatusCode::BAD_REQUEST, Json(body)).into_response(), n);
+    }
+    let used_pct = match mock.rate.admit(f) {
+        Admission::Unlimited => (n % 1000) / 10,
+        Admission::Admitted { used_pct } => used_pct,
+        Admission::Refused { reset_secs } => {
+            mock.throttled.fetch_add(1, Ordering::Relaxed);
+            let (code, kind) = if insights {
+                (80000, "ads_insights")
+            } else {
+                (80004, "ads_management")
+            };
+            let body = json!({"error": {"message": format!("(#{code}) There have been too many calls to this ad-account. Wait a bit and try again."),
+                "type": "OAuthException", "code": code, "error_subcode": 2446079, "fbtrace_id": "AdskewMockThrottle"}});
+            let mut r = (StatusCode::BAD_REQUEST, Json(body)).into_response();
+            // Meta gives the regain time in whole minutes; the account header has seconds.
+            r.headers_mut().insert(
+                "x-business-use-case-usage",
+                usage_header(kind, 100, (reset_secs / 60.0).floor() as u64),
+            );
+            r.headers_mut().insert(
+                "x-ad-account-usage",
+                header(json!({"acc_id_util_pct": 100, "reset_time_duration": reset_secs.ceil()})),
+            );
+            return with_trace_id(r, n);
+        }
+    };
     let u = draw(f.seed, n);
     if u < f.throttle + f.transient + f.gateway {
         mock.faulted.fetch_add(1, Ordering::Relaxed);
@@ -119,8 +206,10 @@ pub async fn inject(State(mock): State<Arc<Mock>>, request: Request, next: Next)
         let body = json!({"error": {"message": "(#80004) There have been too many calls to this ad-account. Wait a bit and try again.",
             "type": "OAuthException", "code": 80004, "error_subcode": 2446079, "fbtrace_id": "AdskewMockFault"}});
         let mut r = (StatusCode::BAD_REQUEST, Json(body)).into_response();
-        r.headers_mut()
-            .insert("x-business-use-case-usage", usage_header(100, 0));
+        r.headers_mut().insert(
+            "x-business-use-case-usage",
+            usage_header("ads_management", 100, 0),
+        );
         return with_trace_id(r, n);
     } else if u < f.throttle + f.transient {
         let body = json!({"error": {"message": "(#2) Service temporarily unavailable", "type": "OAuthException",
@@ -135,15 +224,84 @@ pub async fn inject(State(mock): State<Arc<Mock>>, request: Request, next: Next)
             "<html><body>502 Bad Gateway</body></html>",
         )
             .into_response();
+    } else if is_get && draw(f.seed ^ 0xDE1A, n) < f.delay {
+        // Held, then served; a client that gave up has dropped the connection by then.
+        mock.faulted.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(std::time::Duration::from_secs_f64(f.delay_secs)).await;
+        next.run(request).await
+    } else if is_get && draw(f.seed ^ 0xBAD0, n) < f.malformed {
+        mock.faulted.fetch_add(1, Ordering::Relaxed);
+        return with_trace_id(
+            (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                "{\"data\": [{\"ad_id\": \"12",
+            )
+                .into_response(),
+            n,
+        );
     } else {
         next.run(request).await
     };
-    // A rough utilisation: requests so far, modulo an hourly-ish window of 1,000 calls.
     response.headers_mut().insert(
         "x-business-use-case-usage",
-        usage_header((n % 1000) / 10, 0),
+        usage_header(
+            if insights {
+                "ads_insights"
+            } else {
+                "ads_management"
+            },
+            used_pct,
+            0,
+        ),
     );
+    if insights {
+        response.headers_mut().insert(
+            "x-fb-ads-insights-throttle",
+            header(json!({"app_id_util_pct": used_pct, "acc_id_util_pct": used_pct, "ads_api_access_tier": "standard_access"})),
+        );
+    }
     with_trace_id(response, n)
+}
+
+/// The mock's rate limiter: the times of the calls admitted within the window.
+#[derive(Debug, Default)]
+pub struct RateLimit {
+    admitted: std::sync::Mutex<std::collections::VecDeque<std::time::Instant>>,
+}
+
+enum Admission {
+    Unlimited,
+    Admitted { used_pct: u64 },
+    Refused { reset_secs: f64 },
+}
+
+impl RateLimit {
+    fn admit(&self, f: &Faults) -> Admission {
+        if f.rate_limit == 0 {
+            return Admission::Unlimited;
+        }
+        let window = std::time::Duration::from_secs_f64(f.rate_window_secs);
+        let now = std::time::Instant::now();
+        let mut admitted = self.admitted.lock().expect("rate lock");
+        while admitted
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= window)
+        {
+            admitted.pop_front();
+        }
+        if admitted.len() >= f.rate_limit as usize {
+            let oldest = *admitted.front().expect("non-empty at the limit");
+            let reset = window.saturating_sub(now.duration_since(oldest));
+            return Admission::Refused {
+                reset_secs: reset.as_secs_f64(),
+            };
+        }
+        admitted.push_back(now);
+        Admission::Admitted {
+            used_pct: (admitted.len() as u64 * 100) / u64::from(f.rate_limit),
+        }
+    }
 }
 
 /// Meta tags every answer with `x-fb-trace-id`, which support asks for; the mock's are
@@ -176,7 +334,9 @@ mod tests {
         assert_eq!(Faults::load(&good).unwrap().throttle, 0.1);
         let bad = dir.path().join("g.toml");
         std::fs::write(&bad, "throttle = 0.9\ngateway = 0.5\n").unwrap();
-        assert!(Faults::load(&bad).unwrap_err().contains("sum"));
+        assert!(Faults::load(&bad).unwrap_err().contains("at most 1"));
+        std::fs::write(&bad, "rate_limit = 10\nrate_window_secs = 0\n").unwrap();
+        assert!(Faults::load(&bad).unwrap_err().contains("rate_window_secs"));
         std::fs::write(&bad, "throtle = 0.1\n").unwrap();
         assert!(Faults::load(&bad).unwrap_err().contains("throtle"));
     }

@@ -162,6 +162,7 @@ pub async fn get_stats(State(mock): State<Arc<Mock>>) -> Response {
     Json(json!({
         "requests": mock.request_count(),
         "faults": mock.fault_count(),
+        "throttled": mock.throttled_count(),
         "objects": mock.object_count(),
     }))
     .into_response()

@@ -71,6 +71,9 @@ pub struct Mock {
     /// Secret" switched on).
     pub(crate) app_secret: Mutex<Option<String>>,
     pub(crate) report_runs: Mutex<BTreeMap<String, ReportRun>>,
+    pub(crate) rate: faults::RateLimit,
+    /// Requests refused by the enforced rate limit.
+    pub(crate) throttled: std::sync::atomic::AtomicU64,
     pub(crate) audiences: audience::Registry,
     pub(crate) images: images::Registry,
 }
@@ -93,6 +96,8 @@ impl Mock {
             faulted: Default::default(),
             app_secret: Mutex::new(None),
             report_runs: Mutex::new(BTreeMap::new()),
+            rate: Default::default(),
+            throttled: Default::default(),
             audiences: Default::default(),
             images: Default::default(),
         })
@@ -128,6 +133,11 @@ impl Mock {
     /// How many requests fault injection failed.
     pub fn fault_count(&self) -> u64 {
         self.faulted.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many requests the enforced rate limit refused.
+    pub fn throttled_count(&self) -> u64 {
+        self.throttled.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// How many async report runs were started.
