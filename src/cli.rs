@@ -185,6 +185,66 @@ pub enum Command {
         #[command(flatten)]
         db: DbArgs,
     },
+
+    /// Customer-list custom audiences on Meta: upload a CSV of people, hashed.
+    Audience {
+        #[command(subcommand)]
+        command: AudienceCommand,
+    },
+}
+
+/// `adskew audience ...`
+#[derive(Debug, Subcommand)]
+pub enum AudienceCommand {
+    /// Upload a CSV of people to a new (or existing) Meta custom audience.
+    ///
+    /// Every value is normalised and SHA-256 hashed on this machine as Meta requires; only
+    /// hashes leave it, and nothing from the file is logged or stored (the database keeps
+    /// the file's SHA-256, Meta's ids and counts). The whole file is checked first: an
+    /// unknown column, a line with the wrong number of fields, or text that is not UTF-8
+    /// stops the command (exit 2) before anything is created on Meta.
+    ///
+    /// The first line names the columns: email, phone, first_name (fn), last_name (ln),
+    /// first_initial (fi), gender (gen), dob (YYYY-MM-DD), birth_year (doby), birth_month
+    /// (dobm), birth_day (dobd), city (ct), state (st), zip, country, extern_id; any subset,
+    /// any order, any case. Give phone numbers with their country code. A value that is not
+    /// valid for its column (an email without @) is sent empty; a line with no valid value
+    /// is not sent and is reported by line number.
+    ///
+    /// People go to Meta in one upload session of batches (at most 10,000 per request).
+    /// The audience id printed at the end goes into the experiment file as
+    /// `audience.custom_audience`. Uses the Meta account settings `run --live` uses.
+    #[command(after_help = "Examples:
+  adskew audience upload campaigns/people_example.csv --name \"NC voters, balanced\"
+  adskew audience upload more.csv --audience 120210000000000001   # add to an existing audience
+
+Exit codes: 0 uploaded; 2 bad file or settings (nothing was created or sent); 1 Meta failed during the upload (what it had received is reported and recorded).")]
+    Upload {
+        /// The CSV file of people (UTF-8, comma-separated, a header line naming the columns).
+        file: PathBuf,
+        /// Name of the new audience, as Meta's Audience Manager will show it.
+        #[arg(
+            long,
+            required_unless_present = "audience",
+            conflicts_with = "audience"
+        )]
+        name: Option<String>,
+        /// Description of the new audience (e.g. where the list came from).
+        #[arg(long, default_value = "", conflicts_with = "audience")]
+        description: String,
+        /// Add the people to this existing audience instead of creating one (for example to
+        /// finish an upload that stopped: adding the same people again changes nothing).
+        #[arg(long, value_name = "ID")]
+        audience: Option<String>,
+        /// People per request (Meta takes at most 10,000).
+        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        batch_size: u32,
+        #[command(flatten)]
+        db: DbArgs,
+        /// Account settings file (default: ./adskew.toml, else ~/.config/adskew/config.toml).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 /// The alternative hypothesis of a two-proportion test.

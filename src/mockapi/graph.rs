@@ -19,7 +19,7 @@ use crate::platform::{
 };
 use crate::vocab::{AdCategory, Breakdown, Objective};
 
-type Params = BTreeMap<String, String>;
+pub(super) type Params = BTreeMap<String, String>;
 
 /// A Graph API error, answered with Meta's envelope and HTTP 400 (as Meta does for most).
 pub struct Fail {
@@ -43,7 +43,7 @@ impl IntoResponse for Fail {
     }
 }
 
-fn error(code: i64, subcode: Option<i64>, message: &str) -> Fail {
+pub(super) fn error(code: i64, subcode: Option<i64>, message: &str) -> Fail {
     Fail {
         code,
         subcode,
@@ -51,12 +51,12 @@ fn error(code: i64, subcode: Option<i64>, message: &str) -> Fail {
     }
 }
 
-fn invalid(message: &str) -> Fail {
+pub(super) fn invalid(message: &str) -> Fail {
     error(100, None, &format!("Invalid parameter: {message}"))
 }
 
 /// Query-string and form-body parameters, merged (clients send either).
-fn params(query: Option<String>, body: &str) -> Params {
+pub(super) fn params(query: Option<String>, body: &str) -> Params {
     let mut out: Params =
         serde_urlencoded::from_str::<Vec<(String, String)>>(query.as_deref().unwrap_or(""))
             .unwrap_or_default()
@@ -68,7 +68,7 @@ fn params(query: Option<String>, body: &str) -> Params {
 
 /// A token is required, as a parameter or an `Authorization: Bearer|OAuth` header, and the
 /// app secret proof when the mock was told to require one.
-fn authorised(mock: &Mock, p: &Params, headers: &HeaderMap) -> Result<(), Fail> {
+pub(super) fn authorised(mock: &Mock, p: &Params, headers: &HeaderMap) -> Result<(), Fail> {
     let token = token(p, headers)?;
     if let Some(secret) = mock.app_secret.lock().expect("secret lock").as_deref() {
         use hmac::Mac;
@@ -114,7 +114,7 @@ fn token(p: &Params, headers: &HeaderMap) -> Result<String, Fail> {
     }
 }
 
-fn json_param(p: &Params, key: &str) -> Result<Option<Value>, Fail> {
+pub(super) fn json_param(p: &Params, key: &str) -> Result<Option<Value>, Fail> {
     match p.get(key) {
         None => Ok(None),
         Some(text) => serde_json::from_str(text)
@@ -123,7 +123,7 @@ fn json_param(p: &Params, key: &str) -> Result<Option<Value>, Fail> {
     }
 }
 
-fn required<'a>(p: &'a Params, key: &str) -> Result<&'a str, Fail> {
+pub(super) fn required<'a>(p: &'a Params, key: &str) -> Result<&'a str, Fail> {
     p.get(key)
         .map(String::as_str)
         .filter(|v| !v.is_empty())
@@ -221,6 +221,9 @@ pub async fn create_on_edge_or_start_report(
     if edge == "insights" {
         return start_report(&mock, &node, &p).await;
     }
+    if edge == "users" {
+        return super::audience::add_users(&mock, &node, &p);
+    }
     if !node.starts_with("act_") {
         return Err(error(
             100,
@@ -238,6 +241,8 @@ pub async fn create_on_edge_or_start_report(
         "adsets" => create_ad_set(&mock, &p, dry).await?,
         "adcreatives" => create_creative(&mock, &p, dry).await?,
         "ads" => create_ad(&mock, &p, dry).await?,
+        "customaudiences" => super::audience::create(&mock, &p, dry)?,
+        "adimages" => return super::images::upload(&mock, &p),
         other => {
             return Err(error(
                 100,
@@ -348,6 +353,7 @@ async fn create_ad_set(mock: &Mock, p: &Params, dry: bool) -> Result<Option<Stri
             })
             .unwrap_or_default()
     };
+    let custom_audiences = mock.targeted_audiences(&targeting)?;
     let geo = targeting.get("geo_locations");
     let audience = Audience {
         countries: strings(geo.and_then(|g| g.get("countries"))),
@@ -360,7 +366,7 @@ async fn create_ad_set(mock: &Mock, p: &Params, dry: bool) -> Result<Option<Stri
             .get("age_max")
             .and_then(Value::as_u64)
             .unwrap_or(65) as u8,
-        custom_audience: None,
+        custom_audience: custom_audiences.first().cloned(),
     };
     let spec = AdSetSpec {
         campaign: campaign_sim,
@@ -380,12 +386,14 @@ async fn create_ad_set(mock: &Mock, p: &Params, dry: bool) -> Result<Option<Stri
         .await
         .map_err(platform_error)?;
     activate_if(mock, &sim_id, status).await?;
-    Ok(Some(mock.register(
+    let id = mock.register(
         Kind::AdSet {
             campaign: campaign.to_string(),
         },
         sim_id,
-    )))
+    );
+    mock.record_targeting(&id, custom_audiences);
+    Ok(Some(id))
 }
 
 async fn create_creative(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String>, Fail> {
@@ -402,6 +410,15 @@ async fn create_creative(mock: &Mock, p: &Params, dry: bool) -> Result<Option<St
             .unwrap_or_default()
             .to_string()
     };
+    // An uploaded image by its hash (unknown hashes are refused), or a URL to fetch.
+    let image_hash = link_data.get("image_hash").and_then(Value::as_str);
+    let image = match image_hash {
+        Some(hash) => Some(mock.image_url(hash)?),
+        None => link_data
+            .get("picture")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    };
     let spec = CreativeSpec {
         // adskew names creatives ".../<ad key>"; the simulator looks the creative's ground
         // truth up by that key, standing in for what Meta infers from the image and text.
@@ -409,10 +426,7 @@ async fn create_creative(mock: &Mock, p: &Params, dry: bool) -> Result<Option<St
         name: name.to_string(),
         headline: text("name"),
         body: text("message"),
-        image: link_data
-            .get("picture")
-            .and_then(Value::as_str)
-            .map(str::to_string),
+        image,
         link: text("link"),
     };
     if dry {
@@ -423,7 +437,11 @@ async fn create_creative(mock: &Mock, p: &Params, dry: bool) -> Result<Option<St
         .create_creative(&spec)
         .await
         .map_err(platform_error)?;
-    Ok(Some(mock.register(Kind::Creative, sim_id)))
+    let id = mock.register(Kind::Creative, sim_id);
+    if let Some(hash) = image_hash {
+        mock.record_image_use(&id, hash);
+    }
+    Ok(Some(id))
 }
 
 async fn create_ad(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String>, Fail> {
@@ -544,6 +562,7 @@ pub async fn read_node(
         return Ok(Json(body).into_response());
     }
     match mock.lookup(&node) {
+        Some((Kind::Audience, _)) => super::audience::read(&mock, &node, &p),
         Some(_) => Ok(Json(json!({"id": node})).into_response()),
         None => Err(error(
             100,

@@ -8,17 +8,21 @@
 //! `GET /__admin/clock` and `POST /__admin/clock?to=RFC3339` (the clock only moves forward),
 //! and `GET /__admin/stats` (requests served, faults injected, objects created).
 //! Fault injection ([`faults`]): throttling with usage headers, transient errors, bare
-//! gateway errors. Still to come: custom audiences, image upload, async report runs, batch
-//! requests, rate limits enforced from the usage counts.
+//! gateway errors. Customer-list custom audiences ([`audience`]: create, add members in
+//! sessions, size bounds) and the ad image library ([`images`]). Still to come: async report
+//! runs, batch requests, rate limits enforced from the usage counts.
 
+pub mod audience;
 pub mod clock;
 pub mod faults;
 mod graph;
+pub mod images;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 use axum::Router;
 use chrono::{DateTime, Utc};
@@ -32,9 +36,15 @@ use crate::platform::ObjectId;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Kind {
     Campaign,
-    AdSet { campaign: String },
+    AdSet {
+        campaign: String,
+    },
     Creative,
-    Ad { campaign: String },
+    Ad {
+        campaign: String,
+    },
+    /// A customer-list custom audience (no simulator object; see `audience.rs`).
+    Audience,
 }
 
 /// An async insights job: its rows are computed when it starts (the simulator's numbers at
@@ -65,6 +75,8 @@ pub struct Mock {
     pub(crate) rate: faults::RateLimit,
     /// Requests refused by the enforced rate limit.
     pub(crate) throttled: std::sync::atomic::AtomicU64,
+    pub(crate) audiences: audience::Registry,
+    pub(crate) images: images::Registry,
 }
 
 impl Mock {
@@ -87,6 +99,8 @@ impl Mock {
             report_runs: Mutex::new(BTreeMap::new()),
             rate: Default::default(),
             throttled: Default::default(),
+            audiences: Default::default(),
+            images: Default::default(),
         })
     }
 
@@ -173,7 +187,9 @@ pub fn router(mock: Arc<Mock>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             mock.clone(),
             faults::inject,
-        ));
+        ))
+        // A batch of 10,000 customer-list rows is several MB of form body.
+        .layer(DefaultBodyLimit::max(64 * 1024 * 1024));
     Router::new()
         .route(
             "/__admin/clock",

@@ -176,6 +176,16 @@ async fn run_inner(
     }
 }
 
+/// A creative's image as the platform should see it: a URL as written, a file path joined
+/// to the experiment file's folder (so `run` works from any directory).
+fn image_location(exp: &Experiment, image: &str) -> String {
+    if image.starts_with("https://") || image.starts_with("http://") {
+        return image.to_string();
+    }
+    let dir = exp.source.path.parent().unwrap_or(std::path::Path::new(""));
+    dir.join(image).display().to_string()
+}
+
 async fn create_paused(
     exp: &Experiment,
     id: i64,
@@ -217,7 +227,8 @@ async fn create_paused(
                 name: format!("{prefix}/{}", ad.key),
                 headline: ad.headline.clone(),
                 body: ad.body.clone(),
-                image: ad.image.clone(),
+                // Relative image paths are relative to the experiment file, as validated.
+                image: ad.image.as_ref().map(|i| image_location(exp, i)),
                 link: ad.link.clone(),
             })
             .await?;

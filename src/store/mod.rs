@@ -7,6 +7,8 @@
 //! of it. The schema is documented in ARCHITECTURE.md for researchers who open the file from
 //! pandas, R or DuckDB.
 
+mod audience;
+
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
@@ -20,12 +22,14 @@ use crate::vocab::Breakdown;
 
 mod archive;
 pub use archive::ArchivedCall;
+pub use audience::{UploadRecord, UploadStart, UploadState};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
     include_str!("schema.sql"),
     include_str!("migration_2.sql"),
     include_str!("migration_3.sql"),
+    include_str!("migration_4.sql"),
 ];
 
 /// Where an experiment run is in its life.

@@ -119,7 +119,8 @@ impl MetaConfig {
         }
     }
 
-    fn account_node(&self) -> String {
+    /// `act_{id}`, the node every object is created on.
+    pub fn account_node(&self) -> String {
         if self.account.starts_with("act_") {
             self.account.clone()
         } else {
@@ -145,7 +146,9 @@ pub struct MetaPlatform {
     limiter: governor::DefaultDirectRateLimiter,
     /// The highest quota utilisation the last response reported, in percent.
     last_usage_pct: Mutex<f64>,
-    config: MetaConfig,
+    pub(super) config: MetaConfig,
+    /// Uploaded images: SHA-256 of the file -> Meta's `image_hash` (see `images.rs`).
+    pub(super) image_hashes: Mutex<BTreeMap<String, String>>,
     clock: Arc<dyn Clock>,
     known: Mutex<Known>,
     /// Requests made (for the benchmark and tests).
@@ -170,6 +173,7 @@ impl MetaPlatform {
             limiter,
             last_usage_pct: Mutex::new(0.0),
             config,
+            image_hashes: Mutex::new(BTreeMap::new()),
             clock,
             known: Mutex::new(Known::default()),
             calls: Default::default(),
@@ -177,7 +181,7 @@ impl MetaPlatform {
         })
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!(
             "{}/{}/{}",
             self.config.base_url.trim_end_matches('/'),
@@ -617,17 +621,28 @@ fn review_of(ad: &Value) -> (String, Option<String>) {
 /// Parameters whose values are credentials: never archived, logged or followed.
 const CREDENTIALS: [&str; 2] = ["access_token", "appsecret_proof"];
 
+/// Parameters archived as their size and SHA-256 only: a customer list's hashed people
+/// (`payload`, pseudonymous personal data that the store must not keep) and an image's
+/// bytes (megabytes; the hash identifies the file).
+const SUMMARISED: [&str; 2] = ["payload", "bytes"];
+
 /// The parameters as a JSON object for the archive, credentials redacted.
 fn redacted_params(params: &[(String, String)]) -> String {
     let map: serde_json::Map<String, Value> = params
         .iter()
         .map(|(k, v)| {
             let v = if CREDENTIALS.contains(&k.as_str()) {
-                "[redacted]"
+                "[redacted]".to_string()
+            } else if SUMMARISED.contains(&k.as_str()) {
+                format!(
+                    "[{} bytes, sha256 {}]",
+                    v.len(),
+                    super::hashing::sha256_hex(v)
+                )
             } else {
-                v.as_str()
+                v.clone()
             };
-            (k.clone(), Value::String(v.to_string()))
+            (k.clone(), Value::String(v))
         })
         .collect();
     Value::Object(map).to_string()
@@ -715,7 +730,12 @@ impl Platform for MetaPlatform {
                 .map(|r| json!({"name": r}))
                 .collect::<Vec<_>>());
         }
-        let targeting = json!({"geo_locations": geo, "age_min": spec.audience.age_min, "age_max": spec.audience.age_max});
+        let mut targeting = json!({"geo_locations": geo, "age_min": spec.audience.age_min, "age_max": spec.audience.age_max});
+        // A customer-list audience (uploaded with `adskew audience upload`) narrows the
+        // neutral audience to the people on the list.
+        if let Some(audience) = &spec.audience.custom_audience {
+            targeting["custom_audiences"] = json!([{ "id": audience }]);
+        }
         let (budget_key, amount) = match spec.budget {
             BudgetSpec::Daily(m) => ("daily_budget", m),
             BudgetSpec::Lifetime(m) => ("lifetime_budget", m),
@@ -750,7 +770,12 @@ impl Platform for MetaPlatform {
     async fn create_creative(&self, spec: &CreativeSpec) -> Result<ObjectId, PlatformError> {
         let mut link_data = json!({"link": spec.link, "message": spec.body, "name": spec.headline});
         if let Some(image) = &spec.image {
-            link_data["picture"] = json!(image);
+            if super::images::is_local_file(image) {
+                let hash = self.upload_image(std::path::Path::new(image)).await?;
+                link_data["image_hash"] = json!(hash);
+            } else {
+                link_data["picture"] = json!(image);
+            }
         }
         let story = json!({"page_id": self.config.page_id, "link_data": link_data});
         self.create(
@@ -990,6 +1015,12 @@ mod tests {
             ("access_token".into(), "SECRET".into()),
         ]);
         assert!(!archived.contains("SECRET") && archived.contains("[redacted]"));
+        let payload = r#"{"schema":["EMAIL"],"data":[["836f82db99121b3481011f16b49dfa5fbc714a0d1b1b9f784a1ebbbf5b39577f"]]}"#;
+        let archived = redacted_params(&[("payload".into(), payload.into())]);
+        assert!(
+            !archived.contains("836f82db") && archived.contains("sha256"),
+            "customer-list hashes are not archived: {archived}"
+        );
     }
 
     #[tokio::test]

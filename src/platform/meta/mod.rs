@@ -4,16 +4,21 @@
 //!   created PAUSED, status changes, ad-level insights per breakdown with paging, spend,
 //!   bounded retries of throttling/transient errors, the token kept out of errors;
 //! - [`hashing`]: customer-list normalisation and SHA-256;
+//! - [`audience`]: customer-list custom audiences from a CSV of people (checked whole, hashed,
+//!   sent in sessions of batches of at most 10,000);
+//! - [`images`]: local image files uploaded once to `adimages` and used by `image_hash`;
 //! - [`error`]: the Graph error envelope and what to do about each code;
 //! - [`usage`]: rate-limit usage headers.
 //!
 //! Tested against `crate::mockapi` on 127.0.0.1. `adskew run --live` uses it for
-//! `platform = "meta"` (without `--live`: a dry run). Still to come: custom-audience upload,
-//! async reports, a governor limiter and request archiving.
+//! `platform = "meta"` (without `--live`: a dry run). Still to come: async reports, a
+//! governor limiter and request archiving.
 //!
 //! Wire facts follow `shared/research/meta-marketing-api.md` (sections 3.3, 5 and 6).
 
 pub mod adapter;
+pub mod audience;
 pub mod error;
 pub mod hashing;
+pub mod images;
 pub mod usage;

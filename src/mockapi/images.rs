@@ -1,0 +1,116 @@
+//! The ad image library in the mock: `POST act_X/adimages` with `bytes` (base64) answers
+//! `{"images": {"bytes": {"hash": ..., "url": ...}}}` as Meta does, and creatives may then
+//! use `link_data.image_hash`; an unknown hash is refused with code 100.
+//!
+//! The hash is the first 32 hex digits of the image's SHA-256: the same shape as Meta's
+//! (32 hex digits), and like Meta's the same for the same bytes. Upload and use counts are
+//! exposed so a test can see an image uploaded once and used by its hash.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use base64::Engine;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::graph::{invalid, Fail, Params};
+use super::Mock;
+
+#[derive(Default)]
+struct State_ {
+    uploads: u64,
+    /// hash -> url
+    images: BTreeMap<String, String>,
+    /// creative id -> image hash
+    used: BTreeMap<String, String>,
+}
+
+#[derive(Default)]
+pub struct Registry(Mutex<State_>);
+
+impl Registry {
+    fn with<T>(&self, f: impl FnOnce(&mut State_) -> T) -> T {
+        f(&mut self.0.lock().expect("images lock"))
+    }
+}
+
+/// Whether the bytes start like an image format Meta accepts.
+fn looks_like_image(b: &[u8]) -> bool {
+    b.starts_with(b"\x89PNG\r\n\x1a\n")
+        || b.starts_with(b"\xff\xd8\xff")
+        || b.starts_with(b"GIF8")
+        || b.starts_with(b"BM")
+        || b.starts_with(b"II*\0")
+        || b.starts_with(b"MM\0*")
+        || (b.len() > 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP")
+}
+
+/// `POST act_X/adimages`.
+pub(crate) fn upload(mock: &Mock, p: &Params) -> Result<Response, Fail> {
+    let Some(encoded) = p.get("bytes") else {
+        return Err(invalid(
+            "The parameter bytes is required (the mock takes images as base64 `bytes`; `filename` uploads need multipart)",
+        ));
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .map_err(|_| invalid("bytes must be the image encoded as base64"))?;
+    if !looks_like_image(&bytes) {
+        return Err(invalid(
+            "bytes is not an image Meta accepts (JPEG, PNG, GIF, BMP, TIFF or WebP)",
+        ));
+    }
+    let hash: String = Sha256::digest(&bytes)
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let url = format!("https://scontent.mock.invalid/adimages/{hash}");
+    mock.images.with(|s| {
+        s.uploads += 1;
+        s.images.insert(hash.clone(), url.clone());
+    });
+    Ok(Json(json!({"images": {"bytes": {"hash": hash, "url": url}}})).into_response())
+}
+
+impl Mock {
+    /// `adimages` requests that stored an image.
+    pub fn image_uploads(&self) -> u64 {
+        self.images.with(|s| s.uploads)
+    }
+
+    /// The image hash a creative was created with, if it used one.
+    pub fn creative_image_hash(&self, creative: &str) -> Option<String> {
+        self.images.with(|s| s.used.get(creative).cloned())
+    }
+
+    /// The stored URL of an uploaded image, or a code-100 failure for an unknown hash.
+    pub(crate) fn image_url(&self, hash: &str) -> Result<String, Fail> {
+        self.images
+            .with(|s| s.images.get(hash).cloned())
+            .ok_or_else(|| {
+                invalid(&format!(
+                    "image_hash {hash} is not in this ad account's image library (upload it to adimages first)"
+                ))
+            })
+    }
+
+    pub(crate) fn record_image_use(&self, creative: &str, hash: &str) {
+        self.images
+            .with(|s| s.used.insert(creative.to_string(), hash.to_string()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_signatures() {
+        assert!(looks_like_image(b"\x89PNG\r\n\x1a\n...."));
+        assert!(looks_like_image(b"\xff\xd8\xff\xe0"));
+        assert!(!looks_like_image(b"email,phone\n"));
+    }
+}
