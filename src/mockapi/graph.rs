@@ -489,7 +489,7 @@ pub async fn read_edge(
     let rows = match edge.as_str() {
         "insights" => match report_rows(&mock, &node)? {
             Some(rows) => rows,
-            None => insights(&mock, &node, &p).await?,
+            None => cached_insights(&mock, &node, &p).await?,
         },
         "ads" => ads_of_campaign(&mock, &node).await?,
         _ => {
@@ -613,6 +613,28 @@ async fn ads_of_campaign(mock: &Mock, node: &str) -> Result<Vec<Value>, Fail> {
             ad
         })
         .collect())
+}
+
+/// [`insights`], remembering the last query's rows: the pages of one query (which differ
+/// only in `after` and credentials) are served from the same rows, as Meta's cursors are.
+async fn cached_insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Value>, Fail> {
+    let key_params: Vec<_> = p
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "after" | "access_token" | "appsecret_proof"))
+        .collect();
+    let key = format!(
+        "{node} {} {} {key_params:?}",
+        mock.sim.now().to_rfc3339(),
+        mock.object_count()
+    );
+    if let Some((cached, rows)) = mock.last_insights.lock().expect("cache lock").as_ref() {
+        if *cached == key {
+            return Ok(rows.clone());
+        }
+    }
+    let rows = insights(mock, node, p).await?;
+    *mock.last_insights.lock().expect("cache lock") = Some((key, rows.clone()));
+    Ok(rows)
 }
 
 async fn insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Value>, Fail> {

@@ -73,6 +73,9 @@ pub struct Mock {
     pub(crate) app_secret: Mutex<Option<String>>,
     pub(crate) report_runs: Mutex<BTreeMap<String, ReportRun>>,
     pub(crate) rate: faults::RateLimit,
+    /// The rows of the last synchronous insights query, keyed by the query (paging aside)
+    /// and the simulated time, so reading page after page does not recompute them.
+    pub(crate) last_insights: Mutex<Option<(String, Vec<serde_json::Value>)>>,
     /// Requests refused by the enforced rate limit.
     pub(crate) throttled: std::sync::atomic::AtomicU64,
     pub(crate) audiences: audience::Registry,
@@ -98,6 +101,7 @@ impl Mock {
             app_secret: Mutex::new(None),
             report_runs: Mutex::new(BTreeMap::new()),
             rate: Default::default(),
+            last_insights: Mutex::new(None),
             throttled: Default::default(),
             audiences: Default::default(),
             images: Default::default(),
