@@ -79,6 +79,7 @@ async fn measure(exp: &Experiment, calls_per_second: u32) -> Measured {
             name: "bench".into(),
             objective: exp.objective,
             category: exp.category,
+            countries: exp.audience.countries.clone(),
         })
         .await
         .unwrap();

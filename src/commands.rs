@@ -274,6 +274,7 @@ fn validate_on_meta(
         name: format!("adskew/{}/dry-run", exp.name),
         objective: exp.objective,
         category: exp.category,
+        countries: exp.audience.countries.clone(),
     };
     runtime
         .block_on(platform.validate_campaign(&spec))

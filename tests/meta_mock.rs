@@ -122,6 +122,7 @@ async fn graph_errors_become_clear_failures() {
         name: "x".into(),
         objective: adskew::vocab::Objective::Traffic,
         category: adskew::vocab::AdCategory::None,
+        countries: vec!["US".into()],
     };
     let err = meta.create_campaign(&spec).await.unwrap_err().to_string();
     assert!(
@@ -403,4 +404,110 @@ async fn an_expired_token_fails_the_run_clearly() {
     assert_eq!(runs[0].state, "failed");
     // The failing call, then the attempt to pause the campaign: nothing retried.
     assert_eq!(meta.calls.load(Ordering::Relaxed), 22);
+}
+
+/// The mock validates as Meta does, so the adapter's error handling meets Meta's shapes: an
+/// employment ad set narrowed by age is refused naming the blamed field, a special category
+/// without its country is refused, and so are unknown parameters, unknown insights fields
+/// and breakdown combinations Meta does not store (with Meta's own error text).
+#[tokio::test]
+async fn the_mock_refuses_what_meta_refuses() {
+    let exp = experiment();
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let mock = Mock::new(exp.sim.clone(), start);
+    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://{addr}");
+    let clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let meta = MetaPlatform::new(config(base.clone(), "t"), clock).unwrap();
+    let campaign = meta
+        .create_campaign(&adskew::platform::CampaignSpec {
+            name: "jobs".into(),
+            objective: adskew::vocab::Objective::Traffic,
+            category: adskew::vocab::AdCategory::Employment,
+            countries: vec!["US".into()],
+        })
+        .await
+        .unwrap();
+    let mut audience = exp.audience.clone();
+    audience.age_min = 25;
+    let err = meta
+        .create_ad_set(&adskew::platform::AdSetSpec {
+            campaign,
+            name: "narrow".into(),
+            budget: adskew::platform::BudgetSpec::Daily(adskew::money::Money(1000)),
+            audience,
+            start,
+            end: start + chrono::Duration::days(1),
+        })
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("targeting.age_min"), "{err}");
+    assert_eq!(
+        mock.object_count(),
+        1,
+        "nothing created by the refused call"
+    );
+
+    let http = reqwest::Client::new();
+    let post = |path: &str, form: Vec<(&str, &str)>| {
+        http.post(format!("{base}/v25.0/{path}")).form(&form).send()
+    };
+    let body = |r: reqwest::Response| async move {
+        assert_eq!(r.status(), 400);
+        r.json::<serde_json::Value>().await.unwrap()["error"].clone()
+    };
+    let e = body(
+        post(
+            "act_1/campaigns",
+            vec![
+                ("access_token", "t"),
+                ("name", "x"),
+                ("objective", "OUTCOME_TRAFFIC"),
+                ("special_ad_categories", "[\"HOUSING\"]"),
+            ],
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert!(e["error_data"]
+        .as_str()
+        .unwrap()
+        .contains("special_ad_category_country"));
+    let e = body(
+        post(
+            "act_1/campaigns",
+            vec![
+                ("access_token", "t"),
+                ("name", "x"),
+                ("objective", "OUTCOME_TRAFFIC"),
+                ("special_ad_categories", "[]"),
+                ("colour", "red"),
+            ],
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(e["code"], 100);
+    assert!(e["message"].as_str().unwrap().contains("colour"));
+    let get = |q: &str| {
+        http.get(format!(
+            "{base}/v25.0/act_1/insights?access_token=t&level=ad&{q}"
+        ))
+        .send()
+    };
+    let e = body(get("fields=reach,gender_skew").await.unwrap()).await;
+    assert!(e["message"]
+        .as_str()
+        .unwrap()
+        .contains("gender_skew is not valid for fields param"));
+    let e = body(get("breakdowns=gender,region").await.unwrap()).await;
+    assert_eq!(
+        e["message"],
+        "(#100) Current combination of data breakdown columns (gender, region) is invalid"
+    );
 }

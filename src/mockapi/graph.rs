@@ -26,6 +26,10 @@ pub struct Fail {
     code: i64,
     subcode: Option<i64>,
     message: String,
+    /// `error_user_msg`: the explanation Meta shows a person.
+    pub(super) user_msg: Option<String>,
+    /// `error_data.blame_field_specs`: the field Meta blames, as a path.
+    pub(super) blame: Option<Vec<String>>,
 }
 
 impl IntoResponse for Fail {
@@ -39,6 +43,13 @@ impl IntoResponse for Fail {
         if let Some(s) = self.subcode {
             body["error"]["error_subcode"] = json!(s);
         }
+        if let Some(m) = self.user_msg {
+            body["error"]["error_user_msg"] = json!(m);
+        }
+        if let Some(path) = self.blame {
+            // Meta sends error_data as a JSON string.
+            body["error"]["error_data"] = json!(json!({"blame_field_specs": [path]}).to_string());
+        }
         (StatusCode::BAD_REQUEST, Json(body)).into_response()
     }
 }
@@ -48,6 +59,8 @@ pub(super) fn error(code: i64, subcode: Option<i64>, message: &str) -> Fail {
         code,
         subcode,
         message: message.to_string(),
+        user_msg: None,
+        blame: None,
     }
 }
 
@@ -236,6 +249,7 @@ pub async fn create_on_edge_or_start_report(
         o.as_array()
             .is_some_and(|a| a.iter().any(|x| x == "validate_only"))
     });
+    super::validation::known_params(&edge, &p)?;
     let id = match edge.as_str() {
         "campaigns" => create_campaign(&mock, &p, dry).await?,
         "adsets" => create_ad_set(&mock, &p, dry).await?,
@@ -296,8 +310,13 @@ async fn create_campaign(mock: &Mock, p: &Params, dry: bool) -> Result<Option<St
             )))
         }
     };
+    super::validation::special_category_campaign(category, p)?;
+    let countries: Vec<String> = json_param(p, "special_ad_category_country")?
+        .and_then(|c| serde_json::from_value(c).ok())
+        .unwrap_or_default();
     let status = status_of(p)?;
     let spec = CampaignSpec {
+        countries,
         name: name.to_string(),
         objective,
         category,
@@ -311,7 +330,12 @@ async fn create_campaign(mock: &Mock, p: &Params, dry: bool) -> Result<Option<St
         .await
         .map_err(platform_error)?;
     activate_if(mock, &sim_id, status).await?;
-    Ok(Some(mock.register(Kind::Campaign, sim_id)))
+    let id = mock.register(Kind::Campaign, sim_id);
+    mock.categories
+        .lock()
+        .expect("categories lock")
+        .insert(id.clone(), category);
+    Ok(Some(id))
 }
 
 async fn create_ad_set(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String>, Fail> {
@@ -340,6 +364,18 @@ async fn create_ad_set(mock: &Mock, p: &Params, dry: bool) -> Result<Option<Stri
     };
     let targeting = json_param(p, "targeting")?
         .ok_or_else(|| invalid("The parameter targeting is required"))?;
+    use super::validation::{one_of, BID_STRATEGIES, BILLING_EVENTS, OPTIMIZATION_GOALS};
+    one_of(p, "billing_event", BILLING_EVENTS)?;
+    one_of(p, "optimization_goal", OPTIMIZATION_GOALS)?;
+    one_of(p, "bid_strategy", BID_STRATEGIES)?;
+    let category = mock
+        .categories
+        .lock()
+        .expect("categories lock")
+        .get(campaign)
+        .copied()
+        .unwrap_or(AdCategory::None);
+    super::validation::special_category_targeting(category, &targeting)?;
     let strings = |v: Option<&Value>| -> Vec<String> {
         v.and_then(Value::as_array)
             .map(|a| {
@@ -638,16 +674,11 @@ async fn cached_insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Valu
 }
 
 async fn insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Value>, Fail> {
+    super::validation::known_params("insights", p)?;
+    super::validation::insights_fields(p)?;
     if p.get("level").map(String::as_str) != Some("ad") {
         return Err(invalid("the mock serves level=ad"));
     }
-    let Some((Kind::Campaign, _)) = mock.lookup(node) else {
-        return Err(error(
-            100,
-            Some(33),
-            &format!("Object with ID '{node}' does not exist"),
-        ));
-    };
     let breakdowns: Vec<String> = match p.get("breakdowns") {
         None => Vec::new(),
         Some(b) => serde_json::from_str::<Vec<String>>(b).unwrap_or_else(|_| {
@@ -656,6 +687,20 @@ async fn insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Value>, Fai
                 .filter(|s| !s.is_empty())
                 .collect()
         }),
+    };
+    super::validation::breakdown_set(&breakdowns)?;
+    // A campaign's ads, or (account-level insights) every ad.
+    let ads = if node.starts_with("act_") {
+        mock.all_ads()
+    } else {
+        let Some((Kind::Campaign, _)) = mock.lookup(node) else {
+            return Err(error(
+                100,
+                Some(33),
+                &format!("Object with ID '{node}' does not exist"),
+            ));
+        };
+        mock.ads_of(node)
     };
     // No breakdown: one row per ad, summed over genders (which partition the audience).
     let (breakdown, split) = match breakdowns.as_slice() {
@@ -681,6 +726,7 @@ async fn insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Value>, Fai
             .and_then(|d| d.parse().ok())
             .ok_or_else(|| invalid(&format!("time_range.{k} must be YYYY-MM-DD")))
     };
+    super::validation::retention(date("since")?, mock.sim.now().date_naive())?;
     let granularity = match p.get("time_increment").map(String::as_str) {
         Some("1") => Granularity::Daily,
         Some("all_days") | None => Granularity::Total,
@@ -690,7 +736,6 @@ async fn insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Value>, Fai
             )))
         }
     };
-    let ads = mock.ads_of(node);
     let query = DeliveryQuery {
         ads: ads.iter().map(|(_, sim)| sim.clone()).collect(),
         breakdown,

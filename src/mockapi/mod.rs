@@ -17,6 +17,7 @@ pub mod clock;
 pub mod faults;
 mod graph;
 pub mod images;
+mod validation;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -73,6 +74,8 @@ pub struct Mock {
     pub(crate) app_secret: Mutex<Option<String>>,
     pub(crate) report_runs: Mutex<BTreeMap<String, ReportRun>>,
     pub(crate) rate: faults::RateLimit,
+    /// Each campaign's special ad category, which restricts its ad sets' targeting.
+    pub(crate) categories: Mutex<BTreeMap<String, crate::vocab::AdCategory>>,
     /// The rows of the last synchronous insights query, keyed by the query (paging aside)
     /// and the simulated time, so reading page after page does not recompute them.
     pub(crate) last_insights: Mutex<Option<(String, Vec<serde_json::Value>)>>,
@@ -101,6 +104,7 @@ impl Mock {
             app_secret: Mutex::new(None),
             report_runs: Mutex::new(BTreeMap::new()),
             rate: Default::default(),
+            categories: Mutex::new(BTreeMap::new()),
             last_insights: Mutex::new(None),
             throttled: Default::default(),
             audiences: Default::default(),
@@ -162,6 +166,18 @@ impl Mock {
 
     pub(crate) fn lookup(&self, id: &str) -> Option<(Kind, ObjectId)> {
         self.objects.lock().expect("objects lock").get(id).cloned()
+    }
+
+    /// The Graph ids of every ad, in creation order.
+    pub(crate) fn all_ads(&self) -> Vec<(String, ObjectId)> {
+        let objects = self.objects.lock().expect("objects lock");
+        let mut ads: Vec<_> = objects
+            .iter()
+            .filter(|(_, (k, _))| matches!(k, Kind::Ad { .. }))
+            .map(|(id, (_, sim))| (id.clone(), sim.clone()))
+            .collect();
+        ads.sort();
+        ads
     }
 
     /// The Graph ids of a campaign's ads, in creation order.

@@ -42,6 +42,8 @@ pub struct CampaignSpec {
     pub name: String,
     pub objective: Objective,
     pub category: AdCategory,
+    /// Where the ads run (ISO-2); Meta needs it with a special ad category.
+    pub countries: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

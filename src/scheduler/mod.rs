@@ -201,6 +201,7 @@ async fn create_paused(
             name: prefix.clone(),
             objective: exp.objective,
             category: exp.category,
+            countries: exp.audience.countries.clone(),
         })
         .await?;
     *campaign_out = Some(campaign.clone());

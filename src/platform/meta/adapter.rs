@@ -574,12 +574,20 @@ fn campaign_params(spec: &CampaignSpec) -> Vec<(String, String)> {
         Objective::Traffic => "OUTCOME_TRAFFIC",
         Objective::Reach => "OUTCOME_AWARENESS",
     };
-    vec![
+    let mut params = vec![
         ("name".into(), spec.name.clone()),
         ("objective".into(), objective.into()),
         ("status".into(), "PAUSED".into()),
         ("special_ad_categories".into(), categories.to_string()),
-    ]
+    ];
+    // Required by Meta whenever a special ad category is declared.
+    if spec.category != AdCategory::None {
+        params.push((
+            "special_ad_category_country".into(),
+            json!(spec.countries).to_string(),
+        ));
+    }
+    params
 }
 
 /// An ad's `effective_status`, and its review feedback and delivery issues in Meta's words.

@@ -490,6 +490,7 @@ mod tests {
                 name: "c".into(),
                 objective,
                 category: AdCategory::None,
+                countries: vec!["US".into()],
             })
             .await
             .unwrap();
@@ -641,6 +642,7 @@ mod tests {
                 name: "c".into(),
                 objective: Objective::Traffic,
                 category: AdCategory::None,
+                countries: vec!["US".into()],
             })
             .await
             .unwrap();
