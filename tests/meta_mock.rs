@@ -511,3 +511,70 @@ async fn the_mock_refuses_what_meta_refuses() {
         "(#100) Current combination of data breakdown columns (gender, region) is invalid"
     );
 }
+
+/// Batch requests: elements are served in order by the same routes, each with its own code
+/// and body, the outer answer 200; more than 50 elements are refused as Meta does.
+#[tokio::test]
+async fn batch_requests_are_served_in_order() {
+    let exp = experiment();
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let mock = Mock::new(exp.sim.clone(), start);
+    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://{addr}");
+    let http = reqwest::Client::new();
+    let batch = serde_json::json!([
+        {"method": "POST", "relative_url": "v25.0/act_1000/campaigns",
+         "body": "name=b&objective=OUTCOME_TRAFFIC&special_ad_categories=%5B%5D&status=PAUSED"},
+        {"method": "GET", "relative_url": "act_1000/insights?level=ad&fields=reach&breakdowns=gender,region&time_range=%7B%7D"},
+        {"method": "DELETE", "relative_url": "v25.0/999"},
+    ]);
+    let answers: serde_json::Value = http
+        .post(format!("{base}/v25.0/"))
+        .form(&[("access_token", "t"), ("batch", &batch.to_string())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<u64> = answers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["code"].as_u64().unwrap())
+        .collect();
+    assert_eq!(codes, [200, 400, 400]);
+    let created: serde_json::Value =
+        serde_json::from_str(answers[0]["body"].as_str().unwrap()).unwrap();
+    assert!(created["id"]
+        .as_str()
+        .unwrap()
+        .chars()
+        .all(|c| c.is_ascii_digit()));
+    assert!(answers[1]["body"]
+        .as_str()
+        .unwrap()
+        .contains("Current combination of data breakdown columns"));
+    assert_eq!(mock.object_count(), 1);
+
+    let too_many: Vec<_> = (0..51)
+        .map(|_| serde_json::json!({"method": "GET", "relative_url": "act_1000/campaigns"}))
+        .collect();
+    let refused = http
+        .post(format!("{base}/"))
+        .form(&[
+            ("access_token", "t"),
+            ("batch", &serde_json::Value::Array(too_many).to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 400);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("Maximum batch size is 50"));
+}

@@ -608,6 +608,31 @@ pub async fn read_node(
     }
 }
 
+/// `DELETE /{v}/{id}`: the object stops delivering for good (the simulator pauses it).
+pub async fn delete_node(
+    State(mock): State<Arc<Mock>>,
+    Path((_version, node)): Path<(String, String)>,
+    RawQuery(q): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, Fail> {
+    let p = params(q, "");
+    authorised(&mock, &p, &headers)?;
+    let (kind, sim_id) = mock.lookup(&node).ok_or_else(|| {
+        error(
+            100,
+            Some(33),
+            &format!("Unsupported delete request. Object with ID '{node}' does not exist"),
+        )
+    })?;
+    if !matches!(kind, Kind::Creative) {
+        mock.sim
+            .set_status(&sim_id, Status::Paused)
+            .await
+            .map_err(platform_error)?;
+    }
+    Ok(Json(json!({"success": true})).into_response())
+}
+
 /// The rows of a finished report run; Meta answers an unfinished one with an error.
 fn report_rows(mock: &Mock, node: &str) -> Result<Option<Vec<Value>>, Fail> {
     let runs = mock.report_runs.lock().expect("report runs lock");

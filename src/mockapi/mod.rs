@@ -13,6 +13,7 @@
 //! runs, batch requests, rate limits enforced from the usage counts.
 
 pub mod audience;
+mod batch;
 pub mod clock;
 pub mod faults;
 mod graph;
@@ -198,7 +199,9 @@ pub fn router(mock: Arc<Mock>) -> Router {
     let graph = Router::new()
         .route(
             "/{version}/{node}",
-            post(graph::update_node).get(graph::read_node),
+            post(graph::update_node)
+                .get(graph::read_node)
+                .delete(graph::delete_node),
         )
         .route(
             "/{version}/{node}/{edge}",
@@ -216,6 +219,10 @@ pub fn router(mock: Arc<Mock>) -> Router {
             get(graph::get_clock).post(graph::set_clock),
         )
         .route("/__admin/stats", get(graph::get_stats))
+        // Batch requests; each element goes through the Graph routes (and their faults).
+        .route("/", post(batch::serve))
+        .route("/{version}", post(batch::serve))
+        .route("/{version}/", post(batch::serve))
         .merge(graph)
         .with_state(mock)
 }
