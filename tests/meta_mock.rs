@@ -89,6 +89,55 @@ async fn an_experiment_through_the_meta_adapter_matches_the_simulator() {
         "paged insights reads were made"
     );
 
+    // Meta's `age,gender` breakdown: the cross rows add up to the gender rows, per ad.
+    let http = reqwest::Client::new();
+    let proof = {
+        use hmac::Mac;
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(b"app-secret").unwrap();
+        mac.update(b"t");
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect::<String>()
+    };
+    let read = |breakdowns: &str| {
+        let url = format!(
+            "{base}/v25.0/{}/insights?access_token=t&appsecret_proof={proof}&level=ad&fields=ad_id,impressions&limit=1000&breakdowns={breakdowns}&time_range={}",
+            ads[0].campaign_id,
+            serde_json::json!({"since": start.date_naive().to_string(), "until": (start + chrono::Duration::days(10)).date_naive().to_string()})
+        );
+        let http = http.clone();
+        async move {
+            let mut cfg = http
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap();
+            cfg["data"].take()
+        }
+    };
+    let cross = read("age,gender").await;
+    let by_gender = read("gender").await;
+    assert!(cross
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|r| r["age"].is_string() && r["gender"].is_string()));
+    for row in by_gender.as_array().unwrap() {
+        let sum: u64 = cross
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["ad_id"] == row["ad_id"] && c["gender"] == row["gender"])
+            .map(|c| c["impressions"].as_str().unwrap().parse::<u64>().unwrap())
+            .sum();
+        assert_eq!(sum.to_string(), row["impressions"].as_str().unwrap());
+    }
+
     // A wrong app secret is Meta's code 100 at once, not retried.
     let mut cfg = config(base, "test-token");
     cfg.app_secret = Some(Secret::new("wrong"));

@@ -14,8 +14,8 @@ use super::{Kind, Mock};
 use crate::experiment::Audience;
 use crate::money::Money;
 use crate::platform::{
-    AdSetSpec, AdSpec, BudgetSpec, CampaignSpec, CreativeSpec, DeliveryQuery, Granularity,
-    ObjectId, Platform, Status,
+    AdSetSpec, AdSpec, BudgetSpec, CampaignSpec, CreativeSpec, Granularity, ObjectId, Platform,
+    Status,
 };
 use crate::vocab::{AdCategory, Breakdown, Objective};
 
@@ -728,19 +728,18 @@ async fn insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Value>, Fai
         mock.ads_of(node)
     };
     // No breakdown: one row per ad, summed over genders (which partition the audience).
-    let (breakdown, split) = match breakdowns.as_slice() {
-        [] => (Breakdown::Gender, false),
-        [one] => (
-            Breakdown::parse(one).ok_or_else(|| {
-                invalid(&format!("breakdowns: {one} is not supported by the mock"))
-            })?,
-            true,
-        ),
-        _ => {
-            return Err(invalid(
-                "the mock serves at most one breakdown (gender, age or region)",
-            ))
-        }
+    let split = !breakdowns.is_empty();
+    let dims: Vec<Breakdown> = if split {
+        breakdowns
+            .iter()
+            .map(|b| {
+                Breakdown::parse(b).ok_or_else(|| {
+                    invalid(&format!("breakdowns: {b} is not supported by the mock"))
+                })
+            })
+            .collect::<Result<_, _>>()?
+    } else {
+        vec![Breakdown::Gender]
     };
     let range = json_param(p, "time_range")?
         .ok_or_else(|| invalid("The parameter time_range is required"))?;
@@ -761,16 +760,13 @@ async fn insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Value>, Fai
             )))
         }
     };
-    let query = DeliveryQuery {
-        ads: ads.iter().map(|(_, sim)| sim.clone()).collect(),
-        breakdown,
-        since: date("since")?,
-        until: date("until")?,
-        granularity,
-    };
-    let mut rows = mock.sim.delivery(&query).await.map_err(platform_error)?;
+    let sim_ads: Vec<ObjectId> = ads.iter().map(|(_, sim)| sim.clone()).collect();
+    let mut rows = mock
+        .sim
+        .delivery_cross(&sim_ads, &dims, date("since")?, date("until")?, granularity)
+        .map_err(platform_error)?;
     if !split {
-        let mut merged: Vec<crate::platform::DeliveryRow> = Vec::new();
+        let mut merged: Vec<crate::platform::sim::CrossRow> = Vec::new();
         for r in rows {
             match merged.iter_mut().find(|m| {
                 m.ad == r.ad && m.date_start == r.date_start && m.date_stop == r.date_stop
@@ -792,7 +788,7 @@ async fn insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Value>, Fai
             .map(|(g, _)| g.clone())
             .unwrap_or_default()
     };
-    let mut out: Vec<Value> = rows
+    let mut out: Vec<(String, String, Vec<String>, Value)> = rows
         .iter()
         .map(|r| {
             let mut row = json!({
@@ -805,20 +801,22 @@ async fn insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Value>, Fai
                 "clicks": r.clicks.to_string(),
                 "spend": r.spend.to_string(),
             });
+            // Breakdown values are extra top-level keys on each row.
             if split {
-                row[breakdown.as_str()] = json!(r.value);
+                for (d, v) in dims.iter().zip(&r.values) {
+                    row[d.as_str()] = json!(v);
+                }
             }
-            row
+            (
+                graph_id(&r.ad),
+                r.date_start.to_string(),
+                r.values.clone(),
+                row,
+            )
         })
         .collect();
-    out.sort_by_key(|r| {
-        (
-            r["ad_id"].as_str().unwrap_or("").to_string(),
-            r["date_start"].as_str().unwrap_or("").to_string(),
-            r[breakdown.as_str()].as_str().unwrap_or("").to_string(),
-        )
-    });
-    Ok(out)
+    out.sort_by(|a, b| (&a.0, &a.1, &a.2).cmp(&(&b.0, &b.1, &b.2)));
+    Ok(out.into_iter().map(|(_, _, _, row)| row).collect())
 }
 
 /// Cursor paging: `limit` rows per page, `after` an opaque cursor, `paging.next` while more.

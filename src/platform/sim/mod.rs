@@ -241,65 +241,27 @@ impl Platform for SimPlatform {
     }
 
     async fn delivery(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRow>, PlatformError> {
-        let state = self.state();
-        let mut rows = Vec::new();
-        for ad_id in &query.ads {
-            let ad = state
-                .ads
-                .get(ad_id)
-                .ok_or_else(|| PlatformError::UnknownObject(ad_id.clone()))?;
-            let days: Vec<_> = ad
-                .sim
-                .days
-                .iter()
-                .filter(|d| d.date >= query.since && d.date <= query.until)
-                .collect();
-            let values = breakdown_values(&self.cells, query.breakdown);
-            match query.granularity {
-                Granularity::Daily => {
-                    for day in &days {
-                        for value in &values {
-                            let row = self.aggregate(
-                                ad_id,
-                                ad.sim.key(),
-                                query.breakdown,
-                                value,
-                                std::slice::from_ref(day),
-                                |d, i| d.cells[i].reach,
-                            );
-                            if let Some(row) = row {
-                                rows.push(DeliveryRow {
-                                    date_start: day.date,
-                                    date_stop: day.date,
-                                    ..row
-                                });
-                            }
-                        }
-                    }
-                }
-                Granularity::Total => {
-                    let Some(last) = days.last() else { continue };
-                    for value in &values {
-                        // Distinct people over the range: cumulative reach at its last day
-                        // (exact when the range starts at or before the ad's first day).
-                        let row = self.aggregate(
-                            ad_id,
-                            ad.sim.key(),
-                            query.breakdown,
-                            value,
-                            &days,
-                            |_, i| last.cumulative_reach[i],
-                        );
-                        if let Some(mut row) = row {
-                            row.date_start = query.since;
-                            row.date_stop = last.date;
-                            rows.push(row);
-                        }
-                    }
-                }
-            }
-        }
-        Ok(rows)
+        Ok(self
+            .delivery_cross(
+                &query.ads,
+                &[query.breakdown],
+                query.since,
+                query.until,
+                query.granularity,
+            )?
+            .into_iter()
+            .map(|r| DeliveryRow {
+                ad: r.ad,
+                date_start: r.date_start,
+                date_stop: r.date_stop,
+                breakdown: query.breakdown,
+                value: r.values.into_iter().next().unwrap_or_default(),
+                reach: r.reach,
+                impressions: r.impressions,
+                clicks: r.clicks,
+                spend: r.spend,
+            })
+            .collect())
     }
 
     async fn spend(&self, campaign: &ObjectId) -> Result<Money, PlatformError> {
@@ -322,38 +284,113 @@ impl Platform for SimPlatform {
     }
 }
 
-fn breakdown_values(cells: &[Cell], breakdown: Breakdown) -> Vec<String> {
-    let mut values: Vec<String> = Vec::new();
+/// The distinct combinations of the cells' values of `dims`, in cell order.
+fn breakdown_values(cells: &[Cell], dims: &[Breakdown]) -> Vec<Vec<String>> {
+    let mut values: Vec<Vec<String>> = Vec::new();
     for c in cells {
-        let v = c.value(breakdown);
-        if !values.iter().any(|x| x == v) {
-            values.push(v.to_string());
+        let v: Vec<String> = dims.iter().map(|d| c.value(*d).to_string()).collect();
+        if !values.contains(&v) {
+            values.push(v);
         }
     }
     values
 }
 
+/// Delivery to one combination of breakdown values (one value per breakdown asked for).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CrossRow {
+    pub ad: ObjectId,
+    pub date_start: NaiveDate,
+    pub date_stop: NaiveDate,
+    pub values: Vec<String>,
+    pub reach: u64,
+    pub impressions: u64,
+    pub clicks: u64,
+    pub spend: Money,
+}
+
 impl SimPlatform {
-    /// Sums the cells with `value` over `days`; `None` when nothing was delivered there
-    /// (platforms omit empty rows).
-    #[allow(clippy::too_many_arguments)]
+    /// Delivery split by one breakdown or by several at once (Meta's `age,gender`), daily
+    /// or over the whole range.
+    pub fn delivery_cross(
+        &self,
+        ads: &[ObjectId],
+        dims: &[Breakdown],
+        since: NaiveDate,
+        until: NaiveDate,
+        granularity: Granularity,
+    ) -> Result<Vec<CrossRow>, PlatformError> {
+        let state = self.state();
+        let mut rows = Vec::new();
+        let values = breakdown_values(&self.cells, dims);
+        for ad_id in ads {
+            let ad = state
+                .ads
+                .get(ad_id)
+                .ok_or_else(|| PlatformError::UnknownObject(ad_id.clone()))?;
+            let days: Vec<_> = ad
+                .sim
+                .days
+                .iter()
+                .filter(|d| d.date >= since && d.date <= until)
+                .collect();
+            match granularity {
+                Granularity::Daily => {
+                    for day in &days {
+                        for value in &values {
+                            let row = self.aggregate(
+                                ad_id,
+                                ad.sim.key(),
+                                dims,
+                                value,
+                                std::slice::from_ref(day),
+                                |d, i| d.cells[i].reach,
+                            );
+                            rows.extend(row);
+                        }
+                    }
+                }
+                Granularity::Total => {
+                    let Some(last) = days.last() else { continue };
+                    for value in &values {
+                        // Distinct people over the range: cumulative reach at its last day
+                        // (exact when the range starts at or before the ad's first day).
+                        let row =
+                            self.aggregate(ad_id, ad.sim.key(), dims, value, &days, |_, i| {
+                                last.cumulative_reach[i]
+                            });
+                        if let Some(mut row) = row {
+                            row.date_start = since;
+                            rows.push(row);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(rows)
+    }
+
+    /// Sums the cells with `values` (one per breakdown of `dims`) over `days`; `None` when
+    /// nothing was delivered there (platforms omit empty rows).
     fn aggregate(
         &self,
         ad: &ObjectId,
         key: &str,
-        breakdown: Breakdown,
-        value: &str,
+        dims: &[Breakdown],
+        values: &[String],
         days: &[&model::Day],
         reach_of: impl Fn(&model::Day, usize) -> u64,
-    ) -> Option<DeliveryRow> {
+    ) -> Option<CrossRow> {
         let now = self.clock.now();
+        // Reporting noise is keyed by breakdown and value; a combination by all its values.
+        let joined = values.join("/");
         let factor = |day: &model::Day| {
-            model::revision_factor(&self.truth, key, day.date, breakdown, value, now)
+            model::revision_factor(&self.truth, key, day.date, dims[0], &joined, now)
         };
         let (mut reach, mut impressions, mut clicks, mut spend) = (0f64, 0f64, 0f64, 0f64);
         let mut true_impressions = 0u64;
         for (i, cell) in self.cells.iter().enumerate() {
-            if cell.value(breakdown) != value {
+            if dims.iter().zip(values).any(|(d, v)| cell.value(*d) != v) {
                 continue;
             }
             for day in days {
@@ -370,13 +407,11 @@ impl SimPlatform {
         if true_impressions == 0 {
             return None;
         }
-        let first = days.first()?.date;
-        Some(DeliveryRow {
+        Some(CrossRow {
             ad: ad.clone(),
-            date_start: first,
+            date_start: days.first()?.date,
             date_stop: days.last()?.date,
-            breakdown,
-            value: value.to_string(),
+            values: values.to_vec(),
             reach: reach.round() as u64,
             impressions: impressions.round() as u64,
             clicks: clicks.round() as u64,
