@@ -28,14 +28,23 @@ pub struct Cli {
 /// Options shared by commands that use the database.
 #[derive(Debug, clap::Args)]
 pub struct DbArgs {
-    /// The SQLite database that holds runs and delivery snapshots.
-    #[arg(
-        long,
-        env = "ADSKEW_DB",
-        default_value = "results/adskew.db",
-        value_name = "PATH"
-    )]
-    pub db: PathBuf,
+    /// The SQLite database that holds runs and delivery snapshots [default: `database` in
+    /// the settings file, else results/adskew.db].
+    #[arg(long, env = "ADSKEW_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+impl DbArgs {
+    /// `--db` (or `ADSKEW_DB`), else the settings file's `database`, else
+    /// `results/adskew.db`.
+    pub fn path(&self, config: Option<&std::path::Path>) -> crate::error::Result<PathBuf> {
+        if let Some(db) = &self.db {
+            return Ok(db.clone());
+        }
+        Ok(crate::settings::Settings::load(config)?
+            .database
+            .unwrap_or_else(|| PathBuf::from("results/adskew.db")))
+    }
 }
 
 #[derive(Debug, Subcommand)]

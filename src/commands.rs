@@ -46,18 +46,25 @@ pub fn execute(cli: Cli) -> Result<()> {
             quiet,
             live,
             config,
-        } => run(&file, &db.db, &out, quiet, live, config.as_deref()),
+        } => run(
+            &file,
+            &db.path(config.as_deref())?,
+            &out,
+            quiet,
+            live,
+            config.as_deref(),
+        ),
         Command::Analyze {
             experiment,
             db,
             json,
-        } => analyze(&experiment, &db.db, json),
+        } => analyze(&experiment, &db.path(None)?, json),
         Command::Report {
             experiment,
             db,
             out,
-        } => report_cmd(&experiment, &db.db, &out),
-        Command::Status { db } => status(&db.db),
+        } => report_cmd(&experiment, &db.path(None)?, &out),
+        Command::Status { db } => status(&db.path(None)?),
         Command::Audience {
             command:
                 AudienceCommand::Upload {
@@ -75,7 +82,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             &description,
             audience.as_deref(),
             batch_size as usize,
-            &db.db,
+            &db.path(config.as_deref())?,
             config.as_deref(),
         ),
         Command::MockServer {

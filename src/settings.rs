@@ -4,6 +4,8 @@
 //! else `~/.config/adskew/config.toml`; then environment variables.
 //!
 //! ```toml
+//! database = "/data/audit/adskew.db"     # default database (else results/adskew.db)
+//!
 //! [meta]
 //! ad_account_id = "act_1234567890"
 //! page_id = "1234567890"
@@ -32,6 +34,8 @@ use crate::platform::meta::adapter::{MetaConfig, Secret};
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
+    /// The default database, when neither `--db` nor `ADSKEW_DB` names one.
+    pub database: Option<PathBuf>,
     #[serde(default)]
     pub meta: MetaSettings,
 }
@@ -118,7 +122,8 @@ impl Settings {
             })?;
             builder = builder.add_source(File::from_str(&text, FileFormat::Toml));
         }
-        // Only ADSKEW_META__* addresses settings; ADSKEW_META_TOKEN is read separately.
+        // Only ADSKEW_META__* addresses settings; ADSKEW_META_TOKEN is read separately, and
+        // ADSKEW_DB is `--db` (clap), which wins over the file's `database`.
         let vars: std::collections::HashMap<String, String> = env
             .into_iter()
             .filter(|(k, _)| k.starts_with("ADSKEW_META__"))
@@ -268,6 +273,7 @@ mod tests {
         assert_eq!(s.meta.ad_account_id.as_deref(), Some("act_1000"));
         assert_eq!(s.meta.page_id.as_deref(), Some("3000"), "environment wins");
         assert_eq!(s.meta.api_version, "v25.0");
+        assert_eq!(s.database, None);
         let config = s.meta_config(Some("tok".into())).unwrap();
         assert_eq!(format!("{:?}", config.token), "[redacted]");
     }

@@ -267,3 +267,35 @@ fn read_commands_on_a_missing_database_or_experiment_exit_2() {
         .code(2)
         .stderr(predicates::str::contains("imana2021-paired-jobs"));
 }
+
+/// The settings file's `database` is the default database for every command; `--db` wins.
+#[test]
+fn the_settings_file_names_the_default_database() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("adskew.toml"), "database = \"audit.db\"\n").unwrap();
+    common::adskew()
+        .current_dir(dir.path())
+        .env("HOME", "/nonexistent")
+        .args(["run", "--quiet"])
+        .arg(example("pilot_two_ads.toml"))
+        .assert()
+        .success();
+    assert!(dir.path().join("audit.db").exists());
+    assert!(!dir.path().join("results/adskew.db").exists());
+    let status = common::adskew()
+        .current_dir(dir.path())
+        .env("HOME", "/nonexistent")
+        .arg("status")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(String::from_utf8(status).unwrap().contains("pilot"));
+    common::adskew()
+        .current_dir(dir.path())
+        .env("HOME", "/nonexistent")
+        .args(["status", "--db", "other.db"])
+        .assert()
+        .failure();
+}
