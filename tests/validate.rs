@@ -712,3 +712,29 @@ fn meta_without_account_settings_is_refused_before_anything_is_created() {
         .code(2)
         .stderr(predicate::str::contains("cannot read"));
 }
+
+/// Paired ads differ only in their creative: different budgets in one comparison are
+/// refused unless the comparison declares it studies the budget.
+#[test]
+fn paired_ads_must_share_their_budget_unless_it_is_declared_to_vary() {
+    let text = edit(&[(
+        AD_B_BUDGET,
+        "link = \"https://example.org/b\"\ndaily_budget = 25.0",
+    )]);
+    let stderr = assert_problems(&text, &[], &[("comparisons[0].ads", "different budgets")]);
+    assert!(stderr.contains("vary = [\"budget\"]"), "{stderr}");
+    let declared = text.replace(
+        "ads = [\"ad_a\", \"ad_b\"]",
+        "ads = [\"ad_a\", \"ad_b\"]\nvary = [\"budget\"]",
+    );
+    adskew()
+        .arg("validate")
+        .arg(write_file(&declared).1)
+        .assert()
+        .success();
+    let wrong = text.replace(
+        "ads = [\"ad_a\", \"ad_b\"]",
+        "ads = [\"ad_a\", \"ad_b\"]\nvary = [\"audience\"]",
+    );
+    assert_problems(&wrong, &[], &[("comparisons[0].vary[0]", "cannot vary")]);
+}

@@ -195,6 +195,10 @@ pub struct Comparison {
     pub key: String,
     pub ads: Vec<String>,
     pub expected: Option<Expected>,
+    /// What deliberately differs between the ads besides the creative (`budget`); anything
+    /// else differing would confound the comparison and is refused.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub vary: Vec<String>,
 }
 
 /// A pre-registered direction: `ad` reaches a larger share of `group` than the others.

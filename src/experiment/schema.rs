@@ -82,6 +82,9 @@ pub struct RawComparison {
     #[serde(default)]
     pub ads: Vec<String>,
     pub expected: Option<RawExpected>,
+    /// What deliberately differs between the ads besides the creative (`["budget"]`).
+    #[serde(default)]
+    pub vary: Vec<String>,
 }
 
 /// "Ad `ad` is expected to reach a larger share of `group` than the other ad."

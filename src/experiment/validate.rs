@@ -51,6 +51,7 @@ pub const NESTED_FIELDS: &[&str] = &[
     "age_max",
     "custom_audience",
     "disapproved",
+    "vary",
     "key",
     "headline",
     "body",
@@ -742,10 +743,46 @@ fn check_comparisons(
             }
             Expected { ad, group }
         });
+        for (j, v) in cmp.vary.iter().enumerate() {
+            if v != "budget" {
+                c.problem(
+                    format!("comparisons[{i}].vary[{j}]"),
+                    format!("`{v}` cannot vary within a comparison"),
+                    "paired ads share audience, objective, bid and schedule; only \"budget\" may be declared to vary",
+                );
+            }
+        }
+        // Paired ads must differ only in their creative unless the comparison says so.
+        if !cmp.vary.iter().any(|v| v == "budget") {
+            // Only valid budgets are compared; an invalid one has its own problem.
+            let valid = |b: Option<f64>| b.is_none_or(|x| x.is_finite() && x > 0.0);
+            let budget_of = |key: &str| {
+                raw.ads
+                    .iter()
+                    .find(|a| a.key.as_deref() == Some(key))
+                    .filter(|a| valid(a.daily_budget) && valid(a.lifetime_budget))
+                    .map(|a| (a.daily_budget, a.lifetime_budget))
+            };
+            let budgets: Vec<(&String, _)> = cmp
+                .ads
+                .iter()
+                .filter_map(|k| budget_of(k).map(|b| (k, b)))
+                .collect();
+            if let Some((first, b0)) = budgets.first() {
+                if let Some((other, _)) = budgets.iter().find(|(_, b)| b != b0) {
+                    c.problem(
+                        path("ads"),
+                        format!("ads `{first}` and `{other}` have different budgets"),
+                        "paired ads differ only in their creative; give them the same budget, or add vary = [\"budget\"] if the budget is what this comparison studies",
+                    );
+                }
+            }
+        }
         out.push(Comparison {
             key,
             ads: cmp.ads.clone(),
             expected,
+            vary: cmp.vary.clone(),
         });
     }
     out

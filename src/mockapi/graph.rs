@@ -331,6 +331,7 @@ async fn create_campaign(mock: &Mock, p: &Params, dry: bool) -> Result<Option<St
         .map_err(platform_error)?;
     activate_if(mock, &sim_id, status).await?;
     let id = mock.register(Kind::Campaign, sim_id);
+    mock.name(&id, name);
     mock.categories
         .lock()
         .expect("categories lock")
@@ -429,6 +430,7 @@ async fn create_ad_set(mock: &Mock, p: &Params, dry: bool) -> Result<Option<Stri
         sim_id,
     );
     mock.record_targeting(&id, custom_audiences);
+    mock.name(&id, name);
     Ok(Some(id))
 }
 
@@ -474,6 +476,7 @@ async fn create_creative(mock: &Mock, p: &Params, dry: bool) -> Result<Option<St
         .await
         .map_err(platform_error)?;
     let id = mock.register(Kind::Creative, sim_id);
+    mock.name(&id, name);
     if let Some(hash) = image_hash {
         mock.record_image_use(&id, hash);
     }
@@ -510,7 +513,9 @@ async fn create_ad(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String>,
         .await
         .map_err(platform_error)?;
     activate_if(mock, &sim_id, status).await?;
-    Ok(Some(mock.register(Kind::Ad { campaign }, sim_id)))
+    let id = mock.register(Kind::Ad { campaign }, sim_id);
+    mock.name(&id, name);
+    Ok(Some(id))
 }
 
 /// `GET /{v}/{campaign id}/insights`.
@@ -527,6 +532,9 @@ pub async fn read_edge(
             Some(rows) => rows,
             None => cached_insights(&mock, &node, &p).await?,
         },
+        "campaigns" | "adsets" | "adcreatives" | "ads" if node.starts_with("act_") => {
+            list_objects(&mock, &edge, &p)?
+        }
         "ads" => ads_of_campaign(&mock, &node).await?,
         _ => {
             return Err(error(
@@ -645,6 +653,52 @@ fn report_rows(mock: &Mock, node: &str) -> Result<Option<Vec<Value>>, Fail> {
         )));
     }
     Ok(Some(run.rows.clone()))
+}
+
+/// `GET /{v}/act_{id}/{campaigns|adsets|adcreatives|ads}`: the account's objects of a kind,
+/// with `id` and `name`, optionally filtered as Meta filters
+/// (`filtering=[{"field":"name","operator":"EQUAL","value":...}]`).
+fn list_objects(mock: &Mock, edge: &str, p: &Params) -> Result<Vec<Value>, Fail> {
+    let filters: Vec<Value> = json_param(p, "filtering")?
+        .map(|f| {
+            f.as_array()
+                .cloned()
+                .ok_or_else(|| invalid("filtering must be a JSON array"))
+        })
+        .transpose()?
+        .unwrap_or_default();
+    let mut wanted = None;
+    for f in &filters {
+        match (
+            f.get("field").and_then(Value::as_str),
+            f.get("operator").and_then(Value::as_str),
+            f.get("value").and_then(Value::as_str),
+        ) {
+            (Some("name"), Some("EQUAL"), Some(v)) => wanted = Some(v.to_string()),
+            _ => return Err(invalid("the mock filters by name with operator EQUAL only")),
+        }
+    }
+    let names = mock.names.lock().expect("names lock").clone();
+    let objects = mock.objects.lock().expect("objects lock").clone();
+    Ok(objects
+        .iter()
+        .filter(|(_, (kind, _))| {
+            matches!(
+                (edge, kind),
+                ("campaigns", Kind::Campaign)
+                    | ("adsets", Kind::AdSet { .. })
+                    | ("adcreatives", Kind::Creative)
+                    | ("ads", Kind::Ad { .. })
+            )
+        })
+        .filter_map(|(id, _)| {
+            let name = names.get(id)?;
+            wanted
+                .as_ref()
+                .is_none_or(|w| w == name)
+                .then(|| json!({"id": id, "name": name}))
+        })
+        .collect())
 }
 
 /// `GET /{v}/{campaign id}/ads`: each ad's effective status and review feedback.

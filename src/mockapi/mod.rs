@@ -74,6 +74,8 @@ pub struct Mock {
     /// Secret" switched on).
     pub(crate) app_secret: Mutex<Option<String>>,
     pub(crate) report_runs: Mutex<BTreeMap<String, ReportRun>>,
+    /// Each object's name (clients find objects again by name after a crash).
+    pub(crate) names: Mutex<BTreeMap<String, String>>,
     pub(crate) rate: faults::RateLimit,
     /// Each campaign's special ad category, which restricts its ad sets' targeting.
     pub(crate) categories: Mutex<BTreeMap<String, crate::vocab::AdCategory>>,
@@ -104,6 +106,7 @@ impl Mock {
             faulted: Default::default(),
             app_secret: Mutex::new(None),
             report_runs: Mutex::new(BTreeMap::new()),
+            names: Mutex::new(BTreeMap::new()),
             rate: Default::default(),
             categories: Mutex::new(BTreeMap::new()),
             last_insights: Mutex::new(None),
@@ -167,6 +170,14 @@ impl Mock {
 
     pub(crate) fn lookup(&self, id: &str) -> Option<(Kind, ObjectId)> {
         self.objects.lock().expect("objects lock").get(id).cloned()
+    }
+
+    /// Records the name an object was created with.
+    pub(crate) fn name(&self, id: &str, name: &str) {
+        self.names
+            .lock()
+            .expect("names lock")
+            .insert(id.to_string(), name.to_string());
     }
 
     /// The Graph ids of every ad, in creation order.

@@ -83,6 +83,37 @@ pub struct AdSpec {
     pub name: String,
 }
 
+/// Any object's spec, for finding an object again or re-introducing one to an adapter.
+#[derive(Debug, Clone, Copy)]
+pub enum ObjectSpec<'a> {
+    Campaign(&'a CampaignSpec),
+    AdSet(&'a AdSetSpec),
+    Creative(&'a CreativeSpec),
+    Ad(&'a AdSpec),
+}
+
+impl ObjectSpec<'_> {
+    /// The object's name, which embeds its run and ad key, so it is unique per run.
+    pub fn name(&self) -> &str {
+        match self {
+            ObjectSpec::Campaign(s) => &s.name,
+            ObjectSpec::AdSet(s) => &s.name,
+            ObjectSpec::Creative(s) => &s.name,
+            ObjectSpec::Ad(s) => &s.name,
+        }
+    }
+
+    /// `campaign`, `ad_set`, `creative` or `ad`.
+    pub fn role(&self) -> &'static str {
+        match self {
+            ObjectSpec::Campaign(_) => "campaign",
+            ObjectSpec::AdSet(_) => "ad_set",
+            ObjectSpec::Creative(_) => "creative",
+            ObjectSpec::Ad(_) => "ad",
+        }
+    }
+}
+
 /// Daily rows, or one row per value for the whole range (true unique reach).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Granularity {
@@ -190,6 +221,13 @@ pub trait Platform: Send + Sync {
     /// Ads are always created paused; [`Platform::set_status`] activates them.
     async fn create_ad(&self, spec: &AdSpec) -> Result<ObjectId, PlatformError>;
     async fn set_status(&self, object: &ObjectId, status: Status) -> Result<(), PlatformError>;
+    /// Finds an object created earlier under exactly this spec's name, for crash recovery:
+    /// a create call may have succeeded without its answer being recorded. A found object
+    /// is remembered as by [`Platform::remember`].
+    async fn find(&self, spec: ObjectSpec<'_>) -> Result<Option<ObjectId>, PlatformError>;
+    /// Tells the adapter about an object an earlier process created (its id is in the
+    /// store), so that a resumed run can use it.
+    fn remember(&self, _spec: ObjectSpec<'_>, _id: &ObjectId) {}
     async fn delivery(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRow>, PlatformError>;
     /// The effective status and any review problem of each of these ads.
     async fn ad_reviews(&self, ads: &[ObjectId]) -> Result<Vec<AdReview>, PlatformError>;

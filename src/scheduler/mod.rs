@@ -1,15 +1,23 @@
 //! The scheduler: launch an experiment's ads together, collect delivery on schedule until
-//! the end, and stop.
+//! the end, and stop; resumable at any point.
 //!
 //! It talks to the platform only through [`Platform`] and waits only through [`Clock`], so
 //! the same code drives a real platform in real time and the simulator in simulated time
 //! (a 14-day experiment runs in seconds).
 //!
-//! Order of a run: record the run → create every object PAUSED → activate the ad sets and
-//! ads, then the campaign last, so all ads start at the same instant → collect every
-//! `collect_every` → at the end (or at the spend cap) pause the campaign and collect → collect
-//! again `recollect_after` later, once the platform's revisions of recent days have settled →
-//! record the final state.
+//! A run's life is recorded in the store as it happens: `draft` (recorded; objects being
+//! created, each with an idempotency key, see [`launch`]) → `created` (all PAUSED) →
+//! `running` (activated together at the planned start) → `completed` (schedule ended) or
+//! `stopped` (spend cap or kill switch) or `failed`. Collections are due every
+//! `collect_every` from the start and at the end, plus a final re-collection
+//! `recollect_after` later, once the platform's revisions of recent days have settled; a
+//! collection records the time it was due for, in the same transaction as its rows. So
+//! [`drive`] can pick a run up in any state, in a new process, and continue where it
+//! stopped: [`Mode::ToCompletion`] waits for every due time (simulated clocks),
+//! [`Mode::DueNow`] does what is due and returns (`adskew collect` from cron).
+
+mod collect;
+mod launch;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use indicatif::ProgressBar;
@@ -17,31 +25,36 @@ use tracing::{info, warn};
 
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::experiment::{Budget, Experiment, Start};
+use crate::experiment::{Experiment, Start};
 use crate::money::Money;
-use crate::platform::{
-    AdSetSpec, AdSpec, BudgetSpec, CampaignSpec, CreativeSpec, DeliveryQuery, Granularity,
-    ObjectId, Platform, Status,
-};
-use crate::store::{AdRecord, RunState, Store, StoredRow};
+use crate::platform::{ObjectId, Platform, Status};
+use crate::store::{parse_time, RunState, Store};
 
-/// What a finished run did.
+use launch::Launched;
+
+/// How far [`drive`] goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Wait for every due time and finish the run (simulated clocks; a live run in one
+    /// process).
+    ToCompletion,
+    /// Do what is due now and return (a collection pass from cron or the daemon).
+    DueNow,
+}
+
+/// Where a run stands after [`run`] or [`drive`].
 #[derive(Debug, Clone)]
 pub struct RunOutcome {
     pub experiment_id: i64,
     pub state: RunState,
+    /// Collections made by this call.
     pub collections: usize,
+    /// The spend read at the last collection (of this call or before).
     pub spend: Money,
     pub started: DateTime<Utc>,
     pub ended: DateTime<Utc>,
-}
-
-/// The platform objects of a launched experiment.
-struct Launched {
-    campaign: ObjectId,
-    ad_sets: Vec<ObjectId>,
-    /// (ad key, platform ad id)
-    ads: Vec<(String, ObjectId)>,
+    /// When something is next due (`None` once the run has nothing more to do).
+    pub next: Option<DateTime<Utc>>,
 }
 
 /// When the experiment starts, given the platform's clock.
@@ -68,8 +81,8 @@ pub fn planned_collections(exp: &Experiment) -> u64 {
     ((total - 1) / every + 1) as u64 + recollect
 }
 
-/// Runs an experiment from launch to end. On failure the run is marked failed and the
-/// campaign paused (best effort) before the error is returned.
+/// Records a new run of `exp` and drives it to completion. On failure the run is marked
+/// failed and its ads paused (best effort) before the error is returned.
 pub async fn run(
     exp: &Experiment,
     platform: &dyn Platform,
@@ -77,261 +90,60 @@ pub async fn run(
     store: &mut Store,
     progress: &ProgressBar,
 ) -> Result<RunOutcome> {
-    let id = store.insert_experiment(exp, clock.now())?;
-    let mut campaign = None;
-    let result = run_inner(exp, id, platform, clock, store, progress, &mut campaign).await;
-    if let Err(e) = &result {
-        if let Some(c) = &campaign {
-            if let Err(pause) = platform.set_status(c, Status::Paused).await {
-                warn!(error = %pause, "could not pause the campaign after a failure");
-            }
-        }
-        archive(store, id, platform)?;
-        store.set_state(id, RunState::Failed, &e.to_string(), clock.now())?;
-    }
-    result
+    let id = record(exp, clock, store)?;
+    drive(
+        exp,
+        id,
+        platform,
+        clock,
+        store,
+        progress,
+        Mode::ToCompletion,
+    )
+    .await
 }
 
-async fn run_inner(
-    exp: &Experiment,
-    id: i64,
-    platform: &dyn Platform,
-    clock: &dyn Clock,
-    store: &mut Store,
-    progress: &ProgressBar,
-    campaign_out: &mut Option<ObjectId>,
-) -> Result<RunOutcome> {
+/// Records a new run of `exp` (state `draft`, with its planned start and end) after
+/// checking its comparisons are paired; returns its id.
+pub fn record(exp: &Experiment, clock: &dyn Clock, store: &mut Store) -> Result<i64> {
     let start = start_time(exp, clock.now());
     let end = start + exp.schedule.duration;
-    let launched = create_paused(exp, id, platform, store, start, end, campaign_out).await?;
-
-    clock.sleep_until(start).await;
-    activate_together(platform, &launched).await?;
-    archive(store, id, platform)?;
-    let activated = clock.now();
-    store.set_activated(id, activated)?;
-    store.set_state(
-        id,
-        RunState::Running,
-        "all ads activated together",
-        activated,
-    )?;
-    info!(experiment = %exp.name, id, %activated, "activated");
-
-    let mut collections = 0;
-    let mut spend;
-    let mut next = start + exp.schedule.collect_every;
-    loop {
-        let at = next.min(end);
-        clock.sleep_until(at).await;
-        let finishing = at >= end;
-        if finishing {
-            platform
-                .set_status(&launched.campaign, Status::Paused)
-                .await?;
-        }
-        spend = collect(exp, id, platform, store, &launched, start).await?;
-        collections += 1;
-        progress.inc(1);
-        if finishing {
-            if recollect(exp, id, platform, clock, store, &launched, start, at).await? {
-                collections += 1;
-                progress.inc(1);
-            }
-            store.set_state(id, RunState::Completed, "schedule ended", clock.now())?;
-            return Ok(RunOutcome {
-                experiment_id: id,
-                state: RunState::Completed,
-                collections,
-                spend,
-                started: start,
-                ended: at,
-            });
-        }
-        if spend >= exp.spend_cap {
-            platform
-                .set_status(&launched.campaign, Status::Paused)
-                .await?;
-            let now = clock.now();
-            let cause = format!(
-                "spend cap reached: {spend} of {} {}",
-                exp.spend_cap, exp.currency
-            );
-            warn!(experiment = %exp.name, %cause, "paused");
-            archive(store, id, platform)?;
-            store.set_state(id, RunState::Stopped, &cause, now)?;
-            if recollect(exp, id, platform, clock, store, &launched, start, now).await? {
-                collections += 1;
-            }
-            return Ok(RunOutcome {
-                experiment_id: id,
-                state: RunState::Stopped,
-                collections,
-                spend,
-                started: start,
-                ended: now,
-            });
-        }
-        next += exp.schedule.collect_every;
-    }
+    launch::check_paired(exp, start, end)?;
+    store.insert_run(exp, clock.now(), start, end)
 }
 
-/// A creative's image as the platform should see it: a URL as written, a file path joined
-/// to the experiment file's folder (so `run` works from any directory).
-fn image_location(exp: &Experiment, image: &str) -> String {
-    if image.starts_with("https://") || image.starts_with("http://") {
-        return image.to_string();
-    }
-    let dir = exp.source.path.parent().unwrap_or(std::path::Path::new(""));
-    dir.join(image).display().to_string()
-}
-
-async fn create_paused(
+/// The scheduled collection times: every `collect_every` from the start, and the end.
+fn collection_times(
     exp: &Experiment,
-    id: i64,
-    platform: &dyn Platform,
-    store: &mut Store,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
-    campaign_out: &mut Option<ObjectId>,
-) -> Result<Launched> {
-    let prefix = format!("adskew/{}/{id}", exp.name);
-    let campaign = platform
-        .create_campaign(&CampaignSpec {
-            name: prefix.clone(),
-            objective: exp.objective,
-            category: exp.category,
-            countries: exp.audience.countries.clone(),
-        })
-        .await?;
-    *campaign_out = Some(campaign.clone());
-    let mut ads = Vec::new();
-    let mut ad_sets = Vec::new();
-    for ad in &exp.ads {
-        let budget = match ad.budget {
-            Budget::Daily(m) => BudgetSpec::Daily(m),
-            Budget::Lifetime(m) => BudgetSpec::Lifetime(m),
-        };
-        let ad_set = platform
-            .create_ad_set(&AdSetSpec {
-                campaign: campaign.clone(),
-                name: format!("{prefix}/{}", ad.key),
-                budget,
-                audience: exp.audience.clone(),
-                start,
-                end,
-            })
-            .await?;
-        let creative = platform
-            .create_creative(&CreativeSpec {
-                key: ad.key.clone(),
-                name: format!("{prefix}/{}", ad.key),
-                headline: ad.headline.clone(),
-                body: ad.body.clone(),
-                // Relative image paths are relative to the experiment file, as validated.
-                image: ad.image.as_ref().map(|i| image_location(exp, i)),
-                link: ad.link.clone(),
-            })
-            .await?;
-        let platform_ad = platform
-            .create_ad(&AdSpec {
-                ad_set: ad_set.clone(),
-                creative: creative.clone(),
-                name: format!("{prefix}/{}", ad.key),
-            })
-            .await?;
-        let (kind, amount) = match ad.budget {
-            Budget::Daily(m) => ("daily", m),
-            Budget::Lifetime(m) => ("lifetime", m),
-        };
-        store.record_ad(
-            id,
-            &AdRecord {
-                ad_key: ad.key.clone(),
-                campaign_id: campaign.0.clone(),
-                ad_set_id: ad_set.0.clone(),
-                creative_id: creative.0.clone(),
-                platform_ad_id: platform_ad.0.clone(),
-                budget_kind: kind.to_string(),
-                budget: amount,
-                activated_at: None,
-            },
-        )?;
-        archive(store, id, platform)?;
-        ads.push((ad.key.clone(), platform_ad));
-        ad_sets.push(ad_set);
+) -> Vec<DateTime<Utc>> {
+    let mut times = Vec::new();
+    let mut t = start + exp.schedule.collect_every;
+    while t < end {
+        times.push(t);
+        t += exp.schedule.collect_every;
     }
-    store.set_state(
-        id,
-        RunState::Created,
-        "all objects created paused",
-        platform.now(),
-    )?;
-    Ok(Launched {
-        campaign,
-        ad_sets,
-        ads,
-    })
+    times.push(end);
+    times
 }
 
-/// The final collection, `recollect_after` past the last delivery, once the platform's late
-/// revisions of recent days have settled. Returns whether one was made.
-#[allow(clippy::too_many_arguments)]
-async fn recollect(
-    exp: &Experiment,
+/// A run's planned start and end, as recorded.
+fn plan(
+    store: &Store,
     id: i64,
-    platform: &dyn Platform,
-    clock: &dyn Clock,
-    store: &mut Store,
-    launched: &Launched,
-    start: DateTime<Utc>,
-    stopped: DateTime<Utc>,
-) -> Result<bool> {
-    if exp.schedule.recollect_after <= Duration::zero() {
-        return Ok(false);
+) -> Result<(DateTime<Utc>, DateTime<Utc>, crate::store::ExperimentRecord)> {
+    let record = store.find_experiment(&id.to_string())?;
+    match (&record.planned_start, &record.planned_end) {
+        (Some(s), Some(e)) => Ok((parse_time(s)?, parse_time(e)?, record)),
+        _ => Err(Error::BadInput(format!(
+            "run {id} was recorded by an adskew without resumable runs; it cannot be continued"
+        ))),
     }
-    clock
-        .sleep_until(stopped + exp.schedule.recollect_after)
-        .await;
-    collect(exp, id, platform, store, launched, start).await?;
-    info!(experiment = %exp.name, "re-collected after the revision window");
-    Ok(true)
 }
 
-/// Reads how the platform sees each ad and records changes; a rejected or limited ad is
-/// logged as a warning at once (and shown by `status` and in the report), because it delivers
-/// nothing and would otherwise only look like a small ad.
-async fn review(
-    exp: &Experiment,
-    id: i64,
-    platform: &dyn Platform,
-    store: &mut Store,
-    launched: &Launched,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    let ids: Vec<ObjectId> = launched.ads.iter().map(|(_, ad)| ad.clone()).collect();
-    for review in platform.ad_reviews(&ids).await? {
-        let Some((key, _)) = launched.ads.iter().find(|(_, ad)| *ad == review.ad) else {
-            continue;
-        };
-        let changed = store.record_review(
-            id,
-            key,
-            now,
-            &review.effective_status,
-            review.problem.as_deref(),
-        )?;
-        if changed && review.is_problem() {
-            warn!(
-                experiment = %exp.name,
-                ad = %key,
-                status = %review.effective_status,
-                problem = review.problem.as_deref().unwrap_or(""),
-                "the platform refused or limited an ad"
-            );
-        }
-    }
-    Ok(())
+fn state_of(record: &crate::store::ExperimentRecord) -> RunState {
+    RunState::parse(&record.state).unwrap_or(RunState::Failed)
 }
 
 /// Moves the platform's API exchanges since the last call into the store's archive.
@@ -339,71 +151,267 @@ fn archive(store: &mut Store, id: i64, platform: &dyn Platform) -> Result<()> {
     store.archive(Some(id), platform.name(), &platform.take_exchanges())
 }
 
-/// Switches every ad set and ad on, then the campaign: nothing delivers until the last
-/// switch, so all ads start at the same instant.
-async fn activate_together(platform: &dyn Platform, launched: &Launched) -> Result<()> {
-    for ad_set in &launched.ad_sets {
-        platform.set_status(ad_set, Status::Active).await?;
-    }
-    for (_, ad) in &launched.ads {
-        platform.set_status(ad, Status::Active).await?;
-    }
-    platform
-        .set_status(&launched.campaign, Status::Active)
-        .await?;
-    Ok(())
-}
-
-/// One collection pass: daily rows and since-launch totals for every breakdown, and the
-/// spend, stored in one transaction. Returns the spend.
-async fn collect(
+/// Continues run `id` from wherever it is. Errors while launching mark the run failed and
+/// pause what exists; errors while collecting do too in [`Mode::ToCompletion`], while in
+/// [`Mode::DueNow`] they are recorded as an event and the run stays as it was, so the next
+/// pass (the next night) tries again.
+pub async fn drive(
     exp: &Experiment,
     id: i64,
     platform: &dyn Platform,
+    clock: &dyn Clock,
     store: &mut Store,
-    launched: &Launched,
-    start: DateTime<Utc>,
-) -> Result<Money> {
-    let now = platform.now();
-    let ids: Vec<ObjectId> = launched.ads.iter().map(|(_, a)| a.clone()).collect();
-    let key_of = |ad: &ObjectId| -> Result<String> {
-        launched
-            .ads
-            .iter()
-            .find(|(_, a)| a == ad)
-            .map(|(k, _)| k.clone())
-            .ok_or_else(|| Error::Other(format!("platform returned a row for unknown ad {ad}")))
+    progress: &ProgressBar,
+    mode: Mode,
+) -> Result<RunOutcome> {
+    let mut launched = None;
+    let result = drive_inner(
+        exp,
+        id,
+        platform,
+        clock,
+        store,
+        progress,
+        mode,
+        &mut launched,
+    )
+    .await;
+    if let Err(e) = &result {
+        let state = store
+            .find_experiment(&id.to_string())
+            .map(|r| state_of(&r))
+            .unwrap_or(RunState::Failed);
+        let launching = matches!(state, RunState::Draft | RunState::Created);
+        if launching || mode == Mode::ToCompletion {
+            if let Some(l) = &launched {
+                if let Err(pause) = launch::pause_everything(platform, l).await {
+                    warn!(error = %pause, "could not pause the ads after a failure");
+                }
+            }
+            archive(store, id, platform)?;
+            if !matches!(state, RunState::Failed) {
+                store.set_state(id, RunState::Failed, &e.to_string(), clock.now())?;
+            }
+        } else {
+            archive(store, id, platform)?;
+            store.note(id, &format!("collection failed: {e}"), clock.now())?;
+        }
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn drive_inner(
+    exp: &Experiment,
+    id: i64,
+    platform: &dyn Platform,
+    clock: &dyn Clock,
+    store: &mut Store,
+    progress: &ProgressBar,
+    mode: Mode,
+    launched_out: &mut Option<Launched>,
+) -> Result<RunOutcome> {
+    let (start, end, record) = plan(store, id)?;
+    if state_of(&record) == RunState::Failed {
+        return Err(Error::Other(format!(
+            "run {id} failed earlier and is not continued; see `adskew status`"
+        )));
+    }
+    let launched = launch::ensure_objects(exp, id, platform, store, start, end).await?;
+    *launched_out = Some(launched.clone());
+    if state_of(&record) == RunState::Draft {
+        store.set_state(
+            id,
+            RunState::Created,
+            "all objects created paused",
+            platform.now(),
+        )?;
+    }
+    let mut collections = 0;
+    let mut spend = store
+        .collections(id)?
+        .last()
+        .map(|c| c.spend)
+        .unwrap_or(Money::ZERO);
+    let outcome = |state: RunState,
+                   collections: usize,
+                   spend: Money,
+                   next: Option<DateTime<Utc>>,
+                   now: DateTime<Utc>| RunOutcome {
+        experiment_id: id,
+        state,
+        collections,
+        spend,
+        started: start,
+        ended: now,
+        next,
     };
-    let mut rows = Vec::new();
-    for breakdown in &exp.collect.breakdowns {
-        for granularity in [Granularity::Daily, Granularity::Total] {
-            let query = DeliveryQuery {
-                ads: ids.clone(),
-                breakdown: *breakdown,
-                since: start.date_naive(),
-                until: now.date_naive(),
-                granularity,
-            };
-            for row in platform.delivery(&query).await? {
-                rows.push(StoredRow {
-                    ad_key: key_of(&row.ad)?,
-                    period: granularity.as_str().to_string(),
-                    date_start: row.date_start,
-                    date_stop: row.date_stop,
-                    breakdown: row.breakdown.as_str().to_string(),
-                    value: row.value,
-                    reach: row.reach,
-                    impressions: row.impressions,
-                    clicks: row.clicks,
-                    spend: row.spend,
-                });
+    loop {
+        let record = store.find_experiment(&id.to_string())?;
+        let state = state_of(&record);
+        match state {
+            RunState::Draft | RunState::Created => {
+                if clock.now() < start {
+                    match mode {
+                        Mode::ToCompletion => clock.sleep_until(start).await,
+                        Mode::DueNow => {
+                            return Ok(outcome(state, collections, spend, Some(start), clock.now()))
+                        }
+                    }
+                }
+                launch::activate_together(platform, &launched).await?;
+                archive(store, id, platform)?;
+                let activated = clock.now();
+                store.set_activated(id, activated)?;
+                store.set_state(
+                    id,
+                    RunState::Running,
+                    "all ads activated together",
+                    activated,
+                )?;
+                info!(experiment = %exp.name, id, %activated, "activated");
+            }
+            RunState::Running => {
+                let last = store.last_due_collected(id)?;
+                let pending: Vec<DateTime<Utc>> = collection_times(exp, start, end)
+                    .into_iter()
+                    .filter(|t| last.is_none_or(|l| *t > l))
+                    .collect();
+                let Some(&next) = pending.first() else {
+                    // Collected at the end, but the process stopped before recording it.
+                    finish(exp, id, store, end, clock.now())?;
+                    continue;
+                };
+                let due = match mode {
+                    Mode::ToCompletion => {
+                        clock.sleep_until(next).await;
+                        next
+                    }
+                    Mode::DueNow => {
+                        let now = clock.now();
+                        // Missed due times are not made up one by one: one pass now
+                        // collects everything since launch.
+                        match pending.iter().rev().find(|t| **t <= now) {
+                            Some(t) => *t,
+                            None => return Ok(outcome(state, collections, spend, Some(next), now)),
+                        }
+                    }
+                };
+                let finishing = due >= end;
+                if finishing {
+                    platform
+                        .set_status(&launched.campaign, Status::Paused)
+                        .await?;
+                }
+                spend = collect::collect(exp, id, platform, store, &launched, start, due).await?;
+                collections += 1;
+                progress.inc(1);
+                if finishing {
+                    finish(exp, id, store, end, clock.now())?;
+                } else if spend >= exp.spend_cap {
+                    let cause = format!(
+                        "spend cap reached: {spend} of {} {}",
+                        exp.spend_cap, exp.currency
+                    );
+                    warn!(experiment = %exp.name, %cause, "pausing everything");
+                    launch::pause_everything(platform, &launched).await?;
+                    archive(store, id, platform)?;
+                    end_run(exp, id, store, RunState::Stopped, &cause, clock.now())?;
+                }
+            }
+            RunState::Completed | RunState::Stopped => {
+                let pending = match record.recollect_at.as_deref().map(parse_time).transpose()? {
+                    Some(at) if !store.collected_due(id, at)? => Some(at),
+                    _ => None,
+                };
+                let Some(at) = pending else {
+                    return Ok(outcome(state, collections, spend, None, clock.now()));
+                };
+                match mode {
+                    Mode::ToCompletion => clock.sleep_until(at).await,
+                    Mode::DueNow if clock.now() < at => {
+                        return Ok(outcome(state, collections, spend, Some(at), clock.now()))
+                    }
+                    Mode::DueNow => {}
+                }
+                spend = collect::collect(exp, id, platform, store, &launched, start, at).await?;
+                collections += 1;
+                progress.inc(1);
+                info!(experiment = %exp.name, "re-collected after the revision window");
+            }
+            RunState::Failed => {
+                return Ok(outcome(state, collections, spend, None, clock.now()));
             }
         }
     }
-    let spend = platform.spend(&launched.campaign).await?;
-    review(exp, id, platform, store, launched, now).await?;
+}
+
+/// The schedule ended: record it and plan the final re-collection.
+fn finish(
+    exp: &Experiment,
+    id: i64,
+    store: &mut Store,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    store.set_state(id, RunState::Completed, "schedule ended", now)?;
+    if exp.schedule.recollect_after > Duration::zero() {
+        store.set_recollect_at(id, end + exp.schedule.recollect_after)?;
+    }
+    Ok(())
+}
+
+/// Stopped early (spend cap, kill switch): record why and plan the final re-collection.
+fn end_run(
+    exp: &Experiment,
+    id: i64,
+    store: &mut Store,
+    state: RunState,
+    cause: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    store.set_state(id, state, cause, now)?;
+    if exp.schedule.recollect_after > Duration::zero() {
+        store.set_recollect_at(id, now + exp.schedule.recollect_after)?;
+    }
+    Ok(())
+}
+
+/// The kill switch: pauses the campaign, every ad set and every ad of run `id` that exists,
+/// and marks the run stopped (a final re-collection stays planned). Works in any state, also
+/// on a launch that was interrupted half-way.
+pub async fn stop(
+    exp: &Experiment,
+    id: i64,
+    platform: &dyn Platform,
+    clock: &dyn Clock,
+    store: &mut Store,
+    cause: &str,
+) -> Result<usize> {
+    let objects = store.objects(id)?;
+    let of = |role: &str| -> Vec<ObjectId> {
+        objects
+            .iter()
+            .filter(|o| o.role == role)
+            .filter_map(|o| o.platform_id.clone().map(ObjectId))
+            .collect()
+    };
+    let mut paused = 0;
+    // The campaign first: one call stops all delivery.
+    for object in of("campaign").iter().chain(&of("ad_set")).chain(&of("ad")) {
+        platform.set_status(object, Status::Paused).await?;
+        paused += 1;
+    }
     archive(store, id, platform)?;
-    store.insert_collection(id, now, spend, &rows)?;
-    info!(experiment = %exp.name, rows = rows.len(), %spend, at = %now, "collected");
-    Ok(spend)
+    let record = store.find_experiment(&id.to_string())?;
+    match state_of(&record) {
+        RunState::Stopped | RunState::Failed => store.note(
+            id,
+            &format!("{cause} (already {})", record.state),
+            clock.now(),
+        )?,
+        RunState::Completed => store.note(id, cause, clock.now())?,
+        _ => end_run(exp, id, store, RunState::Stopped, cause, clock.now())?,
+    }
+    Ok(paused)
 }

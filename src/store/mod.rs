@@ -21,8 +21,10 @@ use crate::money::Money;
 use crate::vocab::Breakdown;
 
 mod archive;
+mod runs;
 pub use archive::ArchivedCall;
 pub use audience::{UploadRecord, UploadStart, UploadState};
+pub use runs::{parse_time, ObjectRecord};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
 const MIGRATIONS: &[&str] = &[
@@ -30,11 +32,15 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migration_2.sql"),
     include_str!("migration_3.sql"),
     include_str!("migration_4.sql"),
+    include_str!("migration_5.sql"),
 ];
 
 /// Where an experiment run is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum RunState {
+    /// Recorded; platform objects are being created.
+    Draft,
+    /// Every object exists, paused.
     Created,
     Running,
     Completed,
@@ -43,8 +49,22 @@ pub enum RunState {
 }
 
 impl RunState {
+    pub fn parse(text: &str) -> Option<RunState> {
+        [
+            RunState::Draft,
+            RunState::Created,
+            RunState::Running,
+            RunState::Completed,
+            RunState::Stopped,
+            RunState::Failed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
+            RunState::Draft => "draft",
             RunState::Created => "created",
             RunState::Running => "running",
             RunState::Completed => "completed",
@@ -73,6 +93,11 @@ pub struct ExperimentRecord {
     pub created_at: String,
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
+    /// When the run's ads start and stop delivering (fixed when the run is recorded).
+    pub planned_start: Option<String>,
+    pub planned_end: Option<String>,
+    /// The final re-collection, once the run has ended.
+    pub recollect_at: Option<String>,
 }
 
 impl ExperimentRecord {
@@ -186,7 +211,24 @@ impl Store {
         &self.path
     }
 
-    /// Records a new run of `exp` and returns its id.
+    /// Records a new run of `exp` in state `draft` and returns its id; `start` and `end` are
+    /// its plan, which a resumed run follows.
+    pub fn insert_run(
+        &mut self,
+        exp: &Experiment,
+        now: DateTime<Utc>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<i64> {
+        let id = self.insert_experiment(exp, now)?;
+        self.conn.execute(
+            "UPDATE experiments SET planned_start = ?2, planned_end = ?3 WHERE id = ?1",
+            params![id, ts(start), ts(end)],
+        )?;
+        Ok(id)
+    }
+
+    /// Records a new run of `exp` (state `draft`, no plan) and returns its id.
     pub fn insert_experiment(&mut self, exp: &Experiment, now: DateTime<Utc>) -> Result<i64> {
         let resolved = exp.resolved_json();
         let resolved_sha = crate::experiment::load::sha256_hex(resolved.as_bytes());
@@ -195,7 +237,7 @@ impl Store {
             "INSERT INTO experiments (name, description, platform, currency, spend_cap_minor,
                 file_path, file_text, file_sha256, resolved_json, resolved_sha256,
                 adskew_version, state, created_at, overrides)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'created', ?12, ?13)",
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'draft', ?12, ?13)",
             params![
                 exp.name,
                 exp.description,
@@ -214,7 +256,7 @@ impl Store {
         )?;
         let id = tx.last_insert_rowid();
         tx.execute(
-            "INSERT INTO experiment_events (experiment_id, at, state, cause) VALUES (?1, ?2, 'created', 'adskew run')",
+            "INSERT INTO experiment_events (experiment_id, at, state, cause) VALUES (?1, ?2, 'draft', 'adskew run')",
             params![id, ts(now)],
         )?;
         tx.commit()?;
@@ -247,7 +289,7 @@ impl Store {
                     params![id, ts(at)],
                 )?;
             }
-            RunState::Created => {}
+            RunState::Draft | RunState::Created => {}
         }
         tx.execute(
             "INSERT INTO experiment_events (experiment_id, at, state, cause) VALUES (?1, ?2, ?3, ?4)",
@@ -259,7 +301,7 @@ impl Store {
 
     pub fn record_ad(&mut self, experiment_id: i64, ad: &AdRecord) -> Result<()> {
         self.conn.execute(
-            "INSERT INTO ads (experiment_id, ad_key, campaign_id, ad_set_id, creative_id,
+            "INSERT OR IGNORE INTO ads (experiment_id, ad_key, campaign_id, ad_set_id, creative_id,
                 platform_ad_id, budget_kind, budget_minor, activated_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
             params![
@@ -294,11 +336,32 @@ impl Store {
         spend: Money,
         rows: &[StoredRow],
     ) -> Result<i64> {
+        self.insert_collection_due(experiment_id, platform_time, None, spend, rows)
+    }
+
+    /// [`Store::insert_collection`] for the scheduled collection due at `due`: the pass and
+    /// its rows commit together, so a crash leaves the due collection not done, never half
+    /// done.
+    pub fn insert_collection_due(
+        &mut self,
+        experiment_id: i64,
+        platform_time: DateTime<Utc>,
+        due: Option<DateTime<Utc>>,
+        spend: Money,
+        rows: &[StoredRow],
+    ) -> Result<i64> {
         let tx = self.conn.transaction()?;
         tx.execute(
-            "INSERT INTO collections (experiment_id, platform_time, collected_at, spend_minor, rows)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![experiment_id, ts(platform_time), ts(Utc::now()), spend.minor(), rows.len() as i64],
+            "INSERT INTO collections (experiment_id, platform_time, collected_at, spend_minor, rows, due_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                experiment_id,
+                ts(platform_time),
+                ts(Utc::now()),
+                spend.minor(),
+                rows.len() as i64,
+                due.map(ts)
+            ],
         )?;
         let collection = tx.last_insert_rowid();
         {
@@ -521,7 +584,7 @@ impl Store {
 
 const EXPERIMENT_COLUMNS: &str = "id, name, platform, state, currency, spend_cap_minor, file_path,
     file_sha256, resolved_sha256, resolved_json, adskew_version, created_at, started_at, ended_at,
-    overrides";
+    overrides, planned_start, planned_end, recollect_at";
 
 fn experiment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExperimentRecord> {
     Ok(ExperimentRecord {
@@ -544,6 +607,9 @@ fn experiment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExperimentReco
             .lines()
             .map(str::to_string)
             .collect(),
+        planned_start: r.get(15)?,
+        planned_end: r.get(16)?,
+        recollect_at: r.get(17)?,
     })
 }
 

@@ -841,6 +841,66 @@ impl Platform for MetaPlatform {
         Ok(())
     }
 
+    async fn find(&self, spec: ObjectSpec<'_>) -> Result<Option<ObjectId>, PlatformError> {
+        let edge = match spec {
+            ObjectSpec::Campaign(_) => "campaigns",
+            ObjectSpec::AdSet(_) => "adsets",
+            ObjectSpec::Creative(_) => "adcreatives",
+            ObjectSpec::Ad(_) => "ads",
+        };
+        let params = [
+            ("fields".to_string(), "id,name".to_string()),
+            (
+                "filtering".to_string(),
+                json!([{"field": "name", "operator": "EQUAL", "value": spec.name()}]).to_string(),
+            ),
+            ("limit".to_string(), "25".to_string()),
+        ];
+        let url = self.url(&format!("{}/{edge}", self.config.account_node()));
+        let found: Vec<ObjectId> = self
+            .read_all(&url, &params)
+            .await?
+            .iter()
+            // Meta's EQUAL is exact, but a name check costs nothing.
+            .filter(|o| o.get("name").and_then(Value::as_str) == Some(spec.name()))
+            .filter_map(|o| o.get("id").and_then(Value::as_str))
+            .map(|id| ObjectId(id.to_string()))
+            .collect();
+        match found.as_slice() {
+            [] => Ok(None),
+            [one] => {
+                self.remember(spec, one);
+                Ok(Some(one.clone()))
+            }
+            many => Err(PlatformError::Other(format!(
+                "{} objects named `{}` exist on the account ({}); adskew will not guess which is this run's",
+                many.len(),
+                spec.name(),
+                many.iter().map(|m| m.0.as_str()).collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+
+    fn remember(&self, spec: ObjectSpec<'_>, id: &ObjectId) {
+        let mut known = self.known.lock().expect("known lock");
+        match spec {
+            ObjectSpec::Campaign(c) => {
+                known.campaigns.insert(id.0.clone(), c.objective);
+            }
+            ObjectSpec::AdSet(s) => {
+                known.ad_sets.insert(id.0.clone(), s.campaign.0.clone());
+                let start = known.starts.entry(s.campaign.0.clone()).or_insert(s.start);
+                *start = (*start).min(s.start);
+            }
+            ObjectSpec::Creative(_) => {}
+            ObjectSpec::Ad(a) => {
+                if let Some(campaign) = known.ad_sets.get(&a.ad_set.0).cloned() {
+                    known.ads.insert(id.0.clone(), campaign);
+                }
+            }
+        }
+    }
+
     async fn ad_reviews(&self, ads: &[ObjectId]) -> Result<Vec<AdReview>, PlatformError> {
         let mut found = BTreeMap::new();
         for campaign in self.campaign_of_ads(ads)? {

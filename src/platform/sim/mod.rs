@@ -40,6 +40,8 @@ struct State {
     ad_sets: BTreeMap<ObjectId, AdSetObj>,
     creatives: BTreeMap<ObjectId, CreativeSpec>,
     ads: BTreeMap<ObjectId, AdObj>,
+    /// (role, name) of every object, to find one again by name.
+    names: BTreeMap<ObjectId, (&'static str, String)>,
 }
 
 impl State {
@@ -124,6 +126,9 @@ impl Platform for SimPlatform {
         state
             .campaigns
             .insert(id.clone(), (Status::Paused, spec.objective));
+        state
+            .names
+            .insert(id.clone(), ("campaign", spec.name.clone()));
         Ok(id)
     }
 
@@ -141,6 +146,9 @@ impl Platform for SimPlatform {
                 status: Status::Paused,
             },
         );
+        state
+            .names
+            .insert(id.clone(), ("ad_set", spec.name.clone()));
         Ok(id)
     }
 
@@ -148,6 +156,9 @@ impl Platform for SimPlatform {
         let mut state = self.state();
         let id = state.new_id("creative");
         state.creatives.insert(id.clone(), spec.clone());
+        state
+            .names
+            .insert(id.clone(), ("creative", spec.name.clone()));
         Ok(id)
     }
 
@@ -193,6 +204,7 @@ impl Platform for SimPlatform {
                     .and_then(|t| t.disapproved.clone()),
             },
         );
+        state.names.insert(id.clone(), ("ad", spec.name.clone()));
         Ok(id)
     }
 
@@ -208,6 +220,15 @@ impl Platform for SimPlatform {
             return Err(PlatformError::UnknownObject(object.clone()));
         }
         Ok(())
+    }
+
+    async fn find(&self, spec: ObjectSpec<'_>) -> Result<Option<ObjectId>, PlatformError> {
+        let state = self.state();
+        Ok(state
+            .names
+            .iter()
+            .find(|(_, (role, name))| *role == spec.role() && name == spec.name())
+            .map(|(id, _)| id.clone()))
     }
 
     async fn ad_reviews(&self, ads: &[ObjectId]) -> Result<Vec<AdReview>, PlatformError> {
