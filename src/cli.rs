@@ -25,6 +25,15 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// How long to wait for another adskew holding the database's lock.
+#[derive(Debug, clap::Args)]
+pub struct LockArgs {
+    /// Seconds to wait while another adskew (a collector, a run) holds the database's lock
+    /// before giving up with a message.
+    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    pub wait: u64,
+}
+
 /// Options shared by commands that use the database.
 #[derive(Debug, clap::Args)]
 pub struct DbArgs {
@@ -70,6 +79,8 @@ pub enum Command {
         file: PathBuf,
         #[command(flatten)]
         db: DbArgs,
+        #[command(flatten)]
+        lock: LockArgs,
         /// Directory for reports; each experiment gets a subdirectory.
         #[arg(long, default_value = "results", value_name = "DIR")]
         out: PathBuf,
@@ -189,10 +200,97 @@ pub enum Command {
         faults: Option<PathBuf>,
     },
 
-    /// List stored runs: state, spend against cap, collections.
+    /// List stored runs: state, spend against cap, last and next collection, and any ad
+    /// the platform rejected or limited.
     Status {
         #[command(flatten)]
         db: DbArgs,
+    },
+
+    /// One collection pass over running experiments, for cron: collect what is due, pause
+    /// at spend caps and at the end, re-collect after the revision window.
+    ///
+    /// Each run continues from what the database says: a launch interrupted by a crash is
+    /// finished (objects already created are found by name, never created twice), paired
+    /// ads are activated together once their start time has come, and a collection is made
+    /// when one is due. Running it twice in a row changes nothing. One line per run; the
+    /// exit code is 1 if any run failed (it is retried at the next pass).
+    #[command(after_help = "Examples:
+  adskew collect --all                 # every unfinished run, e.g. nightly from cron
+  adskew collect imana2021-paired-jobs # one run, by name or id
+
+scripts/adskew-collect.cron and scripts/systemd/ schedule it nightly.")]
+    Collect {
+        /// The run (id, or name for its latest run); omit with --all.
+        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        experiment: Option<String>,
+        /// Every run that is not finished.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        lock: LockArgs,
+        /// Account settings file (default: ./adskew.toml, else ~/.config/adskew/config.toml).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+
+    /// Continue an interrupted run in this process (launch, activation and collections).
+    ///
+    /// On a simulated clock (the mock server) the run is driven to its end; on a real
+    /// platform what is due now is done and the rest is left to `collect`.
+    Resume {
+        /// The run (id, or name for its latest run).
+        experiment: String,
+        /// Allow spending on a real platform (resuming may activate ads).
+        #[arg(long)]
+        live: bool,
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        lock: LockArgs,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Do not show progress.
+        #[arg(long, short)]
+        quiet: bool,
+        /// Where reports are written (a folder per experiment).
+        #[arg(long, default_value = "results", value_name = "DIR")]
+        out: PathBuf,
+    },
+
+    /// The kill switch: pause the campaign, every ad set and every ad of a run at once, and
+    /// mark it stopped.
+    #[command(after_help = "Example:
+  adskew stop imana2021-paired-jobs --reason \"budget office asked to halt\"")]
+    Stop {
+        /// The run (id, or name for its latest run).
+        experiment: String,
+        /// Why (recorded with the run).
+        #[arg(long, default_value = "stopped by hand (adskew stop)")]
+        reason: String,
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        lock: LockArgs,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+
+    /// Collect on an internal schedule until SIGINT or SIGTERM (an alternative to cron).
+    ///
+    /// Each pass is `collect --all`; between passes it sleeps until the next collection is
+    /// due (at most --max-sleep-minutes). A signal stops it cleanly: a write in progress
+    /// finishes or rolls back.
+    Daemon {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// The longest sleep between passes.
+        #[arg(long, default_value_t = 60, value_name = "MINUTES")]
+        max_sleep_minutes: u64,
     },
 
     /// Customer-list custom audiences on Meta: upload a CSV of people, hashed.

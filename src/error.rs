@@ -14,6 +14,8 @@ pub const EXIT_OK: i32 = 0;
 pub const EXIT_FAILURE: i32 = 1;
 /// Exit code for bad input: an invalid experiment file, unknown experiment, bad flag.
 pub const EXIT_BAD_INPUT: i32 = 2;
+/// Another adskew holds the database's lock; nothing was done.
+pub const EXIT_BUSY: i32 = 3;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -53,6 +55,10 @@ pub enum Error {
     #[error("chart {path}: {message}")]
     Chart { path: PathBuf, message: String },
 
+    /// Another adskew holds the database's lock.
+    #[error("{0}")]
+    Busy(String),
+
     #[error("{0}")]
     Other(String),
 }
@@ -62,6 +68,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Invalid { .. } | Error::BadInput(_) => EXIT_BAD_INPUT,
+            Error::Busy(_) => EXIT_BUSY,
             _ => EXIT_FAILURE,
         }
     }

@@ -146,6 +146,35 @@ fn state_of(record: &crate::store::ExperimentRecord) -> RunState {
     RunState::parse(&record.state).unwrap_or(RunState::Failed)
 }
 
+/// When run `record` next has something to do, from what the store says (for `status`).
+pub fn next_due(
+    exp: &Experiment,
+    record: &crate::store::ExperimentRecord,
+    store: &Store,
+) -> Result<Option<DateTime<Utc>>> {
+    let (Some(start), Some(end)) = (&record.planned_start, &record.planned_end) else {
+        return Ok(None);
+    };
+    let (start, end) = (parse_time(start)?, parse_time(end)?);
+    Ok(match state_of(record) {
+        RunState::Draft | RunState::Created => Some(start),
+        RunState::Running => {
+            let last = store.last_due_collected(record.id)?;
+            collection_times(exp, start, end)
+                .into_iter()
+                .find(|t| last.is_none_or(|l| *t > l))
+        }
+        RunState::Completed | RunState::Stopped => match record.recollect_at.as_deref() {
+            Some(at) => {
+                let at = parse_time(at)?;
+                (!store.collected_due(record.id, at)?).then_some(at)
+            }
+            None => None,
+        },
+        RunState::Failed => None,
+    })
+}
+
 /// Moves the platform's API exchanges since the last call into the store's archive.
 fn archive(store: &mut Store, id: i64, platform: &dyn Platform) -> Result<()> {
     store.archive(Some(id), platform.name(), &platform.take_exchanges())

@@ -21,6 +21,7 @@ use crate::money::Money;
 use crate::vocab::Breakdown;
 
 mod archive;
+pub mod lock;
 mod runs;
 pub use archive::ArchivedCall;
 pub use audience::{UploadRecord, UploadStart, UploadState};

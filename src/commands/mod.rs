@@ -1,5 +1,7 @@
 //! What each command does, in terms of the library's modules.
 
+mod runs;
+
 use std::path::Path;
 use std::sync::Arc;
 
@@ -46,6 +48,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             quiet,
             live,
             config,
+            lock,
         } => run(
             &file,
             &db.path(config.as_deref())?,
@@ -53,6 +56,57 @@ pub fn execute(cli: Cli) -> Result<()> {
             quiet,
             live,
             config.as_deref(),
+            std::time::Duration::from_secs(lock.wait),
+        ),
+        Command::Collect {
+            experiment,
+            all: _,
+            db,
+            lock,
+            config,
+        } => runs::collect(
+            experiment.as_deref(),
+            &db.path(config.as_deref())?,
+            std::time::Duration::from_secs(lock.wait),
+            config.as_deref(),
+        ),
+        Command::Resume {
+            experiment,
+            live,
+            db,
+            lock,
+            config,
+            quiet: _,
+            out,
+        } => runs::resume(
+            &experiment,
+            &db.path(config.as_deref())?,
+            std::time::Duration::from_secs(lock.wait),
+            live,
+            config.as_deref(),
+            &out,
+        ),
+        Command::Stop {
+            experiment,
+            reason,
+            db,
+            lock,
+            config,
+        } => runs::stop(
+            &experiment,
+            &reason,
+            &db.path(config.as_deref())?,
+            std::time::Duration::from_secs(lock.wait),
+            config.as_deref(),
+        ),
+        Command::Daemon {
+            db,
+            config,
+            max_sleep_minutes,
+        } => runs::daemon(
+            &db.path(config.as_deref())?,
+            config.as_deref(),
+            std::time::Duration::from_secs(max_sleep_minutes * 60),
         ),
         Command::Analyze {
             experiment,
@@ -157,6 +211,13 @@ fn humanize(d: chrono::TimeDelta) -> String {
     }
 }
 
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::io("cannot start the async runtime", e))
+}
+
 fn run(
     file: &Path,
     db: &Path,
@@ -164,19 +225,18 @@ fn run(
     quiet: bool,
     live: bool,
     config: Option<&Path>,
+    wait: std::time::Duration,
 ) -> Result<()> {
     // Validate everything before anything is opened or created.
     let exp = load(file)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    let runtime = runtime()?;
     let Some((platform, clock, simulated)) = connect(&exp, live, config, &runtime)? else {
         return Ok(()); // a dry run
     };
+    let _lock = crate::store::lock::DbLock::acquire(db, wait)?;
     let mut store = Store::open(db)?;
 
-    let progress = if quiet {
+    let progress = if quiet || !simulated {
         ProgressBar::hidden()
     } else {
         let bar = ProgressBar::new(scheduler::planned_collections(&exp));
@@ -185,25 +245,56 @@ fn run(
                 .expect("valid template")
                 .progress_chars("=> "),
         );
-        let when = if simulated {
-            "simulated time"
-        } else {
-            "real time"
-        };
-        bar.set_message(format!("{} on {} ({when})", exp.name, exp.platform));
+        bar.set_message(format!("{} on {} (simulated time)", exp.name, exp.platform));
         bar
     };
-    let outcome = runtime.block_on(scheduler::run(
+    let id = scheduler::record(&exp, clock.as_ref(), &mut store)?;
+    // In simulated time the whole run happens now; in real time this launches (and
+    // activates, once the start has come) and collection continues from cron or the daemon.
+    let mode = if simulated {
+        scheduler::Mode::ToCompletion
+    } else {
+        scheduler::Mode::DueNow
+    };
+    let outcome = runtime.block_on(scheduler::drive(
         &exp,
+        id,
         platform.as_ref(),
         clock.as_ref(),
         &mut store,
         &progress,
+        mode,
     ))?;
     progress.finish_and_clear();
+    if !simulated {
+        println!(
+            "{}: run {} launched ({}); {} collection(s) so far. Collection continues with \
+             `adskew collect --all` from cron or `adskew daemon` (see scripts/); \
+             `adskew stop {}` is the kill switch.",
+            exp.name,
+            id,
+            outcome.state.as_str(),
+            outcome.collections,
+            id
+        );
+        if let Some(next) = outcome.next {
+            println!("Next due: {}", next.to_rfc3339());
+        }
+        return Ok(());
+    }
+    print_outcome(&store, &exp, &outcome, db, out)
+}
 
+/// The analysis, report files and summary of a run that ended in this process.
+fn print_outcome(
+    store: &Store,
+    exp: &Experiment,
+    outcome: &scheduler::RunOutcome,
+    db: &Path,
+    out: &Path,
+) -> Result<()> {
     let record = store.find_experiment(&outcome.experiment_id.to_string())?;
-    let analysis = analysis::analyze(&Inputs::load(&store, &record)?);
+    let analysis = analysis::analyze(&Inputs::load(store, &record)?);
     let dir = out.join(&exp.name);
     report::write_all(&analysis, &dir)?;
     println!(
@@ -394,14 +485,21 @@ fn status(db: &Path) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{:>4}  {:<36} {:<9} {:<5} {:>22} {:>11}  last collection",
-        "id", "experiment", "state", "plat", "spend / cap", "collections"
+        "{:>4}  {:<30} {:<9} {:<5} {:>22} {:>5}  {:<20}  next due",
+        "id", "experiment", "state", "plat", "spend / cap", "coll.", "last collection"
     );
     for r in runs {
         let collections = store.collections(r.id)?;
         let spend = collections.last().map(|c| c.spend).unwrap_or_default();
+        let next = r
+            .experiment()
+            .ok()
+            .and_then(|exp| scheduler::next_due(&exp, &r, &store).ok().flatten())
+            .map_or("-".to_string(), |t| {
+                t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            });
         println!(
-            "{:>4}  {:<36} {:<9} {:<5} {:>22} {:>11}  {}",
+            "{:>4}  {:<30} {:<9} {:<5} {:>22} {:>5}  {:<20}  {}",
             r.id,
             r.name,
             r.state,
@@ -411,7 +509,15 @@ fn status(db: &Path) -> Result<()> {
             collections
                 .last()
                 .map_or("-".to_string(), |c| c.platform_time.clone()),
+            next
         );
+        if let Some((at, _, cause)) = store.events(r.id)?.last() {
+            if matches!(r.state.as_str(), "stopped" | "failed")
+                || cause.starts_with("collection failed")
+            {
+                println!("      {at}: {cause}");
+            }
+        }
         for (ad, (state, problem)) in store.latest_reviews(r.id)? {
             if let Some(problem) = problem {
                 println!("      ad {ad}: {state}: {problem}");
@@ -421,7 +527,6 @@ fn status(db: &Path) -> Result<()> {
     Ok(())
 }
 
-/// `adskew audience upload`: check the file, create the audience, upload, record.
 fn audience_upload(
     file: &Path,
     name: Option<&str>,
