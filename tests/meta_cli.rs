@@ -2,78 +2,10 @@
 //! 127.0.0.1: without `--live` a dry run creates nothing; with it the experiment runs over
 //! HTTP and gives the simulator's numbers.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command as StdCommand, Stdio};
-use std::time::{Duration, Instant};
-
-use assert_cmd::cargo::CommandCargoExt;
-use assert_cmd::Command;
-
 mod common;
 use serde_json::Value;
 
-fn example() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/imana2021_paired_jobs.toml")
-}
-
-/// The mock server as a child process, killed when dropped.
-struct MockServer(Child, String);
-
-impl Drop for MockServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn get_json(url: &str) -> Value {
-    tokio::runtime::Runtime::new()
-        .unwrap()
-        .block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() })
-}
-
-fn start_mock() -> MockServer {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = StdCommand::cargo_bin("adskew")
-        .unwrap()
-        .args([
-            "mock-server",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--start",
-            "2026-03-02T00:00:00Z",
-            "--truth",
-        ])
-        .arg(example())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "mock server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    MockServer(child, base)
-}
-
-fn adskew(base: &str) -> Command {
-    let mut cmd = common::adskew();
-    cmd.env("ADSKEW_PLATFORM", "meta")
-        .env("ADSKEW_META__BASE_URL", base)
-        .env("ADSKEW_META__AD_ACCOUNT_ID", "act_1000")
-        .env("ADSKEW_META__PAGE_ID", "2000")
-        .env("ADSKEW_META_TOKEN", "cli-test-token")
-        .env("ADSKEW_META__MAX_CALLS_PER_SECOND", "1000")
-        .env("HOME", "/nonexistent");
-    cmd
-}
+use common::mock::{adskew, example, get_json, start_mock};
 
 #[test]
 fn meta_runs_are_dry_unless_live_and_match_the_simulator_when_live() {

@@ -218,6 +218,8 @@ async fn faults_are_retried_and_change_nothing() {
         throttle: 0.1,
         transient: 0.06,
         gateway: 0.04,
+        // Creates carried out whose answer is lost: retrying blindly would duplicate them.
+        lost_answer: 0.3,
         ..Default::default()
     };
     let mock = Mock::with_faults(exp.sim.clone(), start, faults);

@@ -16,6 +16,8 @@
 //! async_fail = 0.2  # share of async report runs that end "Job Failed"
 //! malformed = 0.02  # share of GETs answered 200 with truncated JSON
 //! delay = 0.02      # share of GETs held delay_secs (default 30) before being served
+//! lost_answer = 0.05   # share of creates carried out whose answer is lost (bare 502)
+//! slow_create = 0.05   # share of creates carried out at once but answered after delay_secs
 //! expire_token_after = 500   # the token expires (190/463) after this many requests
 //! rate_limit = 300           # Meta's limit enforced: calls per rate_window_secs (default 60)
 //! ```
@@ -61,6 +63,15 @@ pub struct Faults {
     pub delay: f64,
     #[serde(default = "default_delay_secs")]
     pub delay_secs: f64,
+    /// Share of creation requests that are carried out but whose answer is lost (a bare
+    /// 502, as when a gateway times out after the backend committed): the case a client
+    /// must not answer by creating the object again.
+    #[serde(default)]
+    pub lost_answer: f64,
+    /// Share of creation requests carried out at once but answered only after `delay_secs`
+    /// (a window in which a client killed has created an object it never heard of).
+    #[serde(default)]
+    pub slow_create: f64,
     /// After this many requests, the token has expired (code 190, subcode 463) for good.
     #[serde(default)]
     pub expire_token_after: Option<u64>,
@@ -97,6 +108,8 @@ impl Default for Faults {
             malformed: 0.0,
             delay: 0.0,
             delay_secs: default_delay_secs(),
+            lost_answer: 0.0,
+            slow_create: 0.0,
             expire_token_after: None,
             rate_limit: 0,
             rate_window_secs: default_window(),
@@ -118,6 +131,8 @@ impl Faults {
             faults.async_fail,
             faults.malformed,
             faults.delay,
+            faults.lost_answer,
+            faults.slow_create,
         ]
         .iter()
         .any(|r| !(0.0..=1.0).contains(r))
@@ -166,6 +181,11 @@ pub async fn inject(State(mock): State<Arc<Mock>>, request: Request, next: Next)
     let n = mock.requests.fetch_add(1, Ordering::Relaxed);
     let f = &mock.faults.read().expect("faults lock").clone();
     let is_get = request.method() == axum::http::Method::GET;
+    let is_create = request.method() == axum::http::Method::POST
+        && request.uri().path().contains("/act_")
+        && ["/campaigns", "/adsets", "/adcreatives", "/ads"]
+            .iter()
+            .any(|edge| request.uri().path().ends_with(edge));
     let insights = request.uri().path().ends_with("/insights");
     if f.expire_token_after.is_some_and(|after| n >= after) {
         mock.faulted.fetch_add(1, Ordering::Relaxed);
@@ -224,6 +244,18 @@ pub async fn inject(State(mock): State<Arc<Mock>>, request: Request, next: Next)
             "<html><body>502 Bad Gateway</body></html>",
         )
             .into_response();
+    } else if is_create && draw(f.seed ^ 0x5105, n) < f.lost_answer + f.slow_create {
+        mock.faulted.fetch_add(1, Ordering::Relaxed);
+        let applied = next.run(request).await;
+        if draw(f.seed ^ 0x5105, n) < f.lost_answer {
+            return (
+                StatusCode::BAD_GATEWAY,
+                "<html><body>502 Bad Gateway</body></html>",
+            )
+                .into_response();
+        }
+        tokio::time::sleep(std::time::Duration::from_secs_f64(f.delay_secs)).await;
+        applied
     } else if is_get && draw(f.seed ^ 0xDE1A, n) < f.delay {
         // Held, then served; a client that gave up has dropped the connection by then.
         mock.faulted.fetch_add(1, Ordering::Relaxed);

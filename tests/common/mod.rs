@@ -12,3 +12,90 @@ pub fn adskew() -> Command {
     cmd.env_remove("RUST_LOG");
     cmd
 }
+
+/// `adskew mock-server` as a child process and the binary configured to use it (for the
+/// tests that drive `platform = "meta"` through the CLI).
+#[allow(dead_code)]
+pub mod mock {
+    use std::net::TcpListener;
+    use std::path::{Path, PathBuf};
+    use std::process::{Child, Command as StdCommand, Stdio};
+    use std::time::{Duration, Instant};
+
+    use assert_cmd::cargo::CommandCargoExt;
+    use assert_cmd::Command;
+    use serde_json::Value;
+
+    pub fn example() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/imana2021_paired_jobs.toml")
+    }
+
+    /// The mock server as a child process (`.1` is its base URL), killed when dropped.
+    pub struct MockServer(pub Child, pub String);
+
+    impl Drop for MockServer {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+
+    pub fn get_json(url: &str) -> Value {
+        tokio::runtime::Runtime::new()
+            .unwrap()
+            .block_on(async { reqwest::get(url).await.unwrap().json().await.unwrap() })
+    }
+
+    /// Serves the simulator with the paired example's ground truth, from a fixed start.
+    pub fn start_mock() -> MockServer {
+        start_mock_with(None)
+    }
+
+    /// [`start_mock`] with a fault file (`adskew mock-server --faults FILE`).
+    pub fn start_mock_with(faults: Option<&Path>) -> MockServer {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut command = StdCommand::cargo_bin("adskew").unwrap();
+        command
+            .args([
+                "mock-server",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--start",
+                "2026-03-02T00:00:00Z",
+                "--truth",
+            ])
+            .arg(example());
+        if let Some(f) = faults {
+            command.arg("--faults").arg(f);
+        }
+        let child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "mock server did not start");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        MockServer(child, base)
+    }
+
+    /// The binary, set up for the mock's Graph API as a `meta` account.
+    pub fn adskew(base: &str) -> Command {
+        let mut cmd = super::adskew();
+        cmd.env("ADSKEW_PLATFORM", "meta")
+            .env("ADSKEW_META__BASE_URL", base)
+            .env("ADSKEW_META__AD_ACCOUNT_ID", "act_1000")
+            .env("ADSKEW_META__PAGE_ID", "2000")
+            .env("ADSKEW_META_TOKEN", "cli-test-token")
+            .env("ADSKEW_META__MAX_CALLS_PER_SECOND", "1000")
+            .env("HOME", "/nonexistent");
+        cmd
+    }
+}

@@ -200,6 +200,20 @@ impl MetaPlatform {
         url: &str,
         params: &[(String, String)],
     ) -> Result<Value, PlatformError> {
+        self.call_with(post, url, params, None).await
+    }
+
+    /// [`MetaPlatform::call`] for a create on `edge` of an object named `name`: when an
+    /// attempt fails in a way that leaves open whether Meta applied it (no answer, a 5xx, a
+    /// transient error, a truncated body), the object is looked up by its name before the
+    /// create is sent again, so a lost answer never makes a second object.
+    async fn call_with(
+        &self,
+        post: bool,
+        url: &str,
+        params: &[(String, String)],
+        create: Option<(&str, &str)>,
+    ) -> Result<Value, PlatformError> {
         let url = self.checked_url(url)?;
         let mut params = params.to_vec();
         params.push((
@@ -251,7 +265,20 @@ impl MetaPlatform {
                     }
                 });
             }
-            let backoff = self.config.backoff * 2u32.saturating_pow(attempt);
+            let ambiguous = graph
+                .as_ref()
+                .is_none_or(|g| g.class() == super::error::ErrorClass::Transient);
+            if let (true, Some((edge, name))) = (ambiguous, create) {
+                if let Some(id) = Box::pin(self.lookup_by_name(edge, name)).await? {
+                    tracing::info!(edge, id = %id, "the create had succeeded; its answer was lost");
+                    return Ok(json!({"id": id.0}));
+                }
+            }
+            // Exponential back-off with jitter, so many clients do not retry in step.
+            let backoff = self
+                .config
+                .backoff
+                .mul_f64(2f64.powi(attempt as i32) * (0.5 + rand::random::<f64>()));
             let wait = usage.regain.map_or(backoff, |r| r.max(backoff));
             tracing::warn!(
                 attempt,
@@ -386,11 +413,54 @@ impl MetaPlatform {
         params: Vec<(String, String)>,
     ) -> Result<ObjectId, PlatformError> {
         let url = self.url(&format!("{}/{edge}", self.config.account_node()));
-        let v = self.call(true, &url, &params).await?;
+        let name = params
+            .iter()
+            .find(|(k, _)| k == "name")
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default();
+        let v = self
+            .call_with(true, &url, &params, Some((edge, &name)))
+            .await?;
         v.get("id")
             .and_then(Value::as_str)
             .map(|id| ObjectId(id.to_string()))
             .ok_or_else(|| PlatformError::Other(format!("creating {edge}: no id in the response")))
+    }
+
+    /// The object on `edge` (campaigns, adsets, adcreatives, ads) named exactly `name`, if
+    /// there is one; an error if there are several (adskew will not guess).
+    async fn lookup_by_name(
+        &self,
+        edge: &str,
+        name: &str,
+    ) -> Result<Option<ObjectId>, PlatformError> {
+        let params = [
+            ("fields".to_string(), "id,name".to_string()),
+            (
+                "filtering".to_string(),
+                json!([{"field": "name", "operator": "EQUAL", "value": name}]).to_string(),
+            ),
+            ("limit".to_string(), "25".to_string()),
+        ];
+        let url = self.url(&format!("{}/{edge}", self.config.account_node()));
+        let found: Vec<ObjectId> = self
+            .read_all(&url, &params)
+            .await?
+            .iter()
+            // Meta's EQUAL is exact, but a name check costs nothing.
+            .filter(|o| o.get("name").and_then(Value::as_str) == Some(name))
+            .filter_map(|o| o.get("id").and_then(Value::as_str))
+            .map(|id| ObjectId(id.to_string()))
+            .collect();
+        match found.as_slice() {
+            [] => Ok(None),
+            [one] => Ok(Some(one.clone())),
+            many => Err(PlatformError::Other(format!(
+                "{} objects named `{name}` exist on the account ({}); adskew will not guess which is this run's",
+                many.len(),
+                many.iter().map(|m| m.0.as_str()).collect::<Vec<_>>().join(", ")
+            ))),
+        }
     }
 
     /// Makes objects created earlier (by another adapter or process) known, so their
@@ -848,37 +918,11 @@ impl Platform for MetaPlatform {
             ObjectSpec::Creative(_) => "adcreatives",
             ObjectSpec::Ad(_) => "ads",
         };
-        let params = [
-            ("fields".to_string(), "id,name".to_string()),
-            (
-                "filtering".to_string(),
-                json!([{"field": "name", "operator": "EQUAL", "value": spec.name()}]).to_string(),
-            ),
-            ("limit".to_string(), "25".to_string()),
-        ];
-        let url = self.url(&format!("{}/{edge}", self.config.account_node()));
-        let found: Vec<ObjectId> = self
-            .read_all(&url, &params)
-            .await?
-            .iter()
-            // Meta's EQUAL is exact, but a name check costs nothing.
-            .filter(|o| o.get("name").and_then(Value::as_str) == Some(spec.name()))
-            .filter_map(|o| o.get("id").and_then(Value::as_str))
-            .map(|id| ObjectId(id.to_string()))
-            .collect();
-        match found.as_slice() {
-            [] => Ok(None),
-            [one] => {
-                self.remember(spec, one);
-                Ok(Some(one.clone()))
-            }
-            many => Err(PlatformError::Other(format!(
-                "{} objects named `{}` exist on the account ({}); adskew will not guess which is this run's",
-                many.len(),
-                spec.name(),
-                many.iter().map(|m| m.0.as_str()).collect::<Vec<_>>().join(", ")
-            ))),
+        let found = self.lookup_by_name(edge, spec.name()).await?;
+        if let Some(id) = &found {
+            self.remember(spec, id);
         }
+        Ok(found)
     }
 
     fn remember(&self, spec: ObjectSpec<'_>, id: &ObjectId) {

@@ -1,0 +1,218 @@
+//! Crash safety of a live run (issue #5), through the binary against `adskew mock-server`:
+//! a run killed with SIGKILL at many points during creation, activation and collection and
+//! then resumed must end exactly like an uninterrupted run: the same delivery in the store,
+//! and no platform object created twice. Also: two collectors never run at once, and a
+//! collection pass run twice changes nothing.
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use assert_cmd::cargo::CommandCargoExt;
+use common::mock::{adskew, example, get_json, start_mock, start_mock_with};
+use rusqlite::Connection;
+
+/// The latest snapshot of every delivery value, in a stable order.
+fn latest(db: &Path) -> Vec<String> {
+    let conn = Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT ad_key, period, date_start, date_stop, breakdown, value, reach, impressions,
+                    clicks, spend_minor
+             FROM delivery_latest ORDER BY ad_key, period, date_start, date_stop, breakdown, value",
+        )
+        .unwrap();
+    stmt.query_map([], |r| {
+        Ok(format!(
+            "{} {} {} {} {} {} {} {} {} {}",
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, String>(4)?,
+            r.get::<_, String>(5)?,
+            r.get::<_, i64>(6)?,
+            r.get::<_, i64>(7)?,
+            r.get::<_, i64>(8)?,
+            r.get::<_, i64>(9)?
+        ))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
+fn collections(db: &Path) -> i64 {
+    Connection::open(db)
+        .unwrap()
+        .query_row("SELECT COUNT(*) FROM collections", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn state(db: &Path) -> String {
+    Connection::open(db)
+        .unwrap()
+        .query_row("SELECT state FROM experiments WHERE id = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap()
+}
+
+/// A live run's command line, paced so a test can stop it between two requests.
+fn live_run(base: &str, db: &Path, out: &Path) -> std::process::Command {
+    let mut cmd = std::process::Command::cargo_bin("adskew").unwrap();
+    for (k, _) in std::env::vars().filter(|(k, _)| k.starts_with("ADSKEW_")) {
+        cmd.env_remove(k);
+    }
+    cmd.env("ADSKEW_PLATFORM", "meta")
+        .env("ADSKEW_META__BASE_URL", base)
+        .env("ADSKEW_META__AD_ACCOUNT_ID", "act_1000")
+        .env("ADSKEW_META__PAGE_ID", "2000")
+        .env("ADSKEW_META_TOKEN", "cli-test-token")
+        .env("ADSKEW_META__MAX_CALLS_PER_SECOND", "100")
+        .env("HOME", "/nonexistent")
+        .args(["run", "--live", "--quiet", "--db"])
+        .arg(db)
+        .arg("--out")
+        .arg(out)
+        .arg(example())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    cmd
+}
+
+#[test]
+fn a_run_killed_anywhere_resumes_to_the_uninterrupted_result() {
+    let tmp = tempfile::tempdir().unwrap();
+
+    // The reference: the same run, uninterrupted.
+    let reference_mock = start_mock();
+    let reference_db = tmp.path().join("reference.db");
+    let status = live_run(&reference_mock.1, &reference_db, tmp.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let reference = latest(&reference_db);
+    let reference_collections = collections(&reference_db);
+    let total_requests = get_json(&format!("{}/__admin/stats", reference_mock.1))["requests"]
+        .as_u64()
+        .unwrap();
+    assert!(!reference.is_empty() && total_requests > 40);
+    drop(reference_mock);
+
+    // Kill points spread over creation (13 objects), activation (9 switches) and the
+    // collections that follow.
+    // During creation every create is carried out at once but answered only after half a
+    // second, so the kill lands between the object existing and the run hearing of it.
+    let slow = tmp.path().join("slow-creates.toml");
+    std::fs::write(&slow, "slow_create = 1.0\ndelay_secs = 0.5\n").unwrap();
+    let points = [
+        1,
+        4,
+        9,
+        13,
+        17,
+        22,
+        30,
+        total_requests / 2,
+        total_requests - 5,
+    ];
+    for point in points {
+        let mock = if point <= 13 {
+            start_mock_with(Some(&slow))
+        } else {
+            start_mock()
+        };
+        let db = tmp.path().join(format!("killed-at-{point}.db"));
+        let mut child = live_run(&mock.1, &db, tmp.path()).spawn().unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let seen = get_json(&format!("{}/__admin/stats", mock.1))["requests"]
+                .as_u64()
+                .unwrap();
+            if seen >= point {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the run never reached request {point}"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        // The kill really interrupted the run.
+        assert!(
+            collections(&db) < reference_collections,
+            "killed at request {point}: the run had already finished"
+        );
+        if point < 13 {
+            let objects = get_json(&format!("{}/__admin/stats", mock.1))["objects"]
+                .as_u64()
+                .unwrap();
+            assert!(
+                objects < 13,
+                "killed at request {point}: creation had finished"
+            );
+        }
+
+        adskew(&mock.1)
+            .args(["resume", "1", "--live", "--quiet", "--db"])
+            .arg(&db)
+            .arg("--out")
+            .arg(tmp.path())
+            .assert()
+            .success();
+        assert_eq!(state(&db), "completed", "killed at request {point}");
+        assert_eq!(
+            latest(&db),
+            reference,
+            "killed at request {point}: the resumed run's data differ"
+        );
+        let stats = get_json(&format!("{}/__admin/stats", mock.1));
+        assert_eq!(
+            stats["objects"], 13,
+            "killed at request {point}: an object was created twice"
+        );
+        // Nothing left to do: another pass changes nothing.
+        let before = latest(&db);
+        adskew(&mock.1)
+            .args(["collect", "--all", "--db"])
+            .arg(&db)
+            .assert()
+            .success()
+            .stdout(predicates::str::contains("No unfinished runs"));
+        assert_eq!(latest(&db), before);
+    }
+}
+
+/// Two collectors: the second waits for the lock a bounded time, then exits 3 naming the
+/// holder, having done nothing.
+#[test]
+fn a_second_collector_waits_then_gives_up_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("a.db");
+    adskew::store::Store::open(&db).unwrap();
+    let held = adskew::store::lock::DbLock::acquire(&db, Duration::ZERO).unwrap();
+    let started = Instant::now();
+    common::adskew()
+        .args(["collect", "--all", "--wait", "1", "--db"])
+        .arg(&db)
+        .env("HOME", "/nonexistent")
+        .assert()
+        .code(3)
+        .stderr(predicates::str::contains(format!(
+            "pid {}",
+            std::process::id()
+        )));
+    assert!(started.elapsed() >= Duration::from_secs(1));
+    drop(held);
+    common::adskew()
+        .args(["collect", "--all", "--wait", "1", "--db"])
+        .arg(&db)
+        .env("HOME", "/nonexistent")
+        .assert()
+        .success();
+}
