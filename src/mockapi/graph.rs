@@ -795,8 +795,11 @@ async fn insights(mock: &Mock, node: &str, p: &Params) -> Result<Vec<Value>, Fai
     } else {
         vec![Breakdown::Gender]
     };
-    let range = json_param(p, "time_range")?
-        .ok_or_else(|| invalid("The parameter time_range is required"))?;
+    // Without a time_range Meta reports the last 30 days (date_preset last_30d).
+    let today = mock.sim.now().date_naive();
+    let range = json_param(p, "time_range")?.unwrap_or_else(|| {
+        json!({"since": (today - chrono::Days::new(30)).to_string(), "until": today.to_string()})
+    });
     let date = |k: &str| -> Result<NaiveDate, Fail> {
         range
             .get(k)
@@ -896,7 +899,8 @@ fn page(rows: Vec<Value>, p: &Params, headers: &HeaderMap, path: &str, query: &s
             serde_urlencoded::from_str::<Vec<(String, String)>>(query)
                 .unwrap_or_default()
                 .into_iter()
-                .filter(|(k, _)| k != "after" && k != "access_token")
+                // Meta's next URLs carry the token too; clients must not pass them on as is.
+                .filter(|(k, _)| k != "after")
                 .collect();
         next.push(("after".into(), end.to_string()));
         let qs = serde_urlencoded::to_string(&next).unwrap_or_default();

@@ -101,6 +101,9 @@ const EDGE_PARAMS: &[(&str, &[&str])] = &[
             "after",
             "before",
             "use_account_attribution_setting",
+            "use_unified_attribution_setting",
+            "summary",
+            "default_summary",
         ],
     ),
 ];

@@ -163,6 +163,8 @@ impl MetaPlatform {
         let http = reqwest::Client::builder()
             .user_agent(concat!("adskew/", env!("CARGO_PKG_VERSION")))
             .timeout(config.request_timeout)
+            // A redirect would resend the token to wherever it points.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| PlatformError::Other(format!("HTTP client: {}", e.without_url())))?;
         let per_second =
@@ -248,6 +250,13 @@ impl MetaPlatform {
             let started = std::time::Instant::now();
             let outcome = self.attempt(request, &mut exchange).await;
             exchange.elapsed_ms = started.elapsed().as_millis() as u64;
+            if url.path().ends_with("/users") {
+                scrub_samples(&mut exchange.response);
+            }
+            // Meta's `paging.next` URLs in a body carry the token: never archive it.
+            for secret in self.secrets() {
+                exchange.response = redact(&exchange.response, &secret);
+            }
             self.exchanges
                 .lock()
                 .expect("exchanges lock")
@@ -373,6 +382,21 @@ impl MetaPlatform {
             )));
         }
         Ok(without_credentials(&parsed))
+    }
+
+    /// The strings that must never be archived: the token and the app secret proof, as
+    /// written and as URL-encoded.
+    fn secrets(&self) -> Vec<String> {
+        let mut out = vec![self.config.token.expose().to_string()];
+        out.extend(self.appsecret_proof());
+        let encoded: Vec<String> = out
+            .iter()
+            .map(|s| url::form_urlencoded::byte_serialize(s.as_bytes()).collect())
+            .collect();
+        out.extend(encoded);
+        out.retain(|s| !s.is_empty());
+        out.dedup();
+        out
     }
 
     /// `appsecret_proof`: lowercase hex HMAC-SHA256 of the token keyed by the app secret.
@@ -726,6 +750,40 @@ fn redacted_params(params: &[(String, String)]) -> String {
     Value::Object(map).to_string()
 }
 
+/// `body` with every occurrence of `secret` replaced by `[redacted]`.
+fn redact(body: &[u8], secret: &str) -> Vec<u8> {
+    let needle = secret.as_bytes();
+    if needle.is_empty() || body.len() < needle.len() {
+        return body.to_vec();
+    }
+    let mut out = Vec::with_capacity(body.len());
+    let mut i = 0;
+    while i < body.len() {
+        if body[i..].starts_with(needle) {
+            out.extend_from_slice(b"[redacted]");
+            i += needle.len();
+        } else {
+            out.push(body[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Meta's answer to a customer-list upload echoes rejected rows (`invalid_entry_samples`):
+/// the archive keeps only how many there were.
+fn scrub_samples(body: &mut Vec<u8>) {
+    if let Ok(mut v) = serde_json::from_slice::<Value>(body) {
+        if let Some(samples) = v.get_mut("invalid_entry_samples") {
+            let n = samples
+                .as_object()
+                .map_or_else(|| samples.as_array().map_or(0, Vec::len), |o| o.len());
+            *samples = json!(format!("[{n} sample(s) not archived]"));
+            *body = v.to_string().into_bytes();
+        }
+    }
+}
+
 /// `url` without credentials in its query string.
 fn without_credentials(url: &reqwest::Url) -> reqwest::Url {
     let kept: Vec<(String, String)> = url
@@ -902,12 +960,20 @@ impl Platform for MetaPlatform {
             Status::Active => "ACTIVE",
             Status::Paused => "PAUSED",
         };
-        self.call(
-            true,
-            &self.url(&object.0),
-            &[("status".into(), value.into())],
-        )
-        .await?;
+        let answer = self
+            .call(
+                true,
+                &self.url(&object.0),
+                &[("status".into(), value.into())],
+            )
+            .await?;
+        // Meta answers {"success": true}; anything else means the status did not change,
+        // which matters most for a pause at the spend cap.
+        if answer.get("success").and_then(Value::as_bool) != Some(true) {
+            return Err(PlatformError::Other(format!(
+                "setting {object} to {value}: Meta did not confirm ({answer})"
+            )));
+        }
         Ok(())
     }
 
@@ -1121,6 +1187,10 @@ mod tests {
         assert_eq!(
             without_credentials(&url).as_str(),
             "https://graph.facebook.com/v25.0/1/insights?limit=5&after=abc"
+        );
+        assert_eq!(
+            redact(b"{\"next\":\"...?access_token=SECRET&after=2\"}", "SECRET"),
+            b"{\"next\":\"...?access_token=[redacted]&after=2\"}".to_vec()
         );
         let archived = redacted_params(&[
             ("name".into(), "x".into()),

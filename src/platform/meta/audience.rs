@@ -234,6 +234,21 @@ impl Rows {
                 });
             }
             let Some(column) = Column::parse(name) else {
+                // A file without a header line has a person in its first line: never echo
+                // something that looks like personal data.
+                let looks_like_data = name.contains('@')
+                    || name.chars().filter(char::is_ascii_digit).count() >= 4
+                    || name.len() > 40;
+                if looks_like_data {
+                    return Err(PeopleFileError::UnknownColumn {
+                        path: path.to_path_buf(),
+                        position: i + 1,
+                        name: "[not shown: it looks like a person's data]".to_string(),
+                        hint:
+                            " (the first line must name the columns; is the header line missing?)"
+                                .to_string(),
+                    });
+                }
                 let hint = [(';', "`;`"), ('\t', "tabs"), ('|', "`|`")]
                     .iter()
                     .find(|(c, _)| name.contains(*c))
