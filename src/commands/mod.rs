@@ -771,9 +771,16 @@ fn mock_server(
         Some(f) => crate::mockapi::faults::Faults::load(f).map_err(Error::BadInput)?,
         None => Default::default(),
     };
-    let mut sim = match truth {
-        Some(file) => load(file)?.sim,
-        None => crate::experiment::validate::default_sim_truth(),
+    // The account's currency is the truth experiment's, so its amounts mean the same.
+    let (mut sim, currency) = match truth {
+        Some(file) => {
+            let exp = load(file)?;
+            (exp.sim, exp.currency)
+        }
+        None => (
+            crate::experiment::validate::default_sim_truth(),
+            "USD".to_string(),
+        ),
     };
     if let Some(seed) = seed {
         sim.seed = seed;
@@ -790,6 +797,7 @@ fn mock_server(
         .map_err(|e| Error::io("cannot start the async runtime", e))?;
     runtime.block_on(async {
         let mock = crate::mockapi::Mock::with_faults(sim, start, faults);
+        mock.set_currency(&currency);
         let bound = crate::mockapi::spawn(mock, addr)
             .await
             .map_err(|e| Error::io(format!("cannot listen on {addr}"), e))?;

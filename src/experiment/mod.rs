@@ -243,7 +243,15 @@ pub struct SimTruth {
     pub report_noise: f64,
     /// Days over which that noise is revised away.
     pub revision_days: f64,
+    /// The simulated account's time zone: days (for daily budgets and reports) are its
+    /// local days, 23 or 25 hours long across daylight-saving changes.
+    #[serde(default = "utc")]
+    pub timezone: chrono_tz::Tz,
     pub ads: BTreeMap<String, SimAdTruth>,
+}
+
+fn utc() -> chrono_tz::Tz {
+    chrono_tz::UTC
 }
 
 impl SimTruth {

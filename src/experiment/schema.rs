@@ -142,6 +142,9 @@ pub struct RawSim {
     pub report_noise: Option<f64>,
     /// Days after which a day's reported numbers stop being revised.
     pub revision_days: Option<f64>,
+    /// The simulated ad account's time zone (IANA name): what a day is for budgets and
+    /// reporting.
+    pub timezone: Option<String>,
     /// Per-ad engagement multipliers: the skew the experiment should find.
     #[serde(default)]
     pub ads: BTreeMap<String, RawSimAd>,

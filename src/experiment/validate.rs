@@ -50,6 +50,7 @@ pub const NESTED_FIELDS: &[&str] = &[
     "age_min",
     "age_max",
     "custom_audience",
+    "timezone",
     "disapproved",
     "vary",
     "key",
@@ -1038,6 +1039,17 @@ fn check_sim(
         0.0..=30.0,
         "days until a day's numbers are final",
     );
+    let timezone = match s.timezone.as_deref() {
+        None => chrono_tz::UTC,
+        Some(name) => name.parse::<chrono_tz::Tz>().unwrap_or_else(|_| {
+            c.problem(
+                "sim.timezone",
+                format!("`{name}` is not a time zone"),
+                "use an IANA name such as \"America/New_York\" or \"Europe/Berlin\"",
+            );
+            chrono_tz::UTC
+        }),
+    };
     let mut ads = BTreeMap::new();
     for (key, truth) in &s.ads {
         let path = format!("sim.ads.{key}");
@@ -1101,6 +1113,7 @@ fn check_sim(
         activity,
         report_noise,
         revision_days,
+        timezone,
         ads,
     }
 }

@@ -605,6 +605,18 @@ pub async fn read_node(
         }
         return Ok(Json(body).into_response());
     }
+    if let Some(account) = node.strip_prefix("act_") {
+        // Any account exists; its time zone is the simulated account's.
+        let mut body = json!({
+            "id": node,
+            "account_id": account,
+            "timezone_name": mock.sim.truth().timezone.name(),
+        });
+        if let Some(c) = mock.currency.lock().expect("currency lock").clone() {
+            body["currency"] = json!(c);
+        }
+        return Ok(Json(body).into_response());
+    }
     match mock.lookup(&node) {
         Some((Kind::Audience, _)) => super::audience::read(&mock, &node, &p),
         Some(_) => Ok(Json(json!({"id": node})).into_response()),

@@ -76,6 +76,8 @@ pub struct Mock {
     pub(crate) report_runs: Mutex<BTreeMap<String, ReportRun>>,
     /// Each object's name (clients find objects again by name after a crash).
     pub(crate) names: Mutex<BTreeMap<String, String>>,
+    /// The account's currency, reported when set.
+    pub(crate) currency: Mutex<Option<String>>,
     pub(crate) rate: faults::RateLimit,
     /// Each campaign's special ad category, which restricts its ad sets' targeting.
     pub(crate) categories: Mutex<BTreeMap<String, crate::vocab::AdCategory>>,
@@ -107,6 +109,7 @@ impl Mock {
             app_secret: Mutex::new(None),
             report_runs: Mutex::new(BTreeMap::new()),
             names: Mutex::new(BTreeMap::new()),
+            currency: Mutex::new(None),
             rate: Default::default(),
             categories: Mutex::new(BTreeMap::new()),
             last_insights: Mutex::new(None),
@@ -119,6 +122,11 @@ impl Mock {
     /// Replaces the fault and rate-limit configuration from the next request on.
     pub fn set_faults(&self, faults: faults::Faults) {
         *self.faults.write().expect("faults lock") = faults;
+    }
+
+    /// Sets the currency the account reports (unset, it reports none).
+    pub fn set_currency(&self, currency: &str) {
+        *self.currency.lock().expect("currency lock") = Some(currency.to_string());
     }
 
     /// Requires every call to prove the app secret, as apps with "Require App Secret" do.

@@ -156,6 +156,15 @@ pub struct DeliveryRow {
     pub spend: Money,
 }
 
+/// What an ad account is set up with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountInfo {
+    /// The account's time zone decides what a day is: daily budgets and reported days.
+    pub time_zone: chrono_tz::Tz,
+    /// ISO 4217, when the platform says (amounts are in its minor unit).
+    pub currency: Option<String>,
+}
+
 /// How the platform currently sees an ad: Meta's `effective_status` vocabulary (ACTIVE,
 /// PAUSED, ADSET_PAUSED, CAMPAIGN_PAUSED, PENDING_REVIEW, DISAPPROVED, WITH_ISSUES, ...)
 /// and, when review or delivery checks found a problem, the platform's words for it. A
@@ -229,6 +238,13 @@ pub trait Platform: Send + Sync {
     /// store), so that a resumed run can use it.
     fn remember(&self, _spec: ObjectSpec<'_>, _id: &ObjectId) {}
     async fn delivery(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRow>, PlatformError>;
+    /// The account's time zone and currency.
+    async fn account(&self) -> Result<AccountInfo, PlatformError> {
+        Ok(AccountInfo {
+            time_zone: chrono_tz::UTC,
+            currency: None,
+        })
+    }
     /// The effective status and any review problem of each of these ads.
     async fn ad_reviews(&self, ads: &[ObjectId]) -> Result<Vec<AdReview>, PlatformError>;
     /// Total spend of a campaign so far.

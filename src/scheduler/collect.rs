@@ -13,7 +13,9 @@ use crate::store::{Store, StoredRow};
 
 /// Collects everything for the scheduled time `due` and returns the spend read. Every day
 /// since launch is read again, so the platform's revisions of recent days land as new
-/// snapshots (the store keeps every snapshot; `delivery_latest` shows the newest).
+/// snapshots (the store keeps every snapshot; `delivery_latest` shows the newest). Days are
+/// the account's local days (`tz`), as the platform reports them.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn collect(
     exp: &Experiment,
     id: i64,
@@ -22,6 +24,7 @@ pub(super) async fn collect(
     launched: &Launched,
     start: DateTime<Utc>,
     due: DateTime<Utc>,
+    tz: chrono_tz::Tz,
 ) -> Result<Money> {
     let now = platform.now();
     let ids: Vec<ObjectId> = launched.ads.iter().map(|(_, a)| a.clone()).collect();
@@ -39,8 +42,8 @@ pub(super) async fn collect(
             let query = DeliveryQuery {
                 ads: ids.clone(),
                 breakdown: *breakdown,
-                since: start.date_naive(),
-                until: now.date_naive(),
+                since: start.with_timezone(&tz).date_naive(),
+                until: now.with_timezone(&tz).date_naive(),
                 granularity,
             };
             for row in platform.delivery(&query).await? {

@@ -246,6 +246,17 @@ async fn drive_inner(
             "run {id} failed earlier and is not continued; see `adskew status`"
         )));
     }
+    let account = platform.account().await?;
+    if let Some(currency) = account.currency.as_deref() {
+        if !currency.eq_ignore_ascii_case(&exp.currency) {
+            return Err(Error::BadInput(format!(
+                "the ad account's currency is {currency} but the experiment's amounts are in {}; \
+                 set currency = \"{currency}\" and check the budgets and spend cap",
+                exp.currency
+            )));
+        }
+    }
+    let tz = account.time_zone;
     let launched = launch::ensure_objects(exp, id, platform, store, start, end).await?;
     *launched_out = Some(launched.clone());
     if state_of(&record) == RunState::Draft {
@@ -332,7 +343,8 @@ async fn drive_inner(
                         .set_status(&launched.campaign, Status::Paused)
                         .await?;
                 }
-                spend = collect::collect(exp, id, platform, store, &launched, start, due).await?;
+                spend =
+                    collect::collect(exp, id, platform, store, &launched, start, due, tz).await?;
                 collections += 1;
                 progress.inc(1);
                 if finishing {
@@ -363,7 +375,8 @@ async fn drive_inner(
                     }
                     Mode::DueNow => {}
                 }
-                spend = collect::collect(exp, id, platform, store, &launched, start, at).await?;
+                spend =
+                    collect::collect(exp, id, platform, store, &launched, start, at, tz).await?;
                 collections += 1;
                 progress.inc(1);
                 info!(experiment = %exp.name, "re-collected after the revision window");

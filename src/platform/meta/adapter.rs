@@ -155,6 +155,8 @@ pub struct MetaPlatform {
     pub calls: std::sync::atomic::AtomicU64,
     /// Exchanges not yet handed to the store's archive.
     exchanges: Mutex<Vec<Exchange>>,
+    /// The account's time zone and currency, read once.
+    account: Mutex<Option<AccountInfo>>,
 }
 
 impl MetaPlatform {
@@ -180,6 +182,7 @@ impl MetaPlatform {
             known: Mutex::new(Known::default()),
             calls: Default::default(),
             exchanges: Mutex::new(Vec::new()),
+            account: Mutex::new(None),
         })
     }
 
@@ -977,6 +980,36 @@ impl Platform for MetaPlatform {
         Ok(())
     }
 
+    async fn account(&self) -> Result<AccountInfo, PlatformError> {
+        if let Some(info) = self.account.lock().expect("account lock").clone() {
+            return Ok(info);
+        }
+        let url = self.url(&self.config.account_node());
+        let answer = self
+            .call(
+                false,
+                &url,
+                &[("fields".to_string(), "timezone_name,currency".to_string())],
+            )
+            .await?;
+        let name = answer
+            .get("timezone_name")
+            .and_then(Value::as_str)
+            .unwrap_or("UTC");
+        let time_zone = name.parse::<chrono_tz::Tz>().map_err(|_| {
+            PlatformError::Other(format!("the account's time zone `{name}` is not known"))
+        })?;
+        let info = AccountInfo {
+            time_zone,
+            currency: answer
+                .get("currency")
+                .and_then(Value::as_str)
+                .map(str::to_string),
+        };
+        *self.account.lock().expect("account lock") = Some(info.clone());
+        Ok(info)
+    }
+
     async fn find(&self, spec: ObjectSpec<'_>) -> Result<Option<ObjectId>, PlatformError> {
         let edge = match spec {
             ObjectSpec::Campaign(_) => "campaigns",
@@ -1119,12 +1152,14 @@ impl Platform for MetaPlatform {
         let Some(start) = start else {
             return Ok(Money::ZERO);
         };
+        // Meta reads date ranges in the account's time zone.
+        let tz = self.account().await?.time_zone;
         let rows = self
             .insights(
                 &campaign.0,
                 None,
-                start.date_naive(),
-                self.now().date_naive(),
+                start.with_timezone(&tz).date_naive(),
+                self.now().with_timezone(&tz).date_naive(),
                 false,
             )
             .await?;

@@ -95,6 +95,11 @@ impl SimPlatform {
     }
 
     /// Impression opportunities (auctions) simulated so far, over all ads (for benchmarks).
+    /// The ground truth it simulates.
+    pub fn truth(&self) -> &SimTruth {
+        &self.truth
+    }
+
     pub fn opportunities_simulated(&self) -> f64 {
         self.state()
             .ads
@@ -220,6 +225,13 @@ impl Platform for SimPlatform {
             return Err(PlatformError::UnknownObject(object.clone()));
         }
         Ok(())
+    }
+
+    async fn account(&self) -> Result<AccountInfo, PlatformError> {
+        Ok(AccountInfo {
+            time_zone: self.truth.timezone,
+            currency: None,
+        })
     }
 
     async fn find(&self, spec: ObjectSpec<'_>) -> Result<Option<ObjectId>, PlatformError> {

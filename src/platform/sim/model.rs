@@ -109,6 +109,8 @@ pub struct Day {
 /// The simulation state of one ad.
 #[derive(Debug, Clone)]
 pub struct AdSim {
+    /// The account's time zone, which decides what a day is.
+    timezone: chrono_tz::Tz,
     key: String,
     seed: u64,
     /// Relative engagement per cell (the creative's ground truth).
@@ -200,7 +202,11 @@ pub fn revision_factor(
     let day_end = date
         .succ_opt()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
+        .and_then(|t| {
+            use chrono::TimeZone;
+            truth.timezone.from_local_datetime(&t).earliest()
+        })
+        .map(|t| t.with_timezone(&Utc))
         .unwrap_or(now);
     let age_days = (now - day_end).num_seconds() as f64 / 86_400.0;
     let weight = if truth.revision_days <= 0.0 {
@@ -243,6 +249,7 @@ impl AdSim {
             Limit::Lifetime(l) => l / hours,
         };
         AdSim {
+            timezone: truth.timezone,
             key: key.to_string(),
             seed: truth.seed,
             engagement,
@@ -333,7 +340,10 @@ impl AdSim {
     fn simulate_hour(&mut self, cells: &[Cell], hour: i64) {
         let mut rng =
             ChaCha8Rng::seed_from_u64(mix(self.seed ^ mix(key_hash(&self.key) ^ mix(hour as u64))));
-        let date = (self.start + TimeDelta::hours(hour)).date_naive();
+        // The account's local day: budgets and reports follow it.
+        let date = (self.start + TimeDelta::hours(hour))
+            .with_timezone(&self.timezone)
+            .date_naive();
         let d = self.day_index(date, cells.len());
 
         let spent_so_far = match self.limit {
