@@ -25,6 +25,27 @@ pub struct Cli {
     pub command: Command,
 }
 
+impl Cli {
+    /// Where commands that act on runs (run, resume, collect, stop, daemon) log: `adskew.log`
+    /// next to their database.
+    pub fn log_file(&self) -> Option<PathBuf> {
+        let (db, config) = match &self.command {
+            Command::Run { db, config, .. }
+            | Command::Resume { db, config, .. }
+            | Command::Collect { db, config, .. }
+            | Command::Stop { db, config, .. }
+            | Command::Daemon { db, config, .. } => (db, config),
+            _ => return None,
+        };
+        let db = db.path(config.as_deref()).ok()?;
+        Some(
+            db.parent()
+                .unwrap_or(std::path::Path::new(""))
+                .join("adskew.log"),
+        )
+    }
+}
+
 /// How long to wait for another adskew holding the database's lock.
 #[derive(Debug, clap::Args)]
 pub struct LockArgs {

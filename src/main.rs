@@ -1,12 +1,13 @@
 //! The `adskew` binary: parse the command line, run the command, map the outcome to an
-//! exit code (0 ok, 2 bad input, 1 any other failure). All logic lives in the library.
+//! exit code (0 ok, 2 bad input, 3 database busy, 1 any other failure). All logic lives in
+//! the library.
 
 use clap::Parser;
 
 fn main() {
     restore_sigpipe();
     let cli = adskew::cli::Cli::parse();
-    adskew::commands::init_logging(cli.verbose);
+    adskew::commands::init_logging(cli.verbose, cli.log_file().as_deref());
     match adskew::commands::execute(cli) {
         Ok(()) => std::process::exit(adskew::error::EXIT_OK),
         Err(e) => {

@@ -282,6 +282,23 @@ fn the_settings_file_names_the_default_database() {
         .success();
     assert!(dir.path().join("audit.db").exists());
     assert!(!dir.path().join("results/adskew.db").exists());
+    // The run's structured log sits next to its database: one JSON object per line.
+    let log = std::fs::read_to_string(dir.path().join("adskew.log")).unwrap();
+    let events: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(events
+        .iter()
+        .any(|e| e["fields"]["message"] == "activated"
+            && e["fields"]["experiment"] == "pilot-two-ads"));
+    assert!(
+        events
+            .iter()
+            .filter(|e| e["fields"]["message"] == "collected")
+            .count()
+            >= 14
+    );
     let status = common::adskew()
         .current_dir(dir.path())
         .env("HOME", "/nonexistent")
