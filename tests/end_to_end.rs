@@ -316,3 +316,40 @@ fn the_settings_file_names_the_default_database() {
         .assert()
         .failure();
 }
+
+/// The platform revises recent days (the simulator's reporting noise fades over
+/// `revision_days`): a day collected again lands as a new snapshot, the old one is kept,
+/// and `delivery_latest` shows the final numbers.
+#[test]
+fn revised_days_land_as_new_snapshots_and_the_latest_view_shows_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    run("pilot_two_ads.toml", tmp.path(), &[]);
+    let conn = rusqlite::Connection::open(tmp.path().join("a.db")).unwrap();
+    let snapshots: Vec<(i64, i64)> = conn
+        .prepare(
+            "SELECT collection_id, impressions FROM delivery
+             WHERE ad_key = 'a' AND period = 'day' AND breakdown = 'gender' AND value = 'female'
+               AND date_start = '2026-01-05' ORDER BY collection_id",
+        )
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert!(
+        snapshots.len() >= 10,
+        "collected again and again: {snapshots:?}"
+    );
+    let (first, last) = (snapshots[0].1, snapshots.last().unwrap().1);
+    assert_ne!(first, last, "the first report was revised");
+    let latest: i64 = conn
+        .query_row(
+            "SELECT impressions FROM delivery_latest
+             WHERE ad_key = 'a' AND period = 'day' AND breakdown = 'gender' AND value = 'female'
+               AND date_start = '2026-01-05'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(latest, last);
+}

@@ -219,3 +219,41 @@ fn a_second_collector_waits_then_gives_up_clearly() {
         .assert()
         .success();
 }
+
+/// The daemon sleeps between passes and stops cleanly on SIGTERM and on SIGINT.
+#[test]
+fn the_daemon_stops_cleanly_on_a_signal() {
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("a.db");
+        adskew::store::Store::open(&db).unwrap();
+        let mut child = std::process::Command::cargo_bin("adskew")
+            .unwrap()
+            .args(["daemon", "--db"])
+            .arg(&db)
+            .env("HOME", "/nonexistent")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(700));
+        unsafe {
+            libc::kill(child.id() as i32, signal);
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the daemon ignored signal {signal}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert!(status.success(), "signal {signal}: {status}");
+        let mut out = String::new();
+        std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut out).unwrap();
+        assert!(out.contains("stopping on signal"), "{out}");
+    }
+}
