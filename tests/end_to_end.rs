@@ -246,6 +246,38 @@ fn spend_cap_pauses_everything() {
         "stopped within one collection of the cap, spend {spend}"
     );
     assert!(r["data"]["collections"].as_u64().unwrap() < 5);
+    // The cause is recorded and reported.
+    assert!(r["experiment"]["state_cause"]
+        .as_str()
+        .unwrap()
+        .starts_with("spend cap reached"));
+    let report =
+        std::fs::read_to_string(tmp.path().join("out/imana2021-paired-jobs/report.md")).unwrap();
+    assert!(
+        report.contains("| State | stopped (spend cap reached"),
+        "{report}"
+    );
+}
+
+/// An optional daily cap across all ads stops the run when any one day reaches it.
+#[test]
+fn a_daily_spend_cap_stops_the_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Four ads of 25 a day spend up to 100 a day; a daily cap of 60 is reached on day one.
+    let stdout = run(
+        "imana2021_paired_jobs.toml",
+        tmp.path(),
+        &[("ADSKEW_DAILY_SPEND_CAP", "60")],
+    );
+    assert!(stdout.contains("stopped"), "{stdout}");
+    let r = results(tmp.path(), "imana2021-paired-jobs");
+    let cause = r["experiment"]["state_cause"].as_str().unwrap();
+    assert!(cause.starts_with("daily spend cap reached"), "{cause}");
+    assert_eq!(
+        r["data"]["collections"].as_u64().unwrap(),
+        2,
+        "one, then the re-collection"
+    );
 }
 
 #[test]

@@ -40,6 +40,8 @@ pub struct Inputs {
     pub totals: BTreeMap<Breakdown, Vec<StoredRow>>,
     /// The platform's latest (effective status, problem) per ad key.
     pub reviews: BTreeMap<String, (String, Option<String>)>,
+    /// Why the run is in its state (the cause recorded with its last state change).
+    pub state_cause: Option<String>,
 }
 
 impl Inputs {
@@ -55,6 +57,12 @@ impl Inputs {
             experiment,
             totals,
             reviews: store.latest_reviews(record.id)?,
+            state_cause: store
+                .events(record.id)?
+                .into_iter()
+                .rev()
+                .find(|(_, state, _)| *state == record.state)
+                .map(|(_, _, cause)| cause),
         })
     }
 }
@@ -85,8 +93,11 @@ pub struct ExperimentInfo {
     /// `ADSKEW_*` environment overrides the run was started with.
     pub overrides: Vec<String>,
     pub run_by_adskew_version: String,
+    /// When every ad was switched on together.
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
+    /// Why the run is in its state: "schedule ended", "spend cap reached: ...", ...
+    pub state_cause: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -297,6 +308,7 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
             run_by_adskew_version: record.adskew_version.clone(),
             started_at: record.started_at.clone(),
             ended_at: record.ended_at.clone(),
+            state_cause: inputs.state_cause.clone(),
         },
         settings: settings.clone(),
         data: DataInfo {

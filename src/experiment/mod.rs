@@ -80,6 +80,10 @@ pub struct Experiment {
     pub platform: PlatformKind,
     pub currency: String,
     pub spend_cap: Money,
+    /// The most all ads together may spend on one day of the account; reaching it stops the
+    /// run (the platform may overspend a daily budget on a given day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub daily_spend_cap: Option<Money>,
     pub objective: Objective,
     pub category: AdCategory,
     pub schedule: Schedule,

@@ -21,6 +21,8 @@ pub struct RawExperiment {
     pub currency: Option<String>,
     /// The most the whole experiment may spend, in major units. Required.
     pub spend_cap: Option<f64>,
+    /// Optional: the most the experiment may spend on any one day (the account's day).
+    pub daily_spend_cap: Option<f64>,
     /// `traffic` (link clicks) or `reach`; the same for every ad.
     pub objective: Option<String>,
     /// Special ad category (`employment`, `housing`, `credit`, `none`).

@@ -24,6 +24,7 @@ pub const TOP_LEVEL_FIELDS: &[&str] = &[
     "platform",
     "currency",
     "spend_cap",
+    "daily_spend_cap",
     "objective",
     "category",
     "schedule",
@@ -342,6 +343,16 @@ pub fn validate(
         }
         Some(v) => c.positive_money(v, "spend_cap"),
     };
+    let daily_spend_cap = raw
+        .daily_spend_cap
+        .map(|v| c.positive_money(v, "daily_spend_cap"));
+    if let Some(daily) = daily_spend_cap.filter(|d| *d > spend_cap && spend_cap > Money::ZERO) {
+        c.problem(
+            "daily_spend_cap",
+            format!("{daily} is above spend_cap {spend_cap}"),
+            "a daily cap larger than the whole cap never applies; lower it or remove it",
+        );
+    }
     let objective = c.choice(
         &raw.objective,
         "objective",
@@ -375,6 +386,7 @@ pub fn validate(
         platform,
         currency,
         spend_cap,
+        daily_spend_cap,
         objective,
         category,
         schedule,

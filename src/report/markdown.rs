@@ -33,10 +33,17 @@ pub fn render(a: &Analysis) -> String {
     let _ = writeln!(s, "## What was run\n");
     let _ = writeln!(s, "| | |\n|---|---|");
     let _ = writeln!(s, "| Platform | {} |", e.platform);
-    let _ = writeln!(s, "| State | {} |", e.state);
+    match &e.state_cause {
+        Some(cause) => {
+            let _ = writeln!(s, "| State | {} ({}) |", e.state, cause.replace('|', "\\|"));
+        }
+        None => {
+            let _ = writeln!(s, "| State | {} |", e.state);
+        }
+    }
     let _ = writeln!(
         s,
-        "| Started | {} |",
+        "| Activated | {} (all ads together) |",
         e.started_at.as_deref().unwrap_or("-")
     );
     let _ = writeln!(s, "| Ended | {} |", e.ended_at.as_deref().unwrap_or("-"));

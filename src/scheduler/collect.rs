@@ -25,7 +25,7 @@ pub(super) async fn collect(
     start: DateTime<Utc>,
     due: DateTime<Utc>,
     tz: chrono_tz::Tz,
-) -> Result<Money> {
+) -> Result<Spent> {
     let now = platform.now();
     let ids: Vec<ObjectId> = launched.ads.iter().map(|(_, a)| a.clone()).collect();
     let key_of = |ad: &ObjectId| -> Result<String> {
@@ -67,7 +67,31 @@ pub(super) async fn collect(
     super::archive(store, id, platform)?;
     store.insert_collection_due(id, now, Some(due), spend, &rows)?;
     info!(experiment = %exp.name, rows = rows.len(), %spend, at = %now, "collected");
-    Ok(spend)
+    // The dearest day so far, from the daily rows of one breakdown (each partitions it).
+    let first = exp.collect.breakdowns.first().map(|b| b.as_str());
+    let mut by_day: std::collections::BTreeMap<chrono::NaiveDate, Money> = Default::default();
+    for r in rows
+        .iter()
+        .filter(|r| r.period == "day" && Some(r.breakdown.as_str()) == first)
+    {
+        *by_day.entry(r.date_start).or_insert(Money::ZERO) += r.spend;
+    }
+    let (date, day) = by_day
+        .into_iter()
+        .max_by_key(|(_, m)| *m)
+        .unwrap_or((now.with_timezone(&tz).date_naive(), Money::ZERO));
+    Ok(Spent {
+        total: spend,
+        day,
+        date,
+    })
+}
+
+/// What a collection found spent: in all, and on the dearest single day (of the account).
+pub(super) struct Spent {
+    pub total: Money,
+    pub day: Money,
+    pub date: chrono::NaiveDate,
 }
 
 /// Reads how the platform sees each ad and records changes; a rejected or limited ad is

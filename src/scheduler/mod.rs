@@ -343,17 +343,25 @@ async fn drive_inner(
                         .set_status(&launched.campaign, Status::Paused)
                         .await?;
                 }
-                spend =
+                let spent =
                     collect::collect(exp, id, platform, store, &launched, start, due, tz).await?;
+                spend = spent.total;
                 collections += 1;
                 progress.inc(1);
+                let over_daily = exp.daily_spend_cap.filter(|cap| spent.day >= *cap);
                 if finishing {
                     finish(exp, id, store, end, clock.now())?;
-                } else if spend >= exp.spend_cap {
-                    let cause = format!(
-                        "spend cap reached: {spend} of {} {}",
-                        exp.spend_cap, exp.currency
-                    );
+                } else if spend >= exp.spend_cap || over_daily.is_some() {
+                    let cause = match over_daily {
+                        Some(cap) if spend < exp.spend_cap => format!(
+                            "daily spend cap reached: {} of {cap} {} on {}",
+                            spent.day, exp.currency, spent.date
+                        ),
+                        _ => format!(
+                            "spend cap reached: {spend} of {} {}",
+                            exp.spend_cap, exp.currency
+                        ),
+                    };
                     warn!(experiment = %exp.name, %cause, "pausing everything");
                     launch::pause_everything(platform, &launched).await?;
                     archive(store, id, platform)?;
@@ -375,8 +383,9 @@ async fn drive_inner(
                     }
                     Mode::DueNow => {}
                 }
-                spend =
-                    collect::collect(exp, id, platform, store, &launched, start, at, tz).await?;
+                spend = collect::collect(exp, id, platform, store, &launched, start, at, tz)
+                    .await?
+                    .total;
                 collections += 1;
                 progress.inc(1);
                 info!(experiment = %exp.name, "re-collected after the revision window");
