@@ -91,6 +91,14 @@ fn default_base_url() -> String {
     "https://graph.facebook.com".to_string()
 }
 
+/// `~/x` as `$HOME/x`, as the settings examples write paths.
+fn expand_home(path: &Path) -> PathBuf {
+    match (path.strip_prefix("~"), std::env::var_os("HOME")) {
+        (Ok(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => path.to_path_buf(),
+    }
+}
+
 /// The settings file to read: the one given, else `./adskew.toml`, else the user's.
 fn settings_file(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = explicit {
@@ -192,7 +200,7 @@ impl Settings {
         ) {
             (Some(t), _) => Some(t.trim().to_string()),
             (None, Some(file)) => {
-                let text = std::fs::read_to_string(file).map_err(|e| {
+                let text = std::fs::read_to_string(expand_home(file)).map_err(|e| {
                     Error::BadInput(format!(
                         "cannot read the token file {}: {e}",
                         file.display()
@@ -208,7 +216,7 @@ impl Settings {
         ) {
             (Some(t), _) => Some(t.trim().to_string()),
             (None, Some(file)) => Some(
-                std::fs::read_to_string(file)
+                std::fs::read_to_string(expand_home(file))
                     .map_err(|e| {
                         Error::BadInput(format!(
                             "cannot read the app secret file {}: {e}",
@@ -308,6 +316,15 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("v25.0"));
+    }
+
+    #[test]
+    fn a_leading_tilde_is_the_home_directory() {
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        if let Some(home) = home {
+            assert_eq!(expand_home(Path::new("~/t")), home.join("t"));
+        }
+        assert_eq!(expand_home(Path::new("/a/~/t")), PathBuf::from("/a/~/t"));
     }
 
     #[test]

@@ -391,10 +391,27 @@ async fn create_ad_set(mock: &Mock, p: &Params, dry: bool) -> Result<Option<Stri
             .unwrap_or_default()
     };
     let custom_audiences = mock.targeted_audiences(&targeting)?;
+    let regions = targeting
+        .pointer("/geo_locations/regions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(bad) = regions
+        .iter()
+        .find(|r| region_name(mock, r).is_none() || r.get("key").is_none())
+    {
+        return Err(invalid(&format!(
+            "geo_locations.regions: {bad} is not a known region key (Meta targets regions by key; look them up with /search?type=adgeolocation)"
+        )));
+    }
     let geo = targeting.get("geo_locations");
     let audience = Audience {
         countries: strings(geo.and_then(|g| g.get("countries"))),
-        regions: strings(geo.and_then(|g| g.get("regions"))),
+        regions: geo
+            .and_then(|g| g.get("regions"))
+            .and_then(Value::as_array)
+            .map(|a| a.iter().filter_map(|r| region_name(mock, r)).collect())
+            .unwrap_or_default(),
         age_min: targeting
             .get("age_min")
             .and_then(Value::as_u64)
@@ -605,6 +622,9 @@ pub async fn read_node(
         }
         return Ok(Json(body).into_response());
     }
+    if node == "search" {
+        return Ok(Json(json!({"data": search_regions(&mock, &p)})).into_response());
+    }
     if let Some(account) = node.strip_prefix("act_") {
         // Any account exists; its time zone is the simulated account's.
         let mut body = json!({
@@ -651,6 +671,42 @@ pub async fn delete_node(
             .map_err(platform_error)?;
     }
     Ok(Json(json!({"success": true})).into_response())
+}
+
+/// The mock's region keys: 3000 + the region's position in the simulated audience.
+const REGION_KEY_BASE: usize = 3000;
+
+/// `GET /{v}/search?type=adgeolocation&q=...`: the simulated audience's regions whose name
+/// contains `q`, with their keys.
+fn search_regions(mock: &Mock, p: &Params) -> Vec<Value> {
+    let q = p.get("q").map(|q| q.to_lowercase()).unwrap_or_default();
+    mock.sim
+        .truth()
+        .regions
+        .iter()
+        .enumerate()
+        .filter(|(_, (name, _))| name.to_lowercase().contains(&q))
+        .map(|(i, (name, _))| {
+            json!({"key": (REGION_KEY_BASE + i).to_string(), "name": name, "type": "region"})
+        })
+        .collect()
+}
+
+/// A region given by key (as Meta requires) or by name, as the simulator's region name.
+fn region_name(mock: &Mock, entry: &Value) -> Option<String> {
+    if let Some(key) = entry.get("key") {
+        let key: usize = match key {
+            Value::String(s) => s.parse().ok()?,
+            other => other.as_u64()? as usize,
+        };
+        return mock
+            .sim
+            .truth()
+            .regions
+            .get(key.checked_sub(REGION_KEY_BASE)?)
+            .map(|(name, _)| name.clone());
+    }
+    None
 }
 
 /// The rows of a finished report run; Meta answers an unfinished one with an error.

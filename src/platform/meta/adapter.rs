@@ -157,6 +157,8 @@ pub struct MetaPlatform {
     exchanges: Mutex<Vec<Exchange>>,
     /// The account's time zone and currency, read once.
     account: Mutex<Option<AccountInfo>>,
+    /// Region name -> Meta's key, looked up once per name.
+    region_keys: Mutex<BTreeMap<String, String>>,
 }
 
 impl MetaPlatform {
@@ -183,6 +185,7 @@ impl MetaPlatform {
             calls: Default::default(),
             exchanges: Mutex::new(Vec::new()),
             account: Mutex::new(None),
+            region_keys: Mutex::new(BTreeMap::new()),
         })
     }
 
@@ -490,6 +493,78 @@ impl MetaPlatform {
         }
     }
 
+    /// Meta's key for a region: numbers are keys already; a name is looked up once with the
+    /// targeting search (`GET /search?type=adgeolocation&location_types=["region"]`), and
+    /// must match exactly one region of the audience's countries.
+    async fn region_key(
+        &self,
+        countries: &[String],
+        region: &str,
+    ) -> Result<String, PlatformError> {
+        if !region.is_empty() && region.chars().all(|c| c.is_ascii_digit()) {
+            return Ok(region.to_string());
+        }
+        if let Some(key) = self.region_keys.lock().expect("regions lock").get(region) {
+            return Ok(key.clone());
+        }
+        let params = [
+            ("type".to_string(), "adgeolocation".to_string()),
+            ("location_types".to_string(), json!(["region"]).to_string()),
+            ("q".to_string(), region.to_string()),
+            ("limit".to_string(), "50".to_string()),
+        ];
+        let found = self.call(false, &self.url("search"), &params).await?;
+        let matches: Vec<(String, String)> = found
+            .get("data")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter(|r| {
+                r.get("name")
+                    .and_then(Value::as_str)
+                    .is_some_and(|n| n.eq_ignore_ascii_case(region))
+            })
+            .filter(|r| {
+                countries.is_empty()
+                    || r.get("country_code").is_none()
+                    || r.get("country_code")
+                        .and_then(Value::as_str)
+                        .is_some_and(|c| countries.iter().any(|x| x.eq_ignore_ascii_case(c)))
+            })
+            .filter_map(|r| {
+                let key = match r.get("key")? {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                Some((
+                    key,
+                    r.get("country_code")
+                        .and_then(Value::as_str)
+                        .unwrap_or("")
+                        .to_string(),
+                ))
+            })
+            .collect();
+        match matches.as_slice() {
+            [(key, _)] => {
+                self.region_keys
+                    .lock()
+                    .expect("regions lock")
+                    .insert(region.to_string(), key.clone());
+                Ok(key.clone())
+            }
+            [] => Err(PlatformError::Rejected(format!(
+                "Meta knows no region named `{region}` in {}; use the region's name as Meta spells it, or its key",
+                countries.join(", ")
+            ))),
+            many => Err(PlatformError::Rejected(format!(
+                "`{region}` names {} regions ({}); give the key instead",
+                many.len(),
+                many.iter().map(|(k, c)| format!("{k} in {c}")).collect::<Vec<_>>().join(", ")
+            ))),
+        }
+    }
+
     /// Makes objects created earlier (by another adapter or process) known, so their
     /// delivery and spend can be read: a campaign, when it started, and its ads.
     pub fn adopt(&self, campaign: &ObjectId, start: DateTime<Utc>, ads: &[ObjectId]) {
@@ -659,6 +734,26 @@ impl MetaPlatform {
         }
         Ok(campaigns)
     }
+}
+
+/// An ad set's targeting: the experiment's one neutral audience, exactly. Regions go by
+/// Meta's keys. Advantage+ audience is switched off: since v23.0 Meta otherwise defaults it
+/// on for default-looking targeting and widens the audience beyond what was specified,
+/// which would make the eligible audience unknown.
+fn targeting_json(audience: &crate::experiment::Audience, region_keys: &[String]) -> Value {
+    let mut geo = json!({"countries": audience.countries});
+    if !region_keys.is_empty() {
+        geo["regions"] = json!(region_keys
+            .iter()
+            .map(|k| json!({"key": k}))
+            .collect::<Vec<_>>());
+    }
+    json!({
+        "geo_locations": geo,
+        "age_min": audience.age_min,
+        "age_max": audience.age_max,
+        "targeting_automation": {"advantage_audience": 0},
+    })
 }
 
 /// The parameters of a campaign, created PAUSED.
@@ -860,16 +955,11 @@ impl Platform for MetaPlatform {
             Some(Objective::Reach) => "REACH",
             _ => "LINK_CLICKS",
         };
-        let mut geo = json!({"countries": spec.audience.countries});
-        if !spec.audience.regions.is_empty() {
-            geo["regions"] = json!(spec
-                .audience
-                .regions
-                .iter()
-                .map(|r| json!({"name": r}))
-                .collect::<Vec<_>>());
+        let mut keys = Vec::new();
+        for region in &spec.audience.regions {
+            keys.push(self.region_key(&spec.audience.countries, region).await?);
         }
-        let mut targeting = json!({"geo_locations": geo, "age_min": spec.audience.age_min, "age_max": spec.audience.age_max});
+        let mut targeting = targeting_json(&spec.audience, &keys);
         // A customer-list audience (uploaded with `adskew audience upload`) narrows the
         // neutral audience to the people on the list.
         if let Some(audience) = &spec.audience.custom_audience {
@@ -1196,6 +1286,22 @@ mod tests {
         assert!(config("http://10.0.0.1").check().is_err());
         assert_eq!(format!("{:?}", config("https://x").token), "[redacted]");
         assert_eq!(config("https://x").account_node(), "act_1000");
+    }
+
+    #[test]
+    fn targeting_is_exactly_the_audience_with_advantage_audience_off() {
+        let audience = crate::experiment::Audience {
+            countries: vec!["US".into()],
+            regions: vec!["North Carolina".into()],
+            age_min: 18,
+            age_max: 65,
+            custom_audience: None,
+        };
+        let t = targeting_json(&audience, &["3843".to_string()]);
+        assert_eq!(t["targeting_automation"]["advantage_audience"], 0);
+        assert_eq!(t["geo_locations"]["regions"], json!([{"key": "3843"}]));
+        assert_eq!(t["geo_locations"]["countries"], json!(["US"]));
+        assert!(t.get("genders").is_none(), "all genders");
     }
 
     #[test]
