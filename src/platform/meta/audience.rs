@@ -312,6 +312,18 @@ impl Rows {
             })?;
             values.extend(column.normalize(text));
         }
+        // A US phone number written without its country code gets it from the row's
+        // country, as Meta requires.
+        let keys: Vec<PiiKey> = self.columns.iter().flat_map(|c| c.keys()).collect();
+        let country = keys
+            .iter()
+            .position(|k| *k == PiiKey::Country)
+            .and_then(|i| values[i].clone());
+        if let Some(i) = keys.iter().position(|k| *k == PiiKey::Phone) {
+            if let Some(phone) = &values[i] {
+                values[i] = Some(hashing::with_country_code(phone, country.as_deref()));
+            }
+        }
         Ok(Some((line, values)))
     }
 
@@ -732,6 +744,16 @@ mod tests {
         assert_eq!(f.schema, ["EMAIL", "FN", "DOBY", "DOBM", "DOBD", "ZIP"]);
         assert_eq!((f.rows_read, f.rows_usable, f.rows_skipped), (1, 1, 0));
         assert_eq!(f.file_sha256.len(), 64);
+    }
+
+    #[test]
+    fn us_phones_get_their_country_code_from_the_row() {
+        let (_d, path) = file(b"phone,country\n(650) 555-1234,US\n(650) 555-1234,DE\n");
+        let mut rows = Rows::open(&path).unwrap();
+        let (_, us) = rows.next().unwrap().unwrap();
+        assert_eq!(us[0].as_deref(), Some("16505551234"));
+        let (_, de) = rows.next().unwrap().unwrap();
+        assert_eq!(de[0].as_deref(), Some("6505551234"));
     }
 
     #[test]

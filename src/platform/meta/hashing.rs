@@ -89,6 +89,71 @@ fn digits(s: &str) -> String {
     s.chars().filter(|c| c.is_ascii_digit()).collect()
 }
 
+/// US state names (letters only, lowercase) and their ANSI codes.
+const US_STATES: [(&str, &str); 51] = [
+    ("alabama", "al"),
+    ("alaska", "ak"),
+    ("arizona", "az"),
+    ("arkansas", "ar"),
+    ("california", "ca"),
+    ("colorado", "co"),
+    ("connecticut", "ct"),
+    ("delaware", "de"),
+    ("districtofcolumbia", "dc"),
+    ("florida", "fl"),
+    ("georgia", "ga"),
+    ("hawaii", "hi"),
+    ("idaho", "id"),
+    ("illinois", "il"),
+    ("indiana", "in"),
+    ("iowa", "ia"),
+    ("kansas", "ks"),
+    ("kentucky", "ky"),
+    ("louisiana", "la"),
+    ("maine", "me"),
+    ("maryland", "md"),
+    ("massachusetts", "ma"),
+    ("michigan", "mi"),
+    ("minnesota", "mn"),
+    ("mississippi", "ms"),
+    ("missouri", "mo"),
+    ("montana", "mt"),
+    ("nebraska", "ne"),
+    ("nevada", "nv"),
+    ("newhampshire", "nh"),
+    ("newjersey", "nj"),
+    ("newmexico", "nm"),
+    ("newyork", "ny"),
+    ("northcarolina", "nc"),
+    ("northdakota", "nd"),
+    ("ohio", "oh"),
+    ("oklahoma", "ok"),
+    ("oregon", "or"),
+    ("pennsylvania", "pa"),
+    ("rhodeisland", "ri"),
+    ("southcarolina", "sc"),
+    ("southdakota", "sd"),
+    ("tennessee", "tn"),
+    ("texas", "tx"),
+    ("utah", "ut"),
+    ("vermont", "vt"),
+    ("virginia", "va"),
+    ("washington", "wa"),
+    ("westvirginia", "wv"),
+    ("wisconsin", "wi"),
+    ("wyoming", "wy"),
+];
+
+/// A US phone number given without its country code (10 digits, in a row whose country is
+/// the US) gets the `1` Meta requires; other numbers are kept as given.
+pub fn with_country_code(phone: &str, country: Option<&str>) -> String {
+    if phone.len() == 10 && country == Some("us") {
+        format!("1{phone}")
+    } else {
+        phone.to_string()
+    }
+}
+
 /// Normalises one value; `None` if nothing valid is left (the row counts as invalid).
 pub fn normalize(key: PiiKey, raw: &str) -> Option<String> {
     let s = raw.trim_matches(|c: char| c.is_whitespace() || c == '\0' || c == '.');
@@ -130,7 +195,15 @@ pub fn normalize(key: PiiKey, raw: &str) -> Option<String> {
             }
             format!("{n:02}")
         }
-        PiiKey::FirstName | PiiKey::LastName | PiiKey::City | PiiKey::State => letters(s),
+        PiiKey::FirstName | PiiKey::LastName | PiiKey::City => letters(s),
+        // US states as their 2-letter ANSI code (Meta's rule); other regions as letters.
+        PiiKey::State => {
+            let l = letters(s);
+            US_STATES
+                .iter()
+                .find(|(name, _)| *name == l)
+                .map_or(l, |(_, code)| code.to_string())
+        }
         PiiKey::FirstInitial => letters(s).chars().next()?.to_string(),
         PiiKey::Zip => {
             let z: String = s
@@ -139,7 +212,12 @@ pub fn normalize(key: PiiKey, raw: &str) -> Option<String> {
                 .chars()
                 .filter(|c| !c.is_whitespace())
                 .collect();
-            z.to_lowercase()
+            // A US ZIP+4 written without its dash: the first five digits.
+            if z.len() == 9 && z.chars().all(|c| c.is_ascii_digit()) {
+                z[..5].to_string()
+            } else {
+                z.to_lowercase()
+            }
         }
         PiiKey::Country => {
             let c = letters(s);
@@ -176,6 +254,30 @@ mod tests {
     use super::*;
 
     /// Vectors from the research notes §3.3, recomputed with Python's hashlib.
+    #[test]
+    fn us_states_zip_plus_four_and_country_codes_follow_metas_rules() {
+        assert_eq!(
+            normalize(PiiKey::State, "North Carolina").as_deref(),
+            Some("nc")
+        );
+        assert_eq!(normalize(PiiKey::State, "NC").as_deref(), Some("nc"));
+        assert_eq!(
+            normalize(PiiKey::State, "Bayern").as_deref(),
+            Some("bayern")
+        );
+        assert_eq!(
+            normalize(PiiKey::Zip, "940251234").as_deref(),
+            Some("94025")
+        );
+        assert_eq!(
+            normalize(PiiKey::Zip, "94025-1234").as_deref(),
+            Some("94025")
+        );
+        assert_eq!(with_country_code("6505551234", Some("us")), "16505551234");
+        assert_eq!(with_country_code("6505551234", Some("de")), "6505551234");
+        assert_eq!(with_country_code("16505551234", Some("us")), "16505551234");
+    }
+
     #[test]
     fn hashes_match_known_vectors() {
         let cases = [
