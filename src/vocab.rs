@@ -60,7 +60,7 @@ macro_rules! vocabulary {
 
 vocabulary!(
     /// A dimension the platform splits delivery by.
-    Breakdown { Gender => "gender", Age => "age", Region => "region" }
+    Breakdown { Gender => "gender", Age => "age", Region => "region", Race => "race" }
 );
 
 vocabulary!(
@@ -141,6 +141,14 @@ vocabulary!(
     PlatformKind { Sim => "sim", Meta => "meta" }
 );
 
+impl Breakdown {
+    /// Race is never reported by a platform: adskew infers it from the region breakdown of
+    /// a mirrored design. It cannot be collected.
+    pub fn is_inferred(self) -> bool {
+        self == Breakdown::Race
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +157,7 @@ mod tests {
     fn parses_only_canonical_spellings() {
         assert_eq!(Breakdown::parse("Gender"), Some(Breakdown::Gender));
         assert_eq!(Breakdown::parse("dma"), None);
+        assert!(Breakdown::Race.is_inferred());
         assert_eq!(AgeBucket::parse("65+"), Some(AgeBucket::A65Plus));
         assert_eq!(Correction::parse("bh"), Some(Correction::BenjaminiHochberg));
     }

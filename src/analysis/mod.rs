@@ -14,6 +14,7 @@
 pub mod chisq;
 pub mod ci;
 pub mod correction;
+pub mod design;
 pub mod power;
 pub mod ztest;
 
@@ -42,6 +43,8 @@ pub struct Inputs {
     pub reviews: BTreeMap<String, (String, Option<String>)>,
     /// Why the run is in its state (the cause recorded with its last state change).
     pub state_cause: Option<String>,
+    /// Each partition's own results, for designs with partitions.
+    pub partitions: Vec<design::PartitionResult>,
 }
 
 impl Inputs {
@@ -51,7 +54,24 @@ impl Inputs {
         for b in &experiment.collect.breakdowns {
             totals.insert(*b, store.latest_totals(record.id, *b)?);
         }
+        // A design's partitions: race inferred from regions (mirrored), kept per partition
+        // for the partition results, pooled for the tests.
+        let mut partitions = Vec::new();
+        if let Some(d) = &experiment.design {
+            if let Some(regions) = totals.get(&Breakdown::Region) {
+                let race = design::race_rows(d, regions);
+                if !race.is_empty() {
+                    totals.insert(Breakdown::Race, race);
+                }
+            }
+            let ads: Vec<String> = experiment.ads.iter().map(|a| a.key.clone()).collect();
+            partitions = design::by_partition(d, &ads, &totals, experiment.analysis.metric);
+            for rows in totals.values_mut() {
+                *rows = design::pool(rows);
+            }
+        }
         Ok(Inputs {
+            partitions,
             record: record.clone(),
             collections: store.collections(record.id)?,
             experiment,
@@ -78,6 +98,10 @@ pub struct Analysis {
     pub comparisons: Vec<ComparisonResult>,
     /// Number of hypothesis tests the correction was applied across.
     pub tests: usize,
+    /// For replicated or mirrored designs: each partition's shares (the tests use the
+    /// pooled counts).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<design::PartitionResult>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -185,7 +209,7 @@ fn group_order(breakdown: Breakdown, value: &str) -> (usize, String) {
     let known = match breakdown {
         Breakdown::Gender => Gender::parse(value).map(|g| g as usize),
         Breakdown::Age => AgeBucket::parse(value).map(|a| a as usize),
-        Breakdown::Region => None,
+        Breakdown::Region | Breakdown::Race => None,
     };
     (known.unwrap_or(usize::MAX), value.to_string())
 }
@@ -198,6 +222,15 @@ fn count_of(row: &StoredRow, metric: Metric) -> u64 {
 }
 
 /// Analyses one run. Pure: the same inputs give the same result.
+/// The breakdowns tested: those collected, and race when a mirrored design infers it.
+fn analysed_breakdowns(inputs: &Inputs) -> Vec<Breakdown> {
+    let mut out = inputs.experiment.collect.breakdowns.clone();
+    if inputs.totals.contains_key(&Breakdown::Race) {
+        out.push(Breakdown::Race);
+    }
+    out
+}
+
 pub fn analyze(inputs: &Inputs) -> Analysis {
     let exp = &inputs.experiment;
     let settings = &exp.analysis;
@@ -206,9 +239,7 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
         .comparisons
         .iter()
         .map(|cmp| {
-            let breakdowns = exp
-                .collect
-                .breakdowns
+            let breakdowns = analysed_breakdowns(inputs)
                 .iter()
                 .map(|b| {
                     breakdown_result(
@@ -323,6 +354,7 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
         ads,
         comparisons,
         tests: p_values.len(),
+        partitions: inputs.partitions.clone(),
     }
 }
 
@@ -438,8 +470,11 @@ fn paired_result(
     let group = expected.map_or("female".to_string(), |e| e.group.clone());
     let breakdown = if AgeBucket::parse(&group).is_some() {
         Breakdown::Age
-    } else {
+    } else if Gender::parse(&group).is_some() {
         Breakdown::Gender
+    } else {
+        // A mirrored design's group (race inferred from regions).
+        Breakdown::Race
     };
     let b = breakdowns.iter().find(|b| b.breakdown == breakdown)?;
     let j = b.groups.iter().position(|g| *g == group)?;

@@ -93,6 +93,9 @@ pub struct Experiment {
     pub collect: Collect,
     pub analysis: AnalysisSettings,
     pub sim: SimTruth,
+    /// Replications or mirrored audiences; `None` for one audience.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub design: Option<Design>,
     #[serde(skip)]
     pub source: Source,
 }
@@ -251,6 +254,10 @@ pub struct SimTruth {
     /// local days, 23 or 25 hours long across daylight-saving changes.
     #[serde(default = "utc")]
     pub timezone: chrono_tz::Tz,
+    /// The experiment's design, so the simulator (and the mock) can give each partition its
+    /// own disjoint share of the audience and, when mirrored, its groups by region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub design: Option<Design>,
     pub ads: BTreeMap<String, SimAdTruth>,
 }
 
@@ -274,6 +281,36 @@ impl SimTruth {
                 .map(|(a, s)| (a.as_str().to_string(), *s))
                 .collect(),
             Breakdown::Region => self.regions.clone(),
+            // Pooled over the audience and its mirror: each group's people in both.
+            Breakdown::Race => {
+                let Some(d) = self.design.as_ref() else {
+                    return Vec::new();
+                };
+                let weight = |r: &str| {
+                    self.regions
+                        .iter()
+                        .find(|(name, _)| name == r)
+                        .map_or(0.0, |(_, w)| *w)
+                };
+                let mut shares: Vec<(String, f64)> =
+                    d.groups.iter().map(|g| (g.clone(), 0.0)).collect();
+                for p in 0..d.partitions.len() {
+                    for (name, _) in &self.regions {
+                        if let Some(g) = d.group_of(p, name) {
+                            if let Some(s) = shares.iter_mut().find(|(x, _)| x == g) {
+                                s.1 += weight(name);
+                            }
+                        }
+                    }
+                }
+                let total: f64 = shares.iter().map(|(_, s)| s).sum();
+                if total > 0.0 {
+                    for s in shares.iter_mut() {
+                        s.1 /= total;
+                    }
+                }
+                shares
+            }
         }
     }
 }
@@ -287,4 +324,56 @@ pub struct SimAdTruth {
     /// The simulated review rejects the ad with this reason; it then never delivers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disapproved: Option<String>,
+    /// Engagement by the groups of a mirrored design (the attribute regions encode).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub group: BTreeMap<String, f64>,
+}
+
+/// Every ad runs in each of several disjoint partitions of the audience, each with its own
+/// ad set. Replications give independent estimates to pool; mirrored audiences (Ali et al.
+/// 2019, §1.2) encode race by region: in partition 0 `groups[0]` lives in
+/// `region_sets[0]` and `groups[1]` in `region_sets[1]`; partition 1 swaps the sets, so the
+/// region breakdown reveals race and geography cancels when the two are pooled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Design {
+    pub kind: DesignKind,
+    pub partitions: Vec<String>,
+    /// The platform audience of each partition, if given.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub custom_audiences: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub groups: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub region_sets: Vec<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DesignKind {
+    Replicated,
+    Mirrored,
+}
+
+impl Design {
+    /// The store's key of an ad in a partition: `ad@partition`.
+    pub fn ad_key(ad: &str, partition: &str) -> String {
+        format!("{ad}@{partition}")
+    }
+
+    /// Splits a stored ad key into the ad and its partition.
+    pub fn split_key(key: &str) -> (&str, Option<&str>) {
+        match key.split_once('@') {
+            Some((ad, p)) => (ad, Some(p)),
+            None => (key, None),
+        }
+    }
+
+    /// Mirrored: the group that lives in `region` within partition `p` (index), if any.
+    pub fn group_of(&self, p: usize, region: &str) -> Option<&str> {
+        let set = self
+            .region_sets
+            .iter()
+            .position(|s| s.iter().any(|r| r == region))?;
+        self.groups.get(set ^ (p & 1)).map(String::as_str)
+    }
 }

@@ -36,6 +36,8 @@ pub struct RawExperiment {
     pub collect: Option<RawCollect>,
     pub analysis: Option<RawAnalysis>,
     pub sim: Option<RawSim>,
+    /// Replications on disjoint audience partitions, or mirrored audiences.
+    pub design: Option<RawDesign>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -162,4 +164,27 @@ pub struct RawSimAd {
     pub region: BTreeMap<String, f64>,
     /// The platform's review rejects this ad with this reason (to rehearse a rejection).
     pub disapproved: Option<String>,
+    /// Engagement multipliers by the groups of a mirrored design (e.g. race).
+    #[serde(default)]
+    pub group: BTreeMap<String, f64>,
+}
+
+/// `[design]`: every ad runs in each of several disjoint audience partitions.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct RawDesign {
+    /// `replicated` or `mirrored`.
+    pub kind: Option<String>,
+    /// Partition keys, e.g. ["A", "B"].
+    #[serde(default)]
+    pub partitions: Vec<String>,
+    /// The platform audience of each partition (e.g. uploaded customer lists), in order.
+    #[serde(default)]
+    pub custom_audiences: Vec<String>,
+    /// Mirrored: the two groups of the attribute encoded by region (default white, black).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Mirrored: two disjoint sets of regions. In the first partition the first group lives
+    /// in the first set; the mirror swaps them.
+    #[serde(default)]
+    pub region_sets: Vec<Vec<String>>,
 }

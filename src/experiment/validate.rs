@@ -34,6 +34,7 @@ pub const TOP_LEVEL_FIELDS: &[&str] = &[
     "collect",
     "analysis",
     "sim",
+    "design",
 ];
 
 /// Field names below the top level, for "did you mean" hints (with [`TOP_LEVEL_FIELDS`]).
@@ -52,6 +53,12 @@ pub const NESTED_FIELDS: &[&str] = &[
     "age_max",
     "custom_audience",
     "timezone",
+    "kind",
+    "partitions",
+    "custom_audiences",
+    "groups",
+    "region_sets",
+    "group",
     "disapproved",
     "vary",
     "key",
@@ -376,6 +383,9 @@ pub fn validate(
     let collect = check_collect(&mut c, raw);
     let analysis = check_analysis(&mut c, raw);
     let sim = check_sim(&mut c, raw.sim.as_ref(), &audience, &ad_keys);
+    let design = check_design(&mut c, raw, &sim, &collect);
+    let mut sim = sim;
+    sim.design = design.clone();
 
     if !c.problems.is_empty() {
         return Err(c.problems);
@@ -396,6 +406,7 @@ pub fn validate(
         collect,
         analysis,
         sim,
+        design,
         source,
     };
     let max = experiment.max_scheduled_spend();
@@ -740,9 +751,23 @@ fn check_comparisons(
                     "",
                 );
             }
+            // A mirrored design's groups (race by region) can be the expected group too.
+            let design_groups: Vec<String> = raw
+                .design
+                .as_ref()
+                .filter(|d| d.kind.as_deref() == Some("mirrored"))
+                .map(|d| {
+                    if d.groups.is_empty() {
+                        vec!["white".to_string(), "black".to_string()]
+                    } else {
+                        d.groups.clone()
+                    }
+                })
+                .unwrap_or_default();
             if !group.is_empty()
                 && Gender::parse(&group).is_none()
                 && AgeBucket::parse(&group).is_none()
+                && !design_groups.contains(&group)
             {
                 c.problem(
                     path("expected.group"),
@@ -809,6 +834,11 @@ fn check_collect(c: &mut Checker, raw: &RawExperiment) -> Collect {
         .unwrap_or_else(|| vec!["gender".into(), "age".into()]);
     for (i, b) in given.iter().enumerate() {
         match Breakdown::parse(b) {
+            Some(b) if b.is_inferred() => c.problem(
+                format!("collect.breakdowns[{i}]"),
+                "race is not reported by platforms",
+                "it is inferred from regions: declare [design] kind = \"mirrored\" with region_sets",
+            ),
             Some(b) if !breakdowns.contains(&b) => breakdowns.push(b),
             Some(_) => c.problem(
                 format!("collect.breakdowns[{i}]"),
@@ -932,6 +962,157 @@ fn default_age(buckets: &[AgeBucket]) -> BTreeMap<AgeBucket, f64> {
     };
     let total: f64 = buckets.iter().map(|b| weight(*b)).sum();
     buckets.iter().map(|b| (*b, weight(*b) / total)).collect()
+}
+
+fn check_design(
+    c: &mut Checker,
+    raw: &RawExperiment,
+    sim: &SimTruth,
+    collect: &Collect,
+) -> Option<Design> {
+    let d = raw.design.as_ref()?;
+    let kind = match d.kind.as_deref() {
+        Some("replicated") => DesignKind::Replicated,
+        Some("mirrored") => DesignKind::Mirrored,
+        other => {
+            c.problem(
+                "design.kind",
+                match other {
+                    Some(k) => format!("unknown design `{k}`"),
+                    None => "is required".to_string(),
+                },
+                "use \"replicated\" (disjoint partitions, pooled) or \"mirrored\" (race encoded by region, Ali et al. 2019)",
+            );
+            return None;
+        }
+    };
+    let mut keys = BTreeSet::new();
+    for (i, p) in d.partitions.iter().enumerate() {
+        if p.is_empty()
+            || !p
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
+        {
+            c.problem(
+                format!("design.partitions[{i}]"),
+                format!("`{p}` is not a valid key"),
+                "letters, digits, - and _",
+            );
+        } else if !keys.insert(p.as_str()) {
+            c.problem(
+                format!("design.partitions[{i}]"),
+                format!("`{p}` is listed twice"),
+                "",
+            );
+        }
+    }
+    let wanted = if kind == DesignKind::Mirrored {
+        2..=2
+    } else {
+        2..=20
+    };
+    if !wanted.contains(&d.partitions.len()) {
+        c.problem(
+            "design.partitions",
+            format!("has {} partition(s)", d.partitions.len()),
+            if kind == DesignKind::Mirrored {
+                "a mirrored design has exactly two: the audience and its mirror, e.g. [\"A\", \"B\"]"
+            } else {
+                "replications need 2 to 20 disjoint partitions, e.g. [\"p1\", \"p2\", \"p3\"]"
+            },
+        );
+    }
+    if !d.custom_audiences.is_empty() && d.custom_audiences.len() != d.partitions.len() {
+        c.problem(
+            "design.custom_audiences",
+            format!(
+                "has {} entries for {} partitions",
+                d.custom_audiences.len(),
+                d.partitions.len()
+            ),
+            "give one platform audience per partition, in the same order, or none",
+        );
+    }
+    if raw
+        .audience
+        .as_ref()
+        .is_some_and(|a| a.custom_audience.is_some())
+        && !d.custom_audiences.is_empty()
+    {
+        c.problem(
+            "audience.custom_audience",
+            "is set together with design.custom_audiences",
+            "with a design, each partition names its own audience",
+        );
+    }
+    let mut groups = d.groups.clone();
+    let mut region_sets = d.region_sets.clone();
+    if kind == DesignKind::Mirrored {
+        if groups.is_empty() {
+            groups = vec!["white".to_string(), "black".to_string()];
+        }
+        if groups.len() != 2 || groups[0] == groups[1] {
+            c.problem(
+                "design.groups",
+                "needs two different groups",
+                "e.g. groups = [\"white\", \"black\"]",
+            );
+        }
+        let known: Vec<&str> = sim.regions.iter().map(|(r, _)| r.as_str()).collect();
+        if region_sets.len() != 2 || region_sets.iter().any(Vec::is_empty) {
+            c.problem(
+                "design.region_sets",
+                "needs two non-empty sets of regions",
+                "e.g. region_sets = [[\"Charlotte\"], [\"Raleigh-Durham\"]]",
+            );
+        } else {
+            for (i, set) in region_sets.iter().enumerate() {
+                for (j, r) in set.iter().enumerate() {
+                    if region_sets[1 - i].contains(r) {
+                        c.problem(
+                            format!("design.region_sets[{i}][{j}]"),
+                            format!("`{r}` is in both sets"),
+                            "the two sets must be disjoint",
+                        );
+                    } else if !known.is_empty() && !known.contains(&r.as_str()) {
+                        c.problem(
+                            format!("design.region_sets[{i}][{j}]"),
+                            format!("`{r}` is not a region of the audience"),
+                            &format!("known regions: {}", known.join(", ")),
+                        );
+                    }
+                }
+            }
+        }
+        if !collect.breakdowns.contains(&Breakdown::Region) {
+            c.problem(
+                "collect.breakdowns",
+                "lacks \"region\", which a mirrored design reads race from",
+                "add \"region\" to collect.breakdowns",
+            );
+        }
+        for (key, truth) in &sim.ads {
+            for g in truth.group.keys() {
+                if !groups.contains(g) {
+                    c.problem(
+                        format!("sim.ads.{key}.group.{g}"),
+                        format!("`{g}` is not one of the design's groups"),
+                        &format!("groups: {}", groups.join(", ")),
+                    );
+                }
+            }
+        }
+    } else {
+        groups.clear();
+        region_sets.clear();
+    }
+    Some(Design {
+        kind,
+        partitions: d.partitions.clone(),
+        custom_audiences: d.custom_audiences.clone(),
+        groups,
+        region_sets,
+    })
 }
 
 fn check_sim(
@@ -1078,6 +1259,7 @@ fn check_sim(
             age,
             region,
             disapproved,
+            group,
         } = truth;
         if disapproved.as_deref().is_some_and(|r| r.trim().is_empty()) {
             c.problem(
@@ -1108,6 +1290,7 @@ fn check_sim(
                     &region_choices,
                 ),
                 disapproved: disapproved.clone(),
+                group: group.clone(),
             },
         );
     }
@@ -1126,6 +1309,7 @@ fn check_sim(
         report_noise,
         revision_days,
         timezone,
+        design: None,
         ads,
     }
 }

@@ -123,9 +123,23 @@ pub(super) async fn ensure_objects(
     .await?;
     let mut ads = Vec::new();
     let mut ad_sets = Vec::new();
+    // One audience, or every partition of the design: each ad gets an ad set per partition,
+    // stored under `ad@partition`; the creative is shared.
+    let partitions: Vec<(Option<&str>, Option<&str>)> = match &exp.design {
+        None => vec![(None, None)],
+        Some(d) => d
+            .partitions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                (
+                    Some(p.as_str()),
+                    d.custom_audiences.get(i).map(String::as_str),
+                )
+            })
+            .collect(),
+    };
     for ad in &exp.ads {
-        let set_spec = ad_set_spec(exp, ad, &campaign, &prefix, start, end);
-        let ad_set = ensure(id, platform, store, &ad.key, ObjectSpec::AdSet(&set_spec)).await?;
         let creative_spec = CreativeSpec {
             key: ad.key.clone(),
             name: format!("{prefix}/{}", ad.key),
@@ -143,32 +157,44 @@ pub(super) async fn ensure_objects(
             ObjectSpec::Creative(&creative_spec),
         )
         .await?;
-        let ad_spec = AdSpec {
-            ad_set: ad_set.clone(),
-            creative: creative.clone(),
-            name: format!("{prefix}/{}", ad.key),
-        };
-        let platform_ad = ensure(id, platform, store, &ad.key, ObjectSpec::Ad(&ad_spec)).await?;
-        let (kind, amount) = match ad.budget {
-            Budget::Daily(m) => ("daily", m),
-            Budget::Lifetime(m) => ("lifetime", m),
-        };
-        store.record_ad(
-            id,
-            &AdRecord {
-                ad_key: ad.key.clone(),
-                campaign_id: campaign.0.clone(),
-                ad_set_id: ad_set.0.clone(),
-                creative_id: creative.0.clone(),
-                platform_ad_id: platform_ad.0.clone(),
-                budget_kind: kind.to_string(),
-                budget: amount,
-                activated_at: None,
-            },
-        )?;
-        super::archive(store, id, platform)?;
-        ads.push((ad.key.clone(), platform_ad));
-        ad_sets.push(ad_set);
+        for (partition, audience) in &partitions {
+            let key = match partition {
+                Some(p) => crate::experiment::Design::ad_key(&ad.key, p),
+                None => ad.key.clone(),
+            };
+            let mut set_spec = ad_set_spec(exp, ad, &campaign, &prefix, start, end);
+            set_spec.name = format!("{prefix}/{key}");
+            if let Some(a) = audience {
+                set_spec.audience.custom_audience = Some(a.to_string());
+            }
+            let ad_set = ensure(id, platform, store, &key, ObjectSpec::AdSet(&set_spec)).await?;
+            let ad_spec = AdSpec {
+                ad_set: ad_set.clone(),
+                creative: creative.clone(),
+                name: format!("{prefix}/{key}"),
+            };
+            let platform_ad = ensure(id, platform, store, &key, ObjectSpec::Ad(&ad_spec)).await?;
+            let (kind, amount) = match ad.budget {
+                Budget::Daily(m) => ("daily", m),
+                Budget::Lifetime(m) => ("lifetime", m),
+            };
+            store.record_ad(
+                id,
+                &AdRecord {
+                    ad_key: key.clone(),
+                    campaign_id: campaign.0.clone(),
+                    ad_set_id: ad_set.0.clone(),
+                    creative_id: creative.0.clone(),
+                    platform_ad_id: platform_ad.0.clone(),
+                    budget_kind: kind.to_string(),
+                    budget: amount,
+                    activated_at: None,
+                },
+            )?;
+            super::archive(store, id, platform)?;
+            ads.push((key, platform_ad));
+            ad_sets.push(ad_set);
+        }
     }
     Ok(Launched {
         campaign,

@@ -29,6 +29,8 @@ struct AdObj {
     ad_set: ObjectId,
     status: Status,
     sim: AdSim,
+    /// The cells of the ad's design partition, when it has one.
+    cells: Option<Vec<Cell>>,
     /// The simulated review's rejection, from the ground truth.
     disapproved: Option<String>,
 }
@@ -69,6 +71,7 @@ impl State {
             .collect();
         for (id, is_active) in active {
             if let Some(ad) = self.ads.get_mut(&id) {
+                let cells = ad.cells.as_deref().unwrap_or(cells);
                 ad.sim.advance(cells, now, is_active);
             }
         }
@@ -186,14 +189,26 @@ impl Platform for SimPlatform {
             .get(&set.campaign)
             .map_or(Objective::Traffic, |c| c.1);
         let creative_key = creative.key.clone();
+        // An ad set of a design partition is named `.../ad@partition`.
+        let partition = self.truth.design.as_ref().and_then(|d| {
+            let (_, p) = set.spec.name.rsplit_once('@')?;
+            d.partitions.iter().position(|x| x == p)
+        });
+        let cells = partition.and_then(|p| {
+            self.truth
+                .design
+                .as_ref()
+                .map(|d| model::partition_cells(&self.cells, d, p))
+        });
         let sim = AdSim::new(
             &creative.key,
             &self.truth,
-            &self.cells,
+            cells.as_deref().unwrap_or(&self.cells),
             objective,
             limit,
             set.spec.start,
             set.spec.end,
+            partition,
         );
         let id = state.new_id("ad");
         state.ads.insert(
@@ -202,6 +217,7 @@ impl Platform for SimPlatform {
                 ad_set: spec.ad_set.clone(),
                 status: Status::Paused,
                 sim,
+                cells,
                 disapproved: self
                     .truth
                     .ads

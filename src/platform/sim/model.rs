@@ -60,6 +60,8 @@ impl Cell {
             Breakdown::Gender => self.gender.as_str(),
             Breakdown::Age => self.age.as_str(),
             Breakdown::Region => &self.region,
+            // Not a property of a cell: inferred from regions in a mirrored design.
+            Breakdown::Race => "",
         }
     }
 }
@@ -140,6 +142,30 @@ pub struct AdSim {
 pub enum Limit {
     Daily(f64),
     Lifetime(f64),
+}
+
+/// The cells of partition `index` of a design: a disjoint 1/n of every cell (so partitions
+/// never share people); in a mirrored design only the two region sets, whose people belong
+/// to the group that partition places there.
+pub fn partition_cells(
+    cells: &[Cell],
+    design: &crate::experiment::Design,
+    index: usize,
+) -> Vec<Cell> {
+    let n = design.partitions.len().max(1) as f64;
+    cells
+        .iter()
+        .map(|c| {
+            let inside = design.kind == crate::experiment::DesignKind::Replicated
+                || design.group_of(index, &c.region).is_some();
+            let f = if inside { 1.0 / n } else { 0.0 };
+            Cell {
+                people: (c.people as f64 * f).round() as u64,
+                opportunities: c.opportunities * f,
+                ..c.clone()
+            }
+        })
+        .collect()
 }
 
 fn engagement_of(truth: Option<&SimAdTruth>, cell: &Cell) -> f64 {
@@ -230,6 +256,10 @@ impl AdSim {
     }
 
     #[allow(clippy::too_many_arguments)]
+    /// `partition` is the design partition the ad runs in (its index): the ad's random
+    /// stream is then its own, and in a mirrored design its engagement follows the group
+    /// each region holds in that partition.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         key: &str,
         truth: &SimTruth,
@@ -238,9 +268,26 @@ impl AdSim {
         limit: Limit,
         start: DateTime<Utc>,
         end: DateTime<Utc>,
+        partition: Option<usize>,
     ) -> Self {
         let ad_truth = truth.ads.get(key);
-        let engagement: Vec<f64> = cells.iter().map(|c| engagement_of(ad_truth, c)).collect();
+        let design = truth.design.as_ref().zip(partition);
+        let engagement: Vec<f64> = cells
+            .iter()
+            .map(|c| {
+                let by_group = design
+                    .and_then(|(d, p)| d.group_of(p, &c.region))
+                    .and_then(|g| ad_truth.and_then(|t| t.group.get(g)))
+                    .copied()
+                    .unwrap_or(1.0);
+                engagement_of(ad_truth, c) * by_group
+            })
+            .collect();
+        let key = match design {
+            Some((d, p)) => crate::experiment::Design::ad_key(key, &d.partitions[p]),
+            None => key.to_string(),
+        };
+        let key = key.as_str();
         let hours = ((end - start).num_seconds() as f64 / 3600.0)
             .ceil()
             .max(1.0);
