@@ -35,6 +35,28 @@ async fn run_on(exp: &Experiment, platform: &dyn Platform, clock: &dyn Clock) ->
     (analyze(&Inputs::load(&store, &record).unwrap()), store)
 }
 
+/// The mock Graph API on a free loopback port, with `faults`; its base URL and clock.
+async fn serve(
+    exp: &Experiment,
+    start: chrono::DateTime<chrono::Utc>,
+    faults: mockapi::faults::Faults,
+) -> (Arc<Mock>, String, Arc<MockClock>) {
+    let mock = Mock::with_faults(exp.sim.clone(), start, faults);
+    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
+        .await
+        .unwrap();
+    let base = format!("http://{addr}");
+    let clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    (mock, base, clock)
+}
+
+/// The same experiment on the in-process simulator: what the mock must reproduce.
+async fn run_direct(exp: &Experiment, start: chrono::DateTime<chrono::Utc>) -> Analysis {
+    let clock = Arc::new(SimClock::new(start));
+    let sim = SimPlatform::new(exp.sim.clone(), clock.clone());
+    run_on(exp, &sim, clock.as_ref()).await.0
+}
+
 fn config(base_url: String, token: &str) -> MetaConfig {
     let mut c = MetaConfig::new(&base_url, "act_1000", "2000", Secret::new(token));
     c.max_retries = 2;
@@ -50,16 +72,9 @@ async fn an_experiment_through_the_meta_adapter_matches_the_simulator() {
     let exp = experiment();
     let start = scheduler::start_time(&exp, chrono::Utc::now());
 
-    let clock = Arc::new(SimClock::new(start));
-    let sim = SimPlatform::new(exp.sim.clone(), clock.clone());
-    let (direct, _) = run_on(&exp, &sim, clock.as_ref()).await;
+    let direct = run_direct(&exp, start).await;
 
-    let mock = Mock::new(exp.sim.clone(), start);
-    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let base = format!("http://{addr}");
-    let mock_clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let (mock, base, mock_clock) = serve(&exp, start, Default::default()).await;
     // An app that requires the app secret proof on every call.
     mock.require_app_secret("app-secret");
     let mut cfg = config(base.clone(), "test-token");
@@ -158,12 +173,7 @@ async fn an_experiment_through_the_meta_adapter_matches_the_simulator() {
 async fn graph_errors_become_clear_failures() {
     let exp = experiment();
     let start = scheduler::start_time(&exp, chrono::Utc::now());
-    let mock = Mock::new(exp.sim.clone(), start);
-    let addr = mockapi::spawn(mock, "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let base = format!("http://{addr}");
-    let clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let (_mock, base, clock) = serve(&exp, start, Default::default()).await;
 
     // No token: Meta's code 190, explained, not retried.
     let meta = MetaPlatform::new(config(base.clone(), ""), clock.clone()).unwrap();
@@ -209,9 +219,7 @@ async fn graph_errors_become_clear_failures() {
 async fn faults_are_retried_and_change_nothing() {
     let exp = experiment();
     let start = scheduler::start_time(&exp, chrono::Utc::now());
-    let clock = Arc::new(SimClock::new(start));
-    let sim = SimPlatform::new(exp.sim.clone(), clock.clone());
-    let (direct, _) = run_on(&exp, &sim, clock.as_ref()).await;
+    let direct = run_direct(&exp, start).await;
 
     let faults = mockapi::faults::Faults {
         seed: 3,
@@ -222,12 +230,7 @@ async fn faults_are_retried_and_change_nothing() {
         lost_answer: 0.3,
         ..Default::default()
     };
-    let mock = Mock::with_faults(exp.sim.clone(), start, faults);
-    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let base = format!("http://{addr}");
-    let mock_clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let (mock, base, mock_clock) = serve(&exp, start, faults).await;
     let mut cfg = config(base, "test-token");
     cfg.max_retries = 12;
     let meta = MetaPlatform::new(cfg, mock_clock.clone()).unwrap();
@@ -297,12 +300,7 @@ async fn a_rejected_ad_is_reported_not_silently_missing() {
     .unwrap()
     .experiment;
     let start = scheduler::start_time(&exp, chrono::Utc::now());
-    let mock = Mock::new(exp.sim.clone(), start);
-    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let base = format!("http://{addr}");
-    let mock_clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let (_mock, base, mock_clock) = serve(&exp, start, Default::default()).await;
     let meta = MetaPlatform::new(config(base, "test-token"), mock_clock.clone()).unwrap();
     let (analysis, store) = run_on(&exp, &meta, mock_clock.as_ref()).await;
 
@@ -337,9 +335,7 @@ async fn a_rejected_ad_is_reported_not_silently_missing() {
 async fn async_report_runs_are_polled_and_failed_ones_restarted() {
     let exp = experiment();
     let start = scheduler::start_time(&exp, chrono::Utc::now());
-    let clock = Arc::new(SimClock::new(start));
-    let sim = SimPlatform::new(exp.sim.clone(), clock.clone());
-    let (direct, _) = run_on(&exp, &sim, clock.as_ref()).await;
+    let direct = run_direct(&exp, start).await;
 
     let faults = mockapi::faults::Faults {
         seed: 11,
@@ -347,12 +343,7 @@ async fn async_report_runs_are_polled_and_failed_ones_restarted() {
         async_fail: 0.3,
         ..Default::default()
     };
-    let mock = Mock::with_faults(exp.sim.clone(), start, faults);
-    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let base = format!("http://{addr}");
-    let mock_clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let (mock, base, mock_clock) = serve(&exp, start, faults).await;
     let mut cfg = config(base, "test-token");
     cfg.async_after_days = 0;
     cfg.async_poll = Duration::from_millis(1);
@@ -381,9 +372,7 @@ async fn async_report_runs_are_polled_and_failed_ones_restarted() {
 async fn rate_limits_timeouts_and_truncated_answers_are_survived() {
     let exp = experiment();
     let start = scheduler::start_time(&exp, chrono::Utc::now());
-    let clock = Arc::new(SimClock::new(start));
-    let sim = SimPlatform::new(exp.sim.clone(), clock.clone());
-    let (direct, _) = run_on(&exp, &sim, clock.as_ref()).await;
+    let direct = run_direct(&exp, start).await;
 
     let faults = mockapi::faults::Faults {
         seed: 5,
@@ -394,12 +383,7 @@ async fn rate_limits_timeouts_and_truncated_answers_are_survived() {
         delay_secs: 2.0,
         ..Default::default()
     };
-    let mock = Mock::with_faults(exp.sim.clone(), start, faults);
-    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let base = format!("http://{addr}");
-    let mock_clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let (mock, base, mock_clock) = serve(&exp, start, faults).await;
     let mut cfg = config(base, "test-token");
     cfg.max_retries = 10;
     cfg.backoff = Duration::from_millis(20);
@@ -429,12 +413,7 @@ async fn an_expired_token_fails_the_run_clearly() {
         expire_token_after: Some(20),
         ..Default::default()
     };
-    let mock = Mock::with_faults(exp.sim.clone(), start, faults);
-    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let base = format!("http://{addr}");
-    let mock_clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let (_mock, base, mock_clock) = serve(&exp, start, faults).await;
     let meta = MetaPlatform::new(config(base, "test-token"), mock_clock.clone()).unwrap();
     let mut store = Store::open_in_memory().unwrap();
     let err = scheduler::run(
@@ -465,12 +444,7 @@ async fn an_expired_token_fails_the_run_clearly() {
 async fn the_mock_refuses_what_meta_refuses() {
     let exp = experiment();
     let start = scheduler::start_time(&exp, chrono::Utc::now());
-    let mock = Mock::new(exp.sim.clone(), start);
-    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let base = format!("http://{addr}");
-    let clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let (mock, base, clock) = serve(&exp, start, Default::default()).await;
     let meta = MetaPlatform::new(config(base.clone(), "t"), clock).unwrap();
     let campaign = meta
         .create_campaign(&adskew::platform::CampaignSpec {

@@ -84,6 +84,62 @@ fn describe(outcome: &RunOutcome, record: &ExperimentRecord) -> String {
     )
 }
 
+/// What a pass over some runs did.
+struct PassSummary {
+    unfinished: usize,
+    failed: usize,
+    /// The earliest time something is next due.
+    next: Option<DateTime<Utc>>,
+}
+
+/// Does what is due for each unfinished run of `runs`, one line per run; a run named on
+/// the command line (`say_finished`) also gets a line when it has nothing to do.
+fn pass_over(
+    runs: Vec<ExperimentRecord>,
+    store: &mut Store,
+    config: Option<&Path>,
+    runtime: &tokio::runtime::Runtime,
+    say_finished: bool,
+) -> Result<PassSummary> {
+    let mut summary = PassSummary {
+        unfinished: 0,
+        failed: 0,
+        next: None,
+    };
+    for record in runs {
+        if !unfinished(&record, store)? {
+            if say_finished {
+                println!(
+                    "{} (run {}): {}, nothing to do",
+                    record.name, record.id, record.state
+                );
+            }
+            continue;
+        }
+        summary.unfinished += 1;
+        match pass(
+            &record,
+            store,
+            config,
+            runtime,
+            Mode::DueNow,
+            &ProgressBar::hidden(),
+        ) {
+            Ok(outcome) => {
+                println!("{}", describe(&outcome, &record));
+                if let Some(t) = outcome.next {
+                    summary.next = Some(summary.next.map_or(t, |n| n.min(t)));
+                }
+            }
+            Err(e) => {
+                summary.failed += 1;
+                println!("{} (run {}): FAILED: {e}", record.name, record.id);
+            }
+        }
+    }
+    Ok(summary)
+}
+
 /// `adskew collect`: one pass over one run or every unfinished run.
 pub fn collect(
     selector: Option<&str>,
@@ -97,41 +153,14 @@ pub fn collect(
         Some(s) => vec![store.find_experiment(s)?],
         None => store.list_experiments()?.into_iter().rev().collect(),
     };
-    let runtime = runtime()?;
-    let mut failed = 0;
-    let mut seen = 0;
-    for record in runs {
-        if !unfinished(&record, &store)? {
-            if selector.is_some() {
-                println!(
-                    "{} (run {}): {}, nothing to do",
-                    record.name, record.id, record.state
-                );
-            }
-            continue;
-        }
-        seen += 1;
-        match pass(
-            &record,
-            &mut store,
-            config,
-            &runtime,
-            Mode::DueNow,
-            &ProgressBar::hidden(),
-        ) {
-            Ok(outcome) => println!("{}", describe(&outcome, &record)),
-            Err(e) => {
-                failed += 1;
-                println!("{} (run {}): FAILED: {e}", record.name, record.id);
-            }
-        }
-    }
-    if selector.is_none() && seen == 0 {
+    let summary = pass_over(runs, &mut store, config, &runtime()?, selector.is_some())?;
+    if selector.is_none() && summary.unfinished == 0 {
         println!("No unfinished runs in {}.", db.display());
     }
-    if failed > 0 {
+    if summary.failed > 0 {
         return Err(Error::Other(format!(
-            "{failed} run(s) failed this pass (see above; `adskew status` has the history)"
+            "{} run(s) failed this pass (see above; `adskew status` has the history)",
+            summary.failed
         )));
     }
     Ok(())
@@ -260,28 +289,6 @@ pub fn daemon(db: &Path, config: Option<&Path>, max_sleep: Duration) -> Result<(
 fn collect_all_for_daemon(db: &Path, config: Option<&Path>) -> Result<Option<DateTime<Utc>>> {
     let _lock = DbLock::acquire(db, Duration::from_secs(60))?;
     let mut store = Store::open(db)?;
-    let runtime = runtime()?;
-    let mut next: Option<DateTime<Utc>> = None;
-    for record in store.list_experiments()?.into_iter().rev() {
-        if !unfinished(&record, &store)? {
-            continue;
-        }
-        match pass(
-            &record,
-            &mut store,
-            config,
-            &runtime,
-            Mode::DueNow,
-            &ProgressBar::hidden(),
-        ) {
-            Ok(outcome) => {
-                println!("{}", describe(&outcome, &record));
-                if let Some(t) = outcome.next {
-                    next = Some(next.map_or(t, |n| n.min(t)));
-                }
-            }
-            Err(e) => println!("{} (run {}): FAILED: {e}", record.name, record.id),
-        }
-    }
-    Ok(next)
+    let runs = store.list_experiments()?.into_iter().rev().collect();
+    Ok(pass_over(runs, &mut store, config, &runtime()?, false)?.next)
 }
