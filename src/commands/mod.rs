@@ -564,9 +564,15 @@ fn status(db: &Path) -> Result<()> {
                 println!("      {at}: {cause}");
             }
         }
+        // Ads the platform rejected or limited, and, while the run should be delivering,
+        // ads it does not deliver.
         for (ad, (state, problem)) in store.latest_reviews(r.id)? {
-            if let Some(problem) = problem {
-                println!("      ad {ad}: {state}: {problem}");
+            match problem {
+                Some(problem) => println!("      ad {ad}: {state}: {problem}"),
+                None if r.state == "running" && state != "ACTIVE" => {
+                    println!("      ad {ad}: {state} on the platform")
+                }
+                None => {}
             }
         }
     }
