@@ -385,3 +385,29 @@ fn revised_days_land_as_new_snapshots_and_the_latest_view_shows_them() {
         .unwrap();
     assert_eq!(latest, last);
 }
+
+/// A rejected ad is named, with the platform's reason, by the run summary and `status`.
+#[test]
+fn status_names_an_ad_the_platform_rejected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let reason = "Employment ads may not target by gender";
+    let stdout = run(
+        "imana2021_paired_jobs.toml",
+        tmp.path(),
+        &[("ADSKEW_SIM__ADS__NVIDIA_SWE__DISAPPROVED", reason)],
+    );
+    assert!(stdout.contains("`nvidia_swe` was rejected"), "{stdout}");
+    let status = adskew()
+        .args(["status", "--db"])
+        .arg(tmp.path().join("a.db"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let status = String::from_utf8(status).unwrap();
+    assert!(
+        status.contains(&format!("ad nvidia_swe: DISAPPROVED: {reason}")),
+        "{status}"
+    );
+}
