@@ -77,6 +77,70 @@ def chi_square_cases():
     return out
 
 
+def g_test_cases():
+    out = []
+    mpmath.mp.dps = 50
+    for table in TABLES:
+        arr = np.array(table)
+        g, p, dof, _ = stats.chi2_contingency(arr, correction=False, lambda_="log-likelihood")
+        logsf = float(mpmath.log10(mpmath.gammainc(dof / 2, g / 2, mpmath.inf, regularized=True)))
+        out.append({"table": table, "statistic": g, "dof": int(dof), "p_value": p, "log10_p": logsf})
+    return out
+
+
+FISHER_TABLES = [
+    [[3, 7], [9, 2]],
+    [[1, 9], [11, 3]],
+    [[0, 5], [5, 0]],
+    [[8, 2], [1, 5]],
+    [[10, 20], [20, 10]],
+    [[2, 0], [0, 0]],
+    [[5, 5], [5, 5]],
+    [[12, 3], [4, 15]],
+    [[120, 80], [90, 110]],
+    [[0, 0], [3, 4]],
+]
+
+
+def fisher_cases():
+    out = []
+    for table in FISHER_TABLES:
+        res = stats.fisher_exact(table, alternative="two-sided")
+        odds = float(res.statistic)
+        out.append({
+            "table": table,
+            "odds_ratio": "inf" if math.isinf(odds) else ("nan" if math.isnan(odds) else odds),
+            "p_value": float(res.pvalue),
+        })
+    return out
+
+
+GOF_CASES = [
+    ([600, 400], [0.5, 0.5]),
+    ([480, 510, 10], [0.495, 0.495, 0.01]),
+    ([120, 300, 260, 180, 90, 50], [0.12, 0.22, 0.2, 0.18, 0.16, 0.12]),
+    ([5000, 4000], [0.5, 0.5]),
+    ([30, 30, 40], [1, 1, 2]),
+]
+
+
+def goodness_of_fit_cases():
+    out = []
+    mpmath.mp.dps = 50
+    for observed, shares in GOF_CASES:
+        obs = np.array(observed, dtype=float)
+        sh = np.array(shares, dtype=float) / sum(shares)
+        stat, p = stats.chisquare(obs, f_exp=sh * obs.sum())
+        dof = len(observed) - 1
+        logsf = float(mpmath.log10(mpmath.gammainc(dof / 2, stat / 2, mpmath.inf, regularized=True)))
+        tvd = 0.5 * float(np.abs(obs / obs.sum() - sh).sum())
+        out.append({
+            "observed": observed, "shares": shares, "statistic": float(stat), "dof": dof,
+            "p_value": float(p), "log10_p": logsf, "total_variation": tvd,
+        })
+    return out
+
+
 def ci_cases():
     out = []
     for x, n in PROPORTIONS:
@@ -134,6 +198,9 @@ def main():
         "statsmodels": statsmodels.__version__,
         "mpmath": mpmath.__version__,
         "chi_square": chi_square_cases(),
+        "g_test": g_test_cases(),
+        "fisher": fisher_cases(),
+        "goodness_of_fit": goodness_of_fit_cases(),
         "proportion_ci": ci_cases(),
         "two_proportion_z": ztest_cases(),
         "corrections": correction_cases(),

@@ -165,3 +165,103 @@ fn power_and_sample_size_match_statsmodels() {
         assert!(close(n, g("nobs1"), 1e-7), "n {case}: {n}");
     }
 }
+
+#[test]
+fn g_test_matches_scipy() {
+    let f = fixtures();
+    let cases = f["g_test"].as_array().unwrap();
+    assert!(cases.len() >= 10);
+    for case in cases {
+        let table = table_of(&case["table"]);
+        let r = adskew::analysis::gtest::g_test_independence(&table).expect("testable table");
+        let ctx = format!("{table:?}: {r:?}");
+        assert!(
+            close(r.statistic, case["statistic"].as_f64().unwrap(), 1e-9),
+            "G {ctx}"
+        );
+        assert_eq!(r.dof, case["dof"].as_u64().unwrap(), "dof {ctx}");
+        assert!(
+            close(r.p_value, case["p_value"].as_f64().unwrap(), 1e-8),
+            "p {ctx}"
+        );
+        assert!(
+            close(r.log10_p, case["log10_p"].as_f64().unwrap(), 1e-6),
+            "log10 p {ctx}"
+        );
+    }
+}
+
+#[test]
+fn fisher_exact_matches_scipy() {
+    let f = fixtures();
+    let cases = f["fisher"].as_array().unwrap();
+    assert!(cases.len() >= 8);
+    for case in cases {
+        let t = table_of(&case["table"]);
+        let r = adskew::analysis::fisher::fisher_exact([[t[0][0], t[0][1]], [t[1][0], t[1][1]]]);
+        let ctx = format!("{t:?}: {r:?}");
+        match &case["odds_ratio"] {
+            Value::String(s) if s == "inf" => assert!(r.odds_ratio.is_infinite(), "{ctx}"),
+            Value::String(s) if s == "nan" => assert!(r.odds_ratio.is_nan(), "{ctx}"),
+            v => assert!(
+                close(r.odds_ratio, v.as_f64().unwrap(), 1e-12),
+                "odds {ctx}"
+            ),
+        }
+        assert!(
+            close(r.p_value, case["p_value"].as_f64().unwrap(), 1e-8),
+            "p {ctx}"
+        );
+        // Infinite and undefined odds ratios stay distinguishable in JSON.
+        let json = serde_json::to_value(&r).unwrap();
+        if r.odds_ratio.is_infinite() {
+            assert_eq!(json["odds_ratio"], "inf");
+        } else if r.odds_ratio.is_nan() {
+            assert_eq!(json["odds_ratio"], "nan");
+        }
+    }
+}
+
+#[test]
+fn goodness_of_fit_matches_scipy() {
+    let f = fixtures();
+    let cases = f["goodness_of_fit"].as_array().unwrap();
+    assert!(cases.len() >= 5);
+    for case in cases {
+        let observed: Vec<u64> = case["observed"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_u64().unwrap())
+            .collect();
+        let shares: Vec<f64> = case["shares"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        let r = adskew::analysis::gtest::goodness_of_fit(&observed, &shares).unwrap();
+        let ctx = format!("{observed:?} vs {shares:?}: {r:?}");
+        assert!(
+            close(r.statistic, case["statistic"].as_f64().unwrap(), 1e-9),
+            "statistic {ctx}"
+        );
+        assert_eq!(r.dof, case["dof"].as_u64().unwrap());
+        assert!(
+            close(r.p_value, case["p_value"].as_f64().unwrap(), 1e-8),
+            "p {ctx}"
+        );
+        assert!(
+            close(r.log10_p, case["log10_p"].as_f64().unwrap(), 1e-6),
+            "log10 p {ctx}"
+        );
+        assert!(
+            close(
+                r.total_variation,
+                case["total_variation"].as_f64().unwrap(),
+                1e-12
+            ),
+            "TVD {ctx}"
+        );
+    }
+}

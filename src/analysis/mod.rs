@@ -15,6 +15,8 @@ pub mod chisq;
 pub mod ci;
 pub mod correction;
 pub mod design;
+pub mod fisher;
+pub mod gtest;
 pub mod power;
 pub mod ztest;
 
@@ -507,4 +509,17 @@ fn paired_result(
         p_adjusted: f64::NAN,
         significant: false,
     })
+}
+
+/// Writes a float so a reader can tell the cases apart: a finite number as a number, and
+/// infinity or an undefined value as the strings "inf", "-inf" and "nan" (JSON has no such
+/// numbers, and a bare null would not say which it was).
+pub fn json_number<S: serde::Serializer>(x: &f64, s: S) -> std::result::Result<S::Ok, S::Error> {
+    if x.is_nan() {
+        s.serialize_str("nan")
+    } else if x.is_infinite() {
+        s.serialize_str(if *x > 0.0 { "inf" } else { "-inf" })
+    } else {
+        s.serialize_f64(*x)
+    }
 }
