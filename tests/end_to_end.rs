@@ -411,3 +411,50 @@ fn status_names_an_ad_the_platform_rejected() {
         "{status}"
     );
 }
+
+/// Every breakdown of results.json carries the G-test, Fisher's exact test for 2 × 2 tables
+/// and each ad's fit to the eligible audience, consistent with its table.
+#[test]
+fn results_carry_the_g_test_fisher_and_fit_to_the_eligible_audience() {
+    let tmp = tempfile::tempdir().unwrap();
+    run("imana2021_paired_jobs.toml", tmp.path(), &[]);
+    let r = results(tmp.path(), "imana2021-paired-jobs");
+    for c in r["comparisons"].as_array().unwrap() {
+        let gender = c["breakdowns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["breakdown"] == "gender")
+            .unwrap();
+        let chi = gender["chi_square"]["p_value"].as_f64().unwrap();
+        let g = gender["g_test"]["p_value"].as_f64().unwrap();
+        let fisher = gender["fisher"]["p_value"].as_f64().unwrap();
+        // Thousands of people: the three tests agree on significance.
+        assert_eq!(chi < 0.05, g < 0.05, "{}", c["key"]);
+        assert_eq!(chi < 0.05, fisher < 0.05, "{}", c["key"]);
+        let fits = gender["fit"].as_array().unwrap();
+        assert_eq!(fits.len(), 2);
+        let eligible: Vec<f64> = gender["eligible"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x.as_f64().unwrap())
+            .collect();
+        for (fit, row) in fits.iter().zip(gender["table"].as_array().unwrap()) {
+            let row: Vec<f64> = row
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_f64().unwrap())
+                .collect();
+            let n: f64 = row.iter().sum();
+            let tvd: f64 = row
+                .iter()
+                .zip(&eligible)
+                .map(|(o, e)| (o / n - e).abs())
+                .sum::<f64>()
+                / 2.0;
+            assert!((fit["total_variation"].as_f64().unwrap() - tvd).abs() < 1e-12);
+        }
+    }
+}

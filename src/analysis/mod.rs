@@ -174,11 +174,26 @@ pub struct BreakdownResult {
     /// The eligible audience's share of each group, where the experiment knows it.
     pub eligible: Vec<f64>,
     pub chi_square: Option<ChiSquareResult>,
+    /// The G-test (log-likelihood ratio) of the same table.
+    pub g_test: Option<gtest::GTestResult>,
+    /// Fisher's exact test, for 2 × 2 tables.
+    pub fisher: Option<fisher::FisherResult>,
+    /// Each ad's composition against the eligible audience's, where it is known:
+    /// chi-square goodness of fit and the total variation ("shuffle") distance.
+    pub fit: Vec<AdFit>,
     /// Why there is no test (e.g. an ad reached nobody).
     pub not_tested: Option<String>,
     pub p_adjusted: Option<f64>,
     pub significant: bool,
     pub shares: Vec<Share>,
+}
+
+/// One ad's delivered composition against the eligible audience's.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdFit {
+    pub ad: String,
+    #[serde(flatten)]
+    pub test: gtest::GoodnessOfFit,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -445,6 +460,27 @@ fn breakdown_result(
             Err(e) => (None, Some(e.to_string())),
         }
     };
+    let g_test = not_tested
+        .is_none()
+        .then(|| gtest::g_test_independence(&table).ok())
+        .flatten();
+    let fisher = (not_tested.is_none() && table.len() == 2 && groups.len() == 2)
+        .then(|| fisher::fisher_exact([[table[0][0], table[0][1]], [table[1][0], table[1][1]]]));
+    let fit = if eligible.len() == groups.len() && eligible.iter().all(|e| *e > 0.0) {
+        ads.iter()
+            .zip(&table)
+            .filter_map(|(ad, row)| {
+                gtest::goodness_of_fit(row, &eligible)
+                    .ok()
+                    .map(|test| AdFit {
+                        ad: ad.clone(),
+                        test,
+                    })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
     BreakdownResult {
         breakdown,
         metric,
@@ -453,6 +489,9 @@ fn breakdown_result(
         excluded,
         eligible,
         chi_square,
+        g_test,
+        fisher,
+        fit,
         not_tested,
         p_adjusted: None,
         significant: false,
