@@ -46,6 +46,94 @@ impl Cli {
     }
 }
 
+/// Analysis settings given on the command line, over the experiment file's `[analysis]`.
+/// The stored run is not changed: the same data can be analysed several ways.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct AnalysisArgs {
+    /// Significance level after correction, in (0, 0.5).
+    #[arg(long, value_parser = parse_alpha)]
+    pub alpha: Option<f64>,
+    /// Multiple-comparison correction across all tests: none, bonferroni, holm or bh.
+    #[arg(long, value_parser = parse_correction)]
+    pub correction: Option<crate::vocab::Correction>,
+    /// Interval for each share: wilson, agresti-coull, clopper-pearson or wald.
+    #[arg(long, value_parser = parse_ci)]
+    pub ci: Option<crate::vocab::CiMethod>,
+    /// Confidence level of the intervals, in (0.5, 1).
+    #[arg(long, value_parser = parse_level)]
+    pub level: Option<f64>,
+    /// Apply Yates' continuity correction to 2 × 2 chi-square tests.
+    #[arg(long, overrides_with = "no_yates")]
+    pub yates: bool,
+    /// Do not apply Yates' correction (the default).
+    #[arg(long)]
+    pub no_yates: bool,
+    /// What is counted: reach (people) or impressions.
+    #[arg(long, value_parser = parse_metric)]
+    pub metric: Option<crate::vocab::Metric>,
+}
+
+impl AnalysisArgs {
+    /// `settings` with the options given applied.
+    pub fn apply(&self, settings: &mut crate::experiment::AnalysisSettings) {
+        if let Some(a) = self.alpha {
+            settings.alpha = a;
+        }
+        if let Some(c) = self.correction {
+            settings.correction = c;
+        }
+        if let Some(ci) = self.ci {
+            settings.ci = ci;
+        }
+        if let Some(l) = self.level {
+            settings.ci_level = l;
+        }
+        if self.yates {
+            settings.yates = true;
+        }
+        if self.no_yates {
+            settings.yates = false;
+        }
+        if let Some(m) = self.metric {
+            settings.metric = m;
+        }
+    }
+}
+
+fn parse_in(s: &str, lo: f64, hi: f64, what: &str) -> Result<f64, String> {
+    let x: f64 = s.parse().map_err(|_| format!("`{s}` is not a number"))?;
+    if x > lo && x < hi {
+        Ok(x)
+    } else {
+        Err(format!("{what} must be in ({lo}, {hi}), got {s}"))
+    }
+}
+
+fn parse_alpha(s: &str) -> Result<f64, String> {
+    parse_in(s, 0.0, 0.5, "alpha")
+}
+
+fn parse_level(s: &str) -> Result<f64, String> {
+    parse_in(s, 0.5, 1.0, "the level")
+}
+
+fn parse_correction(s: &str) -> Result<crate::vocab::Correction, String> {
+    crate::vocab::Correction::parse(s)
+        .ok_or_else(|| format!("use one of: {}", crate::vocab::Correction::choices()))
+}
+
+fn parse_ci(s: &str) -> Result<crate::vocab::CiMethod, String> {
+    crate::vocab::CiMethod::parse(s)
+        .ok_or_else(|| format!("use one of: {}", crate::vocab::CiMethod::choices()))
+}
+
+fn parse_metric(s: &str) -> Result<crate::vocab::Metric, String> {
+    match crate::vocab::Metric::parse(s) {
+        Some(m @ (crate::vocab::Metric::Reach | crate::vocab::Metric::Impressions)) => Ok(m),
+        _ => Err("use reach or impressions".to_string()),
+    }
+}
+
 /// How long to wait for another adskew holding the database's lock.
 #[derive(Debug, clap::Args)]
 pub struct LockArgs {
@@ -122,6 +210,11 @@ pub enum Command {
     ///
     /// EXPERIMENT is a run id or an experiment name (the latest run with that name).
     /// Reads only the database; never talks to a platform.
+    #[command(after_help = "Examples:
+  adskew analyze imana2021-paired-jobs
+  adskew analyze 12 --json > results.json
+  adskew analyze 12 --alpha 0.01 --correction bonferroni --ci clopper-pearson --level 0.99
+  adskew analyze 12 --metric impressions --yates")]
     Analyze {
         /// Run id or experiment name.
         experiment: String,
@@ -130,6 +223,8 @@ pub enum Command {
         /// Print every number as JSON (the same document as results.json).
         #[arg(long)]
         json: bool,
+        #[command(flatten)]
+        options: AnalysisArgs,
     },
 
     /// Regenerate the report of a stored run (report.md, results.json, charts).

@@ -458,3 +458,78 @@ fn results_carry_the_g_test_fisher_and_fit_to_the_eligible_audience() {
         }
     }
 }
+
+/// `analyze` options re-analyse the stored counts without touching the run: correction,
+/// alpha, interval method and level, Yates, metric; a bad value exits 2 naming the flag.
+#[test]
+fn analyze_options_override_the_files_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    run("imana2021_paired_jobs.toml", tmp.path(), &[]);
+    let analyze = |args: &[&str]| -> Value {
+        let out = adskew()
+            .args(["analyze", "imana2021-paired-jobs", "--json", "--db"])
+            .arg(tmp.path().join("a.db"))
+            .args(args)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        serde_json::from_slice(&out).unwrap()
+    };
+    let gender = |r: &Value| -> Value {
+        r["comparisons"][0]["breakdowns"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["breakdown"] == "gender")
+            .unwrap()
+            .clone()
+    };
+    let default = analyze(&[]);
+    let custom = analyze(&[
+        "--correction",
+        "none",
+        "--alpha",
+        "0.01",
+        "--ci",
+        "clopper-pearson",
+        "--level",
+        "0.99",
+        "--yates",
+        "--metric",
+        "impressions",
+    ]);
+    let s = &custom["settings"];
+    assert_eq!(s["correction"], "none");
+    assert_eq!(s["alpha"], 0.01);
+    assert_eq!(s["ci"], "clopper-pearson");
+    assert_eq!(s["ci_level"], 0.99);
+    assert_eq!(s["metric"], "impressions");
+    let g = gender(&custom);
+    // Without a correction the adjusted p is the p; Yates is applied to the 2 × 2 table.
+    assert_eq!(g["p_adjusted"], g["chi_square"]["p_value"]);
+    assert_eq!(g["chi_square"]["yates"], true);
+    // Impressions outnumber people.
+    let count = |r: &Value| r["table"][0][0].as_u64().unwrap();
+    assert!(count(&g) > count(&gender(&default)));
+    // Wider intervals at 99% than at 95% on the same counts.
+    let width = |b: &Value| {
+        let s = &b["shares"][0];
+        s["ci_high"].as_f64().unwrap() - s["ci_low"].as_f64().unwrap()
+    };
+    let impressions_95 = gender(&analyze(&[
+        "--metric",
+        "impressions",
+        "--ci",
+        "clopper-pearson",
+    ]));
+    assert!(width(&g) > width(&impressions_95) * 1.2);
+
+    adskew()
+        .args(["analyze", "imana2021-paired-jobs", "--alpha", "2", "--db"])
+        .arg(tmp.path().join("a.db"))
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("--alpha"));
+}

@@ -45,8 +45,8 @@ pub struct Inputs {
     pub reviews: BTreeMap<String, (String, Option<String>)>,
     /// Why the run is in its state (the cause recorded with its last state change).
     pub state_cause: Option<String>,
-    /// Each partition's own results, for designs with partitions.
-    pub partitions: Vec<design::PartitionResult>,
+    /// For designs with partitions: the unpooled totals (`ad@partition`), race included.
+    pub partition_totals: BTreeMap<Breakdown, Vec<StoredRow>>,
 }
 
 impl Inputs {
@@ -58,7 +58,7 @@ impl Inputs {
         }
         // A design's partitions: race inferred from regions (mirrored), kept per partition
         // for the partition results, pooled for the tests.
-        let mut partitions = Vec::new();
+        let mut partition_totals = BTreeMap::new();
         if let Some(d) = &experiment.design {
             if let Some(regions) = totals.get(&Breakdown::Region) {
                 let race = design::race_rows(d, regions);
@@ -66,14 +66,13 @@ impl Inputs {
                     totals.insert(Breakdown::Race, race);
                 }
             }
-            let ads: Vec<String> = experiment.ads.iter().map(|a| a.key.clone()).collect();
-            partitions = design::by_partition(d, &ads, &totals, experiment.analysis.metric);
+            partition_totals = totals.clone();
             for rows in totals.values_mut() {
                 *rows = design::pool(rows);
             }
         }
         Ok(Inputs {
-            partitions,
+            partition_totals,
             record: record.clone(),
             collections: store.collections(record.id)?,
             experiment,
@@ -371,7 +370,15 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
         ads,
         comparisons,
         tests: p_values.len(),
-        partitions: inputs.partitions.clone(),
+        partitions: match &exp.design {
+            Some(d) => design::by_partition(
+                d,
+                &exp.ads.iter().map(|a| a.key.clone()).collect::<Vec<_>>(),
+                &inputs.partition_totals,
+                settings.metric,
+            ),
+            None => Vec::new(),
+        },
     }
 }
 
@@ -455,7 +462,7 @@ fn breakdown_result(
             Some("an ad in this comparison has no delivery to compare".to_string()),
         )
     } else {
-        match chi_square_independence(&table, false) {
+        match chi_square_independence(&table, settings.yates) {
             Ok(r) => (Some(r), None),
             Err(e) => (None, Some(e.to_string())),
         }

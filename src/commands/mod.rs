@@ -158,7 +158,8 @@ pub fn execute(cli: Cli) -> Result<()> {
             experiment,
             db,
             json,
-        } => analyze(&experiment, &db.path(None)?, json),
+            options,
+        } => analyze(&experiment, &db.path(None)?, json, &options),
         Command::Report {
             experiment,
             db,
@@ -490,14 +491,21 @@ fn print_summary(a: &Analysis) {
     println!();
 }
 
-fn analysis_for(selector: &str, db: &Path) -> Result<Analysis> {
+fn analysis_for(selector: &str, db: &Path, options: &crate::cli::AnalysisArgs) -> Result<Analysis> {
     let store = Store::open_existing(db)?;
     let record = store.find_experiment(selector)?;
-    Ok(analysis::analyze(&Inputs::load(&store, &record)?))
+    let mut inputs = Inputs::load(&store, &record)?;
+    options.apply(&mut inputs.experiment.analysis);
+    Ok(analysis::analyze(&inputs))
 }
 
-fn analyze(selector: &str, db: &Path, json: bool) -> Result<()> {
-    let analysis = analysis_for(selector, db)?;
+fn analyze(
+    selector: &str,
+    db: &Path,
+    json: bool,
+    options: &crate::cli::AnalysisArgs,
+) -> Result<()> {
+    let analysis = analysis_for(selector, db, options)?;
     if json {
         println!(
             "{}",
@@ -514,7 +522,7 @@ fn analyze(selector: &str, db: &Path, json: bool) -> Result<()> {
 }
 
 fn report_cmd(selector: &str, db: &Path, out: &Path) -> Result<()> {
-    let analysis = analysis_for(selector, db)?;
+    let analysis = analysis_for(selector, db, &Default::default())?;
     let dir = out.join(&analysis.experiment.name);
     let files = report::write_all(&analysis, &dir)?;
     for f in files {

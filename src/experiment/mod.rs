@@ -230,6 +230,11 @@ pub struct AnalysisSettings {
     /// Reach (people) or impressions.
     pub metric: Metric,
     pub include_unknown: bool,
+    /// Yates' continuity correction on 2 × 2 chi-square tests. Off by default: with the
+    /// thousands of people an audit reaches it changes nothing of substance, and for small
+    /// tables Fisher's exact test (always reported for 2 × 2) is the better answer.
+    #[serde(default)]
+    pub yates: bool,
 }
 
 /// The simulator's ground truth (ignored by real platforms).

@@ -116,6 +116,8 @@ pub struct RawAnalysis {
     pub metric: Option<String>,
     /// Keep the "unknown" gender in the test (default false: reported, not tested).
     pub include_unknown: Option<bool>,
+    /// Yates' continuity correction on 2 × 2 chi-square tests (default false).
+    pub yates: Option<bool>,
 }
 
 /// The simulator's ground truth: who is eligible, and how each creative engages them.

@@ -79,6 +79,7 @@ pub const NESTED_FIELDS: &[&str] = &[
     "ci_level",
     "metric",
     "include_unknown",
+    "yates",
     "seed",
     "audience_size",
     "cpm",
@@ -938,6 +939,7 @@ fn check_analysis(c: &mut Checker, raw: &RawExperiment) -> AnalysisSettings {
         ci_level,
         metric,
         include_unknown: a.include_unknown.unwrap_or(false),
+        yates: a.yates.unwrap_or(false),
     }
 }
 
