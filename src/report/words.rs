@@ -27,6 +27,12 @@ pub fn group_label(group: &str) -> String {
         "male" => "men".to_string(),
         "unknown" => "people of unknown gender".to_string(),
         g if crate::vocab::AgeBucket::parse(g).is_some() => format!("people aged {g}"),
+        // The groups a mirrored design infers (race), as a reader writes them.
+        g @ ("white" | "black" | "asian" | "hispanic" | "latino") => {
+            let mut c = g.chars();
+            let first = c.next().map(|f| f.to_ascii_uppercase()).unwrap_or_default();
+            format!("{first}{} people", c.as_str())
+        }
         g => format!("people in {g}"),
     }
 }
@@ -129,6 +135,14 @@ pub fn describe_refused(ad: &crate::analysis::AdTotals) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn groups_read_as_prose() {
+        assert_eq!(group_label("female"), "women");
+        assert_eq!(group_label("black"), "Black people");
+        assert_eq!(group_label("25-34"), "people aged 25-34");
+        assert_eq!(group_label("Charlotte"), "people in Charlotte");
+    }
 
     #[test]
     fn never_prints_p_equals_zero() {
