@@ -214,10 +214,19 @@ pub enum Command {
   adskew analyze imana2021-paired-jobs
   adskew analyze 12 --json > results.json
   adskew analyze 12 --alpha 0.01 --correction bonferroni --ci clopper-pearson --level 0.99
-  adskew analyze 12 --metric impressions --yates")]
+  adskew analyze 12 --metric impressions --yates
+  adskew analyze --counts downloaded.csv --json   # counts that did not come from adskew
+
+A counts file is long-format CSV: columns ad, dimension (gender, age or region), group, and
+reach and/or impressions (clicks, spend optional), plus an optional comparison column;
+without it all ads are compared together and, past two, pairwise.")]
     Analyze {
         /// Run id or experiment name.
-        experiment: String,
+        #[arg(required_unless_present = "counts", conflicts_with = "counts")]
+        experiment: Option<String>,
+        /// Analyse a CSV of counts instead of a stored run.
+        #[arg(long, value_name = "FILE.csv")]
+        counts: Option<PathBuf>,
         #[command(flatten)]
         db: DbArgs,
         /// Print every number as JSON (the same document as results.json).

@@ -14,6 +14,7 @@
 pub mod chisq;
 pub mod ci;
 pub mod correction;
+pub mod counts;
 pub mod design;
 pub mod fisher;
 pub mod gtest;
@@ -238,6 +239,45 @@ fn count_of(row: &StoredRow, metric: Metric) -> u64 {
 }
 
 /// Analyses one run. Pure: the same inputs give the same result.
+/// Adjusts every p-value of `comparisons` together under the settings' correction and
+/// marks what is significant; returns the number of tests.
+fn correct(comparisons: &mut [ComparisonResult], settings: &AnalysisSettings) -> usize {
+    let mut p_values = Vec::new();
+    for c in comparisons.iter() {
+        for b in &c.breakdowns {
+            if let Some(chi) = &b.chi_square {
+                p_values.push(chi.p_value);
+            }
+        }
+        if let Some(p) = &c.paired {
+            p_values.push(p.test.p_value);
+        }
+    }
+    let adjusted = correction::adjust(&p_values, settings.correction);
+    let mut next = adjusted.iter();
+    for c in comparisons.iter_mut() {
+        for b in &mut c.breakdowns {
+            if b.chi_square.is_some() {
+                let p = *next.next().expect("one adjusted p per test");
+                b.p_adjusted = Some(p);
+                b.significant = p < settings.alpha;
+            }
+        }
+        if let Some(paired) = &mut c.paired {
+            let p = *next.next().expect("one adjusted p per test");
+            paired.p_adjusted = p;
+            paired.significant = p < settings.alpha;
+        }
+    }
+    p_values.len()
+}
+
+/// Corrects across every comparison of an analysis assembled from parts (a counts file).
+pub(crate) fn correct_all(analysis: &mut Analysis) {
+    let settings = analysis.settings.clone();
+    analysis.tests = correct(&mut analysis.comparisons, &settings);
+}
+
 /// The breakdowns tested: those collected, and race when a mirrored design infers it.
 fn analysed_breakdowns(inputs: &Inputs) -> Vec<Breakdown> {
     let mut out = inputs.experiment.collect.breakdowns.clone();
@@ -279,33 +319,7 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
         .collect();
 
     // Correct every p-value of the experiment together.
-    let mut p_values = Vec::new();
-    for c in &comparisons {
-        for b in &c.breakdowns {
-            if let Some(chi) = &b.chi_square {
-                p_values.push(chi.p_value);
-            }
-        }
-        if let Some(p) = &c.paired {
-            p_values.push(p.test.p_value);
-        }
-    }
-    let adjusted = correction::adjust(&p_values, settings.correction);
-    let mut next = adjusted.iter();
-    for c in &mut comparisons {
-        for b in &mut c.breakdowns {
-            if b.chi_square.is_some() {
-                let p = *next.next().expect("one adjusted p per test");
-                b.p_adjusted = Some(p);
-                b.significant = p < settings.alpha;
-            }
-        }
-        if let Some(paired) = &mut c.paired {
-            let p = *next.next().expect("one adjusted p per test");
-            paired.p_adjusted = p;
-            paired.significant = p < settings.alpha;
-        }
-    }
+    let tests = correct(&mut comparisons, settings);
 
     let first = exp
         .collect
@@ -369,7 +383,7 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
         },
         ads,
         comparisons,
-        tests: p_values.len(),
+        tests,
         partitions: match &exp.design {
             Some(d) => design::by_partition(
                 d,

@@ -156,10 +156,19 @@ pub fn execute(cli: Cli) -> Result<()> {
         ),
         Command::Analyze {
             experiment,
+            counts,
             db,
             json,
             options,
-        } => analyze(&experiment, &db.path(None)?, json, &options),
+        } => match (experiment, counts) {
+            (_, Some(file)) => {
+                print_analysis(&analysis::counts::analyze_counts(&file, &options)?, json)
+            }
+            (Some(e), None) => analyze(&e, &db.path(None)?, json, &options),
+            (None, None) => Err(Error::BadInput(
+                "give a run (id or name) or --counts FILE.csv".to_string(),
+            )),
+        },
         Command::Report {
             experiment,
             db,
@@ -505,18 +514,28 @@ fn analyze(
     json: bool,
     options: &crate::cli::AnalysisArgs,
 ) -> Result<()> {
-    let analysis = analysis_for(selector, db, options)?;
+    print_analysis(&analysis_for(selector, db, options)?, json)
+}
+
+fn print_analysis(analysis: &Analysis, json: bool) -> Result<()> {
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&analysis).expect("analysis serialises")
+            serde_json::to_string_pretty(analysis).expect("analysis serialises")
         );
     } else {
-        println!(
-            "{} (run {}, {}):",
-            analysis.experiment.name, analysis.experiment.id, analysis.experiment.state
-        );
-        print_summary(&analysis);
+        if analysis.experiment.state == "counts" {
+            println!(
+                "{} (counts from {}):",
+                analysis.experiment.name, analysis.experiment.file_path
+            );
+        } else {
+            println!(
+                "{} (run {}, {}):",
+                analysis.experiment.name, analysis.experiment.id, analysis.experiment.state
+            );
+        }
+        print_summary(analysis);
     }
     Ok(())
 }

@@ -34,16 +34,26 @@ pub fn load_with_env(
     path: &Path,
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<Loaded> {
-    let invalid = |problems: Vec<Problem>| Error::Invalid {
-        path: path.to_path_buf(),
-        problems,
-    };
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::BadInput(format!(
             "cannot read experiment file {}: {e} (check the path; examples are in campaigns/)",
             path.display()
         ))
     })?;
+    load_text(path, text, env)
+}
+
+/// [`load_with_env`] for experiment text already in memory; `path` names it in messages
+/// and resolves relative image paths.
+pub fn load_text(
+    path: &Path,
+    text: String,
+    env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Loaded> {
+    let invalid = |problems: Vec<Problem>| Error::Invalid {
+        path: path.to_path_buf(),
+        problems,
+    };
 
     // The toml crate gives line and column for syntax errors; config would not.
     if let Err(e) = toml::from_str::<toml::Value>(&text) {

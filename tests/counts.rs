@@ -1,0 +1,119 @@
+//! `adskew analyze --counts FILE.csv`: the same analysis on counts from anywhere, and a
+//! clear error, naming the line, for every kind of bad file (issue #6).
+
+mod common;
+
+use common::adskew;
+use serde_json::Value;
+
+fn analyze(text: &[u8]) -> (i32, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("counts.csv");
+    std::fs::write(&file, text).unwrap();
+    let out = adskew()
+        .args(["analyze", "--json", "--counts"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn counts_give_the_same_statistics_as_scipy() {
+    let (code, stdout, stderr) = analyze(
+        b"comparison,ad,dimension,group,reach\n\
+          c,a,gender,female,120\nc,a,gender,male,80\nc,b,gender,female,90\nc,b,gender,male,110\n",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    let chi = &r["comparisons"][0]["breakdowns"][0]["chi_square"];
+    // scipy.stats.chi2_contingency([[120, 80], [90, 110]], correction=False)
+    let fixtures: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/statistics.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let reference = fixtures["chi_square"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["table"] == serde_json::json!([[120, 80], [90, 110]]) && c["yates"] == false)
+        .unwrap();
+    let ours = chi["statistic"].as_f64().unwrap();
+    let theirs = reference["statistic"].as_f64().unwrap();
+    assert!(((ours - theirs) / theirs).abs() < 1e-9);
+    // 2 × 2: Fisher's exact test is there too, and the two-ad z-test.
+    assert!(r["comparisons"][0]["breakdowns"][0]["fisher"]["p_value"].is_number());
+    assert!(r["comparisons"][0]["paired"]["test"]["p_value"].is_number());
+}
+
+#[test]
+fn without_a_comparison_column_ads_are_compared_together_and_pairwise() {
+    let (code, stdout, stderr) = analyze(
+        b"ad,dimension,group,impressions\n\
+          a,gender,female,10\nb,gender,female,3\nc,gender,female,4\n\
+          a,gender,male,5\nb,gender,male,9\nc,gender,male,4\n",
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    let keys: Vec<&str> = r["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys, ["all", "a-vs-b", "a-vs-c", "b-vs-c"]);
+    assert_eq!(r["settings"]["metric"], "impressions");
+    // One chi-square per comparison and a z-test per pair, corrected together.
+    assert_eq!(r["tests"], 7);
+}
+
+#[test]
+fn bad_files_are_refused_with_their_line() {
+    let cases: [(&[u8], &str); 7] = [
+        (
+            b"ad,group,reach\na,female,1\n",
+            "missing column(s) dimension",
+        ),
+        (
+            b"ad,dimension,group,reach,colour\na,gender,female,1,red\n",
+            "unknown column `colour`",
+        ),
+        (
+            b"ad,dimension,group,reach\na,gender,female,1\na,gender,male,-3\n",
+            "line 3: reach `-3` is not a count",
+        ),
+        (
+            b"ad,dimension,group,reach\na,gender,female,1.5\n",
+            "line 2: reach `1.5` is not a count",
+        ),
+        (
+            b"ad,dimension,group,reach\na,dma,female,1\n",
+            "line 2: unknown dimension `dma`",
+        ),
+        (
+            b"ad,dimension,group,reach\na,gender,female,1\nb,gender,male,1\na,gender,female,2\n",
+            "line 4: repeats line 2",
+        ),
+        (
+            b"ad,dimension,group,reach\na,gender,f\xe9male,1\n",
+            "line 2: is not UTF-8",
+        ),
+    ];
+    for (text, expected) in cases {
+        let (code, stdout, stderr) = analyze(text);
+        assert_eq!(code, 2, "{expected}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "expected `{expected}` in: {stderr}"
+        );
+        assert!(stdout.is_empty(), "nothing is analysed: {stdout}");
+    }
+}
