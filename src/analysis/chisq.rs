@@ -49,12 +49,16 @@ pub fn trim(table: &[Vec<u64>]) -> Vec<Vec<u64>> {
         .collect()
 }
 
-/// Pearson's chi-square test of independence. `yates` applies the continuity correction,
-/// which is only defined (and only applied) for 2 × 2 tables.
-pub fn chi_square_independence(
-    table: &[Vec<u64>],
-    yates: bool,
-) -> Result<ChiSquareResult, TableError> {
+/// A testable table (all-zero rows and columns dropped) with its row sums, column sums and
+/// total, or why it cannot be tested.
+pub(crate) struct Margins {
+    pub table: Vec<Vec<u64>>,
+    pub rows: Vec<f64>,
+    pub cols: Vec<f64>,
+    pub total: f64,
+}
+
+pub(crate) fn margins(table: &[Vec<u64>]) -> Result<Margins, TableError> {
     let t = trim(table);
     let rows = t.len();
     let cols = t.first().map_or(0, Vec::len);
@@ -69,7 +73,28 @@ pub fn chi_square_independence(
     let col_sums: Vec<f64> = (0..cols)
         .map(|j| t.iter().map(|r| r[j]).sum::<u64>() as f64)
         .collect();
-    let total: f64 = row_sums.iter().sum();
+    let total = row_sums.iter().sum();
+    Ok(Margins {
+        table: t,
+        rows: row_sums,
+        cols: col_sums,
+        total,
+    })
+}
+
+/// Pearson's chi-square test of independence. `yates` applies the continuity correction,
+/// which is only defined (and only applied) for 2 × 2 tables.
+pub fn chi_square_independence(
+    table: &[Vec<u64>],
+    yates: bool,
+) -> Result<ChiSquareResult, TableError> {
+    let Margins {
+        table: t,
+        rows: row_sums,
+        cols: col_sums,
+        total,
+    } = margins(table)?;
+    let (rows, cols) = (row_sums.len(), col_sums.len());
     let apply_yates = yates && rows == 2 && cols == 2;
     let mut statistic = 0.0;
     for (i, row) in t.iter().enumerate() {

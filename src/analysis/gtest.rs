@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use super::chisq::{chi2_sf, trim, TableError};
+use super::chisq::{chi2_sf, margins, Margins, TableError};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct GTestResult {
@@ -24,21 +24,13 @@ pub struct GTestResult {
 /// O = 0 contribute nothing (the limit of O ln O). Matches scipy's
 /// `chi2_contingency(table, correction=False, lambda_="log-likelihood")`.
 pub fn g_test_independence(table: &[Vec<u64>]) -> Result<GTestResult, TableError> {
-    let t = trim(table);
-    let rows = t.len();
-    let cols = t.first().map_or(0, Vec::len);
-    if rows < 2 || cols < 2 {
-        return Err(if t.is_empty() {
-            TableError::Empty
-        } else {
-            TableError::TooSmall
-        });
-    }
-    let row_sums: Vec<f64> = t.iter().map(|r| r.iter().sum::<u64>() as f64).collect();
-    let col_sums: Vec<f64> = (0..cols)
-        .map(|j| t.iter().map(|r| r[j]).sum::<u64>() as f64)
-        .collect();
-    let total: f64 = row_sums.iter().sum();
+    let Margins {
+        table: t,
+        rows: row_sums,
+        cols: col_sums,
+        total,
+    } = margins(table)?;
+    let (rows, cols) = (row_sums.len(), col_sums.len());
     let mut statistic = 0.0;
     for (i, row) in t.iter().enumerate() {
         for (j, &observed) in row.iter().enumerate() {
