@@ -23,7 +23,7 @@ use adskew::mockapi::{self, clock::MockClock, faults::Faults, Mock};
 use adskew::platform::meta::adapter::{MetaConfig, MetaPlatform, Secret};
 use adskew::platform::{
     AdSetSpec, AdSpec, BudgetSpec, CampaignSpec, CreativeSpec, DeliveryQuery, Granularity,
-    Platform, Status,
+    ObjectSpec, Platform, Status,
 };
 use adskew::scheduler;
 
@@ -74,28 +74,26 @@ async fn measure(exp: &Experiment, calls_per_second: u32) -> Measured {
         c.max_calls_per_second = 100_000;
         MetaPlatform::new(c, clock.clone()).unwrap()
     };
-    let campaign = setup
-        .create_campaign(&CampaignSpec {
-            name: "bench".into(),
-            objective: exp.objective,
-            category: exp.category,
-            countries: exp.audience.countries.clone(),
-        })
-        .await
-        .unwrap();
+    let campaign_spec = CampaignSpec {
+        name: "bench".into(),
+        objective: exp.objective,
+        category: exp.category,
+        countries: exp.audience.countries.clone(),
+    };
+    let campaign = setup.create_campaign(&campaign_spec).await.unwrap();
     let mut ads = Vec::new();
+    // What the collector must be told of, as a resumed run tells a new adapter.
+    let mut created = Vec::new();
     for ad in &exp.ads {
-        let ad_set = setup
-            .create_ad_set(&AdSetSpec {
-                campaign: campaign.clone(),
-                name: format!("bench/{}", ad.key),
-                budget: BudgetSpec::Daily(adskew::money::Money(500)),
-                audience: exp.audience.clone(),
-                start,
-                end: start + chrono::Duration::days(DAYS),
-            })
-            .await
-            .unwrap();
+        let set_spec = AdSetSpec {
+            campaign: campaign.clone(),
+            name: format!("bench/{}", ad.key),
+            budget: BudgetSpec::Daily(adskew::money::Money(500)),
+            audience: exp.audience.clone(),
+            start,
+            end: start + chrono::Duration::days(DAYS),
+        };
+        let ad_set = setup.create_ad_set(&set_spec).await.unwrap();
         let creative = setup
             .create_creative(&CreativeSpec {
                 key: ad.key.clone(),
@@ -107,16 +105,15 @@ async fn measure(exp: &Experiment, calls_per_second: u32) -> Measured {
             })
             .await
             .unwrap();
-        let id = setup
-            .create_ad(&AdSpec {
-                ad_set: ad_set.clone(),
-                creative,
-                name: format!("bench/{}", ad.key),
-            })
-            .await
-            .unwrap();
+        let ad_spec = AdSpec {
+            ad_set: ad_set.clone(),
+            creative,
+            name: format!("bench/{}", ad.key),
+        };
+        let id = setup.create_ad(&ad_spec).await.unwrap();
         setup.set_status(&ad_set, Status::Active).await.unwrap();
         setup.set_status(&id, Status::Active).await.unwrap();
+        created.push((set_spec, ad_set, ad_spec, id.clone()));
         ads.push(id);
     }
     setup.set_status(&campaign, Status::Active).await.unwrap();
@@ -126,7 +123,11 @@ async fn measure(exp: &Experiment, calls_per_second: u32) -> Measured {
 
     // The collector: the same adapter state (it must know the ads), with its own pacing.
     let collector = MetaPlatform::new(config, clock.clone()).unwrap();
-    collector.adopt(&campaign, start, &ads);
+    collector.remember(ObjectSpec::Campaign(&campaign_spec), &campaign);
+    for (set_spec, ad_set, ad_spec, id) in &created {
+        collector.remember(ObjectSpec::AdSet(set_spec), ad_set);
+        collector.remember(ObjectSpec::Ad(ad_spec), id);
+    }
     mock.set_faults(Faults {
         rate_limit: LIMIT,
         rate_window_secs: WINDOW,

@@ -99,6 +99,23 @@ fn expand_home(path: &Path) -> PathBuf {
     }
 }
 
+/// A secret from the environment, else from its file (`~` expanded); blank counts as none.
+fn secret(from_env: Option<String>, file: Option<&Path>, what: &str) -> Result<Option<String>> {
+    if let Some(t) = from_env.filter(|t| !t.trim().is_empty()) {
+        return Ok(Some(t.trim().to_string()));
+    }
+    let Some(file) = file else {
+        return Ok(None);
+    };
+    let text = std::fs::read_to_string(expand_home(file)).map_err(|e| {
+        Error::BadInput(format!(
+            "cannot read the {what} file {}: {e}",
+            file.display()
+        ))
+    })?;
+    Ok(Some(text.trim().to_string()).filter(|t| !t.is_empty()))
+}
+
 /// The settings file to read: the one given, else `./adskew.toml`, else the user's.
 fn settings_file(explicit: Option<&Path>) -> Option<PathBuf> {
     if let Some(p) = explicit {
@@ -194,41 +211,12 @@ impl Settings {
                 m.api_version
             )));
         }
-        let token = match (
-            token_from_env.filter(|t| !t.trim().is_empty()),
-            &m.token_file,
-        ) {
-            (Some(t), _) => Some(t.trim().to_string()),
-            (None, Some(file)) => {
-                let text = std::fs::read_to_string(expand_home(file)).map_err(|e| {
-                    Error::BadInput(format!(
-                        "cannot read the token file {}: {e}",
-                        file.display()
-                    ))
-                })?;
-                Some(text.trim().to_string()).filter(|t| !t.is_empty())
-            }
-            (None, None) => None,
-        };
-        let app_secret = match (
-            app_secret_from_env.filter(|t| !t.trim().is_empty()),
-            &m.app_secret_file,
-        ) {
-            (Some(t), _) => Some(t.trim().to_string()),
-            (None, Some(file)) => Some(
-                std::fs::read_to_string(expand_home(file))
-                    .map_err(|e| {
-                        Error::BadInput(format!(
-                            "cannot read the app secret file {}: {e}",
-                            file.display()
-                        ))
-                    })?
-                    .trim()
-                    .to_string(),
-            )
-            .filter(|t| !t.is_empty()),
-            (None, None) => None,
-        };
+        let token = secret(token_from_env, m.token_file.as_deref(), "token")?;
+        let app_secret = secret(
+            app_secret_from_env,
+            m.app_secret_file.as_deref(),
+            "app secret",
+        )?;
         if token.is_none() {
             missing.push("an access token (ADSKEW_META_TOKEN, or meta.token_file)".to_string());
         }

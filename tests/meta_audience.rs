@@ -374,51 +374,7 @@ async fn an_experiment_targets_its_audience_and_uses_uploaded_images() {
 
 mod common;
 
-/// `adskew mock-server` as a child process, killed when dropped (as in tests/meta_cli.rs).
-struct MockServer(std::process::Child, String);
-
-impl Drop for MockServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_mock_server() -> MockServer {
-    use assert_cmd::cargo::CommandCargoExt;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = std::process::Command::cargo_bin("adskew")
-        .unwrap()
-        .args(["mock-server", "--addr", &format!("127.0.0.1:{port}")])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "mock server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    MockServer(child, format!("http://127.0.0.1:{port}"))
-}
-
-fn adskew_on(base: &str) -> assert_cmd::Command {
-    let mut cmd = common::adskew();
-    cmd.env("ADSKEW_META__BASE_URL", base)
-        .env("ADSKEW_META__AD_ACCOUNT_ID", "act_1000")
-        .env("ADSKEW_META__PAGE_ID", "2000")
-        .env("ADSKEW_META_TOKEN", "cli-test-token")
-        .env("ADSKEW_META__MAX_CALLS_PER_SECOND", "1000")
-        .env("HOME", "/nonexistent");
-    cmd
-}
+use common::mock::{adskew as adskew_on, start_mock as start_mock_server};
 
 /// The command a researcher runs: the list reaches the (mock) platform, the id to put in
 /// the experiment is printed, the upload is on record, and the database holds no address

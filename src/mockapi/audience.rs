@@ -202,7 +202,7 @@ pub(crate) fn create(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String
     if dry {
         return Ok(None);
     }
-    let id = mock.register(Kind::Audience, ObjectId(String::new()));
+    let id = mock.register(Kind::Audience, ObjectId(String::new()), name);
     let snapshot = AudienceSnapshot {
         id: id.clone(),
         name: name.to_string(),

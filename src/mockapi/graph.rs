@@ -330,8 +330,7 @@ async fn create_campaign(mock: &Mock, p: &Params, dry: bool) -> Result<Option<St
         .await
         .map_err(platform_error)?;
     activate_if(mock, &sim_id, status).await?;
-    let id = mock.register(Kind::Campaign, sim_id);
-    mock.name(&id, name);
+    let id = mock.register(Kind::Campaign, sim_id, name);
     mock.categories
         .lock()
         .expect("categories lock")
@@ -445,9 +444,9 @@ async fn create_ad_set(mock: &Mock, p: &Params, dry: bool) -> Result<Option<Stri
             campaign: campaign.to_string(),
         },
         sim_id,
+        name,
     );
     mock.record_targeting(&id, custom_audiences);
-    mock.name(&id, name);
     Ok(Some(id))
 }
 
@@ -492,8 +491,7 @@ async fn create_creative(mock: &Mock, p: &Params, dry: bool) -> Result<Option<St
         .create_creative(&spec)
         .await
         .map_err(platform_error)?;
-    let id = mock.register(Kind::Creative, sim_id);
-    mock.name(&id, name);
+    let id = mock.register(Kind::Creative, sim_id, name);
     if let Some(hash) = image_hash {
         mock.record_image_use(&id, hash);
     }
@@ -530,8 +528,7 @@ async fn create_ad(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String>,
         .await
         .map_err(platform_error)?;
     activate_if(mock, &sim_id, status).await?;
-    let id = mock.register(Kind::Ad { campaign }, sim_id);
-    mock.name(&id, name);
+    let id = mock.register(Kind::Ad { campaign }, sim_id, name);
     Ok(Some(id))
 }
 

@@ -141,9 +141,14 @@ impl Mock {
         next.to_string()
     }
 
-    /// Records a simulator object under a new numeric Graph id.
-    pub(crate) fn register(&self, kind: Kind, sim_id: ObjectId) -> String {
+    /// Records a simulator object under a new numeric Graph id, with the name it was
+    /// created with (clients find objects again by name after a crash).
+    pub(crate) fn register(&self, kind: Kind, sim_id: ObjectId, name: &str) -> String {
         let id = self.new_id();
+        self.names
+            .lock()
+            .expect("names lock")
+            .insert(id.clone(), name.to_string());
         self.objects
             .lock()
             .expect("objects lock")
@@ -178,14 +183,6 @@ impl Mock {
 
     pub(crate) fn lookup(&self, id: &str) -> Option<(Kind, ObjectId)> {
         self.objects.lock().expect("objects lock").get(id).cloned()
-    }
-
-    /// Records the name an object was created with.
-    pub(crate) fn name(&self, id: &str, name: &str) {
-        self.names
-            .lock()
-            .expect("names lock")
-            .insert(id.to_string(), name.to_string());
     }
 
     /// The Graph ids of every ad, in creation order.

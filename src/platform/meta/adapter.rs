@@ -565,16 +565,6 @@ impl MetaPlatform {
         }
     }
 
-    /// Makes objects created earlier (by another adapter or process) known, so their
-    /// delivery and spend can be read: a campaign, when it started, and its ads.
-    pub fn adopt(&self, campaign: &ObjectId, start: DateTime<Utc>, ads: &[ObjectId]) {
-        let mut known = self.known.lock().expect("known lock");
-        known.starts.insert(campaign.0.clone(), start);
-        for ad in ads {
-            known.ads.insert(ad.0.clone(), campaign.0.clone());
-        }
-    }
-
     /// Asks Meta to check a campaign's parameters (`execution_options=["validate_only"]`)
     /// without creating it: the dry run's proof that the token, the account and the
     /// campaign settings are accepted. Ad sets, creatives and ads cannot be validated this
