@@ -20,7 +20,7 @@ import statsmodels
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.power import NormalIndPower
-from statsmodels.stats.proportion import proportion_confint, proportion_effectsize, proportions_ztest
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint, proportion_effectsize, proportions_ztest
 
 OUT = pathlib.Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "statistics.json"
 
@@ -47,6 +47,8 @@ ZTESTS = [
     (530, 1000, 447, 1000),
     (12, 40, 20, 45),
     (4000, 9000, 4100, 9100),
+    # Far in the tail (z ≈ 65): p underflows, log10 p must not.
+    (45810, 77518, 33102, 77828),
 ]
 
 PVALUES = [
@@ -99,7 +101,25 @@ FISHER_TABLES = [
     [[12, 3], [4, 15]],
     [[120, 80], [90, 110]],
     [[0, 0], [3, 4]],
+    # Far in the tail: scipy's p underflows to 0; the log10 reference comes from mpmath.
+    [[3000, 1000], [1000, 3000]],
 ]
+
+
+def fisher_log10_p(table):
+    """log10 of the two-sided Fisher p-value, summed exactly in mpmath (scipy's rule:
+    tables no more likely than the observed one, relative tolerance 1e-7)."""
+    mpmath.mp.dps = 60
+    (a, b), (c, d) = table
+    row1, col1, n = a + b, a + c, a + b + c + d
+    lo, hi = max(0, col1 - (n - row1)), min(row1, col1)
+
+    def pmf(x):
+        return mpmath.binomial(row1, x) * mpmath.binomial(n - row1, col1 - x) / mpmath.binomial(n, col1)
+
+    observed = pmf(a) * (1 + mpmath.mpf("1e-7"))
+    total = mpmath.fsum(p for p in (pmf(x) for x in range(lo, hi + 1)) if p <= observed)
+    return float(mpmath.log10(min(total, mpmath.mpf(1))))
 
 
 def fisher_cases():
@@ -111,6 +131,7 @@ def fisher_cases():
             "table": table,
             "odds_ratio": "inf" if math.isinf(odds) else ("nan" if math.isnan(odds) else odds),
             "p_value": float(res.pvalue),
+            "log10_p": fisher_log10_p(table),
         })
     return out
 
@@ -156,7 +177,16 @@ def ztest_cases():
     for x1, n1, x2, n2 in ZTESTS:
         for alt_ours, alt_theirs in [("two-sided", "two-sided"), ("larger", "larger"), ("smaller", "smaller")]:
             z, p = proportions_ztest([x1, x2], [n1, n2], alternative=alt_theirs)
-            out.append({"x1": x1, "n1": n1, "x2": x2, "n2": n2, "alternative": alt_ours, "z": float(z), "p_value": float(p)})
+            # The tail in mpmath from the same z, so that it stays finite.
+            mpmath.mp.dps = 50
+            zm = mpmath.mpf(float(z))
+            tail = {"two-sided": 2 * mpmath.ncdf(-abs(zm)), "larger": mpmath.ncdf(-zm),
+                    "smaller": mpmath.ncdf(zm)}[alt_ours]
+            # The unpooled (Wald) CI of the difference, as statsmodels makes it.
+            low, high = confint_proportions_2indep(x1, n1, x2, n2, method="wald", compare="diff")
+            out.append({"x1": x1, "n1": n1, "x2": x2, "n2": n2, "alternative": alt_ours, "z": float(z),
+                        "p_value": float(p), "log10_p": float(mpmath.log10(tail)),
+                        "difference": x1 / n1 - x2 / n2, "ci_low": float(low), "ci_high": float(high)})
     return out
 
 

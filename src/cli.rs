@@ -71,6 +71,11 @@ pub struct AnalysisArgs {
     /// What is counted: reach (people) or impressions.
     #[arg(long, value_parser = parse_metric)]
     pub metric: Option<crate::vocab::Metric>,
+    /// Expected composition for goodness of fit, e.g. "female=0.5,male=0.5" or
+    /// "age:18-24=0.2,25-34=0.3,...". Shares sum to 1. Repeat for more breakdowns; each
+    /// replaces the experiment's (or the simulator's) composition for its breakdown.
+    #[arg(long, value_name = "GROUP=SHARE,...", value_parser = parse_expected)]
+    pub expected: Vec<(crate::vocab::Breakdown, Vec<(String, f64)>)>,
 }
 
 impl AnalysisArgs {
@@ -97,7 +102,38 @@ impl AnalysisArgs {
         if let Some(m) = self.metric {
             settings.metric = m;
         }
+        for (breakdown, shares) in &self.expected {
+            settings.expected.insert(
+                *breakdown,
+                crate::experiment::ExpectedComposition {
+                    source: "command line".to_string(),
+                    shares: shares.clone(),
+                },
+            );
+        }
     }
+}
+
+/// `[BREAKDOWN:]GROUP=SHARE,GROUP=SHARE,...`
+fn parse_expected(s: &str) -> Result<(crate::vocab::Breakdown, Vec<(String, f64)>), String> {
+    let (hint, list) = match s.split_once(':') {
+        Some((b, rest)) if crate::vocab::Breakdown::parse(b).is_some() => {
+            (crate::vocab::Breakdown::parse(b), rest)
+        }
+        _ => (None, s),
+    };
+    let mut pairs = Vec::new();
+    for item in list.split(',').filter(|i| !i.trim().is_empty()) {
+        let (group, share) = item
+            .split_once('=')
+            .ok_or_else(|| format!("`{item}` is not GROUP=SHARE, e.g. female=0.5"))?;
+        let share: f64 = share
+            .trim()
+            .parse()
+            .map_err(|_| format!("the share in `{item}` is not a number"))?;
+        pairs.push((group.trim().to_string(), share));
+    }
+    crate::experiment::ExpectedComposition::check(hint, &pairs)
 }
 
 fn parse_in(s: &str, lo: f64, hi: f64, what: &str) -> Result<f64, String> {
@@ -215,7 +251,10 @@ pub enum Command {
   adskew analyze 12 --json > results.json
   adskew analyze 12 --alpha 0.01 --correction bonferroni --ci clopper-pearson --level 0.99
   adskew analyze 12 --metric impressions --yates
+  adskew analyze 12 --expected \"female=0.5,male=0.5\"   # goodness of fit against 50/50
   adskew analyze --counts downloaded.csv --json   # counts that did not come from adskew
+
+The JSON format is documented in docs/results-json.md and stable.
 
 A counts file is long-format CSV: columns ad, dimension (gender, age or region), group, and
 reach and/or impressions (clicks, spend optional), plus an optional comparison column;

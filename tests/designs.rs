@@ -107,7 +107,7 @@ fn a_mirrored_design_reads_race_from_regions_and_cancels_geography() {
         share(lumber)
     );
     assert!(share(taxi) > share(lumber) + 0.03);
-    let paired = &r["comparisons"][0]["paired"];
+    let paired = common::z_test(&r["comparisons"][0]);
     assert_eq!(paired["group"], "black");
     assert_eq!(paired["direction_as_expected"], true);
 }

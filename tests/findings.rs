@@ -147,7 +147,7 @@ fn gender_share_follows_the_image_and_the_control_is_neutral() {
         .iter()
         .find(|c| c["key"] == "woman-vs-man-image")
         .unwrap();
-    assert_eq!(c["paired"]["significant"], true);
+    assert_eq!(common::z_test(c)["reject"], true);
     let daily: Vec<(&str, i64)> = [
         "truck_baseline",
         "truck_man",

@@ -94,7 +94,8 @@ fn meta_runs_are_dry_unless_live_and_match_the_simulator_when_live() {
             for b in c["breakdowns"].as_array_mut().unwrap() {
                 // (and so the fit to it)
                 b.as_object_mut().unwrap().remove("eligible");
-                b.as_object_mut().unwrap().remove("fit");
+                b.as_object_mut().unwrap().remove("goodness_of_fit");
+                b.as_object_mut().unwrap().remove("eligible_source");
             }
         }
         v

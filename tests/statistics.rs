@@ -62,13 +62,13 @@ fn chi_square_matches_scipy() {
         );
         let p = case["p_value"].as_f64().unwrap();
         assert!(close(r.p_value, p, 1e-8), "p {ctx} vs {p}");
-        let log10_p = case["log10_p"].as_f64().unwrap();
+        let log10_p_value = case["log10_p"].as_f64().unwrap();
         assert!(
-            close(r.log10_p, log10_p, 1e-6),
-            "log10 p {ctx} vs {log10_p}"
+            close(r.log10_p_value, log10_p_value, 1e-6),
+            "log10 p {ctx} vs {log10_p_value}"
         );
         assert!(
-            r.log10_p.is_finite(),
+            r.log10_p_value.is_finite(),
             "log10 p is finite even when p underflows: {ctx}"
         );
     }
@@ -113,10 +113,27 @@ fn two_proportion_z_matches_statsmodels() {
         };
         let r = two_proportion_z(g("x1"), g("n1"), g("x2"), g("n2"), alternative, 0.95).unwrap();
         let ctx = format!("{case}: {r:?}");
-        assert!(close(r.z, case["z"].as_f64().unwrap(), 1e-9), "z {ctx}");
+        assert!(
+            close(r.statistic, case["z"].as_f64().unwrap(), 1e-9),
+            "z {ctx}"
+        );
         assert!(
             close(r.p_value, case["p_value"].as_f64().unwrap(), 1e-8),
             "p {ctx}"
+        );
+        assert!(
+            close(r.log10_p_value, case["log10_p"].as_f64().unwrap(), 1e-8),
+            "log10 p {ctx}"
+        );
+        assert!(close(
+            r.difference,
+            case["difference"].as_f64().unwrap(),
+            1e-12
+        ));
+        assert!(
+            close(r.ci.low, case["ci_low"].as_f64().unwrap(), 1e-9)
+                && close(r.ci.high, case["ci_high"].as_f64().unwrap(), 1e-9),
+            "difference CI {ctx}"
         );
     }
 }
@@ -185,7 +202,7 @@ fn g_test_matches_scipy() {
             "p {ctx}"
         );
         assert!(
-            close(r.log10_p, case["log10_p"].as_f64().unwrap(), 1e-6),
+            close(r.log10_p_value, case["log10_p"].as_f64().unwrap(), 1e-6),
             "log10 p {ctx}"
         );
     }
@@ -211,6 +228,10 @@ fn fisher_exact_matches_scipy() {
         assert!(
             close(r.p_value, case["p_value"].as_f64().unwrap(), 1e-8),
             "p {ctx}"
+        );
+        assert!(
+            close(r.log10_p_value, case["log10_p"].as_f64().unwrap(), 1e-8),
+            "log10 p {ctx}"
         );
         // Infinite and undefined odds ratios stay distinguishable in JSON.
         let json = serde_json::to_value(&r).unwrap();
@@ -252,7 +273,7 @@ fn goodness_of_fit_matches_scipy() {
             "p {ctx}"
         );
         assert!(
-            close(r.log10_p, case["log10_p"].as_f64().unwrap(), 1e-6),
+            close(r.log10_p_value, case["log10_p"].as_f64().unwrap(), 1e-6),
             "log10 p {ctx}"
         );
         assert!(

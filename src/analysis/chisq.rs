@@ -16,8 +16,10 @@ pub struct ChiSquareResult {
     pub dof: u64,
     pub p_value: f64,
     /// log10 of the p-value, finite even where `p_value` underflows to 0.
-    pub log10_p: f64,
-    /// Cramér's V: effect size in [0, 1], comparable across table sizes.
+    pub log10_p_value: f64,
+    /// Cramér's V: effect size in [0, 1], comparable across table sizes. Written once per
+    /// table in `results.json` (next to `chi2`), as it describes the table, not the test.
+    #[serde(skip)]
     pub cramers_v: f64,
     pub yates: bool,
 }
@@ -108,13 +110,13 @@ pub fn chi_square_independence(
         }
     }
     let dof = ((rows - 1) * (cols - 1)) as u64;
-    let (p_value, log10_p) = chi2_sf(statistic, dof as f64);
+    let (p_value, log10_p_value) = chi2_sf(statistic, dof as f64);
     let k = (rows.min(cols) - 1) as f64;
     Ok(ChiSquareResult {
         statistic,
         dof,
         p_value,
-        log10_p,
+        log10_p_value,
         cramers_v: (statistic / (total * k)).sqrt(),
         yates: apply_yates,
     })
@@ -173,12 +175,12 @@ mod tests {
 
     #[test]
     fn log_p_stays_finite_in_the_far_tail() {
-        let (p, log10_p) = chi2_sf(5000.0, 1.0);
+        let (p, log10_p_value) = chi2_sf(5000.0, 1.0);
         assert_eq!(p, 0.0);
         // mpmath, 50 digits: log10 Q(1/2, 2500) = -1087.68383651432237...
         assert!(
-            (log10_p - (-1_087.683_836_514_322_4)).abs() < 1e-9,
-            "{log10_p}"
+            (log10_p_value - (-1_087.683_836_514_322_4)).abs() < 1e-9,
+            "{log10_p_value}"
         );
     }
 }

@@ -5,10 +5,36 @@
 //! Wald (for comparison with older work; poor near 0 and 1). Checked against statsmodels'
 //! `proportion_confint` in `tests/statistics.rs`.
 
+use serde::Serialize;
 use statrs::distribution::{ContinuousCDF, Normal};
 use statrs::function::beta::beta_reg;
 
 use crate::vocab::CiMethod;
+
+/// A confidence interval as `results.json` writes it: how it was made, and its bounds
+/// (the strings "nan" when there is nothing to bound, e.g. an ad that reached nobody).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Interval {
+    pub method: String,
+    pub level: f64,
+    #[serde(serialize_with = "super::json_number")]
+    pub low: f64,
+    #[serde(serialize_with = "super::json_number")]
+    pub high: f64,
+}
+
+impl Interval {
+    /// The `method` interval for `x` of `n` at `level`.
+    pub fn proportion(x: u64, n: u64, level: f64, method: CiMethod) -> Interval {
+        let (low, high) = proportion_ci(x, n, level, method);
+        Interval {
+            method: method.as_str().to_string(),
+            level,
+            low,
+            high,
+        }
+    }
+}
 
 /// Two-sided standard-normal critical value for a confidence `level` (0.95 -> 1.959964).
 pub fn z_critical(level: f64) -> f64 {

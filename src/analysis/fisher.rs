@@ -17,6 +17,8 @@ pub struct FisherResult {
     #[serde(serialize_with = "super::json_number")]
     pub odds_ratio: f64,
     pub p_value: f64,
+    /// log10 of the p-value, summed in logs: finite where `p_value` underflows to 0.
+    pub log10_p_value: f64,
 }
 
 fn ln_choose(n: u64, k: u64) -> f64 {
@@ -47,15 +49,14 @@ pub fn fisher_exact(table: [[u64; 2]; 2]) -> FisherResult {
     let ln_p = |x: u64| ln_choose(row1, x) + ln_choose(n - row1, col1 - x) - ln_choose(n, col1);
     let observed = ln_p(a);
     let threshold = observed + (1.0 + 1e-7f64).ln();
-    let mut p_value = 0.0;
-    for x in lo..=hi {
-        let lp = ln_p(x);
-        if lp <= threshold {
-            p_value += lp.exp();
-        }
-    }
+    // Sum the tail in logs (relative to its largest term) so it never underflows.
+    let tail: Vec<f64> = (lo..=hi).map(ln_p).filter(|lp| *lp <= threshold).collect();
+    let largest = tail.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let ln_sum = largest + tail.iter().map(|lp| (lp - largest).exp()).sum::<f64>().ln();
+    let ln_sum = ln_sum.min(0.0);
     FisherResult {
         odds_ratio,
-        p_value: p_value.min(1.0),
+        p_value: ln_sum.exp(),
+        log10_p_value: ln_sum / std::f64::consts::LN_10,
     }
 }

@@ -17,7 +17,7 @@ pub struct GTestResult {
     pub statistic: f64,
     pub dof: u64,
     pub p_value: f64,
-    pub log10_p: f64,
+    pub log10_p_value: f64,
 }
 
 /// G = 2 Σ O ln(O / E) over the cells, E from the margins; df = (r − 1)(c − 1). Cells with
@@ -43,12 +43,12 @@ pub fn g_test_independence(table: &[Vec<u64>]) -> Result<GTestResult, TableError
     }
     statistic *= 2.0;
     let dof = ((rows - 1) * (cols - 1)) as u64;
-    let (p_value, log10_p) = chi2_sf(statistic, dof as f64);
+    let (p_value, log10_p_value) = chi2_sf(statistic, dof as f64);
     Ok(GTestResult {
         statistic,
         dof,
         p_value,
-        log10_p,
+        log10_p_value,
     })
 }
 
@@ -57,7 +57,7 @@ pub struct GoodnessOfFit {
     pub statistic: f64,
     pub dof: u64,
     pub p_value: f64,
-    pub log10_p: f64,
+    pub log10_p_value: f64,
     /// Total variation distance between the delivered and the expected composition (Meta's
     /// "shuffle distance"): half the sum of absolute share differences, in [0, 1].
     pub total_variation: f64,
@@ -104,12 +104,12 @@ pub fn goodness_of_fit(observed: &[u64], expected: &[f64]) -> Result<GoodnessOfF
         total_variation += (o as f64 / n - share).abs();
     }
     let dof = (observed.len() - 1) as u64;
-    let (p_value, log10_p) = chi2_sf(statistic, dof as f64);
+    let (p_value, log10_p_value) = chi2_sf(statistic, dof as f64);
     Ok(GoodnessOfFit {
         statistic,
         dof,
         p_value,
-        log10_p,
+        log10_p_value,
         total_variation: total_variation / 2.0,
     })
 }

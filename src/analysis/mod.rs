@@ -26,7 +26,6 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use self::chisq::{chi_square_independence, ChiSquareResult};
-use self::ci::proportion_ci;
 use self::ztest::{two_proportion_z, Alternative, ZTestResult};
 use crate::error::Result;
 use crate::experiment::{AnalysisSettings, Expected, Experiment};
@@ -158,9 +157,17 @@ pub struct ComparisonResult {
     pub ads: Vec<String>,
     pub expected: Option<Expected>,
     pub breakdowns: Vec<BreakdownResult>,
-    pub paired: Option<PairedResult>,
 }
 
+impl ComparisonResult {
+    /// The two-proportion z-test of a two-ad comparison (in the breakdown of its group).
+    pub fn paired(&self) -> Option<&PairedResult> {
+        self.breakdowns.iter().find_map(|b| b.z_test.as_ref())
+    }
+}
+
+/// One comparison's ads on one breakdown. The field names are the stable `results.json`
+/// format documented in `docs/results-json.md`; change them only with that file.
 #[derive(Debug, Clone, Serialize)]
 pub struct BreakdownResult {
     pub breakdown: Breakdown,
@@ -169,31 +176,49 @@ pub struct BreakdownResult {
     pub groups: Vec<String>,
     /// Rows follow the comparison's ads, columns follow `groups`.
     pub table: Vec<Vec<u64>>,
-    /// Counts left out of the test per ad (the "unknown" gender), reported not tested.
+    /// The group left out of the tests (gender "unknown"), if any, and its count per ad:
+    /// reported, not tested.
+    pub excluded_group: Option<String>,
     pub excluded: Vec<u64>,
-    /// The eligible audience's share of each group, where the experiment knows it.
+    /// The expected share of each group (the eligible audience's, from the simulator, the
+    /// experiment's `[analysis.expected]` or `--expected`), where known.
     pub eligible: Vec<f64>,
-    pub chi_square: Option<ChiSquareResult>,
+    /// Where `eligible` came from: "simulator", "experiment" or "command line".
+    pub eligible_source: Option<String>,
+    /// Pearson's chi-square test of independence.
+    pub chi2: Option<ChiSquareResult>,
+    /// Cramér's V of the table.
+    #[serde(serialize_with = "json_number_opt")]
+    pub cramers_v: Option<f64>,
     /// The G-test (log-likelihood ratio) of the same table.
     pub g_test: Option<gtest::GTestResult>,
     /// Fisher's exact test, for 2 × 2 tables.
     pub fisher: Option<fisher::FisherResult>,
-    /// Each ad's composition against the eligible audience's, where it is known:
-    /// chi-square goodness of fit and the total variation ("shuffle") distance.
-    pub fit: Vec<AdFit>,
-    /// Why there is no test (e.g. an ad reached nobody).
+    /// The pooled two-proportion z-test of a two-ad comparison, in the breakdown of the
+    /// group it tests (the pre-registered one, else women).
+    pub z_test: Option<PairedResult>,
+    /// Why there is no test (e.g. an ad reached nobody, or only one group was seen).
     pub not_tested: Option<String>,
-    pub p_adjusted: Option<f64>,
-    pub significant: bool,
+    /// The chi-square p-value after the experiment's correction.
+    pub adjusted_p_value: Option<f64>,
+    /// Whether the chi-square test rejects independence at `alpha` after correction.
+    pub reject: bool,
+    /// Each ad's share of each group, with its CI.
     pub shares: Vec<Share>,
+    /// Each ad's composition against the expected one, where it is known: chi-square
+    /// goodness of fit, the total variation ("shuffle") distance and per-group skew ratios.
+    pub goodness_of_fit: Vec<AdFit>,
 }
 
-/// One ad's delivered composition against the eligible audience's.
+/// One ad's delivered composition against the expected one.
 #[derive(Debug, Clone, Serialize)]
 pub struct AdFit {
     pub ad: String,
     #[serde(flatten)]
     pub test: gtest::GoodnessOfFit,
+    /// Delivered share over expected share, per group (in `groups` order): 1 is no skew,
+    /// 2 means the group got twice its share.
+    pub skew_ratios: BTreeMap<String, JsonF64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -201,26 +226,31 @@ pub struct Share {
     pub ad: String,
     pub group: String,
     pub count: u64,
+    /// The ad's count over all tested groups (the denominator of `share`).
     pub total: u64,
+    #[serde(serialize_with = "json_number")]
     pub share: f64,
-    pub ci_low: f64,
-    pub ci_high: f64,
+    pub ci: ci::Interval,
 }
 
 /// The two-proportion z-test of a two-ad comparison.
 #[derive(Debug, Clone, Serialize)]
 pub struct PairedResult {
-    pub breakdown: Breakdown,
     pub group: String,
     /// The ad whose share is `share1` (the expected-higher ad when a direction was given).
     pub ad1: String,
     pub ad2: String,
+    #[serde(flatten)]
     pub test: ZTestResult,
-    pub p_adjusted: f64,
-    pub significant: bool,
+    pub adjusted_p_value: f64,
+    pub reject: bool,
     /// Whether the observed difference points the pre-registered way.
     pub direction_as_expected: Option<bool>,
 }
+
+/// An `f64` that serialises through [`json_number`] (for maps and other containers).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct JsonF64(#[serde(serialize_with = "json_number")] pub f64);
 
 fn group_order(breakdown: Breakdown, value: &str) -> (usize, String) {
     let known = match breakdown {
@@ -243,30 +273,26 @@ fn count_of(row: &StoredRow, metric: Metric) -> u64 {
 /// marks what is significant; returns the number of tests.
 fn correct(comparisons: &mut [ComparisonResult], settings: &AnalysisSettings) -> usize {
     let mut p_values = Vec::new();
-    for c in comparisons.iter() {
-        for b in &c.breakdowns {
-            if let Some(chi) = &b.chi_square {
-                p_values.push(chi.p_value);
-            }
+    for b in comparisons.iter().flat_map(|c| &c.breakdowns) {
+        if let Some(chi) = &b.chi2 {
+            p_values.push(chi.p_value);
         }
-        if let Some(p) = &c.paired {
-            p_values.push(p.test.p_value);
+        if let Some(z) = &b.z_test {
+            p_values.push(z.test.p_value);
         }
     }
     let adjusted = correction::adjust(&p_values, settings.correction);
     let mut next = adjusted.iter();
-    for c in comparisons.iter_mut() {
-        for b in &mut c.breakdowns {
-            if b.chi_square.is_some() {
-                let p = *next.next().expect("one adjusted p per test");
-                b.p_adjusted = Some(p);
-                b.significant = p < settings.alpha;
-            }
-        }
-        if let Some(paired) = &mut c.paired {
+    for b in comparisons.iter_mut().flat_map(|c| &mut c.breakdowns) {
+        if b.chi2.is_some() {
             let p = *next.next().expect("one adjusted p per test");
-            paired.p_adjusted = p;
-            paired.significant = p < settings.alpha;
+            b.adjusted_p_value = Some(p);
+            b.reject = p < settings.alpha;
+        }
+        if let Some(z) = &mut b.z_test {
+            let p = *next.next().expect("one adjusted p per test");
+            z.adjusted_p_value = p;
+            z.reject = p < settings.alpha;
         }
     }
     p_values.len()
@@ -307,13 +333,13 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
                     )
                 })
                 .collect::<Vec<_>>();
-            let paired = paired_result(settings, &cmp.ads, cmp.expected.as_ref(), &breakdowns);
+            let mut breakdowns = breakdowns;
+            add_z_test(settings, &cmp.ads, cmp.expected.as_ref(), &mut breakdowns);
             ComparisonResult {
                 key: cmp.key.clone(),
                 ads: cmp.ads.clone(),
                 expected: cmp.expected.clone(),
                 breakdowns,
-                paired,
             }
         })
         .collect();
@@ -428,32 +454,13 @@ fn breakdown_result(
         }
     }
 
-    let eligible_all = exp.sim.eligible_shares(breakdown);
-    let eligible_total: f64 = eligible_all
-        .iter()
-        .filter(|(g, _)| groups.contains(g))
-        .map(|(_, s)| s)
-        .sum();
-    let eligible = if exp.platform == crate::vocab::PlatformKind::Sim && eligible_total > 0.0 {
-        groups
-            .iter()
-            .map(|g| {
-                eligible_all
-                    .iter()
-                    .find(|(v, _)| v == g)
-                    .map_or(0.0, |(_, s)| s / eligible_total)
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let (eligible, eligible_source) = expected_shares(exp, settings, breakdown, &groups);
 
     let mut shares = Vec::new();
     for (i, ad) in ads.iter().enumerate() {
         let total: u64 = table[i].iter().sum();
         for (j, group) in groups.iter().enumerate() {
             let count = table[i][j];
-            let (ci_low, ci_high) = proportion_ci(count, total, settings.ci_level, settings.ci);
             shares.push(Share {
                 ad: ad.clone(),
                 group: group.clone(),
@@ -464,13 +471,19 @@ fn breakdown_result(
                 } else {
                     f64::NAN
                 },
-                ci_low,
-                ci_high,
+                ci: ci::Interval::proportion(count, total, settings.ci_level, settings.ci),
             });
         }
     }
 
-    let (chi_square, not_tested) = if table.iter().any(|r| r.iter().sum::<u64>() == 0) {
+    let (chi2, not_tested) = if groups.len() < 2 {
+        (
+            None,
+            Some(format!(
+                "only one {breakdown} group was reached, so there is no composition to compare"
+            )),
+        )
+    } else if table.iter().any(|r| r.iter().sum::<u64>() == 0) {
         (
             None,
             Some("an ad in this comparison has no delivery to compare".to_string()),
@@ -487,16 +500,22 @@ fn breakdown_result(
         .flatten();
     let fisher = (not_tested.is_none() && table.len() == 2 && groups.len() == 2)
         .then(|| fisher::fisher_exact([[table[0][0], table[0][1]], [table[1][0], table[1][1]]]));
-    let fit = if eligible.len() == groups.len() && eligible.iter().all(|e| *e > 0.0) {
+    let goodness_of_fit = if eligible.len() == groups.len() && eligible.iter().all(|e| *e > 0.0) {
         ads.iter()
             .zip(&table)
             .filter_map(|(ad, row)| {
-                gtest::goodness_of_fit(row, &eligible)
-                    .ok()
-                    .map(|test| AdFit {
-                        ad: ad.clone(),
-                        test,
-                    })
+                let test = gtest::goodness_of_fit(row, &eligible).ok()?;
+                let total: u64 = row.iter().sum();
+                let skew_ratios = groups
+                    .iter()
+                    .zip(row.iter().zip(&eligible))
+                    .map(|(g, (n, e))| (g.clone(), JsonF64(*n as f64 / total as f64 / e)))
+                    .collect();
+                Some(AdFit {
+                    ad: ad.clone(),
+                    test,
+                    skew_ratios,
+                })
             })
             .collect()
     } else {
@@ -507,27 +526,61 @@ fn breakdown_result(
         metric,
         groups,
         table,
+        excluded_group: (breakdown == Breakdown::Gender && !settings.include_unknown)
+            .then(|| Gender::Unknown.as_str().to_string()),
         excluded,
         eligible,
-        chi_square,
+        eligible_source,
+        cramers_v: chi2.as_ref().map(|c| c.cramers_v),
+        chi2,
         g_test,
         fisher,
-        fit,
+        z_test: None,
         not_tested,
-        p_adjusted: None,
-        significant: false,
+        adjusted_p_value: None,
+        reject: false,
         shares,
+        goodness_of_fit,
     }
 }
 
-fn paired_result(
+/// The expected share of each of `groups` (rescaled to sum to one over them) and where it
+/// came from: `[analysis.expected]` or `--expected` first, else the simulator's eligible
+/// audience. Empty when unknown, or when a group has no expected share.
+fn expected_shares(
+    exp: &Experiment,
+    settings: &AnalysisSettings,
+    breakdown: Breakdown,
+    groups: &[String],
+) -> (Vec<f64>, Option<String>) {
+    let (all, source) = match settings.expected.get(&breakdown) {
+        Some(e) => (e.shares.clone(), e.source.clone()),
+        None if exp.platform == crate::vocab::PlatformKind::Sim => {
+            (exp.sim.eligible_shares(breakdown), "simulator".to_string())
+        }
+        None => return (Vec::new(), None),
+    };
+    let share = |g: &String| all.iter().find(|(v, _)| v == g).map(|(_, s)| *s);
+    let known: Option<Vec<f64>> = groups.iter().map(share).collect();
+    match known {
+        Some(shares) if !shares.is_empty() && shares.iter().sum::<f64>() > 0.0 => {
+            let total: f64 = shares.iter().sum();
+            (shares.iter().map(|s| s / total).collect(), Some(source))
+        }
+        _ => (Vec::new(), None),
+    }
+}
+
+/// Adds the two-proportion z-test of a two-ad comparison to the breakdown of the tested
+/// group: the pre-registered group, else women.
+fn add_z_test(
     settings: &AnalysisSettings,
     ads: &[String],
     expected: Option<&Expected>,
-    breakdowns: &[BreakdownResult],
-) -> Option<PairedResult> {
+    breakdowns: &mut [BreakdownResult],
+) {
     if ads.len() != 2 {
-        return None;
+        return;
     }
     let group = expected.map_or("female".to_string(), |e| e.group.clone());
     let breakdown = if AgeBucket::parse(&group).is_some() {
@@ -538,8 +591,12 @@ fn paired_result(
         // A mirrored design's group (race inferred from regions).
         Breakdown::Race
     };
-    let b = breakdowns.iter().find(|b| b.breakdown == breakdown)?;
-    let j = b.groups.iter().position(|g| *g == group)?;
+    let Some(b) = breakdowns.iter_mut().find(|b| b.breakdown == breakdown) else {
+        return;
+    };
+    let Some(j) = b.groups.iter().position(|g| *g == group) else {
+        return;
+    };
     // Put the ad expected to be higher first, so "larger" is the pre-registered direction.
     let (first, second) = match expected {
         Some(e) if e.ad == ads[1] => (1, 0),
@@ -551,24 +608,25 @@ fn paired_result(
     } else {
         Alternative::TwoSided
     };
-    let test = two_proportion_z(
+    let Some(test) = two_proportion_z(
         b.table[first][j],
         n(first),
         b.table[second][j],
         n(second),
         alternative,
         settings.ci_level,
-    )?;
-    Some(PairedResult {
-        breakdown,
+    ) else {
+        return;
+    };
+    b.z_test = Some(PairedResult {
         group,
         ad1: ads[first].clone(),
         ad2: ads[second].clone(),
         direction_as_expected: expected.map(|_| test.difference > 0.0),
         test,
-        p_adjusted: f64::NAN,
-        significant: false,
-    })
+        adjusted_p_value: f64::NAN,
+        reject: false,
+    });
 }
 
 /// Writes a float so a reader can tell the cases apart: a finite number as a number, and
@@ -581,5 +639,16 @@ pub fn json_number<S: serde::Serializer>(x: &f64, s: S) -> std::result::Result<S
         s.serialize_str(if *x > 0.0 { "inf" } else { "-inf" })
     } else {
         s.serialize_f64(*x)
+    }
+}
+
+/// [`json_number`] for an optional value: `null` when it was not computed.
+pub fn json_number_opt<S: serde::Serializer>(
+    x: &Option<f64>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match x {
+        Some(x) => json_number(x, s),
+        None => s.serialize_none(),
     }
 }

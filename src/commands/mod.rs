@@ -490,7 +490,7 @@ fn print_summary(a: &Analysis) {
     }
     for c in &a.comparisons {
         println!("\nComparison {}:", c.key);
-        if let Some(p) = &c.paired {
+        if let Some(p) = c.paired() {
             println!("  {}", words::describe_paired(p));
         }
         for b in &c.breakdowns {

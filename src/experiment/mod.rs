@@ -235,6 +235,73 @@ pub struct AnalysisSettings {
     /// tables Fisher's exact test (always reported for 2 × 2) is the better answer.
     #[serde(default)]
     pub yates: bool,
+    /// Expected composition per breakdown for goodness of fit, from the experiment's
+    /// `[analysis.expected]` or `--expected`; it takes the place of the simulator's
+    /// eligible audience for that breakdown.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub expected: BTreeMap<Breakdown, ExpectedComposition>,
+}
+
+/// A composition a delivery is tested against, and where it came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExpectedComposition {
+    /// "experiment" or "command line".
+    pub source: String,
+    /// Each group's share, summing to 1.
+    pub shares: Vec<(String, f64)>,
+}
+
+impl ExpectedComposition {
+    /// Checks `pairs` as the composition of one breakdown: which breakdown the group names
+    /// belong to (gender, age, else `hint`), positive shares summing to 1, no repeats.
+    /// The error says what to write instead.
+    pub fn check(
+        hint: Option<Breakdown>,
+        pairs: &[(String, f64)],
+    ) -> std::result::Result<(Breakdown, Vec<(String, f64)>), String> {
+        if pairs.len() < 2 {
+            return Err("give at least two groups, e.g. female=0.5,male=0.5".into());
+        }
+        let all = |f: fn(&str) -> bool| pairs.iter().all(|(g, _)| f(g));
+        let breakdown = match hint {
+            Some(b) => b,
+            None if all(|g| Gender::parse(g).is_some()) => Breakdown::Gender,
+            None if all(|g| AgeBucket::parse(g).is_some()) => Breakdown::Age,
+            None => {
+                return Err(
+                    "the groups are neither all genders nor all age buckets; name the breakdown first, e.g. region:California=0.4,Texas=0.6".into(),
+                )
+            }
+        };
+        let mut shares: Vec<(String, f64)> = Vec::new();
+        for (group, share) in pairs {
+            let group = match breakdown {
+                Breakdown::Gender => Gender::parse(group)
+                    .map(|g| g.as_str().to_string())
+                    .ok_or_else(|| format!("`{group}` is not a gender ({})", Gender::choices()))?,
+                Breakdown::Age => AgeBucket::parse(group)
+                    .map(|a| a.as_str().to_string())
+                    .ok_or_else(|| {
+                        format!("`{group}` is not an age bucket ({})", AgeBucket::choices())
+                    })?,
+                Breakdown::Region | Breakdown::Race => group.trim().to_string(),
+            };
+            if !(share.is_finite() && *share > 0.0) {
+                return Err(format!(
+                    "the share of `{group}` must be positive (got {share})"
+                ));
+            }
+            if shares.iter().any(|(g, _)| *g == group) {
+                return Err(format!("`{group}` is given twice"));
+            }
+            shares.push((group, *share));
+        }
+        let sum: f64 = shares.iter().map(|(_, s)| s).sum();
+        if (sum - 1.0).abs() > 1e-6 {
+            return Err(format!("the shares sum to {sum}, not 1"));
+        }
+        Ok((breakdown, shares))
+    }
 }
 
 /// The simulator's ground truth (ignored by real platforms).

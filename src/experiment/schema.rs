@@ -118,6 +118,9 @@ pub struct RawAnalysis {
     pub include_unknown: Option<bool>,
     /// Yates' continuity correction on 2 × 2 chi-square tests (default false).
     pub yates: Option<bool>,
+    /// Expected composition per breakdown for goodness of fit (the eligible audience's,
+    /// e.g. from Meta's audience estimate): `gender = { female = 0.5, male = 0.5 }`.
+    pub expected: Option<BTreeMap<String, BTreeMap<String, f64>>>,
 }
 
 /// The simulator's ground truth: who is eligible, and how each creative engages them.

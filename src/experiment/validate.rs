@@ -940,7 +940,41 @@ fn check_analysis(c: &mut Checker, raw: &RawExperiment) -> AnalysisSettings {
         metric,
         include_unknown: a.include_unknown.unwrap_or(false),
         yates: a.yates.unwrap_or(false),
+        expected: check_expected(c, a.expected.as_ref()),
     }
+}
+
+/// `[analysis.expected]`: per breakdown, the composition each ad is tested against.
+fn check_expected(
+    c: &mut Checker,
+    raw: Option<&BTreeMap<String, BTreeMap<String, f64>>>,
+) -> BTreeMap<Breakdown, ExpectedComposition> {
+    let mut out = BTreeMap::new();
+    for (name, groups) in raw.into_iter().flatten() {
+        let path = format!("analysis.expected.{name}");
+        let Some(breakdown) = Breakdown::parse(name) else {
+            c.problem(
+                &path,
+                format!("unknown breakdown `{name}`"),
+                &format!("use one of: {}", Breakdown::choices()),
+            );
+            continue;
+        };
+        let pairs: Vec<(String, f64)> = groups.iter().map(|(g, s)| (g.clone(), *s)).collect();
+        match ExpectedComposition::check(Some(breakdown), &pairs) {
+            Ok((b, shares)) => {
+                out.insert(
+                    b,
+                    ExpectedComposition {
+                        source: "experiment".to_string(),
+                        shares,
+                    },
+                );
+            }
+            Err(e) => c.problem(&path, e, "shares of the eligible audience summing to 1"),
+        }
+    }
+    out
 }
 
 /// Default eligible composition by gender: a small unknown share, as platforms report.

@@ -164,7 +164,7 @@ fn estimate(a: &Analysis, key: &str) -> (String, f64, bool, Vec<f64>, Vec<f64>) 
         .filter(|s| s.group == group)
         .map(|s| s.share)
         .collect();
-    if let Some(p) = &c.paired {
+    if let Some(p) = c.paired() {
         return (
             format!(
                 "share of {} for `{}` minus `{}`",
@@ -173,7 +173,7 @@ fn estimate(a: &Analysis, key: &str) -> (String, f64, bool, Vec<f64>, Vec<f64>) 
                 p.ad2
             ),
             p.test.difference,
-            p.significant,
+            p.reject,
             counted,
             shares,
         );
@@ -186,7 +186,7 @@ fn estimate(a: &Analysis, key: &str) -> (String, f64, bool, Vec<f64>, Vec<f64>) 
             group_label(&group)
         ),
         spread,
-        b.significant,
+        b.reject,
         counted,
         shares,
     )

@@ -94,8 +94,8 @@ pub fn share_chart(a: &Analysis, c: &ComparisonResult, b: &BreakdownResult) -> O
             Point {
                 label: ad.clone(),
                 share: s.share,
-                low: s.ci_low,
-                high: s.ci_high,
+                low: s.ci.low,
+                high: s.ci.high,
             }
         })
         .filter(|p| p.share.is_finite())

@@ -115,7 +115,7 @@ pub fn render(a: &Analysis) -> String {
             );
         }
         let _ = writeln!(s);
-        if let Some(p) = &c.paired {
+        if let Some(p) = c.paired() {
             let _ = writeln!(s, "{}\n", describe_paired(p));
         }
         for b in &c.breakdowns {
@@ -144,8 +144,8 @@ pub fn render(a: &Analysis) -> String {
                         s,
                         " {} ({}–{}), n={} |",
                         percent(share.share),
-                        percent(share.ci_low),
-                        percent(share.ci_high),
+                        percent(share.ci.low),
+                        percent(share.ci.high),
                         share.count
                     );
                 }

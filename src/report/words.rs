@@ -53,15 +53,15 @@ pub fn describe_breakdown(analysis: &Analysis, b: &BreakdownResult) -> String {
     } else {
         "impressions"
     };
-    let Some(chi) = &b.chi_square else {
+    let Some(chi) = &b.chi2 else {
         return format!(
             "By {}: not tested ({}).",
             b.breakdown,
             b.not_tested.as_deref().unwrap_or("no data")
         );
     };
-    let p_adj = b.p_adjusted.unwrap_or(chi.p_value);
-    let verdict = if b.significant {
+    let p_adj = b.adjusted_p_value.unwrap_or(chi.p_value);
+    let verdict = if b.reject {
         format!(
             "the ads reached significantly different {} compositions",
             b.breakdown
@@ -77,7 +77,7 @@ pub fn describe_breakdown(analysis: &Analysis, b: &BreakdownResult) -> String {
         b.breakdown,
         chi.statistic,
         chi.dof,
-        format_p(chi.p_value, Some(chi.log10_p)),
+        format_p(chi.p_value, Some(chi.log10_p_value)),
         analysis.settings.correction,
         format_p(p_adj, None).replace("p ", "p_adj "),
         chi.cramers_v,
@@ -91,7 +91,7 @@ pub fn describe_paired(p: &PairedResult) -> String {
         crate::analysis::ztest::Alternative::TwoSided => "two-sided",
         _ => "one-sided, in the pre-registered direction",
     };
-    let verdict = if p.significant {
+    let verdict = if p.reject {
         "a significant difference"
     } else {
         "no significant difference"
@@ -109,11 +109,11 @@ pub fn describe_paired(p: &PairedResult) -> String {
         percent(t.share2),
         p.ad2,
         t.difference * 100.0,
-        t.difference_ci.0 * 100.0,
-        t.difference_ci.1 * 100.0,
-        t.z,
+        t.ci.low * 100.0,
+        t.ci.high * 100.0,
+        t.statistic,
         format_p(t.p_value, None),
-        format_p(p.p_adjusted, None).replace("p ", "p_adj "),
+        format_p(p.adjusted_p_value, None).replace("p ", "p_adj "),
     )
 }
 

@@ -13,6 +13,16 @@ pub fn adskew() -> Command {
     cmd
 }
 
+/// The two-ad z-test of a comparison in `results.json` (it sits in the breakdown of the
+/// group it tests), or `null`.
+#[allow(dead_code)]
+pub fn z_test(comparison: &serde_json::Value) -> &serde_json::Value {
+    comparison["breakdowns"]
+        .as_array()
+        .and_then(|bs| bs.iter().find(|b| !b["z_test"].is_null()))
+        .map_or(&serde_json::Value::Null, |b| &b["z_test"])
+}
+
 /// `adskew mock-server` as a child process and the binary configured to use it (for the
 /// tests that drive `platform = "meta"` through the CLI).
 #[allow(dead_code)]
