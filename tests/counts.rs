@@ -7,12 +7,17 @@ use common::adskew;
 use serde_json::Value;
 
 fn analyze(text: &[u8]) -> (i32, String, String) {
+    analyze_with(text, &[])
+}
+
+fn analyze_with(text: &[u8], args: &[&str]) -> (i32, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("counts.csv");
     std::fs::write(&file, text).unwrap();
     let out = adskew()
         .args(["analyze", "--json", "--counts"])
         .arg(&file)
+        .args(args)
         .output()
         .unwrap();
     (
@@ -116,4 +121,98 @@ fn bad_files_are_refused_with_their_line() {
         );
         assert!(stdout.is_empty(), "nothing is analysed: {stdout}");
     }
+}
+
+#[test]
+fn expected_shares_give_goodness_of_fit_as_scipy() {
+    // scipy.stats.chisquare([600, 400], f_exp=[500, 500]) is a fixture case.
+    let csv = b"ad,dimension,group,reach\na,gender,female,600\na,gender,male,400\n\
+                b,gender,female,510\nb,gender,male,490\n";
+    let (code, stdout, stderr) = analyze_with(csv, &["--expected", "female=0.5,male=0.5"]);
+    assert_eq!(code, 0, "{stderr}");
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    let b = &r["comparisons"][0]["breakdowns"][0];
+    assert_eq!(b["eligible_source"], "command line");
+    let fit = &b["goodness_of_fit"][0];
+    assert_eq!(fit["ad"], "a");
+    let fixtures: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/statistics.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let reference = fixtures["goodness_of_fit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["observed"] == serde_json::json!([600, 400]))
+        .unwrap();
+    for key in ["statistic", "p_value", "total_variation"] {
+        let (ours, theirs) = (fit[key].as_f64().unwrap(), reference[key].as_f64().unwrap());
+        assert!(
+            ((ours - theirs) / theirs).abs() < 1e-9,
+            "{key}: {ours} vs {theirs}"
+        );
+    }
+    assert!((fit["skew_ratios"]["female"].as_f64().unwrap() - 1.2).abs() < 1e-12);
+    assert!((fit["skew_ratios"]["male"].as_f64().unwrap() - 0.8).abs() < 1e-12);
+    // Without expected shares there is nothing to fit to (not the simulator): no test.
+    let (_, stdout, _) = analyze(csv);
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        r["comparisons"][0]["breakdowns"][0]["goodness_of_fit"],
+        serde_json::json!([])
+    );
+}
+
+#[test]
+fn bad_expected_shares_are_refused() {
+    let csv = b"ad,dimension,group,reach\na,gender,female,6\na,gender,male,4\nb,gender,female,5\nb,gender,male,5\n";
+    for (arg, says) in [
+        ("female=0.6,male=0.6", "sum to 1.2"),
+        ("female=0.5", "at least two groups"),
+        ("female=half,male=0.5", "not a number"),
+        ("women=0.5,men=0.5", "name the breakdown"),
+        ("female=1.0,male=0", "must be positive"),
+    ] {
+        let (code, _, stderr) = analyze_with(csv, &["--expected", arg]);
+        assert_eq!(code, 2, "{arg}: {stderr}");
+        assert!(stderr.contains(says), "{arg}: {stderr}");
+    }
+}
+
+#[test]
+fn degenerate_tables_are_reported_not_tested() {
+    // An ad that reached nobody, and a breakdown where only one group was reached: the
+    // shares are there, the tests are not, and `not_tested` says why.
+    let csv = b"ad,dimension,group,reach\na,gender,female,0\na,gender,male,0\nb,gender,female,5\nb,gender,male,7\n\
+                a,age,25-34,10\nb,age,25-34,12\n";
+    let (code, stdout, stderr) = analyze(csv);
+    assert_eq!(code, 0, "{stderr}");
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    let bs = r["comparisons"][0]["breakdowns"].as_array().unwrap();
+    let gender = bs.iter().find(|b| b["breakdown"] == "gender").unwrap();
+    assert!(gender["chi2"].is_null() && gender["z_test"].is_null());
+    assert!(gender["not_tested"]
+        .as_str()
+        .unwrap()
+        .contains("no delivery"));
+    // A share of nothing is undefined, and says so (not a bare null).
+    let share = gender["shares"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["ad"] == "a")
+        .unwrap();
+    assert_eq!(share["share"], "nan");
+    assert_eq!(share["ci"]["low"], "nan");
+    let age = bs.iter().find(|b| b["breakdown"] == "age").unwrap();
+    assert!(age["chi2"].is_null());
+    assert!(age["not_tested"]
+        .as_str()
+        .unwrap()
+        .contains("only one age group"));
+    assert_eq!(r["tests"], 0);
 }

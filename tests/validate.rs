@@ -740,3 +740,26 @@ fn paired_ads_must_share_their_budget_unless_it_is_declared_to_vary() {
     );
     assert_problems(&wrong, &[], &[("comparisons[0].vary[0]", "cannot vary")]);
 }
+
+#[test]
+fn expected_compositions_are_checked() {
+    let text = edit(&[(
+        "metric = \"reach\"",
+        "metric = \"reach\"\n\n[analysis.expected]\ngender = { female = 0.7, male = 0.7 }\nage = { \"25-34\" = 0.5, \"90+\" = 0.5 }\nincome = { low = 0.5, high = 0.5 }",
+    )]);
+    assert_problems(
+        &text,
+        &[],
+        &[
+            ("analysis.expected.gender", "sum to 1.4"),
+            ("analysis.expected.age", "not an age bucket"),
+            ("analysis.expected.income", "unknown breakdown"),
+        ],
+    );
+    let good = edit(&[(
+        "metric = \"reach\"",
+        "metric = \"reach\"\n\n[analysis.expected]\ngender = { female = 0.52, male = 0.48 }",
+    )]);
+    let (code, _, stderr) = validate_text(&good, &[]);
+    assert_eq!(code, 0, "{stderr}");
+}

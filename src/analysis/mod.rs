@@ -33,6 +33,9 @@ use crate::money::Money;
 use crate::store::{CollectionRecord, ExperimentRecord, Store, StoredRow};
 use crate::vocab::{AgeBucket, Breakdown, Gender, Metric};
 
+/// See [`Analysis::results_format`].
+pub const RESULTS_FORMAT: u32 = 1;
+
 /// Everything an analysis reads: the run's record, its experiment, and its latest totals.
 #[derive(Debug, Clone)]
 pub struct Inputs {
@@ -91,6 +94,9 @@ impl Inputs {
 /// The complete result of analysing one run; serialised as `results.json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct Analysis {
+    /// The version of this format (docs/results-json.md): raised when a field is renamed or
+    /// removed, never when one is added.
+    pub results_format: u32,
     pub adskew_version: String,
     pub experiment: ExperimentInfo,
     pub settings: AnalysisSettings,
@@ -381,6 +387,7 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
 
     let record = &inputs.record;
     Analysis {
+        results_format: RESULTS_FORMAT,
         adskew_version: crate::VERSION.to_string(),
         experiment: ExperimentInfo {
             id: record.id,
