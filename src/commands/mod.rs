@@ -350,9 +350,11 @@ fn print_outcome(
     out: &Path,
 ) -> Result<()> {
     let record = store.find_experiment(&outcome.experiment_id.to_string())?;
-    let analysis = analysis::analyze(&Inputs::load(store, &record)?);
+    let inputs = Inputs::load(store, &record)?;
+    let report = report::Report::load(store, &inputs, analysis::analyze(&inputs))?;
+    let analysis = &report.analysis;
     let dir = out.join(&exp.name);
-    report::write_all(&analysis, &dir)?;
+    report::write_all(&report, &dir)?;
     println!(
         "{}: run {} {} after {} collections; spent {} of {} {}.",
         exp.name,
@@ -541,9 +543,12 @@ fn print_analysis(analysis: &Analysis, json: bool) -> Result<()> {
 }
 
 fn report_cmd(selector: &str, db: &Path, out: &Path) -> Result<()> {
-    let analysis = analysis_for(selector, db, &Default::default())?;
-    let dir = out.join(&analysis.experiment.name);
-    let files = report::write_all(&analysis, &dir)?;
+    let store = Store::open_existing(db)?;
+    let record = store.find_experiment(selector)?;
+    let inputs = Inputs::load(&store, &record)?;
+    let report = report::Report::load(&store, &inputs, analysis::analyze(&inputs))?;
+    let dir = out.join(&report.analysis.experiment.name);
+    let files = report::write_all(&report, &dir)?;
     for f in files {
         println!("{}", f.display());
     }

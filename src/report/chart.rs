@@ -12,7 +12,7 @@ use std::sync::Once;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{write_file, Exporter};
+use super::{write_file, Exporter, Report};
 use crate::analysis::{Analysis, BreakdownResult, ComparisonResult};
 use crate::error::{Error, Result};
 use crate::vocab::Breakdown;
@@ -133,7 +133,8 @@ impl Exporter for ChartExporter {
         "charts"
     }
 
-    fn export(&self, analysis: &Analysis, dir: &Path) -> Result<Vec<PathBuf>> {
+    fn export(&self, report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
+        let analysis = &report.analysis;
         let mut written = Vec::new();
         for c in &analysis.comparisons {
             let Some(b) = charted(c) else { continue };

@@ -3,8 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::{write_file, Exporter};
-use crate::analysis::Analysis;
+use super::{write_file, Exporter, Report};
 use crate::error::Result;
 
 pub struct JsonExporter;
@@ -14,9 +13,9 @@ impl Exporter for JsonExporter {
         "json"
     }
 
-    fn export(&self, analysis: &Analysis, dir: &Path) -> Result<Vec<PathBuf>> {
+    fn export(&self, report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
         let path = dir.join("results.json");
-        let mut text = serde_json::to_string_pretty(analysis).expect("analysis serialises");
+        let mut text = serde_json::to_string_pretty(&report.analysis).expect("analysis serialises");
         text.push('\n');
         write_file(&path, text.as_bytes())?;
         Ok(vec![path])

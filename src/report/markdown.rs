@@ -4,7 +4,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use super::words::{self, describe_breakdown, describe_paired, group_label, percent};
-use super::{chart, write_file, Exporter};
+use super::{chart, write_file, Exporter, Report};
 use crate::analysis::Analysis;
 use crate::error::Result;
 
@@ -15,9 +15,9 @@ impl Exporter for MarkdownExporter {
         "markdown"
     }
 
-    fn export(&self, analysis: &Analysis, dir: &Path) -> Result<Vec<PathBuf>> {
+    fn export(&self, report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
         let path = dir.join("report.md");
-        write_file(&path, render(analysis).as_bytes())?;
+        write_file(&path, render(&report.analysis).as_bytes())?;
         Ok(vec![path])
     }
 }

@@ -543,6 +543,25 @@ impl Store {
         )
     }
 
+    /// The since-launch totals of one breakdown as each collection saw them, in collection
+    /// order: how the composition built up (for the over-time chart).
+    pub fn total_history(
+        &self,
+        experiment_id: i64,
+        breakdown: Breakdown,
+    ) -> Result<Vec<(i64, StoredRow)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT collection_id, ad_key, period, date_start, date_stop, breakdown, value, reach,
+                    impressions, clicks, spend_minor
+             FROM delivery WHERE experiment_id = ?1 AND breakdown = ?2 AND period = 'total'
+             ORDER BY collection_id, ad_key, value",
+        )?;
+        let rows = stmt.query_map(params![experiment_id, breakdown.as_str()], |r| {
+            Ok((r.get::<_, i64>(0)?, stored_row(r, 1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Every snapshot row ever stored for a run (for audits of the store itself).
     pub fn all_rows(&self, experiment_id: i64) -> Result<Vec<StoredRow>> {
         self.query_rows(
@@ -555,30 +574,7 @@ impl Store {
 
     fn query_rows(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<StoredRow>> {
         let mut stmt = self.conn.prepare(sql)?;
-        let rows = stmt.query_map(params, |r| {
-            let date = |i: usize| -> rusqlite::Result<NaiveDate> {
-                let text: String = r.get(i)?;
-                text.parse().map_err(|e| {
-                    rusqlite::Error::FromSqlConversionFailure(
-                        i,
-                        rusqlite::types::Type::Text,
-                        Box::new(e),
-                    )
-                })
-            };
-            Ok(StoredRow {
-                ad_key: r.get(0)?,
-                period: r.get(1)?,
-                date_start: date(2)?,
-                date_stop: date(3)?,
-                breakdown: r.get(4)?,
-                value: r.get(5)?,
-                reach: r.get::<_, i64>(6)? as u64,
-                impressions: r.get::<_, i64>(7)? as u64,
-                clicks: r.get::<_, i64>(8)? as u64,
-                spend: Money(r.get(9)?),
-            })
-        })?;
+        let rows = stmt.query_map(params, |r| stored_row(r, 0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 }
@@ -624,4 +620,31 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
         tx.commit()?;
     }
     Ok(())
+}
+
+/// A delivery row read from the columns ad_key, period, date_start, date_stop, breakdown,
+/// value, reach, impressions, clicks, spend_minor, starting at column `at`.
+fn stored_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredRow> {
+    let date = |i: usize| -> rusqlite::Result<NaiveDate> {
+        let text: String = r.get(at + i)?;
+        text.parse().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(
+                at + i,
+                rusqlite::types::Type::Text,
+                Box::new(e),
+            )
+        })
+    };
+    Ok(StoredRow {
+        ad_key: r.get(at)?,
+        period: r.get(at + 1)?,
+        date_start: date(2)?,
+        date_stop: date(3)?,
+        breakdown: r.get(at + 4)?,
+        value: r.get(at + 5)?,
+        reach: r.get::<_, i64>(at + 6)? as u64,
+        impressions: r.get::<_, i64>(at + 7)? as u64,
+        clicks: r.get::<_, i64>(at + 8)? as u64,
+        spend: Money(r.get(at + 9)?),
+    })
 }
