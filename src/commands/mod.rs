@@ -365,7 +365,7 @@ fn print_outcome(
         exp.spend_cap,
         exp.currency
     );
-    print_summary(&analysis);
+    print_summary(analysis);
     println!("Report: {}", dir.join("report.md").display());
     println!("Database: {}", db.display());
     Ok(())
