@@ -21,7 +21,7 @@ use crate::clock::SimClock;
 use crate::error::{Error, Result};
 use crate::experiment::{Experiment, Start};
 use crate::platform::sim::SimPlatform;
-use crate::report::chart::group_of;
+use crate::report::charts::group_of;
 use crate::report::words::group_label;
 use crate::scheduler;
 use crate::store::Store;

@@ -4,7 +4,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use super::words::{self, describe_breakdown, describe_paired, group_label, percent};
-use super::{chart, write_file, Exporter, Report};
+use super::{charts, write_file, Exporter, Report};
 use crate::analysis::Analysis;
 use crate::error::Result;
 
@@ -165,11 +165,11 @@ pub fn render(a: &Analysis) -> String {
                 let _ = writeln!(s);
             }
             let _ = writeln!(s);
-            if let Some(file) = chart::file_stem(c, b) {
+            if let Some(file) = charts::file_stem(c, b) {
                 let _ = writeln!(
                     s,
                     "![{} by {} for {}]({file}.svg)\n",
-                    chart::group_of(b).unwrap_or_default(),
+                    charts::group_of(b).unwrap_or_default(),
                     b.breakdown,
                     c.key
                 );

@@ -3,7 +3,7 @@
 //! One exporter per output kind behind one trait (the way hyperfine's `export/` is laid
 //! out). Exporters only format; every number they print was computed by `analysis`.
 
-pub mod chart;
+pub mod charts;
 pub mod json;
 pub mod markdown;
 pub mod words;
@@ -66,7 +66,7 @@ pub fn exporters() -> Vec<Box<dyn Exporter>> {
     vec![
         Box::new(json::JsonExporter),
         Box::new(markdown::MarkdownExporter),
-        Box::new(chart::ChartExporter),
+        Box::new(charts::ChartExporter::default()),
     ]
 }
 
