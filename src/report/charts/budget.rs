@@ -136,7 +136,7 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
             let title = format!(
                 "{}: share of {} by budget",
                 c.key,
-                super::legend_label(&group)
+                crate::report::words::group_label(&group)
             );
             let caption = format!(
                 "The {} for each ad of comparison {} against its {} budget ({currency}), with {ci} and the least-squares line over the {} ads ({note})",

@@ -86,7 +86,10 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
 }
 
 fn short_title(group: &str) -> String {
-    format!("share of {} by ad", super::legend_label(group))
+    format!(
+        "share of {} by ad",
+        crate::report::words::group_label(group)
+    )
 }
 
 fn planned(

@@ -131,7 +131,7 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
             let title = format!(
                 "{}: share of {} since launch",
                 c.key,
-                super::legend_label(&group)
+                crate::report::words::group_label(&group)
             );
             let caption = format!(
                 "The cumulative {} since launch for each ad of comparison {}, at each of the {} collections",

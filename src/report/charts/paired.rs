@@ -76,7 +76,11 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
             c.key,
             a.settings.correction,
         );
-        let title = format!("{}: {}", c.key, super::legend_label(&z.group));
+        let title = format!(
+            "{}: share of {}, paired",
+            c.key,
+            crate::report::words::group_label(&z.group)
+        );
         out.push(Planned {
             stem: super::stem(&[&c.key, "paired", &z.group]),
             kind: "paired",
