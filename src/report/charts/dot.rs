@@ -246,3 +246,45 @@ impl Draw for DotChart {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::charts::style::render_svg;
+
+    fn chart(title: &str) -> DotChart {
+        DotChart {
+            title: title.to_string(),
+            axis: "Share of people reached who are women (%)".to_string(),
+            points: vec![Point {
+                label: "a".to_string(),
+                share: 0.4,
+                low: 0.35,
+                high: 0.45,
+            }],
+            reference: Some(0.5),
+            ci: "95% Wilson CI".to_string(),
+        }
+    }
+
+    /// The font size of the SVG's first text (the title).
+    fn title_size(svg: &str) -> f64 {
+        let line = svg.lines().find(|l| l.starts_with("<text")).unwrap();
+        let start = line.find("font-size=\"").unwrap() + 11;
+        line[start..start + line[start..].find('"').unwrap()]
+            .parse()
+            .unwrap()
+    }
+
+    #[test]
+    fn long_titles_are_set_smaller_not_cut() {
+        let short = render_svg(&chart("jobs: share of women by ad")).unwrap();
+        assert_eq!(title_size(&short), 12.0, "9 pt");
+        let long = render_svg(&chart(
+            "a-very-long-comparison-key-that-goes-on: share of women by ad",
+        ))
+        .unwrap();
+        assert!(title_size(&long) < 12.0);
+        assert!(title_size(&long) >= 8.0, "never below 6 pt");
+    }
+}

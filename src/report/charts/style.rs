@@ -623,7 +623,17 @@ pub fn frame<DB: DrawingBackend>(
 ) -> DrawResult<DrawingArea<DB, Shift>> {
     pen.mark("");
     area.fill(&WHITE).map_err(err)?;
-    let title_font = pen.font(TITLE_PT);
+    // A long title (a long comparison key) is set smaller rather than cut off.
+    let (title_w, _) = area
+        .estimate_text_size(layout.title, &TextStyle::from(pen.font(TITLE_PT)))
+        .map_err(err)?;
+    let room = area.dim_in_pixel().0 as f64 - pen.px(12.0) as f64;
+    let title_pt = if title_w as f64 > room {
+        (TITLE_PT * room / title_w as f64).max(6.0)
+    } else {
+        TITLE_PT
+    };
+    let title_font = pen.font(title_pt);
     let mut rest = area
         .margin(pen.px(4.0), 0, 0, 0)
         .titled(layout.title, title_font)
