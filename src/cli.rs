@@ -114,6 +114,15 @@ impl AnalysisArgs {
     }
 }
 
+fn parse_format(s: &str) -> Result<crate::report::Format, String> {
+    crate::report::Format::parse(s).ok_or_else(|| {
+        format!(
+            "unknown format `{s}`; use any of: {}",
+            crate::report::Format::choices()
+        )
+    })
+}
+
 /// `[BREAKDOWN:]GROUP=SHARE,GROUP=SHARE,...`
 fn parse_expected(s: &str) -> Result<(crate::vocab::Breakdown, Vec<(String, f64)>), String> {
     let (hint, list) = match s.split_once(':') {
@@ -275,9 +284,25 @@ without it all ads are compared together and, past two, pairwise.")]
         options: AnalysisArgs,
     },
 
-    /// Regenerate the report of a stored run (report.md, results.json, charts).
+    /// Regenerate the report of a stored run: report.html, report.md, results.json, charts
+    /// and tables.
     ///
-    /// Reads only the database; never talks to a platform.
+    /// Reads only the database; never talks to a platform. Deterministic: the same data give
+    /// byte-identical SVG, tables and JSON.
+    #[command(
+        after_help = "Formats (--format, comma-separated; default: all but pdf):
+  html  report.html: everything in one self-contained file (inline SVG, no network)
+  md    report.md and tables/*.md
+  tex   tables/*.tex (booktabs; \\usepackage{booktabs})
+  csv   tables/*.csv (exact values, as in results.json)
+  json  results.json (docs/results-json.md)
+  svg   charts as SVG (embedded-font text)
+  png   charts as PNG at 300 dpi
+
+Examples:
+  adskew report imana2021-paired-jobs
+  adskew report 12 --format tex,csv --out paper/figures"
+    )]
     Report {
         /// Run id or experiment name.
         experiment: String,
@@ -286,6 +311,9 @@ without it all ads are compared together and, past two, pairwise.")]
         /// Directory for reports; the run gets a subdirectory named after the experiment.
         #[arg(long, default_value = "results", value_name = "DIR")]
         out: PathBuf,
+        /// What to write, comma-separated: html, md, tex, csv, json, svg, png.
+        #[arg(long, value_delimiter = ',', value_parser = parse_format, value_name = "FORMATS")]
+        format: Vec<crate::report::Format>,
     },
 
     /// Plan before spending: simulated power of an experiment, or analytic sample size.

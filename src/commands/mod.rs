@@ -173,7 +173,8 @@ pub fn execute(cli: Cli) -> Result<()> {
             experiment,
             db,
             out,
-        } => report_cmd(&experiment, &db.path(None)?, &out),
+            format,
+        } => report_cmd(&experiment, &db.path(None)?, &out, &format),
         Command::Status { db } => status(&db.path(None)?),
         Command::Audience {
             command:
@@ -542,13 +543,13 @@ fn print_analysis(analysis: &Analysis, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn report_cmd(selector: &str, db: &Path, out: &Path) -> Result<()> {
+fn report_cmd(selector: &str, db: &Path, out: &Path, formats: &[report::Format]) -> Result<()> {
     let store = Store::open_existing(db)?;
     let record = store.find_experiment(selector)?;
     let inputs = Inputs::load(&store, &record)?;
     let report = report::Report::load(&store, &inputs, analysis::analyze(&inputs))?;
     let dir = out.join(&report.analysis.experiment.name);
-    let files = report::write_all(&report, &dir)?;
+    let files = report::write(&report, &dir, formats)?;
     for f in files {
         println!("{}", f.display());
     }
