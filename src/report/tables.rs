@@ -508,7 +508,7 @@ fn latex_number(shown: &str) -> String {
             if m == "1" {
                 format!("${prefix}10^{{{e}}}$")
             } else {
-                format!("${prefix}{m}\times10^{{{e}}}$")
+                format!("${prefix}{m}\\times10^{{{e}}}$")
             }
         }
         _ => latex_escape(shown),
