@@ -188,7 +188,7 @@ pub fn tables(a: &Analysis) -> Vec<Table> {
     out
 }
 
-fn ads_table(a: &Analysis) -> Table {
+pub(crate) fn ads_table(a: &Analysis) -> Table {
     let cur = &a.data.currency;
     let rows = a
         .ads
@@ -317,23 +317,26 @@ fn tests_table(a: &Analysis) -> Table {
     }
 }
 
-fn shares_table(a: &Analysis, c: &ComparisonResult, b: &BreakdownResult) -> Table {
-    let mut headers = vec![Column::new("Ad", "ad")];
-    for g in &b.groups {
-        headers.push(Column::new(format!("{g} (%)"), &format!("{g}_share")));
-        headers.push(Column {
-            heading: format!("{g} CI (%)"),
-            csv: vec![format!("{g}_ci_low"), format!("{g}_ci_high")],
-        });
-        headers.push(Column::new(format!("{g} n"), &format!("{g}_count")));
-    }
+pub(crate) fn shares_table(a: &Analysis, c: &ComparisonResult, b: &BreakdownResult) -> Table {
+    // Long format (one row per ad and group): it stays narrow for six age buckets and is
+    // the tidy shape scripts want from the CSV.
+    let headers = vec![
+        Column::new("Ad", "ad"),
+        Column::new("Group", "group"),
+        Column::new("Share (%)", "share"),
+        Column {
+            heading: "CI (%)".into(),
+            csv: vec!["ci_low".into(), "ci_high".into()],
+        },
+        Column::new("n", "count"),
+    ];
     let mut rows = Vec::new();
-    for (i, ad) in c.ads.iter().enumerate() {
-        let mut row = vec![Cell::text(ad)];
-        for (j, _) in b.groups.iter().enumerate() {
-            let s = &b.shares[i * b.groups.len() + j];
-            row.push(Cell::percent(s.share));
-            row.push(Cell {
+    for s in &b.shares {
+        rows.push(vec![
+            Cell::text(&s.ad),
+            Cell::text(&s.group),
+            Cell::percent(s.share),
+            Cell {
                 exact: vec![exact(s.ci.low), exact(s.ci.high)],
                 shown: if s.ci.low.is_finite() {
                     format!("[{:.1}, {:.1}]", s.ci.low * 100.0, s.ci.high * 100.0)
@@ -341,22 +344,22 @@ fn shares_table(a: &Analysis, c: &ComparisonResult, b: &BreakdownResult) -> Tabl
                     "n/a".into()
                 },
                 numeric: true,
-            });
-            row.push(Cell::int(s.count));
-        }
-        rows.push(row);
+            },
+            Cell::int(s.count),
+        ]);
     }
-    if !b.eligible.is_empty() {
-        let mut row = vec![Cell::text(format!(
-            "eligible ({})",
-            b.eligible_source.as_deref().unwrap_or("expected")
-        ))];
-        for e in &b.eligible {
-            row.push(Cell::percent(*e));
-            row.push(Cell::empty(2));
-            row.push(Cell::empty(1));
-        }
-        rows.push(row);
+    let source = format!(
+        "eligible ({})",
+        b.eligible_source.as_deref().unwrap_or("expected")
+    );
+    for (g, e) in b.groups.iter().zip(&b.eligible) {
+        rows.push(vec![
+            Cell::text(&source),
+            Cell::text(g),
+            Cell::percent(*e),
+            Cell::empty(2),
+            Cell::empty(1),
+        ]);
     }
     let ci = &a.settings;
     Table {
