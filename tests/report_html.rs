@@ -7,7 +7,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::adskew;
+use common::run_campaign;
 
 fn chromium() -> PathBuf {
     if let Some(p) = std::env::var_os("ADSKEW_CHROMIUM") {
@@ -22,24 +22,6 @@ fn chromium() -> PathBuf {
         "this test needs headless Chromium: `apt-get install chromium` (bash .ci/run installs it), \
          or set ADSKEW_CHROMIUM to a Chromium binary"
     );
-}
-
-/// A run of `campaign` on the simulator, and the directory its report went to.
-fn report_of(campaign: &str, name: &str, tmp: &Path) -> PathBuf {
-    adskew()
-        .arg("run")
-        .arg(
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("campaigns")
-                .join(campaign),
-        )
-        .arg("--db")
-        .arg(tmp.join("a.db"))
-        .arg("--out")
-        .arg(tmp.join("results"))
-        .assert()
-        .success();
-    tmp.join("results").join(name)
 }
 
 /// Loads `page` in headless Chromium and returns (the DOM after load, the browser's log).
@@ -90,7 +72,7 @@ fn report_html_loads_in_chromium_without_errors_and_shows_every_chart() {
         ("imana2021_paired_jobs.toml", "imana2021-paired-jobs"),
         ("mirrored_race.toml", "mirrored-race"),
     ] {
-        let dir = report_of(campaign, name, tmp.path());
+        let dir = run_campaign(campaign, tmp.path());
         let page = dir.join("report.html");
         let html = std::fs::read_to_string(&page).unwrap();
 

@@ -9,16 +9,7 @@ use common::adskew;
 use serde_json::Value;
 
 fn run(tmp: &Path) -> std::path::PathBuf {
-    adskew()
-        .arg("run")
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/imana2021_paired_jobs.toml"))
-        .arg("--db")
-        .arg(tmp.join("a.db"))
-        .arg("--out")
-        .arg(tmp.join("results"))
-        .assert()
-        .success();
-    tmp.join("results/imana2021-paired-jobs")
+    common::run_campaign("imana2021_paired_jobs.toml", tmp)
 }
 
 fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
