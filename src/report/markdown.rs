@@ -53,11 +53,20 @@ pub fn render(a: &Analysis) -> String {
         a.data.collections,
         a.data.last_collection_at.as_deref().unwrap_or("-")
     );
-    let _ = writeln!(
-        s,
-        "| Spend | {} of a {} {} cap |",
-        a.data.spend, a.data.spend_cap, a.data.currency
-    );
+    if e.platform == "import" {
+        // Imported exports say what was spent, not what the cap was.
+        let _ = writeln!(
+            s,
+            "| Spend | {} {} (in the latest export) |",
+            a.data.spend, a.data.currency
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "| Spend | {} of a {} {} cap |",
+            a.data.spend, a.data.spend_cap, a.data.currency
+        );
+    }
     let _ = writeln!(s, "| Counts tested | {} |", a.settings.metric);
     let _ = writeln!(
         s,
