@@ -43,8 +43,10 @@ pub fn render(a: &Analysis) -> String {
     }
     let _ = writeln!(
         s,
-        "| Activated | {} (all ads together) |",
-        e.started_at.as_deref().unwrap_or("-")
+        "| Activated | {} |",
+        e.started_at
+            .as_deref()
+            .map_or("-".to_string(), |t| format!("{t} (all ads together)"))
     );
     let _ = writeln!(s, "| Ended | {} |", e.ended_at.as_deref().unwrap_or("-"));
     let _ = writeln!(

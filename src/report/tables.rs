@@ -214,8 +214,14 @@ pub(crate) fn ads_table(a: &Analysis) -> Table {
     Table {
         stem: "ads".into(),
         caption: format!(
-            "Delivery and spend per ad of {} ({}); all ads ran with the same targeting and were switched on together.",
-            a.experiment.name, cur
+            "Delivery and spend per ad of {} ({}){}.",
+            a.experiment.name,
+            cur,
+            if a.experiment.started_at.is_some() {
+                "; all ads ran with the same targeting and were switched on together"
+            } else {
+                ""
+            }
         ),
         headers: vec![
             Column::new("Ad", "ad"),
