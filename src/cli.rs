@@ -114,6 +114,15 @@ impl AnalysisArgs {
     }
 }
 
+fn parse_format(s: &str) -> Result<crate::report::Format, String> {
+    crate::report::Format::parse(s).ok_or_else(|| {
+        format!(
+            "unknown format `{s}`; use any of: {}",
+            crate::report::Format::choices()
+        )
+    })
+}
+
 /// `[BREAKDOWN:]GROUP=SHARE,GROUP=SHARE,...`
 fn parse_expected(s: &str) -> Result<(crate::vocab::Breakdown, Vec<(String, f64)>), String> {
     let (hint, list) = match s.split_once(':') {
@@ -275,9 +284,26 @@ without it all ads are compared together and, past two, pairwise.")]
         options: AnalysisArgs,
     },
 
-    /// Regenerate the report of a stored run (report.md, results.json, charts).
+    /// Regenerate the report of a stored run: report.html, report.md, results.json, charts
+    /// and tables.
     ///
-    /// Reads only the database; never talks to a platform.
+    /// Reads only the database; never talks to a platform. Deterministic: the same data give
+    /// byte-identical SVG, tables and JSON.
+    #[command(
+        after_help = "Formats (--format, comma-separated; default: all but pdf):
+  html  report.html: everything in one self-contained file (inline SVG, no network)
+  md    report.md and tables/*.md
+  tex   tables/*.tex (booktabs; \\usepackage{booktabs})
+  csv   tables/*.csv (exact values, as in results.json)
+  json  results.json (docs/results-json.md)
+  svg   charts as SVG (embedded-font text)
+  png   charts as PNG at 300 dpi
+  pdf   charts as PDF at their printed size (font embedded)
+
+Examples:
+  adskew report imana2021-paired-jobs
+  adskew report 12 --format tex,csv --out paper/figures"
+    )]
     Report {
         /// Run id or experiment name.
         experiment: String,
@@ -286,6 +312,63 @@ without it all ads are compared together and, past two, pairwise.")]
         /// Directory for reports; the run gets a subdirectory named after the experiment.
         #[arg(long, default_value = "results", value_name = "DIR")]
         out: PathBuf,
+        /// What to write, comma-separated: html, md, tex, csv, json, svg, png, pdf.
+        #[arg(long, value_delimiter = ',', value_parser = parse_format, value_name = "FORMATS")]
+        format: Vec<crate::report::Format>,
+    },
+
+    /// Read Meta Ads Manager report exports (CSV) into the database, one collection per file,
+    /// so they get the same `analyze`, `report` and `status` as runs adskew collected.
+    ///
+    /// Each file is one snapshot of cumulative numbers: its rows are stored as totals over
+    /// its reporting window (Reporting Starts to Reporting Ends), and the newest snapshot is
+    /// the one analysed. The snapshot time is a date and time in the file name, read as UTC
+    /// (`2020-08-26_18:32.csv`, `export-2020-08-26T18_32.csv`), else the file's modification
+    /// time; files are stored oldest first.
+    ///
+    /// If the database has a run called NAME (a name or an id), the files are added to
+    /// it: each ad name must be an ad of the run (its key, a name ending in /KEY, or its
+    /// headline), in the run's currency and breakdowns, and newer than its latest
+    /// collection. Otherwise a new experiment of that name is recorded (platform `import`,
+    /// state completed): an ad per name (key: the name in lowercase with '-' for anything
+    /// but letters and digits), all ads compared together and, past two, pairwise.
+    ///
+    /// Every file is checked completely before anything is written, and everything is
+    /// written in one transaction: a bad file (missing column, negative or fractional count,
+    /// unknown gender or age, repeated row, row without dates, other currency, not UTF-8)
+    /// stops the import with its file and line, exit code 2, and nothing stored. A file
+    /// already imported into the run (same SHA-256) is skipped with a message, so importing
+    /// a whole folder again adds only the new files.
+    #[command(after_help = "Examples:
+  adskew import exports/*.csv --experiment algorithmwatch-de
+  adskew import 2020-08-27_09:00.csv --experiment algorithmwatch-de   # add a later snapshot
+  adskew analyze algorithmwatch-de
+  adskew report algorithmwatch-de
+
+Exporting from Ads Manager: in the table of ads (or ad sets), Breakdown → By Delivery →
+Gender, Age, or Age and Gender (or Region alone), then Reports → Export table data → .csv.
+The file needs a name column (Ad Name, Ad Set Name or Campaign Name), the breakdown
+column(s), Reach, Impressions, \"Amount Spent (XXX)\", Reporting Starts and Reporting Ends;
+Link Clicks or Clicks (All) are read when present, other columns are ignored. A totals row
+(no ad name and no breakdown value) is skipped and said.
+
+Exit codes: 0 imported (or nothing new); 2 a bad file or a file that does not fit the run
+(nothing was written); 3 the database is in use.")]
+    Import {
+        /// The exports (CSV), one snapshot each, in any order.
+        #[arg(required = true, value_name = "FILE.csv")]
+        files: Vec<PathBuf>,
+        /// The run to add to (name or id), or the name of a new experiment.
+        #[arg(long, value_name = "NAME")]
+        experiment: String,
+        #[command(flatten)]
+        db: DbArgs,
+        #[command(flatten)]
+        lock: LockArgs,
+        /// Account settings file, for its `database` (default: ./adskew.toml, else
+        /// ~/.config/adskew/config.toml).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
     },
 
     /// Plan before spending: simulated power of an experiment, or analytic sample size.

@@ -18,6 +18,7 @@ pub mod clock;
 pub mod commands;
 pub mod error;
 pub mod experiment;
+pub mod import;
 pub mod mockapi;
 pub mod money;
 pub mod plan;

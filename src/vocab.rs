@@ -4,25 +4,23 @@
 //! exactly one spelling (`as_str`) and parses only that spelling (`parse`). They carry no
 //! platform-specific meaning; the Meta adapter maps them to Graph API names.
 
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
-
+#[macro_export]
+#[doc(hidden)]
 macro_rules! vocabulary {
     ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
         pub enum $name { $($variant),+ }
 
-        impl Serialize for $name {
+        impl serde::Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
                 s.serialize_str(self.as_str())
             }
         }
 
-        impl<'de> Deserialize<'de> for $name {
+        impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                let text = String::deserialize(d)?;
+                let text = <String as serde::Deserialize>::deserialize(d)?;
                 $name::parse(&text).ok_or_else(|| {
                     serde::de::Error::custom(format!("unknown value `{text}`, expected one of: {}", $name::choices()))
                 })
@@ -50,8 +48,8 @@ macro_rules! vocabulary {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }

@@ -6,6 +6,16 @@ mod common;
 use common::adskew;
 use serde_json::Value;
 
+/// The scipy/statsmodels reference values (tests/fixtures/statistics.json).
+fn fixtures() -> Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/statistics.json"
+    ))
+    .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
 fn analyze(text: &[u8]) -> (i32, String, String) {
     analyze_with(text, &[])
 }
@@ -37,14 +47,7 @@ fn counts_give_the_same_statistics_as_scipy() {
     let r: Value = serde_json::from_str(&stdout).unwrap();
     let chi = &r["comparisons"][0]["breakdowns"][0]["chi2"];
     // scipy.stats.chi2_contingency([[120, 80], [90, 110]], correction=False)
-    let fixtures: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/statistics.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let fixtures = fixtures();
     let reference = fixtures["chi_square"]
         .as_array()
         .unwrap()
@@ -135,14 +138,7 @@ fn expected_shares_give_goodness_of_fit_as_scipy() {
     assert_eq!(b["eligible_source"], "command line");
     let fit = &b["goodness_of_fit"][0];
     assert_eq!(fit["ad"], "a");
-    let fixtures: Value = serde_json::from_str(
-        &std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/statistics.json"
-        ))
-        .unwrap(),
-    )
-    .unwrap();
+    let fixtures = fixtures();
     let reference = fixtures["goodness_of_fit"]
         .as_array()
         .unwrap()

@@ -147,3 +147,45 @@ fn snapshots_are_append_only_and_latest_wins() {
         .count() as i64;
     assert_eq!(version, migrations, "every migration ran once");
 }
+
+/// Two totals that end on the same day but start on different days (imported exports with
+/// other reporting windows) are two views of one ad: only the newest counts, never both.
+#[test]
+fn of_two_windows_ending_the_same_day_the_newest_is_the_total() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&tmp.path().join("a.db")).unwrap();
+    let id = store.insert_experiment(&experiment(), Utc::now()).unwrap();
+    let t = Utc.with_ymd_and_hms(2026, 3, 5, 0, 0, 0).unwrap();
+    let later_start = |mut r: StoredRow| {
+        r.date_start = NaiveDate::from_ymd_opt(2026, 3, 3).unwrap();
+        r
+    };
+    store
+        .insert_collection(
+            id,
+            t,
+            Money(1),
+            &[row("a", "female", 10, 4), row("b", "male", 7, 4)],
+        )
+        .unwrap();
+    store
+        .insert_collection(
+            id,
+            t,
+            Money(2),
+            &[
+                later_start(row("a", "female", 5, 4)),
+                later_start(row("a", "male", 6, 4)),
+            ],
+        )
+        .unwrap();
+    let totals = store.latest_totals(id, Breakdown::Gender).unwrap();
+    assert_eq!(
+        totals,
+        vec![
+            later_start(row("a", "female", 5, 4)),
+            later_start(row("a", "male", 6, 4)),
+            row("b", "male", 7, 4),
+        ]
+    );
+}

@@ -21,9 +21,10 @@ use chrono::NaiveDate;
 
 use super::{analyze, Analysis, Inputs};
 use crate::error::{Error, Result};
+use crate::experiment::describe::{all_and_pairwise, Description};
 use crate::money::Money;
 use crate::store::{ExperimentRecord, StoredRow};
-use crate::vocab::Breakdown;
+use crate::vocab::{Breakdown, Metric};
 
 const METRICS: [&str; 4] = ["reach", "impressions", "clicks", "spend"];
 
@@ -216,18 +217,12 @@ fn comparisons(lines: &[Line]) -> Vec<(String, Vec<String>)> {
             ads.push(l.ad.clone());
         }
     }
-    let mut out: Vec<(String, Vec<String>)> = by_name.into_iter().collect();
-    if !given {
-        let ads = out[0].1.clone();
-        if ads.len() > 2 {
-            for (i, a) in ads.iter().enumerate() {
-                for b in &ads[i + 1..] {
-                    out.push((format!("{a}-vs-{b}"), vec![a.clone(), b.clone()]));
-                }
-            }
-        }
+    let out: Vec<(String, Vec<String>)> = by_name.into_iter().collect();
+    if given {
+        out
+    } else {
+        all_and_pairwise(&out[0].1)
     }
-    out
 }
 
 /// Analyses a counts file as if it were a stored run's latest totals.
@@ -241,6 +236,7 @@ pub fn analyze_counts(path: &Path, options: &crate::cli::AnalysisArgs) -> Result
         )));
     }
     let ads: BTreeSet<&str> = lines.iter().map(|l| l.ad.as_str()).collect();
+    let day = NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date");
     let dimensions: BTreeSet<Breakdown> = lines.iter().map(|l| l.dimension).collect();
     let stem = path
         .file_stem()
@@ -258,40 +254,24 @@ pub fn analyze_counts(path: &Path, options: &crate::cli::AnalysisArgs) -> Result
         .collect();
     // An experiment that describes the file: its ads, comparisons and dimensions. The
     // platform is not the simulator, so no eligible audience is assumed.
-    let mut toml = format!(
-        "name = \"{name}\"\ndescription = \"Counts from {}\"\nplatform = \"meta\"\nspend_cap = 1.0\n\n\
-         [schedule]\nstart = \"2000-01-01T00:00:00Z\"\nduration_days = 1\n\n[audience]\ncountries = [\"US\"]\n\n",
-        stem.replace('"', "'")
-    );
-    for ad in &ads {
-        toml += &format!(
-            "[[ads]]\nkey = \"{ad}\"\nheadline = \"{ad}\"\nbody = \"(counts)\"\nlink = \"https://example.org/{ad}\"\ndaily_budget = 1.0\n\n"
-        );
-    }
-    for (key, cmp_ads) in &comparisons {
-        toml += &format!(
-            "[[comparisons]]\nkey = \"{key}\"\nads = [{}]\n\n",
-            cmp_ads
-                .iter()
-                .map(|a| format!("\"{a}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    toml += &format!(
-        "[collect]\nbreakdowns = [{}]\n\n[analysis]\nmetric = \"{}\"\n",
-        dimensions
-            .iter()
-            .map(|d| format!("\"{}\"", d.as_str()))
-            .collect::<Vec<_>>()
-            .join(", "),
-        if metrics.contains(&"reach") {
-            "reach"
+    let description = Description {
+        name,
+        description: format!("Counts from {stem}"),
+        origin: format!("Describes the counts file {}.", path.display()),
+        currency: "USD".to_string(),
+        spend_cap: Money(100),
+        ads: ads.iter().map(|a| (a.to_string(), a.to_string())).collect(),
+        comparisons: comparisons.clone(),
+        breakdowns: dimensions.into_iter().collect(),
+        metric: if metrics.contains(&"reach") {
+            Metric::Reach
         } else {
-            "impressions"
-        }
-    );
-    let mut experiment = crate::experiment::load::load_text(path, toml, Vec::new())?.experiment;
+            Metric::Impressions
+        },
+        start: day,
+        end: day,
+    };
+    let mut experiment = description.experiment(path)?;
     options.apply(&mut experiment.analysis);
     if !metrics.contains(&experiment.analysis.metric.as_str()) {
         return Err(Error::BadInput(format!(
@@ -303,7 +283,6 @@ pub fn analyze_counts(path: &Path, options: &crate::cli::AnalysisArgs) -> Result
 
     // Each comparison analyses its own lines: the same ad may have different counts in
     // two comparisons of the file.
-    let day = NaiveDate::from_ymd_opt(2000, 1, 1).expect("valid date");
     let mut analysis: Option<Analysis> = None;
     for (key, _) in &comparisons {
         let mut totals: BTreeMap<Breakdown, Vec<StoredRow>> = BTreeMap::new();

@@ -17,6 +17,17 @@ pub enum Alternative {
     Smaller,
 }
 
+impl Alternative {
+    /// The spelling `results.json` uses.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Alternative::TwoSided => "two-sided",
+            Alternative::Larger => "larger",
+            Alternative::Smaller => "smaller",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ZTestResult {
     pub share1: f64,

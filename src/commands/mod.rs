@@ -1,5 +1,6 @@
 //! What each command does, in terms of the library's modules.
 
+mod import;
 mod runs;
 
 use std::path::Path;
@@ -173,8 +174,21 @@ pub fn execute(cli: Cli) -> Result<()> {
             experiment,
             db,
             out,
-        } => report_cmd(&experiment, &db.path(None)?, &out),
+            format,
+        } => report_cmd(&experiment, &db.path(None)?, &out, &format),
         Command::Status { db } => status(&db.path(None)?),
+        Command::Import {
+            files,
+            experiment,
+            db,
+            lock,
+            config,
+        } => import::import(
+            &files,
+            &experiment,
+            &db.path(config.as_deref())?,
+            std::time::Duration::from_secs(lock.wait),
+        ),
         Command::Audience {
             command:
                 AudienceCommand::Upload {
@@ -542,13 +556,13 @@ fn print_analysis(analysis: &Analysis, json: bool) -> Result<()> {
     Ok(())
 }
 
-fn report_cmd(selector: &str, db: &Path, out: &Path) -> Result<()> {
+fn report_cmd(selector: &str, db: &Path, out: &Path, formats: &[report::Format]) -> Result<()> {
     let store = Store::open_existing(db)?;
     let record = store.find_experiment(selector)?;
     let inputs = Inputs::load(&store, &record)?;
     let report = report::Report::load(&store, &inputs, analysis::analyze(&inputs))?;
     let dir = out.join(&report.analysis.experiment.name);
-    let files = report::write_all(&report, &dir)?;
+    let files = report::write(&report, &dir, formats)?;
     for f in files {
         println!("{}", f.display());
     }
@@ -563,7 +577,7 @@ fn status(db: &Path) -> Result<()> {
         return Ok(());
     }
     println!(
-        "{:>4}  {:<30} {:<9} {:<5} {:>22} {:>5}  {:<20}  next due",
+        "{:>4}  {:<30} {:<9} {:<6} {:>22} {:>5}  {:<20}  next due",
         "id", "experiment", "state", "plat", "spend / cap", "coll.", "last collection"
     );
     for r in runs {
@@ -577,12 +591,17 @@ fn status(db: &Path) -> Result<()> {
                 t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             });
         println!(
-            "{:>4}  {:<30} {:<9} {:<5} {:>22} {:>5}  {:<20}  {}",
+            "{:>4}  {:<30} {:<9} {:<6} {:>22} {:>5}  {:<20}  {}",
             r.id,
             r.name,
             r.state,
             r.platform,
-            format!("{spend} / {} {}", r.spend_cap, r.currency),
+            // An import has no cap: its spend is what the exports say was spent.
+            if r.platform == "import" {
+                format!("{spend} {} (no cap)", r.currency)
+            } else {
+                format!("{spend} / {} {}", r.spend_cap, r.currency)
+            },
             collections.len(),
             collections
                 .last()

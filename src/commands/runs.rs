@@ -178,6 +178,13 @@ pub fn resume(
     let _lock = DbLock::acquire(db, wait)?;
     let mut store = Store::open_existing(db)?;
     let record = store.find_experiment(selector)?;
+    if record.platform == "import" {
+        println!(
+            "{} (run {}) was imported from exports; there is nothing to resume.",
+            record.name, record.id
+        );
+        return Ok(());
+    }
     if record.platform != "sim" && !live {
         return Err(Error::BadInput(format!(
             "resuming run {} may create and activate ads on {}: add --live",
@@ -215,6 +222,13 @@ pub fn stop(
     let _lock = DbLock::acquire(db, wait)?;
     let mut store = Store::open_existing(db)?;
     let record = store.find_experiment(selector)?;
+    if record.platform == "import" {
+        println!(
+            "{} (run {}) was imported from exports; adskew created nothing on a platform to pause.",
+            record.name, record.id
+        );
+        return Ok(());
+    }
     let exp = record.experiment()?;
     if exp.platform == PlatformKind::Sim {
         println!(

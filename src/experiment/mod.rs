@@ -8,6 +8,7 @@
 //! Nothing downstream sees a [`schema::RawExperiment`]; it sees an [`Experiment`], which
 //! can only be built by validation.
 
+pub mod describe;
 pub mod load;
 pub mod schema;
 pub mod validate;

@@ -3,8 +3,8 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use super::words::{self, describe_breakdown, describe_paired, group_label, percent};
-use super::{charts, write_file, Exporter, Report};
+use super::words::{self, describe_breakdown, describe_paired, group_label};
+use super::{charts, tables, write_file, Exporter, Report};
 use crate::analysis::Analysis;
 use crate::error::Result;
 
@@ -43,8 +43,10 @@ pub fn render(a: &Analysis) -> String {
     }
     let _ = writeln!(
         s,
-        "| Activated | {} (all ads together) |",
-        e.started_at.as_deref().unwrap_or("-")
+        "| Activated | {} |",
+        e.started_at
+            .as_deref()
+            .map_or("-".to_string(), |t| format!("{t} (all ads together)"))
     );
     let _ = writeln!(s, "| Ended | {} |", e.ended_at.as_deref().unwrap_or("-"));
     let _ = writeln!(
@@ -53,11 +55,20 @@ pub fn render(a: &Analysis) -> String {
         a.data.collections,
         a.data.last_collection_at.as_deref().unwrap_or("-")
     );
-    let _ = writeln!(
-        s,
-        "| Spend | {} of a {} {} cap |",
-        a.data.spend, a.data.spend_cap, a.data.currency
-    );
+    if e.platform == "import" {
+        // Imported exports say what was spent, not what the cap was.
+        let _ = writeln!(
+            s,
+            "| Spend | {} {} (in the latest export) |",
+            a.data.spend, a.data.currency
+        );
+    } else {
+        let _ = writeln!(
+            s,
+            "| Spend | {} of a {} {} cap |",
+            a.data.spend, a.data.spend_cap, a.data.currency
+        );
+    }
     let _ = writeln!(s, "| Counts tested | {} |", a.settings.metric);
     let _ = writeln!(
         s,
@@ -71,25 +82,7 @@ pub fn render(a: &Analysis) -> String {
     let _ = writeln!(s);
 
     let _ = writeln!(s, "### Ads\n");
-    let _ = writeln!(
-        s,
-        "| Ad | Headline | Reach | Impressions | Clicks | Spend ({}) |",
-        a.data.currency
-    );
-    let _ = writeln!(s, "|---|---|---:|---:|---:|---:|");
-    for ad in &a.ads {
-        let _ = writeln!(
-            s,
-            "| `{}` | {} | {} | {} | {} | {} |",
-            ad.key,
-            ad.headline.replace('|', "\\|"),
-            ad.reach,
-            ad.impressions,
-            ad.clicks,
-            ad.spend
-        );
-    }
-    let _ = writeln!(s);
+    let _ = writeln!(s, "{}", tables::ads_table(a).markdown());
     for ad in a.ads.iter().filter(|ad| ad.platform_problem.is_some()) {
         let _ = writeln!(s, "> **{}**\n", words::describe_refused(ad));
     }
@@ -120,51 +113,7 @@ pub fn render(a: &Analysis) -> String {
         }
         for b in &c.breakdowns {
             let _ = writeln!(s, "{}\n", describe_breakdown(a, b));
-            let _ = write!(s, "| Ad |");
-            for g in &b.groups {
-                let _ = write!(s, " {g} |");
-            }
-            if b.excluded.iter().any(|&x| x > 0) {
-                let _ = write!(s, " excluded (unknown) |");
-            }
-            let _ = writeln!(s);
-            let _ = write!(s, "|---|");
-            for _ in &b.groups {
-                let _ = write!(s, "---:|");
-            }
-            if b.excluded.iter().any(|&x| x > 0) {
-                let _ = write!(s, "---:|");
-            }
-            let _ = writeln!(s);
-            for (i, ad) in c.ads.iter().enumerate() {
-                let _ = write!(s, "| `{ad}` |");
-                for (j, _) in b.groups.iter().enumerate() {
-                    let share = &b.shares[i * b.groups.len() + j];
-                    let _ = write!(
-                        s,
-                        " {} ({}–{}), n={} |",
-                        percent(share.share),
-                        percent(share.ci.low),
-                        percent(share.ci.high),
-                        share.count
-                    );
-                }
-                if b.excluded.iter().any(|&x| x > 0) {
-                    let _ = write!(s, " {} |", b.excluded[i]);
-                }
-                let _ = writeln!(s);
-            }
-            if !b.eligible.is_empty() {
-                let _ = write!(s, "| *eligible audience* |");
-                for share in &b.eligible {
-                    let _ = write!(s, " {} |", percent(*share));
-                }
-                if b.excluded.iter().any(|&x| x > 0) {
-                    let _ = write!(s, " |");
-                }
-                let _ = writeln!(s);
-            }
-            let _ = writeln!(s);
+            let _ = writeln!(s, "{}", tables::shares_table(a, c, b).markdown());
             if let Some(file) = charts::file_stem(c, b) {
                 let _ = writeln!(
                     s,

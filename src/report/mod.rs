@@ -4,8 +4,10 @@
 //! out). Exporters only format; every number they print was computed by `analysis`.
 
 pub mod charts;
+pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod tables;
 pub mod words;
 
 use std::collections::BTreeMap;
@@ -61,21 +63,56 @@ pub trait Exporter {
     fn export(&self, report: &Report, dir: &Path) -> Result<Vec<PathBuf>>;
 }
 
-/// The exporters `adskew report` runs, in order.
-pub fn exporters() -> Vec<Box<dyn Exporter>> {
-    vec![
-        Box::new(json::JsonExporter),
-        Box::new(markdown::MarkdownExporter),
-        Box::new(charts::ChartExporter::default()),
-    ]
+crate::vocabulary!(
+    /// An output format of `adskew report --format`.
+    Format { Html => "html", Md => "md", Tex => "tex", Csv => "csv", Json => "json", Svg => "svg", Png => "png", Pdf => "pdf" }
+);
+
+/// The exporters for `formats` (all of them when empty), in order.
+pub fn exporters(formats: &[Format]) -> Vec<Box<dyn Exporter>> {
+    let on = |f: Format| formats.is_empty() || formats.contains(&f);
+    let mut out: Vec<Box<dyn Exporter>> = Vec::new();
+    if on(Format::Json) {
+        out.push(Box::new(json::JsonExporter));
+    }
+    if on(Format::Md) {
+        out.push(Box::new(markdown::MarkdownExporter));
+    }
+    // PDF only when asked for: it is not part of "all formats".
+    let pdf = formats.contains(&Format::Pdf);
+    if on(Format::Svg) || on(Format::Png) || pdf {
+        out.push(Box::new(charts::ChartExporter {
+            formats: charts::Formats {
+                svg: on(Format::Svg),
+                png: on(Format::Png),
+                pdf,
+            },
+        }));
+    }
+    if on(Format::Md) || on(Format::Tex) || on(Format::Csv) {
+        out.push(Box::new(tables::TablesExporter {
+            markdown: on(Format::Md),
+            latex: on(Format::Tex),
+            csv: on(Format::Csv),
+        }));
+    }
+    if on(Format::Html) {
+        out.push(Box::new(html::HtmlExporter));
+    }
+    out
 }
 
 /// Writes the full report into `dir` (created if needed).
 pub fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
+    write(report, dir, &[])
+}
+
+/// Writes the report in `formats` (all when empty) into `dir` (created if needed).
+pub fn write(report: &Report, dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
     let mut written = Vec::new();
-    for exporter in exporters() {
+    for exporter in exporters(formats) {
         let files = exporter.export(report, dir)?;
         tracing::debug!(exporter = exporter.name(), files = files.len(), "exported");
         written.extend(files);

@@ -112,7 +112,7 @@ pub fn describe_paired(p: &PairedResult) -> String {
         t.ci.low * 100.0,
         t.ci.high * 100.0,
         t.statistic,
-        format_p(t.p_value, None),
+        format_p(t.p_value, Some(t.log10_p_value)),
         format_p(p.adjusted_p_value, None).replace("p ", "p_adj "),
     )
 }

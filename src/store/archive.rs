@@ -34,7 +34,7 @@ pub struct ArchivedCall {
     pub error: Option<String>,
 }
 
-fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
+pub(super) fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder
         .write_all(bytes)
@@ -42,7 +42,7 @@ fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
         .map_err(|e| Error::Other(format!("compressing an archived body: {e}")))
 }
 
-fn gunzip(bytes: &[u8]) -> Result<Vec<u8>> {
+pub(super) fn gunzip(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     GzDecoder::new(bytes)
         .read_to_end(&mut out)
@@ -50,7 +50,7 @@ fn gunzip(bytes: &[u8]) -> Result<Vec<u8>> {
     Ok(out)
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+pub(super) fn sha256_hex(bytes: &[u8]) -> String {
     format!("{:x}", Sha256::digest(bytes))
 }
 

@@ -21,10 +21,12 @@ use crate::money::Money;
 use crate::vocab::Breakdown;
 
 mod archive;
+mod imports;
 pub mod lock;
 mod runs;
 pub use archive::ArchivedCall;
 pub use audience::{UploadRecord, UploadStart, UploadState};
+pub use imports::{ImportRecord, ImportTarget, ImportedFile};
 pub use runs::{parse_time, ObjectRecord};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -34,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migration_3.sql"),
     include_str!("migration_4.sql"),
     include_str!("migration_5.sql"),
+    include_str!("migration_6.sql"),
 ];
 
 /// Where an experiment run is in its life.
@@ -231,34 +234,14 @@ impl Store {
 
     /// Records a new run of `exp` (state `draft`, no plan) and returns its id.
     pub fn insert_experiment(&mut self, exp: &Experiment, now: DateTime<Utc>) -> Result<i64> {
-        let resolved = exp.resolved_json();
-        let resolved_sha = crate::experiment::load::sha256_hex(resolved.as_bytes());
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO experiments (name, description, platform, currency, spend_cap_minor,
-                file_path, file_text, file_sha256, resolved_json, resolved_sha256,
-                adskew_version, state, created_at, overrides)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 'draft', ?12, ?13)",
-            params![
-                exp.name,
-                exp.description,
-                exp.platform.as_str(),
-                exp.currency,
-                exp.spend_cap.minor(),
-                exp.source.path.display().to_string(),
-                exp.source.text,
-                exp.source.sha256,
-                resolved,
-                resolved_sha,
-                crate::VERSION,
-                ts(now),
-                exp.source.overrides.join("\n"),
-            ],
-        )?;
-        let id = tx.last_insert_rowid();
-        tx.execute(
-            "INSERT INTO experiment_events (experiment_id, at, state, cause) VALUES (?1, ?2, 'draft', 'adskew run')",
-            params![id, ts(now)],
+        let id = insert_experiment_in(
+            &tx,
+            exp,
+            exp.platform.as_str(),
+            RunState::Draft,
+            "adskew run",
+            now,
         )?;
         tx.commit()?;
         Ok(id)
@@ -352,61 +335,14 @@ impl Store {
         rows: &[StoredRow],
     ) -> Result<i64> {
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "INSERT INTO collections (experiment_id, platform_time, collected_at, spend_minor, rows, due_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![
-                experiment_id,
-                ts(platform_time),
-                ts(Utc::now()),
-                spend.minor(),
-                rows.len() as i64,
-                due.map(ts)
-            ],
-        )?;
-        let collection = tx.last_insert_rowid();
-        {
-            let mut insert = tx.prepare(
-                "INSERT INTO delivery (experiment_id, collection_id, ad_key, period, date_start,
-                    date_stop, breakdown, value, reach, impressions, clicks, spend_minor)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?;
-            for r in rows {
-                insert.execute(params![
-                    experiment_id,
-                    collection,
-                    r.ad_key,
-                    r.period,
-                    r.date_start.to_string(),
-                    r.date_stop.to_string(),
-                    r.breakdown,
-                    r.value,
-                    r.reach as i64,
-                    r.impressions as i64,
-                    r.clicks as i64,
-                    r.spend.minor(),
-                ])?;
-            }
-        }
+        let collection = insert_collection_in(&tx, experiment_id, platform_time, due, spend, rows)?;
         tx.commit()?;
         Ok(collection)
     }
 
     /// Finds a run by numeric id, or by name (the most recent run with that name).
     pub fn find_experiment(&self, selector: &str) -> Result<ExperimentRecord> {
-        let by_id = selector.parse::<i64>().ok();
-        let found = self
-            .conn
-            .query_row(
-                &format!(
-                    "SELECT {EXPERIMENT_COLUMNS} FROM experiments
-                     WHERE id = ?1 OR name = ?2 ORDER BY (id = ?1) DESC, id DESC LIMIT 1"
-                ),
-                params![by_id.unwrap_or(-1), selector],
-                experiment_from_row,
-            )
-            .optional()?;
-        found.ok_or_else(|| {
+        self.lookup_experiment(selector)?.ok_or_else(|| {
             let known = self.list_experiments().unwrap_or_default();
             let names: Vec<String> = known
                 .iter()
@@ -422,6 +358,22 @@ impl Store {
                 }
             ))
         })
+    }
+
+    /// [`Store::find_experiment`], with `None` when there is no such run.
+    pub fn lookup_experiment(&self, selector: &str) -> Result<Option<ExperimentRecord>> {
+        let by_id = selector.parse::<i64>().ok();
+        Ok(self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {EXPERIMENT_COLUMNS} FROM experiments
+                     WHERE id = ?1 OR name = ?2 ORDER BY (id = ?1) DESC, id DESC LIMIT 1"
+                ),
+                params![by_id.unwrap_or(-1), selector],
+                experiment_from_row,
+            )
+            .optional()?)
     }
 
     /// Every run, newest first.
@@ -513,7 +465,9 @@ impl Store {
     }
 
     /// The latest whole-run ("total") rows of each ad for one breakdown: for each ad, the
-    /// latest snapshot of the total that ends on the ad's last collected day.
+    /// latest snapshot of the total that ends on the ad's last collected day. Should two
+    /// totals end on that day but start on different days (imported exports with other
+    /// reporting windows), only the window of the newest collection counts, never both.
     pub fn latest_totals(
         &self,
         experiment_id: i64,
@@ -527,6 +481,11 @@ impl Store {
                AND date_stop = (SELECT MAX(date_stop) FROM delivery_latest m
                                 WHERE m.experiment_id = l.experiment_id AND m.ad_key = l.ad_key
                                   AND m.breakdown = l.breakdown AND m.period = 'total')
+               AND date_start = (SELECT m.date_start FROM delivery_latest m
+                                 WHERE m.experiment_id = l.experiment_id AND m.ad_key = l.ad_key
+                                   AND m.breakdown = l.breakdown AND m.period = 'total'
+                                   AND m.date_stop = l.date_stop
+                                 ORDER BY m.collection_id DESC LIMIT 1)
              ORDER BY ad_key, value",
             params![experiment_id, breakdown.as_str()],
         )
@@ -577,6 +536,93 @@ impl Store {
         let rows = stmt.query_map(params, |r| stored_row(r, 0))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// Records a run of `exp` in `state` within a transaction; returns its id.
+fn insert_experiment_in(
+    tx: &rusqlite::Transaction<'_>,
+    exp: &Experiment,
+    platform: &str,
+    state: RunState,
+    cause: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<i64> {
+    let resolved = exp.resolved_json();
+    let resolved_sha = crate::experiment::load::sha256_hex(resolved.as_bytes());
+    tx.execute(
+        "INSERT INTO experiments (name, description, platform, currency, spend_cap_minor,
+            file_path, file_text, file_sha256, resolved_json, resolved_sha256,
+            adskew_version, state, created_at, overrides)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            exp.name,
+            exp.description,
+            platform,
+            exp.currency,
+            exp.spend_cap.minor(),
+            exp.source.path.display().to_string(),
+            exp.source.text,
+            exp.source.sha256,
+            resolved,
+            resolved_sha,
+            crate::VERSION,
+            state.as_str(),
+            ts(now),
+            exp.source.overrides.join("\n"),
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO experiment_events (experiment_id, at, state, cause) VALUES (?1, ?2, ?3, ?4)",
+        params![id, ts(now), state.as_str(), cause],
+    )?;
+    Ok(id)
+}
+
+/// Stores a collection pass and its rows within a transaction; returns the collection id.
+fn insert_collection_in(
+    tx: &rusqlite::Transaction<'_>,
+    experiment_id: i64,
+    platform_time: DateTime<Utc>,
+    due: Option<DateTime<Utc>>,
+    spend: Money,
+    rows: &[StoredRow],
+) -> rusqlite::Result<i64> {
+    tx.execute(
+        "INSERT INTO collections (experiment_id, platform_time, collected_at, spend_minor, rows, due_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            experiment_id,
+            ts(platform_time),
+            ts(Utc::now()),
+            spend.minor(),
+            rows.len() as i64,
+            due.map(ts)
+        ],
+    )?;
+    let collection = tx.last_insert_rowid();
+    let mut insert = tx.prepare(
+        "INSERT INTO delivery (experiment_id, collection_id, ad_key, period, date_start,
+            date_stop, breakdown, value, reach, impressions, clicks, spend_minor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    for r in rows {
+        insert.execute(params![
+            experiment_id,
+            collection,
+            r.ad_key,
+            r.period,
+            r.date_start.to_string(),
+            r.date_stop.to_string(),
+            r.breakdown,
+            r.value,
+            r.reach as i64,
+            r.impressions as i64,
+            r.clicks as i64,
+            r.spend.minor(),
+        ])?;
+    }
+    Ok(collection)
 }
 
 const EXPERIMENT_COLUMNS: &str = "id, name, platform, state, currency, spend_cap_minor, file_path,

@@ -13,6 +13,31 @@ pub fn adskew() -> Command {
     cmd
 }
 
+/// Runs `campaigns/<campaign>` on the simulator with its database and reports in `tmp`
+/// (`a.db`, `results/`) and returns the directory of its report.
+#[allow(dead_code)]
+pub fn run_campaign(campaign: &str, tmp: &std::path::Path) -> std::path::PathBuf {
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("campaigns")
+        .join(campaign);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let name = text
+        .lines()
+        .find_map(|l| l.strip_prefix("name = "))
+        .map(|n| n.trim().trim_matches('"').to_string())
+        .unwrap();
+    adskew()
+        .arg("run")
+        .arg(&file)
+        .arg("--db")
+        .arg(tmp.join("a.db"))
+        .arg("--out")
+        .arg(tmp.join("results"))
+        .assert()
+        .success();
+    tmp.join("results").join(name)
+}
+
 /// The two-ad z-test of a comparison in `results.json` (it sits in the breakdown of the
 /// group it tests), or `null`.
 #[allow(dead_code)]
