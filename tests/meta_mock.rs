@@ -318,7 +318,7 @@ async fn a_rejected_ad_is_reported_not_silently_missing() {
         // Paused at the end of the schedule, by the campaign.
         assert_eq!(other.platform_status.as_deref(), Some("CAMPAIGN_PAUSED"));
     }
-    let report = adskew::report::markdown::render(&analysis);
+    let report = adskew::report::markdown::render(&analysis, &[]);
     assert!(
         report.contains("`nvidia_swe` was rejected") && report.contains(reason),
         "{report}"

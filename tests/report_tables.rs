@@ -224,3 +224,42 @@ fn walk(dir: &Path) -> Vec<String> {
     }
     out
 }
+
+#[test]
+fn report_md_shows_every_chart_with_its_caption() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = run(tmp.path());
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    let linked: Vec<&str> = md
+        .split("](")
+        .skip(1)
+        .filter_map(|rest| rest.split_once(".svg)").map(|(stem, _)| stem))
+        .collect();
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().to_string();
+            name.strip_suffix(".svg").map(str::to_string)
+        })
+        .collect();
+    files.sort();
+    let mut linked_sorted: Vec<String> = linked.iter().map(|s| s.to_string()).collect();
+    linked_sorted.sort();
+    assert_eq!(
+        linked_sorted, files,
+        "report.md links every chart written, once"
+    );
+    // Each figure is followed by its caption (in italics).
+    let lines: Vec<&str> = md.lines().collect();
+    for (i, line) in lines
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.starts_with("!["))
+    {
+        let caption = lines[i + 2];
+        assert!(
+            caption.starts_with('*') && caption.ends_with('*') && caption.len() > 20,
+            "no caption after {line}: {caption}"
+        );
+    }
+}

@@ -17,13 +17,14 @@ impl Exporter for MarkdownExporter {
 
     fn export(&self, report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
         let path = dir.join("report.md");
-        write_file(&path, render(&report.analysis).as_bytes())?;
+        let figures = charts::figures(report);
+        write_file(&path, render(&report.analysis, &figures).as_bytes())?;
         Ok(vec![path])
     }
 }
 
-/// Renders the Markdown report.
-pub fn render(a: &Analysis) -> String {
+/// Renders the Markdown report; `figures` are linked by file name (`<stem>.svg`).
+pub fn render(a: &Analysis, figures: &[charts::Figure]) -> String {
     let mut s = String::new();
     let e = &a.experiment;
     let _ = writeln!(s, "# {}\n", e.name);
@@ -114,15 +115,14 @@ pub fn render(a: &Analysis) -> String {
         for b in &c.breakdowns {
             let _ = writeln!(s, "{}\n", describe_breakdown(a, b));
             let _ = writeln!(s, "{}", tables::shares_table(a, c, b).markdown());
-            if let Some(file) = charts::file_stem(c, b) {
-                let _ = writeln!(
-                    s,
-                    "![{} by {} for {}]({file}.svg)\n",
-                    charts::group_of(b).unwrap_or_default(),
-                    b.breakdown,
-                    c.key
-                );
-            }
+        }
+    }
+
+    if !figures.is_empty() {
+        let _ = writeln!(s, "## Figures\n");
+        for f in figures {
+            let _ = writeln!(s, "![{}]({}.svg)\n", f.title, f.stem);
+            let _ = writeln!(s, "*{}*\n", f.caption);
         }
     }
 
