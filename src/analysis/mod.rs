@@ -207,6 +207,8 @@ pub struct BreakdownResult {
     pub not_tested: Option<String>,
     /// The chi-square p-value after the experiment's correction.
     pub adjusted_p_value: Option<f64>,
+    /// Its log10, adjusted in the log domain (finite where the adjusted p underflows).
+    pub adjusted_log10_p_value: Option<f64>,
     /// Whether the chi-square test rejects independence at `alpha` after correction.
     pub reject: bool,
     /// Each ad's share of each group, with its CI.
@@ -249,6 +251,7 @@ pub struct PairedResult {
     #[serde(flatten)]
     pub test: ZTestResult,
     pub adjusted_p_value: f64,
+    pub adjusted_log10_p_value: f64,
     pub reject: bool,
     /// Whether the observed difference points the pre-registered way.
     pub direction_as_expected: Option<bool>,
@@ -278,27 +281,32 @@ fn count_of(row: &StoredRow, metric: Metric) -> u64 {
 /// Adjusts every p-value of `comparisons` together under the settings' correction and
 /// marks what is significant; returns the number of tests.
 fn correct(comparisons: &mut [ComparisonResult], settings: &AnalysisSettings) -> usize {
-    let mut p_values = Vec::new();
+    let (mut p_values, mut log10_p_values) = (Vec::new(), Vec::new());
     for b in comparisons.iter().flat_map(|c| &c.breakdowns) {
         if let Some(chi) = &b.chi2 {
             p_values.push(chi.p_value);
+            log10_p_values.push(chi.log10_p_value);
         }
         if let Some(z) = &b.z_test {
             p_values.push(z.test.p_value);
+            log10_p_values.push(z.test.log10_p_value);
         }
     }
     let adjusted = correction::adjust(&p_values, settings.correction);
-    let mut next = adjusted.iter();
+    let adjusted_log10 = correction::adjust_log10(&log10_p_values, settings.correction);
+    let mut next = adjusted.iter().zip(&adjusted_log10);
     for b in comparisons.iter_mut().flat_map(|c| &mut c.breakdowns) {
         if b.chi2.is_some() {
-            let p = *next.next().expect("one adjusted p per test");
-            b.adjusted_p_value = Some(p);
-            b.reject = p < settings.alpha;
+            let (p, l) = next.next().expect("one adjusted p per test");
+            b.adjusted_p_value = Some(*p);
+            b.adjusted_log10_p_value = Some(*l);
+            b.reject = *p < settings.alpha;
         }
         if let Some(z) = &mut b.z_test {
-            let p = *next.next().expect("one adjusted p per test");
-            z.adjusted_p_value = p;
-            z.reject = p < settings.alpha;
+            let (p, l) = next.next().expect("one adjusted p per test");
+            z.adjusted_p_value = *p;
+            z.adjusted_log10_p_value = *l;
+            z.reject = *p < settings.alpha;
         }
     }
     p_values.len()
@@ -545,6 +553,7 @@ fn breakdown_result(
         z_test: None,
         not_tested,
         adjusted_p_value: None,
+        adjusted_log10_p_value: None,
         reject: false,
         shares,
         goodness_of_fit,
@@ -632,6 +641,7 @@ fn add_z_test(
         direction_as_expected: expected.map(|_| test.difference > 0.0),
         test,
         adjusted_p_value: f64::NAN,
+        adjusted_log10_p_value: f64::NAN,
         reject: false,
     });
 }

@@ -252,7 +252,7 @@ fn tests_table(a: &Analysis) -> Table {
                         Cell::num(chi.statistic, 2),
                         Cell::int(chi.dof),
                         Cell::p(chi.p_value, Some(chi.log10_p_value)),
-                        Cell::p(adj, None),
+                        Cell::p(adj, b.adjusted_log10_p_value),
                         Cell::text(marks(adj, alpha)),
                         Cell::num(b.cramers_v.unwrap_or(f64::NAN), 3),
                     ]);
@@ -280,7 +280,7 @@ fn tests_table(a: &Analysis) -> Table {
                     Cell::num(z.test.statistic, 2),
                     Cell::empty(1),
                     Cell::p(z.test.p_value, Some(z.test.log10_p_value)),
-                    Cell::p(z.adjusted_p_value, None),
+                    Cell::p(z.adjusted_p_value, Some(z.adjusted_log10_p_value)),
                     Cell::text(marks(z.adjusted_p_value, alpha)),
                     Cell::num(z.test.difference, 3),
                 ]);

@@ -79,7 +79,7 @@ pub fn describe_breakdown(analysis: &Analysis, b: &BreakdownResult) -> String {
         chi.dof,
         format_p(chi.p_value, Some(chi.log10_p_value)),
         analysis.settings.correction,
-        format_p(p_adj, None).replace("p ", "p_adj "),
+        format_p(p_adj, b.adjusted_log10_p_value).replace("p ", "p_adj "),
         chi.cramers_v,
     )
 }
@@ -113,7 +113,7 @@ pub fn describe_paired(p: &PairedResult) -> String {
         t.ci.high * 100.0,
         t.statistic,
         format_p(t.p_value, Some(t.log10_p_value)),
-        format_p(p.adjusted_p_value, None).replace("p ", "p_adj "),
+        format_p(p.adjusted_p_value, Some(p.adjusted_log10_p_value)).replace("p ", "p_adj "),
     )
 }
 
