@@ -263,3 +263,51 @@ fn report_md_shows_every_chart_with_its_caption() {
         );
     }
 }
+
+#[test]
+fn the_robustness_table_holds_the_tests_on_impressions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = run(tmp.path());
+    let out = common::adskew()
+        .args([
+            "analyze",
+            "imana2021-paired-jobs",
+            "--metric",
+            "impressions",
+            "--json",
+            "--db",
+        ])
+        .arg(tmp.path().join("a.db"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let r: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = csv_rows(&dir.join("tables/tests-impressions.csv"));
+    let mut checked = 0;
+    for c in r["comparisons"].as_array().unwrap() {
+        for b in c["breakdowns"].as_array().unwrap() {
+            let row = rows
+                .iter()
+                .find(|t| {
+                    t["comparison"] == c["key"].as_str().unwrap()
+                        && t["breakdown"] == b["breakdown"].as_str().unwrap()
+                })
+                .unwrap();
+            assert_eq!(
+                num(&row["statistic"]),
+                b["chi2"]["statistic"].as_f64().unwrap()
+            );
+            assert_eq!(
+                num(&row["adjusted_p_value"]),
+                b["adjusted_p_value"].as_f64().unwrap()
+            );
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, 4);
+    let tex = std::fs::read_to_string(dir.join("tables/tests-impressions.tex")).unwrap();
+    assert!(
+        tex.contains("Robustness") && tex.contains("impressions"),
+        "{tex}"
+    );
+}

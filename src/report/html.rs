@@ -235,7 +235,7 @@ pub fn render(report: &Report, figures: &[Figure]) -> String {
 
     // Tables.
     let _ = writeln!(s, "<h2 id=\"tables\">Tables</h2>");
-    for t in tables(a) {
+    for t in tables(report) {
         s.push_str(&table_html(&t));
     }
 

@@ -17,7 +17,7 @@ use crate::analysis::{Analysis, Inputs};
 use crate::error::{Error, Result};
 use crate::experiment::Experiment;
 use crate::store::{CollectionRecord, Store, StoredRow};
-use crate::vocab::Breakdown;
+use crate::vocab::{Breakdown, Metric};
 
 /// Everything a report shows: the analysis (every test and share) and what the charts need
 /// beyond it from the store: the experiment (budgets), the latest totals with spend per
@@ -25,6 +25,9 @@ use crate::vocab::Breakdown;
 #[derive(Debug, Clone)]
 pub struct Report {
     pub analysis: Analysis,
+    /// The same analysis on the other count (impressions when reach is tested, and the
+    /// other way round), for the robustness table; tested and corrected on its own.
+    pub other_metric: Option<Analysis>,
     pub experiment: Experiment,
     /// Latest since-launch rows per breakdown (pooled over a design's partitions).
     pub totals: BTreeMap<Breakdown, Vec<StoredRow>>,
@@ -44,7 +47,14 @@ impl Report {
         for b in &inputs.experiment.collect.breakdowns {
             history.insert(*b, store.total_history(inputs.record.id, *b)?);
         }
+        let mut other = inputs.clone();
+        other.experiment.analysis = analysis.settings.clone();
+        other.experiment.analysis.metric = match analysis.settings.metric {
+            Metric::Impressions => Metric::Reach,
+            _ => Metric::Impressions,
+        };
         Ok(Report {
+            other_metric: Some(crate::analysis::analyze(&other)),
             analysis,
             experiment: inputs.experiment.clone(),
             totals: inputs.totals.clone(),

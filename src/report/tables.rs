@@ -178,8 +178,21 @@ fn correction_phrase(a: &Analysis) -> String {
 
 /// Every table of the report, in order: ads, tests, then shares per comparison and
 /// breakdown.
-pub fn tables(a: &Analysis) -> Vec<Table> {
+/// Every table of the report, in order: ads, tests, the same tests on the other metric
+/// (impressions when reach is tested, and the other way round) as a robustness check, then
+/// shares per comparison and breakdown.
+pub fn tables(report: &Report) -> Vec<Table> {
+    let a = &report.analysis;
     let mut out = vec![ads_table(a), tests_table(a)];
+    if let Some(other) = &report.other_metric {
+        let mut t = tests_table(other);
+        t.stem = format!("tests-{}", other.settings.metric);
+        t.caption = format!(
+            "Robustness: the tests of Table tests on {} instead of {}. {}",
+            other.settings.metric, a.settings.metric, t.caption
+        );
+        out.push(t);
+    }
     for c in &a.comparisons {
         for b in &c.breakdowns {
             out.push(shares_table(a, c, b));
@@ -565,7 +578,7 @@ impl Exporter for TablesExporter {
         std::fs::create_dir_all(&dir)
             .map_err(|e| crate::error::Error::io(format!("cannot create {}", dir.display()), e))?;
         let mut written = Vec::new();
-        for t in tables(&report.analysis) {
+        for t in tables(report) {
             for (on, ext, text) in [
                 (self.markdown, "md", Table::markdown as fn(&Table) -> String),
                 (self.latex, "tex", Table::latex),
