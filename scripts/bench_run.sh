@@ -15,7 +15,7 @@ for example in campaigns/*.toml; do
     times=()
     for i in $(seq "$runs"); do
         start=$(date +%s%N)
-        ./target/release/adskew run --quiet "$example" --db "$tmp/bench.db" --out "$tmp/out" >/dev/null
+        "${CARGO_TARGET_DIR:-target}/release/adskew" run --quiet "$example" --db "$tmp/bench.db" --out "$tmp/out" >/dev/null
         end=$(date +%s%N)
         times+=($(( (end - start) / 1000 )))
     done
