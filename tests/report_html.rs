@@ -80,7 +80,7 @@ fn report_html_loads_in_chromium_without_errors_and_shows_every_chart() {
         for needle in ["<link", "src=\"http", "href=\"http", "@import", "url("] {
             assert!(!html.contains(needle), "{name}: report.html has `{needle}`");
         }
-        let figures = html.matches("<figure class=\"chart\"").count();
+        let figures = html.matches("<figure class=\"chart ").count();
         assert!(figures > 0, "{name}: no charts in report.html");
         // Every table of the report and the provenance are there.
         for section in [
@@ -93,6 +93,8 @@ fn report_html_loads_in_chromium_without_errors_and_shows_every_chart() {
             assert!(html.contains(section), "{name}: no {section}");
         }
         assert!(html.contains("id=\"table-tests\"") && html.contains("id=\"table-ads\""));
+        // Ad keys in the sentences are set as code, not left as Markdown backticks.
+        assert!(html.contains("<code>") && !html.contains("vs `"), "{name}");
 
         let (dom, log) = load_in_chromium(&page, &tmp.path().join(format!("profile-{name}")));
         assert_eq!(

@@ -36,6 +36,22 @@ impl Exporter for HtmlExporter {
     }
 }
 
+/// Escapes prose for HTML and sets its `code` spans (as the sentences of `words` write
+/// ad keys) in `<code>`.
+fn prose(s: &str) -> String {
+    esc(s)
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| {
+            if i % 2 == 1 {
+                format!("<code>{part}</code>")
+            } else {
+                part.to_string()
+            }
+        })
+        .collect()
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -61,7 +77,8 @@ thead th { border-top: 2px solid #222; border-bottom: 1px solid #222; }
 tbody tr:last-child td { border-bottom: 2px solid #222; }
 td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 caption { caption-side: top; text-align: left; font-size: .85rem; color: #444; padding-bottom: .3rem; }
-figure.chart { margin: 1.2rem 0; } figure.chart svg { max-width: 100%; height: auto; }
+figure.chart { margin: 1.6rem 0; } figure.chart svg { width: 100%; height: auto; }
+figure.one-column svg { max-width: 34rem; }
 figcaption { font-size: .85rem; color: #444; }
 .note { font-size: .8rem; color: #555; }
 .warning { background: #fff4e5; border-left: 4px solid #d55e00; padding: .4rem .8rem; }
@@ -148,7 +165,11 @@ pub fn render(report: &Report, figures: &[Figure]) -> String {
     }
     let _ = writeln!(s, "</tbody>\n</table>");
     for ad in a.ads.iter().filter(|ad| ad.platform_problem.is_some()) {
-        let _ = writeln!(s, "<p class=\"warning\">{}</p>", esc(&describe_refused(ad)));
+        let _ = writeln!(
+            s,
+            "<p class=\"warning\">{}</p>",
+            prose(&describe_refused(ad))
+        );
     }
 
     // Design.
@@ -213,10 +234,10 @@ pub fn render(report: &Report, figures: &[Figure]) -> String {
             );
         }
         if let Some(p) = c.paired() {
-            let _ = writeln!(s, "<p>{}</p>", esc(&describe_paired(p)));
+            let _ = writeln!(s, "<p>{}</p>", prose(&describe_paired(p)));
         }
         for b in &c.breakdowns {
-            let _ = writeln!(s, "<p>{}</p>", esc(&describe_breakdown(a, b)));
+            let _ = writeln!(s, "<p>{}</p>", prose(&describe_breakdown(a, b)));
         }
     }
 
@@ -225,7 +246,11 @@ pub fn render(report: &Report, figures: &[Figure]) -> String {
     for f in figures {
         let _ = writeln!(
             s,
-            "<figure class=\"chart\" id=\"fig-{}\" data-kind=\"{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
+            "<figure class=\"chart {}\" id=\"fig-{}\" data-kind=\"{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
+            match f.width {
+                super::charts::style::Width::OneColumn => "one-column",
+                super::charts::style::Width::TwoColumn => "two-column",
+            },
             esc(&f.stem),
             f.kind,
             strip_xml_declaration(&f.svg),
