@@ -38,8 +38,12 @@ fn paired_example_finds_the_ground_truth_skew() {
     let tmp = tempfile::tempdir().unwrap();
     let stdout = run("imana2021_paired_jobs.toml", tmp.path(), &[]);
     let dir = tmp.path().join("out/imana2021-paired-jobs");
-    assert!(stdout.contains("Report:"), "{stdout}");
+    assert!(
+        stdout.contains("Report:") && stdout.contains("report.html"),
+        "{stdout}"
+    );
     for file in [
+        "report.html",
         "report.md",
         "results.json",
         "delivery-driver-gender-female.svg",

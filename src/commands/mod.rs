@@ -380,7 +380,10 @@ fn print_outcome(
         exp.currency
     );
     print_summary(analysis);
-    println!("Report: {}", dir.join("report.md").display());
+    println!(
+        "Report: {} (also report.md, results.json, tables/ and the charts)",
+        dir.join("report.html").display()
+    );
     println!("Database: {}", db.display());
     Ok(())
 }
