@@ -12,7 +12,9 @@ fn run(tmp: &Path) -> std::path::PathBuf {
     common::run_campaign("imana2021_paired_jobs.toml", tmp)
 }
 
-fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+type Row = std::collections::HashMap<String, String>;
+
+fn csv_rows(path: &Path) -> Vec<Row> {
     let mut r = csv::Reader::from_path(path).unwrap();
     let headers = r.headers().unwrap().clone();
     r.records()
@@ -25,6 +27,16 @@ fn csv_rows(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
                 .collect()
         })
         .collect()
+}
+
+/// The tests table's chi-square row of comparison `c`, breakdown `b` (from results.json).
+fn chi2_row<'a>(rows: &'a [Row], c: &Value, b: &Value) -> &'a Row {
+    rows.iter()
+        .find(|t| {
+            t["comparison"] == c["key"].as_str().unwrap()
+                && t["breakdown"] == b["breakdown"].as_str().unwrap()
+        })
+        .unwrap()
 }
 
 fn num(s: &str) -> f64 {
@@ -69,13 +81,7 @@ fn table_numbers_equal_results_json() {
     let tests = csv_rows(&dir.join("tables/tests.csv"));
     for c in r["comparisons"].as_array().unwrap() {
         for b in c["breakdowns"].as_array().unwrap() {
-            let row = tests
-                .iter()
-                .find(|t| {
-                    t["comparison"] == c["key"].as_str().unwrap()
-                        && t["breakdown"] == b["breakdown"].as_str().unwrap()
-                })
-                .unwrap();
+            let row = chi2_row(&tests, c, b);
             assert_eq!(
                 num(&row["statistic"]),
                 b["chi2"]["statistic"].as_f64().unwrap()
@@ -286,13 +292,7 @@ fn the_robustness_table_holds_the_tests_on_impressions() {
     let mut checked = 0;
     for c in r["comparisons"].as_array().unwrap() {
         for b in c["breakdowns"].as_array().unwrap() {
-            let row = rows
-                .iter()
-                .find(|t| {
-                    t["comparison"] == c["key"].as_str().unwrap()
-                        && t["breakdown"] == b["breakdown"].as_str().unwrap()
-                })
-                .unwrap();
+            let row = chi2_row(&rows, c, b);
             assert_eq!(
                 num(&row["statistic"]),
                 b["chi2"]["statistic"].as_f64().unwrap()
