@@ -13,6 +13,8 @@
 //! base_url = "https://graph.facebook.com" # default; a loopback URL for the mock server
 //! token_file = "~/.config/adskew/meta-token"
 //! app_secret_file = "~/.config/adskew/meta-app-secret"  # optional: sends appsecret_proof
+//! dsa_beneficiary = "Example University"  # both required by Meta for ad sets reaching the EU
+//! dsa_payor = "Example University"
 //! ```
 //!
 //! Environment: `ADSKEW_META__AD_ACCOUNT_ID`, `ADSKEW_META__PAGE_ID`,
@@ -58,6 +60,10 @@ pub struct MetaSettings {
     /// Insights over more days than this are read as async report runs (default 28).
     #[serde(default = "default_async_after_days")]
     pub async_after_days: u32,
+    /// The DSA beneficiary and payor (usually the research organisation) Meta requires on
+    /// ad sets that reach the EU; both or neither.
+    pub dsa_beneficiary: Option<String>,
+    pub dsa_payor: Option<String>,
 }
 
 fn default_async_after_days() -> u32 {
@@ -79,6 +85,8 @@ impl Default for MetaSettings {
             app_secret_file: None,
             max_calls_per_second: default_rate(),
             async_after_days: default_async_after_days(),
+            dsa_beneficiary: None,
+            dsa_payor: None,
         }
     }
 }
@@ -236,6 +244,18 @@ impl Settings {
         config.max_calls_per_second = m.max_calls_per_second.max(1);
         config.async_after_days = m.async_after_days;
         config.app_secret = app_secret.map(Secret::new);
+        config.dsa = match (&m.dsa_beneficiary, &m.dsa_payor) {
+            (Some(b), Some(p)) => Some(crate::platform::meta::adapter::Dsa {
+                beneficiary: b.clone(),
+                payor: p.clone(),
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(Error::BadInput(
+                    "settings: give both meta.dsa_beneficiary and meta.dsa_payor (Meta requires the pair on ad sets that reach the EU), or neither".into(),
+                ))
+            }
+        };
         config.check().map_err(|e| Error::BadInput(e.to_string()))?;
         Ok(config)
     }

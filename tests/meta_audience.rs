@@ -28,6 +28,11 @@ fn config(base_url: String) -> MetaConfig {
     c.backoff = Duration::from_millis(1);
     c.page_size = 50;
     c.max_calls_per_second = 10_000;
+    // image_variants.toml targets France: Meta requires DSA beneficiary and payor.
+    c.dsa = Some(adskew::platform::meta::adapter::Dsa {
+        beneficiary: "Example University".into(),
+        payor: "Example University".into(),
+    });
     c
 }
 

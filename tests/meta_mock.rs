@@ -175,7 +175,7 @@ async fn graph_errors_become_clear_failures() {
     let start = scheduler::start_time(&exp, chrono::Utc::now());
     let (_mock, base, clock) = serve(&exp, start, Default::default()).await;
 
-    // No token: Meta's code 190, explained, not retried.
+    // No token: Meta's code 104, explained, not retried.
     let meta = MetaPlatform::new(config(base.clone(), ""), clock.clone()).unwrap();
     let spec = adskew::platform::CampaignSpec {
         name: "x".into(),
@@ -185,7 +185,7 @@ async fn graph_errors_become_clear_failures() {
     };
     let err = meta.create_campaign(&spec).await.unwrap_err().to_string();
     assert!(
-        err.contains("190") && err.contains("ADSKEW_META_TOKEN"),
+        err.contains("104") && err.contains("ADSKEW_META_TOKEN"),
         "{err}"
     );
     assert_eq!(
@@ -551,7 +551,7 @@ async fn batch_requests_are_served_in_order() {
     let http = reqwest::Client::new();
     let batch = serde_json::json!([
         {"method": "POST", "relative_url": "v25.0/act_1000/campaigns",
-         "body": "name=b&objective=OUTCOME_TRAFFIC&special_ad_categories=%5B%5D&status=PAUSED"},
+         "body": "name=b&objective=OUTCOME_TRAFFIC&special_ad_categories=%5B%5D&status=PAUSED&is_adset_budget_sharing_enabled=false"},
         {"method": "GET", "relative_url": "act_1000/insights?level=ad&fields=reach&breakdowns=gender,region&time_range=%7B%7D"},
         {"method": "DELETE", "relative_url": "v25.0/999"},
     ]);

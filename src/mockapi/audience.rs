@@ -18,7 +18,8 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 
-use super::graph::{error, invalid, json_param, required, Fail, Params};
+use super::error::{error, invalid, GraphError};
+use super::request::{json_param, required, Params};
 use super::{Kind, Mock};
 use crate::platform::ObjectId;
 
@@ -123,7 +124,7 @@ impl Mock {
     /// An id of another kind of object is refused (code 100). An id the mock has not seen is
     /// accepted and recorded: example experiments name an audience for the record, and the
     /// mock has no account history to check it against.
-    pub(crate) fn targeted_audiences(&self, targeting: &Value) -> Result<Vec<String>, Fail> {
+    pub(crate) fn targeted_audiences(&self, targeting: &Value) -> Result<Vec<String>, GraphError> {
         let Some(list) = targeting.get("custom_audiences") else {
             return Ok(Vec::new());
         };
@@ -160,8 +161,11 @@ impl Mock {
     }
 }
 
-/// `POST act_X/customaudiences`.
-pub(crate) fn create(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String>, Fail> {
+/// `POST act_X/customaudiences`: `{"id": ...}`, or `{"success": true}` when only validating.
+pub(crate) fn create(mock: &Mock, account: &str, p: &Params) -> Result<Response, GraphError> {
+    let dry = json_param(p, "execution_options")?
+        .and_then(|o| o.as_array().cloned())
+        .is_some_and(|a| a.iter().any(|x| x == "validate_only"));
     let name = required(p, "name")?;
     match required(p, "subtype")? {
         "CUSTOM" => {}
@@ -200,9 +204,15 @@ pub(crate) fn create(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String
         )));
     }
     if dry {
-        return Ok(None);
+        return Ok(Json(json!({"success": true})).into_response());
     }
-    let id = mock.register(Kind::Audience, ObjectId(String::new()), name);
+    let mut fields = serde_json::Map::new();
+    fields.insert("name".into(), json!(name));
+    fields.insert(
+        "account_id".into(),
+        json!(account.trim_start_matches("act_")),
+    );
+    let id = mock.register(Kind::Audience, ObjectId(String::new()), fields);
     let snapshot = AudienceSnapshot {
         id: id.clone(),
         name: name.to_string(),
@@ -212,7 +222,7 @@ pub(crate) fn create(mock: &Mock, p: &Params, dry: bool) -> Result<Option<String
     };
     mock.audiences
         .with(|s| s.audiences.insert(id.clone(), snapshot));
-    Ok(Some(id))
+    Ok(Json(json!({ "id": id })).into_response())
 }
 
 fn is_sha256_hex(v: &str) -> bool {
@@ -228,7 +238,7 @@ struct Session {
     total: Option<u64>,
 }
 
-fn session(p: &Params) -> Result<Option<Session>, Fail> {
+fn session(p: &Params) -> Result<Option<Session>, GraphError> {
     let Some(s) = json_param(p, "session")? else {
         return Ok(None);
     };
@@ -262,8 +272,32 @@ fn session(p: &Params) -> Result<Option<Session>, Fail> {
     }))
 }
 
+/// What a users call does with the rows it is sent (Custom Audience Users reference: POST
+/// adds, DELETE removes; `usersreplace`: the first batch of a session drops every member
+/// before it adds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Op {
+    Add,
+    Remove,
+    Replace,
+}
+
 /// `POST {audience}/users`.
-pub(crate) fn add_users(mock: &Mock, node: &str, p: &Params) -> Result<Response, Fail> {
+pub(crate) fn add_users(mock: &Mock, node: &str, p: &Params) -> Result<Response, GraphError> {
+    users(mock, node, p, Op::Add)
+}
+
+/// `DELETE {audience}/users`.
+pub(crate) fn remove_users(mock: &Mock, node: &str, p: &Params) -> Result<Response, GraphError> {
+    users(mock, node, p, Op::Remove)
+}
+
+/// `POST {audience}/usersreplace`.
+pub(crate) fn replace_users(mock: &Mock, node: &str, p: &Params) -> Result<Response, GraphError> {
+    users(mock, node, p, Op::Replace)
+}
+
+fn users(mock: &Mock, node: &str, p: &Params, op: Op) -> Result<Response, GraphError> {
     if !matches!(mock.lookup(node), Some((Kind::Audience, _))) {
         return Err(error(
             100,
@@ -414,7 +448,15 @@ pub(crate) fn add_users(mock: &Mock, node: &str, p: &Params) -> Result<Response,
         let a = st.audiences.get_mut(node).expect("checked above");
         a.num_received += received;
         a.num_invalid_entries += invalid_rows;
+        if op == Op::Replace && session.as_ref().is_some_and(|s| s.seq == 1) {
+            a.members.clear();
+            a.values.clear();
+        }
         for row in valid_rows {
+            if op == Op::Remove {
+                a.members.remove(&row);
+                continue;
+            }
             for (key, v) in schema.iter().zip(&row) {
                 if !v.is_empty() {
                     a.values.entry(key.clone()).or_default().insert(v.clone());
@@ -440,7 +482,7 @@ pub(crate) fn add_users(mock: &Mock, node: &str, p: &Params) -> Result<Response,
 
 /// `GET /{v}/{id}` of a custom audience: its fields. Meta gives bounds, never a count; the
 /// mock matches every distinct valid row and brackets that count by ±10% (at least 0..100).
-pub(crate) fn read(mock: &Mock, node: &str, p: &Params) -> Result<Response, Fail> {
+pub(crate) fn read(mock: &Mock, node: &str, p: &Params) -> Result<Response, GraphError> {
     let Some(a) = mock.audience(node) else {
         return Err(error(
             100,
@@ -467,25 +509,47 @@ pub(crate) fn read(mock: &Mock, node: &str, p: &Params) -> Result<Response, Fail
             let mut out = serde_json::Map::new();
             out.insert("id".into(), json!(a.id));
             for f in fields.split(',').map(str::trim).filter(|f| !f.is_empty()) {
-                match all.get(f) {
-                    Some(v) => {
-                        out.insert(f.to_string(), v.clone());
-                    }
-                    None => {
-                        return Err(error(
-                            100,
-                            None,
-                            &format!(
-                            "Tried accessing nonexisting field ({f}) on node type (CustomAudience)"
-                        ),
-                        ))
-                    }
+                // A field of Meta's spec the mock has no value for is left out, as Meta
+                // leaves out fields without a value.
+                if let Some(v) = all.get(f) {
+                    out.insert(f.to_string(), v.clone());
                 }
             }
             Value::Object(out)
         }
     };
     Ok(Json(body).into_response())
+}
+
+/// `GET {audience}/sessions`: each upload session with its batches' counts.
+pub(crate) fn sessions(
+    mock: &Mock,
+    node: &str,
+    p: &Params,
+    at: &super::edges::Paging<'_>,
+) -> Result<Response, GraphError> {
+    let Some(a) = mock.audience(node) else {
+        return Err(GraphError::no_object("GET", node));
+    };
+    let mut ids: Vec<u64> = a.batches.iter().map(|b| b.session_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows = ids
+        .iter()
+        .map(|id| {
+            let batches: Vec<&Batch> = a.batches.iter().filter(|b| b.session_id == *id).collect();
+            let received: u64 = batches.iter().map(|b| b.num_received).sum();
+            let invalid: u64 = batches.iter().map(|b| b.num_invalid_entries).sum();
+            let done = batches.iter().any(|b| b.last_batch_flag);
+            json!({
+                "session_id": id.to_string(),
+                "num_received": received.to_string(),
+                "num_invalid_entries": invalid.to_string(),
+                "stage": if done { "uploaded" } else { "uploading" },
+            })
+        })
+        .collect();
+    Ok(super::edges::page(rows, p, at, false))
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use axum::Json;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
-use super::graph::{error, Fail};
+use super::error::{error, GraphError};
 use super::Mock;
 
 /// Meta's limit on the number of requests in one batch.
@@ -24,7 +24,7 @@ pub async fn serve(
     RawQuery(q): RawQuery,
     headers: HeaderMap,
     body: String,
-) -> Result<Response, Fail> {
+) -> Result<Response, GraphError> {
     let mut p: std::collections::BTreeMap<String, String> =
         serde_urlencoded::from_str::<Vec<(String, String)>>(q.as_deref().unwrap_or(""))
             .unwrap_or_default()

@@ -15,7 +15,8 @@ use base64::Engine;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::graph::{invalid, Fail, Params};
+use super::error::{invalid, GraphError};
+use super::request::{Params, Upload};
 use super::Mock;
 
 #[derive(Default)]
@@ -47,32 +48,62 @@ fn looks_like_image(b: &[u8]) -> bool {
         || (b.len() > 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP")
 }
 
-/// `POST act_X/adimages`.
-pub(crate) fn upload(mock: &Mock, p: &Params) -> Result<Response, Fail> {
-    let Some(encoded) = p.get("bytes") else {
+/// `POST act_X/adimages`: an image as a file part of a multipart body (the SDKs' and
+/// Meta's curl examples' way) or base64 in `bytes`. Answered as Meta answers, keyed by the
+/// file name (`bytes` for base64).
+pub(crate) fn upload(
+    mock: &Mock,
+    p: &Params,
+    files: &std::collections::BTreeMap<String, Upload>,
+) -> Result<Response, GraphError> {
+    let mut images = Vec::new();
+    for upload in files.values() {
+        images.push((upload.filename.clone(), upload.bytes.clone()));
+    }
+    if let Some(encoded) = p.get("bytes") {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(encoded.trim())
+            .map_err(|_| invalid("bytes must be the image encoded as base64").blame(&["bytes"]))?;
+        images.push(("bytes".to_string(), bytes));
+    }
+    if images.is_empty() {
         return Err(invalid(
-            "The parameter bytes is required (the mock takes images as base64 `bytes`; `filename` uploads need multipart)",
-        ));
-    };
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .map_err(|_| invalid("bytes must be the image encoded as base64"))?;
-    if !looks_like_image(&bytes) {
-        return Err(invalid(
-            "bytes is not an image Meta accepts (JPEG, PNG, GIF, BMP, TIFF or WebP)",
+            "give the image as a file (multipart, e.g. curl -F 'filename=@image.png') or base64 in bytes",
         ));
     }
-    let hash: String = Sha256::digest(&bytes)
-        .iter()
-        .take(16)
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    let url = format!("https://scontent.mock.invalid/adimages/{hash}");
-    mock.images.with(|s| {
-        s.uploads += 1;
-        s.images.insert(hash.clone(), url.clone());
+    let mut answer = serde_json::Map::new();
+    for (name, bytes) in images {
+        if !looks_like_image(&bytes) {
+            return Err(invalid(&format!(
+                "{name} is not an image Meta accepts (JPEG, PNG, GIF, BMP, TIFF or WebP)"
+            )));
+        }
+        let hash: String = Sha256::digest(&bytes)
+            .iter()
+            .take(16)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let url = format!("https://scontent.mock.invalid/adimages/{hash}");
+        mock.images.with(|s| {
+            s.uploads += 1;
+            s.images.insert(hash.clone(), url.clone());
+        });
+        answer.insert(name, json!({"hash": hash, "url": url}));
+    }
+    Ok(Json(json!({ "images": answer })).into_response())
+}
+
+/// `GET act_X/adimages`: the library, optionally only `hashes=[...]`.
+pub(crate) fn list(mock: &Mock, p: &Params, at: &super::edges::Paging<'_>) -> Response {
+    let wanted: Option<Vec<String>> = p.get("hashes").and_then(|h| serde_json::from_str(h).ok());
+    let rows = mock.images.with(|s| {
+        s.images
+            .iter()
+            .filter(|(hash, _)| wanted.as_ref().is_none_or(|w| w.contains(hash)))
+            .map(|(hash, url)| json!({"id": hash, "hash": hash, "url": url}))
+            .collect()
     });
-    Ok(Json(json!({"images": {"bytes": {"hash": hash, "url": url}}})).into_response())
+    super::edges::page(rows, p, at, false)
 }
 
 impl Mock {
@@ -87,7 +118,7 @@ impl Mock {
     }
 
     /// The stored URL of an uploaded image, or a code-100 failure for an unknown hash.
-    pub(crate) fn image_url(&self, hash: &str) -> Result<String, Fail> {
+    pub(crate) fn image_url(&self, hash: &str) -> Result<String, GraphError> {
         self.images
             .with(|s| s.images.get(hash).cloned())
             .ok_or_else(|| {

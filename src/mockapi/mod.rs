@@ -1,24 +1,33 @@
-//! A local server that speaks a subset of Meta's Graph API wire format, with the simulator
-//! behind it, so the real Meta adapter can be exercised without an ad account (issue #4).
+//! A local server that speaks Meta's Graph API wire format, with the simulator behind it, so
+//! the real Meta adapter, and Meta's own SDKs, can be exercised without an ad account.
 //!
-//! Served so far: object creation (`/{v}/act_{id}/campaigns|adsets|adcreatives|ads`), status
-//! updates (`POST /{v}/{id}`), synchronous insights with breakdowns, daily or whole-range
-//! rows and cursor paging (`GET /{v}/{id}/insights`), Meta's error envelope for missing
-//! tokens and bad parameters, and an admin clock outside the Graph paths:
-//! `GET /__admin/clock` and `POST /__admin/clock?to=RFC3339` (the clock only moves forward),
-//! and `GET /__admin/stats` (requests served, faults injected, objects created).
-//! Fault injection ([`faults`]): throttling with usage headers, transient errors, bare
-//! gateway errors. Customer-list custom audiences ([`audience`]: create, add members in
-//! sessions, size bounds) and the ad image library ([`images`]). Still to come: async report
-//! runs, batch requests, rate limits enforced from the usage counts.
+//! Meta's contract, not ours: every request is decoded whatever way Meta accepts it
+//! ([`request`]), checked against the table generated from Meta's published API specs
+//! ([`spec`], [`contract`]) and against the rules Meta's reference and changelog add
+//! ([`rules`], [`versions`]), and answered in Meta's shapes ([`error`]). [`graph`] routes a
+//! request to the node or edge it names; [`objects`] keeps the ad objects (fields as set,
+//! effective statuses as Meta derives them); [`edges`] lists them with `filtering` and
+//! `summary`; [`insights`] answers insights and async report runs from the simulator;
+//! [`audience`] and [`images`] keep custom audiences and the image library; [`batch`] serves
+//! batch requests through the same routes; [`faults`] injects throttling and failures.
+//! Outside the Graph paths: `GET /__admin/clock`, `POST /__admin/clock?to=RFC3339` (the clock
+//! only moves forward) and `GET /__admin/stats`.
 
 pub mod audience;
 mod batch;
 pub mod clock;
+pub mod contract;
+mod edges;
+pub mod error;
 pub mod faults;
 mod graph;
 pub mod images;
-mod validation;
+mod insights;
+mod objects;
+pub mod request;
+mod rules;
+pub mod spec;
+pub mod versions;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -44,25 +53,62 @@ pub(crate) enum Kind {
     Creative,
     Ad {
         campaign: String,
+        ad_set: String,
     },
     /// A customer-list custom audience (no simulator object; see `audience.rs`).
     Audience,
 }
 
+impl Kind {
+    /// The node type's name in Meta's spec.
+    pub(crate) fn node_type(&self) -> &'static str {
+        match self {
+            Kind::Campaign => "Campaign",
+            Kind::AdSet { .. } => "AdSet",
+            Kind::Creative => "AdCreative",
+            Kind::Ad { .. } => "Ad",
+            Kind::Audience => "CustomAudience",
+        }
+    }
+}
+
+/// A Graph object: what it is, its simulator object, and its fields as set by creation and
+/// updates (Meta's field names and JSON shapes; numbers Meta sends as strings kept as strings).
+#[derive(Debug, Clone)]
+pub(crate) struct Object {
+    pub kind: Kind,
+    pub sim: ObjectId,
+    pub fields: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Object {
+    pub fn field_str(&self, name: &str) -> Option<&str> {
+        self.fields.get(name).and_then(serde_json::Value::as_str)
+    }
+}
+
 /// An async insights job: its rows are computed when it starts (the simulator's numbers at
-/// that instant), and it reports progress for a few polls before completing or failing.
+/// that instant), and it moves through Meta's states as it is polled
+/// (`Job Not Started` → `Job Started` → `Job Running` → `Job Completed` or `Job Failed`).
 #[derive(Debug, Clone)]
 pub(crate) struct ReportRun {
     pub rows: Vec<serde_json::Value>,
-    pub polls_left: u32,
+    pub account_id: String,
+    pub date_start: String,
+    pub date_stop: String,
+    /// Polls answered so far.
+    pub polls: u32,
+    /// Polls a run takes from start to its end state.
+    pub polls_needed: u32,
     pub fails: bool,
+    pub time_ref: i64,
 }
 
 /// The server's state: the simulator and the Graph ids it handed out.
 pub struct Mock {
     pub(crate) sim: SimPlatform,
     pub(crate) clock: Arc<SimClock>,
-    pub(crate) objects: Mutex<BTreeMap<String, (Kind, ObjectId)>>,
+    pub(crate) objects: Mutex<BTreeMap<String, Object>>,
     next_id: Mutex<u64>,
     /// Changeable while serving (a benchmark sets up without limits, then measures with).
     pub(crate) faults: std::sync::RwLock<faults::Faults>,
@@ -74,8 +120,6 @@ pub struct Mock {
     /// Secret" switched on).
     pub(crate) app_secret: Mutex<Option<String>>,
     pub(crate) report_runs: Mutex<BTreeMap<String, ReportRun>>,
-    /// Each object's name (clients find objects again by name after a crash).
-    pub(crate) names: Mutex<BTreeMap<String, String>>,
     /// The account's currency, reported when set.
     pub(crate) currency: Mutex<Option<String>>,
     pub(crate) rate: faults::RateLimit,
@@ -108,7 +152,6 @@ impl Mock {
             faulted: Default::default(),
             app_secret: Mutex::new(None),
             report_runs: Mutex::new(BTreeMap::new()),
-            names: Mutex::new(BTreeMap::new()),
             currency: Mutex::new(None),
             rate: Default::default(),
             categories: Mutex::new(BTreeMap::new()),
@@ -141,19 +184,37 @@ impl Mock {
         next.to_string()
     }
 
-    /// Records a simulator object under a new numeric Graph id, with the name it was
+    /// Records a simulator object under a new numeric Graph id, with the fields it was
     /// created with (clients find objects again by name after a crash).
-    pub(crate) fn register(&self, kind: Kind, sim_id: ObjectId, name: &str) -> String {
+    pub(crate) fn register(
+        &self,
+        kind: Kind,
+        sim_id: ObjectId,
+        mut fields: serde_json::Map<String, serde_json::Value>,
+    ) -> String {
         let id = self.new_id();
-        self.names
-            .lock()
-            .expect("names lock")
-            .insert(id.clone(), name.to_string());
-        self.objects
-            .lock()
-            .expect("objects lock")
-            .insert(id.clone(), (kind, sim_id));
+        fields.insert("id".into(), serde_json::Value::String(id.clone()));
+        self.objects.lock().expect("objects lock").insert(
+            id.clone(),
+            Object {
+                kind,
+                sim: sim_id,
+                fields,
+            },
+        );
         id
+    }
+
+    /// A copy of the object with that id.
+    pub(crate) fn object(&self, id: &str) -> Option<Object> {
+        self.objects.lock().expect("objects lock").get(id).cloned()
+    }
+
+    /// Changes an object's fields in place.
+    pub(crate) fn update_fields(&self, id: &str, f: impl FnOnce(&mut Object)) {
+        if let Some(o) = self.objects.lock().expect("objects lock").get_mut(id) {
+            f(o);
+        }
     }
 
     /// How many Graph requests arrived (including those failed by fault injection).
@@ -182,53 +243,22 @@ impl Mock {
     }
 
     pub(crate) fn lookup(&self, id: &str) -> Option<(Kind, ObjectId)> {
-        self.objects.lock().expect("objects lock").get(id).cloned()
-    }
-
-    /// The Graph ids of every ad, in creation order.
-    pub(crate) fn all_ads(&self) -> Vec<(String, ObjectId)> {
-        let objects = self.objects.lock().expect("objects lock");
-        let mut ads: Vec<_> = objects
-            .iter()
-            .filter(|(_, (k, _))| matches!(k, Kind::Ad { .. }))
-            .map(|(id, (_, sim))| (id.clone(), sim.clone()))
-            .collect();
-        ads.sort();
-        ads
-    }
-
-    /// The Graph ids of a campaign's ads, in creation order.
-    pub(crate) fn ads_of(&self, campaign: &str) -> Vec<(String, ObjectId)> {
-        let objects = self.objects.lock().expect("objects lock");
-        let mut ads: Vec<_> = objects
-            .iter()
-            .filter(|(_, (k, _))| matches!(k, Kind::Ad { campaign: c } if c == campaign))
-            .map(|(id, (_, sim))| (id.clone(), sim.clone()))
-            .collect();
-        ads.sort();
-        ads
+        self.object(id).map(|o| (o.kind, o.sim))
     }
 }
 
-/// The HTTP routes.
+/// The HTTP routes: the admin paths, batch requests at the root or a version, and every
+/// other path as a Graph node or edge ([`graph::serve`], behind fault injection).
 pub fn router(mock: Arc<Mock>) -> Router {
     let graph = Router::new()
-        .route(
-            "/{version}/{node}",
-            post(graph::update_node)
-                .get(graph::read_node)
-                .delete(graph::delete_node),
-        )
-        .route(
-            "/{version}/{node}/{edge}",
-            post(graph::create_on_edge_or_start_report).get(graph::read_edge),
-        )
+        .fallback(graph::serve)
         .layer(axum::middleware::from_fn_with_state(
             mock.clone(),
             faults::inject,
         ))
         // A batch of 10,000 customer-list rows is several MB of form body.
-        .layer(DefaultBodyLimit::max(64 * 1024 * 1024));
+        .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
+        .with_state(mock.clone());
     Router::new()
         .route(
             "/__admin/clock",
@@ -239,7 +269,8 @@ pub fn router(mock: Arc<Mock>) -> Router {
         .route("/", post(batch::serve))
         .route("/{version}", post(batch::serve))
         .route("/{version}/", post(batch::serve))
-        .merge(graph)
+        .fallback_service(graph)
+        .layer(DefaultBodyLimit::max(64 * 1024 * 1024))
         .with_state(mock)
 }
 

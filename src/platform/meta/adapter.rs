@@ -72,6 +72,16 @@ pub struct MetaConfig {
     /// to wait for it in all before giving up.
     pub async_poll: Duration,
     pub async_timeout: Duration,
+    /// Who benefits from and who pays for the ads, for the EU's Digital Services Act: Meta
+    /// requires both on ad sets that reach the EU unless the account has defaults.
+    pub dsa: Option<Dsa>,
+}
+
+/// `dsa_beneficiary` and `dsa_payor` of ad sets (Meta's DSA transparency fields).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dsa {
+    pub beneficiary: String,
+    pub payor: String,
 }
 
 impl MetaConfig {
@@ -93,6 +103,7 @@ impl MetaConfig {
             async_after_days: 28,
             async_poll: Duration::from_secs(2),
             async_timeout: Duration::from_secs(3600),
+            dsa: None,
         }
     }
 }
@@ -761,6 +772,9 @@ fn campaign_params(spec: &CampaignSpec) -> Vec<(String, String)> {
         ("objective".into(), objective.into()),
         ("status".into(), "PAUSED".into()),
         ("special_ad_categories".into(), categories.to_string()),
+        // Budgets are set per ad set (each ad its own), never shared: Meta requires the
+        // choice to be explicit for campaigns without a campaign budget since v24.0.
+        ("is_adset_budget_sharing_enabled".into(), "false".into()),
     ];
     // Required by Meta whenever a special ad category is declared.
     if spec.category != AdCategory::None {
@@ -959,23 +973,23 @@ impl Platform for MetaPlatform {
             BudgetSpec::Daily(m) => ("daily_budget", m),
             BudgetSpec::Lifetime(m) => ("lifetime_budget", m),
         };
-        let id = self
-            .create(
-                "adsets",
-                vec![
-                    ("name".into(), spec.name.clone()),
-                    ("campaign_id".into(), spec.campaign.0.clone()),
-                    (budget_key.into(), amount.minor().to_string()),
-                    ("billing_event".into(), "IMPRESSIONS".into()),
-                    ("optimization_goal".into(), goal.into()),
-                    ("bid_strategy".into(), "LOWEST_COST_WITHOUT_CAP".into()),
-                    ("targeting".into(), targeting.to_string()),
-                    ("start_time".into(), spec.start.to_rfc3339()),
-                    ("end_time".into(), spec.end.to_rfc3339()),
-                    ("status".into(), "PAUSED".into()),
-                ],
-            )
-            .await?;
+        let mut params: Vec<(String, String)> = vec![
+            ("name".into(), spec.name.clone()),
+            ("campaign_id".into(), spec.campaign.0.clone()),
+            (budget_key.into(), amount.minor().to_string()),
+            ("billing_event".into(), "IMPRESSIONS".into()),
+            ("optimization_goal".into(), goal.into()),
+            ("bid_strategy".into(), "LOWEST_COST_WITHOUT_CAP".into()),
+            ("targeting".into(), targeting.to_string()),
+            ("start_time".into(), spec.start.to_rfc3339()),
+            ("end_time".into(), spec.end.to_rfc3339()),
+            ("status".into(), "PAUSED".into()),
+        ];
+        if let Some(dsa) = &self.config.dsa {
+            params.push(("dsa_beneficiary".into(), dsa.beneficiary.clone()));
+            params.push(("dsa_payor".into(), dsa.payor.clone()));
+        }
+        let id = self.create("adsets", params).await?;
         let mut known = self.known.lock().expect("known lock");
         known.ad_sets.insert(id.0.clone(), spec.campaign.0.clone());
         let start = known

@@ -62,8 +62,10 @@ impl GraphError {
     pub fn class(&self) -> ErrorClass {
         match self.code {
             4 | 17 | 32 | 613 | 80000..=80014 => ErrorClass::Throttled,
-            1 | 2 | 104 | 960 => ErrorClass::Transient,
-            190 | 102 => ErrorClass::Token,
+            // 104 is "An access token is required" (and "Incorrect signature"): no retry
+            // brings a token, so it is a token problem, not a transient one.
+            190 | 102 | 104 => ErrorClass::Token,
+            1 | 2 | 960 => ErrorClass::Transient,
             10 | 200..=299 => ErrorClass::Permission,
             100 => ErrorClass::Parameter,
             _ if self.is_transient == Some(true) => ErrorClass::Transient,

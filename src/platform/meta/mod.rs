@@ -8,7 +8,8 @@
 //!   sent in sessions of batches of at most 10,000);
 //! - [`images`]: local image files uploaded once to `adimages` and used by `image_hash`;
 //! - [`error`]: the Graph error envelope and what to do about each code;
-//! - [`usage`]: rate-limit usage headers.
+//! - [`usage`]: rate-limit usage headers;
+//! - [`currency`]: Meta's currency offsets (the unit budgets are sent in).
 //!
 //! Tested against `crate::mockapi` on 127.0.0.1. `adskew run --live` uses it for
 //! `platform = "meta"` (without `--live`: a dry run). Still to come: async reports, a
@@ -18,6 +19,7 @@
 
 pub mod adapter;
 pub mod audience;
+pub mod currency;
 pub mod error;
 pub mod hashing;
 pub mod images;
