@@ -6,31 +6,27 @@
 use std::sync::Arc;
 
 use axum::body::Body;
-use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, Request};
+use axum::extract::{Request, State};
+use axum::http::Request as HttpRequest;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::{json, Value};
 use tower::ServiceExt;
 
 use super::error::{error, GraphError};
+use super::request::GraphRequest;
 use super::Mock;
 
 /// Meta's limit on the number of requests in one batch.
 pub const MAX_BATCH: usize = 50;
 
+/// The batch, sent as a form (the Python SDK, curl) or a JSON body (the Node SDK).
 pub async fn serve(
     State(mock): State<Arc<Mock>>,
-    RawQuery(q): RawQuery,
-    headers: HeaderMap,
-    body: String,
+    request: Request,
 ) -> Result<Response, GraphError> {
-    let mut p: std::collections::BTreeMap<String, String> =
-        serde_urlencoded::from_str::<Vec<(String, String)>>(q.as_deref().unwrap_or(""))
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-    p.extend(serde_urlencoded::from_str::<Vec<(String, String)>>(&body).unwrap_or_default());
+    let req = GraphRequest::decode(request).await?;
+    let (p, headers) = (req.params, req.headers);
     let batch: Vec<Value> = p
         .get("batch")
         .and_then(|b| serde_json::from_str(b).ok())
@@ -87,7 +83,7 @@ pub async fn serve(
                 sub_body.push_str(&pair);
             }
         }
-        let mut request = Request::builder()
+        let mut request = HttpRequest::builder()
             .method(method.as_str())
             .uri(path)
             .header("content-type", "application/x-www-form-urlencoded");
