@@ -447,6 +447,38 @@ def _():
     S["sync_rows"] = rows
 
 
+@check("insights.every_level_and_breakdown")
+def _():
+    # The same delivery read at every level and by each breakdown Meta allows: levels and
+    # breakdowns only slice it differently. Breakdown values are estimates that need not add
+    # up exactly to the total (Meta's Breakdowns reference), so sums agree to 2%.
+    span = {"time_range": {"since": SINCE, "until": UNTIL}}
+    nodes = {
+        "account": AdAccount(ACCOUNT),
+        "campaign": Campaign(need("campaign")),
+        "adset": AdSet(need("adset")),
+        "ad": Ad(need("ad_a")),
+    }
+    ids = {"account": "account_id", "campaign": "campaign_id", "adset": "adset_id", "ad": "ad_id"}
+    total = {}
+    for level in ("account", "campaign", "adset", "ad"):
+        for breakdowns in ([], ["age"], ["gender"], ["age", "gender"], ["region"]):
+            params = dict(span, level=level, breakdowns=breakdowns)
+            fields = [ids[level], "impressions", "spend"]
+            rows = rows_of(nodes[level].get_insights(fields=fields, params=params))
+            for r in rows:
+                assert set(r) == set(fields) | set(breakdowns) | {"date_start", "date_stop"}, \
+                    f"level {level} by {breakdowns}: keys {sorted(r)}"
+            eq(f"{level}-level rows' {ids[level]}", {r[ids[level]] for r in rows},
+               {nodes[level].get_id().replace("act_", "")})
+            impressions = sum(int(r["impressions"]) for r in rows)
+            if not breakdowns:
+                total[level] = impressions
+            assert abs(impressions - total[level]) <= 0.02 * total[level], \
+                f"{level} by {breakdowns}: {impressions} impressions against {total[level]} in all"
+    assert 0 < total["ad"] <= total["adset"] <= total["campaign"] <= total["account"], total
+
+
 @check("insights.async_report_run")
 def _():
     job = Campaign(need("campaign")).get_insights(fields=INSIGHT_FIELDS, params=dict(INSIGHT_PARAMS), is_async=True)
