@@ -303,12 +303,7 @@ mod tests {
             .unwrap()
     }
 
-    fn p(pairs: &[(&str, &str)]) -> Params {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::mockapi::request::params_of as p;
 
     #[test]
     fn every_encoding_of_a_list_reads_the_same() {

@@ -132,6 +132,15 @@ pub fn required<'a>(p: &'a Params, key: &str) -> Result<&'a str, GraphError> {
         })
 }
 
+/// Params from pairs, for tests.
+#[cfg(test)]
+pub fn params_of(pairs: &[(&str, &str)]) -> Params {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
 fn bad_body(why: &str) -> GraphError {
     GraphError::invalid(format!("The request body could not be read: {why}"))
 }

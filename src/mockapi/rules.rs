@@ -261,12 +261,7 @@ pub fn breakdown_set(breakdowns: &[String]) -> Result<(), GraphError> {
 mod tests {
     use super::*;
 
-    fn p(pairs: &[(&str, &str)]) -> Params {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::mockapi::request::params_of as p;
 
     #[test]
     fn campaigns_without_a_campaign_budget_say_whether_ad_sets_share() {
