@@ -603,3 +603,134 @@ async fn batch_requests_are_served_in_order() {
         .unwrap()
         .contains("Maximum batch size is 50"));
 }
+
+/// One ad delivering for three days on a mock with `faults`; the mock, its base URL and the
+/// insights query string of its account for those days.
+async fn one_ad_delivering(faults: mockapi::faults::Faults) -> (Arc<Mock>, String) {
+    use adskew::platform::{AdSetSpec, AdSpec, BudgetSpec, CampaignSpec, CreativeSpec, Status};
+    let exp = experiment();
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let (mock, base, clock) = serve(&exp, start, faults).await;
+    let meta = MetaPlatform::new(config(base.clone(), "t"), clock.clone()).unwrap();
+    let campaign = meta
+        .create_campaign(&CampaignSpec {
+            name: "c".into(),
+            objective: adskew::vocab::Objective::Traffic,
+            category: adskew::vocab::AdCategory::None,
+            countries: vec!["US".into()],
+        })
+        .await
+        .unwrap();
+    let ad_set = meta
+        .create_ad_set(&AdSetSpec {
+            campaign: campaign.clone(),
+            name: "s".into(),
+            budget: BudgetSpec::Daily(adskew::money::Money(5000)),
+            audience: exp.audience.clone(),
+            start,
+            end: start + chrono::Duration::days(3),
+        })
+        .await
+        .unwrap();
+    let creative = meta
+        .create_creative(&CreativeSpec {
+            key: exp.ads[0].key.clone(),
+            name: format!("x/{}", exp.ads[0].key),
+            headline: "h".into(),
+            body: "b".into(),
+            image: None,
+            link: "https://example.org".into(),
+        })
+        .await
+        .unwrap();
+    let ad = meta
+        .create_ad(&AdSpec {
+            ad_set: ad_set.clone(),
+            creative,
+            name: "a".into(),
+        })
+        .await
+        .unwrap();
+    for id in [&ad, &ad_set, &campaign] {
+        meta.set_status(id, Status::Active).await.unwrap();
+    }
+    clock.sleep_until(start + chrono::Duration::days(4)).await;
+    (mock, base)
+}
+
+async fn insights(base: &str, query: &str) -> Vec<serde_json::Value> {
+    let body: serde_json::Value = reqwest::get(format!(
+        "{base}/v25.0/act_1000/insights?access_token=t&level=ad&limit=500&{query}"
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    body["data"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{body}"))
+        .clone()
+}
+
+fn sum(rows: &[serde_json::Value], field: &str) -> u64 {
+    rows.iter()
+        .map(|r| r[field].as_str().unwrap().parse::<u64>().unwrap())
+        .sum()
+}
+
+#[tokio::test]
+async fn insights_report_unknown_and_teen_ages_sort_and_drop_old_reach_as_meta_does() {
+    let (_plain, plain) = one_ad_delivering(Default::default()).await;
+    let (_edge, edge) = one_ad_delivering(mockapi::faults::Faults {
+        unknown_age: 0.05,
+        teen_age: 0.01,
+        ..Default::default()
+    })
+    .await;
+    let by_age = "breakdowns=age&fields=impressions,reach&date_preset=last_7d";
+    let (without, with) = (
+        insights(&plain, by_age).await,
+        insights(&edge, by_age).await,
+    );
+    let ages = |rows: &[serde_json::Value]| -> std::collections::BTreeSet<String> {
+        rows.iter()
+            .map(|r| r["age"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert!(!ages(&without).contains("Unknown"));
+    assert!(ages(&with).contains("Unknown") && ages(&with).contains("13-17"));
+    assert_eq!(
+        sum(&with, "impressions"),
+        sum(&without, "impressions"),
+        "the same delivery, partly reported under other ages"
+    );
+
+    let sorted = insights(
+        &plain,
+        &format!("{by_age}&sort=%5B%22impressions_descending%22%5D"),
+    )
+    .await;
+    let counts: Vec<u64> = sorted
+        .iter()
+        .map(|r| r["impressions"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert!(
+        counts.len() > 1 && counts.windows(2).all(|w| w[0] >= w[1]),
+        "{counts:?}"
+    );
+
+    // A breakdown query reaching back more than 13 months loses reach when synchronous.
+    let old = "breakdowns=gender&fields=impressions,reach&date_preset=maximum";
+    let rows = insights(&plain, old).await;
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| r.get("reach").is_none()),
+        "{rows:?}"
+    );
+    assert!(
+        insights(&plain, "fields=impressions,reach&date_preset=maximum")
+            .await
+            .iter()
+            .all(|r| r.get("reach").is_some())
+    );
+}

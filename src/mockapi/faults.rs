@@ -20,6 +20,8 @@
 //! slow_create = 0.05   # share of creates carried out at once but answered after delay_secs
 //! expire_token_after = 500   # the token expires (190/463) after this many requests
 //! rate_limit = 300           # Meta's limit enforced: calls per rate_window_secs (default 60)
+//! unknown_age = 0.02   # share of each age row's delivery reported under age "Unknown"
+//! teen_age = 0.001     # share reported under "13-17" although targeting starts at 18
 //! ```
 
 use std::path::Path;
@@ -82,6 +84,15 @@ pub struct Faults {
     pub rate_limit: u32,
     #[serde(default = "default_window")]
     pub rate_window_secs: f64,
+    /// Share of each age row's delivery that insights report under age `Unknown`, as Meta
+    /// does for people whose age it does not know (research notes §9.2, demographic edge
+    /// cases; the share on a live account is not published).
+    #[serde(default)]
+    pub unknown_age: f64,
+    /// Share reported under `13-17` even when targeting starts at 18 [inferred possibility,
+    /// research notes §9.2: kept configurable].
+    #[serde(default)]
+    pub teen_age: f64,
 }
 
 fn default_delay_secs() -> f64 {
@@ -113,6 +124,8 @@ impl Default for Faults {
             expire_token_after: None,
             rate_limit: 0,
             rate_window_secs: default_window(),
+            unknown_age: 0.0,
+            teen_age: 0.0,
         }
     }
 }
@@ -133,6 +146,8 @@ impl Faults {
             faults.delay,
             faults.lost_answer,
             faults.slow_create,
+            faults.unknown_age,
+            faults.teen_age,
         ]
         .iter()
         .any(|r| !(0.0..=1.0).contains(r))

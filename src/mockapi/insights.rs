@@ -8,9 +8,15 @@
 //! 2601, subcode 1815107, transient). Metrics are strings, as Meta sends them; a field the
 //! simulator has no number for is left out of the row, as Meta leaves out empty fields.
 //!
+//! Since 2025-06-10, `reach` is left out of synchronous breakdown queries that start more
+//! than 13 months back (Marketing API changelog, "unique metrics"); async runs keep it. Rows
+//! under age `Unknown` and `13-17` appear as the fault configuration says (`unknown_age`,
+//! `teen_age`). `sort` (`reach_descending`, `impressions_ascending`, ...) orders the rows.
+//!
 //! What the simulator cannot back: reach above the ad level is the sum of the ads' reach (the
 //! simulator does not model one person reached by two ads); actions other than link clicks
-//! are not modelled.
+//! are not modelled; attribution settings and `action_breakdowns` are accepted and have no
+//! effect.
 
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -95,7 +101,7 @@ async fn cached(
             return Ok(rows.clone());
         }
     }
-    let rows = rows(mock, node_type, node, p).await?;
+    let rows = rows(mock, node_type, node, p, Run::Sync).await?;
     *mock.last_insights.lock().expect("cache lock") = Some((key, rows.clone()));
     Ok(rows)
 }
@@ -107,7 +113,7 @@ pub(crate) async fn start_report(
     node: &str,
     p: &Params,
 ) -> Result<Response, GraphError> {
-    let rows = rows(mock, node_type, node, p).await?;
+    let rows = rows(mock, node_type, node, p, Run::Async).await?;
     let windows = windows(mock, p)?;
     let id = mock.new_id();
     let n: u64 = id.parse().unwrap_or(0);
@@ -217,12 +223,20 @@ fn finished_rows(mock: &Mock, id: &str) -> Result<Vec<Value>, GraphError> {
     Ok(run.rows.clone())
 }
 
+/// How a query is run: Meta answers some queries differently when they run async.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Run {
+    Sync,
+    Async,
+}
+
 /// The rows of an insights query.
 async fn rows(
     mock: &Mock,
     node_type: &str,
     node: &str,
     p: &Params,
+    run: Run,
 ) -> Result<Vec<Value>, GraphError> {
     let level = match p.get("level") {
         Some(l) => Level::parse(l).ok_or_else(|| invalid(&format!("level {l}")))?,
@@ -253,9 +267,13 @@ async fn rows(
     let ads = ads_under(mock, node_type, node);
     let sim_ads: Vec<ObjectId> = ads.iter().map(|a| a.sim.clone()).collect();
     let filters = filters(p)?;
+    let faults = mock.faults.read().expect("faults lock").clone();
+    let today = mock.sim.now().date_naive();
     let mut out = Vec::new();
     for (since, until, granularity) in windows(mock, p)? {
-        rules::retention(since, mock.sim.now().date_naive())?;
+        rules::retention(since, today)?;
+        let old = since < today - Months::new(13);
+        let omit_reach = run == Run::Sync && !dims.is_empty() && old;
         // No breakdown: gender partitions the audience, so summing it gives the totals.
         let split: &[Breakdown] = if dims.is_empty() {
             &[Breakdown::Gender]
@@ -287,6 +305,13 @@ async fn rows(
                 None => groups.push((key, Sums::of(r))),
             }
         }
+        if let Some(i) = dims.iter().position(|d| *d == Breakdown::Age) {
+            groups = relabel_ages(
+                groups,
+                i,
+                &[("Unknown", faults.unknown_age), ("13-17", faults.teen_age)],
+            );
+        }
         groups.sort_by(|a, b| {
             (&a.0.level_id, a.0.date_start, &a.0.values).cmp(&(
                 &b.0.level_id,
@@ -296,6 +321,9 @@ async fn rows(
         });
         for (key, sums) in groups {
             let mut row = row(mock, level, &key, &sums, &fields);
+            if omit_reach {
+                row.remove("reach");
+            }
             for (d, v) in dims.iter().zip(&key.values) {
                 row.insert(d.as_str().into(), json!(v));
             }
@@ -308,7 +336,71 @@ async fn rows(
             }
         }
     }
+    sort(&mut out, p)?;
     Ok(out)
+}
+
+/// Moves `share` of each age row's delivery to a row under `label` (merged per ad, date and
+/// other breakdown values). Shares too small to move a whole impression move nothing, and
+/// no empty row is made, as Meta leaves out rows without delivery.
+fn relabel_ages(groups: Vec<(Key, Sums)>, age: usize, labels: &[(&str, f64)]) -> Vec<(Key, Sums)> {
+    let mut out: Vec<(Key, Sums)> = Vec::new();
+    let mut moved: Vec<(Key, Sums)> = Vec::new();
+    for (key, mut sums) in groups {
+        for (label, share) in labels.iter().filter(|(_, s)| *s > 0.0) {
+            let part = sums.take(*share);
+            if part.impressions == 0 {
+                continue;
+            }
+            let mut k = key.clone();
+            k.values[age] = label.to_string();
+            match moved.iter_mut().find(|(m, _)| m.same(&k)) {
+                Some((_, s)) => s.merge(&part),
+                None => moved.push((k, part)),
+            }
+        }
+        out.push((key, sums));
+    }
+    out.extend(moved);
+    out
+}
+
+/// `sort=["reach_descending", ...]`: rows ordered by those fields, the first most significant.
+fn sort(rows: &mut [Value], p: &Params) -> Result<(), GraphError> {
+    let Some(keys) = json_param(p, "sort")? else {
+        return Ok(());
+    };
+    let keys: Vec<String> = serde_json::from_value(keys).unwrap_or_default();
+    for key in keys.iter().rev() {
+        let (field, descending) = match key.rsplit_once('_') {
+            Some((f, "descending")) => (f, true),
+            Some((f, "ascending")) => (f, false),
+            _ => {
+                return Err(invalid(&format!(
+                    "sort {key}: give a field and _ascending or _descending"
+                ))
+                .blame(&["sort"]))
+            }
+        };
+        let value = |r: &Value| -> f64 {
+            r.get(field)
+                .and_then(|v| {
+                    v.as_str()
+                        .and_then(|s| s.parse().ok())
+                        .or_else(|| v.as_f64())
+                })
+                .unwrap_or(0.0)
+        };
+        rows.sort_by(|a, b| {
+            let o = value(a).total_cmp(&value(b));
+            if descending {
+                o.reverse()
+            } else {
+                o
+            }
+        });
+    }
+    Ok(())
 }
 
 /// The row plus the ids and effective status filters may name.
@@ -492,6 +584,7 @@ fn ads_under(mock: &Mock, node_type: &str, node: &str) -> Vec<AdIds> {
     ads
 }
 
+#[derive(Clone)]
 struct Key {
     level_id: String,
     date_start: NaiveDate,
@@ -530,6 +623,30 @@ impl Sums {
         self.impressions += r.impressions;
         self.clicks += r.clicks;
         self.spend = Money(self.spend.0 + r.spend.0);
+    }
+
+    fn merge(&mut self, other: &Sums) {
+        self.reach += other.reach;
+        self.impressions += other.impressions;
+        self.clicks += other.clicks;
+        self.spend = Money(self.spend.0 + other.spend.0);
+    }
+
+    /// Takes `share` of every count (rounded down) out of these sums.
+    fn take(&mut self, share: f64) -> Sums {
+        fn cut(x: &mut u64, share: f64) -> u64 {
+            let t = ((*x as f64) * share).floor() as u64;
+            *x -= t;
+            t
+        }
+        let spend = ((self.spend.0 as f64) * share).floor() as i64;
+        self.spend = Money(self.spend.0 - spend);
+        Sums {
+            reach: cut(&mut self.reach, share),
+            impressions: cut(&mut self.impressions, share),
+            clicks: cut(&mut self.clicks, share),
+            spend: Money(spend),
+        }
     }
 }
 
