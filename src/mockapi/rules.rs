@@ -56,8 +56,10 @@ pub fn campaign(p: &Params, version: &str) -> Result<(), GraphError> {
         .blame(&["special_ad_category_country"]));
     }
     // Ad set budget sharing (Meta's ad set budget sharing guide and v24.0 changelog): a
-    // campaign without a campaign budget must say whether its ad sets share budgets.
-    // [code and text unverified: no source gives the error Meta answers with]
+    // campaign without a campaign budget must say whether its ad sets share budgets. The
+    // text is Meta's as a client quoted it after the change went live (bikeindex/bike_index
+    // PR #3693, 2026-06-11: "Must specify True or False in is_adset_budget_sharing_enabled
+    // field"); the code and subcode are [unverified].
     let campaign_budget = p.contains_key("daily_budget") || p.contains_key("lifetime_budget");
     if Version::parse(version).is_some_and(|v| v.major >= 24)
         && !campaign_budget
@@ -66,7 +68,7 @@ pub fn campaign(p: &Params, version: &str) -> Result<(), GraphError> {
         return Err(GraphError::invalid("Invalid parameter")
             .user(
                 "Campaign budget sharing setting required",
-                "A campaign that does not use a campaign budget must set is_adset_budget_sharing_enabled to true or false.",
+                "Must specify True or False in is_adset_budget_sharing_enabled field",
             )
             .blame(&["is_adset_budget_sharing_enabled"]));
     }
@@ -184,9 +186,12 @@ pub fn ad_set_budget(
             "Invalid parameter: an ad set in a campaign without a campaign budget needs daily_budget or lifetime_budget",
         )
         .blame(&["daily_budget"])),
+        // Budgets at both levels: 100/1885621 (reported by several public Meta API clients,
+        // e.g. pipeboard-co/meta-ads-mcp PR #71; the text is [unverified]).
         _ => Err(GraphError::invalid(
             "Invalid parameter: the campaign has a campaign budget; its ad sets take none of their own",
         )
+        .subcode(1885621)
         .blame(&["daily_budget"])),
     }
 }
