@@ -75,6 +75,7 @@ async fn measure(exp: &Experiment, calls_per_second: u32) -> Measured {
         MetaPlatform::new(c, clock.clone()).unwrap()
     };
     let campaign_spec = CampaignSpec {
+        spend_cap: None,
         name: "bench".into(),
         objective: exp.objective,
         category: exp.category,

@@ -40,6 +40,142 @@ impl Money {
     }
 }
 
+/// A currency an ad account can hold, with the unit the platform takes amounts in.
+///
+/// Source: Meta Marketing API "Currency codes" (developers.facebook.com/docs/marketing-api/
+/// currencies): every currency an ad account may use, and its offset, the number of units
+/// one major unit is sent as: 1 for currencies without subunits on Meta (a ¥2,500 budget is
+/// `2500`), 100 for the rest (a $25.00 budget is `2500`). This is Meta's table, not ISO
+/// 4217's minor digits: Bahrain's and Jordan's dinars have three minor digits in ISO 4217
+/// but offset 100 here, and currencies such as KWD are not in it at all. [`Money`] holds
+/// hundredths of the major unit, which represents every amount of every currency in the
+/// table exactly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Currency {
+    pub code: &'static str,
+    /// Units of the platform's integer amounts per major unit: 1 or 100.
+    pub offset: i64,
+}
+
+/// Meta's table. The rows after `TRY` (AED, USD, UYU, VEF, VND) are from the same page's
+/// end as cited in `shared/research/meta-marketing-api.md`; HRK, LTL, LVL, SKK are kept
+/// because the table still lists them.
+const CURRENCIES: &[(&str, i64)] = &[
+    ("AED", 100),
+    ("ARS", 100),
+    ("AUD", 100),
+    ("BDT", 100),
+    ("BGN", 100),
+    ("BHD", 100),
+    ("BOB", 100),
+    ("BRL", 100),
+    ("CAD", 100),
+    ("CHF", 100),
+    ("CLP", 1),
+    ("CNY", 100),
+    ("COP", 1),
+    ("CRC", 1),
+    ("CZK", 100),
+    ("DKK", 100),
+    ("DZD", 100),
+    ("EGP", 100),
+    ("EUR", 100),
+    ("GBP", 100),
+    ("GTQ", 100),
+    ("HKD", 100),
+    ("HNL", 100),
+    ("HRK", 100),
+    ("HUF", 1),
+    ("IDR", 1),
+    ("ILS", 100),
+    ("INR", 100),
+    ("ISK", 1),
+    ("JOD", 100),
+    ("JPY", 1),
+    ("KES", 100),
+    ("KRW", 1),
+    ("LKR", 100),
+    ("LTL", 100),
+    ("LVL", 100),
+    ("MOP", 100),
+    ("MXN", 100),
+    ("MYR", 100),
+    ("NGN", 100),
+    ("NIO", 100),
+    ("NOK", 100),
+    ("NZD", 100),
+    ("PEN", 100),
+    ("PHP", 100),
+    ("PKR", 100),
+    ("PLN", 100),
+    ("PYG", 1),
+    ("QAR", 100),
+    ("RON", 100),
+    ("RSD", 100),
+    ("RUB", 100),
+    ("SAR", 100),
+    ("SEK", 100),
+    ("SGD", 100),
+    ("SKK", 100),
+    ("THB", 100),
+    ("TRY", 100),
+    ("TWD", 1),
+    ("USD", 100),
+    ("UYU", 100),
+    ("VEF", 100),
+    ("VND", 1),
+    ("ZAR", 100),
+];
+
+impl Currency {
+    /// The currency with that ISO 4217 code, if ad accounts can hold it.
+    pub fn parse(code: &str) -> Option<Currency> {
+        CURRENCIES
+            .iter()
+            .find(|(c, _)| *c == code)
+            .map(|&(code, offset)| Currency { code, offset })
+    }
+
+    /// The codes, for error messages.
+    pub fn codes() -> String {
+        CURRENCIES
+            .iter()
+            .map(|(c, _)| *c)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Hundredths per platform unit: 100 for whole-unit currencies, 1 for the rest.
+    fn step(self) -> i64 {
+        100 / self.offset
+    }
+
+    /// Whether the platform can take `amount` (a whole number of its units).
+    pub fn takes(self, amount: Money) -> bool {
+        amount.0 % self.step() == 0
+    }
+
+    /// `amount` as the platform's integer, if it is a whole number of its units.
+    pub fn to_wire(self, amount: Money) -> Option<i64> {
+        self.takes(amount).then(|| amount.0 / self.step())
+    }
+
+    /// The platform's integer amount as [`Money`].
+    pub fn from_wire(self, amount: i64) -> Money {
+        Money(amount.saturating_mul(self.step()))
+    }
+
+    /// The smallest amount the platform takes, in major units ("1" for yen, "0.01" for
+    /// dollars), for messages.
+    pub fn smallest(self) -> &'static str {
+        if self.offset == 1 {
+            "1"
+        } else {
+            "0.01"
+        }
+    }
+}
+
 /// Digits after the decimal point of `currency`'s minor unit (ISO 4217): 0 for the yen or
 /// the won, 3 for the dinars of Bahrain, Jordan, Kuwait, ..., 2 for everything else.
 pub fn minor_digits(currency: &str) -> u32 {
@@ -209,6 +345,26 @@ mod tests {
             assert_eq!(ExactAmount::parse(bad), None, "{bad}");
         }
         assert_eq!(minor_digits("JPY"), 0);
+        let yen = Currency::parse("JPY").unwrap();
+        assert_eq!(
+            yen.to_wire(Money(250_000)),
+            Some(2_500),
+            "¥2,500 is sent as 2500"
+        );
+        assert_eq!(
+            yen.to_wire(Money(50)),
+            None,
+            "half a yen is no amount Meta takes"
+        );
+        assert_eq!(yen.from_wire(2_500), Money(250_000));
+        let dollar = Currency::parse("USD").unwrap();
+        assert_eq!(
+            dollar.to_wire(Money(2_500)),
+            Some(2_500),
+            "$25 is sent as 2500"
+        );
+        assert_eq!(Currency::parse("BHD").unwrap().offset, 100);
+        assert!(Currency::parse("KWD").is_none() && Currency::parse("ZZZ").is_none());
         assert_eq!(minor_digits("EUR"), 2);
         assert_eq!(minor_digits("KWD"), 3);
     }

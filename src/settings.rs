@@ -9,7 +9,7 @@
 //! [meta]
 //! ad_account_id = "act_1234567890"
 //! page_id = "1234567890"
-//! api_version = "v25.0"                  # default
+//! api_version = "v27.0"                  # default: the newest Meta has released
 //! base_url = "https://graph.facebook.com" # default; a loopback URL for the mock server
 //! token_file = "~/.config/adskew/meta-token"
 //! app_secret_file = "~/.config/adskew/meta-app-secret"  # optional: sends appsecret_proof
@@ -92,7 +92,7 @@ impl Default for MetaSettings {
 }
 
 fn default_version() -> String {
-    "v25.0".to_string()
+    crate::platform::meta::versions::LATEST.to_string()
 }
 
 fn default_base_url() -> String {
@@ -215,10 +215,12 @@ impl Settings {
             });
         if !version_ok {
             return Err(Error::BadInput(format!(
-                "meta.api_version `{}` must look like v25.0",
-                m.api_version
+                "meta.api_version `{}` must look like {}",
+                m.api_version,
+                crate::platform::meta::versions::LATEST
             )));
         }
+        retired_version(&m.api_version, chrono::Utc::now().date_naive())?;
         let token = secret(token_from_env, m.token_file.as_deref(), "token")?;
         let app_secret = secret(
             app_secret_from_env,
@@ -261,6 +263,25 @@ impl Settings {
     }
 }
 
+/// Refuses a version Meta has retired (calls to it fail) or not yet released.
+fn retired_version(text: &str, today: chrono::NaiveDate) -> Result<()> {
+    use crate::platform::meta::versions::{Version, LATEST};
+    let Some(v) = Version::parse(text) else {
+        return Ok(());
+    };
+    if !v.is_released() {
+        return Err(Error::BadInput(format!(
+            "meta.api_version {text} is not released yet; the newest is {LATEST}"
+        )));
+    }
+    match v.last_day() {
+        Some(last) if last < today => Err(Error::BadInput(format!(
+            "meta.api_version {text} was retired by Meta on {last}: calls to it fail; set meta.api_version = \"{LATEST}\" (or remove it for the default)"
+        ))),
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,7 +309,7 @@ mod tests {
         .unwrap();
         assert_eq!(s.meta.ad_account_id.as_deref(), Some("act_1000"));
         assert_eq!(s.meta.page_id.as_deref(), Some("3000"), "environment wins");
-        assert_eq!(s.meta.api_version, "v25.0");
+        assert_eq!(s.meta.api_version, crate::platform::meta::versions::LATEST);
         assert_eq!(s.database, None);
         let config = s.meta_config(Some("tok".into())).unwrap();
         assert_eq!(format!("{:?}", config.token), "[redacted]");
@@ -323,7 +344,19 @@ mod tests {
             .meta_config(None)
             .unwrap_err()
             .to_string()
-            .contains("v25.0"));
+            .contains(crate::platform::meta::versions::LATEST));
+        assert!(retired_version(
+            "v24.0",
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+        )
+        .unwrap_err()
+        .to_string()
+        .contains("retired"));
+        assert!(retired_version(
+            "v25.0",
+            chrono::NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+        )
+        .is_ok());
     }
 
     #[test]

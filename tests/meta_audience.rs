@@ -227,7 +227,7 @@ async fn post(base: &str, path: &str, form: &[(&str, String)]) -> (u16, Value) {
     let mut form: Vec<(&str, String)> = form.to_vec();
     form.push(("access_token", "t".into()));
     let r = reqwest::Client::new()
-        .post(format!("{base}/v25.0/{path}"))
+        .post(format!("{base}/v27.0/{path}"))
         .form(&form)
         .send()
         .await
@@ -325,6 +325,8 @@ async fn an_experiment_targets_its_audience_and_uses_uploaded_images() {
     let mut exp = load_with_env(&path, Vec::new()).unwrap().experiment;
     let start = scheduler::start_time(&exp, chrono::Utc::now());
     let mock = Mock::new(exp.sim.clone(), start);
+    // The account holds the experiment's currency (a mismatch is refused before launch).
+    mock.set_currency(&exp.currency);
     let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
@@ -418,7 +420,7 @@ fn audience_upload_from_the_command_line() {
 
     // The people reached the mock server: its size estimate brackets them.
     let url = format!(
-        "{}/v25.0/{id}?fields=approximate_count_lower_bound,approximate_count_upper_bound&access_token=t",
+        "{}/v27.0/{id}?fields=approximate_count_lower_bound,approximate_count_upper_bound&access_token=t",
         mock.1
     );
     let size: Value = tokio::runtime::Runtime::new()

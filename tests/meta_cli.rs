@@ -29,13 +29,17 @@ fn meta_runs_are_dry_unless_live_and_match_the_simulator_when_live() {
         .clone();
     let dry = String::from_utf8(dry).unwrap();
     assert!(
-        dry.contains("Dry run") && dry.contains("500.00 USD"),
+        dry.contains("Dry run") && dry.contains("500.00 USD") && dry.contains("spend_cap"),
         "{dry}"
     );
     assert!(!db.exists() && !out.exists(), "a dry run writes nothing");
     assert!(dry.contains("validate_only"), "{dry}");
     let stats = get_json(&format!("{}/__admin/stats", mock.1));
-    assert_eq!(stats["requests"], 1, "one validate_only call: {stats}");
+    // The account's currency (budgets go out in its unit), then one validate_only call.
+    assert_eq!(
+        stats["requests"], 2,
+        "an account read and a validate_only call: {stats}"
+    );
     assert_eq!(stats["objects"], 0, "a dry run creates nothing: {stats}");
 
     adskew(&mock.1)

@@ -118,7 +118,7 @@ async fn an_experiment_through_the_meta_adapter_matches_the_simulator() {
     };
     let read = |breakdowns: &str| {
         let url = format!(
-            "{base}/v25.0/{}/insights?access_token=t&appsecret_proof={proof}&level=ad&fields=ad_id,impressions&limit=1000&breakdowns={breakdowns}&time_range={}",
+            "{base}/v27.0/{}/insights?access_token=t&appsecret_proof={proof}&level=ad&fields=ad_id,impressions&limit=1000&breakdowns={breakdowns}&time_range={}",
             ads[0].campaign_id,
             serde_json::json!({"since": start.date_naive().to_string(), "until": (start + chrono::Duration::days(10)).date_naive().to_string()})
         );
@@ -178,6 +178,7 @@ async fn graph_errors_become_clear_failures() {
     // No token: Meta's code 104, explained, not retried.
     let meta = MetaPlatform::new(config(base.clone(), ""), clock.clone()).unwrap();
     let spec = adskew::platform::CampaignSpec {
+        spend_cap: None,
         name: "x".into(),
         objective: adskew::vocab::Objective::Traffic,
         category: adskew::vocab::AdCategory::None,
@@ -448,6 +449,7 @@ async fn the_mock_refuses_what_meta_refuses() {
     let meta = MetaPlatform::new(config(base.clone(), "t"), clock).unwrap();
     let campaign = meta
         .create_campaign(&adskew::platform::CampaignSpec {
+            spend_cap: None,
             name: "jobs".into(),
             objective: adskew::vocab::Objective::Traffic,
             category: adskew::vocab::AdCategory::Employment,
@@ -478,7 +480,7 @@ async fn the_mock_refuses_what_meta_refuses() {
 
     let http = reqwest::Client::new();
     let post = |path: &str, form: Vec<(&str, &str)>| {
-        http.post(format!("{base}/v25.0/{path}")).form(&form).send()
+        http.post(format!("{base}/v27.0/{path}")).form(&form).send()
     };
     let body = |r: reqwest::Response| async move {
         assert_eq!(r.status(), 400);
@@ -521,7 +523,7 @@ async fn the_mock_refuses_what_meta_refuses() {
     assert!(e["message"].as_str().unwrap().contains("colour"));
     let get = |q: &str| {
         http.get(format!(
-            "{base}/v25.0/act_1/insights?access_token=t&level=ad&{q}"
+            "{base}/v27.0/act_1/insights?access_token=t&level=ad&{q}"
         ))
         .send()
     };
@@ -550,13 +552,13 @@ async fn batch_requests_are_served_in_order() {
     let base = format!("http://{addr}");
     let http = reqwest::Client::new();
     let batch = serde_json::json!([
-        {"method": "POST", "relative_url": "v25.0/act_1000/campaigns",
+        {"method": "POST", "relative_url": "v27.0/act_1000/campaigns",
          "body": "name=b&objective=OUTCOME_TRAFFIC&special_ad_categories=%5B%5D&status=PAUSED&is_adset_budget_sharing_enabled=false"},
         {"method": "GET", "relative_url": "act_1000/insights?level=ad&fields=reach&breakdowns=gender,region&time_range=%7B%7D"},
-        {"method": "DELETE", "relative_url": "v25.0/999"},
+        {"method": "DELETE", "relative_url": "v27.0/999"},
     ]);
     let answers: serde_json::Value = http
-        .post(format!("{base}/v25.0/"))
+        .post(format!("{base}/v27.0/"))
         .form(&[("access_token", "t"), ("batch", &batch.to_string())])
         .send()
         .await
@@ -614,6 +616,7 @@ async fn one_ad_delivering(faults: mockapi::faults::Faults) -> (Arc<Mock>, Strin
     let meta = MetaPlatform::new(config(base.clone(), "t"), clock.clone()).unwrap();
     let campaign = meta
         .create_campaign(&CampaignSpec {
+            spend_cap: None,
             name: "c".into(),
             objective: adskew::vocab::Objective::Traffic,
             category: adskew::vocab::AdCategory::None,
@@ -660,7 +663,7 @@ async fn one_ad_delivering(faults: mockapi::faults::Faults) -> (Arc<Mock>, Strin
 
 async fn insights(base: &str, query: &str) -> Vec<serde_json::Value> {
     let body: serde_json::Value = reqwest::get(format!(
-        "{base}/v25.0/act_1000/insights?access_token=t&level=ad&limit=500&{query}"
+        "{base}/v27.0/act_1000/insights?access_token=t&level=ad&limit=500&{query}"
     ))
     .await
     .unwrap()
@@ -732,5 +735,144 @@ async fn insights_report_unknown_and_teen_ages_sort_and_drop_old_reach_as_meta_d
             .await
             .iter()
             .all(|r| r.get("reach").is_some())
+    );
+}
+
+/// A campaign with one ad set (budget `daily`, in the account's currency `currency`) and one
+/// ad, all active, through the adapter; the mock, its base URL, its clock, the adapter and
+/// the campaign's and ad set's ids.
+async fn launched(
+    currency: &str,
+    daily: adskew::money::Money,
+    spend_cap: Option<adskew::money::Money>,
+) -> (
+    Arc<Mock>,
+    String,
+    Arc<MockClock>,
+    MetaPlatform,
+    adskew::platform::ObjectId,
+    adskew::platform::ObjectId,
+) {
+    use adskew::platform::{AdSetSpec, AdSpec, BudgetSpec, CampaignSpec, CreativeSpec, Status};
+    let exp = experiment();
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let (mock, base, clock) = serve(&exp, start, Default::default()).await;
+    mock.set_currency(currency);
+    let meta = MetaPlatform::new(config(base.clone(), "t"), clock.clone()).unwrap();
+    let campaign = meta
+        .create_campaign(&CampaignSpec {
+            spend_cap,
+            name: "money".into(),
+            objective: adskew::vocab::Objective::Traffic,
+            category: adskew::vocab::AdCategory::Credit,
+            countries: vec!["US".into()],
+        })
+        .await
+        .unwrap();
+    let ad_set = meta
+        .create_ad_set(&AdSetSpec {
+            campaign: campaign.clone(),
+            name: "money/set".into(),
+            budget: BudgetSpec::Daily(daily),
+            audience: exp.audience.clone(),
+            start,
+            end: start + chrono::Duration::days(10),
+        })
+        .await
+        .unwrap();
+    let creative = meta
+        .create_creative(&CreativeSpec {
+            key: exp.ads[0].key.clone(),
+            name: format!("money/{}", exp.ads[0].key),
+            headline: "h".into(),
+            body: "b".into(),
+            image: None,
+            link: "https://example.org".into(),
+        })
+        .await
+        .unwrap();
+    let ad = meta
+        .create_ad(&AdSpec {
+            ad_set: ad_set.clone(),
+            creative,
+            name: "money/ad".into(),
+        })
+        .await
+        .unwrap();
+    for id in [&ad, &ad_set, &campaign] {
+        meta.set_status(id, Status::Active).await.unwrap();
+    }
+    (mock, base, clock, meta, campaign, ad_set)
+}
+
+async fn field(base: &str, id: &str, field: &str) -> serde_json::Value {
+    let body: serde_json::Value =
+        reqwest::get(format!("{base}/v27.0/{id}?access_token=t&fields={field}"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    body[field].clone()
+}
+
+#[tokio::test]
+async fn budgets_and_caps_go_out_in_the_account_currencys_unit() {
+    use adskew::money::Money;
+    // ¥2,500 a day is sent as 2500 (offset 1), $25 as 2500 cents (offset 100).
+    let (_m, base, _c, _meta, campaign, ad_set) =
+        launched("JPY", Money(250_000), Some(Money(5_000_000))).await;
+    assert_eq!(field(&base, &ad_set.0, "daily_budget").await, "2500");
+    assert_eq!(field(&base, &campaign.0, "spend_cap").await, "50000");
+    // Credit is sent under Meta's current name.
+    assert_eq!(
+        field(&base, &campaign.0, "special_ad_categories").await,
+        serde_json::json!(["FINANCIAL_PRODUCTS_SERVICES"])
+    );
+    let (_m, base, _c, _meta, campaign, ad_set) =
+        launched("USD", Money(2_500), Some(Money(15_000))).await;
+    assert_eq!(field(&base, &ad_set.0, "daily_budget").await, "2500");
+    assert_eq!(field(&base, &campaign.0, "spend_cap").await, "15000");
+}
+
+#[tokio::test]
+async fn the_campaign_spend_cap_stops_spending_while_no_collector_runs() {
+    use adskew::money::Money;
+    let cap = Money(15_000);
+    let (_m, _b, clock, meta, campaign, _s) = launched("USD", Money(10_000), Some(cap)).await;
+    let (_m2, _b2, clock2, uncapped_meta, uncapped, _s2) =
+        launched("USD", Money(10_000), None).await;
+    // Four days with nobody collecting: $100 a day would be $400.
+    let later = clock.now() + chrono::Duration::days(4);
+    clock.sleep_until(later).await;
+    clock2.sleep_until(later).await;
+    let spent = meta.spend(&campaign).await.unwrap();
+    let unbounded = uncapped_meta.spend(&uncapped).await.unwrap();
+    assert!(unbounded > Money(30_000), "without a cap: {unbounded}");
+    assert!(spent >= Money(14_000), "spent up to the cap: {spent}");
+    assert!(
+        spent <= Money(15_000 + 10_000 / 24 * 3),
+        "Meta stops within the hour its cap is reached: {spent} against {cap}"
+    );
+
+    // An adapter that did not launch the campaign (a resumed run) reads the same spend,
+    // never a silent zero.
+    let fresh = MetaPlatform::new(config(_b.clone(), "t"), clock.clone()).unwrap();
+    assert_eq!(fresh.spend(&campaign).await.unwrap(), spent);
+}
+
+#[tokio::test]
+async fn a_cap_below_metas_minimum_launches_without_the_backstop_once() {
+    use adskew::money::Money;
+    let (mock, base, _c, _meta, campaign, _s) =
+        launched("USD", Money(1_000), Some(Money(5_000))).await;
+    assert_eq!(
+        field(&base, &campaign.0, "spend_cap").await,
+        serde_json::Value::Null
+    );
+    assert_eq!(
+        mock.object_count(),
+        4,
+        "one campaign, ad set, creative and ad"
     );
 }

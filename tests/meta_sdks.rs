@@ -56,7 +56,7 @@ impl Mock {
             .stderr(File::create(&log).unwrap())
             .spawn()
             .expect("cannot start adskew mock-server");
-        // A line says where it listens: "Mock Graph API on http://127.0.0.1:PORT/v25.0/ ...".
+        // A line says where it listens: "Mock Graph API on http://127.0.0.1:PORT/v27.0/ ...".
         let stdout = child.stdout.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {

@@ -763,3 +763,50 @@ fn expected_compositions_are_checked() {
     let (code, _, stderr) = validate_text(&good, &[]);
     assert_eq!(code, 0, "{stderr}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Money in every currency: only currencies an ad account can hold, and amounts in whole
+// units of what the platform takes in them (Meta's currency table: whole yen, cents).
+
+#[test]
+fn currencies_no_ad_account_holds_are_refused_with_the_list() {
+    for code in ["ZZZ", "KWD"] {
+        let stderr = assert_problem(
+            &edit(&[("currency = \"USD\"", &format!("currency = \"{code}\""))]),
+            "currency",
+            code,
+        );
+        assert!(stderr.contains("JPY") && stderr.contains("EUR"), "{stderr}");
+    }
+}
+
+#[test]
+fn amounts_finer_than_the_currency_takes_are_refused() {
+    let yen = edit(&[
+        ("currency = \"USD\"", "currency = \"JPY\""),
+        ("spend_cap = 100.0", "spend_cap = 100000.0"),
+        (
+            AD_B_BUDGET,
+            "link = \"https://example.org/b\"\ndaily_budget = 2500.5",
+        ),
+    ]);
+    let stderr = assert_problem(&yen, "ads[1].daily_budget", "finer");
+    assert!(stderr.contains("whole multiples of 1"), "{stderr}");
+    let whole_yen = edit(&[
+        ("currency = \"USD\"", "currency = \"JPY\""),
+        ("spend_cap = 100.0", "spend_cap = 100000.0"),
+        (
+            "link = \"https://example.org/a\"\ndaily_budget = 10.0",
+            "link = \"https://example.org/a\"\ndaily_budget = 2500.0",
+        ),
+        (
+            AD_B_BUDGET,
+            "link = \"https://example.org/b\"\ndaily_budget = 2500.0",
+        ),
+    ]);
+    let (code, _, stderr) = validate_text(&whole_yen, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    // Bahrain's dinar has three minor digits in ISO 4217, but Meta takes hundredths.
+    let dinar = edit(&[("currency = \"USD\"", "currency = \"BHD\"")]);
+    assert_eq!(validate_text(&dinar, &[]).0, 0);
+}

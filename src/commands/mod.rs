@@ -408,6 +408,18 @@ fn connect(
         PlatformKind::Meta => {
             let meta =
                 Settings::load(config)?.meta_config(std::env::var("ADSKEW_META_TOKEN").ok())?;
+            let start = scheduler::start_time(exp, chrono::Utc::now());
+            let findings = crate::platform::meta::preflight::check(exp, &meta, start);
+            for w in &findings.warnings {
+                eprintln!("warning: {w}");
+            }
+            if !findings.problems.is_empty() {
+                // Refused before anything exists on the platform.
+                return Err(Error::BadInput(format!(
+                    "Meta would refuse this launch after creating the campaign:\n  - {}",
+                    findings.problems.join("\n  - ")
+                )));
+            }
             if !live {
                 print_dry_run(exp, &meta);
                 validate_on_meta(exp, meta, runtime)?;
@@ -444,6 +456,7 @@ fn validate_on_meta(
     let platform =
         MetaPlatform::new(meta, Arc::new(WallClock)).map_err(|e| Error::BadInput(e.to_string()))?;
     let spec = crate::platform::CampaignSpec {
+        spend_cap: Some(exp.spend_cap),
         name: format!("adskew/{}/dry-run", exp.name),
         objective: exp.objective,
         category: exp.category,
@@ -495,7 +508,8 @@ Upload the list with `adskew audience upload FILE.csv --name NAME` and put the i
         }
     }
     println!(
-        "At most {} {cur} over {} (the budgets); spend cap {} {cur}.",
+        "At most {} {cur} over {} (the budgets); spend cap {} {cur}, also set on the campaign as \
+         Meta's spend_cap so spending stops there even if no collection runs.",
         exp.max_scheduled_spend(),
         humanize(exp.schedule.duration),
         exp.spend_cap,
@@ -907,7 +921,7 @@ fn mock_server(
         let bound = crate::mockapi::spawn(mock, addr)
             .await
             .map_err(|e| Error::io(format!("cannot listen on {addr}"), e))?;
-        println!("Mock Graph API on http://{bound}/v25.0/ (any act_ id; clock at http://{bound}/__admin/clock). Ctrl-C stops it.");
+        println!("Mock Graph API on http://{bound}/{}/ (any act_ id; clock at http://{bound}/__admin/clock). Ctrl-C stops it.", crate::platform::meta::versions::LATEST);
         tokio::signal::ctrl_c().await.map_err(|e| Error::io("waiting for Ctrl-C", e))?;
         Ok(())
     })

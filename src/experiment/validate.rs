@@ -12,7 +12,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 
 use super::schema::{RawExperiment, RawSim, RawSimAd};
 use super::*;
-use crate::money::Money;
+use crate::money::{Currency, Money};
 use crate::vocab::{
     AdCategory, AgeBucket, Breakdown, CiMethod, Correction, Gender, Metric, Objective, PlatformKind,
 };
@@ -101,6 +101,9 @@ const SHARE_SUM_TOLERANCE: f64 = 1e-6;
 struct Checker {
     problems: Vec<Problem>,
     warnings: Vec<String>,
+    /// The experiment's currency, once known: amounts must be whole units of what the
+    /// platform takes in it.
+    currency: Option<Currency>,
 }
 
 impl Checker {
@@ -210,14 +213,29 @@ impl Checker {
             );
             return Money::ZERO;
         }
-        Money::from_major(value).unwrap_or_else(|| {
+        let Some(money) = Money::from_major(value) else {
             self.problem(
                 path,
                 format!("{value} has more than two decimals"),
                 "round to cents, e.g. 19.99",
             );
-            Money::ZERO
-        })
+            return Money::ZERO;
+        };
+        if let Some(currency) = self.currency.filter(|c| !c.takes(money)) {
+            self.problem(
+                path,
+                format!(
+                    "{value} {} is finer than the platform takes in {}",
+                    currency.code, currency.code
+                ),
+                &format!(
+                    "amounts in {} are whole multiples of {}; round it",
+                    currency.code,
+                    currency.smallest()
+                ),
+            );
+        }
+        money
     }
 
     fn shares<K: Ord>(
@@ -337,11 +355,15 @@ pub fn validate(
         PlatformKind::choices(),
     );
     let currency = raw.currency.clone().unwrap_or_else(|| "USD".to_string());
-    if currency.len() != 3 || !currency.chars().all(|ch| ch.is_ascii_uppercase()) {
+    c.currency = Currency::parse(&currency);
+    if c.currency.is_none() {
         c.problem(
             "currency",
-            format!("`{currency}` is not an ISO 4217 code"),
-            "e.g. \"USD\" or \"EUR\"",
+            format!("`{currency}` is not a currency an ad account can hold"),
+            &format!(
+                "the account's currency, one of Meta's: {}",
+                Currency::codes()
+            ),
         );
     }
     let spend_cap = match raw.spend_cap {

@@ -152,7 +152,8 @@ impl Mock {
             faulted: Default::default(),
             app_secret: Mutex::new(None),
             report_runs: Mutex::new(BTreeMap::new()),
-            currency: Mutex::new(None),
+            // Every ad account has a currency; tests and `mock-server` may set another.
+            currency: Mutex::new(Some("USD".to_string())),
             rate: Default::default(),
             categories: Mutex::new(BTreeMap::new()),
             last_insights: Mutex::new(None),

@@ -187,7 +187,10 @@ async fn create_campaign(
         .and_then(|c| serde_json::from_value(c).ok())
         .unwrap_or_default();
     let name = p.get("name").cloned().unwrap_or_default();
+    let currency = mock.currency.lock().expect("currency lock").clone();
+    let spend_cap = rules::campaign_spend_cap(p, currency.as_deref())?;
     let spec = CampaignSpec {
+        spend_cap,
         countries,
         name: name.clone(),
         objective,

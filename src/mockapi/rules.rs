@@ -9,8 +9,7 @@ use super::error::GraphError;
 use super::request::Params;
 use super::versions::Version;
 use super::{Kind, Object};
-use crate::money::Money;
-use crate::platform::meta::currency;
+use crate::money::{Currency, Money};
 use crate::platform::BudgetSpec;
 use crate::vocab::AdCategory;
 
@@ -25,13 +24,6 @@ const OBJECTIVES: &[&str] = &[
     "OUTCOME_LEADS",
     "OUTCOME_SALES",
     "OUTCOME_TRAFFIC",
-];
-
-/// EU and EEA countries, whose ad sets need DSA beneficiary and payor (Meta's "DSA
-/// transparency" changes of 2023: `dsa_beneficiary`/`dsa_payor` on ad sets reaching the EU).
-const EU: &[&str] = &[
-    "AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV",
-    "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE", "IS", "LI", "NO",
 ];
 
 /// `POST act_X/campaigns`.
@@ -75,6 +67,37 @@ pub fn campaign(p: &Params, version: &str) -> Result<(), GraphError> {
     Ok(())
 }
 
+/// The campaign's `spend_cap` in the simulator's money. Campaign reference: "an integer
+/// value of subunit in your currency with a minimum value of $100 USD (or approximate local
+/// equivalent)"; 922337203685478 removes the cap. The mock enforces the minimum for USD
+/// accounts only (it has no exchange rates) [error text unverified].
+pub fn campaign_spend_cap(
+    p: &Params,
+    account_currency: Option<&str>,
+) -> Result<Option<Money>, GraphError> {
+    let Some(cap) = p.get("spend_cap").and_then(|c| c.parse::<i64>().ok()) else {
+        return Ok(None);
+    };
+    if cap == 922_337_203_685_478 {
+        return Ok(None);
+    }
+    let currency = account_currency
+        .and_then(Currency::parse)
+        .unwrap_or(Currency {
+            code: "USD",
+            offset: 100,
+        });
+    if currency.code == "USD" && cap < 10_000 {
+        return Err(GraphError::invalid("Invalid parameter")
+            .user(
+                "Spend cap too low",
+                "The campaign spend cap must be at least $100.00.",
+            )
+            .blame(&["spend_cap"]));
+    }
+    Ok(Some(currency.from_wire(cap)))
+}
+
 /// `POST act_X/adsets`: targeting rules.
 pub fn ad_set(
     p: &Params,
@@ -103,7 +126,7 @@ pub fn ad_set(
         .and_then(Value::as_array)
         .map(|a| a.iter().filter_map(Value::as_str).collect())
         .unwrap_or_default();
-    if let Some(eu) = countries.iter().find(|c| EU.contains(c)) {
+    if let Some(eu) = crate::platform::meta::dsa::first_eu(countries.iter().copied()) {
         for key in ["dsa_beneficiary", "dsa_payor"] {
             if p.get(key).is_none_or(|v| v.trim().is_empty()) {
                 return Err(GraphError::invalid("Invalid parameter")
@@ -166,8 +189,13 @@ pub fn ad_set_budget(
     account_currency: Option<&str>,
 ) -> Result<BudgetSpec, GraphError> {
     debug_assert!(matches!(campaign.kind, Kind::Campaign));
-    let currency = account_currency.unwrap_or("USD");
-    let amount = |text: &str| -> Money { currency::from_wire(text.parse().unwrap_or(0), currency) };
+    let currency = account_currency
+        .and_then(Currency::parse)
+        .unwrap_or(Currency {
+            code: "USD",
+            offset: 100,
+        });
+    let amount = |text: &str| -> Money { currency.from_wire(text.parse().unwrap_or(0)) };
     let own = (p.get("daily_budget"), p.get("lifetime_budget"));
     let shared = (
         campaign.field_str("daily_budget"),

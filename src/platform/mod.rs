@@ -44,6 +44,9 @@ pub struct CampaignSpec {
     pub category: AdCategory,
     /// Where the ads run (ISO-2); Meta needs it with a special ad category.
     pub countries: Vec<String>,
+    /// A cap the platform itself enforces on the campaign's total spend: a backstop that
+    /// stops spending even when no collector runs to pause the ads at the experiment's cap.
+    pub spend_cap: Option<Money>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -108,6 +108,8 @@ pub(super) async fn ensure_objects(
 ) -> Result<Launched> {
     let prefix = format!("adskew/{}/{id}", exp.name);
     let campaign_spec = CampaignSpec {
+        // The platform's own backstop: spending stops at the cap even if no collector runs.
+        spend_cap: Some(exp.spend_cap),
         name: prefix.clone(),
         objective: exp.objective,
         category: exp.category,

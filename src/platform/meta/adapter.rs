@@ -18,7 +18,7 @@ use serde_json::{json, Value};
 use super::error::GraphError;
 use super::usage::Usage;
 use crate::clock::Clock;
-use crate::money::Money;
+use crate::money::{Currency, Money};
 use crate::platform::*;
 use crate::vocab::{AdCategory, Objective};
 
@@ -47,7 +47,7 @@ impl std::fmt::Debug for Secret {
 pub struct MetaConfig {
     /// `https://graph.facebook.com`, or a loopback mock.
     pub base_url: String,
-    /// `v25.0`.
+    /// `v27.0` (by default the newest, [`super::versions::LATEST`]).
     pub version: String,
     /// The ad account, with or without the `act_` prefix.
     pub account: String,
@@ -90,7 +90,7 @@ impl MetaConfig {
     pub fn new(base_url: &str, account: &str, page_id: &str, token: Secret) -> MetaConfig {
         MetaConfig {
             base_url: base_url.to_string(),
-            version: "v25.0".to_string(),
+            version: super::versions::LATEST.to_string(),
             account: account.to_string(),
             page_id: page_id.to_string(),
             token,
@@ -576,12 +576,51 @@ impl MetaPlatform {
         }
     }
 
+    /// The account's currency from Meta's table; amounts go out in its unit.
+    async fn currency(&self) -> Result<Currency, PlatformError> {
+        let code = Platform::account(self).await?.currency.ok_or_else(|| {
+            PlatformError::Other("the ad account did not report its currency".into())
+        })?;
+        Currency::parse(&code).ok_or_else(|| {
+            PlatformError::Other(format!(
+                "the ad account's currency {code} is not in Meta's currency table"
+            ))
+        })
+    }
+
+    /// When a campaign began: its `start_time`, else its `created_time`.
+    async fn campaign_start(&self, campaign: &ObjectId) -> Result<DateTime<Utc>, PlatformError> {
+        let url = self.url(&campaign.0);
+        let answer = self
+            .call(
+                false,
+                &url,
+                &[("fields".to_string(), "start_time,created_time".to_string())],
+            )
+            .await?;
+        ["start_time", "created_time"]
+            .iter()
+            .filter_map(|k| answer.get(*k).and_then(Value::as_str))
+            .find_map(|t| {
+                DateTime::parse_from_rfc3339(t)
+                    .or_else(|_| DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%z"))
+                    .ok()
+            })
+            .map(|t| t.with_timezone(&Utc))
+            .ok_or_else(|| {
+                PlatformError::Other(format!(
+                    "cannot read when campaign {} started (answer {answer}), so its spend is unknown",
+                    campaign.0
+                ))
+            })
+    }
+
     /// Asks Meta to check a campaign's parameters (`execution_options=["validate_only"]`)
     /// without creating it: the dry run's proof that the token, the account and the
     /// campaign settings are accepted. Ad sets, creatives and ads cannot be validated this
     /// way, as they need a campaign that exists.
     pub async fn validate_campaign(&self, spec: &CampaignSpec) -> Result<(), PlatformError> {
-        let mut params = campaign_params(spec);
+        let mut params = campaign_params(spec, self.currency().await?)?;
         params.push((
             "execution_options".into(),
             json!(["validate_only"]).to_string(),
@@ -757,11 +796,19 @@ fn targeting_json(audience: &crate::experiment::Audience, region_keys: &[String]
     })
 }
 
-/// The parameters of a campaign, created PAUSED.
-fn campaign_params(spec: &CampaignSpec) -> Vec<(String, String)> {
+/// The parameters of a campaign, created PAUSED, with the platform-side spend cap in the
+/// account currency's unit.
+fn campaign_params(
+    spec: &CampaignSpec,
+    currency: Currency,
+) -> Result<Vec<(String, String)>, PlatformError> {
+    // Meta's current names: credit is "financial products and services" since 2025-01-21
+    // (Help Center 2220749868045706; the v25 spec's enum carries both).
     let categories = match spec.category {
         AdCategory::None => json!([]),
-        other => json!([other.as_str().to_ascii_uppercase()]),
+        AdCategory::Employment => json!(["EMPLOYMENT"]),
+        AdCategory::Housing => json!(["HOUSING"]),
+        AdCategory::Credit => json!(["FINANCIAL_PRODUCTS_SERVICES"]),
     };
     let objective = match spec.objective {
         Objective::Traffic => "OUTCOME_TRAFFIC",
@@ -783,7 +830,25 @@ fn campaign_params(spec: &CampaignSpec) -> Vec<(String, String)> {
             json!(spec.countries).to_string(),
         ));
     }
-    params
+    if let Some(cap) = spec.spend_cap {
+        params.push(("spend_cap".into(), wire_amount(cap, currency, "spend_cap")?));
+    }
+    Ok(params)
+}
+
+/// An amount as Meta's integer in the account currency's unit (Meta's currency table).
+fn wire_amount(amount: Money, currency: Currency, what: &str) -> Result<String, PlatformError> {
+    currency
+        .to_wire(amount)
+        .map(|n| n.to_string())
+        .ok_or_else(|| {
+            PlatformError::Rejected(format!(
+                "{what} {amount} {} is finer than Meta takes in {} (whole multiples of {})",
+                currency.code,
+                currency.code,
+                currency.smallest()
+            ))
+        })
 }
 
 /// An ad's `effective_status`, and its review feedback and delivery issues in Meta's words.
@@ -938,7 +1003,29 @@ impl Platform for MetaPlatform {
     }
 
     async fn create_campaign(&self, spec: &CampaignSpec) -> Result<ObjectId, PlatformError> {
-        let id = self.create("campaigns", campaign_params(spec)).await?;
+        let currency = self.currency().await?;
+        let id = match self
+            .create("campaigns", campaign_params(spec, currency)?)
+            .await
+        {
+            // Meta's minimum campaign cap is $100 or its local equivalent: below it the
+            // campaign runs without the backstop, and the collector's cap alone applies.
+            Err(PlatformError::Rejected(why))
+                if spec.spend_cap.is_some() && why.contains("spend_cap") =>
+            {
+                tracing::warn!(
+                    "Meta refused the campaign spend cap ({why}); creating the campaign without \
+                     a platform-side cap: only adskew's collections enforce spend_cap"
+                );
+                let without = CampaignSpec {
+                    spend_cap: None,
+                    ..spec.clone()
+                };
+                self.create("campaigns", campaign_params(&without, currency)?)
+                    .await?
+            }
+            other => other?,
+        };
         self.known
             .lock()
             .expect("known lock")
@@ -976,7 +1063,10 @@ impl Platform for MetaPlatform {
         let mut params: Vec<(String, String)> = vec![
             ("name".into(), spec.name.clone()),
             ("campaign_id".into(), spec.campaign.0.clone()),
-            (budget_key.into(), amount.minor().to_string()),
+            (
+                budget_key.into(),
+                wire_amount(amount, self.currency().await?, budget_key)?,
+            ),
             ("billing_event".into(), "IMPRESSIONS".into()),
             ("optimization_goal".into(), goal.into()),
             ("bid_strategy".into(), "LOWEST_COST_WITHOUT_CAP".into()),
@@ -1243,8 +1333,11 @@ impl Platform for MetaPlatform {
             .starts
             .get(&campaign.0)
             .copied();
-        let Some(start) = start else {
-            return Ok(Money::ZERO);
+        // A campaign this process did not launch (a resumed run, another collector): its
+        // start is read from Meta, never assumed; unreadable, the spend is an error, not 0.
+        let start = match start {
+            Some(start) => start,
+            None => self.campaign_start(campaign).await?,
         };
         // Meta reads date ranges in the account's time zone.
         let tz = self.account().await?.time_zone;

@@ -9,7 +9,10 @@
 //! - [`images`]: local image files uploaded once to `adimages` and used by `image_hash`;
 //! - [`error`]: the Graph error envelope and what to do about each code;
 //! - [`usage`]: rate-limit usage headers;
-//! - [`currency`]: Meta's currency offsets (the unit budgets are sent in).
+//! - [`versions`]: Graph API versions and when Meta retires them;
+//! - [`dsa`]: which targeting needs the EU's DSA beneficiary and payor;
+//! - [`preflight`]: what would make Meta refuse a launch halfway, checked before anything
+//!   is created.
 //!
 //! Tested against `crate::mockapi` on 127.0.0.1. `adskew run --live` uses it for
 //! `platform = "meta"` (without `--live`: a dry run). Still to come: async reports, a
@@ -19,8 +22,10 @@
 
 pub mod adapter;
 pub mod audience;
-pub mod currency;
+pub mod dsa;
 pub mod error;
 pub mod hashing;
 pub mod images;
+pub mod preflight;
 pub mod usage;
+pub mod versions;

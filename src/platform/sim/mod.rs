@@ -44,6 +44,10 @@ struct State {
     ads: BTreeMap<ObjectId, AdObj>,
     /// (role, name) of every object, to find one again by name.
     names: BTreeMap<ObjectId, (&'static str, String)>,
+    /// Campaigns' platform-side spend caps (hundredths), and the time every ad has been
+    /// simulated to when any cap is set (caps are checked hour by hour).
+    caps: BTreeMap<ObjectId, Money>,
+    advanced_to: Option<DateTime<Utc>>,
 }
 
 impl State {
@@ -62,8 +66,44 @@ impl State {
             && self.campaigns.get(&set.campaign).map(|c| c.0) == Some(Status::Active)
     }
 
-    /// Brings every ad's simulation up to `now` under its current status.
+    /// Brings every ad's simulation up to `now` under its current status. With spend caps,
+    /// hour by hour: a campaign whose ads have spent its cap is paused by the platform (as
+    /// Meta stops a campaign at its `spend_cap`), at most an hour's spend past it.
     fn advance(&mut self, cells: &[Cell], now: DateTime<Utc>) {
+        let Some(mut t) = self.advanced_to.filter(|_| !self.caps.is_empty()) else {
+            self.advance_to(cells, now);
+            return;
+        };
+        while t < now {
+            t = (t + chrono::TimeDelta::hours(1)).min(now);
+            self.advance_to(cells, t);
+            self.pause_capped();
+        }
+        self.advanced_to = Some(t.max(now));
+    }
+
+    /// Pauses every campaign whose ads have spent its cap.
+    fn pause_capped(&mut self) {
+        let mut spent: BTreeMap<&ObjectId, f64> = BTreeMap::new();
+        for ad in self.ads.values() {
+            if let Some(set) = self.ad_sets.get(&ad.ad_set) {
+                *spent.entry(&set.campaign).or_default() += ad.sim.total_spend;
+            }
+        }
+        let capped: Vec<ObjectId> = self
+            .caps
+            .iter()
+            .filter(|(c, cap)| spent.get(c).is_some_and(|s| *s >= cap.0 as f64))
+            .map(|(c, _)| c.clone())
+            .collect();
+        for c in capped {
+            if let Some(campaign) = self.campaigns.get_mut(&c) {
+                campaign.0 = Status::Paused;
+            }
+        }
+    }
+
+    fn advance_to(&mut self, cells: &[Cell], now: DateTime<Utc>) {
         let active: Vec<(ObjectId, bool)> = self
             .ads
             .iter()
@@ -134,6 +174,11 @@ impl Platform for SimPlatform {
         state
             .campaigns
             .insert(id.clone(), (Status::Paused, spec.objective));
+        if let Some(cap) = spec.spend_cap {
+            state.caps.insert(id.clone(), cap);
+            let now = self.clock.now();
+            state.advanced_to = Some(state.advanced_to.map_or(now, |t| t.min(now)));
+        }
         state
             .names
             .insert(id.clone(), ("campaign", spec.name.clone()));
@@ -571,6 +616,7 @@ mod tests {
         let sim = SimPlatform::new(truth, clock.clone());
         let campaign = sim
             .create_campaign(&CampaignSpec {
+                spend_cap: None,
                 name: "c".into(),
                 objective,
                 category: AdCategory::None,
@@ -723,6 +769,7 @@ mod tests {
         let sim = SimPlatform::new(truth, clock.clone());
         let campaign = sim
             .create_campaign(&CampaignSpec {
+                spend_cap: None,
                 name: "c".into(),
                 objective: Objective::Traffic,
                 category: AdCategory::None,
