@@ -876,3 +876,67 @@ async fn a_cap_below_metas_minimum_launches_without_the_backstop_once() {
         "one campaign, ad set, creative and ad"
     );
 }
+
+#[tokio::test]
+async fn creatives_opt_out_of_every_advantage_plus_enhancement_and_a_kept_one_stops_the_launch() {
+    use adskew::platform::CreativeSpec;
+    let exp = experiment();
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let creative = |name: &str| CreativeSpec {
+        key: exp.ads[0].key.clone(),
+        name: name.into(),
+        headline: "h".into(),
+        body: "b".into(),
+        image: None,
+        link: "https://example.org".into(),
+    };
+    let (_mock, base, clock) = serve(&exp, start, Default::default()).await;
+    let meta = MetaPlatform::new(config(base.clone(), "t"), clock).unwrap();
+    let id = meta.create_creative(&creative("plain/a")).await.unwrap();
+    let spec = field(&base, &id.0, "degrees_of_freedom_spec").await;
+    for feature in adskew::platform::meta::creative::FEATURES {
+        assert_eq!(
+            spec["creative_features_spec"][feature]["enroll_status"], "OPT_OUT",
+            "{feature} in {spec}"
+        );
+    }
+
+    let kept = mockapi::faults::Faults {
+        enrolled_features: vec!["image_touchups".into()],
+        ..Default::default()
+    };
+    let (_mock, base, clock) = serve(&exp, start, kept).await;
+    let meta = MetaPlatform::new(config(base, "t"), clock.clone()).unwrap();
+    let err = meta
+        .create_creative(&creative("kept/a"))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("image_touchups") && err.contains("Nothing was activated"),
+        "{err}"
+    );
+
+    // Through a whole run: the launch stops before any ad is switched on.
+    let (mock, base, clock) = serve(
+        &exp,
+        start,
+        mockapi::faults::Faults {
+            enrolled_features: vec!["text_optimizations".into()],
+            ..Default::default()
+        },
+    )
+    .await;
+    let meta = MetaPlatform::new(config(base, "t"), clock.clone()).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    let failed = scheduler::run(
+        &exp,
+        &meta,
+        clock.as_ref(),
+        &mut store,
+        &ProgressBar::hidden(),
+    )
+    .await;
+    assert!(failed.is_err());
+    assert_eq!(mock.active_ad_count(), 0, "no ad was activated");
+}

@@ -22,6 +22,7 @@
 //! rate_limit = 300           # Meta's limit enforced: calls per rate_window_secs (default 60)
 //! unknown_age = 0.02   # share of each age row's delivery reported under age "Unknown"
 //! teen_age = 0.001     # share reported under "13-17" although targeting starts at 18
+//! enrolled_features = ["image_touchups"]  # Advantage+ creative features Meta keeps on
 //! ```
 
 use std::path::Path;
@@ -93,6 +94,11 @@ pub struct Faults {
     /// research notes §9.2: kept configurable].
     #[serde(default)]
     pub teen_age: f64,
+    /// Advantage+ creative features the account keeps enrolled whatever a creative's
+    /// `degrees_of_freedom_spec` asks (as an account-level default can), read back as
+    /// `OPT_IN`.
+    #[serde(default)]
+    pub enrolled_features: Vec<String>,
 }
 
 fn default_delay_secs() -> f64 {
@@ -126,6 +132,7 @@ impl Default for Faults {
             rate_window_secs: default_window(),
             unknown_age: 0.0,
             teen_age: 0.0,
+            enrolled_features: Vec::new(),
         }
     }
 }

@@ -238,6 +238,21 @@ impl Mock {
         self.report_runs.lock().expect("report runs lock").len()
     }
 
+    /// How many ads are switched on, with their ad set and campaign (tests check a refused
+    /// launch activated nothing).
+    pub fn active_ad_count(&self) -> usize {
+        let objects = self.objects.lock().expect("objects lock");
+        let active =
+            |id: &str| objects.get(id).and_then(|o| o.field_str("status")) == Some("ACTIVE");
+        objects
+            .iter()
+            .filter(|(id, o)| match &o.kind {
+                Kind::Ad { campaign, ad_set } => active(id) && active(ad_set) && active(campaign),
+                _ => false,
+            })
+            .count()
+    }
+
     /// How many Graph objects have been created (tests check nothing is created twice).
     pub fn object_count(&self) -> usize {
         self.objects.lock().expect("objects lock").len()

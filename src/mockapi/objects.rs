@@ -385,6 +385,18 @@ async fn create_creative(
         .map_err(platform_error)?;
     let mut fields = born(mock, account, "AdCreative", p);
     fields.insert("status".into(), json!("ACTIVE"));
+    let forced = mock
+        .faults
+        .read()
+        .expect("faults lock")
+        .enrolled_features
+        .clone();
+    for feature in forced {
+        let spec = fields
+            .entry("degrees_of_freedom_spec")
+            .or_insert_with(|| json!({}));
+        spec["creative_features_spec"][feature] = json!({"enroll_status": "OPT_IN"});
+    }
     let id = mock.register(Kind::Creative, sim_id, fields);
     if let Some(hash) = image_hash {
         mock.record_image_use(&id, hash);

@@ -588,6 +588,34 @@ impl MetaPlatform {
         })
     }
 
+    /// Reads a new creative's `degrees_of_freedom_spec` back: Meta may keep a feature
+    /// enrolled despite the opt-out, and an audit must not compare ads Meta rewrote.
+    async fn check_enhancements(&self, creative: &ObjectId) -> Result<(), PlatformError> {
+        let url = self.url(&creative.0);
+        let answer = self
+            .call(
+                false,
+                &url,
+                &[("fields".to_string(), "degrees_of_freedom_spec".to_string())],
+            )
+            .await?;
+        let spec = answer
+            .get("degrees_of_freedom_spec")
+            .cloned()
+            .unwrap_or(Value::Null);
+        let enrolled = super::creative::still_enrolled(&spec);
+        if enrolled.is_empty() {
+            return Ok(());
+        }
+        Err(PlatformError::Rejected(format!(
+            "Meta kept creative {} enrolled in Advantage+ creative features {}: Meta may alter the ad's text or image, \
+             so the ads compared would not be the ads written. Nothing was activated; switch these off for the account \
+             (Ads Manager: Advantage+ creative) or ask Meta support, then `adskew resume` the run",
+            creative.0,
+            enrolled.join(", ")
+        )))
+    }
+
     /// When a campaign began: its `start_time`, else its `created_time`.
     async fn campaign_start(&self, campaign: &ObjectId) -> Result<DateTime<Utc>, PlatformError> {
         let url = self.url(&campaign.0);
@@ -1101,14 +1129,21 @@ impl Platform for MetaPlatform {
             }
         }
         let story = json!({"page_id": self.config.page_id, "link_data": link_data});
-        self.create(
-            "adcreatives",
-            vec![
-                ("name".into(), spec.name.clone()),
-                ("object_story_spec".into(), story.to_string()),
-            ],
-        )
-        .await
+        let id = self
+            .create(
+                "adcreatives",
+                vec![
+                    ("name".into(), spec.name.clone()),
+                    ("object_story_spec".into(), story.to_string()),
+                    (
+                        "degrees_of_freedom_spec".into(),
+                        super::creative::opt_out().to_string(),
+                    ),
+                ],
+            )
+            .await?;
+        self.check_enhancements(&id).await?;
+        Ok(id)
     }
 
     async fn create_ad(&self, spec: &AdSpec) -> Result<ObjectId, PlatformError> {

@@ -6,6 +6,8 @@
 //! - [`hashing`]: customer-list normalisation and SHA-256;
 //! - [`audience`]: customer-list custom audiences from a CSV of people (checked whole, hashed,
 //!   sent in sessions of batches of at most 10,000);
+//! - [`creative`]: Advantage+ creative enhancements switched off, feature by feature, and
+//!   checked after creation;
 //! - [`images`]: local image files uploaded once to `adimages` and used by `image_hash`;
 //! - [`error`]: the Graph error envelope and what to do about each code;
 //! - [`usage`]: rate-limit usage headers;
@@ -22,6 +24,7 @@
 
 pub mod adapter;
 pub mod audience;
+pub mod creative;
 pub mod dsa;
 pub mod error;
 pub mod hashing;
