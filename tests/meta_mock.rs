@@ -738,21 +738,24 @@ async fn insights_report_unknown_and_teen_ages_sort_and_drop_old_reach_as_meta_d
     );
 }
 
+/// What [`launched`] made: a campaign with one ad set and one ad, all active.
+struct Launched {
+    mock: Arc<Mock>,
+    base: String,
+    clock: Arc<MockClock>,
+    meta: MetaPlatform,
+    campaign: adskew::platform::ObjectId,
+    ad_set: adskew::platform::ObjectId,
+    ad: adskew::platform::ObjectId,
+}
+
 /// A campaign with one ad set (budget `daily`, in the account's currency `currency`) and one
-/// ad, all active, through the adapter; the mock, its base URL, its clock, the adapter and
-/// the campaign's and ad set's ids.
+/// ad, all active, through the adapter.
 async fn launched(
     currency: &str,
     daily: adskew::money::Money,
     spend_cap: Option<adskew::money::Money>,
-) -> (
-    Arc<Mock>,
-    String,
-    Arc<MockClock>,
-    MetaPlatform,
-    adskew::platform::ObjectId,
-    adskew::platform::ObjectId,
-) {
+) -> Launched {
     use adskew::platform::{AdSetSpec, AdSpec, BudgetSpec, CampaignSpec, CreativeSpec, Status};
     let exp = experiment();
     let start = scheduler::start_time(&exp, chrono::Utc::now());
@@ -802,7 +805,15 @@ async fn launched(
     for id in [&ad, &ad_set, &campaign] {
         meta.set_status(id, Status::Active).await.unwrap();
     }
-    (mock, base, clock, meta, campaign, ad_set)
+    Launched {
+        mock,
+        base,
+        clock,
+        meta,
+        campaign,
+        ad_set,
+        ad,
+    }
 }
 
 async fn field(base: &str, id: &str, field: &str) -> serde_json::Value {
@@ -820,34 +831,43 @@ async fn field(base: &str, id: &str, field: &str) -> serde_json::Value {
 async fn budgets_and_caps_go_out_in_the_account_currencys_unit() {
     use adskew::money::Money;
     // ¥2,500 a day is sent as 2500 (offset 1), $25 as 2500 cents (offset 100).
-    let (_m, base, _c, _meta, campaign, ad_set) =
-        launched("JPY", Money(250_000), Some(Money(5_000_000))).await;
-    assert_eq!(field(&base, &ad_set.0, "daily_budget").await, "2500");
-    assert_eq!(field(&base, &campaign.0, "spend_cap").await, "50000");
+    let yen = launched("JPY", Money(250_000), Some(Money(5_000_000))).await;
+    assert_eq!(
+        field(&yen.base, &yen.ad_set.0, "daily_budget").await,
+        "2500"
+    );
+    assert_eq!(
+        field(&yen.base, &yen.campaign.0, "spend_cap").await,
+        "50000"
+    );
     // Credit is sent under Meta's current name.
     assert_eq!(
-        field(&base, &campaign.0, "special_ad_categories").await,
+        field(&yen.base, &yen.campaign.0, "special_ad_categories").await,
         serde_json::json!(["FINANCIAL_PRODUCTS_SERVICES"])
     );
-    let (_m, base, _c, _meta, campaign, ad_set) =
-        launched("USD", Money(2_500), Some(Money(15_000))).await;
-    assert_eq!(field(&base, &ad_set.0, "daily_budget").await, "2500");
-    assert_eq!(field(&base, &campaign.0, "spend_cap").await, "15000");
+    let usd = launched("USD", Money(2_500), Some(Money(15_000))).await;
+    assert_eq!(
+        field(&usd.base, &usd.ad_set.0, "daily_budget").await,
+        "2500"
+    );
+    assert_eq!(
+        field(&usd.base, &usd.campaign.0, "spend_cap").await,
+        "15000"
+    );
 }
 
 #[tokio::test]
 async fn the_campaign_spend_cap_stops_spending_while_no_collector_runs() {
     use adskew::money::Money;
     let cap = Money(15_000);
-    let (_m, _b, clock, meta, campaign, _s) = launched("USD", Money(10_000), Some(cap)).await;
-    let (_m2, _b2, clock2, uncapped_meta, uncapped, _s2) =
-        launched("USD", Money(10_000), None).await;
+    let capped = launched("USD", Money(10_000), Some(cap)).await;
+    let uncapped = launched("USD", Money(10_000), None).await;
     // Four days with nobody collecting: $100 a day would be $400.
-    let later = clock.now() + chrono::Duration::days(4);
-    clock.sleep_until(later).await;
-    clock2.sleep_until(later).await;
-    let spent = meta.spend(&campaign).await.unwrap();
-    let unbounded = uncapped_meta.spend(&uncapped).await.unwrap();
+    let later = capped.clock.now() + chrono::Duration::days(4);
+    capped.clock.sleep_until(later).await;
+    uncapped.clock.sleep_until(later).await;
+    let spent = capped.meta.spend(&capped.campaign).await.unwrap();
+    let unbounded = uncapped.meta.spend(&uncapped.campaign).await.unwrap();
     assert!(unbounded > Money(30_000), "without a cap: {unbounded}");
     assert!(spent >= Money(14_000), "spent up to the cap: {spent}");
     assert!(
@@ -857,21 +877,20 @@ async fn the_campaign_spend_cap_stops_spending_while_no_collector_runs() {
 
     // An adapter that did not launch the campaign (a resumed run) reads the same spend,
     // never a silent zero.
-    let fresh = MetaPlatform::new(config(_b.clone(), "t"), clock.clone()).unwrap();
-    assert_eq!(fresh.spend(&campaign).await.unwrap(), spent);
+    let fresh = MetaPlatform::new(config(capped.base.clone(), "t"), capped.clock.clone()).unwrap();
+    assert_eq!(fresh.spend(&capped.campaign).await.unwrap(), spent);
 }
 
 #[tokio::test]
 async fn a_cap_below_metas_minimum_launches_without_the_backstop_once() {
     use adskew::money::Money;
-    let (mock, base, _c, _meta, campaign, _s) =
-        launched("USD", Money(1_000), Some(Money(5_000))).await;
+    let small = launched("USD", Money(1_000), Some(Money(5_000))).await;
     assert_eq!(
-        field(&base, &campaign.0, "spend_cap").await,
+        field(&small.base, &small.campaign.0, "spend_cap").await,
         serde_json::Value::Null
     );
     assert_eq!(
-        mock.object_count(),
+        small.mock.object_count(),
         4,
         "one campaign, ad set, creative and ad"
     );
@@ -939,4 +958,71 @@ async fn creatives_opt_out_of_every_advantage_plus_enhancement_and_a_kept_one_st
     .await;
     assert!(failed.is_err());
     assert_eq!(mock.active_ad_count(), 0, "no ad was activated");
+}
+
+#[tokio::test]
+async fn collections_keep_archived_ads_count_link_clicks_and_never_lose_reach() {
+    use adskew::platform::{DeliveryQuery, Granularity};
+    use adskew::vocab::Breakdown;
+    let run = launched("USD", adskew::money::Money(5_000), None).await;
+    let later = run.clock.now() + chrono::Duration::days(3);
+    run.clock.sleep_until(later).await;
+    let today = later.date_naive();
+    let query = |since| DeliveryQuery {
+        ads: vec![run.ad.clone()],
+        breakdown: Breakdown::Gender,
+        since,
+        until: today,
+        granularity: Granularity::Total,
+    };
+    let before = run
+        .meta
+        .delivery(&query(today - chrono::Days::new(5)))
+        .await
+        .unwrap();
+    assert!(before.iter().map(|r| r.impressions).sum::<u64>() > 0);
+    assert!(
+        before.iter().map(|r| r.clicks).sum::<u64>() > 0,
+        "link clicks are collected"
+    );
+
+    // Archived after delivering: Meta's insights leave it out unless asked for by status.
+    let archived: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/v27.0/{}", run.base, run.ad.0))
+        .form(&[("access_token", "t"), ("status", "ARCHIVED")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(archived["success"], true);
+    let plain = insights(&run.base, "fields=impressions&date_preset=last_7d").await;
+    assert!(
+        plain.is_empty(),
+        "Meta's default leaves archived ads out: {plain:?}"
+    );
+    let after = run
+        .meta
+        .delivery(&query(today - chrono::Days::new(5)))
+        .await
+        .unwrap();
+    assert_eq!(after, before, "the re-collection still has the archived ad");
+
+    // A breakdown range starting more than 13 months back: Meta's synchronous answer has no
+    // reach; the adapter reads it through an async run instead of storing zeros.
+    let runs = run.mock.report_run_count();
+    let old = run
+        .meta
+        .delivery(&query(today - chrono::Days::new(400)))
+        .await
+        .unwrap();
+    assert!(
+        run.mock.report_run_count() > runs,
+        "read again as an async run"
+    );
+    assert_eq!(
+        old.iter().map(|r| r.reach).sum::<u64>(),
+        before.iter().map(|r| r.reach).sum::<u64>()
+    );
 }

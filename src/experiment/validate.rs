@@ -462,7 +462,10 @@ fn check_schedule(c: &mut Checker, raw: &RawExperiment) -> Schedule {
         start: Start::Now,
         duration: TimeDelta::days(1),
         collect_every: TimeDelta::hours(24),
-        recollect_after: TimeDelta::days(3),
+        // Meta's breakdown numbers settle over 28 days ("Facebook freezes insight data 28
+        // days after it was generated", as Meta's reporting guidance is quoted by the
+        // Airbyte connector that re-reads that window): the final collection waits for it.
+        recollect_after: TimeDelta::days(28),
     };
     let Some(s) = &raw.schedule else {
         c.problem(
@@ -549,7 +552,7 @@ fn check_schedule(c: &mut Checker, raw: &RawExperiment) -> Schedule {
             c.problem(
                 "schedule.recollect_after_days",
                 format!("must be between 0 and 60 (got {d})"),
-                "platforms revise recent days' numbers for a few days; 3 is the default, 0 disables",
+                "Meta revises recent days' numbers for up to 28 days; 28 is the default, 0 disables",
             );
             default.recollect_after
         }

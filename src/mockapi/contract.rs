@@ -191,7 +191,9 @@ fn typed_value(key: &str, v: &Value, ty: &ParamType) -> Result<Value, GraphError
             .filter(|o| o.is_object() || o.is_array())
             .ok_or_else(|| mistyped(key, "a JSON object"))?;
             known_keys(key, &obj, name)?;
-            Ok(Value::String(obj.to_string()))
+            // Kept as JSON: inside a list it stays an object; at the top it is written out
+            // as JSON text by `canonical`.
+            Ok(obj)
         }
         ParamType::List(inner) => match v {
             Value::Array(items) => items
@@ -345,6 +347,18 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.message.contains("daily_budget"));
+    }
+
+    #[test]
+    fn lists_of_objects_stay_objects() {
+        let insights = spec()
+            .node("Campaign")
+            .unwrap()
+            .call("GET", Some("insights"))
+            .unwrap();
+        let raw = r#"[{"field":"ad.effective_status","operator":"IN","value":["ACTIVE"]}]"#;
+        let out = check(insights, &p(&[("filtering", raw)]), &BTreeMap::new()).unwrap();
+        assert_eq!(out["filtering"], raw);
     }
 
     #[test]

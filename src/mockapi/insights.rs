@@ -264,9 +264,23 @@ async fn rows(
     if fields.is_empty() {
         fields = DEFAULT_FIELDS.iter().map(|s| s.to_string()).collect();
     }
-    let ads = ads_under(mock, node_type, node);
-    let sim_ads: Vec<ObjectId> = ads.iter().map(|a| a.sim.clone()).collect();
     let filters = filters(p)?;
+    // Archived and deleted ads are left out unless a filter on their effective status asks
+    // for them (the Airbyte connector filters on `ad.effective_status` to get them).
+    let by_status = filters.iter().any(|f| f.field == "effective_status");
+    let ads: Vec<AdIds> = ads_under(mock, node_type, node)
+        .into_iter()
+        .filter(|a| {
+            by_status
+                || !matches!(
+                    mock.object(&a.id)
+                        .and_then(|o| o.field_str("status").map(str::to_string))
+                        .as_deref(),
+                    Some("ARCHIVED" | "DELETED")
+                )
+        })
+        .collect();
+    let sim_ads: Vec<ObjectId> = ads.iter().map(|a| a.sim.clone()).collect();
     let faults = mock.faults.read().expect("faults lock").clone();
     let today = mock.sim.now().date_naive();
     let mut out = Vec::new();
@@ -410,7 +424,9 @@ fn with_filter_fields(mock: &Mock, key: &Key, row: &Value) -> Value {
     for (k, v) in ids {
         r[k] = json!(v);
     }
-    if let Some(o) = mock.object(&key.level_id) {
+    // The ad's own status stands for its effective status here (filters name
+    // `ad.effective_status`).
+    if let Some(o) = mock.object(&key.ad.id) {
         if let Some(s) = o.field_str("status") {
             r["effective_status"] = json!(s);
         }
