@@ -507,6 +507,9 @@ fn print_summary(a: &Analysis) {
     for ad in a.ads.iter().filter(|ad| ad.platform_problem.is_some()) {
         println!("\nWarning: {}", words::describe_refused(ad));
     }
+    if let Some(nothing) = words::describe_no_delivery(a) {
+        println!("\n{nothing}");
+    }
     for c in &a.comparisons {
         println!("\nComparison {}:", c.key);
         if let Some(p) = c.paired() {
