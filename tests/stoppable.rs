@@ -318,7 +318,7 @@ fn the_lock_holder_honours_a_stop_made_during_its_pass() {
     // Every read now takes a while, so the resumed run holds the lock for seconds.
     served.mock.set_faults(Faults {
         delay: 1.0,
-        delay_secs: 0.2,
+        delay_secs: 0.5,
         ..Faults::default()
     });
     let mut resume = served.spawn(&["resume", "1", "--live", "--quiet"], &db, &out);
