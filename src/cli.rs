@@ -246,6 +246,11 @@ pub enum Command {
         /// it could spend. (The simulator needs no flag.)
         #[arg(long)]
         live: bool,
+        /// Start a second run even though the experiment has an unfinished one (which
+        /// `run` otherwise refuses: each copy has its own campaign and its own spend cap;
+        /// `adskew resume ID --live` continues the first).
+        #[arg(long)]
+        new: bool,
         /// Account settings file (default: ./adskew.toml, else ~/.config/adskew/config.toml).
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
@@ -509,6 +514,10 @@ scripts/adskew-collect.cron and scripts/systemd/ schedule it nightly.")]
 
     /// The kill switch: pause the campaign, every ad set and every ad of a run at once, and
     /// mark it stopped.
+    ///
+    /// It never waits for another adskew (a collection pass can hold the database for
+    /// minutes): the pause happens at once, and when the database is busy the stop is left
+    /// as a request that the other adskew, or the next `collect`, records.
     #[command(after_help = "Example:
   adskew stop imana2021-paired-jobs --reason \"budget office asked to halt\"")]
     Stop {
@@ -519,8 +528,10 @@ scripts/adskew-collect.cron and scripts/systemd/ schedule it nightly.")]
         reason: String,
         #[command(flatten)]
         db: DbArgs,
-        #[command(flatten)]
-        lock: LockArgs,
+        /// Seconds to wait for another adskew holding the database before leaving the
+        /// stop's record to it; the ads are paused first either way.
+        #[arg(long, default_value_t = 0, value_name = "SECONDS")]
+        wait: u64,
         #[arg(long, value_name = "FILE")]
         config: Option<PathBuf>,
     },

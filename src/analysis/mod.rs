@@ -491,7 +491,18 @@ fn breakdown_result(
         }
     }
 
-    let (chi2, not_tested) = if groups.len() < 2 {
+    // Counted in any group, the excluded unknown gender included: a comparison nobody saw
+    // must say so, not look like one where a single group was reached.
+    let delivered = table.iter().flatten().chain(&excluded).any(|n| *n > 0);
+    let (chi2, not_tested) = if !delivered {
+        (
+            None,
+            Some(format!(
+                "no delivery: no ad in this comparison was shown to anyone, so there is no \
+                 {breakdown} composition to compare"
+            )),
+        )
+    } else if groups.len() < 2 {
         (
             None,
             Some(format!(

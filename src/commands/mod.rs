@@ -94,14 +94,14 @@ pub fn execute(cli: Cli) -> Result<()> {
             out,
             quiet,
             live,
+            new,
             config,
             lock,
         } => run(
             &file,
             &db.path(config.as_deref())?,
             &out,
-            quiet,
-            live,
+            RunFlags { quiet, live, new },
             config.as_deref(),
             std::time::Duration::from_secs(lock.wait),
         ),
@@ -137,13 +137,13 @@ pub fn execute(cli: Cli) -> Result<()> {
             experiment,
             reason,
             db,
-            lock,
+            wait,
             config,
         } => runs::stop(
             &experiment,
             &reason,
             &db.path(config.as_deref())?,
-            std::time::Duration::from_secs(lock.wait),
+            std::time::Duration::from_secs(wait),
             config.as_deref(),
         ),
         Command::Daemon {
@@ -288,12 +288,19 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .map_err(|e| Error::io("cannot start the async runtime", e))
 }
 
+/// The switches of `adskew run`.
+struct RunFlags {
+    quiet: bool,
+    live: bool,
+    /// A second copy of an experiment with an unfinished run, on purpose.
+    new: bool,
+}
+
 fn run(
     file: &Path,
     db: &Path,
     out: &Path,
-    quiet: bool,
-    live: bool,
+    RunFlags { quiet, live, new }: RunFlags,
     config: Option<&Path>,
     wait: std::time::Duration,
 ) -> Result<()> {
@@ -305,6 +312,7 @@ fn run(
     };
     let _lock = crate::store::lock::DbLock::acquire(db, wait)?;
     let mut store = Store::open(db)?;
+    runs::refuse_second_copy(&mut store, &exp, new)?;
 
     let progress = if quiet || !simulated {
         ProgressBar::hidden()
@@ -390,7 +398,7 @@ fn print_outcome(
 
 /// A platform to run on, its clock, and whether that clock is simulated; `None` after a dry
 /// run (a real platform without `--live`), which creates nothing.
-type Connected = (Box<dyn Platform>, Arc<dyn Clock>, bool);
+pub(crate) type Connected = (Box<dyn Platform>, Arc<dyn Clock>, bool);
 
 fn connect(
     exp: &Experiment,
@@ -521,6 +529,9 @@ fn print_summary(a: &Analysis) {
     for ad in a.ads.iter().filter(|ad| ad.platform_problem.is_some()) {
         println!("\nWarning: {}", words::describe_refused(ad));
     }
+    if let Some(nothing) = words::describe_no_delivery(a) {
+        println!("\n{nothing}");
+    }
     for c in &a.comparisons {
         println!("\nComparison {}:", c.key);
         if let Some(p) = c.paired() {
@@ -593,6 +604,7 @@ fn status(db: &Path) -> Result<()> {
         println!("No runs in {}.", db.display());
         return Ok(());
     }
+    runs::print_attention(&store)?;
     println!(
         "{:>4}  {:<30} {:<9} {:<6} {:>22} {:>5}  {:<20}  next due",
         "id", "experiment", "state", "plat", "spend / cap", "coll.", "last collection"

@@ -1,6 +1,7 @@
 //! The commands that keep runs going after launch: `collect` (cron), `resume`, `stop` (the
-//! kill switch) and `daemon`. Each holds the database's lock while it writes, so overlapping
-//! cron jobs queue up instead of racing.
+//! kill switch) and `daemon`, and the guards `run` and `status` share with them. Each holds
+//! the database's lock while it writes, so overlapping cron jobs queue up instead of
+//! racing; only `stop` acts without it when it must (see `scheduler::stop_unlocked`).
 
 use std::path::Path;
 use std::time::Duration;
@@ -11,9 +12,10 @@ use tracing::{info, warn};
 
 use super::{connect, print_outcome, runtime};
 use crate::error::{Error, Result};
+use crate::experiment::Experiment;
 use crate::scheduler::{self, Mode, RunOutcome};
 use crate::store::lock::DbLock;
-use crate::store::{ExperimentRecord, RunState, Store};
+use crate::store::{ExperimentRecord, PauseKind, RunState, Store};
 use crate::vocab::PlatformKind;
 
 /// Whether a run has anything left to do.
@@ -28,7 +30,98 @@ fn unfinished(record: &ExperimentRecord, store: &Store) -> Result<bool> {
     })
 }
 
-/// One pass for one run: connect to its platform and do what is due.
+/// Whether a run is unfinished in the sense `run` guards: it may still create, activate
+/// or spend on its platform.
+fn still_open(record: &ExperimentRecord, store: &Store) -> Result<bool> {
+    let open = matches!(
+        RunState::parse(&record.state),
+        Some(RunState::Draft | RunState::Created | RunState::Running)
+    );
+    Ok(open || store.may_be_spending(record.id)?)
+}
+
+/// Refuses to start a second copy of an experiment that has an unfinished run on a real
+/// platform (after a crash, running the same command again would otherwise launch a second
+/// campaign with its own cap), unless `new` says it is meant. An unfinished simulator run
+/// is dead (its state ended with its process, and the lock says no process drives it): it
+/// is marked failed, as `collect` would.
+pub(super) fn refuse_second_copy(store: &mut Store, exp: &Experiment, new: bool) -> Result<()> {
+    let same_name = store.list_experiments()?;
+    for record in same_name.iter().filter(|r| r.name == exp.name) {
+        if record.platform == "import" || !still_open(record, store)? {
+            continue;
+        }
+        if record.platform == PlatformKind::Sim.as_str() {
+            store.set_state(record.id, RunState::Failed, SIM_INTERRUPTED, Utc::now())?;
+            continue;
+        }
+        let what = if store.may_be_spending(record.id)? {
+            format!("{}, its ads not confirmed paused", record.state)
+        } else {
+            record.state.clone()
+        };
+        if new {
+            eprintln!(
+                "warning: run {} of {} is still unfinished ({what}); --new starts a second \
+                 copy with its own campaign and its own spend cap",
+                record.id, exp.name
+            );
+            continue;
+        }
+        return Err(Error::BadInput(format!(
+            "{} already has an unfinished run on {}: run {} ({what}, recorded {}). A new run \
+             would create a second campaign that spends under its own cap. `adskew resume {} \
+             --live` is the way back to it (`adskew status` shows where it stands, `adskew stop \
+             {}` ends it); add --new to start a second copy on purpose",
+            exp.name, record.platform, record.id, record.created_at, record.id, record.id
+        )));
+    }
+    Ok(())
+}
+
+const SIM_INTERRUPTED: &str =
+    "interrupted: the simulator's state ended with the process that ran it; start a new run";
+
+/// A live connection to a run's platform (only runs started with `--live` get here).
+fn connect_live(
+    exp: &Experiment,
+    config: Option<&Path>,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<super::Connected> {
+    Ok(connect(exp, true, config, runtime)?.expect("live connections are never dry runs"))
+}
+
+/// Pays what a run owes before anything else: its open pause requests (a stop made while
+/// another adskew held the lock, a failed run's pause). `None` when it owed nothing.
+fn settle_pauses(
+    record: &ExperimentRecord,
+    store: &mut Store,
+    config: Option<&Path>,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Option<usize>> {
+    let open = store.open_pauses(Some(record.id))?;
+    if open.is_empty() {
+        return Ok(None);
+    }
+    let exp = record.experiment()?;
+    if exp.platform == PlatformKind::Sim {
+        // Nothing to pause: the simulator's objects ended with the process.
+        let ids: Vec<i64> = open.iter().map(|p| p.id).collect();
+        store.pauses_done(&ids, Utc::now())?;
+        return Ok(Some(0));
+    }
+    let (platform, clock, _) = connect_live(&exp, config, runtime)?;
+    runtime.block_on(scheduler::honour_pauses(
+        &exp,
+        record.id,
+        platform.as_ref(),
+        clock.as_ref(),
+        store,
+    ))
+}
+
+/// One pass for one run: connect to its platform and do what is due (after putting a
+/// failed run back where it failed, when `reopen`).
 fn pass(
     record: &ExperimentRecord,
     store: &mut Store,
@@ -36,17 +129,21 @@ fn pass(
     runtime: &tokio::runtime::Runtime,
     mode_if_simulated: Mode,
     progress: &ProgressBar,
+    reopen: bool,
 ) -> Result<RunOutcome> {
     let exp = record.experiment()?;
     if exp.platform == PlatformKind::Sim {
         // The simulator lives in the process that ran it; a run it did not finish cannot
         // be continued.
-        let cause = "interrupted: the simulator's state ended with the process that ran it; start a new run";
-        store.set_state(record.id, RunState::Failed, cause, Utc::now())?;
-        return Err(Error::Other(cause.to_string()));
+        if !reopen {
+            store.set_state(record.id, RunState::Failed, SIM_INTERRUPTED, Utc::now())?;
+        }
+        return Err(Error::Other(SIM_INTERRUPTED.to_string()));
     }
-    let (platform, clock, simulated) =
-        connect(&exp, true, config, runtime)?.expect("live connections are never dry runs");
+    let (platform, clock, simulated) = connect_live(&exp, config, runtime)?;
+    if reopen {
+        scheduler::reopen(record.id, store, clock.now())?;
+    }
     let mode = if simulated {
         mode_if_simulated
     } else {
@@ -107,12 +204,23 @@ fn pass_over(
         next: None,
     };
     for record in runs {
+        // A pause owed comes first, whatever else the run needs.
+        match settle_pauses(&record, store, config, runtime) {
+            Ok(None) => {}
+            Ok(Some(paused)) => println!(
+                "{} (run {}): paused {paused} object(s), as requested",
+                record.name, record.id
+            ),
+            Err(e) => {
+                summary.failed += 1;
+                println!("{} (run {}): FAILED: {e}", record.name, record.id);
+                continue;
+            }
+        }
+        let record = store.find_experiment(&record.id.to_string())?;
         if !unfinished(&record, store)? {
             if say_finished {
-                println!(
-                    "{} (run {}): {}, nothing to do",
-                    record.name, record.id, record.state
-                );
+                println!("{}", finished(&record, store)?);
             }
             continue;
         }
@@ -124,6 +232,7 @@ fn pass_over(
             runtime,
             Mode::DueNow,
             &ProgressBar::hidden(),
+            false,
         ) {
             Ok(outcome) => {
                 println!("{}", describe(&outcome, &record));
@@ -138,6 +247,28 @@ fn pass_over(
         }
     }
     Ok(summary)
+}
+
+/// What a run with nothing to do says when named: a failed run says why and how to go on.
+fn finished(record: &ExperimentRecord, store: &Store) -> Result<String> {
+    if RunState::parse(&record.state) != Some(RunState::Failed) {
+        return Ok(format!(
+            "{} (run {}): {}, nothing to do",
+            record.name, record.id, record.state
+        ));
+    }
+    let cause = store
+        .events(record.id)?
+        .into_iter()
+        .rev()
+        .find(|(_, state, _)| state == "failed")
+        .map(|(_, _, cause)| cause)
+        .unwrap_or_default();
+    Ok(format!(
+        "{} (run {}): failed ({cause}); its ads are paused. Once the cause is fixed, `adskew \
+         resume {} --live` continues it",
+        record.name, record.id, record.id
+    ))
 }
 
 /// `adskew collect`: one pass over one run or every unfinished run.
@@ -191,7 +322,9 @@ pub fn resume(
             record.id, record.platform
         )));
     }
-    if !unfinished(&record, &store)? {
+    // A failed run is continued once its cause is gone (a new token, say).
+    let failed = RunState::parse(&record.state) == Some(RunState::Failed);
+    if !failed && !unfinished(&record, &store)? {
         println!(
             "{} (run {}) is {}; nothing to resume.",
             record.name, record.id, record.state
@@ -206,12 +339,15 @@ pub fn resume(
         &runtime,
         Mode::ToCompletion,
         &ProgressBar::hidden(),
+        failed,
     )?;
     println!("{}", describe(&outcome, &record));
     print_outcome(&store, &record.experiment()?, &outcome, db, out)
 }
 
-/// `adskew stop`: the kill switch.
+/// `adskew stop`: the kill switch. The pause never waits for the lock: with the lock the
+/// stop is recorded at once; without it, it is left as a request that the holder (or the
+/// next pass) records, and nothing re-activates the ads meanwhile.
 pub fn stop(
     selector: &str,
     reason: &str,
@@ -219,7 +355,6 @@ pub fn stop(
     wait: Duration,
     config: Option<&Path>,
 ) -> Result<()> {
-    let _lock = DbLock::acquire(db, wait)?;
     let mut store = Store::open_existing(db)?;
     let record = store.find_experiment(selector)?;
     if record.platform == "import" {
@@ -238,20 +373,84 @@ pub fn stop(
         return Ok(());
     }
     let runtime = runtime()?;
-    let (platform, clock, _) =
-        connect(&exp, true, config, &runtime)?.expect("live connections are never dry runs");
-    let paused = runtime.block_on(scheduler::stop(
-        &exp,
-        record.id,
-        platform.as_ref(),
-        clock.as_ref(),
-        &mut store,
-        reason,
-    ))?;
-    println!(
-        "{} (run {}): paused {paused} object(s) (campaign, ad sets, ads); the run is stopped. Cause recorded: {reason}",
-        record.name, record.id
-    );
+    let (platform, clock, _) = connect_live(&exp, config, &runtime)?;
+    let (platform, clock) = (platform.as_ref(), clock.as_ref());
+    match DbLock::try_acquire(db, wait)? {
+        Ok(_lock) => {
+            let paused = runtime.block_on(scheduler::stop(
+                &exp, record.id, platform, clock, &mut store, reason,
+            ))?;
+            let state = store.find_experiment(&record.id.to_string())?.state;
+            println!(
+                "{} (run {}): paused {paused} object(s) (campaign, ad sets, ads); the run is {state}. \
+                 Cause recorded: {reason}",
+                record.name, record.id
+            );
+        }
+        Err(holder) => {
+            let paused = runtime.block_on(scheduler::stop_unlocked(
+                record.id, platform, clock, &mut store, reason,
+            ))?;
+            println!(
+                "{} (run {}): paused {paused} object(s) (campaign, ad sets, ads). Another adskew \
+                 holds {} ({holder}), so the stop is recorded as a request: that adskew, or the \
+                 next `adskew collect`, marks the run stopped, and nothing re-activates its ads. \
+                 Cause: {reason}",
+                record.name,
+                record.id,
+                db.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+/// What `status` shows before the table: runs whose ads may still be spending although
+/// they should not (a failed pause), with their platform ids and what to do by hand; and
+/// stops paused but not yet recorded.
+pub(super) fn print_attention(store: &Store) -> Result<()> {
+    let open = store.open_pauses(None)?;
+    let mut shown = std::collections::BTreeSet::new();
+    for request in &open {
+        if !shown.insert(request.experiment_id) {
+            continue;
+        }
+        let id = request.experiment_id;
+        let name = store.find_experiment(&id.to_string())?.name;
+        let unpaused = open
+            .iter()
+            .find(|p| p.experiment_id == id && p.paused_at.is_none());
+        if let Some(request) = unpaused {
+            match request.kind {
+                PauseKind::Failure => println!(
+                    "ATTENTION: run {id} ({name}) may still be spending: {}.",
+                    request.cause
+                ),
+                PauseKind::Stop => println!(
+                    "ATTENTION: run {id} ({name}) may still be spending: a stop was requested at \
+                     {} ({}) but pausing failed.",
+                    request.requested_at, request.cause
+                ),
+            }
+            if let Some(error) = &request.error {
+                println!("  The last attempt to pause failed: {error}");
+            }
+            println!("  {}.", scheduler::unpaused_advice(store, id)?);
+        } else {
+            let what = match request.kind {
+                PauseKind::Stop => "stop requested",
+                PauseKind::Failure => "paused after a failure",
+            };
+            println!(
+                "Run {id} ({name}): {what} at {} ({}); its ads are paused. The next `adskew \
+                 collect {id}` records it in the run's state.",
+                request.requested_at, request.cause
+            );
+        }
+    }
+    if !shown.is_empty() {
+        println!();
+    }
     Ok(())
 }
 

@@ -171,6 +171,9 @@ pub fn render(report: &Report, figures: &[Figure]) -> String {
             prose(&describe_refused(ad))
         );
     }
+    if let Some(nothing) = super::words::describe_no_delivery(a) {
+        let _ = writeln!(s, "<p class=\"warning\">{}</p>", prose(&nothing));
+    }
 
     // Design.
     let _ = writeln!(s, "<h2 id=\"design\">Design</h2>");

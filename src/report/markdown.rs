@@ -87,6 +87,9 @@ pub fn render(a: &Analysis, figures: &[charts::Figure]) -> String {
     for ad in a.ads.iter().filter(|ad| ad.platform_problem.is_some()) {
         let _ = writeln!(s, "> **{}**\n", words::describe_refused(ad));
     }
+    if let Some(nothing) = words::describe_no_delivery(a) {
+        let _ = writeln!(s, "> **{nothing}**\n");
+    }
 
     let _ = writeln!(s, "## Results\n");
     for c in &a.comparisons {

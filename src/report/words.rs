@@ -117,6 +117,24 @@ pub fn describe_paired(p: &PairedResult) -> String {
     )
 }
 
+/// A sentence for a run in which no ad was shown to anyone, so that an empty run is never
+/// read as a finding about who was reached; `None` when something was delivered.
+pub fn describe_no_delivery(analysis: &Analysis) -> Option<String> {
+    let delivered = analysis
+        .ads
+        .iter()
+        .any(|ad| ad.reach > 0 || ad.impressions > 0);
+    if delivered || analysis.ads.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "No delivery: none of the {} ads was shown to anyone (0 impressions, 0 people reached), \
+         so there is nothing to compare or test. Check the run's state, its schedule and the \
+         ads' review with `adskew status`.",
+        analysis.ads.len()
+    ))
+}
+
 /// A sentence on an ad the platform refused or limited, so that an ad with no delivery is
 /// never read as an ad nobody was shown by chance.
 pub fn describe_refused(ad: &crate::analysis::AdTotals) -> String {

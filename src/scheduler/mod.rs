@@ -15,9 +15,16 @@
 //! [`drive`] can pick a run up in any state, in a new process, and continue where it
 //! stopped: [`Mode::ToCompletion`] waits for every due time (simulated clocks),
 //! [`Mode::DueNow`] does what is due and returns (`adskew collect` from cron).
+//!
+//! Pausing never waits (see [`pause`]): `adskew stop` from another process, and a failed
+//! run whose own pause failed, leave a pause request in the store that [`drive`] honours
+//! before every step (so also right after an activation), and every later pass before
+//! anything else. A schedule already over by the platform's clock is refused by
+//! [`record`] before anything exists.
 
 mod collect;
 mod launch;
+mod pause;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use indicatif::ProgressBar;
@@ -27,10 +34,10 @@ use crate::clock::Clock;
 use crate::error::{Error, Result};
 use crate::experiment::{Experiment, Start};
 use crate::money::Money;
-use crate::platform::{ObjectId, Platform, Status};
+use crate::platform::{Platform, Status};
 use crate::store::{parse_time, RunState, Store};
 
-use launch::Launched;
+pub use pause::{honour_pauses, reopen, stop, stop_unlocked, unpaused_advice};
 
 /// How far [`drive`] goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,8 +115,35 @@ pub async fn run(
 pub fn record(exp: &Experiment, clock: &dyn Clock, store: &mut Store) -> Result<i64> {
     let start = start_time(exp, clock.now());
     let end = start + exp.schedule.duration;
+    check_not_over(exp, start, end, clock.now())?;
     launch::check_paired(exp, start, end)?;
     store.insert_run(exp, clock.now(), start, end)
+}
+
+/// Refuses a schedule that has already ended by the platform's clock: its ads could not
+/// deliver, yet the run would be created, "complete" empty and read like a finding.
+fn check_not_over(
+    exp: &Experiment,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let time = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if end <= now {
+        return Err(Error::BadInput(format!(
+            "{}: schedule.start = \"{}\" with this duration ends at {}, which has already passed \
+             (the platform's clock says {}); nothing was created. Set schedule.start to \"now\" \
+             or a time in the future (and schedule.end, if given, after it)",
+            exp.source.path.display(),
+            time(start),
+            time(end),
+            time(now)
+        )));
+    }
+    if start < now {
+        warn!(start = %time(start), now = %time(now), "the schedule started in the past: the ads start late, now");
+    }
+    Ok(())
 }
 
 /// The scheduled collection times: every `collect_every` from the start, and the end.
@@ -180,10 +214,21 @@ fn archive(store: &mut Store, id: i64, platform: &dyn Platform) -> Result<()> {
     store.archive(Some(id), platform.name(), &platform.take_exchanges())
 }
 
-/// Continues run `id` from wherever it is. Errors while launching mark the run failed and
+/// How far [`drive_inner`] got, for the failure handling in [`drive`].
+#[derive(Debug, Default)]
+struct Reached {
+    /// Every object exists (paused, unless activated).
+    objects: bool,
+    /// An activation has begun: ads may be delivering.
+    activation: bool,
+}
+
+/// Continues run `id` from wherever it is, honouring pause requests (`adskew stop` from
+/// another process) before each step. Errors while launching mark the run failed and
 /// pause what exists; errors while collecting do too in [`Mode::ToCompletion`], while in
 /// [`Mode::DueNow`] they are recorded as an event and the run stays as it was, so the next
-/// pass (the next night) tries again.
+/// pass (the next night) tries again. A run that fails after activation and cannot pause
+/// its ads is recorded as owing a pause, and the error says what is still active.
 pub async fn drive(
     exp: &Experiment,
     id: i64,
@@ -193,7 +238,7 @@ pub async fn drive(
     progress: &ProgressBar,
     mode: Mode,
 ) -> Result<RunOutcome> {
-    let mut launched = None;
+    let mut reached = Reached::default();
     let result = drive_inner(
         exp,
         id,
@@ -202,31 +247,35 @@ pub async fn drive(
         store,
         progress,
         mode,
-        &mut launched,
+        &mut reached,
     )
     .await;
-    if let Err(e) = &result {
-        let state = store
-            .find_experiment(&id.to_string())
-            .map(|r| state_of(&r))
-            .unwrap_or(RunState::Failed);
-        let launching = matches!(state, RunState::Draft | RunState::Created);
-        if launching || mode == Mode::ToCompletion {
-            if let Some(l) = &launched {
-                if let Err(pause) = launch::pause_everything(platform, l).await {
-                    warn!(error = %pause, "could not pause the ads after a failure");
-                }
-            }
-            archive(store, id, platform)?;
-            if !matches!(state, RunState::Failed) {
-                store.set_state(id, RunState::Failed, &e.to_string(), clock.now())?;
-            }
-        } else {
-            archive(store, id, platform)?;
-            store.note(id, &format!("collection failed: {e}"), clock.now())?;
-        }
+    let Err(e) = result else {
+        return result;
+    };
+    let state = store
+        .find_experiment(&id.to_string())
+        .map(|r| state_of(&r))
+        .unwrap_or(RunState::Failed);
+    let launching = matches!(state, RunState::Draft | RunState::Created);
+    if !(launching || mode == Mode::ToCompletion) {
+        archive(store, id, platform)?;
+        store.note(id, &format!("collection failed: {e}"), clock.now())?;
+        return Err(e);
     }
-    result
+    let may_deliver = state == RunState::Running || reached.activation;
+    let mut still_active = None;
+    if reached.objects || may_deliver {
+        still_active = pause::after_failure(id, platform, clock, store, &e, may_deliver).await?;
+    }
+    archive(store, id, platform)?;
+    if !matches!(state, RunState::Failed) {
+        store.set_state(id, RunState::Failed, &e.to_string(), clock.now())?;
+    }
+    Err(match still_active {
+        Some(advice) => Error::Other(format!("{e}\n{advice}")),
+        None => e,
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -238,7 +287,7 @@ async fn drive_inner(
     store: &mut Store,
     progress: &ProgressBar,
     mode: Mode,
-    launched_out: &mut Option<Launched>,
+    reached: &mut Reached,
 ) -> Result<RunOutcome> {
     let (start, end, record) = plan(store, id)?;
     if state_of(&record) == RunState::Failed {
@@ -257,8 +306,23 @@ async fn drive_inner(
         }
     }
     let tz = account.time_zone;
+    // A stop requested before this process got here pauses what exists first.
+    honour_pauses(exp, id, platform, clock, store).await?;
+    let now = store.find_experiment(&id.to_string())?;
+    if state_of(&now) == RunState::Stopped && now.recollect_at.is_none() {
+        // Stopped before it was activated: nothing more is created or collected.
+        return Ok(RunOutcome {
+            experiment_id: id,
+            state: RunState::Stopped,
+            collections: 0,
+            spend: Money::ZERO,
+            started: start,
+            ended: clock.now(),
+            next: None,
+        });
+    }
     let launched = launch::ensure_objects(exp, id, platform, store, start, end).await?;
-    *launched_out = Some(launched.clone());
+    reached.objects = true;
     if state_of(&record) == RunState::Draft {
         store.set_state(
             id,
@@ -287,6 +351,8 @@ async fn drive_inner(
         next,
     };
     loop {
+        // Also right after an activation: a stop that landed during it is applied again.
+        honour_pauses(exp, id, platform, clock, store).await?;
         let record = store.find_experiment(&id.to_string())?;
         let state = state_of(&record);
         match state {
@@ -299,6 +365,7 @@ async fn drive_inner(
                         }
                     }
                 }
+                reached.activation = true;
                 launch::activate_together(platform, &launched).await?;
                 archive(store, id, platform)?;
                 let activated = clock.now();
@@ -426,43 +493,4 @@ fn end_run(
         store.set_recollect_at(id, now + exp.schedule.recollect_after)?;
     }
     Ok(())
-}
-
-/// The kill switch: pauses the campaign, every ad set and every ad of run `id` that exists,
-/// and marks the run stopped (a final re-collection stays planned). Works in any state, also
-/// on a launch that was interrupted half-way.
-pub async fn stop(
-    exp: &Experiment,
-    id: i64,
-    platform: &dyn Platform,
-    clock: &dyn Clock,
-    store: &mut Store,
-    cause: &str,
-) -> Result<usize> {
-    let objects = store.objects(id)?;
-    let of = |role: &str| -> Vec<ObjectId> {
-        objects
-            .iter()
-            .filter(|o| o.role == role)
-            .filter_map(|o| o.platform_id.clone().map(ObjectId))
-            .collect()
-    };
-    let mut paused = 0;
-    // The campaign first: one call stops all delivery.
-    for object in of("campaign").iter().chain(&of("ad_set")).chain(&of("ad")) {
-        platform.set_status(object, Status::Paused).await?;
-        paused += 1;
-    }
-    archive(store, id, platform)?;
-    let record = store.find_experiment(&id.to_string())?;
-    match state_of(&record) {
-        RunState::Stopped | RunState::Failed => store.note(
-            id,
-            &format!("{cause} (already {})", record.state),
-            clock.now(),
-        )?,
-        RunState::Completed => store.note(id, cause, clock.now())?,
-        _ => end_run(exp, id, store, RunState::Stopped, cause, clock.now())?,
-    }
-    Ok(paused)
 }

@@ -29,6 +29,19 @@ impl DbLock {
 
     /// Takes the lock of `db`, waiting up to `wait` for another holder to finish.
     pub fn acquire(db: &Path, wait: Duration) -> Result<DbLock> {
+        Self::try_acquire(db, wait)?.map_err(|holder| {
+            Error::Busy(format!(
+                "{} is in use by another adskew ({holder}); waited {} s. It finishes by itself; \
+                 try again later or give --wait SECONDS",
+                db.display(),
+                wait.as_secs()
+            ))
+        })
+    }
+
+    /// [`DbLock::acquire`], but a lock still held after `wait` is an answer, not an error:
+    /// who holds it (for `adskew stop`, which acts without the lock).
+    pub fn try_acquire(db: &Path, wait: Duration) -> Result<Result<DbLock, String>> {
         let path = Self::path_for(db);
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
@@ -51,13 +64,7 @@ impl DbLock {
                 Err(TryLockError::WouldBlock) => {
                     let mut holder = String::new();
                     let _ = file.read_to_string(&mut holder);
-                    return Err(Error::Busy(format!(
-                        "{} is in use by another adskew ({}); waited {} s. It finishes by itself; \
-                         try again later or give --wait SECONDS",
-                        db.display(),
-                        holder.trim().replace('\n', ", "),
-                        wait.as_secs()
-                    )));
+                    return Ok(Err(holder.trim().replace('\n', ", ")));
                 }
                 Err(TryLockError::Error(e)) => {
                     return Err(Error::io(format!("cannot lock {}", path.display()), e))
@@ -74,7 +81,7 @@ impl DbLock {
             chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         );
         let _ = file.flush();
-        Ok(DbLock { _file: file, path })
+        Ok(Ok(DbLock { _file: file, path }))
     }
 
     pub fn path(&self) -> &Path {

@@ -23,10 +23,12 @@ use crate::vocab::Breakdown;
 mod archive;
 mod imports;
 pub mod lock;
+mod pauses;
 mod runs;
 pub use archive::ArchivedCall;
 pub use audience::{UploadRecord, UploadStart, UploadState};
 pub use imports::{ImportRecord, ImportTarget, ImportedFile};
+pub use pauses::{PauseKind, PauseRequest};
 pub use runs::{parse_time, ObjectRecord};
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
@@ -37,6 +39,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migration_4.sql"),
     include_str!("migration_5.sql"),
     include_str!("migration_6.sql"),
+    include_str!("migration_7.sql"),
 ];
 
 /// Where an experiment run is in its life.
@@ -261,9 +264,12 @@ impl Store {
             params![id, state.as_str()],
         )?;
         match state {
+            // The first activation is when the run started; a failed run resumed later
+            // keeps it. A run that is going again has not ended.
             RunState::Running => {
                 tx.execute(
-                    "UPDATE experiments SET started_at = ?2 WHERE id = ?1",
+                    "UPDATE experiments SET started_at = COALESCE(started_at, ?2), ended_at = NULL
+                     WHERE id = ?1",
                     params![id, ts(at)],
                 )?;
             }
@@ -273,7 +279,12 @@ impl Store {
                     params![id, ts(at)],
                 )?;
             }
-            RunState::Draft | RunState::Created => {}
+            RunState::Draft | RunState::Created => {
+                tx.execute(
+                    "UPDATE experiments SET ended_at = NULL WHERE id = ?1",
+                    params![id],
+                )?;
+            }
         }
         tx.execute(
             "INSERT INTO experiment_events (experiment_id, at, state, cause) VALUES (?1, ?2, ?3, ?4)",
@@ -303,10 +314,11 @@ impl Store {
         Ok(())
     }
 
-    /// Records the moment all ads of a run were activated together.
+    /// Records the moment all ads of a run were activated together (the first time: a
+    /// failed run resumed later is activated again, but delivery began at the first).
     pub fn set_activated(&mut self, experiment_id: i64, at: DateTime<Utc>) -> Result<()> {
         self.conn.execute(
-            "UPDATE ads SET activated_at = ?2 WHERE experiment_id = ?1",
+            "UPDATE ads SET activated_at = ?2 WHERE experiment_id = ?1 AND activated_at IS NULL",
             params![experiment_id, ts(at)],
         )?;
         Ok(())
