@@ -429,6 +429,26 @@ Exit codes: 0 imported (or nothing new); 2 a bad file or a file that does not fi
         n: Option<f64>,
     },
 
+    /// Check the Meta account before money moves: the token (valid, permissions, expiry),
+    /// the ad account (status, currency, payment method, spending limit), the page, the
+    /// DSA beneficiary and payor, the API version's retirement and the app's access tier.
+    ///
+    /// One line per check. With an experiment FILE, also against its currency, spend cap,
+    /// audience and schedule (a token or API version that would expire mid-study fails).
+    /// Creates nothing and spends nothing. Exit code 1 if any check fails (would block or
+    /// endanger a launch), 0 otherwise; warnings do not fail.
+    ///
+    /// Examples:
+    ///   adskew doctor
+    ///   adskew doctor campaigns/imana2021_paired_jobs.toml --config adskew.toml
+    Doctor {
+        /// An experiment file to check the account against.
+        file: Option<PathBuf>,
+        /// Account settings file (default: ./adskew.toml, else ~/.config/adskew/config.toml).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
+
     /// Serve a Graph-API-compatible mock of Meta's Marketing API on loopback, backed by the
     /// simulator (for trying the Meta adapter without an ad account). Any ad account id works
     /// (e.g. act_1000). Its clock is simulated: read it with GET /__admin/clock and move it

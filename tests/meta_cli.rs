@@ -35,11 +35,12 @@ fn meta_runs_are_dry_unless_live_and_match_the_simulator_when_live() {
     assert!(!db.exists() && !out.exists(), "a dry run writes nothing");
     assert!(dry.contains("validate_only"), "{dry}");
     let stats = get_json(&format!("{}/__admin/stats", mock.1));
-    // The account's currency (budgets go out in its unit), then one validate_only call.
-    assert_eq!(
-        stats["requests"], 2,
-        "an account read and a validate_only call: {stats}"
+    // The doctor's checks of the account (reads only), then one validate_only call.
+    assert!(
+        dry.contains("ok    token") && dry.contains("ok    payment method"),
+        "{dry}"
     );
+    assert!(stats["requests"].as_u64().unwrap() >= 2, "{stats}");
     assert_eq!(stats["objects"], 0, "a dry run creates nothing: {stats}");
 
     adskew(&mock.1)

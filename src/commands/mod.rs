@@ -209,6 +209,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             &db.path(config.as_deref())?,
             config.as_deref(),
         ),
+        Command::Doctor { file, config } => doctor(file.as_deref(), config.as_deref()),
         Command::MockServer {
             addr,
             truth,
@@ -430,6 +431,8 @@ fn connect(
             }
             if !live {
                 print_dry_run(exp, &meta);
+                println!("\nThe account (as `adskew doctor` checks it):");
+                run_doctor(Some(exp), &meta, runtime)?;
                 validate_on_meta(exp, meta, runtime)?;
                 return Ok(None);
             }
@@ -481,6 +484,41 @@ fn validate_on_meta(
         "Meta checked the campaign's parameters (execution_options=validate_only) and accepted them; \
          ad sets, creatives and ads are checked when --live creates them paused."
     );
+    Ok(())
+}
+
+/// `adskew doctor`: every check of the Meta account, one line each; exit 1 if any fails.
+fn doctor(file: Option<&Path>, config: Option<&Path>) -> Result<()> {
+    let exp = file.map(load).transpose()?;
+    let meta = Settings::load(config)?.meta_config(std::env::var("ADSKEW_META_TOKEN").ok())?;
+    run_doctor(exp.as_ref(), &meta, &runtime()?)
+}
+
+/// The doctor's checks, printed one per line; an error if any failed.
+fn run_doctor(
+    exp: Option<&Experiment>,
+    meta: &crate::platform::meta::adapter::MetaConfig,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<()> {
+    use crate::platform::meta::doctor::{self, Level};
+    let mut quick = meta.clone();
+    quick.max_retries = 1;
+    quick.backoff = std::time::Duration::from_secs(1);
+    let platform = MetaPlatform::new(quick, Arc::new(WallClock))
+        .map_err(|e| Error::BadInput(e.to_string()))?;
+    let start = exp
+        .map(|e| scheduler::start_time(e, chrono::Utc::now()))
+        .unwrap_or_else(chrono::Utc::now);
+    let checks = runtime.block_on(doctor::run(&platform, meta, exp, start));
+    for c in &checks {
+        println!("{:<5} {:<15} {}", c.level.label(), c.name, c.message);
+    }
+    let failed = checks.iter().filter(|c| c.level == Level::Fail).count();
+    if failed > 0 {
+        return Err(Error::Other(format!(
+            "{failed} check(s) failed: fix them before `run --live`"
+        )));
+    }
     Ok(())
 }
 

@@ -23,6 +23,15 @@
 //! unknown_age = 0.02   # share of each age row's delivery reported under age "Unknown"
 //! teen_age = 0.001     # share reported under "13-17" although targeting starts at 18
 //! enrolled_features = ["image_touchups"]  # Advantage+ creative features Meta keeps on
+//!
+//! [account]            # what `adskew doctor` finds (see `account.rs`; healthy by default)
+//! token_expires_in_days = 3
+//! token_scopes = ["ads_read"]
+//! account_status = 2
+//! funding = false
+//! spend_limit = 20000
+//! access_tier = "development_access"
+//! pages = ["2000"]
 //! ```
 
 use std::path::Path;
@@ -99,6 +108,9 @@ pub struct Faults {
     /// `OPT_IN`.
     #[serde(default)]
     pub enrolled_features: Vec<String>,
+    /// The account, token and page `adskew doctor` checks.
+    #[serde(default)]
+    pub account: super::account::AccountConfig,
 }
 
 fn default_delay_secs() -> f64 {
@@ -133,6 +145,7 @@ impl Default for Faults {
             unknown_age: 0.0,
             teen_age: 0.0,
             enrolled_features: Vec::new(),
+            account: Default::default(),
         }
     }
 }
@@ -186,10 +199,11 @@ pub(crate) fn draw(seed: u64, n: u64) -> f64 {
     (x >> 11) as f64 / (1u64 << 53) as f64
 }
 
-fn usage_header(kind: &str, call_pct: u64, regain_minutes: u64) -> HeaderValue {
+fn usage_header(kind: &str, call_pct: u64, regain_minutes: u64, tier: &str) -> HeaderValue {
     header(
         json!({"1000": [{"type": kind, "call_count": call_pct, "total_cputime": call_pct / 2,
-        "total_time": call_pct / 2, "estimated_time_to_regain_access": regain_minutes}]}),
+        "total_time": call_pct / 2, "estimated_time_to_regain_access": regain_minutes,
+        "ads_api_access_tier": tier}]}),
     )
 }
 
@@ -231,7 +245,12 @@ pub async fn inject(State(mock): State<Arc<Mock>>, request: Request, next: Next)
             // Meta gives the regain time in whole minutes; the account header has seconds.
             r.headers_mut().insert(
                 "x-business-use-case-usage",
-                usage_header(kind, 100, (reset_secs / 60.0).floor() as u64),
+                usage_header(
+                    kind,
+                    100,
+                    (reset_secs / 60.0).floor() as u64,
+                    &f.account.access_tier,
+                ),
             );
             r.headers_mut().insert(
                 "x-ad-account-usage",
@@ -250,7 +269,7 @@ pub async fn inject(State(mock): State<Arc<Mock>>, request: Request, next: Next)
         let mut r = (StatusCode::BAD_REQUEST, Json(body)).into_response();
         r.headers_mut().insert(
             "x-business-use-case-usage",
-            usage_header("ads_management", 100, 0),
+            usage_header("ads_management", 100, 0, &f.account.access_tier),
         );
         return with_trace_id(r, n);
     } else if u < f.throttle + f.transient {
@@ -307,12 +326,13 @@ pub async fn inject(State(mock): State<Arc<Mock>>, request: Request, next: Next)
             },
             used_pct,
             0,
+            &f.account.access_tier,
         ),
     );
     if insights {
         response.headers_mut().insert(
             "x-fb-ads-insights-throttle",
-            header(json!({"app_id_util_pct": used_pct, "acc_id_util_pct": used_pct, "ads_api_access_tier": "standard_access"})),
+            header(json!({"app_id_util_pct": used_pct, "acc_id_util_pct": used_pct, "ads_api_access_tier": f.account.access_tier})),
         );
     }
     with_trace_id(response, n)

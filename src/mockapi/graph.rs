@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use super::error::GraphError;
 use super::request::{query_params, GraphRequest, Params};
 use super::spec::{spec, CallSpec};
-use super::{audience, contract, edges, images, insights, objects, versions, Mock};
+use super::{account, audience, contract, edges, images, insights, objects, versions, Mock};
 use crate::platform::Platform;
 
 /// Every Graph path.
@@ -50,10 +50,28 @@ async fn handle(mock: &Mock, request: Request, query: &str) -> Result<Response, 
         ));
     }
     authorised(mock, &req.params, &req.headers)?;
-    if node == "search" && req.method == Method::GET {
-        return Ok(Json(json!({"data": search_regions(mock, &req.params)})).into_response());
+    if req.method == Method::GET && req.edge.is_none() {
+        match node.as_str() {
+            "search" => {
+                return Ok(Json(json!({"data": search_regions(mock, &req.params)})).into_response())
+            }
+            "debug_token" => return account::debug_token(mock, &req.params),
+            _ => {}
+        }
     }
-    let target = resolve(mock, &node, &req.method)?;
+    let target = match resolve(mock, &node, &req.method) {
+        Ok(t) => t,
+        // Not an ad object: maybe a page the token can use.
+        Err(e) => {
+            return match (req.method == Method::GET && req.edge.is_none())
+                .then(|| account::page(mock, &node, &req.params))
+                .flatten()
+            {
+                Some(r) => Ok(r),
+                None => Err(e),
+            }
+        }
+    };
     let edge = req.edge.as_deref();
     let call = call_of(&target, req.method.as_str(), edge)?;
     let mut params = req.params.clone();
@@ -78,7 +96,8 @@ async fn handle(mock: &Mock, request: Request, query: &str) -> Result<Response, 
         query,
     };
     match (target.node_type, req.method.as_str(), edge) {
-        ("AdAccount", "GET", None) => Ok(account(mock, id, &p)),
+        ("AdAccount", "GET", None) => Ok(account::read(mock, id, &p)),
+        ("AdAccount", "GET", Some("dsa_recommendations")) => Ok(account::dsa_recommendations(mock)),
         ("AdReportRun", "GET", None) => insights::poll(mock, id, &p),
         ("CustomAudience", "GET", None) => audience::read(mock, id, &p),
         (_, "GET", None) => objects::read(mock, id, &p).await,
@@ -183,34 +202,6 @@ fn known_fields(target: &Target, call: &CallSpec, p: &Params) -> Result<(), Grap
         }
     }
     Ok(())
-}
-
-/// `GET act_X`: any account exists; its time zone is the simulated account's.
-fn account(mock: &Mock, id: &str, p: &Params) -> Response {
-    let mut all = json!({
-        "id": id,
-        "account_id": id.trim_start_matches("act_"),
-        "timezone_name": mock.sim.truth().timezone.name(),
-        "account_status": 1,
-        "name": "adskew mock account",
-    });
-    if let Some(c) = mock.currency.lock().expect("currency lock").clone() {
-        all["currency"] = json!(c);
-    }
-    let fields = objects::field_list(p);
-    let body = if fields.is_empty() {
-        json!({"id": id})
-    } else {
-        let mut out = serde_json::Map::new();
-        out.insert("id".into(), json!(id));
-        for f in fields {
-            if let Some(v) = all.get(&f) {
-                out.insert(f, v.clone());
-            }
-        }
-        Value::Object(out)
-    };
-    Json(body).into_response()
 }
 
 /// A token is required, as a parameter or an `Authorization: Bearer|OAuth` header, and the

@@ -13,6 +13,7 @@
 //! Outside the Graph paths: `GET /__admin/clock`, `POST /__admin/clock?to=RFC3339` (the clock
 //! only moves forward) and `GET /__admin/stats`.
 
+pub mod account;
 pub mod audience;
 mod batch;
 pub mod clock;

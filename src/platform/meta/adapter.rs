@@ -157,6 +157,8 @@ pub struct MetaPlatform {
     limiter: governor::DefaultDirectRateLimiter,
     /// The highest quota utilisation the last response reported, in percent.
     last_usage_pct: Mutex<f64>,
+    /// The app's access tier, as the last usage header that named it said.
+    access_tier: Mutex<Option<String>>,
     pub(super) config: MetaConfig,
     /// Uploaded images: SHA-256 of the file -> Meta's `image_hash` (see `images.rs`).
     pub(super) image_hashes: Mutex<BTreeMap<String, String>>,
@@ -189,6 +191,7 @@ impl MetaPlatform {
             http,
             limiter,
             last_usage_pct: Mutex::new(0.0),
+            access_tier: Mutex::new(None),
             config,
             image_hashes: Mutex::new(BTreeMap::new()),
             clock,
@@ -342,6 +345,9 @@ impl MetaPlatform {
             .collect();
         let usage = Usage::from_headers(headers.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         *self.last_usage_pct.lock().expect("usage lock") = usage.max_pct;
+        if let Some(tier) = &usage.access_tier {
+            *self.access_tier.lock().expect("tier lock") = Some(tier.clone());
+        }
         exchange.trace_id = headers
             .iter()
             .find(|(k, _)| k == "x-fb-trace-id")
@@ -641,6 +647,21 @@ impl MetaPlatform {
                     campaign.0
                 ))
             })
+    }
+
+    /// `GET /{node}` with `params` (for `adskew doctor`'s checks), through the same retries,
+    /// pacing and redaction as every other call.
+    pub async fn read_node(
+        &self,
+        node: &str,
+        params: &[(String, String)],
+    ) -> Result<Value, PlatformError> {
+        self.call(false, &self.url(node), params).await
+    }
+
+    /// The app's Marketing API access tier, once a response has named it.
+    pub fn access_tier(&self) -> Option<String> {
+        self.access_tier.lock().expect("tier lock").clone()
     }
 
     /// Asks Meta to check a campaign's parameters (`execution_options=["validate_only"]`)

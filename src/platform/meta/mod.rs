@@ -13,6 +13,7 @@
 //! - [`usage`]: rate-limit usage headers;
 //! - [`versions`]: Graph API versions and when Meta retires them;
 //! - [`dsa`]: which targeting needs the EU's DSA beneficiary and payor;
+//! - [`doctor`]: `adskew doctor`'s checks of the token, account, page, DSA, version and tier;
 //! - [`preflight`]: what would make Meta refuse a launch halfway, checked before anything
 //!   is created.
 //!
@@ -25,6 +26,7 @@
 pub mod adapter;
 pub mod audience;
 pub mod creative;
+pub mod doctor;
 pub mod dsa;
 pub mod error;
 pub mod hashing;

@@ -14,6 +14,9 @@ pub struct Usage {
     pub max_pct: f64,
     /// The longest wait Meta asked for before access is regained.
     pub regain: Option<Duration>,
+    /// The app's Marketing API access tier (`standard_access` or `development_access`, whose
+    /// rate limits are far lower), when a header names it.
+    pub access_tier: Option<String>,
 }
 
 impl Usage {
@@ -32,6 +35,7 @@ impl Usage {
                     }
                 }
                 "x-ad-account-usage" => {
+                    usage.tier(&json);
                     usage.pct(json.get("acc_id_util_pct"));
                     // reset_time_duration is in seconds.
                     if usage_f64(json.get("acc_id_util_pct")) >= 100.0 {
@@ -52,6 +56,7 @@ impl Usage {
                     };
                     for entries in accounts.values() {
                         for entry in entries.as_array().into_iter().flatten() {
+                            usage.tier(entry);
                             for key in ["call_count", "total_time", "total_cputime"] {
                                 usage.pct(entry.get(key));
                             }
@@ -71,6 +76,12 @@ impl Usage {
             }
         }
         usage
+    }
+
+    fn tier(&mut self, json: &Value) {
+        if let Some(t) = json.get("ads_api_access_tier").and_then(Value::as_str) {
+            self.access_tier = Some(t.to_string());
+        }
     }
 
     fn pct(&mut self, v: Option<&Value>) {
@@ -120,6 +131,7 @@ mod tests {
         ]);
         assert_eq!(u.max_pct, 95.0);
         assert_eq!(u.regain, None, "a regain time of 0 means no wait");
+        assert_eq!(u.access_tier.as_deref(), Some("development_access"));
     }
 
     #[test]
