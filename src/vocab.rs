@@ -72,6 +72,27 @@ vocabulary!(
 );
 
 vocabulary!(
+    /// Where an ad may be shown. Without a choice the platform chooses per impression
+    /// (Meta's automatic placements), which an audit should at least report: placements
+    /// differ in who uses them.
+    Placement {
+        FacebookFeed => "facebook_feed",
+        FacebookStories => "facebook_stories",
+        FacebookReels => "facebook_reels",
+        FacebookVideoFeeds => "facebook_video_feeds",
+        FacebookMarketplace => "facebook_marketplace",
+        FacebookRightColumn => "facebook_right_column",
+        FacebookSearch => "facebook_search",
+        InstagramFeed => "instagram_feed",
+        InstagramStories => "instagram_stories",
+        InstagramReels => "instagram_reels",
+        InstagramExplore => "instagram_explore",
+        MessengerInbox => "messenger_inbox",
+        AudienceNetwork => "audience_network"
+    }
+);
+
+vocabulary!(
     /// Special ad category (employment, housing and credit ads get restricted targeting).
     AdCategory { None => "none", Employment => "employment", Housing => "housing", Credit => "credit" }
 );

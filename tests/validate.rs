@@ -810,3 +810,25 @@ fn amounts_finer_than_the_currency_takes_are_refused() {
     let dinar = edit(&[("currency = \"USD\"", "currency = \"BHD\"")]);
     assert_eq!(validate_text(&dinar, &[]).0, 0);
 }
+
+#[test]
+fn placements_are_chosen_from_the_known_ones_or_left_to_the_platform() {
+    let chosen = edit(&[(
+        "age_max = 65",
+        "age_max = 65\nplacements = [\"facebook_feed\", \"instagram_reels\"]",
+    )]);
+    let (code, _, stderr) = validate_text(&chosen, &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let stderr = assert_problem(
+        &edit(&[(
+            "age_max = 65",
+            "age_max = 65\nplacements = [\"facebook_feed\", \"billboards\"]",
+        )]),
+        "audience.placements[1]",
+        "billboards",
+    );
+    assert!(
+        stderr.contains("instagram_feed") && stderr.contains("automatic"),
+        "{stderr}"
+    );
+}

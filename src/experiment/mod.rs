@@ -165,6 +165,9 @@ pub struct Audience {
     pub age_min: u8,
     pub age_max: u8,
     pub custom_audience: Option<String>,
+    /// Where the ads may be shown; empty: wherever the platform chooses (automatic).
+    #[serde(default)]
+    pub placements: Vec<crate::vocab::Placement>,
 }
 
 impl Audience {

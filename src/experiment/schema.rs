@@ -65,6 +65,9 @@ pub struct RawAudience {
     pub age_max: Option<i64>,
     /// A reference to a custom audience (its name or platform id).
     pub custom_audience: Option<String>,
+    /// Where the ads may be shown (default: the platform's automatic placements).
+    #[serde(default)]
+    pub placements: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]

@@ -14,7 +14,8 @@ use super::schema::{RawExperiment, RawSim, RawSimAd};
 use super::*;
 use crate::money::{Currency, Money};
 use crate::vocab::{
-    AdCategory, AgeBucket, Breakdown, CiMethod, Correction, Gender, Metric, Objective, PlatformKind,
+    AdCategory, AgeBucket, Breakdown, CiMethod, Correction, Gender, Metric, Objective, Placement,
+    PlatformKind,
 };
 
 /// First-level fields; `ADSKEW_*` overrides are accepted only for these.
@@ -52,6 +53,7 @@ pub const NESTED_FIELDS: &[&str] = &[
     "age_min",
     "age_max",
     "custom_audience",
+    "placements",
     "timezone",
     "kind",
     "partitions",
@@ -315,6 +317,7 @@ pub fn default_sim_truth() -> SimTruth {
         age_min: 18,
         age_max: 65,
         custom_audience: None,
+        placements: Vec::new(),
     };
     let mut c = Checker::default();
     let truth = check_sim(&mut c, None, &audience, &BTreeSet::new());
@@ -578,6 +581,7 @@ fn check_audience(c: &mut Checker, raw: &RawExperiment) -> Audience {
             age_min: 18,
             age_max: 65,
             custom_audience: None,
+            placements: Vec::new(),
         };
     };
     if a.countries.is_empty() && a.regions.is_empty() {
@@ -629,12 +633,32 @@ fn check_audience(c: &mut Checker, raw: &RawExperiment) -> Audience {
             "",
         );
     }
+    let mut placements = Vec::new();
+    for (i, p) in a.placements.iter().enumerate() {
+        match Placement::parse(p) {
+            Some(p) if !placements.contains(&p) => placements.push(p),
+            Some(_) => c.problem(
+                format!("audience.placements[{i}]"),
+                format!("`{p}` is repeated"),
+                "",
+            ),
+            None => c.problem(
+                format!("audience.placements[{i}]"),
+                format!("`{p}` is not a placement"),
+                &format!(
+                    "one of {}; leave placements out for the platform's automatic placements",
+                    Placement::choices()
+                ),
+            ),
+        }
+    }
     Audience {
         countries: a.countries.clone(),
         regions: a.regions.clone(),
         age_min,
         age_max,
         custom_audience: a.custom_audience.clone(),
+        placements,
     }
 }
 

@@ -333,6 +333,9 @@ fn audience_of(
         age_min: age("age_min", 18),
         age_max: age("age_max", 65),
         custom_audience,
+        // The simulator does not model placements: they are kept in the ad set's targeting
+        // and read back, not simulated.
+        placements: Vec::new(),
     })
 }
 

@@ -198,11 +198,12 @@ pub fn render(report: &Report, figures: &[Figure]) -> String {
     }
     let _ = writeln!(
         s,
-        "<p>One audience for every ad: {}. Objective {}, special ad category {}. The ads were created paused and switched on together; each ran for {} with its own budget.</p>",
+        "<p>One audience for every ad: {}. Objective {}, special ad category {}. The ads were created paused and switched on together; each ran for {} with its own budget. {}</p>",
         esc(&targeting),
         esc(exp.objective.as_str()),
         esc(exp.category.as_str()),
-        esc(&humantime(exp.schedule.duration))
+        esc(&humantime(exp.schedule.duration)),
+        esc(&super::words::describe_placements(&exp.audience))
     );
     let _ = writeln!(
         s,

@@ -117,6 +117,17 @@ pub fn describe_paired(p: &PairedResult) -> String {
     )
 }
 
+/// Where the ads could be shown, as a sentence: the placements chosen, or the platform's
+/// automatic placements, which a reader should know were not controlled.
+pub fn describe_placements(audience: &crate::experiment::Audience) -> String {
+    if audience.placements.is_empty() {
+        "Placements were the platform's automatic placements: it chose where each impression was shown, and placements differ in who uses them.".to_string()
+    } else {
+        let names: Vec<&str> = audience.placements.iter().map(|p| p.as_str()).collect();
+        format!("Placements were chosen: {} only.", names.join(", "))
+    }
+}
+
 /// A sentence for a run in which no ad was shown to anyone, so that an empty run is never
 /// read as a finding about who was reached; `None` when something was delivered.
 pub fn describe_no_delivery(analysis: &Analysis) -> Option<String> {
@@ -153,6 +164,24 @@ pub fn describe_refused(ad: &crate::analysis::AdTotals) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placements_say_who_chose_them() {
+        let mut audience = crate::experiment::Audience {
+            countries: vec!["US".into()],
+            regions: Vec::new(),
+            age_min: 18,
+            age_max: 65,
+            custom_audience: None,
+            placements: Vec::new(),
+        };
+        assert!(describe_placements(&audience).contains("automatic"));
+        audience.placements = vec![crate::vocab::Placement::InstagramFeed];
+        assert_eq!(
+            describe_placements(&audience),
+            "Placements were chosen: instagram_feed only."
+        );
+    }
 
     #[test]
     fn groups_read_as_prose() {

@@ -20,7 +20,7 @@ use super::usage::Usage;
 use crate::clock::Clock;
 use crate::money::{Currency, Money};
 use crate::platform::*;
-use crate::vocab::{AdCategory, Objective};
+use crate::vocab::{AdCategory, Objective, Placement};
 
 /// A secret that never prints.
 #[derive(Clone)]
@@ -911,12 +911,50 @@ fn targeting_json(audience: &crate::experiment::Audience, region_keys: &[String]
             .map(|k| json!({"key": k}))
             .collect::<Vec<_>>());
     }
-    json!({
+    let mut targeting = json!({
         "geo_locations": geo,
         "age_min": audience.age_min,
         "age_max": audience.age_max,
         "targeting_automation": {"advantage_audience": 0},
-    })
+    });
+    // Chosen placements become Meta's publisher platforms and positions (Targeting
+    // reference, "Placement"); none chosen leaves Meta's automatic placements.
+    for p in &audience.placements {
+        let (platform, key, position) = meta_placement(*p);
+        push_unique(&mut targeting, "publisher_platforms", platform);
+        push_unique(&mut targeting, key, position);
+    }
+    targeting
+}
+
+/// A placement as Meta's (publisher platform, positions field, position) [position names
+/// from Meta's targeting reference; the spec table types them only as strings].
+fn meta_placement(p: Placement) -> (&'static str, &'static str, &'static str) {
+    use Placement::*;
+    match p {
+        FacebookFeed => ("facebook", "facebook_positions", "feed"),
+        FacebookStories => ("facebook", "facebook_positions", "story"),
+        FacebookReels => ("facebook", "facebook_positions", "facebook_reels"),
+        FacebookVideoFeeds => ("facebook", "facebook_positions", "video_feeds"),
+        FacebookMarketplace => ("facebook", "facebook_positions", "marketplace"),
+        FacebookRightColumn => ("facebook", "facebook_positions", "right_hand_column"),
+        FacebookSearch => ("facebook", "facebook_positions", "search"),
+        InstagramFeed => ("instagram", "instagram_positions", "stream"),
+        InstagramStories => ("instagram", "instagram_positions", "story"),
+        InstagramReels => ("instagram", "instagram_positions", "reels"),
+        InstagramExplore => ("instagram", "instagram_positions", "explore"),
+        MessengerInbox => ("messenger", "messenger_positions", "messenger_home"),
+        AudienceNetwork => ("audience_network", "audience_network_positions", "classic"),
+    }
+}
+
+fn push_unique(targeting: &mut Value, key: &str, value: &str) {
+    let list = targeting[key].as_array_mut();
+    match list {
+        Some(list) if list.iter().any(|v| v == value) => {}
+        Some(list) => list.push(json!(value)),
+        None => targeting[key] = json!([value]),
+    }
 }
 
 /// The parameters of a campaign, created PAUSED, with the platform-side spend cap in the
@@ -1525,9 +1563,26 @@ mod tests {
             age_min: 18,
             age_max: 65,
             custom_audience: None,
+            placements: Vec::new(),
         };
         let t = targeting_json(&audience, &["3843".to_string()]);
         assert_eq!(t["targeting_automation"]["advantage_audience"], 0);
+        assert!(
+            t.get("publisher_platforms").is_none(),
+            "automatic placements"
+        );
+        let chosen = crate::experiment::Audience {
+            placements: vec![
+                crate::vocab::Placement::FacebookFeed,
+                crate::vocab::Placement::InstagramReels,
+                crate::vocab::Placement::FacebookStories,
+            ],
+            ..audience
+        };
+        let t = targeting_json(&chosen, &["3843".to_string()]);
+        assert_eq!(t["publisher_platforms"], json!(["facebook", "instagram"]));
+        assert_eq!(t["facebook_positions"], json!(["feed", "story"]));
+        assert_eq!(t["instagram_positions"], json!(["reels"]));
         assert_eq!(t["geo_locations"]["regions"], json!([{"key": "3843"}]));
         assert_eq!(t["geo_locations"]["countries"], json!(["US"]));
         assert!(t.get("genders").is_none(), "all genders");
