@@ -272,9 +272,13 @@ async fn faults_are_retried_and_change_nothing() {
     }
     assert_eq!(mock.object_count(), 1 + 4 * 3, "no object created twice");
     let calls = meta.calls.load(Ordering::Relaxed);
+    // A batch is one HTTP request; the mock counts the Graph calls inside it, as Meta's
+    // rate limits do.
+    let graph_calls =
+        calls - meta.batches.load(Ordering::Relaxed) + meta.batched_calls.load(Ordering::Relaxed);
     assert_eq!(
         mock.request_count(),
-        calls,
+        graph_calls,
         "every attempt reached the server"
     );
     assert!(
@@ -1025,4 +1029,34 @@ async fn collections_keep_archived_ads_count_link_clicks_and_never_lose_reach() 
         old.iter().map(|r| r.reach).sum::<u64>(),
         before.iter().map(|r| r.reach).sum::<u64>()
     );
+}
+
+#[tokio::test]
+async fn a_launch_switches_its_ads_on_and_off_in_batches() {
+    let exp = experiment();
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let (mock, base, clock) = serve(&exp, start, Default::default()).await;
+    let meta = MetaPlatform::new(config(base.clone(), "t"), clock.clone()).unwrap();
+    run_on(&exp, &meta, clock.as_ref()).await;
+    let ads = exp.ads.len() as u64;
+    // Activation: ad sets, then ads, each a batch; the campaign alone, last.
+    assert!(meta.batches.load(Ordering::Relaxed) >= 2);
+    assert!(meta.batched_calls.load(Ordering::Relaxed) >= 2 * ads);
+    // Every ad ran and was paused at the end, as the statuses on the mock say.
+    for (id, ad) in [("ads", ads)] {
+        let listed: serde_json::Value = reqwest::get(format!(
+            "{base}/v27.0/act_1000/{id}?access_token=t&fields=effective_status&limit=100"
+        ))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+        assert_eq!(
+            listed["data"].as_array().unwrap().len() as u64,
+            ad,
+            "{listed}"
+        );
+    }
+    assert_eq!(mock.active_ad_count(), 0, "paused at the end");
 }

@@ -117,5 +117,10 @@ pub async fn serve(
             "body": String::from_utf8_lossy(&bytes),
         }));
     }
-    Ok(Json(Value::Array(answers)).into_response())
+    // Meta traces every answer, batches included.
+    Ok((
+        [("x-fb-trace-id", "AdskewMockBatch")],
+        Json(Value::Array(answers)),
+    )
+        .into_response())
 }

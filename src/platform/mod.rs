@@ -233,6 +233,18 @@ pub trait Platform: Send + Sync {
     /// Ads are always created paused; [`Platform::set_status`] activates them.
     async fn create_ad(&self, spec: &AdSpec) -> Result<ObjectId, PlatformError>;
     async fn set_status(&self, object: &ObjectId, status: Status) -> Result<(), PlatformError>;
+    /// [`Platform::set_status`] for many objects; platforms that can (Meta's batch requests)
+    /// send them in few requests. Every object ends in `status`, or the call fails.
+    async fn set_statuses(
+        &self,
+        objects: &[ObjectId],
+        status: Status,
+    ) -> Result<(), PlatformError> {
+        for object in objects {
+            self.set_status(object, status).await?;
+        }
+        Ok(())
+    }
     /// Finds an object created earlier under exactly this spec's name, for crash recovery:
     /// a create call may have succeeded without its answer being recorded. A found object
     /// is remembered as by [`Platform::remember`].

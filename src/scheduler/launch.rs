@@ -253,12 +253,11 @@ async fn ensure(
 /// switch, so all ads start at the same instant. Switching on twice is harmless, so an
 /// interrupted activation is simply done again.
 pub(super) async fn activate_together(platform: &dyn Platform, launched: &Launched) -> Result<()> {
-    for ad_set in &launched.ad_sets {
-        platform.set_status(ad_set, Status::Active).await?;
-    }
-    for (_, ad) in &launched.ads {
-        platform.set_status(ad, Status::Active).await?;
-    }
+    platform
+        .set_statuses(&launched.ad_sets, Status::Active)
+        .await?;
+    let ads: Vec<ObjectId> = launched.ads.iter().map(|(_, ad)| ad.clone()).collect();
+    platform.set_statuses(&ads, Status::Active).await?;
     platform
         .set_status(&launched.campaign, Status::Active)
         .await?;
@@ -270,11 +269,10 @@ pub(super) async fn pause_everything(platform: &dyn Platform, launched: &Launche
     platform
         .set_status(&launched.campaign, Status::Paused)
         .await?;
-    for ad_set in &launched.ad_sets {
-        platform.set_status(ad_set, Status::Paused).await?;
-    }
-    for (_, ad) in &launched.ads {
-        platform.set_status(ad, Status::Paused).await?;
-    }
+    platform
+        .set_statuses(&launched.ad_sets, Status::Paused)
+        .await?;
+    let ads: Vec<ObjectId> = launched.ads.iter().map(|(_, ad)| ad.clone()).collect();
+    platform.set_statuses(&ads, Status::Paused).await?;
     Ok(())
 }

@@ -164,8 +164,11 @@ pub struct MetaPlatform {
     pub(super) image_hashes: Mutex<BTreeMap<String, String>>,
     clock: Arc<dyn Clock>,
     known: Mutex<Known>,
-    /// Requests made (for the benchmark and tests).
+    /// HTTP requests made (for the benchmark and tests); a batch is one.
     pub calls: std::sync::atomic::AtomicU64,
+    /// Batch requests sent, and the calls inside them (each counts against Meta's limits).
+    pub batches: std::sync::atomic::AtomicU64,
+    pub batched_calls: std::sync::atomic::AtomicU64,
     /// Exchanges not yet handed to the store's archive.
     exchanges: Mutex<Vec<Exchange>>,
     /// The account's time zone and currency, read once.
@@ -197,6 +200,8 @@ impl MetaPlatform {
             clock,
             known: Mutex::new(Known::default()),
             calls: Default::default(),
+            batches: Default::default(),
+            batched_calls: Default::default(),
             exchanges: Mutex::new(Vec::new()),
             account: Mutex::new(None),
             region_keys: Mutex::new(BTreeMap::new()),
@@ -647,6 +652,24 @@ impl MetaPlatform {
                     campaign.0
                 ))
             })
+    }
+
+    /// One batch request (`POST /{version}/` with `batch=[...]`): the answers in request
+    /// order, `Value::Null` where Meta answered none.
+    async fn batch(&self, requests: &[Value]) -> Result<Vec<Value>, PlatformError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        self.batches.fetch_add(1, Relaxed);
+        self.batched_calls.fetch_add(requests.len() as u64, Relaxed);
+        let params = [(
+            "batch".to_string(),
+            Value::Array(requests.to_vec()).to_string(),
+        )];
+        let answer = self.call(true, &self.url(""), &params).await?;
+        let mut answers = answer.as_array().cloned().ok_or_else(|| {
+            PlatformError::Other(format!("a batch request was answered with {answer}"))
+        })?;
+        answers.resize(requests.len(), Value::Null);
+        Ok(answers)
     }
 
     /// `GET /{node}` with `params` (for `adskew doctor`'s checks), through the same retries,
@@ -1328,6 +1351,38 @@ impl Platform for MetaPlatform {
             return Err(PlatformError::Other(format!(
                 "setting {object} to {value}: Meta did not confirm ({answer})"
             )));
+        }
+        Ok(())
+    }
+
+    /// Status changes in batch requests of at most 50 (Graph API "Batch requests"): each
+    /// element is answered on its own, and any element not confirmed (an error, or `null`
+    /// when Meta did not get to it) is sent again alone, so every object ends in `status`
+    /// or the call fails. Status changes are idempotent, so sending one twice is harmless.
+    async fn set_statuses(
+        &self,
+        objects: &[ObjectId],
+        status: Status,
+    ) -> Result<(), PlatformError> {
+        let value = match status {
+            Status::Active => "ACTIVE",
+            Status::Paused => "PAUSED",
+        };
+        for chunk in objects.chunks(super::batch::MAX) {
+            let requests: Vec<Value> = chunk
+                .iter()
+                .map(|o| {
+                    json!({"method": "POST", "relative_url": format!("{}/{}", self.config.version, o.0),
+                           "body": format!("status={value}")})
+                })
+                .collect();
+            let answers = self.batch(&requests).await?;
+            for (object, answer) in chunk.iter().zip(answers) {
+                if !super::batch::confirmed(&answer) {
+                    tracing::warn!(object = %object, "batch status change not confirmed; sending it alone");
+                    self.set_status(object, status).await?;
+                }
+            }
         }
         Ok(())
     }

@@ -6,6 +6,7 @@
 //! - [`hashing`]: customer-list normalisation and SHA-256;
 //! - [`audience`]: customer-list custom audiences from a CSV of people (checked whole, hashed,
 //!   sent in sessions of batches of at most 10,000);
+//! - [`batch`]: batch requests (status changes of a launch go 50 at a time);
 //! - [`creative`]: Advantage+ creative enhancements switched off, feature by feature, and
 //!   checked after creation;
 //! - [`images`]: local image files uploaded once to `adimages` and used by `image_hash`;
@@ -25,6 +26,7 @@
 
 pub mod adapter;
 pub mod audience;
+pub mod batch;
 pub mod creative;
 pub mod doctor;
 pub mod dsa;
