@@ -1346,18 +1346,22 @@ async fn a_failed_async_report_run_is_split_and_no_job_is_started_twice() {
 }
 
 /// All report runs of one read, parts included, share one deadline (`async_timeout`, the
-/// setting `meta.async_timeout_minutes`): a job that never ends fails the read with an
-/// error that says so and names the setting.
+/// setting `meta.async_timeout_minutes`): every job here ends well within it, but a read
+/// whose jobs keep failing and splitting does not, and fails with an error that says so and
+/// names the setting.
 #[tokio::test]
 async fn async_reads_give_up_after_the_overall_timeout() {
     use adskew::platform::{DeliveryQuery, Granularity};
     use adskew::vocab::Breakdown;
-    let (mock, meta, ads) =
-        two_ads_delivered(|c| c.async_timeout = Duration::from_millis(300)).await;
+    let timeout = Duration::from_millis(400);
+    let (mock, meta, ads) = two_ads_delivered(|c| c.async_timeout = timeout).await;
+    // Every job of more than one row fails, after several polls (about 30 ms of waiting).
     mock.set_faults(mockapi::faults::Faults {
-        async_polls: 1_000_000,
+        async_polls: 5,
+        async_fail_over_rows: 1,
         ..Default::default()
     });
+    let before = mock.report_run_count();
     let today = meta.now().date_naive();
     let started = std::time::Instant::now();
     let err = meta
@@ -1366,12 +1370,21 @@ async fn async_reads_give_up_after_the_overall_timeout() {
             breakdown: Breakdown::Age,
             since: today - chrono::Days::new(5),
             until: today,
-            granularity: Granularity::Total,
+            granularity: Granularity::Daily,
         })
         .await
         .unwrap_err()
         .to_string();
-    assert!(started.elapsed() < Duration::from_secs(5));
+    let elapsed = started.elapsed();
+    let jobs = mock.report_run_count() - before;
+    assert!(
+        elapsed >= timeout && elapsed < Duration::from_secs(5),
+        "{elapsed:?}"
+    );
+    assert!(
+        jobs > 3,
+        "several jobs, each within the timeout, ran before the deadline: {jobs}"
+    );
     assert!(
         err.contains("did not finish") && err.contains("meta.async_timeout_minutes"),
         "{err}"
