@@ -21,7 +21,9 @@
 //! `ADSKEW_META__API_VERSION`, `ADSKEW_META__BASE_URL`, `ADSKEW_META__TOKEN_FILE`,
 //! `ADSKEW_META__MAX_CALLS_PER_SECOND` (client-side limiter, default 5),
 //! `ADSKEW_META__APP_SECRET_FILE`, `ADSKEW_META__ASYNC_AFTER_DAYS` (insights over longer
-//! ranges are read as async report runs, default 28). The token itself comes only from `ADSKEW_META_TOKEN` or the
+//! ranges are read as async report runs, default 28), `ADSKEW_META__ASYNC_TIMEOUT_MINUTES`
+//! (how long one insights read may take through async report runs in all, its failed runs
+//! split and run again in parts included; default 60). The token itself comes only from `ADSKEW_META_TOKEN` or the
 //! token file (the app secret from `ADSKEW_META_APP_SECRET` or its file), never from a settings or
 //! experiment file, and is held as a [`Secret`] that never prints.
 
@@ -60,6 +62,10 @@ pub struct MetaSettings {
     /// Insights over more days than this are read as async report runs (default 28).
     #[serde(default = "default_async_after_days")]
     pub async_after_days: u32,
+    /// How long one insights read may take through async report runs in all, parts of
+    /// failed runs included, before the collection fails (minutes, default 60).
+    #[serde(default = "default_async_timeout_minutes")]
+    pub async_timeout_minutes: u32,
     /// The DSA beneficiary and payor (usually the research organisation) Meta requires on
     /// ad sets that reach the EU; both or neither.
     pub dsa_beneficiary: Option<String>,
@@ -68,6 +74,10 @@ pub struct MetaSettings {
 
 fn default_async_after_days() -> u32 {
     28
+}
+
+fn default_async_timeout_minutes() -> u32 {
+    60
 }
 
 fn default_rate() -> u32 {
@@ -85,6 +95,7 @@ impl Default for MetaSettings {
             app_secret_file: None,
             max_calls_per_second: default_rate(),
             async_after_days: default_async_after_days(),
+            async_timeout_minutes: default_async_timeout_minutes(),
             dsa_beneficiary: None,
             dsa_payor: None,
         }
@@ -245,6 +256,8 @@ impl Settings {
         config.version = m.api_version.clone();
         config.max_calls_per_second = m.max_calls_per_second.max(1);
         config.async_after_days = m.async_after_days;
+        config.async_timeout =
+            std::time::Duration::from_secs(60 * u64::from(m.async_timeout_minutes.max(1)));
         config.app_secret = app_secret.map(Secret::new);
         config.dsa = match (&m.dsa_beneficiary, &m.dsa_payor) {
             (Some(b), Some(p)) => Some(crate::platform::meta::adapter::Dsa {
@@ -304,7 +317,11 @@ mod tests {
         .unwrap();
         let s = Settings::load_with_env(
             Some(&file),
-            env(&[("ADSKEW_META__PAGE_ID", "3000"), ("ADSKEW_DB", "x")]),
+            env(&[
+                ("ADSKEW_META__PAGE_ID", "3000"),
+                ("ADSKEW_DB", "x"),
+                ("ADSKEW_META__ASYNC_TIMEOUT_MINUTES", "90"),
+            ]),
         )
         .unwrap();
         assert_eq!(s.meta.ad_account_id.as_deref(), Some("act_1000"));
@@ -313,6 +330,11 @@ mod tests {
         assert_eq!(s.database, None);
         let config = s.meta_config(Some("tok".into())).unwrap();
         assert_eq!(format!("{:?}", config.token), "[redacted]");
+        assert_eq!(
+            config.async_timeout,
+            std::time::Duration::from_secs(90 * 60)
+        );
+        assert_eq!(MetaSettings::default().async_timeout_minutes, 60);
     }
 
     #[test]

@@ -334,10 +334,10 @@ async fn a_rejected_ad_is_reported_not_silently_missing() {
 }
 
 /// Every insights read as an async report run (start, poll, read pages), with slow jobs and
-/// a third of them failing: the adapter restarts failed jobs and the data equal a direct
-/// simulator run's.
+/// a third of them failing: the adapter splits failed jobs into parts (never starting one
+/// again as it was) and the data equal a direct simulator run's.
 #[tokio::test]
-async fn async_report_runs_are_polled_and_failed_ones_restarted() {
+async fn async_report_runs_are_polled_and_failed_ones_split() {
     let exp = experiment();
     let start = scheduler::start_time(&exp, chrono::Utc::now());
     let direct = run_direct(&exp, start).await;
@@ -361,7 +361,7 @@ async fn async_report_runs_are_polled_and_failed_ones_restarted() {
         serde_json::to_value(&direct.comparisons).unwrap()
     );
     // Per collection and breakdown a daily and a total read, plus the spend read: all
-    // async, and more runs than that because failed ones were started again.
+    // async, and more runs than that because failed ones were run again in parts.
     let reads = via_http.data.collections * (2 * exp.collect.breakdowns.len() + 1);
     assert!(
         mock.report_run_count() > reads,
@@ -1029,6 +1029,370 @@ async fn collections_keep_archived_ads_count_link_clicks_and_never_lose_reach() 
         old.iter().map(|r| r.reach).sum::<u64>(),
         before.iter().map(|r| r.reach).sum::<u64>()
     );
+}
+
+/// Log lines written while a guard from [`capture_logs`] lives (warnings and above, as text).
+#[derive(Clone, Default)]
+struct Logs(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+/// Captures this thread's log lines (a `#[tokio::test]` runs the adapter and the mock on it).
+fn capture_logs() -> (Logs, tracing::subscriber::DefaultGuard) {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+/// The whole experiment through the adapter on a mock with `faults`; every delivery row it
+/// stored (sorted, so reads cut in parts compare with whole ones) and its API archive.
+async fn collected_with(
+    faults: mockapi::faults::Faults,
+    tweak: impl Fn(&mut MetaConfig),
+) -> (
+    Arc<Mock>,
+    Vec<adskew::store::StoredRow>,
+    Vec<adskew::store::ArchivedCall>,
+) {
+    let exp = experiment();
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let (mock, base, mock_clock) = serve(&exp, start, faults).await;
+    let mut cfg = config(base, "tok-SECRET-9731");
+    cfg.page_size = 200;
+    cfg.async_poll = Duration::from_millis(1);
+    tweak(&mut cfg);
+    let meta = MetaPlatform::new(cfg, mock_clock.clone()).unwrap();
+    let (analysis, store) = run_on(&exp, &meta, mock_clock.as_ref()).await;
+    let id = analysis.experiment.id;
+    let mut rows = store.all_rows(id).unwrap();
+    rows.sort_by(|a, b| {
+        let key = |r: &adskew::store::StoredRow| {
+            (
+                r.ad_key.clone(),
+                r.period.clone(),
+                r.date_start,
+                r.date_stop,
+                r.breakdown.clone(),
+                r.value.clone(),
+                r.impressions,
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+    (mock, rows, store.api_calls(Some(id)).unwrap())
+}
+
+/// Meta's "Please reduce the amount of data you're asking for" (code 1, HTTP 500, which
+/// looks transient) is never answered by sending the same request again: the adapter reads
+/// with half the page size, down to its floor, then through an async report run; the rows
+/// stored are exactly those of a read Meta never refused, and the warnings name the
+/// endpoint and Meta's error, never the token.
+#[tokio::test]
+async fn an_insights_query_meta_finds_too_large_is_asked_for_less_never_resent_unchanged() {
+    use adskew::platform::meta::adapter::MIN_PAGE_SIZE;
+    let (plain, expected, _) = collected_with(Default::default(), |_| {}).await;
+    assert!(
+        expected.len() > 60,
+        "reads of many rows: {}",
+        expected.len()
+    );
+
+    let (logs, _guard) = capture_logs();
+    // Pages of 200 are refused, pages of 50 are not; with a few transient errors besides.
+    let halved = mockapi::faults::Faults {
+        seed: 3,
+        transient: 0.03,
+        max_insights_rows: 60,
+        ..Default::default()
+    };
+    let (mock, rows, calls) = collected_with(halved, |_| {}).await;
+    assert_eq!(rows, expected, "smaller pages, the same rows");
+    let too_large = |c: &adskew::store::ArchivedCall| {
+        String::from_utf8_lossy(&c.response).contains("reduce the amount of data")
+    };
+    let refused: Vec<usize> = (0..calls.len()).filter(|i| too_large(&calls[*i])).collect();
+    assert!(!refused.is_empty(), "Meta refused some pages");
+    for &i in &refused {
+        let (a, b) = (&calls[i], &calls[i + 1]);
+        assert!(
+            (&a.method, &a.url, &a.request) != (&b.method, &b.url, &b.request),
+            "a refused request is never sent again unchanged: {} {} {}",
+            a.method,
+            a.url,
+            a.request
+        );
+    }
+    assert!(
+        refused.len() <= 3,
+        "the page size Meta accepted is kept for later reads: {} refusals",
+        refused.len()
+    );
+    assert_eq!(
+        mock.report_run_count(),
+        plain.report_run_count(),
+        "smaller pages were enough: no report run beyond the long ranges'"
+    );
+
+    // Even the smallest page is refused: the read goes through async report runs.
+    let floor = mockapi::faults::Faults {
+        max_insights_rows: MIN_PAGE_SIZE - 5,
+        ..Default::default()
+    };
+    let (mock, rows, calls) = collected_with(floor, |_| {}).await;
+    assert_eq!(rows, expected, "read through report runs, the same rows");
+    assert!(mock.report_run_count() > plain.report_run_count());
+    assert!(calls.iter().any(too_large));
+
+    let logs = logs.text();
+    let warned = |needle: &str| {
+        logs.lines()
+            .filter(|l| l.contains(needle))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    let smaller = warned("reading again with smaller pages");
+    assert!(
+        !smaller.is_empty()
+            && smaller.iter().all(|l| l.contains("/insights")
+                && l.contains("Please reduce the amount of data you're asking for")),
+        "{logs}"
+    );
+    let retries = warned("Meta call failed; retrying");
+    assert!(
+        !retries.is_empty()
+            && retries
+                .iter()
+                .all(|l| l.contains("endpoint=") && l.contains("Meta API error")),
+        "retry warnings name the endpoint and Meta's error: {retries:?}"
+    );
+    assert!(!warned("through an async report run").is_empty(), "{logs}");
+    assert!(
+        !logs.contains("tok-SECRET-9731"),
+        "the token is never logged"
+    );
+}
+
+/// One campaign with two ads (one archived after five days of delivery) through the adapter
+/// configured by `tweak`, on a mock without faults; the clock five days on.
+async fn two_ads_delivered(
+    tweak: impl Fn(&mut MetaConfig),
+) -> (Arc<Mock>, MetaPlatform, Vec<adskew::platform::ObjectId>) {
+    use adskew::platform::{AdSetSpec, AdSpec, BudgetSpec, CampaignSpec, CreativeSpec, Status};
+    let exp = experiment();
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let (mock, base, clock) = serve(&exp, start, Default::default()).await;
+    let mut cfg = config(base.clone(), "tok-SECRET-9731");
+    cfg.async_after_days = 0;
+    cfg.async_poll = Duration::from_millis(1);
+    tweak(&mut cfg);
+    let meta = MetaPlatform::new(cfg, clock.clone()).unwrap();
+    let campaign = meta
+        .create_campaign(&CampaignSpec {
+            spend_cap: None,
+            name: "split".into(),
+            objective: adskew::vocab::Objective::Traffic,
+            category: adskew::vocab::AdCategory::None,
+            countries: vec!["US".into()],
+        })
+        .await
+        .unwrap();
+    let mut ads = Vec::new();
+    for (i, ad) in exp.ads.iter().take(2).enumerate() {
+        let ad_set = meta
+            .create_ad_set(&AdSetSpec {
+                campaign: campaign.clone(),
+                name: format!("split/set{i}"),
+                budget: BudgetSpec::Daily(adskew::money::Money(5_000)),
+                audience: exp.audience.clone(),
+                start,
+                end: start + chrono::Duration::days(10),
+            })
+            .await
+            .unwrap();
+        let creative = meta
+            .create_creative(&CreativeSpec {
+                key: ad.key.clone(),
+                name: format!("split/{}", ad.key),
+                headline: "h".into(),
+                body: "b".into(),
+                image: None,
+                link: "https://example.org".into(),
+            })
+            .await
+            .unwrap();
+        let id = meta
+            .create_ad(&AdSpec {
+                ad_set: ad_set.clone(),
+                creative,
+                name: format!("split/ad{i}"),
+            })
+            .await
+            .unwrap();
+        for object in [&id, &ad_set] {
+            meta.set_status(object, Status::Active).await.unwrap();
+        }
+        ads.push(id);
+    }
+    meta.set_status(&campaign, Status::Active).await.unwrap();
+    clock.sleep_until(start + chrono::Duration::days(5)).await;
+    let archived: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/v27.0/{}", ads[1].0))
+        .form(&[("access_token", "t"), ("status", "ARCHIVED")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(archived["success"], true);
+    (mock, meta, ads)
+}
+
+fn by_ad_and_day(
+    mut rows: Vec<adskew::platform::DeliveryRow>,
+) -> Vec<adskew::platform::DeliveryRow> {
+    rows.sort_by(|a, b| (&a.ad.0, a.date_start, &a.value).cmp(&(&b.ad.0, b.date_start, &b.value)));
+    rows
+}
+
+/// An async report run Meta fails is not started again as it was (which could take hours
+/// to fail again): a daily read is cut into halves of its days, a total into halves of its
+/// ads (`filtering` on `ad.id`, archived ads kept), each part run on its own; the rows equal
+/// those of a run that never failed, and no job is started twice.
+#[tokio::test]
+async fn a_failed_async_report_run_is_split_and_no_job_is_started_twice() {
+    use adskew::platform::{DeliveryQuery, Granularity};
+    use adskew::vocab::Breakdown;
+    let (mock, meta, ads) = two_ads_delivered(|_| {}).await;
+    let today = meta.now().date_naive();
+    let query = |granularity| DeliveryQuery {
+        ads: ads.clone(),
+        breakdown: Breakdown::Gender,
+        since: today - chrono::Days::new(5),
+        until: today,
+        granularity,
+    };
+    let daily = by_ad_and_day(meta.delivery(&query(Granularity::Daily)).await.unwrap());
+    let total = by_ad_and_day(meta.delivery(&query(Granularity::Total)).await.unwrap());
+    assert!(
+        daily.iter().any(|r| r.ad == ads[1]) && total.iter().any(|r| r.ad == ads[1]),
+        "the archived ad is read"
+    );
+    assert!(
+        daily.len() > 12 && total.len() == 6,
+        "{} {}",
+        daily.len(),
+        total.len()
+    );
+
+    // Jobs of more than 4 rows fail: one ad's gender total (3 rows) or one day of it.
+    let before = mock.report_run_count();
+    mock.set_faults(mockapi::faults::Faults {
+        async_fail_over_rows: 4,
+        ..Default::default()
+    });
+    let (logs, _guard) = capture_logs();
+    let split_daily = by_ad_and_day(meta.delivery(&query(Granularity::Daily)).await.unwrap());
+    let split_total = by_ad_and_day(meta.delivery(&query(Granularity::Total)).await.unwrap());
+    assert_eq!(split_daily, daily, "days and ads in parts, the same rows");
+    assert_eq!(split_total, total, "ads in parts, the same rows");
+
+    let jobs = mock.report_run_params()[before..].to_vec();
+    assert!(
+        jobs.len() > 4,
+        "failed jobs were split: {} jobs",
+        jobs.len()
+    );
+    for (i, job) in jobs.iter().enumerate() {
+        assert!(!jobs[..i].contains(job), "job started twice: {job:?}");
+    }
+    let by_ad = |job: &std::collections::BTreeMap<String, String>| {
+        job["filtering"].contains("ad.id") && job["filtering"].contains("ad.effective_status")
+    };
+    assert!(
+        jobs.iter()
+            .any(|j| j["time_increment"] == "all_days" && by_ad(j)),
+        "totals are split by ad, keeping every status: {jobs:?}"
+    );
+    assert!(
+        jobs.iter()
+            .filter(|j| j["time_increment"] == "all_days")
+            .all(|j| j["time_range"] == jobs.last().unwrap()["time_range"]),
+        "a total's range is never cut (reach does not add up over days)"
+    );
+    let logs = logs.text();
+    assert!(
+        logs.contains("async report run failed; running its query in two parts")
+            && logs.contains("Report Failed")
+            && logs.contains("/insights"),
+        "{logs}"
+    );
+    assert!(!logs.contains("tok-SECRET-9731"));
+}
+
+/// All report runs of one read, parts included, share one deadline (`async_timeout`, the
+/// setting `meta.async_timeout_minutes`): every job here ends well within it, but a read
+/// whose jobs keep failing and splitting does not, and fails with an error that says so and
+/// names the setting.
+#[tokio::test]
+async fn async_reads_give_up_after_the_overall_timeout() {
+    use adskew::platform::{DeliveryQuery, Granularity};
+    use adskew::vocab::Breakdown;
+    let timeout = Duration::from_millis(400);
+    let (mock, meta, ads) = two_ads_delivered(|c| c.async_timeout = timeout).await;
+    // Every job of more than one row fails, after several polls (about 30 ms of waiting).
+    mock.set_faults(mockapi::faults::Faults {
+        async_polls: 5,
+        async_fail_over_rows: 1,
+        ..Default::default()
+    });
+    let before = mock.report_run_count();
+    let today = meta.now().date_naive();
+    let started = std::time::Instant::now();
+    let err = meta
+        .delivery(&DeliveryQuery {
+            ads: ads.clone(),
+            breakdown: Breakdown::Age,
+            since: today - chrono::Days::new(5),
+            until: today,
+            granularity: Granularity::Daily,
+        })
+        .await
+        .unwrap_err()
+        .to_string();
+    let elapsed = started.elapsed();
+    let jobs = mock.report_run_count() - before;
+    // The adapter gives up as soon as the next wait would pass the deadline, so a little
+    // before it; the jobs counted below show it used the time rather than failing at once.
+    assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
+    assert!(
+        jobs > 3,
+        "several jobs, each within the timeout, ran before the deadline: {jobs}"
+    );
+    assert!(
+        err.contains("did not finish") && err.contains("meta.async_timeout_minutes"),
+        "{err}"
+    );
+    assert!(!err.contains("tok-SECRET-9731"));
 }
 
 #[tokio::test]

@@ -14,6 +14,8 @@
 //! gateway = 0.02    # share answered by a bare 502
 //! async_polls = 3   # polls an async report run stays "Job Running" (default 1)
 //! async_fail = 0.2  # share of async report runs that end "Job Failed"
+//! async_fail_over_rows = 40   # async report runs of more rows than this end "Job Failed"
+//! max_insights_rows = 50      # a synchronous insights page of more rows: "reduce the amount of data"
 //! malformed = 0.02  # share of GETs answered 200 with truncated JSON
 //! delay = 0.02      # share of GETs held delay_secs (default 30) before being served
 //! lost_answer = 0.05   # share of creates carried out whose answer is lost (bare 502)
@@ -65,6 +67,18 @@ pub struct Faults {
     /// Share of async report runs that end "Job Failed".
     #[serde(default)]
     pub async_fail: f64,
+    /// Async report runs whose report would have more rows than this end "Job Failed"
+    /// (0: off), while smaller runs of the same query complete: Meta's advice for large
+    /// reports is a shorter range or fewer ids (research notes §4); the size at which a live
+    /// account's jobs fail is not published.
+    #[serde(default)]
+    pub async_fail_over_rows: u32,
+    /// A synchronous insights page that would carry more rows than this is answered as Meta
+    /// answers a query too large to serve: HTTP 500, code 1, "Please reduce the amount of
+    /// data you're asking for, then retry your request" (0: off). A smaller `limit`, an
+    /// async report run or a smaller query is served.
+    #[serde(default)]
+    pub max_insights_rows: u32,
     /// Share of GET requests answered 200 with a truncated JSON body.
     #[serde(default)]
     pub malformed: f64,
@@ -134,6 +148,8 @@ impl Default for Faults {
             gateway: 0.0,
             async_polls: 1,
             async_fail: 0.0,
+            async_fail_over_rows: 0,
+            max_insights_rows: 0,
             malformed: 0.0,
             delay: 0.0,
             delay_secs: default_delay_secs(),
@@ -406,6 +422,12 @@ mod tests {
         let good = dir.path().join("f.toml");
         std::fs::write(&good, "seed = 3\nthrottle = 0.1\ntransient = 0.05\n").unwrap();
         assert_eq!(Faults::load(&good).unwrap().throttle, 0.1);
+        std::fs::write(&good, "max_insights_rows = 50\nasync_fail_over_rows = 40\n").unwrap();
+        let sized = Faults::load(&good).unwrap();
+        assert_eq!(
+            (sized.max_insights_rows, sized.async_fail_over_rows),
+            (50, 40)
+        );
         let bad = dir.path().join("g.toml");
         std::fs::write(&bad, "throttle = 0.9\ngateway = 0.5\n").unwrap();
         assert!(Faults::load(&bad).unwrap_err().contains("at most 1"));

@@ -77,9 +77,40 @@ pub(crate) async fn read(
     let rows = if node_type == "AdReportRun" {
         finished_rows(mock, node)?
     } else {
-        cached(mock, node_type, node, p).await?
+        let rows = cached(mock, node_type, node, p).await?;
+        too_much_data(mock, &rows, p)?;
+        rows
     };
     Ok(page(rows, p, at, false))
+}
+
+/// Meta's answer to a synchronous query too large to serve (fault `max_insights_rows`): the
+/// page asked for would carry more rows than the limit. Meta sends it as code 1 without a
+/// subcode on HTTP 500 (research notes §4, "reduce the amount of data"; Airbyte's connector
+/// halves `limit` on it), not as a parameter error, so a client that treats code 1 as
+/// transient sends the same request again and again.
+fn too_much_data(mock: &Mock, rows: &[Value], p: &Params) -> Result<(), GraphError> {
+    let max = mock.faults.read().expect("faults lock").max_insights_rows as usize;
+    if max == 0 {
+        return Ok(());
+    }
+    let limit: usize = p
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .filter(|l| *l > 0)
+        .unwrap_or(25);
+    let offset: usize = p.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let on_page = rows.len().saturating_sub(offset).min(limit);
+    if on_page <= max {
+        return Ok(());
+    }
+    mock.faulted
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    Err(GraphError::unprefixed(
+        1,
+        "Please reduce the amount of data you're asking for, then retry your request",
+    )
+    .status(axum::http::StatusCode::INTERNAL_SERVER_ERROR))
 }
 
 /// The rows of one query, remembered: the pages of a query (which differ only in `after`
@@ -119,6 +150,9 @@ pub(crate) async fn start_report(
     let n: u64 = id.parse().unwrap_or(0);
     let faults = mock.faults.read().expect("faults lock").clone();
     let account = account_of(mock, node_type, node);
+    // Large jobs fail (fault `async_fail_over_rows`); any job may (`async_fail`).
+    let fails = super::faults::draw(faults.seed ^ 0xA5A5_A5A5, n) < faults.async_fail
+        || (faults.async_fail_over_rows > 0 && rows.len() > faults.async_fail_over_rows as usize);
     let run = ReportRun {
         rows,
         account_id: account,
@@ -126,7 +160,12 @@ pub(crate) async fn start_report(
         date_stop: windows.last().map(|w| w.1.to_string()).unwrap_or_default(),
         polls: 0,
         polls_needed: faults.async_polls,
-        fails: super::faults::draw(faults.seed ^ 0xA5A5_A5A5, n) < faults.async_fail,
+        fails,
+        params: p
+            .iter()
+            .filter(|(k, _)| !matches!(k.as_str(), "access_token" | "appsecret_proof"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect(),
         time_ref: mock.sim.now().timestamp(),
     };
     mock.report_runs

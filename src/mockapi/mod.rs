@@ -103,6 +103,8 @@ pub(crate) struct ReportRun {
     pub polls_needed: u32,
     pub fails: bool,
     pub time_ref: i64,
+    /// The params it was started with, credentials left out.
+    pub params: BTreeMap<String, String>,
 }
 
 /// The server's state: the simulator and the Graph ids it handed out.
@@ -237,6 +239,18 @@ impl Mock {
     /// How many async report runs were started.
     pub fn report_run_count(&self) -> usize {
         self.report_runs.lock().expect("report runs lock").len()
+    }
+
+    /// The params of every async report run started, in the order started (credentials
+    /// left out): tests check no job was started twice.
+    pub fn report_run_params(&self) -> Vec<BTreeMap<String, String>> {
+        let runs = self.report_runs.lock().expect("report runs lock");
+        let mut all: Vec<(u128, BTreeMap<String, String>)> = runs
+            .iter()
+            .map(|(id, r)| (id.parse().unwrap_or(0), r.params.clone()))
+            .collect();
+        all.sort_by_key(|(id, _)| *id);
+        all.into_iter().map(|(_, p)| p).collect()
     }
 
     /// How many ads are switched on, with their ad set and campaign (tests check a refused

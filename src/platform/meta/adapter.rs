@@ -3,7 +3,10 @@
 //! Objects are created PAUSED; insights are read once per breakdown at the campaign level
 //! with `level=ad` (not once per ad), following `paging.next` until it is absent. Throttling
 //! and transient errors are retried a bounded number of times; token, permission and
-//! parameter errors fail at once with an explanation. The access token is sent as the
+//! parameter errors fail at once with an explanation. An insights request Meta finds too
+//! large ("Please reduce the amount of data you're asking for") is never sent again as it
+//! was: smaller pages, then an async report run, and a failed run is split into halves (by
+//! day for daily reads, else by ad) and run in parts. The access token is sent as the
 //! `access_token` parameter (as Meta's SDKs do), never logged, and stripped from transport
 //! errors, whose messages would otherwise carry the URL.
 
@@ -68,9 +71,10 @@ pub struct MetaConfig {
     /// Insights over more days than this are read through an async report run, which Meta
     /// recommends for large reports; shorter ranges are read synchronously.
     pub async_after_days: u32,
-    /// How often to poll an async report run (doubling up to 16 times this), and how long
-    /// to wait for it in all before giving up.
+    /// How often to poll an async report run (doubling up to 16 times this).
     pub async_poll: Duration,
+    /// How long one insights read may take through async report runs in all (a failed
+    /// run's query is split and its parts run in turn, all within this) before giving up.
     pub async_timeout: Duration,
     /// Who benefits from and who pays for the ads, for the EU's Digital Services Act: Meta
     /// requires both on ad sets that reach the EU unless the account has defaults.
@@ -175,6 +179,9 @@ pub struct MetaPlatform {
     account: Mutex<Option<AccountInfo>>,
     /// Region name -> Meta's key, looked up once per name.
     region_keys: Mutex<BTreeMap<String, String>>,
+    /// Insights page size: `page_size`, or the smaller one Meta last accepted after asking
+    /// for less data, so later reads do not send what it refused.
+    insights_page: std::sync::atomic::AtomicU32,
 }
 
 impl MetaPlatform {
@@ -195,7 +202,6 @@ impl MetaPlatform {
             limiter,
             last_usage_pct: Mutex::new(0.0),
             access_tier: Mutex::new(None),
-            config,
             image_hashes: Mutex::new(BTreeMap::new()),
             clock,
             known: Mutex::new(Known::default()),
@@ -205,6 +211,8 @@ impl MetaPlatform {
             exchanges: Mutex::new(Vec::new()),
             account: Mutex::new(None),
             region_keys: Mutex::new(BTreeMap::new()),
+            insights_page: std::sync::atomic::AtomicU32::new(config.page_size),
+            config,
         })
     }
 
@@ -241,7 +249,22 @@ impl MetaPlatform {
         params: &[(String, String)],
         create: Option<(&str, &str)>,
     ) -> Result<Value, PlatformError> {
+        self.call_graph(post, url, params, create)
+            .await
+            .map_err(Failure::into_platform)
+    }
+
+    /// [`MetaPlatform::call_with`], telling apart Meta's "ask for less data" ([`Failure`]),
+    /// which is never retried unchanged: the same request would be refused again.
+    async fn call_graph(
+        &self,
+        post: bool,
+        url: &str,
+        params: &[(String, String)],
+        create: Option<(&str, &str)>,
+    ) -> Result<Value, Failure> {
         let url = self.checked_url(url)?;
+        let endpoint = format!("{} {}", if post { "POST" } else { "GET" }, url.path());
         let mut params = params.to_vec();
         params.push((
             "access_token".into(),
@@ -290,14 +313,20 @@ impl MetaPlatform {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
+            if let Some(error) = graph.as_ref().filter(|g| asks_too_much(g)) {
+                return Err(Failure::TooMuchData {
+                    endpoint,
+                    error: error.clone(),
+                });
+            }
             let retryable = graph.as_ref().is_none_or(GraphError::retryable);
             if !retryable || attempt >= self.config.max_retries {
-                return Err(match graph {
+                return Err(Failure::Failed(match graph {
                     Some(e) => PlatformError::Rejected(e.explain()),
                     None => {
                         PlatformError::Other(format!("{message} after {} attempt(s)", attempt + 1))
                     }
-                });
+                }));
             }
             let ambiguous = graph
                 .as_ref()
@@ -314,9 +343,13 @@ impl MetaPlatform {
                 .backoff
                 .mul_f64(2f64.powi(attempt as i32) * (0.5 + rand::random::<f64>()));
             let wait = usage.regain.map_or(backoff, |r| r.max(backoff));
+            // What failed and why, in Meta's words (never the URL's query: no credentials).
+            let error = graph.as_ref().map_or(message, GraphError::explain);
             tracing::warn!(
                 attempt,
                 wait_ms = wait.as_millis() as u64,
+                %endpoint,
+                %error,
                 "Meta call failed; retrying"
             );
             tokio::time::sleep(wait).await;
@@ -708,7 +741,12 @@ impl MetaPlatform {
         }
     }
 
-    /// Every page of a campaign's ad-level insights.
+    /// Every row of a campaign's ad-level insights for one breakdown (or none) and range.
+    ///
+    /// Short ranges are read synchronously, long ones (and any Meta answers as too large)
+    /// through async report runs, which split themselves when they fail; see
+    /// [`MetaPlatform::insights_sync`] and [`MetaPlatform::insights_async`]. The whole read,
+    /// every report run and part included, must end within `async_timeout`.
     async fn insights(
         &self,
         campaign: &str,
@@ -717,20 +755,31 @@ impl MetaPlatform {
         until: NaiveDate,
         daily: bool,
     ) -> Result<Vec<Value>, PlatformError> {
-        let params = insights_params(breakdown, since, until, daily, self.config.page_size);
-        let days = (until - since).num_days() + 1;
-        let rows = if days > i64::from(self.config.async_after_days) {
-            self.insights_async(campaign, &params).await?
+        let query = InsightsQuery {
+            campaign: campaign.to_string(),
+            breakdown,
+            since,
+            until,
+            daily,
+            ads: None,
+        };
+        let mut reading = Reading {
+            deadline: std::time::Instant::now() + self.config.async_timeout,
+            jobs: Vec::new(),
+            ads: None,
+        };
+        let rows = if query.days() > i64::from(self.config.async_after_days) {
+            self.insights_async(&query, &mut reading).await?
         } else {
-            self.read_all(&self.url(&format!("{campaign}/insights")), &params)
-                .await?
+            self.insights_sync(&query, &mut reading, true).await?
         };
         match incomplete(&rows, breakdown) {
             None => Ok(rows),
             // Since 2025-06-10 Meta leaves `reach` out of synchronous breakdown queries that
-            // reach back more than 13 months; an async run keeps it.
-            Some(_) if days <= i64::from(self.config.async_after_days) => {
-                let rows = self.insights_async(campaign, &params).await?;
+            // reach back more than 13 months; an async run keeps it (unless the rows came
+            // from async runs already, which are never started twice).
+            Some(_) if reading.jobs.is_empty() => {
+                let rows = self.insights_async(&query, &mut reading).await?;
                 match incomplete(&rows, breakdown) {
                     None => Ok(rows),
                     Some(why) => Err(PlatformError::Other(why)),
@@ -739,44 +788,234 @@ impl MetaPlatform {
             Some(why) => Err(PlatformError::Other(why)),
         }
     }
+
+    /// A synchronous insights read, every page. When Meta answers that it asks for too much
+    /// data ([`asks_too_much`]), it is never sent again as it was: the read starts over with
+    /// half the page size, down to [`MIN_PAGE_SIZE`], then (with `may_go_async`) goes
+    /// through an async report run, which Meta recommends for large reports and which splits
+    /// the query further if it fails.
+    async fn insights_sync(
+        &self,
+        query: &InsightsQuery,
+        reading: &mut Reading,
+        may_go_async: bool,
+    ) -> Result<Vec<Value>, PlatformError> {
+        let url = self.url(&format!("{}/insights", query.campaign));
+        match self
+            .read_shrinking(&url, &query.params(self.insights_page_size()))
+            .await
+        {
+            Ok(rows) => Ok(rows),
+            Err(Failure::TooMuchData { endpoint, error }) if may_go_async => {
+                tracing::warn!(
+                    %endpoint,
+                    error = %too_much(&error),
+                    %query,
+                    "Meta finds the insights query too large even in small pages; reading it through an async report run"
+                );
+                Box::pin(self.insights_async(query, reading)).await
+            }
+            Err(Failure::TooMuchData { endpoint, error }) => Err(PlatformError::Other(format!(
+                "{endpoint}: Meta finds the insights query for {query} too large even in pages of {MIN_PAGE_SIZE} rows, \
+                 and its async report run failed: {}",
+                too_much(&error)
+            ))),
+            Err(Failure::Failed(e)) => Err(e),
+        }
+    }
+}
+
+/// The smallest page size (`limit`) an insights read halves down to when Meta asks for less
+/// data, before it tries an async report run.
+pub const MIN_PAGE_SIZE: u32 = 25;
+
+/// Every `effective_status` an ad can have: insights and ad lists filtered on all of them
+/// keep ads archived or deleted since launch, which Meta leaves out by default.
+const EVERY_STATUS: &[&str] = &[
+    "ACTIVE",
+    "PAUSED",
+    "DELETED",
+    "ARCHIVED",
+    "PENDING_REVIEW",
+    "DISAPPROVED",
+    "PREAPPROVED",
+    "PENDING_BILLING_INFO",
+    "CAMPAIGN_PAUSED",
+    "ADSET_PAUSED",
+    "IN_PROCESS",
+    "WITH_ISSUES",
+];
+
+/// Why a Graph call failed.
+enum Failure {
+    /// Meta asks for less data per request ([`asks_too_much`]): the same request would be
+    /// refused again, so it is not retried; insights reads ask for less instead.
+    TooMuchData { endpoint: String, error: GraphError },
+    /// Anything else, retried already where retrying helps.
+    Failed(PlatformError),
+}
+
+impl Failure {
+    fn into_platform(self) -> PlatformError {
+        match self {
+            Failure::TooMuchData { endpoint, error } => PlatformError::Rejected(format!(
+                "{endpoint}: {} (the request asks for too much data at once)",
+                too_much(&error)
+            )),
+            Failure::Failed(e) => e,
+        }
+    }
+}
+
+impl From<PlatformError> for Failure {
+    fn from(e: PlatformError) -> Failure {
+        Failure::Failed(e)
+    }
+}
+
+/// A "too much data" error in Meta's words (code, message, trace id), without the advice
+/// [`GraphError::explain`] gives for its code, which would call code 1 temporary.
+fn too_much(e: &GraphError) -> String {
+    format!(
+        "Meta API error {}{}: {}{}",
+        e.code,
+        e.error_subcode.map(|s| format!("/{s}")).unwrap_or_default(),
+        e.error_user_msg.as_deref().unwrap_or(&e.message),
+        e.fbtrace_id
+            .as_deref()
+            .map(|t| format!(" [fbtrace_id {t}]"))
+            .unwrap_or_default()
+    )
+}
+
+/// Meta's ways of saying a request asks for too much data at once: "Please reduce the amount
+/// of data you're asking for, then retry your request" (code 1 or 100 without a subcode,
+/// HTTP 500 or 400; Airbyte's connector halves `limit` on it), 100/1487534 (the data-per-call
+/// limit) and 100/1504018 (a synchronous insights query that timed out); Meta's advice for
+/// all three is a smaller query or an async report run (research notes §4, §6).
+fn asks_too_much(e: &GraphError) -> bool {
+    let said = |t: &str| t.to_ascii_lowercase().contains("reduce the amount of data");
+    (matches!(e.code, 1 | 100)
+        && (said(&e.message) || e.error_user_msg.as_deref().is_some_and(said)))
+        || (e.code == 100 && matches!(e.error_subcode, Some(1_487_534 | 1_504_018)))
+}
+
+/// One ad-level insights read of a campaign, and the ways it can be cut smaller.
+#[derive(Debug, Clone, PartialEq)]
+struct InsightsQuery {
+    campaign: String,
+    breakdown: Option<Breakdown>,
+    since: NaiveDate,
+    until: NaiveDate,
+    /// One row per day (`time_increment=1`), else totals over the range.
+    daily: bool,
+    /// Only these ads (`filtering` on `ad.id`); every ad of the campaign when `None`.
+    ads: Option<Vec<String>>,
+}
+
+impl InsightsQuery {
+    fn days(&self) -> i64 {
+        (self.until - self.since).num_days() + 1
+    }
+
+    fn params(&self, page_size: u32) -> Vec<(String, String)> {
+        insights_params(
+            self.breakdown,
+            self.since,
+            self.until,
+            self.daily,
+            self.ads.as_deref(),
+            page_size,
+        )
+    }
+
+    /// Two halves that together give exactly this query's rows: a daily read's date range
+    /// (daily rows do not depend on the range around them), else its ads (rows are per
+    /// ad); never a total's date range, since reach over a range is not the sum of its
+    /// halves'. `None` for one ad's single day or total. `ads` are the campaign's ads.
+    fn halves(&self, ads: &[String]) -> Option<[InsightsQuery; 2]> {
+        if self.daily && self.since < self.until {
+            let mid = self.since + chrono::Days::new(((self.days() - 1) / 2) as u64);
+            let first = InsightsQuery {
+                until: mid,
+                ..self.clone()
+            };
+            let second = InsightsQuery {
+                since: mid + chrono::Days::new(1),
+                ..self.clone()
+            };
+            return Some([first, second]);
+        }
+        let ads = self.ads.as_deref().unwrap_or(ads);
+        if ads.len() < 2 {
+            return None;
+        }
+        let (a, b) = ads.split_at(ads.len() / 2);
+        Some([
+            InsightsQuery {
+                ads: Some(a.to_vec()),
+                ..self.clone()
+            },
+            InsightsQuery {
+                ads: Some(b.to_vec()),
+                ..self.clone()
+            },
+        ])
+    }
+}
+
+impl std::fmt::Display for InsightsQuery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "campaign {} {}..{} {} by {}",
+            self.campaign,
+            self.since,
+            self.until,
+            if self.daily { "daily" } else { "total" },
+            self.breakdown.map_or("nothing", |b| b.as_str()),
+        )?;
+        match &self.ads {
+            Some(ads) => write!(f, ", ads {}", ads.join(",")),
+            None => Ok(()),
+        }
+    }
+}
+
+/// The state of one insights read across its report runs and parts.
+struct Reading {
+    /// When every report run of the read must have ended (`async_timeout` from the start).
+    deadline: std::time::Instant,
+    /// The params of every report run started, so that none is started twice.
+    jobs: Vec<Vec<(String, String)>>,
+    /// The campaign's ads of every status, once listed (to split a query by ad).
+    ads: Option<Vec<String>>,
 }
 
 /// The params of an ad-level insights read: link clicks (the clicks an audit means, not
 /// all clicks), and every ad whatever its status, so ads archived or deleted since launch
 /// stay in re-collections (Meta leaves them out by default; the Airbyte connector filters on
-/// `ad.effective_status` for the same reason).
+/// `ad.effective_status` for the same reason); with `ads`, only those ads.
 fn insights_params(
     breakdown: Option<Breakdown>,
     since: NaiveDate,
     until: NaiveDate,
     daily: bool,
+    ads: Option<&[String]>,
     page_size: u32,
 ) -> Vec<(String, String)> {
-    const EVERY_STATUS: &[&str] = &[
-        "ACTIVE",
-        "PAUSED",
-        "DELETED",
-        "ARCHIVED",
-        "PENDING_REVIEW",
-        "DISAPPROVED",
-        "PREAPPROVED",
-        "PENDING_BILLING_INFO",
-        "CAMPAIGN_PAUSED",
-        "ADSET_PAUSED",
-        "IN_PROCESS",
-        "WITH_ISSUES",
-    ];
+    let mut filtering =
+        vec![json!({"field": "ad.effective_status", "operator": "IN", "value": EVERY_STATUS})];
+    if let Some(ads) = ads {
+        filtering.push(json!({"field": "ad.id", "operator": "IN", "value": ads}));
+    }
     let mut params = vec![
         ("level".to_string(), "ad".to_string()),
         (
             "fields".to_string(),
             "ad_id,reach,impressions,inline_link_clicks,spend".to_string(),
         ),
-        (
-            "filtering".to_string(),
-            json!([{"field": "ad.effective_status", "operator": "IN", "value": EVERY_STATUS}])
-                .to_string(),
-        ),
+        ("filtering".to_string(), Value::from(filtering).to_string()),
         (
             "time_range".to_string(),
             json!({"since": since.to_string(), "until": until.to_string()}).to_string(),
@@ -819,63 +1058,176 @@ fn incomplete(rows: &[Value], breakdown: Option<Breakdown>) -> Option<String> {
 
 impl MetaPlatform {
     /// An insights read as an async report run, as Meta recommends for large reports:
-    /// start the job, poll it with a growing interval until it completes, then read its
-    /// pages. A failed job is started again (up to `max_retries` times); a job that does not
-    /// finish within `async_timeout` is an error.
+    /// start the job, poll it with a growing interval until it ends, then read its pages.
+    /// A job that fails is never started again as it was: the query is cut in two halves
+    /// ([`InsightsQuery::halves`]: a daily read's date range, else its ads) and each half
+    /// run on its own, splitting again if it fails; a part that cannot be cut (one ad's day
+    /// or total) is read synchronously. Every job and part must end before the reading's
+    /// deadline (`async_timeout`).
     async fn insights_async(
         &self,
-        campaign: &str,
-        params: &[(String, String)],
+        query: &InsightsQuery,
+        reading: &mut Reading,
     ) -> Result<Vec<Value>, PlatformError> {
-        let mut failures = 0;
-        loop {
-            let started = self
-                .call(true, &self.url(&format!("{campaign}/insights")), params)
-                .await?;
-            let run = started
-                .get("report_run_id")
+        let timeout = |jobs: usize| {
+            format!(
+                "async insights for {query} did not finish within {:?} in all \
+                 ({jobs} report run(s) started; setting meta.async_timeout_minutes)",
+                self.config.async_timeout,
+            )
+        };
+        if std::time::Instant::now() >= reading.deadline {
+            return Err(PlatformError::Other(timeout(reading.jobs.len())));
+        }
+        let params = query.params(self.insights_page_size());
+        if reading.jobs.contains(&params) {
+            return Err(PlatformError::Other(format!(
+                "an async report run for {query} was started once already; adskew does not start the same job twice"
+            )));
+        }
+        reading.jobs.push(params.clone());
+        let started = self
+            .call(
+                true,
+                &self.url(&format!("{}/insights", query.campaign)),
+                &params,
+            )
+            .await?;
+        let run = started
+            .get("report_run_id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                PlatformError::Other(format!("async insights: no report_run_id in {started}"))
+            })?
+            .to_string();
+        let mut wait = self.config.async_poll;
+        let job = loop {
+            let job = self.call(false, &self.url(&run), &[]).await?;
+            let status = job
+                .get("async_status")
                 .and_then(Value::as_str)
-                .ok_or_else(|| {
-                    PlatformError::Other(format!("async insights: no report_run_id in {started}"))
-                })?
-                .to_string();
-            let deadline = std::time::Instant::now() + self.config.async_timeout;
-            let mut wait = self.config.async_poll;
-            let status = loop {
-                let job = self.call(false, &self.url(&run), &[]).await?;
-                let status = job
-                    .get("async_status")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string();
-                if status == "Job Completed" || status == "Job Failed" || status == "Job Skipped" {
-                    break status;
-                }
-                if std::time::Instant::now() + wait > deadline {
-                    return Err(PlatformError::Other(format!(
-                        "async report run {run} did not finish within {} s (last status `{status}`)",
-                        self.config.async_timeout.as_secs()
-                    )));
-                }
-                tracing::debug!(run = %run, %status, wait_ms = wait.as_millis() as u64, "report run not finished");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(self.config.async_poll * 16);
-            };
-            if status == "Job Completed" {
-                let limit = [("limit".to_string(), self.config.page_size.to_string())];
-                return self
-                    .read_all(&self.url(&format!("{run}/insights")), &limit)
-                    .await;
+                .unwrap_or("");
+            if matches!(status, "Job Completed" | "Job Failed" | "Job Skipped") {
+                break job;
             }
-            failures += 1;
-            if failures > self.config.max_retries {
+            if std::time::Instant::now() + wait > reading.deadline {
                 return Err(PlatformError::Other(format!(
-                    "async report run for campaign {campaign} ended `{status}` {failures} times; \
-                     try a shorter range (settings: async_after_days)"
+                    "{} (report run {run} last `{status}`)",
+                    timeout(reading.jobs.len())
                 )));
             }
-            tracing::warn!(run = %run, %status, "async report run failed; starting it again");
+            tracing::debug!(run = %run, %status, wait_ms = wait.as_millis() as u64, "report run not finished");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(self.config.async_poll * 16);
+        };
+        let status = job
+            .get("async_status")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        if status == "Job Completed" {
+            let limit = [("limit".to_string(), self.insights_page_size().to_string())];
+            return self
+                .read_shrinking(&self.url(&format!("{run}/insights")), &limit)
+                .await
+                .map_err(Failure::into_platform);
         }
+        // Meta's reason, when the run gives one (`error_code`, `error_message`).
+        let error = match (job.get("error_code"), job.get("error_message")) {
+            (Some(code), Some(Value::String(m))) => format!("{m} (error_code {code})"),
+            (_, Some(Value::String(m))) => m.clone(),
+            _ => format!("`{status}`"),
+        };
+        if reading.ads.is_none() && query.ads.is_none() && !(query.daily && query.days() > 1) {
+            reading.ads = Some(self.campaign_ads(&query.campaign).await?);
+        }
+        match query.halves(reading.ads.as_deref().unwrap_or_default()) {
+            Some([first, second]) => {
+                tracing::warn!(
+                    endpoint = %format!("POST /{}/{}/insights", self.config.version, query.campaign),
+                    run = %run,
+                    %error,
+                    %query,
+                    parts = %format!("{first}; {second}"),
+                    "async report run failed; running its query in two parts"
+                );
+                let mut rows = Box::pin(self.insights_async(&first, reading)).await?;
+                rows.extend(Box::pin(self.insights_async(&second, reading)).await?);
+                Ok(rows)
+            }
+            None => {
+                tracing::warn!(
+                    endpoint = %format!("POST /{}/{}/insights", self.config.version, query.campaign),
+                    run = %run,
+                    %error,
+                    %query,
+                    "async report run failed and its query cannot be cut smaller; reading it synchronously"
+                );
+                Box::pin(self.insights_sync(query, reading, false)).await
+            }
+        }
+    }
+
+    /// The ids of a campaign's ads of every status (archived and deleted ones too).
+    async fn campaign_ads(&self, campaign: &str) -> Result<Vec<String>, PlatformError> {
+        let params = [
+            ("fields".to_string(), "id".to_string()),
+            (
+                "effective_status".to_string(),
+                json!(EVERY_STATUS).to_string(),
+            ),
+            ("limit".to_string(), self.config.page_size.to_string()),
+        ];
+        Ok(self
+            .read_all(&self.url(&format!("{campaign}/ads")), &params)
+            .await?
+            .iter()
+            .filter_map(|ad| ad.get("id").and_then(Value::as_str).map(str::to_string))
+            .collect())
+    }
+
+    /// Every page of an insights read. When Meta says the request asks for too much data,
+    /// the read starts over with half the page size (`limit`), down to [`MIN_PAGE_SIZE`];
+    /// below that, the caller asks for less another way.
+    async fn read_shrinking(
+        &self,
+        url: &str,
+        params: &[(String, String)],
+    ) -> Result<Vec<Value>, Failure> {
+        let mut params = params.to_vec();
+        loop {
+            let limit = params
+                .iter()
+                .find(|(k, _)| k == "limit")
+                .and_then(|(_, v)| v.parse::<u32>().ok())
+                .unwrap_or(25);
+            let (endpoint, error) = match self.read_pages(url, &params).await {
+                Err(Failure::TooMuchData { endpoint, error }) => (endpoint, error),
+                Ok(rows) => {
+                    self.insights_page
+                        .fetch_min(limit, std::sync::atomic::Ordering::Relaxed);
+                    return Ok(rows);
+                }
+                other => return other,
+            };
+            if limit <= MIN_PAGE_SIZE {
+                return Err(Failure::TooMuchData { endpoint, error });
+            }
+            let smaller = (limit / 2).max(MIN_PAGE_SIZE);
+            tracing::warn!(
+                %endpoint,
+                error = %too_much(&error),
+                limit,
+                smaller,
+                "Meta asks for less data per request; reading again with smaller pages"
+            );
+            params.retain(|(k, _)| k != "limit");
+            params.push(("limit".to_string(), smaller.to_string()));
+        }
+    }
+
+    fn insights_page_size(&self) -> u32 {
+        self.insights_page
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Every row of a cursor-paged edge, following `paging.next` until it is absent.
@@ -884,8 +1236,18 @@ impl MetaPlatform {
         url: &str,
         params: &[(String, String)],
     ) -> Result<Vec<Value>, PlatformError> {
+        self.read_pages(url, params)
+            .await
+            .map_err(Failure::into_platform)
+    }
+
+    async fn read_pages(
+        &self,
+        url: &str,
+        params: &[(String, String)],
+    ) -> Result<Vec<Value>, Failure> {
         let mut rows = Vec::new();
-        let mut page = self.call(false, url, params).await?;
+        let mut page = self.call_graph(false, url, params, None).await?;
         loop {
             rows.extend(
                 page.get("data")
@@ -901,7 +1263,7 @@ impl MetaPlatform {
                 break;
             };
             // The next URL carries every parameter but the token.
-            page = self.call(false, &next, &[]).await?;
+            page = self.call_graph(false, &next, &[], None).await?;
         }
         Ok(rows)
     }
@@ -1596,6 +1958,90 @@ mod tests {
         assert_eq!(parse_money("7"), Some(Money(700)));
         assert_eq!(parse_money("1.234"), None);
         assert_eq!(parse_money("abc"), None);
+    }
+
+    #[test]
+    fn too_much_data_is_told_apart_from_transient_errors() {
+        let body = |b: &str| GraphError::from_body(b).unwrap();
+        // Meta's answer as the Airbyte connector matches it: code 1, no subcode, HTTP 500.
+        let reduce = body(
+            r#"{"error":{"message":"Please reduce the amount of data you're asking for, then retry your request","type":"OAuthException","code":1,"fbtrace_id":"T"}}"#,
+        );
+        assert!(asks_too_much(&reduce) && reduce.retryable());
+        assert!(
+            !too_much(&reduce).contains("temporary"),
+            "{}",
+            too_much(&reduce)
+        );
+        assert!(asks_too_much(&body(
+            r#"{"error":{"message":"(#100) Please reduce the amount of data you're asking for, then retry your request","code":100}}"#
+        )));
+        assert!(asks_too_much(&body(
+            r#"{"error":{"message":"(#100) Too much data","code":100,"error_subcode":1487534}}"#
+        )));
+        assert!(!asks_too_much(&body(
+            r#"{"error":{"message":"An unknown error occurred","code":1}}"#
+        )));
+        assert!(!asks_too_much(&body(
+            r#"{"error":{"message":"(#2) Service temporarily unavailable","code":2,"is_transient":true}}"#
+        )));
+    }
+
+    #[test]
+    fn queries_split_by_day_when_daily_else_by_ad_and_never_cut_a_total_s_days() {
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        let daily = InsightsQuery {
+            campaign: "1".into(),
+            breakdown: Some(Breakdown::Gender),
+            since: day(1),
+            until: day(5),
+            daily: true,
+            ads: None,
+        };
+        let ads: Vec<String> = ["a", "b", "c"].map(String::from).to_vec();
+        let [a, b] = daily.halves(&ads).unwrap();
+        assert_eq!(
+            (a.since, a.until, b.since, b.until),
+            (day(1), day(3), day(4), day(5))
+        );
+        assert_eq!(a.ads, None);
+        let one_day = InsightsQuery {
+            until: day(1),
+            ..daily.clone()
+        };
+        let [a, b] = one_day.halves(&ads).unwrap();
+        assert_eq!(
+            (a.ads.unwrap(), b.ads.unwrap()),
+            (
+                vec!["a".to_string()],
+                vec!["b".to_string(), "c".to_string()]
+            )
+        );
+        let total = InsightsQuery {
+            daily: false,
+            ..daily.clone()
+        };
+        let [a, b] = total.halves(&ads).unwrap();
+        assert_eq!(
+            (a.since, a.until),
+            (total.since, total.until),
+            "a total keeps its range"
+        );
+        assert_eq!(
+            a.ads.as_ref().unwrap().len() + b.ads.as_ref().unwrap().len(),
+            3
+        );
+        let single = InsightsQuery {
+            ads: Some(vec!["a".into()]),
+            ..total.clone()
+        };
+        assert!(single.halves(&ads).is_none());
+        let params = b.params(50);
+        let filtering = &params.iter().find(|(k, _)| k == "filtering").unwrap().1;
+        assert!(
+            filtering.contains("ad.effective_status") && filtering.contains(r#""ad.id""#),
+            "{filtering}"
+        );
     }
 
     #[test]
