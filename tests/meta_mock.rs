@@ -1424,3 +1424,78 @@ async fn a_launch_switches_its_ads_on_and_off_in_batches() {
     }
     assert_eq!(mock.active_ad_count(), 0, "paused at the end");
 }
+
+#[tokio::test]
+async fn a_batch_creates_at_most_one_ad_set_per_campaign_as_meta_allows() {
+    let run = launched("USD", adskew::money::Money(1_000), None).await;
+    let targeting = serde_json::json!({"geo_locations": {"countries": ["US"]},
+        "targeting_automation": {"advantage_audience": 0}})
+    .to_string();
+    let body = |name: &str| {
+        serde_urlencoded::to_string([
+            ("name", name),
+            ("campaign_id", run.campaign.0.as_str()),
+            ("daily_budget", "1000"),
+            ("billing_event", "IMPRESSIONS"),
+            ("optimization_goal", "REACH"),
+            ("targeting", targeting.as_str()),
+            ("status", "PAUSED"),
+        ])
+        .unwrap()
+    };
+    let batch = serde_json::json!([
+        {"method": "POST", "relative_url": "act_1000/adsets", "body": body("first")},
+        {"method": "POST", "relative_url": "act_1000/adsets", "body": body("second")},
+    ]);
+    let before = run.mock.object_count();
+    let answers: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/v27.0/", run.base))
+        .form(&[("access_token", "t"), ("batch", &batch.to_string())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let codes: Vec<u64> = answers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["code"].as_u64().unwrap())
+        .collect();
+    assert_eq!(codes, [200, 400], "{answers}");
+    assert_eq!(
+        run.mock.object_count(),
+        before + 1,
+        "only the first ad set exists"
+    );
+}
+
+#[tokio::test]
+async fn age_rows_meta_reports_as_unknown_are_counted_not_tested() {
+    let exp = experiment();
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let faults = mockapi::faults::Faults {
+        unknown_age: 0.05,
+        ..Default::default()
+    };
+    let (_mock, base, clock) = serve(&exp, start, faults).await;
+    let meta = MetaPlatform::new(config(base, "t"), clock.clone()).unwrap();
+    let (analysis, _store) = run_on(&exp, &meta, clock.as_ref()).await;
+    let ages: Vec<_> = analysis
+        .comparisons
+        .iter()
+        .flat_map(|c| &c.breakdowns)
+        .filter(|b| b.breakdown == adskew::vocab::Breakdown::Age)
+        .collect();
+    assert!(!ages.is_empty(), "the example collects age");
+    for b in ages {
+        assert_eq!(b.excluded_group.as_deref(), Some("Unknown"));
+        assert!(!b.groups.iter().any(|g| g == "Unknown"), "{:?}", b.groups);
+        assert!(
+            b.excluded.iter().all(|n| *n > 0),
+            "counted: {:?}",
+            b.excluded
+        );
+    }
+}

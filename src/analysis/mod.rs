@@ -182,7 +182,8 @@ pub struct BreakdownResult {
     pub groups: Vec<String>,
     /// Rows follow the comparison's ads, columns follow `groups`.
     pub table: Vec<Vec<u64>>,
-    /// The group left out of the tests (gender "unknown"), if any, and its count per ad:
+    /// The group left out of the tests (gender "unknown", age "Unknown"), if any, and its
+    /// count per ad:
     /// reported, not tested.
     pub excluded_group: Option<String>,
     pub excluded: Vec<u64>,
@@ -437,6 +438,17 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
     }
 }
 
+/// The value a platform reports for people whose group it does not know, per breakdown:
+/// gender `unknown`, age `Unknown` (Meta's spellings). Reported, and by default left out of
+/// the tests, which compare known groups.
+fn unknown_value(breakdown: Breakdown) -> Option<&'static str> {
+    match breakdown {
+        Breakdown::Gender => Some(Gender::Unknown.as_str()),
+        Breakdown::Age => Some("Unknown"),
+        _ => None,
+    }
+}
+
 fn breakdown_result(
     exp: &Experiment,
     settings: &AnalysisSettings,
@@ -445,9 +457,8 @@ fn breakdown_result(
     rows: &[StoredRow],
 ) -> BreakdownResult {
     let metric = settings.metric;
-    let excluded_value = |v: &str| {
-        breakdown == Breakdown::Gender && !settings.include_unknown && v == Gender::Unknown.as_str()
-    };
+    let excluded_group = unknown_value(breakdown).filter(|_| !settings.include_unknown);
+    let excluded_value = |v: &str| excluded_group == Some(v);
     let mut groups: Vec<String> = rows
         .iter()
         .filter(|r| ads.contains(&r.ad_key) && !excluded_value(&r.value))
@@ -552,8 +563,7 @@ fn breakdown_result(
         metric,
         groups,
         table,
-        excluded_group: (breakdown == Breakdown::Gender && !settings.include_unknown)
-            .then(|| Gender::Unknown.as_str().to_string()),
+        excluded_group: excluded_group.map(str::to_string),
         excluded,
         eligible,
         eligible_source,

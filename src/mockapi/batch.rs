@@ -26,6 +26,12 @@ pub async fn serve(
     request: Request,
 ) -> Result<Response, GraphError> {
     let req = GraphRequest::decode(request).await?;
+    // Elements without a version use the batch's own, else the newest.
+    let version = if super::versions::Version::parse(&req.version).is_some() {
+        req.version.clone()
+    } else {
+        super::versions::LATEST.to_string()
+    };
     let (p, headers) = (req.params, req.headers);
     let batch: Vec<Value> = p
         .get("batch")
@@ -47,6 +53,10 @@ pub async fn serve(
     let token = p.get("access_token").cloned();
     let auth = headers.get("authorization").cloned();
     let mut answers = Vec::with_capacity(batch.len());
+    // "Batch requests cannot include multiple Adsets under the same Campaign" (Graph API
+    // "Batch requests", Limitations): the second and later are refused [error text
+    // unverified].
+    let mut ad_set_campaigns = std::collections::BTreeSet::new();
     for item in batch {
         let method = item
             .get("method")
@@ -63,13 +73,34 @@ pub async fn serve(
         let mut path = if relative.starts_with('v') && relative.contains('.') {
             format!("/{relative}")
         } else {
-            format!("/v25.0/{relative}")
+            format!("/{version}/{relative}")
         };
         let mut sub_body = item
             .get("body")
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
+        if method == "POST"
+            && relative
+                .split('?')
+                .next()
+                .is_some_and(|r| r.ends_with("/adsets"))
+        {
+            let campaign = serde_urlencoded::from_str::<Vec<(String, String)>>(&sub_body)
+                .unwrap_or_default()
+                .into_iter()
+                .find(|(k, _)| k == "campaign_id")
+                .map(|(_, v)| v);
+            if let Some(c) = campaign {
+                if !ad_set_campaigns.insert(c) {
+                    answers.push(json!({"code": 400, "headers": [], "body": json!({"error": {
+                        "message": "(#100) Batch requests cannot include multiple ad sets under the same campaign",
+                        "type": "OAuthException", "code": 100, "is_transient": false,
+                        "fbtrace_id": "AdskewMockBatch"}}).to_string()}));
+                    continue;
+                }
+            }
+        }
         // The batch's token applies to every element that does not bring its own.
         if let Some(t) = &token {
             let pair = serde_urlencoded::to_string([("access_token", t)]).unwrap_or_default();
