@@ -249,6 +249,16 @@ pub trait Platform: Send + Sync {
     /// a create call may have succeeded without its answer being recorded. A found object
     /// is remembered as by [`Platform::remember`].
     async fn find(&self, spec: ObjectSpec<'_>) -> Result<Option<ObjectId>, PlatformError>;
+    /// Creates objects in few requests where the platform can (Meta's batch requests, for
+    /// creatives and ads): each answer is the new object's id, or `None` where the platform
+    /// did not confirm one, which the caller then finds by name or creates alone. The
+    /// default creates nothing and answers `None` for every spec.
+    async fn create_many(
+        &self,
+        specs: &[ObjectSpec<'_>],
+    ) -> Result<Vec<Option<ObjectId>>, PlatformError> {
+        Ok(vec![None; specs.len()])
+    }
     /// Tells the adapter about an object an earlier process created (its id is in the
     /// store), so that a resumed run can use it.
     fn remember(&self, _spec: ObjectSpec<'_>, _id: &ObjectId) {}

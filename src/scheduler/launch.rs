@@ -141,8 +141,13 @@ pub(super) async fn ensure_objects(
             })
             .collect(),
     };
-    for ad in &exp.ads {
-        let creative_spec = CreativeSpec {
+    // In phases, so that creatives and ads can each go in few requests: every creative,
+    // then every ad set (one request each: Meta batches no two of one campaign), then
+    // every ad.
+    let creative_specs: Vec<CreativeSpec> = exp
+        .ads
+        .iter()
+        .map(|ad| CreativeSpec {
             key: ad.key.clone(),
             name: format!("{prefix}/{}", ad.key),
             headline: ad.headline.clone(),
@@ -150,15 +155,18 @@ pub(super) async fn ensure_objects(
             // Relative image paths are relative to the experiment file, as validated.
             image: ad.image.as_ref().map(|i| image_location(exp, i)),
             link: ad.link.clone(),
-        };
-        let creative = ensure(
-            id,
-            platform,
-            store,
-            &ad.key,
-            ObjectSpec::Creative(&creative_spec),
-        )
-        .await?;
+        })
+        .collect();
+    let creative_items: Vec<(String, ObjectSpec)> = exp
+        .ads
+        .iter()
+        .zip(&creative_specs)
+        .map(|(ad, s)| (ad.key.clone(), ObjectSpec::Creative(s)))
+        .collect();
+    let creatives = ensure_many(id, platform, store, &creative_items).await?;
+    super::archive(store, id, platform)?;
+    let mut placed = Vec::new();
+    for (ad, creative) in exp.ads.iter().zip(&creatives) {
         for (partition, audience) in &partitions {
             let key = match partition {
                 Some(p) => crate::experiment::Design::ad_key(&ad.key, p),
@@ -175,28 +183,36 @@ pub(super) async fn ensure_objects(
                 creative: creative.clone(),
                 name: format!("{prefix}/{key}"),
             };
-            let platform_ad = ensure(id, platform, store, &key, ObjectSpec::Ad(&ad_spec)).await?;
-            let (kind, amount) = match ad.budget {
-                Budget::Daily(m) => ("daily", m),
-                Budget::Lifetime(m) => ("lifetime", m),
-            };
-            store.record_ad(
-                id,
-                &AdRecord {
-                    ad_key: key.clone(),
-                    campaign_id: campaign.0.clone(),
-                    ad_set_id: ad_set.0.clone(),
-                    creative_id: creative.0.clone(),
-                    platform_ad_id: platform_ad.0.clone(),
-                    budget_kind: kind.to_string(),
-                    budget: amount,
-                    activated_at: None,
-                },
-            )?;
-            super::archive(store, id, platform)?;
-            ads.push((key, platform_ad));
-            ad_sets.push(ad_set);
+            placed.push((ad, key, creative.clone(), ad_set, ad_spec));
         }
+    }
+    super::archive(store, id, platform)?;
+    let ad_items: Vec<(String, ObjectSpec)> = placed
+        .iter()
+        .map(|(_, key, _, _, spec)| (key.clone(), ObjectSpec::Ad(spec)))
+        .collect();
+    let platform_ads = ensure_many(id, platform, store, &ad_items).await?;
+    for ((ad, key, creative, ad_set, _), platform_ad) in placed.into_iter().zip(platform_ads) {
+        let (kind, amount) = match ad.budget {
+            Budget::Daily(m) => ("daily", m),
+            Budget::Lifetime(m) => ("lifetime", m),
+        };
+        store.record_ad(
+            id,
+            &AdRecord {
+                ad_key: key.clone(),
+                campaign_id: campaign.0.clone(),
+                ad_set_id: ad_set.0.clone(),
+                creative_id: creative.0.clone(),
+                platform_ad_id: platform_ad.0.clone(),
+                budget_kind: kind.to_string(),
+                budget: amount,
+                activated_at: None,
+            },
+        )?;
+        super::archive(store, id, platform)?;
+        ads.push((key, platform_ad));
+        ad_sets.push(ad_set);
     }
     Ok(Launched {
         campaign,
@@ -213,6 +229,45 @@ fn image_location(exp: &Experiment, image: &str) -> String {
     }
     let dir = exp.source.path.parent().unwrap_or(std::path::Path::new(""));
     dir.join(image).display().to_string()
+}
+
+/// Objects of one kind: every one not yet recorded is recorded as requested, then created in
+/// as few requests as the platform allows ([`Platform::create_many`]); each the platform
+/// did not confirm, and each recorded earlier, goes through [`ensure`] (found by name,
+/// else created alone), so a lost batch answer never makes a second object.
+async fn ensure_many(
+    id: i64,
+    platform: &dyn Platform,
+    store: &mut Store,
+    items: &[(String, ObjectSpec<'_>)],
+) -> Result<Vec<ObjectId>> {
+    let mut fresh = Vec::new();
+    for (i, (key, spec)) in items.iter().enumerate() {
+        if store.object(id, spec.role(), key)?.is_none() {
+            store.object_requested(id, spec.role(), key, spec.name(), platform.now())?;
+            fresh.push(i);
+        }
+    }
+    let mut created: Vec<Option<ObjectId>> = vec![None; items.len()];
+    if !fresh.is_empty() {
+        let specs: Vec<ObjectSpec> = fresh.iter().map(|&i| items[i].1).collect();
+        let answers = platform.create_many(&specs).await?;
+        for (&i, answer) in fresh.iter().zip(answers) {
+            if let Some(object) = answer {
+                let (key, spec) = &items[i];
+                store.object_created(id, spec.role(), key, &object.0, platform.now())?;
+                created[i] = Some(object);
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(items.len());
+    for ((key, spec), made) in items.iter().zip(created) {
+        out.push(match made {
+            Some(object) => object,
+            None => ensure(id, platform, store, key, *spec).await?,
+        });
+    }
+    Ok(out)
 }
 
 /// One object: re-introduced if recorded with its id, found by name if its create call's

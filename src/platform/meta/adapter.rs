@@ -632,6 +632,80 @@ impl MetaPlatform {
         })
     }
 
+    /// A creative's params: link data (a local image uploaded once, a URL as it is) and
+    /// every Advantage+ enhancement opted out.
+    async fn creative_params(
+        &self,
+        spec: &CreativeSpec,
+    ) -> Result<Vec<(String, String)>, PlatformError> {
+        let mut link_data = json!({"link": spec.link, "message": spec.body, "name": spec.headline});
+        if let Some(image) = &spec.image {
+            if super::images::is_local_file(image) {
+                let hash = self.upload_image(std::path::Path::new(image)).await?;
+                link_data["image_hash"] = json!(hash);
+            } else {
+                link_data["picture"] = json!(image);
+            }
+        }
+        let story = json!({"page_id": self.config.page_id, "link_data": link_data});
+        Ok(vec![
+            ("name".into(), spec.name.clone()),
+            ("object_story_spec".into(), story.to_string()),
+            (
+                "degrees_of_freedom_spec".into(),
+                super::creative::opt_out().to_string(),
+            ),
+        ])
+    }
+
+    /// An ad's params (created PAUSED) and its campaign's id.
+    fn ad_params(&self, spec: &AdSpec) -> Result<(Vec<(String, String)>, String), PlatformError> {
+        let campaign = self
+            .known
+            .lock()
+            .expect("known lock")
+            .ad_sets
+            .get(&spec.ad_set.0)
+            .cloned()
+            .ok_or_else(|| PlatformError::UnknownObject(spec.ad_set.clone()))?;
+        let params = vec![
+            ("name".into(), spec.name.clone()),
+            ("adset_id".into(), spec.ad_set.0.clone()),
+            (
+                "creative".into(),
+                json!({"creative_id": spec.creative.0}).to_string(),
+            ),
+            ("status".into(), "PAUSED".into()),
+        ];
+        Ok((params, campaign))
+    }
+
+    /// [`Self::check_enhancements`] for many creatives, read back in batches.
+    async fn check_enhancements_many(&self, creatives: &[ObjectId]) -> Result<(), PlatformError> {
+        for chunk in creatives.chunks(super::batch::MAX) {
+            let reads: Vec<Value> = chunk
+                .iter()
+                .map(|c| {
+                    json!({"method": "GET", "relative_url":
+                        format!("{}/{}?fields=degrees_of_freedom_spec", self.config.version, c.0)})
+                })
+                .collect();
+            let answers = self.batch(&reads).await?;
+            for (creative, answer) in chunk.iter().zip(answers) {
+                let body: Option<Value> = answer
+                    .get("body")
+                    .and_then(Value::as_str)
+                    .and_then(|b| serde_json::from_str(b).ok());
+                match body.and_then(|b| b.get("degrees_of_freedom_spec").cloned()) {
+                    Some(spec) if super::creative::still_enrolled(&spec).is_empty() => {}
+                    // Enrolled, or not answered: the single read decides (and explains).
+                    _ => self.check_enhancements(creative).await?,
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Reads a new creative's `degrees_of_freedom_spec` back: Meta may keep a feature
     /// enrolled despite the opt-out, and an audit must not compare ads Meta rewrote.
     async fn check_enhancements(&self, creative: &ObjectId) -> Result<(), PlatformError> {
@@ -1637,56 +1711,74 @@ impl Platform for MetaPlatform {
     }
 
     async fn create_creative(&self, spec: &CreativeSpec) -> Result<ObjectId, PlatformError> {
-        let mut link_data = json!({"link": spec.link, "message": spec.body, "name": spec.headline});
-        if let Some(image) = &spec.image {
-            if super::images::is_local_file(image) {
-                let hash = self.upload_image(std::path::Path::new(image)).await?;
-                link_data["image_hash"] = json!(hash);
-            } else {
-                link_data["picture"] = json!(image);
-            }
-        }
-        let story = json!({"page_id": self.config.page_id, "link_data": link_data});
-        let id = self
-            .create(
-                "adcreatives",
-                vec![
-                    ("name".into(), spec.name.clone()),
-                    ("object_story_spec".into(), story.to_string()),
-                    (
-                        "degrees_of_freedom_spec".into(),
-                        super::creative::opt_out().to_string(),
-                    ),
-                ],
-            )
-            .await?;
+        let params = self.creative_params(spec).await?;
+        let id = self.create("adcreatives", params).await?;
         self.check_enhancements(&id).await?;
         Ok(id)
     }
 
+    /// Creatives and ads in batch requests of at most 50 (ad sets and campaigns are not
+    /// batched: Meta refuses several ad sets of one campaign in a batch). Each creative
+    /// created is read back for its Advantage+ opt-outs, in batches too.
+    async fn create_many(
+        &self,
+        specs: &[ObjectSpec<'_>],
+    ) -> Result<Vec<Option<ObjectId>>, PlatformError> {
+        let mut out = Vec::with_capacity(specs.len());
+        for chunk in specs.chunks(super::batch::MAX) {
+            let mut requests = Vec::new();
+            for spec in chunk {
+                let (edge, params) = match spec {
+                    ObjectSpec::Creative(s) => ("adcreatives", self.creative_params(s).await?),
+                    ObjectSpec::Ad(s) => ("ads", self.ad_params(s)?.0),
+                    // Not batched: answered `None`, created alone by the caller.
+                    _ => {
+                        requests.push(None);
+                        continue;
+                    }
+                };
+                requests.push(Some(json!({
+                    "method": "POST",
+                    "relative_url": format!("{}/{}/{edge}", self.config.version, self.config.account_node()),
+                    "body": serde_urlencoded::to_string(&params).unwrap_or_default(),
+                })));
+            }
+            let sent: Vec<Value> = requests.iter().flatten().cloned().collect();
+            let mut answers = if sent.is_empty() {
+                Vec::new()
+            } else {
+                self.batch(&sent).await?
+            }
+            .into_iter();
+            for (spec, request) in chunk.iter().zip(&requests) {
+                let id = request
+                    .as_ref()
+                    .and_then(|_| answers.next())
+                    .and_then(|a| super::batch::created_id(&a));
+                if let (Some(id), ObjectSpec::Ad(s)) = (&id, spec) {
+                    let (_, campaign) = self.ad_params(s)?;
+                    self.known
+                        .lock()
+                        .expect("known lock")
+                        .ads
+                        .insert(id.0.clone(), campaign);
+                }
+                out.push(id);
+            }
+        }
+        let creatives: Vec<ObjectId> = specs
+            .iter()
+            .zip(&out)
+            .filter(|(s, _)| matches!(s, ObjectSpec::Creative(_)))
+            .filter_map(|(_, id)| id.clone())
+            .collect();
+        self.check_enhancements_many(&creatives).await?;
+        Ok(out)
+    }
+
     async fn create_ad(&self, spec: &AdSpec) -> Result<ObjectId, PlatformError> {
-        let campaign = self
-            .known
-            .lock()
-            .expect("known lock")
-            .ad_sets
-            .get(&spec.ad_set.0)
-            .cloned()
-            .ok_or_else(|| PlatformError::UnknownObject(spec.ad_set.clone()))?;
-        let id = self
-            .create(
-                "ads",
-                vec![
-                    ("name".into(), spec.name.clone()),
-                    ("adset_id".into(), spec.ad_set.0.clone()),
-                    (
-                        "creative".into(),
-                        json!({"creative_id": spec.creative.0}).to_string(),
-                    ),
-                    ("status".into(), "PAUSED".into()),
-                ],
-            )
-            .await?;
+        let (params, campaign) = self.ad_params(spec)?;
+        let id = self.create("ads", params).await?;
         self.known
             .lock()
             .expect("known lock")

@@ -24,6 +24,17 @@ pub fn confirmed(answer: &Value) -> bool {
             .unwrap_or(false)
 }
 
+/// The id a batch element that created an object answered with (a 2xx `{"id": ...}`).
+pub fn created_id(answer: &Value) -> Option<crate::platform::ObjectId> {
+    let ok_code = answer
+        .get("code")
+        .and_then(Value::as_u64)
+        .is_some_and(|c| (200..300).contains(&c));
+    let body: Value = serde_json::from_str(answer.get("body")?.as_str()?).ok()?;
+    let id = body.get("id")?.as_str()?;
+    ok_code.then(|| crate::platform::ObjectId(id.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -41,5 +52,13 @@ mod tests {
             &json!({"code": 200, "body": "{\"success\":false}"})
         ));
         assert!(!confirmed(&Value::Null));
+    }
+
+    #[test]
+    fn a_created_id_is_read_only_from_a_2xx_answer() {
+        let ok = json!({"code": 200, "body": "{\"id\":\"123\"}"});
+        assert_eq!(created_id(&ok).unwrap().0, "123");
+        assert!(created_id(&json!({"code": 400, "body": "{\"id\":\"123\"}"})).is_none());
+        assert!(created_id(&Value::Null).is_none());
     }
 }
