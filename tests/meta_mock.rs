@@ -633,59 +633,12 @@ async fn batch_requests_are_served_in_order() {
         .contains("Maximum batch size is 50"));
 }
 
-/// One ad delivering for three days on a mock with `faults`; the mock, its base URL and the
-/// insights query string of its account for those days.
+/// One ad that delivered for four days on a mock with `faults`; the mock and its base URL.
 async fn one_ad_delivering(faults: mockapi::faults::Faults) -> (Arc<Mock>, String) {
-    use adskew::platform::{AdSetSpec, AdSpec, BudgetSpec, CampaignSpec, CreativeSpec, Status};
-    let exp = experiment();
-    let start = scheduler::start_time(&exp, chrono::Utc::now());
-    let (mock, base, clock) = serve(&exp, start, faults).await;
-    let meta = MetaPlatform::new(config(base.clone(), "t"), clock.clone()).unwrap();
-    let campaign = meta
-        .create_campaign(&CampaignSpec {
-            spend_cap: None,
-            name: "c".into(),
-            objective: adskew::vocab::Objective::Traffic,
-            category: adskew::vocab::AdCategory::None,
-            countries: vec!["US".into()],
-        })
-        .await
-        .unwrap();
-    let ad_set = meta
-        .create_ad_set(&AdSetSpec {
-            campaign: campaign.clone(),
-            name: "s".into(),
-            budget: BudgetSpec::Daily(adskew::money::Money(5000)),
-            audience: exp.audience.clone(),
-            start,
-            end: start + chrono::Duration::days(3),
-        })
-        .await
-        .unwrap();
-    let creative = meta
-        .create_creative(&CreativeSpec {
-            key: exp.ads[0].key.clone(),
-            name: format!("x/{}", exp.ads[0].key),
-            headline: "h".into(),
-            body: "b".into(),
-            image: None,
-            link: "https://example.org".into(),
-        })
-        .await
-        .unwrap();
-    let ad = meta
-        .create_ad(&AdSpec {
-            ad_set: ad_set.clone(),
-            creative,
-            name: "a".into(),
-        })
-        .await
-        .unwrap();
-    for id in [&ad, &ad_set, &campaign] {
-        meta.set_status(id, Status::Active).await.unwrap();
-    }
-    clock.sleep_until(start + chrono::Duration::days(4)).await;
-    (mock, base)
+    let run = launched_with("USD", adskew::money::Money(5000), None, faults).await;
+    let later = run.clock.now() + chrono::Duration::days(4);
+    run.clock.sleep_until(later).await;
+    (run.mock, run.base)
 }
 
 async fn insights(base: &str, query: &str) -> Vec<serde_json::Value> {
@@ -783,10 +736,20 @@ async fn launched(
     daily: adskew::money::Money,
     spend_cap: Option<adskew::money::Money>,
 ) -> Launched {
+    launched_with(currency, daily, spend_cap, Default::default()).await
+}
+
+/// [`launched`] on a mock with `faults`.
+async fn launched_with(
+    currency: &str,
+    daily: adskew::money::Money,
+    spend_cap: Option<adskew::money::Money>,
+    faults: mockapi::faults::Faults,
+) -> Launched {
     use adskew::platform::{AdSetSpec, AdSpec, BudgetSpec, CampaignSpec, CreativeSpec, Status};
     let exp = experiment();
     let start = scheduler::start_time(&exp, chrono::Utc::now());
-    let (mock, base, clock) = serve(&exp, start, Default::default()).await;
+    let (mock, base, clock) = serve(&exp, start, faults).await;
     mock.set_currency(currency);
     let meta = MetaPlatform::new(config(base.clone(), "t"), clock.clone()).unwrap();
     let campaign = meta
