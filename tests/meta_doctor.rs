@@ -99,3 +99,51 @@ fn each_danger_is_named_with_its_fix_and_fails() {
     assert!(ok, "{text}");
     assert!(line(&text, "access tier").starts_with("warn"), "{text}");
 }
+
+/// `status` warns of an unfinished Meta run whose last collection falls after Meta retires
+/// the API version the settings name.
+#[test]
+fn status_warns_when_a_running_study_outlives_its_api_version() {
+    use adskew::clock::SimClock;
+    use adskew::experiment::load::load_with_env;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    let exp = load_with_env(
+        &example(),
+        vec![
+            ("ADSKEW_PLATFORM".into(), "meta".into()),
+            (
+                "ADSKEW_SCHEDULE__START".into(),
+                "2027-02-20T00:00:00Z".into(),
+            ),
+        ],
+    )
+    .unwrap()
+    .experiment;
+    let clock = SimClock::new(
+        chrono::DateTime::parse_from_rfc3339("2027-02-10T00:00:00Z")
+            .unwrap()
+            .into(),
+    );
+    let mut store = adskew::store::Store::open(&db).unwrap();
+    let id = adskew::scheduler::record(&exp, &clock, &mut store).unwrap();
+    drop(store);
+    let status = |version: &str| {
+        let out = common::adskew()
+            .current_dir(dir.path())
+            .env("HOME", "/nonexistent")
+            .env("ADSKEW_META__API_VERSION", version)
+            .args(["status", "--db"])
+            .arg(&db)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let old = status("v25.0");
+    assert!(
+        old.contains(&format!("run {id}'s last collection")) && old.contains("2027-02-23"),
+        "{old}"
+    );
+    assert!(!status("v27.0").contains("WARNING: run"));
+}

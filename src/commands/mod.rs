@@ -635,6 +635,36 @@ fn report_cmd(selector: &str, db: &Path, out: &Path, formats: &[report::Format])
     Ok(())
 }
 
+/// Warns of unfinished Meta runs whose last collection falls after Meta retires the API
+/// version the settings use (calls to a retired version fail).
+fn print_version_retirements(runs: &[crate::store::ExperimentRecord]) {
+    use crate::platform::meta::versions::{Version, LATEST};
+    let Some(settings) = Settings::load(None).ok() else {
+        return;
+    };
+    let version = settings.meta.api_version;
+    let Some(last_day) = Version::parse(&version).and_then(Version::last_day) else {
+        return;
+    };
+    for r in runs.iter().filter(|r| {
+        r.platform == "meta" && matches!(r.state.as_str(), "draft" | "created" | "running")
+    }) {
+        let last = [&r.planned_end, &r.recollect_at]
+            .into_iter()
+            .flatten()
+            .filter_map(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.date_naive())
+            .max();
+        if let Some(last) = last.filter(|l| *l > last_day) {
+            println!(
+                "WARNING: run {}'s last collection ({last}) falls after Meta retires API version {version} on {last_day}: \
+                 set meta.api_version = \"{LATEST}\" before then",
+                r.id
+            );
+        }
+    }
+}
+
 fn status(db: &Path) -> Result<()> {
     let store = Store::open_existing(db)?;
     let runs = store.list_experiments()?;
@@ -643,6 +673,7 @@ fn status(db: &Path) -> Result<()> {
         return Ok(());
     }
     runs::print_attention(&store)?;
+    print_version_retirements(&runs);
     println!(
         "{:>4}  {:<30} {:<9} {:<6} {:>22} {:>5}  {:<20}  next due",
         "id", "experiment", "state", "plat", "spend / cap", "coll.", "last collection"
