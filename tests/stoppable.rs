@@ -55,6 +55,19 @@ impl Served {
         common::mock::adskew(&self.base)
     }
 
+    /// `adskew run --live --quiet [flags] --db DB --out OUT <example>` for this mock.
+    fn run_live(&self, flags: &[&str], db: &Path, out: &Path) -> assert_cmd::Command {
+        let mut cmd = self.adskew();
+        cmd.args(["run", "--live", "--quiet"])
+            .args(flags)
+            .arg("--db")
+            .arg(db)
+            .arg("--out")
+            .arg(out)
+            .arg(example());
+        cmd
+    }
+
     /// The binary as a child process for this mock (with a clean environment), started
     /// with `args`, its output piped.
     fn spawn(&self, args: &[&str], db: &Path, out: &Path) -> Child {
@@ -192,12 +205,7 @@ fn a_second_run_of_an_unfinished_experiment_is_refused() {
     assert_eq!(objects, 13);
 
     let refused = served
-        .adskew()
-        .args(["run", "--live", "--quiet", "--db"])
-        .arg(&db)
-        .arg("--out")
-        .arg(&out)
-        .arg(example())
+        .run_live(&[], &db, &out)
         .assert()
         .code(2)
         .get_output()
@@ -217,12 +225,7 @@ fn a_second_run_of_an_unfinished_experiment_is_refused() {
     );
 
     let second = served
-        .adskew()
-        .args(["run", "--live", "--quiet", "--new", "--db"])
-        .arg(&db)
-        .arg("--out")
-        .arg(&out)
-        .arg(example())
+        .run_live(&["--new"], &db, &out)
         .assert()
         .success()
         .get_output()
@@ -369,12 +372,7 @@ fn a_failed_pause_is_owed_retried_and_paid_and_the_run_resumes() {
     let tmp = tempfile::tempdir().unwrap();
     let (db, out) = paths(&tmp);
     let failed = served
-        .adskew()
-        .args(["run", "--live", "--quiet", "--db"])
-        .arg(&db)
-        .arg("--out")
-        .arg(&out)
-        .arg(example())
+        .run_live(&[], &db, &out)
         .assert()
         .code(1)
         .get_output()
