@@ -110,3 +110,63 @@ fn meta_runs_are_dry_unless_live_and_match_the_simulator_when_live() {
         "the run over HTTP differs from the in-process simulator"
     );
 }
+
+/// An experiment reaching the EU carries its own DSA beneficiary and payor: without them
+/// (and without settings defaults) the run is refused before anything exists; with a
+/// `[dsa]` table every ad set Meta receives names them.
+#[test]
+fn the_experiments_dsa_table_reaches_every_eu_ad_set() {
+    let mock = start_mock();
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(example())
+        .unwrap()
+        .replace("countries = [\"US\"]", "countries = [\"FR\"]");
+    let without = tmp.path().join("eu.toml");
+    std::fs::write(&without, &text).unwrap();
+    let refused = adskew(&mock.1)
+        .current_dir(tmp.path())
+        .args(["run", "--live", "--quiet"])
+        .arg(&without)
+        .arg("--db")
+        .arg(tmp.path().join("refused.db"))
+        .assert()
+        .code(2)
+        .get_output()
+        .stderr
+        .clone();
+    let refused = String::from_utf8(refused).unwrap();
+    assert!(
+        refused.contains("FR") && refused.contains("[dsa]"),
+        "{refused}"
+    );
+    let stats = get_json(&format!("{}/__admin/stats", mock.1));
+    assert_eq!(stats["objects"], 0, "nothing is created: {stats}");
+
+    let with = tmp.path().join("eu_dsa.toml");
+    let dsa = "\n[dsa]\nbeneficiary = \"Example University\"\npayor = \"Example Foundation\"\n";
+    std::fs::write(&with, format!("{text}{dsa}")).unwrap();
+    adskew(&mock.1)
+        .current_dir(tmp.path())
+        .args(["run", "--live", "--quiet"])
+        .arg(&with)
+        .arg("--db")
+        .arg(tmp.path().join("a.db"))
+        .arg("--out")
+        .arg(tmp.path().join("out"))
+        .assert()
+        .success();
+    let adsets = get_json(&format!(
+        "{}/{}/act_1000/adsets?fields=dsa_beneficiary,dsa_payor&access_token=t",
+        mock.1,
+        adskew::platform::meta::versions::LATEST
+    ));
+    let adsets = adsets["data"].as_array().unwrap();
+    assert_eq!(adsets.len(), 4, "{adsets:?}");
+    assert!(
+        adsets
+            .iter()
+            .all(|a| a["dsa_beneficiary"] == "Example University"
+                && a["dsa_payor"] == "Example Foundation"),
+        "{adsets:?}"
+    );
+}

@@ -495,7 +495,7 @@ fn a_failed_pause_is_owed_retried_and_paid_and_the_run_resumes() {
 }
 
 /// A schedule whose end has passed by the platform's clock is refused before anything is
-/// created, naming the field and the fix.
+/// created, naming the field and the fix; the dry run says so first.
 #[test]
 fn a_schedule_that_has_already_ended_is_refused() {
     let served = serve(Faults::default());
@@ -509,6 +509,20 @@ fn a_schedule_that_has_already_ended_is_refused() {
     assert_ne!(past, text);
     let file = tmp.path().join("past.toml");
     std::fs::write(&file, past).unwrap();
+    let dry = served
+        .adskew()
+        .args(["run", "--db"])
+        .arg(&db)
+        .arg(&file)
+        .assert()
+        .code(2)
+        .get_output()
+        .clone();
+    assert!(
+        stderr(&dry).contains("has already passed"),
+        "{}",
+        stderr(&dry)
+    );
     let refused = served
         .adskew()
         .args(["run", "--live", "--quiet", "--db"])

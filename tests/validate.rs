@@ -832,3 +832,11 @@ fn placements_are_chosen_from_the_known_ones_or_left_to_the_platform() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_dsa_table_needs_both_names() {
+    let text = format!("{BASE}\n[dsa]\nbeneficiary = \"Example University\"\npayor = \" \"\n");
+    assert_problem(&text, "dsa.payor", "empty");
+    let text = format!("{BASE}\n[dsa]\npayor = \"Example University\"\n");
+    assert_problem(&text, "dsa.beneficiary", "required");
+}

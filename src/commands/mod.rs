@@ -308,7 +308,12 @@ fn run(
     // Validate everything before anything is opened or created.
     let exp = load(file)?;
     let runtime = runtime()?;
-    let Some((platform, clock, simulated)) = connect(&exp, live, config, &runtime)? else {
+    let purpose = if live {
+        Purpose::Launch
+    } else {
+        Purpose::DryRun
+    };
+    let Some((platform, clock, simulated)) = connect(&exp, purpose, config, &runtime)? else {
         return Ok(()); // a dry run
     };
     let _lock = crate::store::lock::DbLock::acquire(db, wait)?;
@@ -401,9 +406,20 @@ fn print_outcome(
 /// run (a real platform without `--live`), which creates nothing.
 pub(crate) type Connected = (Box<dyn Platform>, Arc<dyn Clock>, bool);
 
+/// Why [`connect`] is called: what it checks and whether it returns a platform.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Purpose {
+    /// `run` without `--live`: check and describe, create nothing.
+    DryRun,
+    /// `run --live`: a new run, refused if its schedule has already ended.
+    Launch,
+    /// Back to a recorded run (`resume`, `collect`, `stop`), whatever the time.
+    Reconnect,
+}
+
 fn connect(
     exp: &Experiment,
-    live: bool,
+    purpose: Purpose,
     config: Option<&Path>,
     runtime: &tokio::runtime::Runtime,
 ) -> Result<Option<Connected>> {
@@ -415,9 +431,16 @@ fn connect(
             Ok(Some((Box::new(sim), clock, true)))
         }
         PlatformKind::Meta => {
-            let meta =
-                Settings::load(config)?.meta_config(std::env::var("ADSKEW_META_TOKEN").ok())?;
-            let start = scheduler::start_time(exp, chrono::Utc::now());
+            let meta = Settings::load(config)?
+                .meta_config(std::env::var("ADSKEW_META_TOKEN").ok())?
+                .for_experiment(exp);
+            let (clock, simulated) = meta_clock(&meta, runtime);
+            let now = clock.now();
+            let start = scheduler::start_time(exp, now);
+            if purpose != Purpose::Reconnect {
+                // Refused here, so a dry run says it too, not only `--live`.
+                scheduler::check_not_over(exp, start, start + exp.schedule.duration, now)?;
+            }
             let findings = crate::platform::meta::preflight::check(exp, &meta, start);
             for w in &findings.warnings {
                 eprintln!("warning: {w}");
@@ -429,28 +452,35 @@ fn connect(
                     findings.problems.join("\n  - ")
                 )));
             }
-            if !live {
+            if purpose == Purpose::DryRun {
                 print_dry_run(exp, &meta);
                 println!("\nThe account (as `adskew doctor` checks it):");
                 run_doctor(Some(exp), &meta, runtime)?;
                 validate_on_meta(exp, meta, runtime)?;
                 return Ok(None);
             }
-            // A plain-http (so loopback) base URL with an admin clock is the mock server:
-            // use its simulated time. Anything else is Meta, in real time.
-            let mock_clock = if meta.base_url.starts_with("http://") {
-                runtime.block_on(MockClock::connect(&meta.base_url)).ok()
-            } else {
-                None
-            };
-            let (clock, simulated): (Arc<dyn Clock>, bool) = match mock_clock {
-                Some(c) => (Arc::new(c), true),
-                None => (Arc::new(WallClock), false),
-            };
             let platform = MetaPlatform::new(meta, clock.clone())
                 .map_err(|e| Error::BadInput(e.to_string()))?;
             Ok(Some((Box::new(platform), clock, simulated)))
         }
+    }
+}
+
+/// The clock a Meta run keeps, and whether it is simulated: a plain-http (so loopback) base
+/// URL that answers the admin clock is the mock server, whose simulated time is used;
+/// anything else is Meta, in real time.
+fn meta_clock(
+    meta: &crate::platform::meta::adapter::MetaConfig,
+    runtime: &tokio::runtime::Runtime,
+) -> (Arc<dyn Clock>, bool) {
+    let mock_clock = if meta.base_url.starts_with("http://") {
+        runtime.block_on(MockClock::connect(&meta.base_url)).ok()
+    } else {
+        None
+    };
+    match mock_clock {
+        Some(c) => (Arc::new(c), true),
+        None => (Arc::new(WallClock), false),
     }
 }
 
@@ -490,7 +520,10 @@ fn validate_on_meta(
 /// `adskew doctor`: every check of the Meta account, one line each; exit 1 if any fails.
 fn doctor(file: Option<&Path>, config: Option<&Path>) -> Result<()> {
     let exp = file.map(load).transpose()?;
-    let meta = Settings::load(config)?.meta_config(std::env::var("ADSKEW_META_TOKEN").ok())?;
+    let mut meta = Settings::load(config)?.meta_config(std::env::var("ADSKEW_META_TOKEN").ok())?;
+    if let Some(exp) = &exp {
+        meta = meta.for_experiment(exp);
+    }
     run_doctor(exp.as_ref(), &meta, &runtime()?)
 }
 

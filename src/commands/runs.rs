@@ -88,7 +88,8 @@ fn connect_live(
     config: Option<&Path>,
     runtime: &tokio::runtime::Runtime,
 ) -> Result<super::Connected> {
-    Ok(connect(exp, true, config, runtime)?.expect("live connections are never dry runs"))
+    Ok(connect(exp, super::Purpose::Reconnect, config, runtime)?
+        .expect("live connections are never dry runs"))
 }
 
 /// Pays what a run owes before anything else: its open pause requests (a stop made while

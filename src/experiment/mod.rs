@@ -97,8 +97,19 @@ pub struct Experiment {
     /// Replications or mirrored audiences; `None` for one audience.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub design: Option<Design>,
+    /// The DSA beneficiary and payor; `None` leaves them to the platform settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dsa: Option<Dsa>,
     #[serde(skip)]
     pub source: Source,
+}
+
+/// Who benefits from and who pays for the ads: the EU's Digital Services Act (art. 26)
+/// has platforms show both on every ad that reaches people in the EU/EEA.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dsa {
+    pub beneficiary: String,
+    pub payor: String,
 }
 
 impl Experiment {

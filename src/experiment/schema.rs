@@ -38,6 +38,15 @@ pub struct RawExperiment {
     pub sim: Option<RawSim>,
     /// Replications on disjoint audience partitions, or mirrored audiences.
     pub design: Option<RawDesign>,
+    /// Who benefits from and who pays for the ads, as the EU's Digital Services Act asks.
+    pub dsa: Option<RawDsa>,
+}
+
+/// `[dsa]`: the beneficiary and payor shown on ads that reach the EU/EEA.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct RawDsa {
+    pub beneficiary: Option<String>,
+    pub payor: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]

@@ -36,6 +36,7 @@ pub const TOP_LEVEL_FIELDS: &[&str] = &[
     "analysis",
     "sim",
     "design",
+    "dsa",
 ];
 
 /// Field names below the top level, for "did you mean" hints (with [`TOP_LEVEL_FIELDS`]).
@@ -93,6 +94,8 @@ pub const NESTED_FIELDS: &[&str] = &[
     "opportunities_per_day",
     "activity",
     "region",
+    "beneficiary",
+    "payor",
 ];
 
 /// Tolerance for shares that must sum to one.
@@ -410,6 +413,7 @@ pub fn validate(
     let analysis = check_analysis(&mut c, raw);
     let sim = check_sim(&mut c, raw.sim.as_ref(), &audience, &ad_keys);
     let design = check_design(&mut c, raw, &sim, &collect);
+    let dsa = raw.dsa.as_ref().map(|d| check_dsa(&mut c, d));
     let mut sim = sim;
     sim.design = design.clone();
 
@@ -433,6 +437,7 @@ pub fn validate(
         analysis,
         sim,
         design,
+        dsa,
         source,
     };
     let max = experiment.max_scheduled_spend();
@@ -444,6 +449,16 @@ pub fn validate(
         ));
     }
     Ok((experiment, c.warnings))
+}
+
+/// `[dsa]`: both names, or no table at all (the platform settings then apply).
+fn check_dsa(c: &mut Checker, raw: &super::schema::RawDsa) -> Dsa {
+    let hint =
+        "who the ads are for and who pays for them, usually your organisation as on the grant";
+    Dsa {
+        beneficiary: c.required_text(&raw.beneficiary, "dsa.beneficiary", hint),
+        payor: c.required_text(&raw.payor, "dsa.payor", hint),
+    }
 }
 
 fn parse_time(c: &mut Checker, value: &str, path: &str) -> Option<DateTime<Utc>> {

@@ -122,7 +122,7 @@ pub fn record(exp: &Experiment, clock: &dyn Clock, store: &mut Store) -> Result<
 
 /// Refuses a schedule that has already ended by the platform's clock: its ads could not
 /// deliver, yet the run would be created, "complete" empty and read like a finding.
-fn check_not_over(
+pub fn check_not_over(
     exp: &Experiment,
     start: DateTime<Utc>,
     end: DateTime<Utc>,

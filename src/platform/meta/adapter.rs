@@ -81,14 +81,19 @@ pub struct MetaConfig {
     pub dsa: Option<Dsa>,
 }
 
-/// `dsa_beneficiary` and `dsa_payor` of ad sets (Meta's DSA transparency fields).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Dsa {
-    pub beneficiary: String,
-    pub payor: String,
-}
+/// Sent as ad sets' `dsa_beneficiary` and `dsa_payor` (Meta's DSA transparency fields).
+pub use crate::experiment::Dsa;
 
 impl MetaConfig {
+    /// This configuration for `exp`: the experiment's `[dsa]`, when it has one, takes the
+    /// place of the settings' DSA defaults.
+    pub fn for_experiment(mut self, exp: &crate::experiment::Experiment) -> MetaConfig {
+        if let Some(dsa) = &exp.dsa {
+            self.dsa = Some(dsa.clone());
+        }
+        self
+    }
+
     /// A configuration with the defaults a real account wants: 5 retries from 5 s, pages of
     /// 500 rows, at most 5 calls per second, async reports beyond 28 days.
     pub fn new(base_url: &str, account: &str, page_id: &str, token: Secret) -> MetaConfig {

@@ -310,9 +310,9 @@ async fn dsa_check(meta: &MetaPlatform, config: &MetaConfig, plan: Option<&Plan<
         .unwrap_or_default();
     let hint = match suggested.first() {
         Some(s) => {
-            format!("the account suggests \"{s}\": set meta.dsa_beneficiary and meta.dsa_payor")
+            format!("the account suggests \"{s}\": put it in the experiment's [dsa] beneficiary and payor, or in the settings' meta.dsa_beneficiary and meta.dsa_payor")
         }
-        None => "set meta.dsa_beneficiary and meta.dsa_payor (usually your organisation)".into(),
+        None => "set the experiment's [dsa] beneficiary and payor, or the settings' meta.dsa_beneficiary and meta.dsa_payor (usually your organisation)".into(),
     };
     let eu = plan.and_then(|p| dsa::first_eu(p.exp.audience.countries.iter().map(String::as_str)));
     match eu {

@@ -27,7 +27,7 @@ pub fn check(exp: &Experiment, meta: &MetaConfig, start: DateTime<Utc>) -> Findi
         if meta.dsa.is_none() {
             f.problems.push(format!(
                 "audience.countries includes {country}, in the EU/EEA: Meta requires the DSA beneficiary and payor on such ad sets; \
-                 set meta.dsa_beneficiary and meta.dsa_payor in the settings file (usually your organisation, as on the grant)"
+                 add [dsa] beneficiary and payor to the experiment, or set meta.dsa_beneficiary and meta.dsa_payor in the settings file (usually your organisation, as on the grant)"
             ));
         }
     }
