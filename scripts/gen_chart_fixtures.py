@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Reference values for the budget chart's line fit (src/report/charts/budget.rs).
+"""Reference values for the budget chart's line fit (crates/report/src/charts/budget.rs).
 
 Writes tests/fixtures/budget_fit.json: for a few point sets, numpy's least-squares line
 (np.polyfit(x, y, 1)) and Pearson's r (np.corrcoef). Needs only numpy.

@@ -7,8 +7,8 @@ node type (`fields`: name and type; `apis`: each call on the node, `#get`/`#upda
 on the node itself or an `endpoint` edge, with its params' `type` and `required`), plus
 `enum_types.json` (every enum's values) and `version.txt` (the Graph API version they
 describe). This script copies the part an ad-delivery audit touches into
-`src/mockapi/spec/graph.json`, which the mock validates every request against
-(`src/mockapi/contract.rs`). The table is data: regenerate it, never edit it by hand.
+`crates/mock/src/spec/graph.json`, which the mock validates every request against
+(`crates/mock/src/contract.rs`). The table is data: regenerate it, never edit it by hand.
 
 Usage (the repository as a git directory or a work tree; Python's standard library only):
 
@@ -53,7 +53,7 @@ OBJECTS = [
     "CustomAudienceSession",
 ]
 
-OUT = pathlib.Path(__file__).resolve().parent.parent / "src" / "mockapi" / "spec" / "graph.json"
+OUT = pathlib.Path(__file__).resolve().parent.parent / "crates" / "mock" / "src" / "spec" / "graph.json"
 
 
 class Repo:

@@ -1,33 +1,37 @@
 //! adskew: measure demographic skew in ad delivery.
 //!
-//! The data flow is one-directional (see ARCHITECTURE.md):
+//! This crate is the command line: [`cli`] (the clap definitions), [`commands`] (one
+//! function per command, in terms of the crates below), [`plan`] (power by replicated
+//! simulation) and [`counts`] (a counts file read for `analyze --counts`). The work is done
+//! in the workspace's crates, one step of the data flow each (ARCHITECTURE.md has the
+//! graph):
 //!
 //! ```text
-//! campaigns/*.toml -> experiment -> scheduler -> platform (sim | meta)
-//!                                      |
-//!                                      v
-//!                                    store -> analysis -> report
+//! adskew-core ─┬─ adskew-store ─┬─ adskew-scheduler ─┐
+//!              │                ├─ adskew-report ────┤
+//!              │                └─ adskew-meta ──────┼─ adskew (this crate)
+//!              ├─ adskew-sim ───── adskew-mock ──────┘
 //! ```
 //!
-//! `main.rs` only parses the command line and maps errors to exit codes; everything else
-//! lives here so it can be tested without spawning a process.
+//! The crates are re-exported under the module names they had when adskew was one crate,
+//! so `adskew::store::Store` or `adskew::platform::meta::adapter::MetaPlatform` name the
+//! same thing from outside.
 
-pub mod analysis;
+pub use adskew_core::{analysis, clock, error, experiment, money, records, vocab, VERSION};
+pub use adskew_meta::{import, settings};
+pub use adskew_mock as mockapi;
+pub use adskew_report as report;
+pub use adskew_scheduler as scheduler;
+pub use adskew_store as store;
+
+/// The neutral platform interface and its implementations.
+pub mod platform {
+    pub use adskew_core::platform::*;
+    pub use adskew_meta as meta;
+    pub use adskew_sim as sim;
+}
+
 pub mod cli;
-pub mod clock;
 pub mod commands;
-pub mod error;
-pub mod experiment;
-pub mod import;
-pub mod mockapi;
-pub mod money;
+pub mod counts;
 pub mod plan;
-pub mod platform;
-pub mod report;
-pub mod scheduler;
-pub mod settings;
-pub mod store;
-pub mod vocab;
-
-/// The adskew version recorded in the store and in every report.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");

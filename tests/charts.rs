@@ -10,7 +10,7 @@ use common::adskew;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use adskew::analysis::{self, Inputs};
+use adskew::analysis;
 use adskew::report::charts::{self, ChartExporter, Formats};
 use adskew::report::{Exporter, Report};
 use adskew::store::Store;
@@ -77,7 +77,7 @@ fn attr(line: &str, name: &str) -> f64 {
 fn report(dir: &Path, name: &str) -> Report {
     let store = Store::open_existing(&dir.join("a.db")).unwrap();
     let record = store.find_experiment(name).unwrap();
-    let inputs = Inputs::load(&store, &record).unwrap();
+    let inputs = store.analysis_inputs(&record).unwrap();
     Report::load(&store, &inputs, analysis::analyze(&inputs)).unwrap()
 }
 

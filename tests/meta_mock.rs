@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adskew::analysis::{analyze, Analysis, Inputs};
+use adskew::analysis::{analyze, Analysis};
 use adskew::clock::{Clock, SimClock};
 use adskew::experiment::load::load_with_env;
 use adskew::experiment::Experiment;
@@ -32,7 +32,7 @@ async fn run_on(exp: &Experiment, platform: &dyn Platform, clock: &dyn Clock) ->
     let record = store
         .find_experiment(&outcome.experiment_id.to_string())
         .unwrap();
-    (analyze(&Inputs::load(&store, &record).unwrap()), store)
+    (analyze(&store.analysis_inputs(&record).unwrap()), store)
 }
 
 /// The mock Graph API on a free loopback port, with `faults`; its base URL and clock.

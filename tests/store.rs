@@ -141,10 +141,11 @@ fn snapshots_are_append_only_and_latest_wins() {
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .unwrap();
     // schema.sql plus one migration_N.sql per later version.
-    let migrations = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store"))
-        .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().extension() == Some("sql".as_ref()))
-        .count() as i64;
+    let migrations =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/store/src"))
+            .unwrap()
+            .filter(|e| e.as_ref().unwrap().path().extension() == Some("sql".as_ref()))
+            .count() as i64;
     assert_eq!(version, migrations, "every migration ran once");
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use indicatif::{ProgressBar, ProgressStyle};
 use tracing_subscriber::EnvFilter;
 
-use crate::analysis::{self, Analysis, Inputs};
+use crate::analysis::{self, Analysis};
 use crate::cli::{AudienceCommand, Cli, Command};
 use crate::clock::{Clock, SimClock, WallClock};
 use crate::error::{Error, Result};
@@ -163,7 +163,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             options,
         } => match (experiment, counts) {
             (_, Some(file)) => {
-                print_analysis(&analysis::counts::analyze_counts(&file, &options)?, json)
+                print_analysis(&crate::counts::analyze_counts(&file, &options)?, json)
             }
             (Some(e), None) => analyze(&e, &db.path(None)?, json, &options),
             (None, None) => Err(Error::BadInput(
@@ -378,7 +378,7 @@ fn print_outcome(
     out: &Path,
 ) -> Result<()> {
     let record = store.find_experiment(&outcome.experiment_id.to_string())?;
-    let inputs = Inputs::load(store, &record)?;
+    let inputs = store.analysis_inputs(&record)?;
     let report = report::Report::load(store, &inputs, analysis::analyze(&inputs))?;
     let analysis = &report.analysis;
     let dir = out.join(&exp.name);
@@ -618,7 +618,7 @@ fn print_summary(a: &Analysis) {
 fn analysis_for(selector: &str, db: &Path, options: &crate::cli::AnalysisArgs) -> Result<Analysis> {
     let store = Store::open_existing(db)?;
     let record = store.find_experiment(selector)?;
-    let mut inputs = Inputs::load(&store, &record)?;
+    let mut inputs = store.analysis_inputs(&record)?;
     options.apply(&mut inputs.experiment.analysis);
     Ok(analysis::analyze(&inputs))
 }
@@ -658,7 +658,7 @@ fn print_analysis(analysis: &Analysis, json: bool) -> Result<()> {
 fn report_cmd(selector: &str, db: &Path, out: &Path, formats: &[report::Format]) -> Result<()> {
     let store = Store::open_existing(db)?;
     let record = store.find_experiment(selector)?;
-    let inputs = Inputs::load(&store, &record)?;
+    let inputs = store.analysis_inputs(&record)?;
     let report = report::Report::load(&store, &inputs, analysis::analyze(&inputs))?;
     let dir = out.join(&report.analysis.experiment.name);
     let files = report::write(&report, &dir, formats)?;

@@ -16,7 +16,7 @@ use chrono::{TimeZone, Utc};
 use indicatif::ProgressBar;
 use serde::Serialize;
 
-use crate::analysis::{self, Analysis, Inputs};
+use crate::analysis::{self, Analysis};
 use crate::clock::SimClock;
 use crate::error::{Error, Result};
 use crate::experiment::{Experiment, Start};
@@ -136,7 +136,7 @@ pub fn replicate(
         &ProgressBar::hidden(),
     ))?;
     let record = store.find_experiment(&outcome.experiment_id.to_string())?;
-    Ok(analysis::analyze(&Inputs::load(&store, &record)?))
+    Ok(analysis::analyze(&store.analysis_inputs(&record)?))
 }
 
 /// The skew estimate, detection and per-ad counts of one comparison in one replicate.

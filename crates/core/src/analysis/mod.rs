@@ -1,0 +1,690 @@
+//! Analysis: pure functions from stored counts (and the experiment) to test results.
+//!
+//! [`Inputs::load`] reads what a run stored; [`analyze`] turns it into an [`Analysis`]
+//! without touching the store or the platform, so the same inputs always give the same
+//! numbers. Reports render an [`Analysis`]; they never compute statistics themselves.
+//!
+//! For each comparison and breakdown: the contingency table (ads × groups, "unknown" gender
+//! kept apart and excluded from the test unless the experiment says otherwise), Pearson's
+//! chi-square test of independence, each ad's share of each group with a CI; for two-ad
+//! comparisons also the pooled two-proportion z-test of the expected group's share
+//! (one-sided when a direction was pre-registered). All p-values of an experiment are
+//! corrected together.
+
+pub mod chisq;
+pub mod ci;
+pub mod correction;
+pub mod design;
+pub mod fisher;
+pub mod gtest;
+pub mod power;
+pub mod ztest;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use self::chisq::{chi_square_independence, ChiSquareResult};
+use self::ztest::{two_proportion_z, Alternative, ZTestResult};
+use crate::experiment::{AnalysisSettings, Expected, Experiment};
+use crate::money::Money;
+use crate::records::{CollectionRecord, ExperimentRecord, StoredRow};
+use crate::vocab::{AgeBucket, Breakdown, Gender, Metric};
+
+/// See [`Analysis::results_format`].
+pub const RESULTS_FORMAT: u32 = 1;
+
+/// Everything an analysis reads: the run's record, its experiment, and its latest totals.
+#[derive(Debug, Clone)]
+pub struct Inputs {
+    pub record: ExperimentRecord,
+    pub experiment: Experiment,
+    pub collections: Vec<CollectionRecord>,
+    /// Latest since-launch totals, per breakdown.
+    pub totals: BTreeMap<Breakdown, Vec<StoredRow>>,
+    /// The platform's latest (effective status, problem) per ad key.
+    pub reviews: BTreeMap<String, (String, Option<String>)>,
+    /// Why the run is in its state (the cause recorded with its last state change).
+    pub state_cause: Option<String>,
+    /// For designs with partitions: the unpooled totals (`ad@partition`), race included.
+    pub partition_totals: BTreeMap<Breakdown, Vec<StoredRow>>,
+}
+
+impl Inputs {
+    /// The inputs of a run from what the store holds: its latest totals per breakdown as
+    /// stored (a design's partitions unpooled), its collections, the platform's review of
+    /// each ad and the cause of its state. A design's partitions are kept for the partition
+    /// results and pooled for the tests; a mirrored design's race is read off its regions.
+    pub fn new(
+        record: ExperimentRecord,
+        experiment: Experiment,
+        collections: Vec<CollectionRecord>,
+        stored_totals: BTreeMap<Breakdown, Vec<StoredRow>>,
+        reviews: BTreeMap<String, (String, Option<String>)>,
+        state_cause: Option<String>,
+    ) -> Inputs {
+        let mut totals = stored_totals;
+        let mut partition_totals = BTreeMap::new();
+        if let Some(d) = &experiment.design {
+            if let Some(regions) = totals.get(&Breakdown::Region) {
+                let race = design::race_rows(d, regions);
+                if !race.is_empty() {
+                    totals.insert(Breakdown::Race, race);
+                }
+            }
+            partition_totals = totals.clone();
+            for rows in totals.values_mut() {
+                *rows = design::pool(rows);
+            }
+        }
+        Inputs {
+            record,
+            experiment,
+            collections,
+            totals,
+            reviews,
+            state_cause,
+            partition_totals,
+        }
+    }
+}
+
+/// The complete result of analysing one run; serialised as `results.json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Analysis {
+    /// The version of this format (docs/results-json.md): raised when a field is renamed or
+    /// removed, never when one is added.
+    pub results_format: u32,
+    pub adskew_version: String,
+    pub experiment: ExperimentInfo,
+    pub settings: AnalysisSettings,
+    pub data: DataInfo,
+    pub ads: Vec<AdTotals>,
+    pub comparisons: Vec<ComparisonResult>,
+    /// Number of hypothesis tests the correction was applied across.
+    pub tests: usize,
+    /// For replicated or mirrored designs: each partition's shares (the tests use the
+    /// pooled counts).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub partitions: Vec<design::PartitionResult>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ExperimentInfo {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub platform: String,
+    pub state: String,
+    pub file_path: String,
+    pub file_sha256: String,
+    pub resolved_sha256: String,
+    /// `ADSKEW_*` environment overrides the run was started with.
+    pub overrides: Vec<String>,
+    pub run_by_adskew_version: String,
+    /// When every ad was switched on together.
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    /// Why the run is in its state: "schedule ended", "spend cap reached: ...", ...
+    pub state_cause: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DataInfo {
+    pub collections: usize,
+    pub first_collection_at: Option<String>,
+    pub last_collection_at: Option<String>,
+    pub last_collection_id: Option<i64>,
+    pub currency: String,
+    pub spend: Money,
+    pub spend_cap: Money,
+}
+
+/// One ad's whole-run totals (summed over the values of the first breakdown).
+#[derive(Debug, Clone, Serialize)]
+pub struct AdTotals {
+    pub key: String,
+    pub headline: String,
+    pub reach: u64,
+    pub impressions: u64,
+    pub clicks: u64,
+    pub spend: Money,
+    /// The platform's last word on the ad (Meta's `effective_status`), when it was read.
+    pub platform_status: Option<String>,
+    /// The platform's review feedback or delivery issue: the ad was refused or limited.
+    pub platform_problem: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ComparisonResult {
+    pub key: String,
+    pub ads: Vec<String>,
+    pub expected: Option<Expected>,
+    pub breakdowns: Vec<BreakdownResult>,
+}
+
+impl ComparisonResult {
+    /// The two-proportion z-test of a two-ad comparison (in the breakdown of its group).
+    pub fn paired(&self) -> Option<&PairedResult> {
+        self.breakdowns.iter().find_map(|b| b.z_test.as_ref())
+    }
+}
+
+/// One comparison's ads on one breakdown. The field names are the stable `results.json`
+/// format documented in `docs/results-json.md`; change them only with that file.
+#[derive(Debug, Clone, Serialize)]
+pub struct BreakdownResult {
+    pub breakdown: Breakdown,
+    pub metric: Metric,
+    /// Column labels of `table`.
+    pub groups: Vec<String>,
+    /// Rows follow the comparison's ads, columns follow `groups`.
+    pub table: Vec<Vec<u64>>,
+    /// The group left out of the tests (gender "unknown", age "Unknown"), if any, and its
+    /// count per ad:
+    /// reported, not tested.
+    pub excluded_group: Option<String>,
+    pub excluded: Vec<u64>,
+    /// The expected share of each group (the eligible audience's, from the simulator, the
+    /// experiment's `[analysis.expected]` or `--expected`), where known.
+    pub eligible: Vec<f64>,
+    /// Where `eligible` came from: "simulator", "experiment" or "command line".
+    pub eligible_source: Option<String>,
+    /// Pearson's chi-square test of independence.
+    pub chi2: Option<ChiSquareResult>,
+    /// Cramér's V of the table.
+    #[serde(serialize_with = "json_number_opt")]
+    pub cramers_v: Option<f64>,
+    /// The G-test (log-likelihood ratio) of the same table.
+    pub g_test: Option<gtest::GTestResult>,
+    /// Fisher's exact test, for 2 × 2 tables.
+    pub fisher: Option<fisher::FisherResult>,
+    /// The pooled two-proportion z-test of a two-ad comparison, in the breakdown of the
+    /// group it tests (the pre-registered one, else women).
+    pub z_test: Option<PairedResult>,
+    /// Why there is no test (e.g. an ad reached nobody, or only one group was seen).
+    pub not_tested: Option<String>,
+    /// The chi-square p-value after the experiment's correction.
+    pub adjusted_p_value: Option<f64>,
+    /// Its log10, adjusted in the log domain (finite where the adjusted p underflows).
+    pub adjusted_log10_p_value: Option<f64>,
+    /// Whether the chi-square test rejects independence at `alpha` after correction.
+    pub reject: bool,
+    /// Each ad's share of each group, with its CI.
+    pub shares: Vec<Share>,
+    /// Each ad's composition against the expected one, where it is known: chi-square
+    /// goodness of fit, the total variation ("shuffle") distance and per-group skew ratios.
+    pub goodness_of_fit: Vec<AdFit>,
+}
+
+/// One ad's delivered composition against the expected one.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdFit {
+    pub ad: String,
+    #[serde(flatten)]
+    pub test: gtest::GoodnessOfFit,
+    /// Delivered share over expected share, per group (in `groups` order): 1 is no skew,
+    /// 2 means the group got twice its share.
+    pub skew_ratios: BTreeMap<String, JsonF64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Share {
+    pub ad: String,
+    pub group: String,
+    pub count: u64,
+    /// The ad's count over all tested groups (the denominator of `share`).
+    pub total: u64,
+    #[serde(serialize_with = "json_number")]
+    pub share: f64,
+    pub ci: ci::Interval,
+}
+
+/// The two-proportion z-test of a two-ad comparison.
+#[derive(Debug, Clone, Serialize)]
+pub struct PairedResult {
+    pub group: String,
+    /// The ad whose share is `share1` (the expected-higher ad when a direction was given).
+    pub ad1: String,
+    pub ad2: String,
+    #[serde(flatten)]
+    pub test: ZTestResult,
+    pub adjusted_p_value: f64,
+    pub adjusted_log10_p_value: f64,
+    pub reject: bool,
+    /// Whether the observed difference points the pre-registered way.
+    pub direction_as_expected: Option<bool>,
+}
+
+/// An `f64` that serialises through [`json_number`] (for maps and other containers).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct JsonF64(#[serde(serialize_with = "json_number")] pub f64);
+
+fn group_order(breakdown: Breakdown, value: &str) -> (usize, String) {
+    let known = match breakdown {
+        Breakdown::Gender => Gender::parse(value).map(|g| g as usize),
+        Breakdown::Age => AgeBucket::parse(value).map(|a| a as usize),
+        Breakdown::Region | Breakdown::Race => None,
+    };
+    (known.unwrap_or(usize::MAX), value.to_string())
+}
+
+fn count_of(row: &StoredRow, metric: Metric) -> u64 {
+    match metric {
+        Metric::Impressions => row.impressions,
+        _ => row.reach,
+    }
+}
+
+/// Analyses one run. Pure: the same inputs give the same result.
+/// Adjusts every p-value of `comparisons` together under the settings' correction and
+/// marks what is significant; returns the number of tests.
+fn correct(comparisons: &mut [ComparisonResult], settings: &AnalysisSettings) -> usize {
+    let (mut p_values, mut log10_p_values) = (Vec::new(), Vec::new());
+    for b in comparisons.iter().flat_map(|c| &c.breakdowns) {
+        if let Some(chi) = &b.chi2 {
+            p_values.push(chi.p_value);
+            log10_p_values.push(chi.log10_p_value);
+        }
+        if let Some(z) = &b.z_test {
+            p_values.push(z.test.p_value);
+            log10_p_values.push(z.test.log10_p_value);
+        }
+    }
+    let adjusted = correction::adjust(&p_values, settings.correction);
+    let adjusted_log10 = correction::adjust_log10(&log10_p_values, settings.correction);
+    let mut next = adjusted.iter().zip(&adjusted_log10);
+    for b in comparisons.iter_mut().flat_map(|c| &mut c.breakdowns) {
+        if b.chi2.is_some() {
+            let (p, l) = next.next().expect("one adjusted p per test");
+            b.adjusted_p_value = Some(*p);
+            b.adjusted_log10_p_value = Some(*l);
+            b.reject = *p < settings.alpha;
+        }
+        if let Some(z) = &mut b.z_test {
+            let (p, l) = next.next().expect("one adjusted p per test");
+            z.adjusted_p_value = *p;
+            z.adjusted_log10_p_value = *l;
+            z.reject = *p < settings.alpha;
+        }
+    }
+    p_values.len()
+}
+
+/// Corrects across every comparison of an analysis assembled from parts (a counts file).
+pub fn correct_all(analysis: &mut Analysis) {
+    let settings = analysis.settings.clone();
+    analysis.tests = correct(&mut analysis.comparisons, &settings);
+}
+
+/// The breakdowns tested: those collected, and race when a mirrored design infers it.
+fn analysed_breakdowns(inputs: &Inputs) -> Vec<Breakdown> {
+    let mut out = inputs.experiment.collect.breakdowns.clone();
+    if inputs.totals.contains_key(&Breakdown::Race) {
+        out.push(Breakdown::Race);
+    }
+    out
+}
+
+pub fn analyze(inputs: &Inputs) -> Analysis {
+    let exp = &inputs.experiment;
+    let settings = &exp.analysis;
+
+    let mut comparisons: Vec<ComparisonResult> = exp
+        .comparisons
+        .iter()
+        .map(|cmp| {
+            let breakdowns = analysed_breakdowns(inputs)
+                .iter()
+                .map(|b| {
+                    breakdown_result(
+                        exp,
+                        settings,
+                        &cmp.ads,
+                        *b,
+                        inputs.totals.get(b).map_or(&[][..], |v| v),
+                    )
+                })
+                .collect::<Vec<_>>();
+            let mut breakdowns = breakdowns;
+            add_z_test(settings, &cmp.ads, cmp.expected.as_ref(), &mut breakdowns);
+            ComparisonResult {
+                key: cmp.key.clone(),
+                ads: cmp.ads.clone(),
+                expected: cmp.expected.clone(),
+                breakdowns,
+            }
+        })
+        .collect();
+
+    // Correct every p-value of the experiment together.
+    let tests = correct(&mut comparisons, settings);
+
+    let first = exp
+        .collect
+        .breakdowns
+        .first()
+        .copied()
+        .unwrap_or(Breakdown::Gender);
+    let first_rows = inputs.totals.get(&first).map_or(&[][..], |v| v);
+    let ads = exp
+        .ads
+        .iter()
+        .map(|ad| {
+            let rows = first_rows.iter().filter(|r| r.ad_key == ad.key);
+            let mut t = AdTotals {
+                key: ad.key.clone(),
+                headline: ad.headline.clone(),
+                reach: 0,
+                impressions: 0,
+                clicks: 0,
+                spend: Money::ZERO,
+                platform_status: inputs.reviews.get(&ad.key).map(|r| r.0.clone()),
+                platform_problem: inputs.reviews.get(&ad.key).and_then(|r| r.1.clone()),
+            };
+            for r in rows {
+                t.reach += r.reach;
+                t.impressions += r.impressions;
+                t.clicks += r.clicks;
+                t.spend += r.spend;
+            }
+            t
+        })
+        .collect();
+
+    let record = &inputs.record;
+    Analysis {
+        results_format: RESULTS_FORMAT,
+        adskew_version: crate::VERSION.to_string(),
+        experiment: ExperimentInfo {
+            id: record.id,
+            name: record.name.clone(),
+            description: exp.description.clone(),
+            platform: record.platform.clone(),
+            state: record.state.clone(),
+            file_path: record.file_path.clone(),
+            file_sha256: record.file_sha256.clone(),
+            resolved_sha256: record.resolved_sha256.clone(),
+            overrides: record.overrides.clone(),
+            run_by_adskew_version: record.adskew_version.clone(),
+            started_at: record.started_at.clone(),
+            ended_at: record.ended_at.clone(),
+            state_cause: inputs.state_cause.clone(),
+        },
+        settings: settings.clone(),
+        data: DataInfo {
+            collections: inputs.collections.len(),
+            first_collection_at: inputs.collections.first().map(|c| c.platform_time.clone()),
+            last_collection_at: inputs.collections.last().map(|c| c.platform_time.clone()),
+            last_collection_id: inputs.collections.last().map(|c| c.id),
+            currency: record.currency.clone(),
+            spend: inputs.collections.last().map_or(Money::ZERO, |c| c.spend),
+            spend_cap: record.spend_cap,
+        },
+        ads,
+        comparisons,
+        tests,
+        partitions: match &exp.design {
+            Some(d) => design::by_partition(
+                d,
+                &exp.ads.iter().map(|a| a.key.clone()).collect::<Vec<_>>(),
+                &inputs.partition_totals,
+                settings.metric,
+            ),
+            None => Vec::new(),
+        },
+    }
+}
+
+/// The value a platform reports for people whose group it does not know, per breakdown:
+/// gender `unknown`, age `Unknown` (Meta's spellings). Reported, and by default left out of
+/// the tests, which compare known groups.
+fn unknown_value(breakdown: Breakdown) -> Option<&'static str> {
+    match breakdown {
+        Breakdown::Gender => Some(Gender::Unknown.as_str()),
+        Breakdown::Age => Some("Unknown"),
+        _ => None,
+    }
+}
+
+fn breakdown_result(
+    exp: &Experiment,
+    settings: &AnalysisSettings,
+    ads: &[String],
+    breakdown: Breakdown,
+    rows: &[StoredRow],
+) -> BreakdownResult {
+    let metric = settings.metric;
+    let excluded_group = unknown_value(breakdown).filter(|_| !settings.include_unknown);
+    let excluded_value = |v: &str| excluded_group == Some(v);
+    let mut groups: Vec<String> = rows
+        .iter()
+        .filter(|r| ads.contains(&r.ad_key) && !excluded_value(&r.value))
+        .map(|r| r.value.clone())
+        .collect();
+    groups.sort_by_key(|g| group_order(breakdown, g));
+    groups.dedup();
+
+    let mut table = vec![vec![0u64; groups.len()]; ads.len()];
+    let mut excluded = vec![0u64; ads.len()];
+    for r in rows {
+        let Some(i) = ads.iter().position(|a| *a == r.ad_key) else {
+            continue;
+        };
+        if excluded_value(&r.value) {
+            excluded[i] += count_of(r, metric);
+        } else if let Some(j) = groups.iter().position(|g| *g == r.value) {
+            table[i][j] += count_of(r, metric);
+        }
+    }
+
+    let (eligible, eligible_source) = expected_shares(exp, settings, breakdown, &groups);
+
+    let mut shares = Vec::new();
+    for (i, ad) in ads.iter().enumerate() {
+        let total: u64 = table[i].iter().sum();
+        for (j, group) in groups.iter().enumerate() {
+            let count = table[i][j];
+            shares.push(Share {
+                ad: ad.clone(),
+                group: group.clone(),
+                count,
+                total,
+                share: if total > 0 {
+                    count as f64 / total as f64
+                } else {
+                    f64::NAN
+                },
+                ci: ci::Interval::proportion(count, total, settings.ci_level, settings.ci),
+            });
+        }
+    }
+
+    // Counted in any group, the excluded unknown gender included: a comparison nobody saw
+    // must say so, not look like one where a single group was reached.
+    let delivered = table.iter().flatten().chain(&excluded).any(|n| *n > 0);
+    let (chi2, not_tested) = if !delivered {
+        (
+            None,
+            Some(format!(
+                "no delivery: no ad in this comparison was shown to anyone, so there is no \
+                 {breakdown} composition to compare"
+            )),
+        )
+    } else if groups.len() < 2 {
+        (
+            None,
+            Some(format!(
+                "only one {breakdown} group was reached, so there is no composition to compare"
+            )),
+        )
+    } else if table.iter().any(|r| r.iter().sum::<u64>() == 0) {
+        (
+            None,
+            Some("an ad in this comparison has no delivery to compare".to_string()),
+        )
+    } else {
+        match chi_square_independence(&table, settings.yates) {
+            Ok(r) => (Some(r), None),
+            Err(e) => (None, Some(e.to_string())),
+        }
+    };
+    let g_test = not_tested
+        .is_none()
+        .then(|| gtest::g_test_independence(&table).ok())
+        .flatten();
+    let fisher = (not_tested.is_none() && table.len() == 2 && groups.len() == 2)
+        .then(|| fisher::fisher_exact([[table[0][0], table[0][1]], [table[1][0], table[1][1]]]));
+    let goodness_of_fit = if eligible.len() == groups.len() && eligible.iter().all(|e| *e > 0.0) {
+        ads.iter()
+            .zip(&table)
+            .filter_map(|(ad, row)| {
+                let test = gtest::goodness_of_fit(row, &eligible).ok()?;
+                let total: u64 = row.iter().sum();
+                let skew_ratios = groups
+                    .iter()
+                    .zip(row.iter().zip(&eligible))
+                    .map(|(g, (n, e))| (g.clone(), JsonF64(*n as f64 / total as f64 / e)))
+                    .collect();
+                Some(AdFit {
+                    ad: ad.clone(),
+                    test,
+                    skew_ratios,
+                })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    BreakdownResult {
+        breakdown,
+        metric,
+        groups,
+        table,
+        excluded_group: excluded_group.map(str::to_string),
+        excluded,
+        eligible,
+        eligible_source,
+        cramers_v: chi2.as_ref().map(|c| c.cramers_v),
+        chi2,
+        g_test,
+        fisher,
+        z_test: None,
+        not_tested,
+        adjusted_p_value: None,
+        adjusted_log10_p_value: None,
+        reject: false,
+        shares,
+        goodness_of_fit,
+    }
+}
+
+/// The expected share of each of `groups` (rescaled to sum to one over them) and where it
+/// came from: `[analysis.expected]` or `--expected` first, else the simulator's eligible
+/// audience. Empty when unknown, or when a group has no expected share.
+fn expected_shares(
+    exp: &Experiment,
+    settings: &AnalysisSettings,
+    breakdown: Breakdown,
+    groups: &[String],
+) -> (Vec<f64>, Option<String>) {
+    let (all, source) = match settings.expected.get(&breakdown) {
+        Some(e) => (e.shares.clone(), e.source.clone()),
+        None if exp.platform == crate::vocab::PlatformKind::Sim => {
+            (exp.sim.eligible_shares(breakdown), "simulator".to_string())
+        }
+        None => return (Vec::new(), None),
+    };
+    let share = |g: &String| all.iter().find(|(v, _)| v == g).map(|(_, s)| *s);
+    let known: Option<Vec<f64>> = groups.iter().map(share).collect();
+    match known {
+        Some(shares) if !shares.is_empty() && shares.iter().sum::<f64>() > 0.0 => {
+            let total: f64 = shares.iter().sum();
+            (shares.iter().map(|s| s / total).collect(), Some(source))
+        }
+        _ => (Vec::new(), None),
+    }
+}
+
+/// Adds the two-proportion z-test of a two-ad comparison to the breakdown of the tested
+/// group: the pre-registered group, else women.
+fn add_z_test(
+    settings: &AnalysisSettings,
+    ads: &[String],
+    expected: Option<&Expected>,
+    breakdowns: &mut [BreakdownResult],
+) {
+    if ads.len() != 2 {
+        return;
+    }
+    let group = expected.map_or("female".to_string(), |e| e.group.clone());
+    let breakdown = if AgeBucket::parse(&group).is_some() {
+        Breakdown::Age
+    } else if Gender::parse(&group).is_some() {
+        Breakdown::Gender
+    } else {
+        // A mirrored design's group (race inferred from regions).
+        Breakdown::Race
+    };
+    let Some(b) = breakdowns.iter_mut().find(|b| b.breakdown == breakdown) else {
+        return;
+    };
+    let Some(j) = b.groups.iter().position(|g| *g == group) else {
+        return;
+    };
+    // Put the ad expected to be higher first, so "larger" is the pre-registered direction.
+    let (first, second) = match expected {
+        Some(e) if e.ad == ads[1] => (1, 0),
+        _ => (0, 1),
+    };
+    let n = |i: usize| b.table[i].iter().sum::<u64>();
+    let alternative = if expected.is_some() {
+        Alternative::Larger
+    } else {
+        Alternative::TwoSided
+    };
+    let Some(test) = two_proportion_z(
+        b.table[first][j],
+        n(first),
+        b.table[second][j],
+        n(second),
+        alternative,
+        settings.ci_level,
+    ) else {
+        return;
+    };
+    b.z_test = Some(PairedResult {
+        group,
+        ad1: ads[first].clone(),
+        ad2: ads[second].clone(),
+        direction_as_expected: expected.map(|_| test.difference > 0.0),
+        test,
+        adjusted_p_value: f64::NAN,
+        adjusted_log10_p_value: f64::NAN,
+        reject: false,
+    });
+}
+
+/// Writes a float so a reader can tell the cases apart: a finite number as a number, and
+/// infinity or an undefined value as the strings "inf", "-inf" and "nan" (JSON has no such
+/// numbers, and a bare null would not say which it was).
+pub fn json_number<S: serde::Serializer>(x: &f64, s: S) -> std::result::Result<S::Ok, S::Error> {
+    if x.is_nan() {
+        s.serialize_str("nan")
+    } else if x.is_infinite() {
+        s.serialize_str(if *x > 0.0 { "inf" } else { "-inf" })
+    } else {
+        s.serialize_f64(*x)
+    }
+}
+
+/// [`json_number`] for an optional value: `null` when it was not computed.
+pub fn json_number_opt<S: serde::Serializer>(
+    x: &Option<f64>,
+    s: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    match x {
+        Some(x) => json_number(x, s),
+        None => s.serialize_none(),
+    }
+}

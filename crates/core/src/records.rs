@@ -1,0 +1,72 @@
+//! What a run left behind, as the store hands it out: the run's record, its collections and
+//! its delivery rows. Analysis and reports read these; only the store makes them.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::experiment::Experiment;
+use crate::money::Money;
+
+/// An experiment run as stored.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExperimentRecord {
+    pub id: i64,
+    pub name: String,
+    pub platform: String,
+    pub state: String,
+    pub currency: String,
+    pub spend_cap: Money,
+    pub file_path: String,
+    pub file_sha256: String,
+    pub resolved_sha256: String,
+    pub resolved_json: String,
+    /// `ADSKEW_*` overrides applied on top of the file, as `KEY=value`.
+    pub overrides: Vec<String>,
+    pub adskew_version: String,
+    pub created_at: String,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    /// When the run's ads start and stop delivering (fixed when the run is recorded).
+    pub planned_start: Option<String>,
+    pub planned_end: Option<String>,
+    /// The final re-collection, once the run has ended.
+    pub recollect_at: Option<String>,
+}
+
+impl ExperimentRecord {
+    /// The validated experiment this run used (with the overrides it had).
+    pub fn experiment(&self) -> Result<Experiment> {
+        serde_json::from_str(&self.resolved_json).map_err(|e| {
+            Error::Other(format!(
+                "experiment {} (id {}) in the store cannot be read by this adskew version: {e}",
+                self.name, self.id
+            ))
+        })
+    }
+}
+
+/// A delivery row as stored.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StoredRow {
+    pub ad_key: String,
+    /// `day` or `total`.
+    pub period: String,
+    pub date_start: NaiveDate,
+    pub date_stop: NaiveDate,
+    pub breakdown: String,
+    pub value: String,
+    pub reach: u64,
+    pub impressions: u64,
+    pub clicks: u64,
+    pub spend: Money,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CollectionRecord {
+    pub id: i64,
+    pub platform_time: String,
+    pub collected_at: String,
+    pub spend: Money,
+    pub rows: i64,
+}

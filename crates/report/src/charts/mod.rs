@@ -1,0 +1,430 @@
+//! Charts: the figures of a report, one chart kind per file, one look for all
+//! ([`style`]).
+//!
+//! | Kind | File | Width | What it shows |
+//! |---|---|---|---|
+//! | `dot` | [`dot`] | one column | a group's share per ad with CI bars, sorted, against the eligible audience (Ali et al. 2019's job-ad figure); per comparison, and over every ad for gender |
+//! | `paired` | [`paired`] | one column | the two ads of a two-ad comparison with CIs, connected, with the z-test's z and p (Imana et al. 2021) |
+//! | `composition` | [`composition`] | two columns | each ad's whole composition by one breakdown as stacked bars |
+//! | `over-time` | [`over_time`] | two columns | each ad's cumulative share since launch at every collection |
+//! | `budget` | [`budget`] | one column | share against budget with a least-squares line and Pearson's r, when a comparison varies the budget (Ali et al. 2019 §4.1) |
+//! | `cost` | [`cost`] | two columns | spend and cost per 1,000 people reached by gender, per ad |
+//!
+//! [`figures`] gives every chart of a report as SVG text (for the HTML report);
+//! [`ChartExporter`] writes them as files (SVG, 300-dpi PNG, and PDF on request). Charts
+//! only draw what `analysis` computed or the store holds; the one statistic computed here
+//! is the budget chart's descriptive line fit.
+
+pub mod budget;
+pub mod composition;
+pub mod cost;
+pub mod dot;
+pub mod over_time;
+pub mod paired;
+pub mod style;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use plotters::coord::Shift;
+use plotters::prelude::{DrawingArea, DrawingBackend};
+
+use self::style::{Draw, DrawResult, Pen, Width};
+use super::{write_file, Exporter, Report};
+use adskew_core::analysis::{BreakdownResult, ComparisonResult, Share};
+use adskew_core::error::Result;
+use adskew_core::experiment::AnalysisSettings;
+use adskew_core::vocab::{AgeBucket, Breakdown, Metric};
+
+/// One chart of a report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    /// File name without extension, unique within the report.
+    pub stem: String,
+    /// "dot", "paired", "composition", "over-time", "budget" or "cost".
+    pub kind: &'static str,
+    pub title: String,
+    /// One sentence a paper could use as the figure's caption.
+    pub caption: String,
+    /// The figure's printed width.
+    pub width: Width,
+    /// The SVG document.
+    pub svg: String,
+}
+
+/// Every chart of the report, rendered as SVG, in a fixed order: dot plots, paired plots,
+/// compositions, over time, budget, cost. A chart that fails to draw is left out with a
+/// warning (the exporter, by contrast, fails).
+pub fn figures(report: &Report) -> Vec<Figure> {
+    plan(report)
+        .into_iter()
+        .filter_map(|p| match style::render_svg(&p.plot) {
+            Ok(svg) => Some(Figure {
+                width: p.plot.width(),
+                stem: p.stem,
+                kind: p.kind,
+                title: p.title,
+                caption: p.caption,
+                svg,
+            }),
+            Err(e) => {
+                tracing::warn!(stem = %p.stem, error = %e, "chart not drawn");
+                None
+            }
+        })
+        .collect()
+}
+
+/// Which files [`ChartExporter`] writes for each figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Formats {
+    pub svg: bool,
+    /// At 300 dpi.
+    pub png: bool,
+    /// Vector, at the printed size, font embedded.
+    pub pdf: bool,
+}
+
+impl Default for Formats {
+    /// SVG and PNG.
+    fn default() -> Self {
+        Formats {
+            svg: true,
+            png: true,
+            pdf: false,
+        }
+    }
+}
+
+impl Formats {
+    pub const ALL: Formats = Formats {
+        svg: true,
+        png: true,
+        pdf: true,
+    };
+}
+
+/// Writes `<stem>.svg`, `<stem>.png` (300 dpi) and, if asked, `<stem>.pdf` for every
+/// figure of the report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChartExporter {
+    pub formats: Formats,
+}
+
+impl Exporter for ChartExporter {
+    fn name(&self) -> &'static str {
+        "charts"
+    }
+
+    fn export(&self, report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
+        let f = self.formats;
+        let mut written = Vec::new();
+        for p in plan(report) {
+            let mut file = |ext: &str, bytes: &[u8]| -> Result<()> {
+                let path = dir.join(format!("{}.{ext}", p.stem));
+                write_file(&path, bytes)?;
+                written.push(path);
+                Ok(())
+            };
+            if f.svg || f.pdf {
+                let svg = style::render_svg(&p.plot)?;
+                if f.svg {
+                    file("svg", svg.as_bytes())?;
+                }
+                if f.pdf {
+                    file("pdf", &style::render_pdf(&svg)?)?;
+                }
+            }
+            if f.png {
+                file("png", &style::render_png(&p.plot)?)?;
+            }
+        }
+        Ok(written)
+    }
+}
+
+/// A chart to draw and what to call it.
+pub(crate) struct Planned {
+    stem: String,
+    kind: &'static str,
+    title: String,
+    caption: String,
+    plot: Plot,
+}
+
+/// Every chart kind's data.
+pub(crate) enum Plot {
+    Dot(dot::DotChart),
+    Paired(paired::PairedChart),
+    Composition(composition::CompositionChart),
+    OverTime(over_time::OverTimeChart),
+    Budget(budget::BudgetChart),
+    Cost(cost::CostChart),
+}
+
+impl Draw for Plot {
+    fn width(&self) -> Width {
+        match self {
+            Plot::Dot(c) => c.width(),
+            Plot::Paired(c) => c.width(),
+            Plot::Composition(c) => c.width(),
+            Plot::OverTime(c) => c.width(),
+            Plot::Budget(c) => c.width(),
+            Plot::Cost(c) => c.width(),
+        }
+    }
+
+    fn height(&self) -> u32 {
+        match self {
+            Plot::Dot(c) => c.height(),
+            Plot::Paired(c) => c.height(),
+            Plot::Composition(c) => c.height(),
+            Plot::OverTime(c) => c.height(),
+            Plot::Budget(c) => c.height(),
+            Plot::Cost(c) => c.height(),
+        }
+    }
+
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, pen: &Pen) -> DrawResult {
+        match self {
+            Plot::Dot(c) => c.draw(area, pen),
+            Plot::Paired(c) => c.draw(area, pen),
+            Plot::Composition(c) => c.draw(area, pen),
+            Plot::OverTime(c) => c.draw(area, pen),
+            Plot::Budget(c) => c.draw(area, pen),
+            Plot::Cost(c) => c.draw(area, pen),
+        }
+    }
+}
+
+/// Every chart of the report, with unique stems.
+fn plan(report: &Report) -> Vec<Planned> {
+    let mut all = Vec::new();
+    all.extend(dot::plan(report));
+    all.extend(paired::plan(report));
+    all.extend(composition::plan(report));
+    all.extend(over_time::plan(report));
+    all.extend(budget::plan(report));
+    all.extend(cost::plan(report));
+    let mut seen = BTreeSet::new();
+    for p in &mut all {
+        let base = p.stem.clone();
+        let mut n = 2;
+        while !seen.insert(p.stem.clone()) {
+            p.stem = format!("{base}-{n}");
+            n += 1;
+        }
+    }
+    all
+}
+
+/// A file stem from parts: joined with `-`, anything but letters, digits, `-`, `_` and `.`
+/// replaced by `_` ("65+" → "65_").
+pub fn stem(parts: &[&str]) -> String {
+    parts
+        .join("-")
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
+/// The group charted for a breakdown: women for gender, else the first group.
+pub fn group_of(b: &BreakdownResult) -> Option<String> {
+    if b.breakdown == Breakdown::Gender && b.groups.iter().any(|g| g == "female") {
+        return Some("female".to_string());
+    }
+    b.groups.first().cloned()
+}
+
+/// The (breakdown, group) pairs a comparison's charts show: women if gender was
+/// collected, and the group of the comparison's z-test (a pre-registered group such as
+/// Black users in a mirrored design, or an age bucket) if it is another; else the first
+/// group of the first breakdown.
+pub fn targets(c: &ComparisonResult) -> Vec<(&BreakdownResult, String)> {
+    let mut out: Vec<(&BreakdownResult, String)> = Vec::new();
+    if let Some(b) = c
+        .breakdowns
+        .iter()
+        .find(|b| b.breakdown == Breakdown::Gender && b.groups.iter().any(|g| g == "female"))
+    {
+        out.push((b, "female".to_string()));
+    }
+    for b in &c.breakdowns {
+        if let Some(z) = &b.z_test {
+            if !out
+                .iter()
+                .any(|(x, g)| x.breakdown == b.breakdown && *g == z.group)
+            {
+                out.push((b, z.group.clone()));
+            }
+        }
+    }
+    if out.is_empty() {
+        if let Some(b) = c.breakdowns.iter().find(|b| !b.groups.is_empty()) {
+            out.push((b, b.groups[0].clone()));
+        }
+    }
+    out
+}
+
+/// File name (without extension) of the dot plot of `b` in comparison `c`, if `b` is
+/// charted.
+pub fn file_stem(c: &ComparisonResult, b: &BreakdownResult) -> Option<String> {
+    targets(c)
+        .into_iter()
+        .find(|(x, _)| x.breakdown == b.breakdown)
+        .map(|(b, group)| stem(&[&c.key, b.breakdown.as_str(), &group]))
+}
+
+/// Each ad's share of `group` in `b`, in the comparison's ad order.
+pub fn shares_of<'a>(b: &'a BreakdownResult, group: &str) -> Vec<&'a Share> {
+    b.shares.iter().filter(|s| s.group == group).collect()
+}
+
+/// A group as the object of "who are ...": "women", "aged 25-34", "Black".
+fn who(group: &str) -> String {
+    match group {
+        "female" => "women".to_string(),
+        "male" => "men".to_string(),
+        "unknown" => "of unknown gender".to_string(),
+        g if AgeBucket::parse(g).is_some() => format!("aged {g}"),
+        g @ ("white" | "black" | "asian" | "hispanic" | "latino") => capitalised(g),
+        g => format!("in {g}"),
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// A group as a legend entry: "women", "18-24", "Black", "Charlotte".
+pub fn legend_label(group: &str) -> String {
+    match group {
+        "female" => "women".to_string(),
+        "male" => "men".to_string(),
+        "unknown" => "unknown".to_string(),
+        g @ ("white" | "black" | "asian" | "hispanic" | "latino") => capitalised(g),
+        g => g.to_string(),
+    }
+}
+
+/// The value axis of a share chart, with its unit: "Share of people reached who are
+/// women (%)", "Share of impressions shown to people aged 25-34 (%)".
+pub fn share_axis(metric: Metric, group: &str) -> String {
+    match metric {
+        Metric::Impressions => format!(
+            "Share of impressions shown to {} (%)",
+            super::words::group_label(group)
+        ),
+        _ => format!("Share of people reached who are {} (%)", who(group)),
+    }
+}
+
+/// "people reached" or "impressions": what the counts are.
+pub fn metric_noun(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Impressions => "impressions",
+        _ => "people reached",
+    }
+}
+
+/// A share in a caption: "share of people reached who were women".
+pub fn share_phrase(metric: Metric, group: &str) -> String {
+    match metric {
+        Metric::Impressions => format!(
+            "share of impressions shown to {}",
+            super::words::group_label(group)
+        ),
+        _ => format!("share of people reached who were {}", who(group)),
+    }
+}
+
+/// "95% Wilson confidence intervals".
+pub fn ci_phrase(settings: &AnalysisSettings) -> String {
+    let method = match settings.ci.as_str() {
+        "wilson" => "Wilson",
+        "agresti-coull" => "Agresti–Coull",
+        "clopper-pearson" => "Clopper–Pearson",
+        "wald" => "Wald",
+        other => other,
+    };
+    format!(
+        "{}% {method} confidence intervals",
+        super::words::percent(settings.ci_level)
+            .trim_end_matches('%')
+            .trim_end_matches(".0")
+    )
+}
+
+/// The reference (eligible audience's) share of `group` in `b`, where known.
+pub fn reference_share(b: &BreakdownResult, group: &str) -> Option<f64> {
+    let j = b.groups.iter().position(|g| g == group)?;
+    b.eligible.get(j).copied()
+}
+
+/// "95% Wilson CI", for legends.
+pub fn ci_short(settings: &AnalysisSettings) -> String {
+    ci_phrase(settings).replace(" confidence intervals", " CI")
+}
+
+/// Ends a caption: names the dashed reference line if there is one, and the full stop.
+pub fn end_caption(mut caption: String, b: &BreakdownResult, reference: Option<f64>) -> String {
+    if let Some(r) = reference {
+        caption.push_str(&format!(
+            "; the dashed line is {} ({})",
+            reference_phrase(b),
+            super::words::percent(r)
+        ));
+    }
+    caption.push('.');
+    caption
+}
+
+/// Where a breakdown's reference share came from, for captions.
+pub fn reference_phrase(b: &BreakdownResult) -> &'static str {
+    match b.eligible_source.as_deref() {
+        Some("simulator") => "the eligible audience (simulator)",
+        Some("experiment") => "the expected composition (experiment file)",
+        Some("command line") => "the expected composition (--expected)",
+        _ => "the eligible audience",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stems_are_file_names() {
+        assert_eq!(
+            stem(&["all-jobs", "gender", "female"]),
+            "all-jobs-gender-female"
+        );
+        assert_eq!(stem(&["c 1", "age", "65+"]), "c_1-age-65_");
+    }
+
+    #[test]
+    fn axes_name_the_group_and_the_unit() {
+        assert_eq!(
+            share_axis(Metric::Reach, "female"),
+            "Share of people reached who are women (%)"
+        );
+        assert_eq!(
+            share_axis(Metric::Reach, "black"),
+            "Share of people reached who are Black (%)"
+        );
+        assert_eq!(
+            share_axis(Metric::Impressions, "25-34"),
+            "Share of impressions shown to people aged 25-34 (%)"
+        );
+    }
+}

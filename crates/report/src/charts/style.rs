@@ -1,0 +1,1046 @@
+//! The one look every chart shares, and the rendering to SVG, PNG and PDF.
+//!
+//! **Sizes.** Charts are drawn at the size they are printed: an SVG user unit is a CSS
+//! pixel (1/96 in), and every figure is one column (3.5 in, 336 units) or two columns
+//! (7 in, 672 units) of a two-column paper wide. The SVG states its size in inches, so
+//! LaTeX, Word and browsers place it at that size; the PNG is the same drawing at 300 dpi
+//! (1050 or 2100 pixels wide) with a `pHYs` chunk saying so. Text is 7–9 pt at that size,
+//! what journals ask for.
+//!
+//! **Colours.** Okabe and Ito's palette, which stays distinguishable under every common
+//! colour-vision deficiency: women vermillion, men blue, unknown grey; other groups and
+//! ads take the palette in order. Reference lines (the eligible audience) are grey and
+//! dashed.
+//!
+//! **Font.** DejaVu Sans, embedded in the binary (through plotters' `ab_glyph` backend), so
+//! PNGs and PDFs look the same on every machine and need no system fonts; SVGs name the
+//! family `sans-serif`.
+//!
+//! **Marks.** Every mark in an SVG carries a `class` saying what it is (`point`, `ci`,
+//! `bar`, `line`, `fit`, `reference`, `annotation`, `legend`), so tests and readers can
+//! find the data in the drawing. Plotters writes no attributes of its own, so
+//! [`ClassedSvg`] renders each primitive through plotters' SVG backend and adds the class
+//! of the mark being drawn. SVGs are byte-identical for the same data: nothing in them
+//! depends on time, the machine or hash-map order.
+
+use std::cell::Cell;
+use std::io;
+use std::rc::Rc;
+use std::sync::Once;
+
+use plotters::chart::MeshStyle;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters_backend::{
+    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
+};
+
+use adskew_core::error::{Error, Result};
+
+/// CSS pixels per inch: the SVG's user unit.
+pub const SVG_DPI: f64 = 96.0;
+/// Resolution of the PNGs.
+pub const PNG_DPI: f64 = 300.0;
+/// The font family charts name (DejaVu Sans, embedded).
+pub const FONT: &str = "sans-serif";
+
+/// Type sizes, in points at print size.
+pub const TITLE_PT: f64 = 9.0;
+pub const LABEL_PT: f64 = 8.0;
+pub const TICK_PT: f64 = 7.0;
+pub const NOTE_PT: f64 = 7.5;
+
+/// Okabe–Ito colours.
+pub const BLACK: RGBColor = RGBColor(0, 0, 0);
+pub const ORANGE: RGBColor = RGBColor(230, 159, 0);
+pub const SKY_BLUE: RGBColor = RGBColor(86, 180, 233);
+pub const BLUISH_GREEN: RGBColor = RGBColor(0, 158, 115);
+pub const YELLOW: RGBColor = RGBColor(240, 228, 66);
+pub const BLUE: RGBColor = RGBColor(0, 114, 178);
+pub const VERMILLION: RGBColor = RGBColor(213, 94, 0);
+pub const REDDISH_PURPLE: RGBColor = RGBColor(204, 121, 167);
+/// Reference lines, unknown gender, frames.
+pub const GREY: RGBColor = RGBColor(110, 110, 110);
+const GRID: RGBColor = RGBColor(232, 232, 232);
+const AXIS: RGBColor = RGBColor(90, 90, 90);
+
+/// The palette in the order groups and ads take it.
+pub const CYCLE: [RGBColor; 8] = [
+    BLUE,
+    VERMILLION,
+    BLUISH_GREEN,
+    ORANGE,
+    SKY_BLUE,
+    REDDISH_PURPLE,
+    YELLOW,
+    BLACK,
+];
+
+/// The colour of a group: women vermillion, men blue, unknown grey, others by position.
+pub fn group_colour(group: &str, index: usize) -> RGBColor {
+    match group {
+        "female" => VERMILLION,
+        "male" => BLUE,
+        "unknown" => GREY,
+        _ => CYCLE[index % CYCLE.len()],
+    }
+}
+
+/// `#RRGGBB`, as an SVG writes a colour.
+pub fn hex(c: RGBColor) -> String {
+    format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+}
+
+/// What a mark is, written as its SVG `class`.
+pub mod class {
+    pub const POINT: &str = "point";
+    pub const CI: &str = "ci";
+    pub const BAR: &str = "bar";
+    pub const LINE: &str = "line";
+    pub const FIT: &str = "fit";
+    pub const REFERENCE: &str = "reference";
+    pub const ANNOTATION: &str = "annotation";
+    pub const VALUE: &str = "value";
+    pub const LEGEND: &str = "legend";
+}
+
+/// The printed width of a figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Width {
+    /// 3.5 in: one column of a two-column paper.
+    OneColumn,
+    /// 7 in: the full text width.
+    TwoColumn,
+}
+
+impl Width {
+    pub fn inches(self) -> f64 {
+        match self {
+            Width::OneColumn => 3.5,
+            Width::TwoColumn => 7.0,
+        }
+    }
+
+    /// Width in SVG units (CSS pixels).
+    pub fn svg_px(self) -> u32 {
+        (self.inches() * SVG_DPI).round() as u32
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Width::OneColumn => "one-column",
+            Width::TwoColumn => "two-column",
+        }
+    }
+}
+
+/// The drawing error of every chart (plotters' errors are generic over the backend).
+pub type DrawResult<T = ()> = std::result::Result<T, String>;
+
+/// Turns any plotters error into a [`DrawResult`] error.
+pub fn err<E: std::fmt::Display>(e: E) -> String {
+    e.to_string()
+}
+
+/// A chart that can be drawn on any backend.
+pub trait Draw {
+    fn width(&self) -> Width;
+    /// Height in SVG units.
+    fn height(&self) -> u32;
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, pen: &Pen) -> DrawResult;
+}
+
+/// Sizes at the output's scale, and the class of the marks being drawn (SVG only).
+pub struct Pen {
+    scale: f64,
+    class: Option<Rc<Cell<&'static str>>>,
+}
+
+impl Pen {
+    /// A length given in SVG units, at the output's scale.
+    pub fn px(&self, v: f64) -> u32 {
+        (v * self.scale).round().max(0.0) as u32
+    }
+
+    /// Same as [`Pen::px`], signed (for offsets).
+    pub fn offset(&self, v: f64) -> i32 {
+        (v * self.scale).round() as i32
+    }
+
+    /// The font at `pt` points.
+    pub fn font(&self, pt: f64) -> FontDesc<'static> {
+        // Plotters' SVG backend writes `size / 1.24` as the font size; undo that so `pt`
+        // is the printed size.
+        (FONT, self.font_size(pt)).into_font()
+    }
+
+    fn font_size(&self, pt: f64) -> f64 {
+        pt * SVG_DPI / 72.0 * 1.24 * self.scale
+    }
+
+    /// Text at `pt` points, anchored at `pos`.
+    pub fn text(&self, pt: f64, pos: Pos) -> TextStyle<'static> {
+        TextStyle::from(self.font(pt)).pos(pos)
+    }
+
+    /// A stroke of `width` SVG units.
+    pub fn stroke(&self, colour: RGBColor, width: f64) -> ShapeStyle {
+        ShapeStyle::from(&colour).stroke_width(self.px(width).max(1))
+    }
+
+    /// Marks drawn from now on are of `class` (in SVGs; nothing in PNGs).
+    pub fn mark(&self, class: &'static str) {
+        if let Some(c) = &self.class {
+            c.set(class);
+        }
+    }
+}
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
+            .unwrap_or_else(|_| panic!("the embedded DejaVu Sans font is valid"));
+    });
+}
+
+/// Renders a chart as an SVG document.
+pub fn render_svg(chart: &impl Draw) -> Result<String> {
+    register_font();
+    let size = (chart.width().svg_px(), chart.height());
+    let class = Rc::new(Cell::new(""));
+    let mut svg = String::new();
+    {
+        let backend = ClassedSvg::new(&mut svg, size, chart.width(), class.clone());
+        let area = backend.into_drawing_area();
+        let pen = Pen {
+            scale: 1.0,
+            class: Some(class),
+        };
+        chart
+            .draw(&area, &pen)
+            .and_then(|()| area.present().map_err(err))
+            .map_err(|message| Error::Chart {
+                path: "svg".into(),
+                message,
+            })?;
+    }
+    Ok(svg)
+}
+
+/// Renders a chart as a PNG at 300 dpi.
+pub fn render_png(chart: &impl Draw) -> Result<Vec<u8>> {
+    register_font();
+    let scale = PNG_DPI / SVG_DPI;
+    let w = (chart.width().svg_px() as f64 * scale).round() as u32;
+    let h = (chart.height() as f64 * scale).round() as u32;
+    let mut pixels = vec![0u8; (w * h * 3) as usize];
+    {
+        let area = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
+        let pen = Pen { scale, class: None };
+        chart
+            .draw(&area, &pen)
+            .and_then(|()| area.present().map_err(err))
+            .map_err(|message| Error::Chart {
+                path: "png".into(),
+                message,
+            })?;
+    }
+    let image = image::RgbImage::from_raw(w, h, pixels).expect("buffer matches dimensions");
+    let mut out = std::io::Cursor::new(Vec::new());
+    image
+        .write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| Error::Chart {
+            path: "png".into(),
+            message: e.to_string(),
+        })?;
+    Ok(with_dpi(out.into_inner(), PNG_DPI))
+}
+
+/// Adds a `pHYs` chunk (pixels per metre) right after the PNG's header chunk, so image
+/// programs and LaTeX read the file at `dpi` (the encoder writes none).
+pub fn with_dpi(png: Vec<u8>, dpi: f64) -> Vec<u8> {
+    // Signature (8) + IHDR: length (4), type (4), data (13), CRC (4).
+    const AFTER_IHDR: usize = 8 + 4 + 4 + 13 + 4;
+    if png.len() < AFTER_IHDR || &png[12..16] != b"IHDR" {
+        return png;
+    }
+    let ppm = (dpi / 0.0254).round() as u32;
+    let mut chunk = Vec::with_capacity(21);
+    chunk.extend_from_slice(&9u32.to_be_bytes());
+    chunk.extend_from_slice(b"pHYs");
+    chunk.extend_from_slice(&ppm.to_be_bytes());
+    chunk.extend_from_slice(&ppm.to_be_bytes());
+    chunk.push(1); // unit: metre
+    let mut crc = flate2::Crc::new();
+    crc.update(&chunk[4..]);
+    chunk.extend_from_slice(&crc.sum().to_be_bytes());
+    let mut out = Vec::with_capacity(png.len() + chunk.len());
+    out.extend_from_slice(&png[..AFTER_IHDR]);
+    out.extend_from_slice(&chunk);
+    out.extend_from_slice(&png[AFTER_IHDR..]);
+    out
+}
+
+/// Plotters' SVG backend, one primitive at a time, with the class of the current mark
+/// added to each element.
+struct ClassedSvg<'a> {
+    out: &'a mut String,
+    size: (u32, u32),
+    class: Rc<Cell<&'static str>>,
+    closed: bool,
+}
+
+type SvgResult = std::result::Result<(), DrawingErrorKind<io::Error>>;
+
+impl<'a> ClassedSvg<'a> {
+    fn new(
+        out: &'a mut String,
+        size: (u32, u32),
+        width: Width,
+        class: Rc<Cell<&'static str>>,
+    ) -> Self {
+        // The size in inches, so the figure is placed at its printed size; the drawing
+        // itself is in CSS pixels (the view box).
+        let height_in = size.1 as f64 / SVG_DPI;
+        out.push_str(&format!(
+            "<svg width=\"{}in\" height=\"{height_in:.4}in\" viewBox=\"0 0 {} {}\" xmlns=\"http://www.w3.org/2000/svg\">\n",
+            width.inches(),
+            size.0,
+            size.1
+        ));
+        ClassedSvg {
+            out,
+            size,
+            class,
+            closed: false,
+        }
+    }
+
+    /// Draws with a fresh plotters SVG backend and keeps its elements, classed.
+    fn via(&mut self, f: impl FnOnce(&mut SVGBackend<'_>) -> SvgResult) -> SvgResult {
+        let mut tmp = String::new();
+        {
+            let mut b = SVGBackend::with_string(&mut tmp, self.size);
+            f(&mut b)?;
+            b.present()?;
+        }
+        let body = tmp.split_once('\n').map_or("", |(_, rest)| rest);
+        let body = body.strip_suffix("</svg>\n").unwrap_or(body);
+        push_classed(self.out, body, self.class.get());
+        Ok(())
+    }
+}
+
+/// Appends SVG elements (one tag per line, as plotters writes them) with `class` added to
+/// every opening tag.
+fn push_classed(out: &mut String, body: &str, class: &str) {
+    for line in body.split_inclusive('\n') {
+        let opening = line.starts_with('<') && !line.starts_with("</");
+        match line.find([' ', '>', '/']) {
+            Some(at) if opening && !class.is_empty() => {
+                out.push_str(&line[..at]);
+                out.push_str(" class=\"");
+                out.push_str(class);
+                out.push('"');
+                out.push_str(&line[at..]);
+            }
+            _ => out.push_str(line),
+        }
+    }
+}
+
+impl DrawingBackend for ClassedSvg<'_> {
+    type ErrorType = io::Error;
+
+    fn get_size(&self) -> (u32, u32) {
+        self.size
+    }
+
+    fn ensure_prepared(&mut self) -> SvgResult {
+        Ok(())
+    }
+
+    fn present(&mut self) -> SvgResult {
+        if !self.closed {
+            self.out.push_str("</svg>\n");
+            self.closed = true;
+        }
+        Ok(())
+    }
+
+    fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> SvgResult {
+        self.via(|b| b.draw_pixel(point, color))
+    }
+
+    fn draw_line<S: BackendStyle>(
+        &mut self,
+        from: BackendCoord,
+        to: BackendCoord,
+        style: &S,
+    ) -> SvgResult {
+        self.via(|b| b.draw_line(from, to, style))
+    }
+
+    fn draw_rect<S: BackendStyle>(
+        &mut self,
+        upper_left: BackendCoord,
+        bottom_right: BackendCoord,
+        style: &S,
+        fill: bool,
+    ) -> SvgResult {
+        self.via(|b| b.draw_rect(upper_left, bottom_right, style, fill))
+    }
+
+    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        path: I,
+        style: &S,
+    ) -> SvgResult {
+        self.via(|b| b.draw_path(path, style))
+    }
+
+    fn draw_circle<S: BackendStyle>(
+        &mut self,
+        center: BackendCoord,
+        radius: u32,
+        style: &S,
+        fill: bool,
+    ) -> SvgResult {
+        self.via(|b| b.draw_circle(center, radius, style, fill))
+    }
+
+    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
+        &mut self,
+        vert: I,
+        style: &S,
+    ) -> SvgResult {
+        self.via(|b| b.fill_polygon(vert, style))
+    }
+
+    fn draw_text<S: BackendTextStyle>(
+        &mut self,
+        text: &str,
+        style: &S,
+        pos: BackendCoord,
+    ) -> SvgResult {
+        self.via(|b| b.draw_text(text, style, pos))
+    }
+}
+
+/// Renders an SVG (as [`render_svg`] writes it) as a one-page PDF at its printed size,
+/// with the embedded font subset into the file and text kept as text.
+///
+/// Charts use one face (DejaVu Sans, no bold): svg2pdf orders the fonts of a page by a
+/// hash map, so a second face would make the PDF's bytes differ from run to run.
+pub fn render_pdf(svg: &str) -> Result<Vec<u8>> {
+    let fail = |message: String| Error::Chart {
+        path: "pdf".into(),
+        message,
+    };
+    let mut fonts = usvg::fontdb::Database::new();
+    fonts.load_font_data(dejavu::sans::regular().to_vec());
+    fonts.set_sans_serif_family("DejaVu Sans");
+    let options = usvg::Options {
+        font_family: "DejaVu Sans".to_string(),
+        fontdb: std::sync::Arc::new(fonts),
+        ..usvg::Options::default()
+    };
+    let tree = usvg::Tree::from_str(svg, &options).map_err(|e| fail(e.to_string()))?;
+    svg2pdf::to_pdf(
+        &tree,
+        svg2pdf::ConversionOptions::default(),
+        // SVG units are CSS pixels: 96 to the inch.
+        svg2pdf::PageOptions {
+            dpi: SVG_DPI as f32,
+        },
+    )
+    .map_err(|e| fail(e.to_string()))
+}
+
+/// Styles an axis mesh the common way: light grid, grey axes, the chart fonts.
+pub fn style_mesh<X: Ranged, Y: Ranged, DB: DrawingBackend>(
+    mesh: &mut MeshStyle<'_, '_, X, Y, DB>,
+    pen: &Pen,
+) {
+    mesh.label_style(pen.font(TICK_PT))
+        .axis_desc_style(pen.font(LABEL_PT))
+        .axis_style(pen.stroke(AXIS, 0.8))
+        .light_line_style(TRANSPARENT)
+        .bold_line_style(pen.stroke(GRID, 0.6))
+        .set_all_tick_mark_size(pen.px(3.0));
+}
+
+/// The chart builder every kind starts from: the common margins, and room for the tick
+/// labels under the plot (`x_ticks`) and left of it (`y_ticks`), in SVG units.
+pub fn builder<'a, 'b, DB: DrawingBackend>(
+    plot: &'a DrawingArea<DB, Shift>,
+    pen: &Pen,
+    x_ticks: f64,
+    y_ticks: f64,
+) -> ChartBuilder<'a, 'b, DB> {
+    let mut b = ChartBuilder::on(plot);
+    b.margin(pen.px(4.0))
+        .margin_right(pen.px(14.0))
+        .x_label_area_size(pen.px(x_ticks))
+        .y_label_area_size(pen.px(y_ticks));
+    b
+}
+
+/// A plot of shares (y, in %) against a number (x), with the reference line drawn: the
+/// over-time and budget charts.
+pub fn share_against_number<'a, DB: DrawingBackend>(
+    plot: &'a DrawingArea<DB, Shift>,
+    pen: &Pen,
+    x: std::ops::Range<f64>,
+    y: std::ops::Range<f64>,
+    reference: Option<f64>,
+) -> DrawResult<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>> {
+    let span = (x.start, x.end);
+    let mut cc = builder(plot, pen, 16.0, 26.0)
+        .build_cartesian_2d(x, y)
+        .map_err(err)?;
+    let mut mesh = cc.configure_mesh();
+    style_mesh(&mut mesh, pen);
+    mesh.x_labels(7)
+        .x_label_formatter(&|x| format!("{x}"))
+        .y_labels(6)
+        .y_label_formatter(&percent_tick)
+        .draw()
+        .map_err(err)?;
+    if let Some(r) = reference {
+        draw_reference(&mut cc, pen, r, Orient::Vertical, span)?;
+    }
+    Ok(cc)
+}
+
+/// How a legend entry is drawn.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Swatch {
+    /// A filled square (bars).
+    Square,
+    /// A dot (points).
+    Dot,
+    /// A line with a dot (lines through points).
+    LineDot,
+    /// A solid line (fits).
+    Line,
+    /// A dashed line (reference lines).
+    Dashed,
+}
+
+/// One legend entry.
+#[derive(Debug, Clone)]
+pub struct LegendItem {
+    pub label: String,
+    pub colour: RGBColor,
+    pub swatch: Swatch,
+}
+
+impl LegendItem {
+    /// "ad (95% Wilson CI)": the dots with CI bars.
+    pub fn estimates(ci: &str) -> Self {
+        LegendItem::new(format!("ad ({ci})"), BLUE, Swatch::Dot)
+    }
+
+    /// "eligible audience (50.5%)": the dashed reference line.
+    pub fn eligible(share: f64) -> Self {
+        LegendItem::new(
+            format!("eligible audience ({})", crate::words::percent(share)),
+            GREY,
+            Swatch::Dashed,
+        )
+    }
+
+    pub fn new(label: impl Into<String>, colour: RGBColor, swatch: Swatch) -> Self {
+        LegendItem {
+            label: label.into(),
+            colour,
+            swatch,
+        }
+    }
+}
+
+/// The parts of a figure around its plot.
+#[derive(Debug, Clone, Default)]
+pub struct Layout<'a> {
+    pub title: &'a str,
+    pub legend: &'a [LegendItem],
+    /// The horizontal axis' title, centred under the figure.
+    pub x_title: Option<&'a str>,
+    /// The vertical axis' title, written horizontally above the plot (a rotated title
+    /// would not fit the height of a one-column figure).
+    pub y_title: Option<&'a str>,
+    /// A line under the legend (class `annotation`): a test's result.
+    pub note: Option<&'a str>,
+}
+
+impl<'a> Layout<'a> {
+    pub fn new(title: &'a str, legend: &'a [LegendItem]) -> Self {
+        Layout {
+            title,
+            legend,
+            ..Layout::default()
+        }
+    }
+
+    pub fn x_title(self, x_title: &'a str) -> Self {
+        Layout {
+            x_title: Some(x_title),
+            ..self
+        }
+    }
+
+    pub fn y_title(self, y_title: &'a str) -> Self {
+        Layout {
+            y_title: Some(y_title),
+            ..self
+        }
+    }
+
+    pub fn note(self, note: &'a str) -> Self {
+        Layout {
+            note: Some(note),
+            ..self
+        }
+    }
+}
+
+/// White background; the title on top, the legend in centred rows under it, the vertical
+/// axis' title above the plot and the horizontal axis' title at the bottom; returns the
+/// area left for the plot (whose own x label area holds only the tick labels).
+pub fn frame<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    pen: &Pen,
+    layout: &Layout<'_>,
+) -> DrawResult<DrawingArea<DB, Shift>> {
+    pen.mark("");
+    area.fill(&WHITE).map_err(err)?;
+    // A long title (a long comparison key) is set smaller rather than cut off.
+    let (title_w, _) = area
+        .estimate_text_size(layout.title, &TextStyle::from(pen.font(TITLE_PT)))
+        .map_err(err)?;
+    let room = area.dim_in_pixel().0 as f64 - pen.px(12.0) as f64;
+    let title_pt = if title_w as f64 > room {
+        (TITLE_PT * room / title_w as f64).max(6.0)
+    } else {
+        TITLE_PT
+    };
+    let title_font = pen.font(title_pt);
+    let mut rest = area
+        .margin(pen.px(4.0), 0, 0, 0)
+        .titled(layout.title, title_font)
+        .map_err(err)?;
+    if !layout.legend.is_empty() {
+        rest = legend_strip(&rest, pen, layout.legend)?;
+    }
+    let (width, _) = rest.dim_in_pixel();
+    let line = pen.offset(LABEL_PT * SVG_DPI / 72.0 * 1.5);
+    if let Some(note) = layout.note {
+        let (strip, plot) = rest.split_vertically(line);
+        pen.mark(class::ANNOTATION);
+        strip
+            .draw(&Text::new(
+                note.to_string(),
+                (width as i32 / 2, line / 2),
+                pen.text(LABEL_PT, Pos::new(HPos::Center, VPos::Center)),
+            ))
+            .map_err(err)?;
+        pen.mark("");
+        rest = plot;
+    }
+    if let Some(y_title) = layout.y_title {
+        let (strip, plot) = rest.split_vertically(line);
+        strip
+            .draw(&Text::new(
+                y_title.to_string(),
+                (pen.offset(6.0), line / 2),
+                pen.text(LABEL_PT, Pos::new(HPos::Left, VPos::Center)),
+            ))
+            .map_err(err)?;
+        rest = plot;
+    }
+    if let Some(x_title) = layout.x_title {
+        let (_, h) = rest.dim_in_pixel();
+        let (plot, strip) = rest.split_vertically(h as i32 - line);
+        strip
+            .draw(&Text::new(
+                x_title.to_string(),
+                (width as i32 / 2, line / 2),
+                pen.text(LABEL_PT, Pos::new(HPos::Center, VPos::Center)),
+            ))
+            .map_err(err)?;
+        rest = plot;
+    }
+    Ok(rest)
+}
+
+/// The legend in rows that fit the width, centred; returns the area under it.
+fn legend_strip<DB: DrawingBackend>(
+    rest: &DrawingArea<DB, Shift>,
+    pen: &Pen,
+    legend: &[LegendItem],
+) -> DrawResult<DrawingArea<DB, Shift>> {
+    let font = pen.text(NOTE_PT, Pos::new(HPos::Left, VPos::Center));
+    let (width, _) = rest.dim_in_pixel();
+    let swatch_w = pen.px(16.0) as i32;
+    let gap = pen.px(5.0) as i32;
+    let spacing = pen.px(12.0) as i32;
+    let row_h = pen.px(13.0) as i32;
+    let mut rows: Vec<Vec<(&LegendItem, i32)>> = vec![Vec::new()];
+    let mut used = 0;
+    for item in legend {
+        let (tw, _) = rest.estimate_text_size(&item.label, &font).map_err(err)?;
+        let w = swatch_w + gap + tw as i32;
+        let row = rows.last_mut().expect("a row");
+        if !row.is_empty() && used + spacing + w > width as i32 - 2 * spacing {
+            rows.push(vec![(item, w)]);
+            used = w;
+        } else {
+            used += if row.is_empty() { w } else { spacing + w };
+            row.push((item, w));
+        }
+    }
+    let height = row_h * rows.len() as i32 + pen.offset(4.0);
+    let (strip, plot) = rest.split_vertically(height);
+    pen.mark(class::LEGEND);
+    for (r, row) in rows.iter().enumerate() {
+        let total: i32 = row.iter().map(|(_, w)| w).sum::<i32>() + spacing * (row.len() as i32 - 1);
+        let mut x = (width as i32 - total) / 2;
+        let y = row_h * r as i32 + row_h / 2;
+        for (item, w) in row {
+            draw_swatch(&strip, pen, item, (x, y), swatch_w)?;
+            strip
+                .draw(&Text::new(
+                    item.label.clone(),
+                    (x + swatch_w + gap, y),
+                    font.clone(),
+                ))
+                .map_err(err)?;
+            x += w + spacing;
+        }
+    }
+    pen.mark("");
+    Ok(plot)
+}
+
+fn draw_swatch<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    pen: &Pen,
+    item: &LegendItem,
+    (x, y): (i32, i32),
+    w: i32,
+) -> DrawResult {
+    let half = pen.offset(4.0);
+    let line = pen.stroke(item.colour, 1.5);
+    let r = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
+    match item.swatch {
+        Swatch::Square => area
+            .draw(&Rectangle::new(
+                [(x + w / 2 - half, y - half), (x + w / 2 + half, y + half)],
+                item.colour.filled(),
+            ))
+            .map_err(r),
+        Swatch::Dot => area
+            .draw(&Circle::new(
+                (x + w / 2, y),
+                pen.px(3.0),
+                item.colour.filled(),
+            ))
+            .map_err(r),
+        Swatch::LineDot => {
+            area.draw(&PathElement::new(vec![(x, y), (x + w, y)], line))
+                .map_err(r)?;
+            area.draw(&Circle::new(
+                (x + w / 2, y),
+                pen.px(2.5),
+                item.colour.filled(),
+            ))
+            .map_err(r)
+        }
+        Swatch::Line => area
+            .draw(&PathElement::new(vec![(x, y), (x + w, y)], line))
+            .map_err(r),
+        Swatch::Dashed => area
+            .draw(&DashedPathElement::new(
+                vec![(x, y), (x + w, y)],
+                pen.px(3.0),
+                pen.px(2.0),
+                line,
+            ))
+            .map_err(r),
+    }
+}
+
+/// One estimate with its confidence interval, at a position along the other axis.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Estimate {
+    pub at: f64,
+    pub value: f64,
+    pub low: f64,
+    pub high: f64,
+}
+
+/// Which way the value axis runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Orient {
+    /// Values along x (dot plots).
+    Horizontal,
+    /// Values along y.
+    Vertical,
+}
+
+/// Draws estimates as dots with capped CI bars (classes `ci` and `point`). `cap` is the
+/// half-length of a cap, in units of the position axis.
+pub fn draw_estimates<DB, X, Y>(
+    cc: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    pen: &Pen,
+    estimates: &[Estimate],
+    orient: Orient,
+    colour: RGBColor,
+    cap: f64,
+) -> DrawResult
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let xy = |at: f64, v: f64| match orient {
+        Orient::Horizontal => (v, at),
+        Orient::Vertical => (at, v),
+    };
+    let line = pen.stroke(colour, 1.2);
+    pen.mark(class::CI);
+    cc.draw_series(
+        estimates
+            .iter()
+            .filter(|e| e.low.is_finite() && e.high.is_finite())
+            .flat_map(|e| {
+                [
+                    PathElement::new(vec![xy(e.at, e.low), xy(e.at, e.high)], line),
+                    PathElement::new(vec![xy(e.at - cap, e.low), xy(e.at + cap, e.low)], line),
+                    PathElement::new(vec![xy(e.at - cap, e.high), xy(e.at + cap, e.high)], line),
+                ]
+            }),
+    )
+    .map_err(err)?;
+    pen.mark(class::POINT);
+    cc.draw_series(
+        estimates
+            .iter()
+            .map(|e| Circle::new(xy(e.at, e.value), pen.px(3.0), colour.filled())),
+    )
+    .map_err(err)?;
+    pen.mark("");
+    Ok(())
+}
+
+/// A dashed grey line at `value` across the plot (class `reference`): the eligible
+/// audience's share.
+pub fn draw_reference<DB, X, Y>(
+    cc: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    pen: &Pen,
+    value: f64,
+    orient: Orient,
+    span: (f64, f64),
+) -> DrawResult
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let points = match orient {
+        Orient::Horizontal => vec![(value, span.0), (value, span.1)],
+        Orient::Vertical => vec![(span.0, value), (span.1, value)],
+    };
+    pen.mark(class::REFERENCE);
+    cc.draw_series(std::iter::once(DashedPathElement::new(
+        points,
+        pen.px(4.0),
+        pen.px(3.0),
+        pen.stroke(GREY, 1.2),
+    )))
+    .map_err(err)?;
+    pen.mark("");
+    Ok(())
+}
+
+/// Key points at the centres of `n` categories on a `0..n` axis.
+pub fn category_centres(n: usize) -> Vec<f64> {
+    (0..n).map(|i| i as f64 + 0.5).collect()
+}
+
+/// An axis of `n` categories: values `0..n`, category `i` centred at `i + 0.5`, ticks and
+/// grid lines at the centres only (label them with [`category_label`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Categories(pub usize);
+
+impl Ranged for Categories {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let share = value / self.0.max(1) as f64;
+        limit.0 + ((limit.1 - limit.0) as f64 * share + 1e-3).floor() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            category_centres(self.0)
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        0.0..self.0.max(1) as f64
+    }
+}
+
+/// The label of the category whose centre is `v`, or nothing between centres.
+pub fn category_label(labels: &[String], v: f64) -> String {
+    let i = (v - 0.5).round();
+    if (v - 0.5 - i).abs() < 1e-6 && i >= 0.0 && (i as usize) < labels.len() {
+        labels[i as usize].clone()
+    } else {
+        String::new()
+    }
+}
+
+/// Room for the longest of `labels` at tick size, in SVG units.
+pub fn label_room(labels: &[String]) -> f64 {
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(4) as f64;
+    // DejaVu Sans averages about 0.55 em per character.
+    (longest * TICK_PT * SVG_DPI / 72.0 * 0.58 + 10.0).min(170.0)
+}
+
+/// `x` as a percentage tick label ("40").
+pub fn percent_tick(x: &f64) -> String {
+    format!("{:.0}", x * 100.0)
+}
+
+/// A number with a real minus sign and `digits` decimals.
+pub fn signed(x: f64, digits: usize) -> String {
+    let s = format!("{x:.digits$}");
+    match s.strip_prefix('-') {
+        Some(rest) if rest.chars().any(|c| c.is_ascii_digit() && c != '0') => {
+            format!("\u{2212}{rest}")
+        }
+        Some(rest) => rest.to_string(),
+        None => s,
+    }
+}
+
+/// Digits as superscripts ("-927" → "⁻⁹²⁷").
+pub fn superscript(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '0' => '⁰',
+            '1' => '¹',
+            '2' => '²',
+            '3' => '³',
+            '4' => '⁴',
+            '5' => '⁵',
+            '6' => '⁶',
+            '7' => '⁷',
+            '8' => '⁸',
+            '9' => '⁹',
+            '-' | '\u{2212}' => '⁻',
+            c => c,
+        })
+        .collect()
+}
+
+/// A p-value for a chart: as [`crate::words::format_p`] decides (never "p = 0";
+/// a bound from log10 p where p underflows), with powers of ten as superscripts:
+/// "p = 0.031", "p = 2.5 × 10⁻⁷", "p < 10⁻⁹²⁷".
+pub fn chart_p(p: f64, log10_p: f64) -> String {
+    if p.is_nan() {
+        return "p = n/a".to_string();
+    }
+    if p == 0.0 || p < 1e-300 {
+        if !log10_p.is_finite() {
+            return format!("p < 10{}", superscript("-300"));
+        }
+        let k = log10_p.floor() as i64 + 1;
+        return format!("p < 10{}", superscript(&k.to_string()));
+    }
+    if p < 0.001 {
+        let e = p.log10().floor();
+        let m = p / 10f64.powf(e);
+        let (m, e) = if format!("{m:.1}") == "10.0" {
+            (1.0, e + 1.0)
+        } else {
+            (m, e)
+        };
+        return format!("p = {m:.1} × 10{}", superscript(&format!("{}", e as i64)));
+    }
+    crate::words::format_p(p, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classes_go_on_opening_tags_only() {
+        let mut out = String::new();
+        push_classed(
+            &mut out,
+            "<circle cx=\"1\"/>\n<text x=\"2\">\nwomen &lt; men\n</text>\n",
+            "point",
+        );
+        assert_eq!(
+            out,
+            "<circle class=\"point\" cx=\"1\"/>\n<text class=\"point\" x=\"2\">\nwomen &lt; men\n</text>\n"
+        );
+        let mut plain = String::new();
+        push_classed(&mut plain, "<line x1=\"0\"/>\n", "");
+        assert_eq!(plain, "<line x1=\"0\"/>\n");
+    }
+
+    #[test]
+    fn png_says_300_dpi() {
+        let image = image::RgbImage::new(3, 2);
+        let mut out = std::io::Cursor::new(Vec::new());
+        image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+        let png = with_dpi(out.into_inner(), 300.0);
+        let at = png.windows(4).position(|w| w == b"pHYs").unwrap();
+        assert_eq!(at, 8 + 25 + 4, "right after IHDR");
+        assert_eq!(&png[at + 4..at + 8], &11811u32.to_be_bytes());
+        assert_eq!(png[at + 12], 1);
+        // The chunk's CRC is right: the image still decodes.
+        let back = image::load_from_memory(&png).unwrap();
+        assert_eq!((back.width(), back.height()), (3, 2));
+    }
+
+    #[test]
+    fn p_values_read_as_powers_of_ten() {
+        assert_eq!(chart_p(0.0, -926.3), "p < 10⁻⁹²⁶");
+        assert_eq!(chart_p(0.0, -927.0), "p < 10⁻⁹²⁶");
+        assert_eq!(chart_p(2.5e-7, -6.6), "p = 2.5 × 10⁻⁷");
+        assert_eq!(chart_p(9.96e-5, -4.0), "p = 1.0 × 10⁻⁴");
+        assert_eq!(chart_p(0.0312, -1.5), "p = 0.031");
+        assert_eq!(chart_p(f64::NAN, f64::NAN), "p = n/a");
+    }
+
+    #[test]
+    fn minus_signs_are_minus_signs() {
+        assert_eq!(signed(-0.934, 2), "\u{2212}0.93");
+        assert_eq!(signed(-0.001, 2), "0.00");
+        assert_eq!(signed(0.5, 1), "0.5");
+    }
+
+    #[test]
+    fn category_labels_sit_at_centres() {
+        let labels = vec!["a".to_string(), "b".to_string()];
+        assert_eq!(category_centres(2), vec![0.5, 1.5]);
+        assert_eq!(category_label(&labels, 1.5), "b");
+        assert_eq!(category_label(&labels, 1.0), "");
+        assert_eq!(category_label(&labels, 2.5), "");
+    }
+}

@@ -1,0 +1,143 @@
+//! Reports: everything in `results/<experiment>/`, rendered from an [`Analysis`].
+//!
+//! One exporter per output kind behind one trait (the way hyperfine's `export/` is laid
+//! out). Exporters only format; every number they print was computed by `analysis`.
+
+pub mod charts;
+pub mod html;
+pub mod json;
+pub mod markdown;
+pub mod tables;
+pub mod words;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use adskew_core::analysis::{Analysis, Inputs};
+use adskew_core::error::{Error, Result};
+use adskew_core::experiment::Experiment;
+use adskew_core::vocab::{Breakdown, Metric};
+use adskew_store::{CollectionRecord, Store, StoredRow};
+
+/// Everything a report shows: the analysis (every test and share) and what the charts need
+/// beyond it from the store: the experiment (budgets), the latest totals with spend per
+/// group, and the history of the totals over the collections.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub analysis: Analysis,
+    /// The same analysis on the other count (impressions when reach is tested, and the
+    /// other way round), for the robustness table; tested and corrected on its own.
+    pub other_metric: Option<Analysis>,
+    pub experiment: Experiment,
+    /// Latest since-launch rows per breakdown (pooled over a design's partitions).
+    pub totals: BTreeMap<Breakdown, Vec<StoredRow>>,
+    /// The collections, in order.
+    pub collections: Vec<CollectionRecord>,
+    /// Per breakdown: each collection's since-launch rows, tagged with the collection id.
+    pub history: BTreeMap<Breakdown, Vec<(i64, StoredRow)>>,
+    /// The database the data came from (for provenance).
+    pub database: Option<PathBuf>,
+}
+
+impl Report {
+    /// The report of a stored run, analysed with `analysis` (which may carry command-line
+    /// settings over the run's own).
+    pub fn load(store: &Store, inputs: &Inputs, analysis: Analysis) -> Result<Report> {
+        let mut history = BTreeMap::new();
+        for b in &inputs.experiment.collect.breakdowns {
+            history.insert(*b, store.total_history(inputs.record.id, *b)?);
+        }
+        let mut other = inputs.clone();
+        other.experiment.analysis = analysis.settings.clone();
+        other.experiment.analysis.metric = match analysis.settings.metric {
+            Metric::Impressions => Metric::Reach,
+            _ => Metric::Impressions,
+        };
+        Ok(Report {
+            other_metric: Some(adskew_core::analysis::analyze(&other)),
+            analysis,
+            experiment: inputs.experiment.clone(),
+            totals: inputs.totals.clone(),
+            collections: inputs.collections.clone(),
+            history,
+            database: Some(store.path().to_path_buf()),
+        })
+    }
+}
+
+/// Writes one kind of output for a report into a directory.
+pub trait Exporter {
+    /// A short name for logs ("json", "markdown", "charts").
+    fn name(&self) -> &'static str;
+    /// Writes the output and returns the files written.
+    fn export(&self, report: &Report, dir: &Path) -> Result<Vec<PathBuf>>;
+}
+
+adskew_core::vocabulary!(
+    /// An output format of `adskew report --format`.
+    Format { Html => "html", Md => "md", Tex => "tex", Csv => "csv", Json => "json", Svg => "svg", Png => "png", Pdf => "pdf" }
+);
+
+/// The exporters for `formats` (all of them when empty), in order.
+pub fn exporters(formats: &[Format]) -> Vec<Box<dyn Exporter>> {
+    let on = |f: Format| formats.is_empty() || formats.contains(&f);
+    let mut out: Vec<Box<dyn Exporter>> = Vec::new();
+    if on(Format::Json) {
+        out.push(Box::new(json::JsonExporter));
+    }
+    if on(Format::Md) {
+        out.push(Box::new(markdown::MarkdownExporter));
+    }
+    // PDF only when asked for: it is not part of "all formats".
+    let pdf = formats.contains(&Format::Pdf);
+    if on(Format::Svg) || on(Format::Png) || pdf {
+        out.push(Box::new(charts::ChartExporter {
+            formats: charts::Formats {
+                svg: on(Format::Svg),
+                png: on(Format::Png),
+                pdf,
+            },
+        }));
+    }
+    if on(Format::Md) || on(Format::Tex) || on(Format::Csv) {
+        out.push(Box::new(tables::TablesExporter {
+            markdown: on(Format::Md),
+            latex: on(Format::Tex),
+            csv: on(Format::Csv),
+        }));
+    }
+    if on(Format::Html) {
+        out.push(Box::new(html::HtmlExporter));
+    }
+    out
+}
+
+/// Writes the full report into `dir` (created if needed).
+pub fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
+    write(report, dir, &[])
+}
+
+/// Writes the report in `formats` (all when empty) into `dir` (created if needed).
+pub fn write(report: &Report, dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+    let mut written = Vec::new();
+    for exporter in exporters(formats) {
+        let files = exporter.export(report, dir)?;
+        tracing::debug!(exporter = exporter.name(), files = files.len(), "exported");
+        written.extend(files);
+    }
+    Ok(written)
+}
+
+/// Writes a file atomically (temporary file, then rename) so a report is never half-written.
+pub fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension(format!(
+        "{}.tmp",
+        path.extension().and_then(|e| e.to_str()).unwrap_or("")
+    ));
+    std::fs::write(&tmp, bytes)
+        .map_err(|e| Error::io(format!("cannot write {}", tmp.display()), e))?;
+    std::fs::rename(&tmp, path)
+        .map_err(|e| Error::io(format!("cannot write {}", path.display()), e))
+}

@@ -1,0 +1,131 @@
+//! One collection pass: daily rows and since-launch totals for every breakdown, the spend,
+//! and how the platform sees each ad, committed together with the API archive.
+
+use chrono::{DateTime, Utc};
+use tracing::{info, warn};
+
+use super::launch::Launched;
+use adskew_core::error::{Error, Result};
+use adskew_core::experiment::Experiment;
+use adskew_core::money::Money;
+use adskew_core::platform::{DeliveryQuery, Granularity, ObjectId, Platform};
+use adskew_store::{Store, StoredRow};
+
+/// Collects everything for the scheduled time `due` and returns the spend read. Every day
+/// since launch is read again, so the platform's revisions of recent days land as new
+/// snapshots (the store keeps every snapshot; `delivery_latest` shows the newest). Days are
+/// the account's local days (`tz`), as the platform reports them.
+#[allow(clippy::too_many_arguments)]
+pub(super) async fn collect(
+    exp: &Experiment,
+    id: i64,
+    platform: &dyn Platform,
+    store: &mut Store,
+    launched: &Launched,
+    start: DateTime<Utc>,
+    due: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+) -> Result<Spent> {
+    let now = platform.now();
+    let ids: Vec<ObjectId> = launched.ads.iter().map(|(_, a)| a.clone()).collect();
+    let key_of = |ad: &ObjectId| -> Result<String> {
+        launched
+            .ads
+            .iter()
+            .find(|(_, a)| a == ad)
+            .map(|(k, _)| k.clone())
+            .ok_or_else(|| Error::Other(format!("platform returned a row for unknown ad {ad}")))
+    };
+    let mut rows = Vec::new();
+    for breakdown in &exp.collect.breakdowns {
+        for granularity in [Granularity::Daily, Granularity::Total] {
+            let query = DeliveryQuery {
+                ads: ids.clone(),
+                breakdown: *breakdown,
+                since: start.with_timezone(&tz).date_naive(),
+                until: now.with_timezone(&tz).date_naive(),
+                granularity,
+            };
+            for row in platform.delivery(&query).await? {
+                rows.push(StoredRow {
+                    ad_key: key_of(&row.ad)?,
+                    period: granularity.as_str().to_string(),
+                    date_start: row.date_start,
+                    date_stop: row.date_stop,
+                    breakdown: row.breakdown.as_str().to_string(),
+                    value: row.value,
+                    reach: row.reach,
+                    impressions: row.impressions,
+                    clicks: row.clicks,
+                    spend: row.spend,
+                });
+            }
+        }
+    }
+    let spend = platform.spend(&launched.campaign).await?;
+    review(exp, id, platform, store, launched, now).await?;
+    super::archive(store, id, platform)?;
+    store.insert_collection_due(id, now, Some(due), spend, &rows)?;
+    info!(experiment = %exp.name, rows = rows.len(), %spend, at = %now, "collected");
+    // The dearest day so far, from the daily rows of one breakdown (each partitions it).
+    let first = exp.collect.breakdowns.first().map(|b| b.as_str());
+    let mut by_day: std::collections::BTreeMap<chrono::NaiveDate, Money> = Default::default();
+    for r in rows
+        .iter()
+        .filter(|r| r.period == "day" && Some(r.breakdown.as_str()) == first)
+    {
+        *by_day.entry(r.date_start).or_insert(Money::ZERO) += r.spend;
+    }
+    let (date, day) = by_day
+        .into_iter()
+        .max_by_key(|(_, m)| *m)
+        .unwrap_or((now.with_timezone(&tz).date_naive(), Money::ZERO));
+    Ok(Spent {
+        total: spend,
+        day,
+        date,
+    })
+}
+
+/// What a collection found spent: in all, and on the dearest single day (of the account).
+pub(super) struct Spent {
+    pub total: Money,
+    pub day: Money,
+    pub date: chrono::NaiveDate,
+}
+
+/// Reads how the platform sees each ad and records changes; a rejected or limited ad is
+/// logged as a warning at once (and shown by `status` and in the report), because it delivers
+/// nothing and would otherwise only look like a small ad.
+async fn review(
+    exp: &Experiment,
+    id: i64,
+    platform: &dyn Platform,
+    store: &mut Store,
+    launched: &Launched,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let ids: Vec<ObjectId> = launched.ads.iter().map(|(_, ad)| ad.clone()).collect();
+    for review in platform.ad_reviews(&ids).await? {
+        let Some((key, _)) = launched.ads.iter().find(|(_, ad)| *ad == review.ad) else {
+            continue;
+        };
+        let changed = store.record_review(
+            id,
+            key,
+            now,
+            &review.effective_status,
+            review.problem.as_deref(),
+        )?;
+        if changed && review.is_problem() {
+            warn!(
+                experiment = %exp.name,
+                ad = %key,
+                status = %review.effective_status,
+                problem = review.problem.as_deref().unwrap_or(""),
+                "the platform refused or limited an ad"
+            );
+        }
+    }
+    Ok(())
+}

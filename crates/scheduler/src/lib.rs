@@ -1,0 +1,496 @@
+//! The scheduler: launch an experiment's ads together, collect delivery on schedule until
+//! the end, and stop; resumable at any point.
+//!
+//! It talks to the platform only through [`Platform`] and waits only through [`Clock`], so
+//! the same code drives a real platform in real time and the simulator in simulated time
+//! (a 14-day experiment runs in seconds).
+//!
+//! A run's life is recorded in the store as it happens: `draft` (recorded; objects being
+//! created, each with an idempotency key, see [`launch`]) → `created` (all PAUSED) →
+//! `running` (activated together at the planned start) → `completed` (schedule ended) or
+//! `stopped` (spend cap or kill switch) or `failed`. Collections are due every
+//! `collect_every` from the start and at the end, plus a final re-collection
+//! `recollect_after` later, once the platform's revisions of recent days have settled; a
+//! collection records the time it was due for, in the same transaction as its rows. So
+//! [`drive`] can pick a run up in any state, in a new process, and continue where it
+//! stopped: [`Mode::ToCompletion`] waits for every due time (simulated clocks),
+//! [`Mode::DueNow`] does what is due and returns (`adskew collect` from cron).
+//!
+//! Pausing never waits (see [`pause`]): `adskew stop` from another process, and a failed
+//! run whose own pause failed, leave a pause request in the store that [`drive`] honours
+//! before every step (so also right after an activation), and every later pass before
+//! anything else. A schedule already over by the platform's clock is refused by
+//! [`record`] before anything exists.
+
+mod collect;
+mod launch;
+mod pause;
+
+use chrono::{DateTime, Duration, DurationRound, Utc};
+use indicatif::ProgressBar;
+use tracing::{info, warn};
+
+use adskew_core::clock::Clock;
+use adskew_core::error::{Error, Result};
+use adskew_core::experiment::{Experiment, Start};
+use adskew_core::money::Money;
+use adskew_core::platform::{Platform, Status};
+use adskew_store::{parse_time, RunState, Store};
+
+pub use pause::{honour_pauses, reopen, stop, stop_unlocked, unpaused_advice};
+
+/// How far [`drive`] goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Wait for every due time and finish the run (simulated clocks; a live run in one
+    /// process).
+    ToCompletion,
+    /// Do what is due now and return (a collection pass from cron or the daemon).
+    DueNow,
+}
+
+/// Where a run stands after [`run`] or [`drive`].
+#[derive(Debug, Clone)]
+pub struct RunOutcome {
+    pub experiment_id: i64,
+    pub state: RunState,
+    /// Collections made by this call.
+    pub collections: usize,
+    /// The spend read at the last collection (of this call or before).
+    pub spend: Money,
+    pub started: DateTime<Utc>,
+    pub ended: DateTime<Utc>,
+    /// When something is next due (`None` once the run has nothing more to do).
+    pub next: Option<DateTime<Utc>>,
+}
+
+/// When the experiment starts, given the platform's clock.
+pub fn start_time(exp: &Experiment, now: DateTime<Utc>) -> DateTime<Utc> {
+    match exp.schedule.start {
+        Start::Now => now.duration_trunc(Duration::hours(1)).unwrap_or(now),
+        Start::At(t) => t,
+    }
+}
+
+/// The current hour: where a simulated clock starts when the experiment says "now".
+pub fn start_time_now() -> DateTime<Utc> {
+    let now = Utc::now();
+    now.duration_trunc(Duration::hours(1)).unwrap_or(now)
+}
+
+/// The number of collections a run makes (for progress bars).
+pub fn planned_collections(exp: &Experiment) -> u64 {
+    let every = exp.schedule.collect_every.num_seconds().max(1);
+    let total = exp.schedule.duration.num_seconds();
+    // One per interval strictly inside the schedule, the one at the end, and the
+    // re-collection after the revision window.
+    let recollect = u64::from(exp.schedule.recollect_after > Duration::zero());
+    ((total - 1) / every + 1) as u64 + recollect
+}
+
+/// Records a new run of `exp` and drives it to completion. On failure the run is marked
+/// failed and its ads paused (best effort) before the error is returned.
+pub async fn run(
+    exp: &Experiment,
+    platform: &dyn Platform,
+    clock: &dyn Clock,
+    store: &mut Store,
+    progress: &ProgressBar,
+) -> Result<RunOutcome> {
+    let id = record(exp, clock, store)?;
+    drive(
+        exp,
+        id,
+        platform,
+        clock,
+        store,
+        progress,
+        Mode::ToCompletion,
+    )
+    .await
+}
+
+/// Records a new run of `exp` (state `draft`, with its planned start and end) after
+/// checking its comparisons are paired; returns its id.
+pub fn record(exp: &Experiment, clock: &dyn Clock, store: &mut Store) -> Result<i64> {
+    let start = start_time(exp, clock.now());
+    let end = start + exp.schedule.duration;
+    check_not_over(exp, start, end, clock.now())?;
+    launch::check_paired(exp, start, end)?;
+    Ok(store.insert_run(exp, clock.now(), start, end)?)
+}
+
+/// Refuses a schedule that has already ended by the platform's clock: its ads could not
+/// deliver, yet the run would be created, "complete" empty and read like a finding.
+pub fn check_not_over(
+    exp: &Experiment,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    let time = |t: DateTime<Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if end <= now {
+        return Err(Error::BadInput(format!(
+            "{}: schedule.start = \"{}\" with this duration ends at {}, which has already passed \
+             (the platform's clock says {}); nothing was created. Set schedule.start to \"now\" \
+             or a time in the future (and schedule.end, if given, after it)",
+            exp.source.path.display(),
+            time(start),
+            time(end),
+            time(now)
+        )));
+    }
+    if start < now {
+        warn!(start = %time(start), now = %time(now), "the schedule started in the past: the ads start late, now");
+    }
+    Ok(())
+}
+
+/// The scheduled collection times: every `collect_every` from the start, and the end.
+fn collection_times(
+    exp: &Experiment,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Vec<DateTime<Utc>> {
+    let mut times = Vec::new();
+    let mut t = start + exp.schedule.collect_every;
+    while t < end {
+        times.push(t);
+        t += exp.schedule.collect_every;
+    }
+    times.push(end);
+    times
+}
+
+/// A run's planned start and end, as recorded.
+fn plan(
+    store: &Store,
+    id: i64,
+) -> Result<(DateTime<Utc>, DateTime<Utc>, adskew_store::ExperimentRecord)> {
+    let record = store.find_experiment(&id.to_string())?;
+    match (&record.planned_start, &record.planned_end) {
+        (Some(s), Some(e)) => Ok((parse_time(s)?, parse_time(e)?, record)),
+        _ => Err(Error::BadInput(format!(
+            "run {id} was recorded by an adskew without resumable runs; it cannot be continued"
+        ))),
+    }
+}
+
+fn state_of(record: &adskew_store::ExperimentRecord) -> RunState {
+    RunState::parse(&record.state).unwrap_or(RunState::Failed)
+}
+
+/// When run `record` next has something to do, from what the store says (for `status`).
+pub fn next_due(
+    exp: &Experiment,
+    record: &adskew_store::ExperimentRecord,
+    store: &Store,
+) -> Result<Option<DateTime<Utc>>> {
+    let (Some(start), Some(end)) = (&record.planned_start, &record.planned_end) else {
+        return Ok(None);
+    };
+    let (start, end) = (parse_time(start)?, parse_time(end)?);
+    Ok(match state_of(record) {
+        RunState::Draft | RunState::Created => Some(start),
+        RunState::Running => {
+            let last = store.last_due_collected(record.id)?;
+            collection_times(exp, start, end)
+                .into_iter()
+                .find(|t| last.is_none_or(|l| *t > l))
+        }
+        RunState::Completed | RunState::Stopped => match record.recollect_at.as_deref() {
+            Some(at) => {
+                let at = parse_time(at)?;
+                (!store.collected_due(record.id, at)?).then_some(at)
+            }
+            None => None,
+        },
+        RunState::Failed => None,
+    })
+}
+
+/// Moves the platform's API exchanges since the last call into the store's archive.
+fn archive(store: &mut Store, id: i64, platform: &dyn Platform) -> Result<()> {
+    Ok(store.archive(Some(id), platform.name(), &platform.take_exchanges())?)
+}
+
+/// How far [`drive_inner`] got, for the failure handling in [`drive`].
+#[derive(Debug, Default)]
+struct Reached {
+    /// Every object exists (paused, unless activated).
+    objects: bool,
+    /// An activation has begun: ads may be delivering.
+    activation: bool,
+}
+
+/// Continues run `id` from wherever it is, honouring pause requests (`adskew stop` from
+/// another process) before each step. Errors while launching mark the run failed and
+/// pause what exists; errors while collecting do too in [`Mode::ToCompletion`], while in
+/// [`Mode::DueNow`] they are recorded as an event and the run stays as it was, so the next
+/// pass (the next night) tries again. A run that fails after activation and cannot pause
+/// its ads is recorded as owing a pause, and the error says what is still active.
+pub async fn drive(
+    exp: &Experiment,
+    id: i64,
+    platform: &dyn Platform,
+    clock: &dyn Clock,
+    store: &mut Store,
+    progress: &ProgressBar,
+    mode: Mode,
+) -> Result<RunOutcome> {
+    let mut reached = Reached::default();
+    let result = drive_inner(
+        exp,
+        id,
+        platform,
+        clock,
+        store,
+        progress,
+        mode,
+        &mut reached,
+    )
+    .await;
+    let Err(e) = result else {
+        return result;
+    };
+    let state = store
+        .find_experiment(&id.to_string())
+        .map(|r| state_of(&r))
+        .unwrap_or(RunState::Failed);
+    let launching = matches!(state, RunState::Draft | RunState::Created);
+    if !(launching || mode == Mode::ToCompletion) {
+        archive(store, id, platform)?;
+        store.note(id, &format!("collection failed: {e}"), clock.now())?;
+        return Err(e);
+    }
+    let may_deliver = state == RunState::Running || reached.activation;
+    let mut still_active = None;
+    if reached.objects || may_deliver {
+        still_active = pause::after_failure(id, platform, clock, store, &e, may_deliver).await?;
+    }
+    archive(store, id, platform)?;
+    if !matches!(state, RunState::Failed) {
+        store.set_state(id, RunState::Failed, &e.to_string(), clock.now())?;
+    }
+    Err(match still_active {
+        Some(advice) => Error::Other(format!("{e}\n{advice}")),
+        None => e,
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn drive_inner(
+    exp: &Experiment,
+    id: i64,
+    platform: &dyn Platform,
+    clock: &dyn Clock,
+    store: &mut Store,
+    progress: &ProgressBar,
+    mode: Mode,
+    reached: &mut Reached,
+) -> Result<RunOutcome> {
+    let (start, end, record) = plan(store, id)?;
+    if state_of(&record) == RunState::Failed {
+        return Err(Error::Other(format!(
+            "run {id} failed earlier and is not continued; see `adskew status`"
+        )));
+    }
+    let account = platform.account().await?;
+    if let Some(currency) = account.currency.as_deref() {
+        if !currency.eq_ignore_ascii_case(&exp.currency) {
+            return Err(Error::BadInput(format!(
+                "the ad account's currency is {currency} but the experiment's amounts are in {}; \
+                 set currency = \"{currency}\" and check the budgets and spend cap",
+                exp.currency
+            )));
+        }
+    }
+    let tz = account.time_zone;
+    // A stop requested before this process got here pauses what exists first.
+    honour_pauses(exp, id, platform, clock, store).await?;
+    let now = store.find_experiment(&id.to_string())?;
+    if state_of(&now) == RunState::Stopped && now.recollect_at.is_none() {
+        // Stopped before it was activated: nothing more is created or collected.
+        return Ok(RunOutcome {
+            experiment_id: id,
+            state: RunState::Stopped,
+            collections: 0,
+            spend: Money::ZERO,
+            started: start,
+            ended: clock.now(),
+            next: None,
+        });
+    }
+    let launched = launch::ensure_objects(exp, id, platform, store, start, end).await?;
+    reached.objects = true;
+    if state_of(&record) == RunState::Draft {
+        store.set_state(
+            id,
+            RunState::Created,
+            "all objects created paused",
+            platform.now(),
+        )?;
+    }
+    let mut collections = 0;
+    let mut spend = store
+        .collections(id)?
+        .last()
+        .map(|c| c.spend)
+        .unwrap_or(Money::ZERO);
+    let outcome = |state: RunState,
+                   collections: usize,
+                   spend: Money,
+                   next: Option<DateTime<Utc>>,
+                   now: DateTime<Utc>| RunOutcome {
+        experiment_id: id,
+        state,
+        collections,
+        spend,
+        started: start,
+        ended: now,
+        next,
+    };
+    loop {
+        // Also right after an activation: a stop that landed during it is applied again.
+        honour_pauses(exp, id, platform, clock, store).await?;
+        let record = store.find_experiment(&id.to_string())?;
+        let state = state_of(&record);
+        match state {
+            RunState::Draft | RunState::Created => {
+                if clock.now() < start {
+                    match mode {
+                        Mode::ToCompletion => clock.sleep_until(start).await,
+                        Mode::DueNow => {
+                            return Ok(outcome(state, collections, spend, Some(start), clock.now()))
+                        }
+                    }
+                }
+                reached.activation = true;
+                launch::activate_together(platform, &launched).await?;
+                archive(store, id, platform)?;
+                let activated = clock.now();
+                store.set_activated(id, activated)?;
+                store.set_state(
+                    id,
+                    RunState::Running,
+                    "all ads activated together",
+                    activated,
+                )?;
+                info!(experiment = %exp.name, id, %activated, "activated");
+            }
+            RunState::Running => {
+                let last = store.last_due_collected(id)?;
+                let pending: Vec<DateTime<Utc>> = collection_times(exp, start, end)
+                    .into_iter()
+                    .filter(|t| last.is_none_or(|l| *t > l))
+                    .collect();
+                let Some(&next) = pending.first() else {
+                    // Collected at the end, but the process stopped before recording it.
+                    finish(exp, id, store, end, clock.now())?;
+                    continue;
+                };
+                let due = match mode {
+                    Mode::ToCompletion => {
+                        clock.sleep_until(next).await;
+                        next
+                    }
+                    Mode::DueNow => {
+                        let now = clock.now();
+                        // Missed due times are not made up one by one: one pass now
+                        // collects everything since launch.
+                        match pending.iter().rev().find(|t| **t <= now) {
+                            Some(t) => *t,
+                            None => return Ok(outcome(state, collections, spend, Some(next), now)),
+                        }
+                    }
+                };
+                let finishing = due >= end;
+                if finishing {
+                    platform
+                        .set_status(&launched.campaign, Status::Paused)
+                        .await?;
+                }
+                let spent =
+                    collect::collect(exp, id, platform, store, &launched, start, due, tz).await?;
+                spend = spent.total;
+                collections += 1;
+                progress.inc(1);
+                let over_daily = exp.daily_spend_cap.filter(|cap| spent.day >= *cap);
+                if finishing {
+                    finish(exp, id, store, end, clock.now())?;
+                } else if spend >= exp.spend_cap || over_daily.is_some() {
+                    let cause = match over_daily {
+                        Some(cap) if spend < exp.spend_cap => format!(
+                            "daily spend cap reached: {} of {cap} {} on {}",
+                            spent.day, exp.currency, spent.date
+                        ),
+                        _ => format!(
+                            "spend cap reached: {spend} of {} {}",
+                            exp.spend_cap, exp.currency
+                        ),
+                    };
+                    warn!(experiment = %exp.name, %cause, "pausing everything");
+                    launch::pause_everything(platform, &launched).await?;
+                    archive(store, id, platform)?;
+                    end_run(exp, id, store, RunState::Stopped, &cause, clock.now())?;
+                }
+            }
+            RunState::Completed | RunState::Stopped => {
+                let pending = match record.recollect_at.as_deref().map(parse_time).transpose()? {
+                    Some(at) if !store.collected_due(id, at)? => Some(at),
+                    _ => None,
+                };
+                let Some(at) = pending else {
+                    return Ok(outcome(state, collections, spend, None, clock.now()));
+                };
+                match mode {
+                    Mode::ToCompletion => clock.sleep_until(at).await,
+                    Mode::DueNow if clock.now() < at => {
+                        return Ok(outcome(state, collections, spend, Some(at), clock.now()))
+                    }
+                    Mode::DueNow => {}
+                }
+                spend = collect::collect(exp, id, platform, store, &launched, start, at, tz)
+                    .await?
+                    .total;
+                collections += 1;
+                progress.inc(1);
+                info!(experiment = %exp.name, "re-collected after the revision window");
+            }
+            RunState::Failed => {
+                return Ok(outcome(state, collections, spend, None, clock.now()));
+            }
+        }
+    }
+}
+
+/// The schedule ended: record it and plan the final re-collection.
+fn finish(
+    exp: &Experiment,
+    id: i64,
+    store: &mut Store,
+    end: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    store.set_state(id, RunState::Completed, "schedule ended", now)?;
+    if exp.schedule.recollect_after > Duration::zero() {
+        store.set_recollect_at(id, end + exp.schedule.recollect_after)?;
+    }
+    Ok(())
+}
+
+/// Stopped early (spend cap, kill switch): record why and plan the final re-collection.
+fn end_run(
+    exp: &Experiment,
+    id: i64,
+    store: &mut Store,
+    state: RunState,
+    cause: &str,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    store.set_state(id, state, cause, now)?;
+    if exp.schedule.recollect_after > Duration::zero() {
+        store.set_recollect_at(id, now + exp.schedule.recollect_after)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,655 @@
+//! The SQLite store: one file that holds every experiment run, the platform objects it
+//! created, and every delivery snapshot ever collected.
+//!
+//! Delivery rows are append-only: a value collected again is a new row tagged with its
+//! collection, and `delivery_latest` (a view) picks the newest. Every write that belongs
+//! together happens in one transaction, so a kill leaves either all of a collection or none
+//! of it. The schema is documented in ARCHITECTURE.md for researchers who open the file from
+//! pandas, R or DuckDB.
+
+mod audience;
+pub mod error;
+
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use adskew_core::experiment::Experiment;
+use adskew_core::money::Money;
+use adskew_core::vocab::Breakdown;
+
+mod archive;
+mod imports;
+mod inputs;
+pub mod lock;
+mod pauses;
+mod runs;
+pub use adskew_core::records::{CollectionRecord, ExperimentRecord, StoredRow};
+pub use archive::ArchivedCall;
+pub use audience::{UploadRecord, UploadReport, UploadStart, UploadState};
+pub use imports::{ImportRecord, ImportTarget, ImportedFile};
+pub use pauses::{PauseKind, PauseRequest};
+pub use runs::{parse_time, ObjectRecord};
+
+/// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema.sql"),
+    include_str!("migration_2.sql"),
+    include_str!("migration_3.sql"),
+    include_str!("migration_4.sql"),
+    include_str!("migration_5.sql"),
+    include_str!("migration_6.sql"),
+    include_str!("migration_7.sql"),
+];
+
+/// Where an experiment run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum RunState {
+    /// Recorded; platform objects are being created.
+    Draft,
+    /// Every object exists, paused.
+    Created,
+    Running,
+    Completed,
+    Stopped,
+    Failed,
+}
+
+impl RunState {
+    pub fn parse(text: &str) -> Option<RunState> {
+        [
+            RunState::Draft,
+            RunState::Created,
+            RunState::Running,
+            RunState::Completed,
+            RunState::Stopped,
+            RunState::Failed,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunState::Draft => "draft",
+            RunState::Created => "created",
+            RunState::Running => "running",
+            RunState::Completed => "completed",
+            RunState::Stopped => "stopped",
+            RunState::Failed => "failed",
+        }
+    }
+}
+
+/// The platform objects behind one ad.
+#[derive(Debug, Clone, Serialize)]
+pub struct AdRecord {
+    pub ad_key: String,
+    pub campaign_id: String,
+    pub ad_set_id: String,
+    pub creative_id: String,
+    pub platform_ad_id: String,
+    pub budget_kind: String,
+    pub budget: Money,
+    pub activated_at: Option<String>,
+}
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// SQLite's error while opening or migrating the database at `path`, naming the file.
+fn open_error(path: &Path) -> impl Fn(rusqlite::Error) -> crate::error::StoreError + Copy + '_ {
+    move |source| {
+        Error::Store {
+            path: path.to_path_buf(),
+            source: Box::new(source),
+        }
+        .into()
+    }
+}
+
+fn ts(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
+        }
+        let wrap = open_error(path);
+        let mut conn = Connection::open(path).map_err(wrap)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(wrap)?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .map_err(wrap)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(wrap)?;
+        migrate(&mut conn).map_err(wrap)?;
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// A private database in memory, for simulations that need no file (`adskew plan`).
+    pub fn open_in_memory() -> Result<Store> {
+        let path = PathBuf::from(":memory:");
+        let wrap = open_error(&path);
+        let mut conn = Connection::open_in_memory().map_err(wrap)?;
+        migrate(&mut conn).map_err(wrap)?;
+        Ok(Store { conn, path })
+    }
+
+    /// Opens a database that must already exist (for commands that only read).
+    pub fn open_existing(path: &Path) -> Result<Store> {
+        if !path.is_file() {
+            return Err(Error::BadInput(format!(
+                "no database at {} (run an experiment first with `adskew run FILE`, or pass --db)",
+                path.display()
+            ))
+            .into());
+        }
+        Store::open(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Records a new run of `exp` in state `draft` and returns its id; `start` and `end` are
+    /// its plan, which a resumed run follows.
+    pub fn insert_run(
+        &mut self,
+        exp: &Experiment,
+        now: DateTime<Utc>,
+        start: DateTime<Utc>,
+        end: DateTime<Utc>,
+    ) -> Result<i64> {
+        let id = self.insert_experiment(exp, now)?;
+        self.conn.execute(
+            "UPDATE experiments SET planned_start = ?2, planned_end = ?3 WHERE id = ?1",
+            params![id, ts(start), ts(end)],
+        )?;
+        Ok(id)
+    }
+
+    /// Records a new run of `exp` (state `draft`, no plan) and returns its id.
+    pub fn insert_experiment(&mut self, exp: &Experiment, now: DateTime<Utc>) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        let id = insert_experiment_in(
+            &tx,
+            exp,
+            exp.platform.as_str(),
+            RunState::Draft,
+            "adskew run",
+            now,
+        )?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    /// Moves a run to `state`, recording when and why.
+    pub fn set_state(
+        &mut self,
+        id: i64,
+        state: RunState,
+        cause: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE experiments SET state = ?2 WHERE id = ?1",
+            params![id, state.as_str()],
+        )?;
+        match state {
+            // The first activation is when the run started; a failed run resumed later
+            // keeps it. A run that is going again has not ended.
+            RunState::Running => {
+                tx.execute(
+                    "UPDATE experiments SET started_at = COALESCE(started_at, ?2), ended_at = NULL
+                     WHERE id = ?1",
+                    params![id, ts(at)],
+                )?;
+            }
+            RunState::Completed | RunState::Stopped | RunState::Failed => {
+                tx.execute(
+                    "UPDATE experiments SET ended_at = ?2 WHERE id = ?1",
+                    params![id, ts(at)],
+                )?;
+            }
+            RunState::Draft | RunState::Created => {
+                tx.execute(
+                    "UPDATE experiments SET ended_at = NULL WHERE id = ?1",
+                    params![id],
+                )?;
+            }
+        }
+        tx.execute(
+            "INSERT INTO experiment_events (experiment_id, at, state, cause) VALUES (?1, ?2, ?3, ?4)",
+            params![id, ts(at), state.as_str(), cause],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub fn record_ad(&mut self, experiment_id: i64, ad: &AdRecord) -> Result<()> {
+        self.conn.execute(
+            "INSERT OR IGNORE INTO ads (experiment_id, ad_key, campaign_id, ad_set_id, creative_id,
+                platform_ad_id, budget_kind, budget_minor, activated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                experiment_id,
+                ad.ad_key,
+                ad.campaign_id,
+                ad.ad_set_id,
+                ad.creative_id,
+                ad.platform_ad_id,
+                ad.budget_kind,
+                ad.budget.minor(),
+                ad.activated_at,
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records the moment all ads of a run were activated together (the first time: a
+    /// failed run resumed later is activated again, but delivery began at the first).
+    pub fn set_activated(&mut self, experiment_id: i64, at: DateTime<Utc>) -> Result<()> {
+        self.conn.execute(
+            "UPDATE ads SET activated_at = ?2 WHERE experiment_id = ?1 AND activated_at IS NULL",
+            params![experiment_id, ts(at)],
+        )?;
+        Ok(())
+    }
+
+    /// Stores one collection pass and its rows atomically; returns the collection id.
+    pub fn insert_collection(
+        &mut self,
+        experiment_id: i64,
+        platform_time: DateTime<Utc>,
+        spend: Money,
+        rows: &[StoredRow],
+    ) -> Result<i64> {
+        self.insert_collection_due(experiment_id, platform_time, None, spend, rows)
+    }
+
+    /// [`Store::insert_collection`] for the scheduled collection due at `due`: the pass and
+    /// its rows commit together, so a crash leaves the due collection not done, never half
+    /// done.
+    pub fn insert_collection_due(
+        &mut self,
+        experiment_id: i64,
+        platform_time: DateTime<Utc>,
+        due: Option<DateTime<Utc>>,
+        spend: Money,
+        rows: &[StoredRow],
+    ) -> Result<i64> {
+        let tx = self.conn.transaction()?;
+        let collection = insert_collection_in(&tx, experiment_id, platform_time, due, spend, rows)?;
+        tx.commit()?;
+        Ok(collection)
+    }
+
+    /// Finds a run by numeric id, or by name (the most recent run with that name).
+    pub fn find_experiment(&self, selector: &str) -> Result<ExperimentRecord> {
+        self.lookup_experiment(selector)?.ok_or_else(|| {
+            let known = self.list_experiments().unwrap_or_default();
+            let names: Vec<String> = known
+                .iter()
+                .map(|e| format!("{} (id {})", e.name, e.id))
+                .collect();
+            Error::BadInput(format!(
+                "no experiment `{selector}` in {}{}",
+                self.path.display(),
+                if names.is_empty() {
+                    " (it is empty: run one with `adskew run FILE`)".to_string()
+                } else {
+                    format!("; known: {}", names.join(", "))
+                }
+            ))
+            .into()
+        })
+    }
+
+    /// [`Store::find_experiment`], with `None` when there is no such run.
+    pub fn lookup_experiment(&self, selector: &str) -> Result<Option<ExperimentRecord>> {
+        let by_id = selector.parse::<i64>().ok();
+        Ok(self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {EXPERIMENT_COLUMNS} FROM experiments
+                     WHERE id = ?1 OR name = ?2 ORDER BY (id = ?1) DESC, id DESC LIMIT 1"
+                ),
+                params![by_id.unwrap_or(-1), selector],
+                experiment_from_row,
+            )
+            .optional()?)
+    }
+
+    /// Every run, newest first.
+    pub fn list_experiments(&self) -> Result<Vec<ExperimentRecord>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT {EXPERIMENT_COLUMNS} FROM experiments ORDER BY id DESC"
+        ))?;
+        let rows = stmt.query_map([], experiment_from_row)?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Records how the platform sees an ad, if that changed since the last record; returns
+    /// whether it did.
+    pub fn record_review(
+        &mut self,
+        experiment_id: i64,
+        ad_key: &str,
+        at: DateTime<Utc>,
+        effective_status: &str,
+        problem: Option<&str>,
+    ) -> Result<bool> {
+        let last = self.latest_reviews(experiment_id)?.remove(ad_key);
+        if last
+            .as_ref()
+            .is_some_and(|(s, p)| s == effective_status && p.as_deref() == problem)
+        {
+            return Ok(false);
+        }
+        self.conn.execute(
+            "INSERT INTO ad_reviews (experiment_id, ad_key, at, effective_status, problem)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![experiment_id, ad_key, ts(at), effective_status, problem],
+        )?;
+        Ok(true)
+    }
+
+    /// The latest effective status and problem of each ad the platform was asked about.
+    pub fn latest_reviews(
+        &self,
+        experiment_id: i64,
+    ) -> Result<std::collections::BTreeMap<String, (String, Option<String>)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT ad_key, effective_status, problem FROM ad_reviews
+             WHERE experiment_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map(params![experiment_id], |r| {
+            Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?)))
+        })?;
+        // Later rows overwrite earlier ones.
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn ads(&self, experiment_id: i64) -> Result<Vec<AdRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT ad_key, campaign_id, ad_set_id, creative_id, platform_ad_id, budget_kind,
+                    budget_minor, activated_at
+             FROM ads WHERE experiment_id = ?1 ORDER BY rowid",
+        )?;
+        let rows = stmt.query_map([experiment_id], |r| {
+            Ok(AdRecord {
+                ad_key: r.get(0)?,
+                campaign_id: r.get(1)?,
+                ad_set_id: r.get(2)?,
+                creative_id: r.get(3)?,
+                platform_ad_id: r.get(4)?,
+                budget_kind: r.get(5)?,
+                budget: Money(r.get(6)?),
+                activated_at: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    pub fn collections(&self, experiment_id: i64) -> Result<Vec<CollectionRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, platform_time, collected_at, spend_minor, rows FROM collections
+             WHERE experiment_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([experiment_id], |r| {
+            Ok(CollectionRecord {
+                id: r.get(0)?,
+                platform_time: r.get(1)?,
+                collected_at: r.get(2)?,
+                spend: Money(r.get(3)?),
+                rows: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// The latest whole-run ("total") rows of each ad for one breakdown: for each ad, the
+    /// latest snapshot of the total that ends on the ad's last collected day. Should two
+    /// totals end on that day but start on different days (imported exports with other
+    /// reporting windows), only the window of the newest collection counts, never both.
+    pub fn latest_totals(
+        &self,
+        experiment_id: i64,
+        breakdown: Breakdown,
+    ) -> Result<Vec<StoredRow>> {
+        self.query_rows(
+            "SELECT ad_key, period, date_start, date_stop, breakdown, value, reach, impressions,
+                    clicks, spend_minor
+             FROM delivery_latest l
+             WHERE experiment_id = ?1 AND breakdown = ?2 AND period = 'total'
+               AND date_stop = (SELECT MAX(date_stop) FROM delivery_latest m
+                                WHERE m.experiment_id = l.experiment_id AND m.ad_key = l.ad_key
+                                  AND m.breakdown = l.breakdown AND m.period = 'total')
+               AND date_start = (SELECT m.date_start FROM delivery_latest m
+                                 WHERE m.experiment_id = l.experiment_id AND m.ad_key = l.ad_key
+                                   AND m.breakdown = l.breakdown AND m.period = 'total'
+                                   AND m.date_stop = l.date_stop
+                                 ORDER BY m.collection_id DESC LIMIT 1)
+             ORDER BY ad_key, value",
+            params![experiment_id, breakdown.as_str()],
+        )
+    }
+
+    /// The latest snapshot of every daily row of one breakdown.
+    pub fn latest_daily(&self, experiment_id: i64, breakdown: Breakdown) -> Result<Vec<StoredRow>> {
+        self.query_rows(
+            "SELECT ad_key, period, date_start, date_stop, breakdown, value, reach, impressions,
+                    clicks, spend_minor
+             FROM delivery_latest WHERE experiment_id = ?1 AND breakdown = ?2 AND period = 'day'
+             ORDER BY ad_key, date_start, value",
+            params![experiment_id, breakdown.as_str()],
+        )
+    }
+
+    /// The since-launch totals of one breakdown as each collection saw them, in collection
+    /// order: how the composition built up (for the over-time chart).
+    pub fn total_history(
+        &self,
+        experiment_id: i64,
+        breakdown: Breakdown,
+    ) -> Result<Vec<(i64, StoredRow)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT collection_id, ad_key, period, date_start, date_stop, breakdown, value, reach,
+                    impressions, clicks, spend_minor
+             FROM delivery WHERE experiment_id = ?1 AND breakdown = ?2 AND period = 'total'
+             ORDER BY collection_id, ad_key, value",
+        )?;
+        let rows = stmt.query_map(params![experiment_id, breakdown.as_str()], |r| {
+            Ok((r.get::<_, i64>(0)?, stored_row(r, 1)?))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Every snapshot row ever stored for a run (for audits of the store itself).
+    pub fn all_rows(&self, experiment_id: i64) -> Result<Vec<StoredRow>> {
+        self.query_rows(
+            "SELECT ad_key, period, date_start, date_stop, breakdown, value, reach, impressions,
+                    clicks, spend_minor
+             FROM delivery WHERE experiment_id = ?1 ORDER BY id",
+            params![experiment_id],
+        )
+    }
+
+    fn query_rows(&self, sql: &str, params: impl rusqlite::Params) -> Result<Vec<StoredRow>> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt.query_map(params, |r| stored_row(r, 0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+}
+
+/// Records a run of `exp` in `state` within a transaction; returns its id.
+fn insert_experiment_in(
+    tx: &rusqlite::Transaction<'_>,
+    exp: &Experiment,
+    platform: &str,
+    state: RunState,
+    cause: &str,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<i64> {
+    let resolved = exp.resolved_json();
+    let resolved_sha = adskew_core::experiment::load::sha256_hex(resolved.as_bytes());
+    tx.execute(
+        "INSERT INTO experiments (name, description, platform, currency, spend_cap_minor,
+            file_path, file_text, file_sha256, resolved_json, resolved_sha256,
+            adskew_version, state, created_at, overrides)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+        params![
+            exp.name,
+            exp.description,
+            platform,
+            exp.currency,
+            exp.spend_cap.minor(),
+            exp.source.path.display().to_string(),
+            exp.source.text,
+            exp.source.sha256,
+            resolved,
+            resolved_sha,
+            adskew_core::VERSION,
+            state.as_str(),
+            ts(now),
+            exp.source.overrides.join("\n"),
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    tx.execute(
+        "INSERT INTO experiment_events (experiment_id, at, state, cause) VALUES (?1, ?2, ?3, ?4)",
+        params![id, ts(now), state.as_str(), cause],
+    )?;
+    Ok(id)
+}
+
+/// Stores a collection pass and its rows within a transaction; returns the collection id.
+fn insert_collection_in(
+    tx: &rusqlite::Transaction<'_>,
+    experiment_id: i64,
+    platform_time: DateTime<Utc>,
+    due: Option<DateTime<Utc>>,
+    spend: Money,
+    rows: &[StoredRow],
+) -> rusqlite::Result<i64> {
+    tx.execute(
+        "INSERT INTO collections (experiment_id, platform_time, collected_at, spend_minor, rows, due_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            experiment_id,
+            ts(platform_time),
+            ts(Utc::now()),
+            spend.minor(),
+            rows.len() as i64,
+            due.map(ts)
+        ],
+    )?;
+    let collection = tx.last_insert_rowid();
+    let mut insert = tx.prepare(
+        "INSERT INTO delivery (experiment_id, collection_id, ad_key, period, date_start,
+            date_stop, breakdown, value, reach, impressions, clicks, spend_minor)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?;
+    for r in rows {
+        insert.execute(params![
+            experiment_id,
+            collection,
+            r.ad_key,
+            r.period,
+            r.date_start.to_string(),
+            r.date_stop.to_string(),
+            r.breakdown,
+            r.value,
+            r.reach as i64,
+            r.impressions as i64,
+            r.clicks as i64,
+            r.spend.minor(),
+        ])?;
+    }
+    Ok(collection)
+}
+
+const EXPERIMENT_COLUMNS: &str = "id, name, platform, state, currency, spend_cap_minor, file_path,
+    file_sha256, resolved_sha256, resolved_json, adskew_version, created_at, started_at, ended_at,
+    overrides, planned_start, planned_end, recollect_at";
+
+fn experiment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExperimentRecord> {
+    Ok(ExperimentRecord {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        platform: r.get(2)?,
+        state: r.get(3)?,
+        currency: r.get(4)?,
+        spend_cap: Money(r.get(5)?),
+        file_path: r.get(6)?,
+        file_sha256: r.get(7)?,
+        resolved_sha256: r.get(8)?,
+        resolved_json: r.get(9)?,
+        adskew_version: r.get(10)?,
+        created_at: r.get(11)?,
+        started_at: r.get(12)?,
+        ended_at: r.get(13)?,
+        overrides: r
+            .get::<_, String>(14)?
+            .lines()
+            .map(str::to_string)
+            .collect(),
+        planned_start: r.get(15)?,
+        planned_end: r.get(16)?,
+        recollect_at: r.get(17)?,
+    })
+}
+
+/// Applies the migrations the database has not seen yet, each in its own transaction.
+fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
+    let done: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
+
+/// A delivery row read from the columns ad_key, period, date_start, date_stop, breakdown,
+/// value, reach, impressions, clicks, spend_minor, starting at column `at`.
+fn stored_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredRow> {
+    let date = |i: usize| -> rusqlite::Result<NaiveDate> {
+        let text: String = r.get(at + i)?;
+        text.parse().map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(
+                at + i,
+                rusqlite::types::Type::Text,
+                Box::new(e),
+            )
+        })
+    };
+    Ok(StoredRow {
+        ad_key: r.get(at)?,
+        period: r.get(at + 1)?,
+        date_start: date(2)?,
+        date_stop: date(3)?,
+        breakdown: r.get(at + 4)?,
+        value: r.get(at + 5)?,
+        reach: r.get::<_, i64>(at + 6)? as u64,
+        impressions: r.get::<_, i64>(at + 7)? as u64,
+        clicks: r.get::<_, i64>(at + 8)? as u64,
+        spend: Money(r.get(at + 9)?),
+    })
+}
