@@ -22,8 +22,8 @@ use adskew::experiment::{Ad, Experiment};
 use adskew::mockapi::{self, clock::MockClock, faults::Faults, Mock};
 use adskew::platform::meta::adapter::{MetaConfig, MetaPlatform, Secret};
 use adskew::platform::{
-    AdSetSpec, AdSpec, BudgetSpec, CampaignSpec, CreativeSpec, DeliveryQuery, Granularity,
-    ObjectSpec, Platform, Status,
+    AdSetSpec, AdSpec, BudgetSpec, CampaignSpec, CreativeSpec, DeliveryQuery, ObjectSpec, Period,
+    Platform, Status,
 };
 use adskew::scheduler;
 
@@ -174,7 +174,7 @@ async fn measure(exp: &Experiment, calls_per_second: u32) -> Measured {
                 breakdown: *breakdown,
                 since,
                 until,
-                granularity: Granularity::Daily,
+                granularity: Period::Day,
             })
             .await
             .unwrap();

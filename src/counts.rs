@@ -23,7 +23,7 @@ use crate::analysis::{analyze, Analysis, Inputs};
 use crate::error::{Error, Result};
 use crate::experiment::describe::{all_and_pairwise, Description};
 use crate::money::Money;
-use crate::store::{ExperimentRecord, StoredRow};
+use crate::store::{ExperimentRecord, Period, RunOrigin, RunState, StoredRow};
 use crate::vocab::{Breakdown, Metric};
 
 const METRICS: [&str; 4] = ["reach", "impressions", "clicks", "spend"];
@@ -290,10 +290,10 @@ pub fn analyze_counts(path: &Path, options: &crate::cli::AnalysisArgs) -> Result
         {
             totals.entry(l.dimension).or_default().push(StoredRow {
                 ad_key: l.ad.clone(),
-                period: "total".to_string(),
+                period: Period::Total,
                 date_start: day,
                 date_stop: day,
-                breakdown: l.dimension.as_str().to_string(),
+                breakdown: l.dimension,
                 value: l.group.clone(),
                 reach: l.counts.get("reach").copied().unwrap_or(0),
                 impressions: l.counts.get("impressions").copied().unwrap_or(0),
@@ -331,8 +331,9 @@ fn record_for(exp: &crate::experiment::Experiment) -> ExperimentRecord {
     ExperimentRecord {
         id: 0,
         name: exp.name.clone(),
-        platform: "counts".to_string(),
-        state: "counts".to_string(),
+        platform: RunOrigin::Counts,
+        // A counts file holds the final numbers of whatever produced it.
+        state: RunState::Completed,
         currency: exp.currency.clone(),
         spend_cap: exp.spend_cap,
         file_path: exp.source.path.display().to_string(),

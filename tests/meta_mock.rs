@@ -456,7 +456,7 @@ async fn an_expired_token_fails_the_run_clearly() {
         "{err}"
     );
     let runs = store.list_experiments().unwrap();
-    assert_eq!(runs[0].state, "failed");
+    assert_eq!(runs[0].state.as_str(), "failed");
     // The failing call (or the batch it was in), then the attempt to pause the campaign:
     // nothing retried, so at most one batch of calls after the expiry.
     let graph_calls = meta.calls.load(Ordering::Relaxed) - meta.batches.load(Ordering::Relaxed)
@@ -952,7 +952,7 @@ async fn creatives_opt_out_of_every_advantage_plus_enhancement_and_a_kept_one_st
 
 #[tokio::test]
 async fn collections_keep_archived_ads_count_link_clicks_and_never_lose_reach() {
-    use adskew::platform::{DeliveryQuery, Granularity};
+    use adskew::platform::{DeliveryQuery, Period};
     use adskew::vocab::Breakdown;
     let run = launched("USD", adskew::money::Money(5_000), None).await;
     let later = run.clock.now() + chrono::Duration::days(3);
@@ -963,7 +963,7 @@ async fn collections_keep_archived_ads_count_link_clicks_and_never_lose_reach() 
         breakdown: Breakdown::Gender,
         since,
         until: today,
-        granularity: Granularity::Total,
+        granularity: Period::Total,
     };
     let before = run
         .meta
@@ -1266,7 +1266,7 @@ fn by_ad_and_day(
 /// those of a run that never failed, and no job is started twice.
 #[tokio::test]
 async fn a_failed_async_report_run_is_split_and_no_job_is_started_twice() {
-    use adskew::platform::{DeliveryQuery, Granularity};
+    use adskew::platform::{DeliveryQuery, Period};
     use adskew::vocab::Breakdown;
     let (mock, meta, ads) = two_ads_delivered(|_| {}).await;
     let today = meta.now().date_naive();
@@ -1277,8 +1277,8 @@ async fn a_failed_async_report_run_is_split_and_no_job_is_started_twice() {
         until: today,
         granularity,
     };
-    let daily = by_ad_and_day(meta.delivery(&query(Granularity::Daily)).await.unwrap());
-    let total = by_ad_and_day(meta.delivery(&query(Granularity::Total)).await.unwrap());
+    let daily = by_ad_and_day(meta.delivery(&query(Period::Day)).await.unwrap());
+    let total = by_ad_and_day(meta.delivery(&query(Period::Total)).await.unwrap());
     assert!(
         daily.iter().any(|r| r.ad == ads[1]) && total.iter().any(|r| r.ad == ads[1]),
         "the archived ad is read"
@@ -1297,8 +1297,8 @@ async fn a_failed_async_report_run_is_split_and_no_job_is_started_twice() {
         ..Default::default()
     });
     let (logs, _guard) = capture_logs();
-    let split_daily = by_ad_and_day(meta.delivery(&query(Granularity::Daily)).await.unwrap());
-    let split_total = by_ad_and_day(meta.delivery(&query(Granularity::Total)).await.unwrap());
+    let split_daily = by_ad_and_day(meta.delivery(&query(Period::Day)).await.unwrap());
+    let split_total = by_ad_and_day(meta.delivery(&query(Period::Total)).await.unwrap());
     assert_eq!(split_daily, daily, "days and ads in parts, the same rows");
     assert_eq!(split_total, total, "ads in parts, the same rows");
 
@@ -1341,7 +1341,7 @@ async fn a_failed_async_report_run_is_split_and_no_job_is_started_twice() {
 /// names the setting.
 #[tokio::test]
 async fn async_reads_give_up_after_the_overall_timeout() {
-    use adskew::platform::{DeliveryQuery, Granularity};
+    use adskew::platform::{DeliveryQuery, Period};
     use adskew::vocab::Breakdown;
     let timeout = Duration::from_millis(400);
     let (mock, meta, ads) = two_ads_delivered(|c| c.async_timeout = timeout).await;
@@ -1360,7 +1360,7 @@ async fn async_reads_give_up_after_the_overall_timeout() {
             breakdown: Breakdown::Age,
             since: today - chrono::Days::new(5),
             until: today,
-            granularity: Granularity::Daily,
+            granularity: Period::Day,
         })
         .await
         .unwrap_err()

@@ -17,10 +17,10 @@ fn experiment() -> adskew::experiment::Experiment {
 fn row(ad: &str, value: &str, reach: u64, stop: u32) -> StoredRow {
     StoredRow {
         ad_key: ad.to_string(),
-        period: "total".to_string(),
+        period: adskew::vocab::Period::Total,
         date_start: NaiveDate::from_ymd_opt(2026, 3, 2).unwrap(),
         date_stop: NaiveDate::from_ymd_opt(2026, 3, stop).unwrap(),
-        breakdown: "gender".to_string(),
+        breakdown: adskew::vocab::Breakdown::Gender,
         value: value.to_string(),
         reach,
         impressions: reach * 2,
@@ -61,7 +61,7 @@ fn experiment_and_ads_round_trip() {
     let store = Store::open(&path).unwrap();
     let rec = store.find_experiment("imana2021-paired-jobs").unwrap();
     assert_eq!(rec.id, id);
-    assert_eq!(rec.state, "running");
+    assert_eq!(rec.state.as_str(), "running");
     assert_eq!(rec.file_sha256, exp.source.sha256);
     assert_eq!(rec.spend_cap, Money(60_000));
     assert_eq!(
@@ -189,4 +189,28 @@ fn of_two_windows_ending_the_same_day_the_newest_is_the_total() {
             row("b", "male", 7, 4),
         ]
     );
+}
+
+/// A state no adskew version writes (a hand edit, a newer version's) is an error that names
+/// it, never read as some other state: a run taken for `failed` would not be collected or
+/// paused.
+#[test]
+fn a_state_this_version_does_not_know_is_an_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let mut store = Store::open(&path).unwrap();
+    let exp = experiment();
+    let now = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
+    store.insert_experiment(&exp, now).unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("UPDATE experiments SET state = 'archived'", [])
+        .unwrap();
+    drop(conn);
+    let store = Store::open(&path).unwrap();
+    let err = store
+        .find_experiment("imana2021-paired-jobs")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`archived`"), "{err}");
 }

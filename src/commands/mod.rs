@@ -21,7 +21,7 @@ use crate::platform::Platform;
 use crate::report::{self, words};
 use crate::scheduler;
 use crate::settings::Settings;
-use crate::store::Store;
+use crate::store::{RunOrigin, RunState, Store};
 use crate::vocab::PlatformKind;
 
 /// Logs go to stderr (RUST_LOG wins over -v) and, for commands that act on runs, also as
@@ -639,7 +639,7 @@ fn print_analysis(analysis: &Analysis, json: bool) -> Result<()> {
             serde_json::to_string_pretty(analysis).expect("analysis serialises")
         );
     } else {
-        if analysis.experiment.state == "counts" {
+        if analysis.experiment.platform == RunOrigin::Counts {
             println!(
                 "{} (counts from {}):",
                 analysis.experiment.name, analysis.experiment.file_path
@@ -680,7 +680,11 @@ fn print_version_retirements(runs: &[crate::store::ExperimentRecord]) {
         return;
     };
     for r in runs.iter().filter(|r| {
-        r.platform == "meta" && matches!(r.state.as_str(), "draft" | "created" | "running")
+        r.platform == RunOrigin::Meta
+            && matches!(
+                r.state,
+                RunState::Draft | RunState::Created | RunState::Running
+            )
     }) {
         let last = [&r.planned_end, &r.recollect_at]
             .into_iter()
@@ -728,7 +732,7 @@ fn status(db: &Path) -> Result<()> {
             r.state,
             r.platform,
             // An import has no cap: its spend is what the exports say was spent.
-            if r.platform == "import" {
+            if r.platform == RunOrigin::Import {
                 format!("{spend} {} (no cap)", r.currency)
             } else {
                 format!("{spend} / {} {}", r.spend_cap, r.currency)
@@ -740,7 +744,7 @@ fn status(db: &Path) -> Result<()> {
             next
         );
         if let Some((at, _, cause)) = store.events(r.id)?.last() {
-            if matches!(r.state.as_str(), "stopped" | "failed")
+            if matches!(r.state, RunState::Stopped | RunState::Failed)
                 || cause.starts_with("collection failed")
             {
                 println!("      {at}: {cause}");
@@ -751,7 +755,7 @@ fn status(db: &Path) -> Result<()> {
         for (ad, (state, problem)) in store.latest_reviews(r.id)? {
             match problem {
                 Some(problem) => println!("      ad {ad}: {state}: {problem}"),
-                None if r.state == "running" && state != "ACTIVE" => {
+                None if r.state == RunState::Running && state != "ACTIVE" => {
                     println!("      ad {ad}: {state} on the platform")
                 }
                 None => {}

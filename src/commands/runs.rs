@@ -15,18 +15,18 @@ use crate::error::{Error, Result};
 use crate::experiment::Experiment;
 use crate::scheduler::{self, Mode, RunOutcome};
 use crate::store::lock::DbLock;
-use crate::store::{ExperimentRecord, PauseKind, RunState, Store};
+use crate::store::{ExperimentRecord, PauseKind, RunOrigin, RunState, Store};
 use crate::vocab::PlatformKind;
 
 /// Whether a run has anything left to do.
 fn unfinished(record: &ExperimentRecord, store: &Store) -> Result<bool> {
-    Ok(match RunState::parse(&record.state) {
-        Some(RunState::Draft | RunState::Created | RunState::Running) => true,
-        Some(RunState::Completed | RunState::Stopped) => match &record.recollect_at {
+    Ok(match record.state {
+        RunState::Draft | RunState::Created | RunState::Running => true,
+        RunState::Completed | RunState::Stopped => match &record.recollect_at {
             Some(at) => !store.collected_due(record.id, crate::store::parse_time(at)?)?,
             None => false,
         },
-        _ => false,
+        RunState::Failed => false,
     })
 }
 
@@ -34,8 +34,8 @@ fn unfinished(record: &ExperimentRecord, store: &Store) -> Result<bool> {
 /// or spend on its platform.
 fn still_open(record: &ExperimentRecord, store: &Store) -> Result<bool> {
     let open = matches!(
-        RunState::parse(&record.state),
-        Some(RunState::Draft | RunState::Created | RunState::Running)
+        record.state,
+        RunState::Draft | RunState::Created | RunState::Running
     );
     Ok(open || store.may_be_spending(record.id)?)
 }
@@ -48,17 +48,17 @@ fn still_open(record: &ExperimentRecord, store: &Store) -> Result<bool> {
 pub(super) fn refuse_second_copy(store: &mut Store, exp: &Experiment, new: bool) -> Result<()> {
     let same_name = store.list_experiments()?;
     for record in same_name.iter().filter(|r| r.name == exp.name) {
-        if record.platform == "import" || !still_open(record, store)? {
+        if record.platform == RunOrigin::Import || !still_open(record, store)? {
             continue;
         }
-        if record.platform == PlatformKind::Sim.as_str() {
+        if record.platform == RunOrigin::Sim {
             store.set_state(record.id, RunState::Failed, SIM_INTERRUPTED, Utc::now())?;
             continue;
         }
         let what = if store.may_be_spending(record.id)? {
             format!("{}, its ads not confirmed paused", record.state)
         } else {
-            record.state.clone()
+            record.state.to_string()
         };
         if new {
             eprintln!(
@@ -252,7 +252,7 @@ fn pass_over(
 
 /// What a run with nothing to do says when named: a failed run says why and how to go on.
 fn finished(record: &ExperimentRecord, store: &Store) -> Result<String> {
-    if RunState::parse(&record.state) != Some(RunState::Failed) {
+    if record.state != RunState::Failed {
         return Ok(format!(
             "{} (run {}): {}, nothing to do",
             record.name, record.id, record.state
@@ -262,7 +262,7 @@ fn finished(record: &ExperimentRecord, store: &Store) -> Result<String> {
         .events(record.id)?
         .into_iter()
         .rev()
-        .find(|(_, state, _)| state == "failed")
+        .find(|(_, state, _)| *state == RunState::Failed)
         .map(|(_, _, cause)| cause)
         .unwrap_or_default();
     Ok(format!(
@@ -310,21 +310,21 @@ pub fn resume(
     let _lock = DbLock::acquire(db, wait)?;
     let mut store = Store::open_existing(db)?;
     let record = store.find_experiment(selector)?;
-    if record.platform == "import" {
+    if record.platform == RunOrigin::Import {
         println!(
             "{} (run {}) was imported from exports; there is nothing to resume.",
             record.name, record.id
         );
         return Ok(());
     }
-    if record.platform != "sim" && !live {
+    if record.platform != RunOrigin::Sim && !live {
         return Err(Error::BadInput(format!(
             "resuming run {} may create and activate ads on {}: add --live",
             record.id, record.platform
         )));
     }
     // A failed run is continued once its cause is gone (a new token, say).
-    let failed = RunState::parse(&record.state) == Some(RunState::Failed);
+    let failed = record.state == RunState::Failed;
     if !failed && !unfinished(&record, &store)? {
         println!(
             "{} (run {}) is {}; nothing to resume.",
@@ -358,7 +358,7 @@ pub fn stop(
 ) -> Result<()> {
     let mut store = Store::open_existing(db)?;
     let record = store.find_experiment(selector)?;
-    if record.platform == "import" {
+    if record.platform == RunOrigin::Import {
         println!(
             "{} (run {}) was imported from exports; adskew created nothing on a platform to pause.",
             record.name, record.id

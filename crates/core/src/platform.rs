@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::experiment::Audience;
 use crate::money::Money;
+pub use crate::vocab::Period;
 use crate::vocab::{AdCategory, Breakdown, Objective};
 
 /// A platform's identifier for an object it created.
@@ -114,22 +115,6 @@ impl ObjectSpec<'_> {
     }
 }
 
-/// Daily rows, or one row per value for the whole range (true unique reach).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Granularity {
-    Daily,
-    Total,
-}
-
-impl Granularity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Granularity::Daily => "day",
-            Granularity::Total => "total",
-        }
-    }
-}
-
 /// Delivery of some ads split by one breakdown over an inclusive date range.
 #[derive(Debug, Clone)]
 pub struct DeliveryQuery {
@@ -137,7 +122,7 @@ pub struct DeliveryQuery {
     pub breakdown: Breakdown,
     pub since: NaiveDate,
     pub until: NaiveDate,
-    pub granularity: Granularity,
+    pub granularity: Period,
 }
 
 /// One reported row: an ad's delivery to one breakdown value over `date_start..=date_stop`.

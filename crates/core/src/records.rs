@@ -7,14 +7,57 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::experiment::Experiment;
 use crate::money::Money;
+pub use crate::vocab::Period;
+use crate::vocab::{Breakdown, PlatformKind};
+
+crate::vocabulary!(
+    /// Where a run is in its life.
+    RunState {
+        // Recorded; platform objects are being created.
+        Draft => "draft",
+        // Every object exists, paused.
+        Created => "created",
+        Running => "running",
+        Completed => "completed",
+        Stopped => "stopped",
+        Failed => "failed",
+    }
+);
+
+crate::vocabulary!(
+    /// Where a run's numbers came from: a platform adskew ran it on, Ads Manager exports
+    /// (`adskew import`), or a counts file (`analyze --counts`, never stored).
+    RunOrigin { Sim => "sim", Meta => "meta", Import => "import", Counts => "counts" }
+);
+
+impl From<PlatformKind> for RunOrigin {
+    fn from(kind: PlatformKind) -> RunOrigin {
+        match kind {
+            PlatformKind::Sim => RunOrigin::Sim,
+            PlatformKind::Meta => RunOrigin::Meta,
+        }
+    }
+}
+
+impl RunOrigin {
+    /// The platform adskew ran the run on and can reach again; `None` for numbers that
+    /// came from files.
+    pub fn platform(self) -> Option<PlatformKind> {
+        match self {
+            RunOrigin::Sim => Some(PlatformKind::Sim),
+            RunOrigin::Meta => Some(PlatformKind::Meta),
+            RunOrigin::Import | RunOrigin::Counts => None,
+        }
+    }
+}
 
 /// An experiment run as stored.
 #[derive(Debug, Clone, Serialize)]
 pub struct ExperimentRecord {
     pub id: i64,
     pub name: String,
-    pub platform: String,
-    pub state: String,
+    pub platform: RunOrigin,
+    pub state: RunState,
     pub currency: String,
     pub spend_cap: Money,
     pub file_path: String,
@@ -50,11 +93,10 @@ impl ExperimentRecord {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct StoredRow {
     pub ad_key: String,
-    /// `day` or `total`.
-    pub period: String,
+    pub period: Period,
     pub date_start: NaiveDate,
     pub date_stop: NaiveDate,
-    pub breakdown: String,
+    pub breakdown: Breakdown,
     pub value: String,
     pub reach: u64,
     pub impressions: u64,

@@ -57,6 +57,11 @@ macro_rules! vocabulary {
 }
 
 vocabulary!(
+    /// What a delivery row covers: one day, or the whole range (true unique reach).
+    Period { Day => "day", Total => "total" }
+);
+
+vocabulary!(
     /// A dimension the platform splits delivery by.
     Breakdown { Gender => "gender", Age => "age", Region => "region", Race => "race" }
 );

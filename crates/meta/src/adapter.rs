@@ -1948,7 +1948,7 @@ impl Platform for MetaPlatform {
     async fn delivery(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRow>, PlatformError> {
         let mut out = Vec::new();
         for campaign in self.campaign_of_ads(&query.ads)? {
-            let daily = query.granularity == Granularity::Daily;
+            let daily = query.granularity == Period::Day;
             for row in self
                 .insights(
                     &campaign,

@@ -29,7 +29,7 @@ use super::objects::{field_list, graph_time};
 use super::request::{json_param, Params};
 use super::{rules, Kind, Mock, ReportRun};
 use adskew_core::money::Money;
-use adskew_core::platform::{Granularity, ObjectId, Platform};
+use adskew_core::platform::{ObjectId, Period, Platform};
 use adskew_core::vocab::Breakdown;
 use adskew_sim::CrossRow;
 
@@ -474,10 +474,7 @@ fn with_filter_fields(mock: &Mock, key: &Key, row: &Value) -> Value {
 }
 
 /// The date windows of a query, each with how the simulator is asked for it.
-fn windows(
-    mock: &Mock,
-    p: &Params,
-) -> Result<Vec<(NaiveDate, NaiveDate, Granularity)>, GraphError> {
+fn windows(mock: &Mock, p: &Params) -> Result<Vec<(NaiveDate, NaiveDate, Period)>, GraphError> {
     let today = mock.sim.now().date_naive();
     let ranges: Vec<(NaiveDate, NaiveDate)> = if let Some(list) = json_param(p, "time_ranges")? {
         list.as_array()
@@ -504,14 +501,14 @@ fn windows(
     let mut out = Vec::new();
     for (since, until) in ranges {
         match increment {
-            "all_days" => out.push((since, until, Granularity::Total)),
-            "1" => out.push((since, until, Granularity::Daily)),
+            "all_days" => out.push((since, until, Period::Total)),
+            "1" => out.push((since, until, Period::Day)),
             "monthly" => {
                 let mut start = since;
                 while start <= until {
                     let next = start.with_day(1).expect("day 1") + Months::new(1);
                     let stop = (next - Days::new(1)).min(until);
-                    out.push((start, stop, Granularity::Total));
+                    out.push((start, stop, Period::Total));
                     start = next;
                 }
             }
@@ -527,7 +524,7 @@ fn windows(
                 let mut start = since;
                 while start <= until {
                     let stop = (start + Days::new(days - 1)).min(until);
-                    out.push((start, stop, Granularity::Total));
+                    out.push((start, stop, Period::Total));
                     start = stop + Days::new(1);
                 }
             }

@@ -131,7 +131,7 @@ pub fn render(report: &Report, figures: &[Figure]) -> String {
     let _ = writeln!(s, "<h2 id=\"summary\">Summary</h2>\n<table>\n<tbody>");
     let state = match &e.state_cause {
         Some(cause) => format!("{} ({cause})", e.state),
-        None => e.state.clone(),
+        None => e.state.to_string(),
     };
     let collections = format!(
         "{} (first {}, last {})",

@@ -7,6 +7,7 @@ use super::words::{self, describe_breakdown, describe_paired, group_label};
 use super::{charts, tables, write_file, Exporter, Report};
 use adskew_core::analysis::Analysis;
 use adskew_core::error::Result;
+use adskew_core::records::RunOrigin;
 
 pub struct MarkdownExporter;
 
@@ -56,7 +57,7 @@ pub fn render(a: &Analysis, figures: &[charts::Figure]) -> String {
         a.data.collections,
         a.data.last_collection_at.as_deref().unwrap_or("-")
     );
-    if e.platform == "import" {
+    if e.platform == RunOrigin::Import {
         // Imported exports say what was spent, not what the cap was.
         let _ = writeln!(
             s,

@@ -8,7 +8,7 @@ use super::launch::Launched;
 use adskew_core::error::{Error, Result};
 use adskew_core::experiment::Experiment;
 use adskew_core::money::Money;
-use adskew_core::platform::{DeliveryQuery, Granularity, ObjectId, Platform};
+use adskew_core::platform::{DeliveryQuery, ObjectId, Period, Platform};
 use adskew_store::{Store, StoredRow};
 
 /// Collects everything for the scheduled time `due` and returns the spend read. Every day
@@ -38,7 +38,7 @@ pub(super) async fn collect(
     };
     let mut rows = Vec::new();
     for breakdown in &exp.collect.breakdowns {
-        for granularity in [Granularity::Daily, Granularity::Total] {
+        for granularity in [Period::Day, Period::Total] {
             let query = DeliveryQuery {
                 ads: ids.clone(),
                 breakdown: *breakdown,
@@ -49,10 +49,10 @@ pub(super) async fn collect(
             for row in platform.delivery(&query).await? {
                 rows.push(StoredRow {
                     ad_key: key_of(&row.ad)?,
-                    period: granularity.as_str().to_string(),
+                    period: granularity,
                     date_start: row.date_start,
                     date_stop: row.date_stop,
-                    breakdown: row.breakdown.as_str().to_string(),
+                    breakdown: row.breakdown,
                     value: row.value,
                     reach: row.reach,
                     impressions: row.impressions,
@@ -68,11 +68,11 @@ pub(super) async fn collect(
     store.insert_collection_due(id, now, Some(due), spend, &rows)?;
     info!(experiment = %exp.name, rows = rows.len(), %spend, at = %now, "collected");
     // The dearest day so far, from the daily rows of one breakdown (each partitions it).
-    let first = exp.collect.breakdowns.first().map(|b| b.as_str());
+    let first = exp.collect.breakdowns.first().copied();
     let mut by_day: std::collections::BTreeMap<chrono::NaiveDate, Money> = Default::default();
     for r in rows
         .iter()
-        .filter(|r| r.period == "day" && Some(r.breakdown.as_str()) == first)
+        .filter(|r| r.period == Period::Day && Some(r.breakdown) == first)
     {
         *by_day.entry(r.date_start).or_insert(Money::ZERO) += r.spend;
     }

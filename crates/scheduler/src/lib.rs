@@ -176,10 +176,6 @@ fn plan(
     }
 }
 
-fn state_of(record: &adskew_store::ExperimentRecord) -> RunState {
-    RunState::parse(&record.state).unwrap_or(RunState::Failed)
-}
-
 /// When run `record` next has something to do, from what the store says (for `status`).
 pub fn next_due(
     exp: &Experiment,
@@ -190,7 +186,7 @@ pub fn next_due(
         return Ok(None);
     };
     let (start, end) = (parse_time(start)?, parse_time(end)?);
-    Ok(match state_of(record) {
+    Ok(match record.state {
         RunState::Draft | RunState::Created => Some(start),
         RunState::Running => {
             let last = store.last_due_collected(record.id)?;
@@ -255,7 +251,7 @@ pub async fn drive(
     };
     let state = store
         .find_experiment(&id.to_string())
-        .map(|r| state_of(&r))
+        .map(|r| r.state)
         .unwrap_or(RunState::Failed);
     let launching = matches!(state, RunState::Draft | RunState::Created);
     if !(launching || mode == Mode::ToCompletion) {
@@ -290,7 +286,7 @@ async fn drive_inner(
     reached: &mut Reached,
 ) -> Result<RunOutcome> {
     let (start, end, record) = plan(store, id)?;
-    if state_of(&record) == RunState::Failed {
+    if record.state == RunState::Failed {
         return Err(Error::Other(format!(
             "run {id} failed earlier and is not continued; see `adskew status`"
         )));
@@ -309,7 +305,7 @@ async fn drive_inner(
     // A stop requested before this process got here pauses what exists first.
     honour_pauses(exp, id, platform, clock, store).await?;
     let now = store.find_experiment(&id.to_string())?;
-    if state_of(&now) == RunState::Stopped && now.recollect_at.is_none() {
+    if now.state == RunState::Stopped && now.recollect_at.is_none() {
         // Stopped before it was activated: nothing more is created or collected.
         return Ok(RunOutcome {
             experiment_id: id,
@@ -323,7 +319,7 @@ async fn drive_inner(
     }
     let launched = launch::ensure_objects(exp, id, platform, store, start, end).await?;
     reached.objects = true;
-    if state_of(&record) == RunState::Draft {
+    if record.state == RunState::Draft {
         store.set_state(
             id,
             RunState::Created,
@@ -354,7 +350,7 @@ async fn drive_inner(
         // Also right after an activation: a stop that landed during it is applied again.
         honour_pauses(exp, id, platform, clock, store).await?;
         let record = store.find_experiment(&id.to_string())?;
-        let state = state_of(&record);
+        let state = record.state;
         match state {
             RunState::Draft | RunState::Created => {
                 if clock.now() < start {

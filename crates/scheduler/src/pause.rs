@@ -11,7 +11,7 @@
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
-use super::{archive, end_run, state_of};
+use super::{archive, end_run};
 use adskew_core::clock::Clock;
 use adskew_core::error::{Error, Result};
 use adskew_core::experiment::Experiment;
@@ -122,7 +122,7 @@ fn record(
     now: DateTime<Utc>,
 ) -> Result<()> {
     let run = store.find_experiment(&id.to_string())?;
-    let state = state_of(&run);
+    let state = run.state;
     match (kind, state) {
         (PauseKind::Failure, _) => store.note(id, &format!("paused after: {cause}"), now)?,
         (PauseKind::Stop, RunState::Stopped | RunState::Failed) => {
@@ -219,7 +219,7 @@ pub fn reopen(id: i64, store: &mut Store, now: DateTime<Utc>) -> Result<RunState
         .events(id)?
         .iter()
         .rev()
-        .filter_map(|(_, state, _)| RunState::parse(state))
+        .map(|(_, state, _)| *state)
         .find(|s| *s != RunState::Failed)
         .unwrap_or(RunState::Draft);
     let state = match before {

@@ -415,7 +415,7 @@ impl SimPlatform {
         dims: &[Breakdown],
         since: NaiveDate,
         until: NaiveDate,
-        granularity: Granularity,
+        granularity: Period,
     ) -> Result<Vec<CrossRow>, PlatformError> {
         let state = self.state();
         let mut rows = Vec::new();
@@ -432,7 +432,7 @@ impl SimPlatform {
                 .filter(|d| d.date >= since && d.date <= until)
                 .collect();
             match granularity {
-                Granularity::Daily => {
+                Period::Day => {
                     for day in &days {
                         for value in &values {
                             let row = self.aggregate(
@@ -447,7 +447,7 @@ impl SimPlatform {
                         }
                     }
                 }
-                Granularity::Total => {
+                Period::Total => {
                     let Some(last) = days.last() else { continue };
                     for value in &values {
                         // Distinct people over the range: cumulative reach at its last day
@@ -580,7 +580,7 @@ mod tests {
 
     /// Launches two ads with a $25 daily budget, runs `days`, returns gender rows and spend.
     async fn run(seed: u64, days: i64, activate: bool) -> (Vec<DeliveryRow>, Money) {
-        run_with(seed, days, activate, false, Granularity::Daily).await
+        run_with(seed, days, activate, false, Period::Day).await
     }
 
     async fn run_with(
@@ -588,7 +588,7 @@ mod tests {
         days: i64,
         activate: bool,
         neutral: bool,
-        granularity: Granularity,
+        granularity: Period,
     ) -> (Vec<DeliveryRow>, Money) {
         run_full(
             seed,
@@ -607,7 +607,7 @@ mod tests {
         days: i64,
         activate: bool,
         neutral: bool,
-        granularity: Granularity,
+        granularity: Period,
         objective: Objective,
         budget: BudgetSpec,
     ) -> (Vec<DeliveryRow>, Money) {
@@ -738,7 +738,7 @@ mod tests {
         let replicates = 200;
         let mut rejections = 0;
         for seed in 0..replicates {
-            let (rows, _) = run_with(seed, 1, true, true, Granularity::Total).await;
+            let (rows, _) = run_with(seed, 1, true, true, Period::Total).await;
             let count = |ad: &str, v: &str| {
                 rows.iter()
                     .filter(|r| r.ad.0 == ad && r.value == v)
@@ -799,7 +799,7 @@ mod tests {
             breakdown: Breakdown::Gender,
             since: start.date_naive(),
             until: (start + TimeDelta::days(1)).date_naive(),
-            granularity: Granularity::Daily,
+            granularity: Period::Day,
         };
         let at = |hours: i64| {
             let clock = clock.clone();
@@ -845,26 +845,9 @@ mod tests {
             share_of_women(rows, "sim-ad-7") - share_of_women(rows, "sim-ad-4")
         };
         let budget = BudgetSpec::Daily(Money(2500));
-        let (traffic, _) = run_full(
-            3,
-            3,
-            true,
-            false,
-            Granularity::Total,
-            Objective::Traffic,
-            budget,
-        )
-        .await;
-        let (reach, _) = run_full(
-            3,
-            3,
-            true,
-            false,
-            Granularity::Total,
-            Objective::Reach,
-            budget,
-        )
-        .await;
+        let (traffic, _) =
+            run_full(3, 3, true, false, Period::Total, Objective::Traffic, budget).await;
+        let (reach, _) = run_full(3, 3, true, false, Period::Total, Objective::Reach, budget).await;
         assert!(gap(&traffic) > 0.1, "traffic: {}", gap(&traffic));
         assert!(
             gap(&reach).abs() < gap(&traffic) / 2.0,
@@ -877,16 +860,8 @@ mod tests {
     #[tokio::test]
     async fn lifetime_budgets_are_paced_and_never_exceeded() {
         let budget = BudgetSpec::Lifetime(Money(6000));
-        let (rows, spend) = run_full(
-            2,
-            4,
-            true,
-            false,
-            Granularity::Daily,
-            Objective::Traffic,
-            budget,
-        )
-        .await;
+        let (rows, spend) =
+            run_full(2, 4, true, false, Period::Day, Objective::Traffic, budget).await;
         assert!(spend <= Money(2 * 6000), "{spend}");
         assert!(
             spend >= Money(2 * 5700),

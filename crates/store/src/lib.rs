@@ -27,7 +27,9 @@ mod inputs;
 pub mod lock;
 mod pauses;
 mod runs;
-pub use adskew_core::records::{CollectionRecord, ExperimentRecord, StoredRow};
+pub use adskew_core::records::{
+    CollectionRecord, ExperimentRecord, Period, RunOrigin, RunState, StoredRow,
+};
 pub use archive::ArchivedCall;
 pub use audience::{UploadRecord, UploadReport, UploadStart, UploadState};
 pub use imports::{ImportRecord, ImportTarget, ImportedFile};
@@ -44,45 +46,6 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migration_6.sql"),
     include_str!("migration_7.sql"),
 ];
-
-/// Where an experiment run is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum RunState {
-    /// Recorded; platform objects are being created.
-    Draft,
-    /// Every object exists, paused.
-    Created,
-    Running,
-    Completed,
-    Stopped,
-    Failed,
-}
-
-impl RunState {
-    pub fn parse(text: &str) -> Option<RunState> {
-        [
-            RunState::Draft,
-            RunState::Created,
-            RunState::Running,
-            RunState::Completed,
-            RunState::Stopped,
-            RunState::Failed,
-        ]
-        .into_iter()
-        .find(|s| s.as_str() == text)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunState::Draft => "draft",
-            RunState::Created => "created",
-            RunState::Running => "running",
-            RunState::Completed => "completed",
-            RunState::Stopped => "stopped",
-            RunState::Failed => "failed",
-        }
-    }
-}
 
 /// The platform objects behind one ad.
 #[derive(Debug, Clone, Serialize)]
@@ -570,10 +533,10 @@ fn insert_collection_in(
             experiment_id,
             collection,
             r.ad_key,
-            r.period,
+            r.period.as_str(),
             r.date_start.to_string(),
             r.date_stop.to_string(),
-            r.breakdown,
+            r.breakdown.as_str(),
             r.value,
             r.reach as i64,
             r.impressions as i64,
@@ -592,8 +555,8 @@ fn experiment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExperimentReco
     Ok(ExperimentRecord {
         id: r.get(0)?,
         name: r.get(1)?,
-        platform: r.get(2)?,
-        state: r.get(3)?,
+        platform: word(r, 2, RunOrigin::parse)?,
+        state: word(r, 3, RunState::parse)?,
         currency: r.get(4)?,
         spend_cap: Money(r.get(5)?),
         file_path: r.get(6)?,
@@ -612,6 +575,24 @@ fn experiment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExperimentReco
         planned_start: r.get(15)?,
         planned_end: r.get(16)?,
         recollect_at: r.get(17)?,
+    })
+}
+
+/// Column `i` of `r` as one of adskew's words (a state, an origin, a period): the one place
+/// where the store's text becomes a type. Text no adskew version writes is an error naming
+/// the value, never a default.
+pub(crate) fn word<T>(
+    r: &rusqlite::Row<'_>,
+    i: usize,
+    parse: fn(&str) -> Option<T>,
+) -> rusqlite::Result<T> {
+    let text: String = r.get(i)?;
+    parse(&text).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Text,
+            format!("`{text}` is not a value this adskew version knows").into(),
+        )
     })
 }
 
@@ -642,10 +623,10 @@ fn stored_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredRow> {
     };
     Ok(StoredRow {
         ad_key: r.get(at)?,
-        period: r.get(at + 1)?,
+        period: word(r, at + 1, Period::parse)?,
         date_start: date(2)?,
         date_stop: date(3)?,
-        breakdown: r.get(at + 4)?,
+        breakdown: word(r, at + 4, Breakdown::parse)?,
         value: r.get(at + 5)?,
         reach: r.get::<_, i64>(at + 6)? as u64,
         impressions: r.get::<_, i64>(at + 7)? as u64,

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
-use super::{ts, Store};
+use super::{ts, RunState, Store};
 use crate::error::{Error, Result};
 
 /// A platform object of a run, as recorded.
@@ -143,12 +143,12 @@ impl Store {
     }
 
     /// The events of a run, oldest first: (time, state, cause).
-    pub fn events(&self, experiment_id: i64) -> Result<Vec<(String, String, String)>> {
+    pub fn events(&self, experiment_id: i64) -> Result<Vec<(String, RunState, String)>> {
         let mut stmt = self.conn.prepare(
             "SELECT at, state, cause FROM experiment_events WHERE experiment_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map(params![experiment_id], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            Ok((r.get(0)?, crate::word(r, 1, RunState::parse)?, r.get(2)?))
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }

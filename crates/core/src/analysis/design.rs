@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::experiment::{Design, DesignKind};
-use crate::records::StoredRow;
+use crate::records::{Period, StoredRow};
 use crate::vocab::{Breakdown, Metric};
 
 /// One partition's delivery per ad: its counts and, per breakdown, each value's share.
@@ -46,7 +46,7 @@ pub fn race_rows(design: &Design, region_rows: &[StoredRow]) -> Vec<StoredRow> {
                 .position(|x| Some(x.as_str()) == part)?;
             let group = design.group_of(p, &r.value)?;
             Some(StoredRow {
-                breakdown: Breakdown::Race.as_str().to_string(),
+                breakdown: Breakdown::Race,
                 value: group.to_string(),
                 ..r.clone()
             })
@@ -56,15 +56,10 @@ pub fn race_rows(design: &Design, region_rows: &[StoredRow]) -> Vec<StoredRow> {
 
 /// The rows of all partitions added up per ad (`ad@p` → `ad`).
 pub fn pool(rows: &[StoredRow]) -> Vec<StoredRow> {
-    let mut pooled: BTreeMap<(String, String, String, String), StoredRow> = BTreeMap::new();
+    let mut pooled: BTreeMap<(String, Period, Breakdown, String), StoredRow> = BTreeMap::new();
     for r in rows {
         let (ad, _) = Design::split_key(&r.ad_key);
-        let key = (
-            ad.to_string(),
-            r.period.clone(),
-            r.breakdown.clone(),
-            r.value.clone(),
-        );
+        let key = (ad.to_string(), r.period, r.breakdown, r.value.clone());
         match pooled.get_mut(&key) {
             Some(p) => {
                 p.reach += r.reach;

@@ -28,7 +28,7 @@ use self::chisq::{chi_square_independence, ChiSquareResult};
 use self::ztest::{two_proportion_z, Alternative, ZTestResult};
 use crate::experiment::{AnalysisSettings, Expected, Experiment};
 use crate::money::Money;
-use crate::records::{CollectionRecord, ExperimentRecord, StoredRow};
+use crate::records::{CollectionRecord, ExperimentRecord, RunOrigin, RunState, StoredRow};
 use crate::vocab::{AgeBucket, Breakdown, Gender, Metric};
 
 /// See [`Analysis::results_format`].
@@ -114,8 +114,8 @@ pub struct ExperimentInfo {
     pub id: i64,
     pub name: String,
     pub description: String,
-    pub platform: String,
-    pub state: String,
+    pub platform: RunOrigin,
+    pub state: RunState,
     pub file_path: String,
     pub file_sha256: String,
     pub resolved_sha256: String,
@@ -400,8 +400,8 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
             id: record.id,
             name: record.name.clone(),
             description: exp.description.clone(),
-            platform: record.platform.clone(),
-            state: record.state.clone(),
+            platform: record.platform,
+            state: record.state,
             file_path: record.file_path.clone(),
             file_sha256: record.file_sha256.clone(),
             resolved_sha256: record.resolved_sha256.clone(),

@@ -19,7 +19,7 @@ use super::snapshot::{snapshot_time, SnapshotFrom};
 use adskew_core::error::Error;
 use adskew_core::money::{minor_digits, ExactAmount, Money};
 use adskew_core::vocab::{AgeBucket, Breakdown, Gender};
-use adskew_store::StoredRow;
+use adskew_store::{Period, StoredRow};
 
 /// The columns that name the ad, most specific first: each ad is compared as a unit, and in
 /// adskew's own runs an ad set holds exactly one ad.
@@ -459,10 +459,10 @@ impl Export {
             for (value, (reach, impressions, clicks, spend)) in by_value {
                 out.push(StoredRow {
                     ad_key: key.to_string(),
-                    period: "total".to_string(),
+                    period: Period::Total,
                     date_start: ad.start,
                     date_stop: ad.stop,
-                    breakdown: dimension.as_str().to_string(),
+                    breakdown: *dimension,
                     value: value.to_string(),
                     reach,
                     impressions,
