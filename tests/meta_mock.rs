@@ -1074,10 +1074,10 @@ async fn collected_with(
         let key = |r: &adskew::store::StoredRow| {
             (
                 r.ad_key.clone(),
-                r.period.clone(),
+                r.period,
                 r.date_start,
                 r.date_stop,
-                r.breakdown.clone(),
+                r.breakdown,
                 r.value.clone(),
                 r.impressions,
             )
