@@ -686,10 +686,9 @@ fn print_version_retirements(runs: &[crate::store::ExperimentRecord]) {
                 RunState::Draft | RunState::Created | RunState::Running
             )
     }) {
-        let last = [&r.planned_end, &r.recollect_at]
+        let last = [r.planned_end, r.recollect_at]
             .into_iter()
             .flatten()
-            .filter_map(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
             .map(|t| t.date_naive())
             .max();
         if let Some(last) = last.filter(|l| *l > last_day) {

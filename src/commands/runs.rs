@@ -18,16 +18,10 @@ use crate::store::lock::DbLock;
 use crate::store::{ExperimentRecord, PauseKind, RunOrigin, RunState, Store};
 use crate::vocab::PlatformKind;
 
-/// Whether a run has anything left to do.
+/// Whether a run has anything left to do (by the scheduler's one decision).
 fn unfinished(record: &ExperimentRecord, store: &Store) -> Result<bool> {
-    Ok(match record.state {
-        RunState::Draft | RunState::Created | RunState::Running => true,
-        RunState::Completed | RunState::Stopped => match &record.recollect_at {
-            Some(at) => !store.collected_due(record.id, crate::store::parse_time(at)?)?,
-            None => false,
-        },
-        RunState::Failed => false,
-    })
+    let exp = record.experiment()?;
+    Ok(scheduler::run_clock(&exp, record, store)?.is_some_and(|c| c.due().is_unfinished()))
 }
 
 /// Whether a run is unfinished in the sense `run` guards: it may still create, activate

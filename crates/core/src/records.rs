@@ -1,7 +1,7 @@
 //! What a run left behind, as the store hands it out: the run's record, its collections and
 //! its delivery rows. Analysis and reports read these; only the store makes them.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -71,10 +71,10 @@ pub struct ExperimentRecord {
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
     /// When the run's ads start and stop delivering (fixed when the run is recorded).
-    pub planned_start: Option<String>,
-    pub planned_end: Option<String>,
+    pub planned_start: Option<DateTime<Utc>>,
+    pub planned_end: Option<DateTime<Utc>>,
     /// The final re-collection, once the run has ended.
-    pub recollect_at: Option<String>,
+    pub recollect_at: Option<DateTime<Utc>>,
 }
 
 impl ExperimentRecord {

@@ -31,11 +31,12 @@ use indicatif::ProgressBar;
 use tracing::{info, warn};
 
 use adskew_core::clock::Clock;
+use adskew_core::due::{Due, RunClock};
 use adskew_core::error::{Error, Result};
 use adskew_core::experiment::{Experiment, Start};
 use adskew_core::money::Money;
 use adskew_core::platform::{Platform, Status};
-use adskew_store::{parse_time, RunState, Store};
+use adskew_store::{RunState, Store};
 
 pub use pause::{honour_pauses, reopen, stop, stop_unlocked, unpaused_advice};
 
@@ -146,34 +147,42 @@ pub fn check_not_over(
     Ok(())
 }
 
-/// The scheduled collection times: every `collect_every` from the start, and the end.
-fn collection_times(
-    exp: &Experiment,
-    start: DateTime<Utc>,
-    end: DateTime<Utc>,
-) -> Vec<DateTime<Utc>> {
-    let mut times = Vec::new();
-    let mut t = start + exp.schedule.collect_every;
-    while t < end {
-        times.push(t);
-        t += exp.schedule.collect_every;
-    }
-    times.push(end);
-    times
-}
-
 /// A run's planned start and end, as recorded.
 fn plan(
     store: &Store,
     id: i64,
 ) -> Result<(DateTime<Utc>, DateTime<Utc>, adskew_store::ExperimentRecord)> {
     let record = store.find_experiment(&id.to_string())?;
-    match (&record.planned_start, &record.planned_end) {
-        (Some(s), Some(e)) => Ok((parse_time(s)?, parse_time(e)?, record)),
+    match (record.planned_start, record.planned_end) {
+        (Some(s), Some(e)) => Ok((s, e, record)),
         _ => Err(Error::BadInput(format!(
             "run {id} was recorded by an adskew without resumable runs; it cannot be continued"
         ))),
     }
+}
+
+/// The schedule of run `record` as the store knows it; `None` for a run recorded without
+/// a plan (by an adskew before resumable runs, or imported).
+pub fn run_clock(
+    exp: &Experiment,
+    record: &adskew_store::ExperimentRecord,
+    store: &Store,
+) -> Result<Option<RunClock>> {
+    let (Some(start), Some(end)) = (record.planned_start, record.planned_end) else {
+        return Ok(None);
+    };
+    let recollect = match record.recollect_at {
+        Some(at) => Some((at, store.collected_due(record.id, at)?)),
+        None => None,
+    };
+    Ok(Some(RunClock {
+        state: record.state,
+        start,
+        end,
+        collect_every: exp.schedule.collect_every,
+        last_collected: store.last_due_collected(record.id)?,
+        recollect,
+    }))
 }
 
 /// When run `record` next has something to do, from what the store says (for `status`).
@@ -182,27 +191,127 @@ pub fn next_due(
     record: &adskew_store::ExperimentRecord,
     store: &Store,
 ) -> Result<Option<DateTime<Utc>>> {
-    let (Some(start), Some(end)) = (&record.planned_start, &record.planned_end) else {
-        return Ok(None);
-    };
-    let (start, end) = (parse_time(start)?, parse_time(end)?);
-    Ok(match record.state {
-        RunState::Draft | RunState::Created => Some(start),
-        RunState::Running => {
-            let last = store.last_due_collected(record.id)?;
-            collection_times(exp, start, end)
-                .into_iter()
-                .find(|t| last.is_none_or(|l| *t > l))
+    Ok(run_clock(exp, record, store)?.and_then(|c| c.due().next_at()))
+}
+
+/// The account's time zone, once its currency is checked against the experiment's: amounts
+/// in the wrong currency would spend the wrong sums.
+async fn account_time_zone(exp: &Experiment, platform: &dyn Platform) -> Result<chrono_tz::Tz> {
+    let account = platform.account().await?;
+    if let Some(currency) = account.currency.as_deref() {
+        if !currency.eq_ignore_ascii_case(&exp.currency) {
+            return Err(Error::BadInput(format!(
+                "the ad account's currency is {currency} but the experiment's amounts are in {}; \
+                 set currency = \"{currency}\" and check the budgets and spend cap",
+                exp.currency
+            )));
         }
-        RunState::Completed | RunState::Stopped => match record.recollect_at.as_deref() {
-            Some(at) => {
-                let at = parse_time(at)?;
-                (!store.collected_due(record.id, at)?).then_some(at)
-            }
-            None => None,
-        },
-        RunState::Failed => None,
-    })
+    }
+    Ok(account.time_zone)
+}
+
+/// The time `due` is acted on for: waited for when running to completion; in a pass that
+/// only does what is due, `None` when nothing is due yet.
+async fn wait_for(due: &Due, mode: Mode, clock: &dyn Clock) -> Option<DateTime<Utc>> {
+    match mode {
+        Mode::ToCompletion => {
+            let at = due.next_at().unwrap_or_else(|| clock.now());
+            clock.sleep_until(at).await;
+            Some(at)
+        }
+        Mode::DueNow => due.due_by(clock.now()),
+    }
+}
+
+/// A run's delivery window and the account's day.
+#[derive(Debug, Clone, Copy)]
+struct Window {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    tz: chrono_tz::Tz,
+}
+
+/// The scheduled collection due `at`; the last one pauses the campaign first and ends the
+/// run, any other that finds a cap reached pauses everything and stops it. Returns the
+/// spend so far.
+#[allow(clippy::too_many_arguments)]
+async fn collect_due(
+    exp: &Experiment,
+    id: i64,
+    platform: &dyn Platform,
+    clock: &dyn Clock,
+    store: &mut Store,
+    launched: &launch::Launched,
+    window: Window,
+    at: DateTime<Utc>,
+) -> Result<Money> {
+    let finishing = at >= window.end;
+    if finishing {
+        platform
+            .set_status(&launched.campaign, Status::Paused)
+            .await?;
+    }
+    let spent = collect::collect(
+        exp,
+        id,
+        platform,
+        store,
+        launched,
+        window.start,
+        at,
+        window.tz,
+    )
+    .await?;
+    if finishing {
+        finish(exp, id, store, window.end, clock.now())?;
+    } else if let Some(cause) = over_cap(exp, &spent) {
+        warn!(experiment = %exp.name, %cause, "pausing everything");
+        launch::pause_everything(platform, launched).await?;
+        archive(store, id, platform)?;
+        end_run(exp, id, store, RunState::Stopped, &cause, clock.now())?;
+    }
+    Ok(spent.total)
+}
+
+/// Activates every ad together and records it.
+async fn activate(
+    exp: &Experiment,
+    id: i64,
+    platform: &dyn Platform,
+    store: &mut Store,
+    launched: &launch::Launched,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    launch::activate_together(platform, launched).await?;
+    archive(store, id, platform)?;
+    let activated = now;
+    store.set_activated(id, activated)?;
+    store.set_state(
+        id,
+        RunState::Running,
+        "all ads activated together",
+        activated,
+    )?;
+    info!(experiment = %exp.name, id, %activated, "activated");
+    Ok(())
+}
+
+/// Why a collection that found `spent` stops the run, if it does: the whole cap, or the
+/// daily one.
+fn over_cap(exp: &Experiment, spent: &collect::Spent) -> Option<String> {
+    let spend = spent.total;
+    let over_daily = exp.daily_spend_cap.filter(|cap| spent.day >= *cap);
+    match over_daily {
+        Some(cap) if spend < exp.spend_cap => Some(format!(
+            "daily spend cap reached: {} of {cap} {} on {}",
+            spent.day, exp.currency, spent.date
+        )),
+        _ if spend >= exp.spend_cap || over_daily.is_some() => Some(format!(
+            "spend cap reached: {spend} of {} {}",
+            exp.spend_cap, exp.currency
+        )),
+        _ => None,
+    }
 }
 
 /// Moves the platform's API exchanges since the last call into the store's archive.
@@ -291,17 +400,7 @@ async fn drive_inner(
             "run {id} failed earlier and is not continued; see `adskew status`"
         )));
     }
-    let account = platform.account().await?;
-    if let Some(currency) = account.currency.as_deref() {
-        if !currency.eq_ignore_ascii_case(&exp.currency) {
-            return Err(Error::BadInput(format!(
-                "the ad account's currency is {currency} but the experiment's amounts are in {}; \
-                 set currency = \"{currency}\" and check the budgets and spend cap",
-                exp.currency
-            )));
-        }
-    }
-    let tz = account.time_zone;
+    let tz = account_time_zone(exp, platform).await?;
     // A stop requested before this process got here pauses what exists first.
     honour_pauses(exp, id, platform, clock, store).await?;
     let now = store.find_experiment(&id.to_string())?;
@@ -351,101 +450,33 @@ async fn drive_inner(
         honour_pauses(exp, id, platform, clock, store).await?;
         let record = store.find_experiment(&id.to_string())?;
         let state = record.state;
-        match state {
-            RunState::Draft | RunState::Created => {
-                if clock.now() < start {
-                    match mode {
-                        Mode::ToCompletion => clock.sleep_until(start).await,
-                        Mode::DueNow => {
-                            return Ok(outcome(state, collections, spend, Some(start), clock.now()))
-                        }
-                    }
-                }
+        let due = run_clock(exp, &record, store)?.map_or(Due::Nothing, |c| c.due());
+        if due == Due::Nothing {
+            return Ok(outcome(state, collections, spend, None, clock.now()));
+        }
+        let Some(at) = wait_for(&due, mode, clock).await else {
+            return Ok(outcome(
+                state,
+                collections,
+                spend,
+                due.next_at(),
+                clock.now(),
+            ));
+        };
+        match due {
+            Due::Activate { .. } => {
                 reached.activation = true;
-                launch::activate_together(platform, &launched).await?;
-                archive(store, id, platform)?;
-                let activated = clock.now();
-                store.set_activated(id, activated)?;
-                store.set_state(
-                    id,
-                    RunState::Running,
-                    "all ads activated together",
-                    activated,
-                )?;
-                info!(experiment = %exp.name, id, %activated, "activated");
+                activate(exp, id, platform, store, &launched, clock.now()).await?;
             }
-            RunState::Running => {
-                let last = store.last_due_collected(id)?;
-                let pending: Vec<DateTime<Utc>> = collection_times(exp, start, end)
-                    .into_iter()
-                    .filter(|t| last.is_none_or(|l| *t > l))
-                    .collect();
-                let Some(&next) = pending.first() else {
-                    // Collected at the end, but the process stopped before recording it.
-                    finish(exp, id, store, end, clock.now())?;
-                    continue;
-                };
-                let due = match mode {
-                    Mode::ToCompletion => {
-                        clock.sleep_until(next).await;
-                        next
-                    }
-                    Mode::DueNow => {
-                        let now = clock.now();
-                        // Missed due times are not made up one by one: one pass now
-                        // collects everything since launch.
-                        match pending.iter().rev().find(|t| **t <= now) {
-                            Some(t) => *t,
-                            None => return Ok(outcome(state, collections, spend, Some(next), now)),
-                        }
-                    }
-                };
-                let finishing = due >= end;
-                if finishing {
-                    platform
-                        .set_status(&launched.campaign, Status::Paused)
-                        .await?;
-                }
-                let spent =
-                    collect::collect(exp, id, platform, store, &launched, start, due, tz).await?;
-                spend = spent.total;
+            Due::Collect { .. } => {
+                let window = Window { start, end, tz };
+                spend = collect_due(exp, id, platform, clock, store, &launched, window, at).await?;
                 collections += 1;
                 progress.inc(1);
-                let over_daily = exp.daily_spend_cap.filter(|cap| spent.day >= *cap);
-                if finishing {
-                    finish(exp, id, store, end, clock.now())?;
-                } else if spend >= exp.spend_cap || over_daily.is_some() {
-                    let cause = match over_daily {
-                        Some(cap) if spend < exp.spend_cap => format!(
-                            "daily spend cap reached: {} of {cap} {} on {}",
-                            spent.day, exp.currency, spent.date
-                        ),
-                        _ => format!(
-                            "spend cap reached: {spend} of {} {}",
-                            exp.spend_cap, exp.currency
-                        ),
-                    };
-                    warn!(experiment = %exp.name, %cause, "pausing everything");
-                    launch::pause_everything(platform, &launched).await?;
-                    archive(store, id, platform)?;
-                    end_run(exp, id, store, RunState::Stopped, &cause, clock.now())?;
-                }
             }
-            RunState::Completed | RunState::Stopped => {
-                let pending = match record.recollect_at.as_deref().map(parse_time).transpose()? {
-                    Some(at) if !store.collected_due(id, at)? => Some(at),
-                    _ => None,
-                };
-                let Some(at) = pending else {
-                    return Ok(outcome(state, collections, spend, None, clock.now()));
-                };
-                match mode {
-                    Mode::ToCompletion => clock.sleep_until(at).await,
-                    Mode::DueNow if clock.now() < at => {
-                        return Ok(outcome(state, collections, spend, Some(at), clock.now()))
-                    }
-                    Mode::DueNow => {}
-                }
+            // Collected at the end, but the process stopped before recording it.
+            Due::Finish => finish(exp, id, store, end, clock.now())?,
+            Due::Recollect { .. } => {
                 spend = collect::collect(exp, id, platform, store, &launched, start, at, tz)
                     .await?
                     .total;
@@ -453,9 +484,7 @@ async fn drive_inner(
                 progress.inc(1);
                 info!(experiment = %exp.name, "re-collected after the revision window");
             }
-            RunState::Failed => {
-                return Ok(outcome(state, collections, spend, None, clock.now()));
-            }
+            Due::Nothing => unreachable!("returned above"),
         }
     }
 }

@@ -572,9 +572,9 @@ fn experiment_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ExperimentReco
             .lines()
             .map(str::to_string)
             .collect(),
-        planned_start: r.get(15)?,
-        planned_end: r.get(16)?,
-        recollect_at: r.get(17)?,
+        planned_start: time(r, 15)?,
+        planned_end: time(r, 16)?,
+        recollect_at: time(r, 17)?,
     })
 }
 
@@ -594,6 +594,19 @@ pub(crate) fn word<T>(
             format!("`{text}` is not a value this adskew version knows").into(),
         )
     })
+}
+
+/// Column `i` of `r`, a time the store wrote (RFC 3339), or NULL.
+fn time(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc>>> {
+    let text: Option<String> = r.get(i)?;
+    text.map(|t| {
+        DateTime::parse_from_rfc3339(&t)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
+            })
+    })
+    .transpose()
 }
 
 /// Applies the migrations the database has not seen yet, each in its own transaction.
