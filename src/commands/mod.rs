@@ -17,6 +17,7 @@ use crate::experiment::{self, Experiment};
 use crate::mockapi::clock::MockClock;
 use crate::platform::meta::adapter::MetaPlatform;
 use crate::platform::sim::SimPlatform;
+use crate::platform::Delivery;
 use crate::platform::Platform;
 use crate::report::{self, words};
 use crate::scheduler;
@@ -751,11 +752,12 @@ fn status(db: &Path) -> Result<()> {
         }
         // Ads the platform rejected or limited, and, while the run should be delivering,
         // ads it does not deliver.
-        for (ad, (state, problem)) in store.latest_reviews(r.id)? {
-            match problem {
-                Some(problem) => println!("      ad {ad}: {state}: {problem}"),
-                None if r.state == RunState::Running && state != "ACTIVE" => {
-                    println!("      ad {ad}: {state} on the platform")
+        for (ad, review) in store.latest_reviews(r.id)? {
+            let status = &review.platform_status;
+            match review.problem {
+                Some(problem) => println!("      ad {ad}: {status}: {problem}"),
+                None if r.state == RunState::Running && review.delivery != Delivery::Delivering => {
+                    println!("      ad {ad}: {status} on the platform")
                 }
                 None => {}
             }

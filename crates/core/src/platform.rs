@@ -150,25 +150,50 @@ pub struct AccountInfo {
     pub currency: Option<String>,
 }
 
-/// How the platform currently sees an ad: Meta's `effective_status` vocabulary (ACTIVE,
-/// PAUSED, ADSET_PAUSED, CAMPAIGN_PAUSED, PENDING_REVIEW, DISAPPROVED, WITH_ISSUES, ...)
+/// How the platform currently sees an ad: whether it delivers, the platform's own status
 /// and, when review or delivery checks found a problem, the platform's words for it. A
 /// rejected ad delivers nothing; the report must say so rather than show it as merely small.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdReview {
     pub ad: ObjectId,
-    pub effective_status: String,
+    /// Whether the platform shows the ad, in adskew's words.
+    pub delivery: Delivery,
+    /// The platform's own word for it (Meta's `effective_status`), kept for the record.
+    pub platform_status: String,
+    /// The platform's review feedback or delivery issue.
     pub problem: Option<String>,
 }
+
+crate::vocabulary!(
+    /// Whether a platform shows an ad: what adskew decides on, whatever the platform calls
+    /// it (each adapter maps its own statuses to these).
+    Delivery {
+        Delivering => "delivering",
+        Paused => "paused",
+        InReview => "in_review",
+        Rejected => "rejected",
+        // Delivering with issues, or only partly.
+        Limited => "limited",
+        // Held by the account (billing), not the ad.
+        Blocked => "blocked",
+        Other => "other",
+    }
+);
 
 impl AdReview {
     /// Whether the platform refuses or limits the ad (as opposed to it being paused).
     pub fn is_problem(&self) -> bool {
-        self.problem.is_some()
-            || matches!(
-                self.effective_status.as_str(),
-                "DISAPPROVED" | "WITH_ISSUES" | "PENDING_BILLING_INFO"
-            )
+        self.problem.is_some() || self.delivery.is_problem()
+    }
+}
+
+impl Delivery {
+    /// Whether the platform refuses or limits delivery (as opposed to it being paused).
+    pub fn is_problem(self) -> bool {
+        matches!(
+            self,
+            Delivery::Rejected | Delivery::Limited | Delivery::Blocked
+        )
     }
 }
 

@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::experiment::Experiment;
 use crate::money::Money;
+use crate::platform::Delivery;
 pub use crate::vocab::Period;
 use crate::vocab::{Breakdown, PlatformKind};
 
@@ -111,4 +112,13 @@ pub struct CollectionRecord {
     pub collected_at: String,
     pub spend: Money,
     pub rows: i64,
+}
+
+/// An ad's latest review as stored: whether it delivers, the platform's own status and
+/// the problem it named.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredReview {
+    pub delivery: Delivery,
+    pub platform_status: String,
+    pub problem: Option<String>,
 }

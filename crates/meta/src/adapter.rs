@@ -1477,6 +1477,20 @@ fn wire_amount(amount: Money, currency: Currency, what: &str) -> Result<String, 
 }
 
 /// An ad's `effective_status`, and its review feedback and delivery issues in Meta's words.
+/// What Meta's `effective_status` of an ad means for its delivery (Ad reference,
+/// `effective_status` enum in the spec).
+fn delivery_of(effective_status: &str) -> Delivery {
+    match effective_status {
+        "ACTIVE" => Delivery::Delivering,
+        "PAUSED" | "ADSET_PAUSED" | "CAMPAIGN_PAUSED" | "ARCHIVED" | "DELETED" => Delivery::Paused,
+        "PENDING_REVIEW" | "IN_PROCESS" | "PREAPPROVED" => Delivery::InReview,
+        "DISAPPROVED" => Delivery::Rejected,
+        "WITH_ISSUES" => Delivery::Limited,
+        "PENDING_BILLING_INFO" => Delivery::Blocked,
+        _ => Delivery::Other,
+    }
+}
+
 fn review_of(ad: &Value) -> (String, Option<String>) {
     let status = ad
         .get("effective_status")
@@ -1931,14 +1945,15 @@ impl Platform for MetaPlatform {
         }
         ads.iter()
             .map(|ad| {
-                let (effective_status, problem) = found.remove(&ad.0).ok_or_else(|| {
+                let (platform_status, problem) = found.remove(&ad.0).ok_or_else(|| {
                     PlatformError::Other(format!(
                         "ad {ad} is missing from its campaign's ads (deleted on the platform?)"
                     ))
                 })?;
                 Ok(AdReview {
                     ad: ad.clone(),
-                    effective_status,
+                    delivery: delivery_of(&platform_status),
+                    platform_status,
                     problem,
                 })
             })
@@ -2047,6 +2062,22 @@ impl Platform for MetaPlatform {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every `effective_status` an ad can have in Meta's published spec means something to
+    /// adskew: a new status Meta adds shows up here, not as `other` in a paper's table.
+    #[test]
+    fn every_ad_status_in_metas_spec_has_a_delivery() {
+        let spec: Value =
+            serde_json::from_str(include_str!("../../mock/src/spec/graph.json")).unwrap();
+        let statuses = spec["enums"]["Ad_effective_status"].as_array().unwrap();
+        assert!(statuses.len() >= 10, "{statuses:?}");
+        for s in statuses {
+            let s = s.as_str().unwrap();
+            assert_ne!(delivery_of(s), Delivery::Other, "{s}");
+        }
+        assert_eq!(delivery_of("DISAPPROVED"), Delivery::Rejected);
+        assert_eq!(delivery_of("ACTIVE"), Delivery::Delivering);
+    }
 
     #[test]
     fn money_strings_parse_exactly() {

@@ -485,7 +485,7 @@ pub(crate) async fn effective_status(mock: &Mock, o: &Object) -> String {
             .await
             .ok()
             .and_then(|r| r.into_iter().next())
-            .map(|r| r.effective_status);
+            .map(|r| r.platform_status);
         if let Some(r) = review.filter(|r| {
             matches!(
                 r.as_str(),

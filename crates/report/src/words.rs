@@ -1,6 +1,7 @@
 //! Test results in sentences a reader outside statistics understands.
 
 use adskew_core::analysis::{Analysis, BreakdownResult, PairedResult};
+use adskew_core::platform::Delivery;
 
 /// Formats a p-value for prose: never "p = 0", which no finite sample supports.
 pub fn format_p(p: f64, log10_p: Option<f64>) -> String {
@@ -152,8 +153,8 @@ pub fn describe_refused(ad: &adskew_core::analysis::AdTotals) -> String {
     format!(
         "Ad `{}` was {} by the platform ({}): {}. Its counts reflect that, not the audience's response.",
         ad.key,
-        match ad.platform_status.as_deref() {
-            Some("DISAPPROVED") => "rejected",
+        match ad.delivery {
+            Some(Delivery::Rejected) => "rejected",
             _ => "limited",
         },
         ad.platform_status.as_deref().unwrap_or("status unknown"),

@@ -110,18 +110,12 @@ async fn review(
         let Some((key, _)) = launched.ads.iter().find(|(_, ad)| *ad == review.ad) else {
             continue;
         };
-        let changed = store.record_review(
-            id,
-            key,
-            now,
-            &review.effective_status,
-            review.problem.as_deref(),
-        )?;
+        let changed = store.record_review(id, key, now, &review)?;
         if changed && review.is_problem() {
             warn!(
                 experiment = %exp.name,
                 ad = %key,
-                status = %review.effective_status,
+                status = %review.platform_status,
                 problem = review.problem.as_deref().unwrap_or(""),
                 "the platform refused or limited an ad"
             );

@@ -317,20 +317,23 @@ impl Platform for SimPlatform {
                     .ok_or_else(|| PlatformError::UnknownObject(id.clone()))?;
                 let set = state.ad_sets.get(&ad.ad_set);
                 let campaign = set.and_then(|s| state.campaigns.get(&s.campaign));
-                let status = if ad.disapproved.is_some() {
-                    "DISAPPROVED"
+                // The simulator names its statuses as Meta does, so that runs through the
+                // mock server and in-process read the same.
+                let (delivery, status) = if ad.disapproved.is_some() {
+                    (Delivery::Rejected, "DISAPPROVED")
                 } else if ad.status == Status::Paused {
-                    "PAUSED"
+                    (Delivery::Paused, "PAUSED")
                 } else if set.map(|s| s.status) != Some(Status::Active) {
-                    "ADSET_PAUSED"
+                    (Delivery::Paused, "ADSET_PAUSED")
                 } else if campaign.map(|c| c.0) != Some(Status::Active) {
-                    "CAMPAIGN_PAUSED"
+                    (Delivery::Paused, "CAMPAIGN_PAUSED")
                 } else {
-                    "ACTIVE"
+                    (Delivery::Delivering, "ACTIVE")
                 };
                 Ok(AdReview {
                     ad: id.clone(),
-                    effective_status: status.to_string(),
+                    delivery,
+                    platform_status: status.to_string(),
                     problem: ad.disapproved.clone(),
                 })
             })

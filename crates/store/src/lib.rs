@@ -19,6 +19,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use adskew_core::experiment::Experiment;
 use adskew_core::money::Money;
+use adskew_core::platform::{AdReview, Delivery};
 use adskew_core::vocab::Breakdown;
 
 mod archive;
@@ -28,7 +29,7 @@ pub mod lock;
 mod pauses;
 mod runs;
 pub use adskew_core::records::{
-    CollectionRecord, ExperimentRecord, Period, RunOrigin, RunState, StoredRow,
+    CollectionRecord, ExperimentRecord, Period, RunOrigin, RunState, StoredReview, StoredRow,
 };
 pub use archive::ArchivedCall;
 pub use audience::{UploadRecord, UploadReport, UploadStart, UploadState};
@@ -45,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migration_5.sql"),
     include_str!("migration_6.sql"),
     include_str!("migration_7.sql"),
+    include_str!("migration_8.sql"),
 ];
 
 /// The platform objects behind one ad.
@@ -314,35 +316,45 @@ impl Store {
         experiment_id: i64,
         ad_key: &str,
         at: DateTime<Utc>,
-        effective_status: &str,
-        problem: Option<&str>,
+        review: &AdReview,
     ) -> Result<bool> {
         let last = self.latest_reviews(experiment_id)?.remove(ad_key);
-        if last
-            .as_ref()
-            .is_some_and(|(s, p)| s == effective_status && p.as_deref() == problem)
-        {
+        if last.is_some_and(|l| {
+            l.platform_status == review.platform_status && l.problem == review.problem
+        }) {
             return Ok(false);
         }
         self.conn.execute(
-            "INSERT INTO ad_reviews (experiment_id, ad_key, at, effective_status, problem)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![experiment_id, ad_key, ts(at), effective_status, problem],
+            "INSERT INTO ad_reviews (experiment_id, ad_key, at, effective_status, problem, delivery)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                experiment_id,
+                ad_key,
+                ts(at),
+                review.platform_status,
+                review.problem,
+                review.delivery.as_str()
+            ],
         )?;
         Ok(true)
     }
 
-    /// The latest effective status and problem of each ad the platform was asked about.
+    /// The latest review of each ad the platform was asked about, by ad key.
     pub fn latest_reviews(
         &self,
         experiment_id: i64,
-    ) -> Result<std::collections::BTreeMap<String, (String, Option<String>)>> {
+    ) -> Result<std::collections::BTreeMap<String, StoredReview>> {
         let mut stmt = self.conn.prepare(
-            "SELECT ad_key, effective_status, problem FROM ad_reviews
+            "SELECT ad_key, effective_status, problem, delivery FROM ad_reviews
              WHERE experiment_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map(params![experiment_id], |r| {
-            Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?)))
+            let review = StoredReview {
+                platform_status: r.get(1)?,
+                problem: r.get(2)?,
+                delivery: word(r, 3, Delivery::parse)?,
+            };
+            Ok((r.get::<_, String>(0)?, review))
         })?;
         // Later rows overwrite earlier ones.
         Ok(rows.collect::<rusqlite::Result<_>>()?)

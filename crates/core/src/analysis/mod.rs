@@ -28,7 +28,10 @@ use self::chisq::{chi_square_independence, ChiSquareResult};
 use self::ztest::{two_proportion_z, Alternative, ZTestResult};
 use crate::experiment::{AnalysisSettings, Expected, Experiment};
 use crate::money::Money;
-use crate::records::{CollectionRecord, ExperimentRecord, RunOrigin, RunState, StoredRow};
+use crate::platform::Delivery;
+use crate::records::{
+    CollectionRecord, ExperimentRecord, RunOrigin, RunState, StoredReview, StoredRow,
+};
 use crate::vocab::{AgeBucket, Breakdown, Gender, Metric};
 
 /// See [`Analysis::results_format`].
@@ -43,7 +46,7 @@ pub struct Inputs {
     /// Latest since-launch totals, per breakdown.
     pub totals: BTreeMap<Breakdown, Vec<StoredRow>>,
     /// The platform's latest (effective status, problem) per ad key.
-    pub reviews: BTreeMap<String, (String, Option<String>)>,
+    pub reviews: BTreeMap<String, StoredReview>,
     /// Why the run is in its state (the cause recorded with its last state change).
     pub state_cause: Option<String>,
     /// For designs with partitions: the unpooled totals (`ad@partition`), race included.
@@ -60,7 +63,7 @@ impl Inputs {
         experiment: Experiment,
         collections: Vec<CollectionRecord>,
         stored_totals: BTreeMap<Breakdown, Vec<StoredRow>>,
-        reviews: BTreeMap<String, (String, Option<String>)>,
+        reviews: BTreeMap<String, StoredReview>,
         state_cause: Option<String>,
     ) -> Inputs {
         let mut totals = stored_totals;
@@ -149,6 +152,8 @@ pub struct AdTotals {
     pub impressions: u64,
     pub clicks: u64,
     pub spend: Money,
+    /// Whether the platform delivered the ad when it was last asked, in adskew's words.
+    pub delivery: Option<Delivery>,
     /// The platform's last word on the ad (Meta's `effective_status`), when it was read.
     pub platform_status: Option<String>,
     /// The platform's review feedback or delivery issue: the ad was refused or limited.
@@ -379,8 +384,12 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
                 impressions: 0,
                 clicks: 0,
                 spend: Money::ZERO,
-                platform_status: inputs.reviews.get(&ad.key).map(|r| r.0.clone()),
-                platform_problem: inputs.reviews.get(&ad.key).and_then(|r| r.1.clone()),
+                delivery: inputs.reviews.get(&ad.key).map(|r| r.delivery),
+                platform_status: inputs
+                    .reviews
+                    .get(&ad.key)
+                    .map(|r| r.platform_status.clone()),
+                platform_problem: inputs.reviews.get(&ad.key).and_then(|r| r.problem.clone()),
             };
             for r in rows {
                 t.reach += r.reach;
