@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod clock;
+pub mod digest;
 pub mod error;
 pub mod experiment;
 pub mod money;

@@ -465,20 +465,10 @@ impl MetaPlatform {
         out
     }
 
-    /// `appsecret_proof`: lowercase hex HMAC-SHA256 of the token keyed by the app secret.
+    /// This adapter's `appsecret_proof`, when an app secret is configured.
     fn appsecret_proof(&self) -> Option<String> {
-        use hmac::Mac;
         let secret = self.config.app_secret.as_ref()?;
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.expose().as_bytes())
-            .expect("HMAC takes keys of any length");
-        mac.update(self.config.token.expose().as_bytes());
-        Some(
-            mac.finalize()
-                .into_bytes()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
-        )
+        Some(appsecret_proof(secret.expose(), self.config.token.expose()))
     }
 
     /// Waits for the limiter, and longer when Meta reports a quota above 75% used, so the
@@ -1512,6 +1502,13 @@ fn review_of(ad: &Value) -> (String, Option<String>) {
     (status, (!problems.is_empty()).then(|| problems.join("; ")))
 }
 
+/// `appsecret_proof`: lowercase hex HMAC-SHA256 of the token keyed by the app secret, as
+/// Meta checks it on every call of an app that requires it. One function for the adapter
+/// that sends it and the mock that checks it, so the two cannot drift apart.
+pub fn appsecret_proof(app_secret: &str, token: &str) -> String {
+    adskew_core::digest::hmac_sha256_hex(app_secret, token)
+}
+
 /// Parameters whose values are credentials: never archived, logged or followed.
 const CREDENTIALS: [&str; 2] = ["access_token", "appsecret_proof"];
 
@@ -1531,7 +1528,7 @@ fn redacted_params(params: &[(String, String)]) -> String {
                 format!(
                     "[{} bytes, sha256 {}]",
                     v.len(),
-                    super::hashing::sha256_hex(v)
+                    adskew_core::digest::sha256_hex(v)
                 )
             } else {
                 v.clone()

@@ -7,10 +7,10 @@
 
 use std::io::{Read, Write};
 
+use adskew_core::digest::sha256_hex;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use rusqlite::params;
-use sha2::{Digest, Sha256};
 
 use super::{ts, Store};
 use crate::error::{Error, Result};
@@ -48,10 +48,6 @@ pub(super) fn gunzip(bytes: &[u8]) -> Result<Vec<u8>> {
         .read_to_end(&mut out)
         .map_err(|e| Error::Other(format!("archived body is not valid gzip: {e}")))?;
     Ok(out)
-}
-
-pub(super) fn sha256_hex(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
 }
 
 impl Store {
