@@ -31,6 +31,17 @@ pub mod platform {
     pub use adskew_sim as sim;
 }
 
+/// The async runtime every command that talks to a platform runs on: one thread, because a
+/// command does one thing at a time (`plan` starts one per worker thread), with I/O and timers
+/// enabled for HTTP and the rate limiter. One builder, so every command fails to start it with
+/// the same error.
+pub fn runtime() -> error::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| error::Error::io("cannot start the async runtime", e))
+}
+
 pub mod cli;
 pub mod commands;
 pub mod counts;

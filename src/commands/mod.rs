@@ -19,6 +19,7 @@ use crate::platform::meta::adapter::MetaPlatform;
 use crate::platform::sim::SimPlatform;
 use crate::platform::Platform;
 use crate::report::{self, words};
+use crate::runtime;
 use crate::scheduler;
 use crate::settings::Settings;
 use crate::store::{RunOrigin, RunState, Store};
@@ -280,13 +281,6 @@ fn humanize(d: chrono::TimeDelta) -> String {
     } else {
         format!("{hours} hours")
     }
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", e))
 }
 
 /// The switches of `adskew run`.
@@ -792,10 +786,7 @@ fn audience_upload(
     let mut store = Store::open(db)?;
     let platform =
         MetaPlatform::new(meta, Arc::new(WallClock)).map_err(|e| Error::BadInput(e.to_string()))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    let runtime = runtime()?;
     runtime.block_on(async {
         let (audience, created) = match existing {
             Some(id) => (ObjectId(id.to_string()), false),
@@ -1029,10 +1020,7 @@ fn mock_server(
             .with_timezone(&chrono::Utc),
         None => scheduler::start_time_now(),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    let runtime = runtime()?;
     runtime.block_on(async {
         let mock = crate::mockapi::Mock::with_faults(sim, start, faults);
         mock.set_currency(&currency);

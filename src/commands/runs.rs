@@ -10,9 +10,10 @@ use chrono::{DateTime, Utc};
 use indicatif::ProgressBar;
 use tracing::{info, warn};
 
-use super::{connect, print_outcome, runtime};
+use super::{connect, print_outcome};
 use crate::error::{Error, Result};
 use crate::experiment::Experiment;
+use crate::runtime;
 use crate::scheduler::{self, Mode, RunOutcome};
 use crate::store::lock::DbLock;
 use crate::store::{ExperimentRecord, PauseKind, RunOrigin, RunState, Store};
