@@ -160,7 +160,7 @@ fn read(path: &Path) -> Result<(Vec<Line>, Vec<&'static str>)> {
         for m in &metrics {
             let text = field(column(m).expect("present"))?;
             if *m == "spend" {
-                spend = Some(adskew_meta::adapter::parse_money(&text).ok_or_else(|| {
+                spend = Some(Money::parse_decimal(&text).ok_or_else(|| {
                     bad(
                         path,
                         line,

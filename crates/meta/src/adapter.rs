@@ -1589,21 +1589,6 @@ fn without_credentials(url: &reqwest::Url) -> reqwest::Url {
     clean
 }
 
-/// Meta's decimal strings ("12.34") to integer minor units, exactly.
-pub fn parse_money(text: &str) -> Option<Money> {
-    let (whole, frac) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
-    if frac.len() > 2 || whole.is_empty() {
-        return None;
-    }
-    let whole: i64 = whole.parse().ok()?;
-    let frac: i64 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<2}").parse().ok()?
-    };
-    Some(Money(whole * 100 + frac))
-}
-
 fn count(row: &Value, key: &str) -> u64 {
     row.get(key)
         .and_then(|v| {
@@ -1993,7 +1978,7 @@ impl Platform for MetaPlatform {
                     // Link clicks [unverified: whether Meta leaves the field out, rather than
                     // sending "0", for rows without a click; absent counts as none].
                     clicks: count(&row, "inline_link_clicks"),
-                    spend: parse_money(spend_text).ok_or_else(|| {
+                    spend: Money::parse_decimal(spend_text).ok_or_else(|| {
                         PlatformError::Other(format!("spend `{spend_text}` is not an amount"))
                     })?,
                 });
@@ -2034,7 +2019,7 @@ impl Platform for MetaPlatform {
         let mut total = Money::ZERO;
         for row in rows {
             let text = row.get("spend").and_then(Value::as_str).unwrap_or("0");
-            total += parse_money(text)
+            total += Money::parse_decimal(text)
                 .ok_or_else(|| PlatformError::Other(format!("spend `{text}` is not an amount")))?;
         }
         Ok(total)
@@ -2047,11 +2032,11 @@ mod tests {
 
     #[test]
     fn money_strings_parse_exactly() {
-        assert_eq!(parse_money("12.34"), Some(Money(1234)));
-        assert_eq!(parse_money("0.5"), Some(Money(50)));
-        assert_eq!(parse_money("7"), Some(Money(700)));
-        assert_eq!(parse_money("1.234"), None);
-        assert_eq!(parse_money("abc"), None);
+        assert_eq!(Money::parse_decimal("12.34"), Some(Money(1234)));
+        assert_eq!(Money::parse_decimal("0.5"), Some(Money(50)));
+        assert_eq!(Money::parse_decimal("7"), Some(Money(700)));
+        assert_eq!(Money::parse_decimal("1.234"), None);
+        assert_eq!(Money::parse_decimal("abc"), None);
     }
 
     #[test]
