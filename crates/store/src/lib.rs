@@ -30,7 +30,6 @@ mod runs;
 pub use adskew_core::records::{
     CollectionRecord, ExperimentRecord, Period, RunOrigin, RunState, StoredRow,
 };
-pub use archive::ArchivedCall;
 pub use audience::{UploadRecord, UploadReport, UploadStart, UploadState};
 pub use imports::{ImportRecord, ImportTarget, ImportedFile};
 pub use pauses::{PauseKind, PauseRequest};
