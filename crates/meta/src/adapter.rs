@@ -81,6 +81,20 @@ pub struct MetaConfig {
     pub dsa: Option<Dsa>,
 }
 
+/// The defaults of the settings a user may change (`settings::MetaSettings`), here once so
+/// that a configuration built in code ([`MetaConfig::new`]) and one read from a settings file
+/// that leaves them out are the same.
+pub mod defaults {
+    /// Meta's Graph API.
+    pub const BASE_URL: &str = "https://graph.facebook.com";
+    /// Client-side calls per second, below Meta's limits for a standard-access app.
+    pub const MAX_CALLS_PER_SECOND: u32 = 5;
+    /// Insights over more days than this are read through an async report run.
+    pub const ASYNC_AFTER_DAYS: u32 = 28;
+    /// How long one insights read may take through async report runs in all.
+    pub const ASYNC_TIMEOUT_MINUTES: u32 = 60;
+}
+
 /// Sent as ad sets' `dsa_beneficiary` and `dsa_payor` (Meta's DSA transparency fields).
 pub use adskew_core::experiment::Dsa;
 
@@ -95,7 +109,8 @@ impl MetaConfig {
     }
 
     /// A configuration with the defaults a real account wants: 5 retries from 5 s, pages of
-    /// 500 rows, at most 5 calls per second, async reports beyond 28 days.
+    /// 500 rows, and the settings' [`defaults`] (at most 5 calls per second, async reports
+    /// beyond 28 days and for at most an hour, the newest API version).
     pub fn new(base_url: &str, account: &str, page_id: &str, token: Secret) -> MetaConfig {
         MetaConfig {
             base_url: base_url.to_string(),
@@ -106,12 +121,12 @@ impl MetaConfig {
             max_retries: 5,
             backoff: Duration::from_secs(5),
             page_size: 500,
-            max_calls_per_second: 5,
+            max_calls_per_second: defaults::MAX_CALLS_PER_SECOND,
             app_secret: None,
             request_timeout: Duration::from_secs(120),
-            async_after_days: 28,
+            async_after_days: defaults::ASYNC_AFTER_DAYS,
             async_poll: Duration::from_secs(2),
-            async_timeout: Duration::from_secs(3600),
+            async_timeout: Duration::from_secs(60 * u64::from(defaults::ASYNC_TIMEOUT_MINUTES)),
             dsa: None,
         }
     }
