@@ -7,7 +7,6 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use indicatif::ProgressBar;
 use tracing::{info, warn};
 
 use super::{connect, print_outcome};
@@ -123,14 +122,15 @@ fn settle_pauses(
 }
 
 /// One pass for one run: connect to its platform and do what is due (after putting a
-/// failed run back where it failed, when `reopen`).
+/// failed run back where it failed, when `reopen`), with a bar of collections when
+/// `show_progress` and the clock is simulated.
 fn pass(
     record: &ExperimentRecord,
     store: &mut Store,
     config: Option<&Path>,
     runtime: &tokio::runtime::Runtime,
     mode_if_simulated: Mode,
-    progress: &ProgressBar,
+    show_progress: bool,
     reopen: bool,
 ) -> Result<RunOutcome> {
     let exp = record.experiment()?;
@@ -157,7 +157,7 @@ fn pass(
         platform.as_ref(),
         clock.as_ref(),
         store,
-        progress,
+        &super::collections_bar(&exp, show_progress && simulated),
         mode,
     ))
 }
@@ -227,15 +227,7 @@ fn pass_over(
             continue;
         }
         summary.unfinished += 1;
-        match pass(
-            &record,
-            store,
-            config,
-            runtime,
-            Mode::DueNow,
-            &ProgressBar::hidden(),
-            false,
-        ) {
+        match pass(&record, store, config, runtime, Mode::DueNow, false, false) {
             Ok(outcome) => {
                 println!("{}", describe(&outcome, &record));
                 if let Some(t) = outcome.next {
@@ -299,12 +291,21 @@ pub fn collect(
     Ok(())
 }
 
+/// The switches of `adskew resume`.
+#[derive(Debug, Clone, Copy)]
+pub struct ResumeFlags {
+    /// Allow spending on a real platform.
+    pub live: bool,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
 /// `adskew resume`: continue one run in this process, then report on it.
 pub fn resume(
     selector: &str,
     db: &Path,
     wait: Duration,
-    live: bool,
+    ResumeFlags { live, quiet }: ResumeFlags,
     config: Option<&Path>,
     out: &Path,
 ) -> Result<()> {
@@ -340,7 +341,7 @@ pub fn resume(
         config,
         &runtime,
         Mode::ToCompletion,
-        &ProgressBar::hidden(),
+        !quiet,
         failed,
     )?;
     println!("{}", describe(&outcome, &record));
