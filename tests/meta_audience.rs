@@ -448,7 +448,7 @@ fn audience_upload_from_the_command_line() {
     );
     assert_eq!(
         u.file_sha256,
-        adskew::digest::sha256_hex(&std::fs::read(&csv).unwrap())
+        adskew::digest::sha256_hex(std::fs::read(&csv).unwrap())
     );
     drop(store);
     for file in [db.clone(), tmp.path().join("a.db-wal")] {
