@@ -29,15 +29,15 @@ impl Cli {
     /// Where commands that act on runs (run, resume, collect, stop, daemon) log: `adskew.log`
     /// next to their database.
     pub fn log_file(&self) -> Option<PathBuf> {
-        let (db, config) = match &self.command {
-            Command::Run { db, config, .. }
-            | Command::Resume { db, config, .. }
-            | Command::Collect { db, config, .. }
-            | Command::Stop { db, config, .. }
-            | Command::Daemon { db, config, .. } => (db, config),
+        let db = match &self.command {
+            Command::Run { db, .. }
+            | Command::Resume { db, .. }
+            | Command::Collect { db, .. }
+            | Command::Stop { db, .. }
+            | Command::Daemon { db, .. } => db,
             _ => return None,
         };
-        let db = db.path(config.as_deref()).ok()?;
+        let db = db.path().ok()?;
         Some(
             db.parent()
                 .unwrap_or(std::path::Path::new(""))
@@ -188,25 +188,48 @@ pub struct LockArgs {
     pub wait: u64,
 }
 
-/// Options shared by commands that use the database.
+/// `--config`, declared once for every command that reads the settings file (all that
+/// use the database, for its `database`, and those that talk to Meta, for the account).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct ConfigArgs {
+    /// Settings file (default: ./adskew.toml, else ~/.config/adskew/config.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    pub fn file(&self) -> Option<&std::path::Path> {
+        self.config.as_deref()
+    }
+}
+
+/// Options shared by commands that use the database: `--db` and the settings file that
+/// may name it.
 #[derive(Debug, clap::Args)]
 pub struct DbArgs {
     /// The SQLite database that holds runs and delivery snapshots [default: `database` in
     /// the settings file, else results/adskew.db].
     #[arg(long, env = "ADSKEW_DB", value_name = "PATH")]
     pub db: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: ConfigArgs,
 }
 
 impl DbArgs {
     /// `--db` (or `ADSKEW_DB`), else the settings file's `database`, else
     /// `results/adskew.db`.
-    pub fn path(&self, config: Option<&std::path::Path>) -> crate::error::Result<PathBuf> {
+    pub fn path(&self) -> crate::error::Result<PathBuf> {
         if let Some(db) = &self.db {
             return Ok(db.clone());
         }
-        Ok(crate::settings::Settings::load(config)?
+        Ok(crate::settings::Settings::load(self.config())?
             .database
             .unwrap_or_else(|| PathBuf::from("results/adskew.db")))
+    }
+
+    /// `--config`, when given.
+    pub fn config(&self) -> Option<&std::path::Path> {
+        self.settings.file()
     }
 }
 
@@ -251,9 +274,6 @@ pub enum Command {
         /// `adskew resume ID --live` continues the first).
         #[arg(long)]
         new: bool,
-        /// Account settings file (default: ./adskew.toml, else ~/.config/adskew/config.toml).
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
     },
 
     /// Analyse a stored run and print the results (text, or JSON with --json).
@@ -370,10 +390,6 @@ Exit codes: 0 imported (or nothing new); 2 a bad file or a file that does not fi
         db: DbArgs,
         #[command(flatten)]
         lock: LockArgs,
-        /// Account settings file, for its `database` (default: ./adskew.toml, else
-        /// ~/.config/adskew/config.toml).
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
     },
 
     /// Plan before spending: simulated power of an experiment, or analytic sample size.
@@ -444,9 +460,8 @@ Exit codes: 0 imported (or nothing new); 2 a bad file or a file that does not fi
     Doctor {
         /// An experiment file to check the account against.
         file: Option<PathBuf>,
-        /// Account settings file (default: ./adskew.toml, else ~/.config/adskew/config.toml).
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
+        #[command(flatten)]
+        settings: ConfigArgs,
     },
 
     /// Serve a Graph-API-compatible mock of Meta's Marketing API on loopback, backed by the
@@ -492,20 +507,17 @@ Exit codes: 0 imported (or nothing new); 2 a bad file or a file that does not fi
   adskew collect imana2021-paired-jobs # one run, by name or id
 
 scripts/adskew-collect.cron and scripts/systemd/ schedule it nightly.")]
+    #[command(group(clap::ArgGroup::new("runs").required(true).args(["experiment", "all"])))]
     Collect {
-        /// The run (id, or name for its latest run); omit with --all.
-        #[arg(required_unless_present = "all", conflicts_with = "all")]
+        /// The run (id, or name for its latest run); either this or --all, not both.
         experiment: Option<String>,
-        /// Every run that is not finished.
+        /// Every run that is not finished (instead of naming one).
         #[arg(long)]
         all: bool,
         #[command(flatten)]
         db: DbArgs,
         #[command(flatten)]
         lock: LockArgs,
-        /// Account settings file (default: ./adskew.toml, else ~/.config/adskew/config.toml).
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
     },
 
     /// Continue an interrupted run in this process (launch, activation and collections).
@@ -522,9 +534,8 @@ scripts/adskew-collect.cron and scripts/systemd/ schedule it nightly.")]
         db: DbArgs,
         #[command(flatten)]
         lock: LockArgs,
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
-        /// Do not show progress.
+        /// Do not show the bar of collections (shown on a terminal while a run on a
+        /// simulated clock is driven to its end).
         #[arg(long, short)]
         quiet: bool,
         /// Where reports are written (a folder per experiment).
@@ -552,8 +563,6 @@ scripts/adskew-collect.cron and scripts/systemd/ schedule it nightly.")]
         /// stop's record to it; the ads are paused first either way.
         #[arg(long, default_value_t = 0, value_name = "SECONDS")]
         wait: u64,
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
     },
 
     /// Collect on an internal schedule until SIGINT or SIGTERM (an alternative to cron).
@@ -564,8 +573,6 @@ scripts/adskew-collect.cron and scripts/systemd/ schedule it nightly.")]
     Daemon {
         #[command(flatten)]
         db: DbArgs,
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
         /// The longest sleep between passes.
         #[arg(long, default_value_t = 60, value_name = "MINUTES")]
         max_sleep_minutes: u64,
@@ -626,9 +633,6 @@ Exit codes: 0 uploaded; 2 bad file or settings (nothing was created or sent); 1 
         batch_size: u32,
         #[command(flatten)]
         db: DbArgs,
-        /// Account settings file (default: ./adskew.toml, else ~/.config/adskew/config.toml).
-        #[arg(long, value_name = "FILE")]
-        config: Option<PathBuf>,
     },
 }
 

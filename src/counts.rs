@@ -22,6 +22,7 @@ use chrono::NaiveDate;
 use crate::analysis::{analyze, Analysis, Inputs};
 use crate::error::{Error, Result};
 use crate::experiment::describe::{all_and_pairwise, Description};
+use crate::experiment::keys::is_key;
 use crate::money::Money;
 use crate::store::{ExperimentRecord, Period, RunOrigin, RunState, StoredRow};
 use crate::vocab::{Breakdown, Metric};
@@ -40,12 +41,6 @@ struct Line {
 
 fn bad(path: &Path, line: u64, what: impl std::fmt::Display) -> Error {
     Error::BadInput(format!("{}: line {line}: {what}", path.display()))
-}
-
-fn valid_key(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 /// Reads and checks the whole file.
@@ -119,11 +114,11 @@ fn read(path: &Path) -> Result<(Vec<Line>, Vec<&'static str>)> {
                 .map_err(|_| bad(path, line, "is not UTF-8 text; save the file as UTF-8"))
         };
         let ad = field(ad_col)?;
-        if !valid_key(&ad) {
+        if !is_key(&ad) {
             return Err(bad(
                 path,
                 line,
-                format!("ad `{ad}` must be a key: letters, digits, - and _"),
+                format!("ad `{ad}` must be a key: lowercase letters, digits, - and _"),
             ));
         }
         let dim_text = field(dim_col)?;
@@ -144,11 +139,13 @@ fn read(path: &Path) -> Result<(Vec<Line>, Vec<&'static str>)> {
         let comparison = match comparison_col {
             Some(i) => {
                 let c = field(i)?;
-                if !valid_key(&c) {
+                if !is_key(&c) {
                     return Err(bad(
                         path,
                         line,
-                        format!("comparison `{c}` must be a key: letters, digits, - and _"),
+                        format!(
+                            "comparison `{c}` must be a key: lowercase letters, digits, - and _"
+                        ),
                     ));
                 }
                 Some(c)
@@ -160,7 +157,7 @@ fn read(path: &Path) -> Result<(Vec<Line>, Vec<&'static str>)> {
         for m in &metrics {
             let text = field(column(m).expect("present"))?;
             if *m == "spend" {
-                spend = Some(adskew_meta::adapter::parse_money(&text).ok_or_else(|| {
+                spend = Some(Money::parse_decimal(&text).ok_or_else(|| {
                     bad(
                         path,
                         line,
@@ -240,6 +237,7 @@ pub fn analyze_counts(path: &Path, options: &crate::cli::AnalysisArgs) -> Result
         .file_stem()
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_default();
+    // The file's stem as an experiment name (`keys::is_name`): anything else becomes '-'.
     let name: String = stem
         .chars()
         .map(|c| {

@@ -17,7 +17,7 @@
 //! so `adskew::store::Store` or `adskew::platform::meta::adapter::MetaPlatform` name the
 //! same thing from outside.
 
-pub use adskew_core::{analysis, clock, error, experiment, money, records, vocab, VERSION};
+pub use adskew_core::{analysis, clock, digest, error, experiment, money, records, vocab, VERSION};
 pub use adskew_meta::{import, settings};
 pub use adskew_mock as mockapi;
 pub use adskew_report as report;
@@ -29,6 +29,17 @@ pub mod platform {
     pub use adskew_core::platform::*;
     pub use adskew_meta as meta;
     pub use adskew_sim as sim;
+}
+
+/// The async runtime every command that talks to a platform runs on: one thread, because a
+/// command does one thing at a time (`plan` starts one per worker thread), with I/O and timers
+/// enabled for HTTP and the rate limiter. One builder, so every command fails to start it with
+/// the same error.
+pub fn runtime() -> error::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| error::Error::io("cannot start the async runtime", e))
 }
 
 pub mod cli;

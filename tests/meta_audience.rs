@@ -10,12 +10,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use adskew::clock::WallClock;
+use adskew::digest::sha256_hex;
 use adskew::experiment::load::load_with_env;
 use adskew::experiment::validate::default_sim_truth;
 use adskew::mockapi::{self, clock::MockClock, Mock};
 use adskew::platform::meta::adapter::{MetaConfig, MetaPlatform, Secret};
 use adskew::platform::meta::audience::{PeopleFileError, UploadError};
-use adskew::platform::meta::hashing::sha256_hex;
 use adskew::platform::ObjectId;
 use adskew::scheduler;
 use adskew::store::Store;
@@ -448,7 +448,7 @@ fn audience_upload_from_the_command_line() {
     );
     assert_eq!(
         u.file_sha256,
-        adskew::experiment::load::sha256_hex(&std::fs::read(&csv).unwrap())
+        adskew::digest::sha256_hex(std::fs::read(&csv).unwrap())
     );
     drop(store);
     for file in [db.clone(), tmp.path().join("a.db-wal")] {

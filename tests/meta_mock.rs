@@ -280,13 +280,13 @@ async fn faults_are_retried_and_change_nothing() {
     assert!(archived
         .iter()
         .any(|c| c.status == 400 && String::from_utf8_lossy(&c.response).contains("80004")));
-    for c in &archived {
+    for (i, c) in archived.iter().enumerate() {
         assert!(
             !c.url.contains("test-token")
                 && !c.request.contains("test-token")
                 && !String::from_utf8_lossy(&c.response).contains("test-token"),
             "token archived in call {}",
-            c.id
+            i + 1
         );
         assert!(c.request.contains("[redacted]"));
     }
@@ -1057,7 +1057,7 @@ async fn collected_with(
 ) -> (
     Arc<Mock>,
     Vec<adskew::store::StoredRow>,
-    Vec<adskew::store::ArchivedCall>,
+    Vec<adskew::platform::Exchange>,
 ) {
     let exp = experiment();
     let start = scheduler::start_time(&exp, chrono::Utc::now());
@@ -1112,7 +1112,7 @@ async fn an_insights_query_meta_finds_too_large_is_asked_for_less_never_resent_u
     };
     let (mock, rows, calls) = collected_with(halved, |_| {}).await;
     assert_eq!(rows, expected, "smaller pages, the same rows");
-    let too_large = |c: &adskew::store::ArchivedCall| {
+    let too_large = |c: &adskew::platform::Exchange| {
         String::from_utf8_lossy(&c.response).contains("reduce the amount of data")
     };
     let refused: Vec<usize> = (0..calls.len()).filter(|i| too_large(&calls[*i])).collect();

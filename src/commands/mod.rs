@@ -20,6 +20,7 @@ use crate::platform::sim::SimPlatform;
 use crate::platform::Delivery;
 use crate::platform::Platform;
 use crate::report::{self, words};
+use crate::runtime;
 use crate::scheduler;
 use crate::settings::Settings;
 use crate::store::{RunOrigin, RunState, Store};
@@ -96,42 +97,40 @@ pub fn execute(cli: Cli) -> Result<()> {
             quiet,
             live,
             new,
-            config,
             lock,
         } => run(
             &file,
-            &db.path(config.as_deref())?,
+            &db.path()?,
             &out,
             RunFlags { quiet, live, new },
-            config.as_deref(),
+            db.config(),
             std::time::Duration::from_secs(lock.wait),
         ),
         Command::Collect {
             experiment,
-            all: _,
+            all,
             db,
             lock,
-            config,
         } => runs::collect(
-            experiment.as_deref(),
-            &db.path(config.as_deref())?,
+            // clap refuses a run together with --all, and neither.
+            if all { None } else { experiment.as_deref() },
+            &db.path()?,
             std::time::Duration::from_secs(lock.wait),
-            config.as_deref(),
+            db.config(),
         ),
         Command::Resume {
             experiment,
             live,
             db,
             lock,
-            config,
-            quiet: _,
+            quiet,
             out,
         } => runs::resume(
             &experiment,
-            &db.path(config.as_deref())?,
+            &db.path()?,
             std::time::Duration::from_secs(lock.wait),
-            live,
-            config.as_deref(),
+            runs::ResumeFlags { live, quiet },
+            db.config(),
             &out,
         ),
         Command::Stop {
@@ -139,21 +138,19 @@ pub fn execute(cli: Cli) -> Result<()> {
             reason,
             db,
             wait,
-            config,
         } => runs::stop(
             &experiment,
             &reason,
-            &db.path(config.as_deref())?,
+            &db.path()?,
             std::time::Duration::from_secs(wait),
-            config.as_deref(),
+            db.config(),
         ),
         Command::Daemon {
             db,
-            config,
             max_sleep_minutes,
         } => runs::daemon(
-            &db.path(config.as_deref())?,
-            config.as_deref(),
+            &db.path()?,
+            db.config(),
             std::time::Duration::from_secs(max_sleep_minutes * 60),
         ),
         Command::Analyze {
@@ -166,7 +163,7 @@ pub fn execute(cli: Cli) -> Result<()> {
             (_, Some(file)) => {
                 print_analysis(&crate::counts::analyze_counts(&file, &options)?, json)
             }
-            (Some(e), None) => analyze(&e, &db.path(None)?, json, &options),
+            (Some(e), None) => analyze(&e, &db.path()?, json, &options),
             (None, None) => Err(Error::BadInput(
                 "give a run (id or name) or --counts FILE.csv".to_string(),
             )),
@@ -176,18 +173,17 @@ pub fn execute(cli: Cli) -> Result<()> {
             db,
             out,
             format,
-        } => report_cmd(&experiment, &db.path(None)?, &out, &format),
-        Command::Status { db } => status(&db.path(None)?),
+        } => report_cmd(&experiment, &db.path()?, &out, &format),
+        Command::Status { db } => status(&db.path()?, db.config()),
         Command::Import {
             files,
             experiment,
             db,
             lock,
-            config,
         } => import::import(
             &files,
             &experiment,
-            &db.path(config.as_deref())?,
+            &db.path()?,
             std::time::Duration::from_secs(lock.wait),
         ),
         Command::Audience {
@@ -199,7 +195,6 @@ pub fn execute(cli: Cli) -> Result<()> {
                     audience,
                     batch_size,
                     db,
-                    config,
                 },
         } => audience_upload(
             &file,
@@ -207,10 +202,10 @@ pub fn execute(cli: Cli) -> Result<()> {
             &description,
             audience.as_deref(),
             batch_size as usize,
-            &db.path(config.as_deref())?,
-            config.as_deref(),
+            &db.path()?,
+            db.config(),
         ),
-        Command::Doctor { file, config } => doctor(file.as_deref(), config.as_deref()),
+        Command::Doctor { file, settings } => doctor(file.as_deref(), settings.file()),
         Command::MockServer {
             addr,
             truth,
@@ -274,6 +269,23 @@ fn validate(file: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The bar of collections that `run` and `resume` show while they drive a run to its end in
+/// simulated time (a real-time run ends in minutes and is left to `collect`); hidden
+/// with `--quiet`.
+pub(crate) fn collections_bar(exp: &Experiment, show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(scheduler::planned_collections(exp));
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} collections ({elapsed})")
+            .expect("valid template")
+            .progress_chars("=> "),
+    );
+    bar.set_message(format!("{} on {} (simulated time)", exp.name, exp.platform));
+    bar
+}
+
 fn humanize(d: chrono::TimeDelta) -> String {
     let hours = d.num_hours();
     if hours % 24 == 0 {
@@ -281,13 +293,6 @@ fn humanize(d: chrono::TimeDelta) -> String {
     } else {
         format!("{hours} hours")
     }
-}
-
-fn runtime() -> Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", e))
 }
 
 /// The switches of `adskew run`.
@@ -321,18 +326,7 @@ fn run(
     let mut store = Store::open(db)?;
     runs::refuse_second_copy(&mut store, &exp, new)?;
 
-    let progress = if quiet || !simulated {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::new(scheduler::planned_collections(&exp));
-        bar.set_style(
-            ProgressStyle::with_template("{msg} [{bar:30}] {pos}/{len} collections ({elapsed})")
-                .expect("valid template")
-                .progress_chars("=> "),
-        );
-        bar.set_message(format!("{} on {} (simulated time)", exp.name, exp.platform));
-        bar
-    };
+    let progress = collections_bar(&exp, !quiet && simulated);
     let id = scheduler::record(&exp, clock.as_ref(), &mut store)?;
     // In simulated time the whole run happens now; in real time this launches (and
     // activates, once the start has come) and collection continues from cron or the daemon.
@@ -671,9 +665,9 @@ fn report_cmd(selector: &str, db: &Path, out: &Path, formats: &[report::Format])
 
 /// Warns of unfinished Meta runs whose last collection falls after Meta retires the API
 /// version the settings use (calls to a retired version fail).
-fn print_version_retirements(runs: &[crate::store::ExperimentRecord]) {
+fn print_version_retirements(runs: &[crate::store::ExperimentRecord], config: Option<&Path>) {
     use crate::platform::meta::versions::{Version, LATEST};
-    let Some(settings) = Settings::load(None).ok() else {
+    let Some(settings) = Settings::load(config).ok() else {
         return;
     };
     let version = settings.meta.api_version;
@@ -702,7 +696,7 @@ fn print_version_retirements(runs: &[crate::store::ExperimentRecord]) {
     }
 }
 
-fn status(db: &Path) -> Result<()> {
+fn status(db: &Path, config: Option<&Path>) -> Result<()> {
     let store = Store::open_existing(db)?;
     let runs = store.list_experiments()?;
     if runs.is_empty() {
@@ -710,7 +704,7 @@ fn status(db: &Path) -> Result<()> {
         return Ok(());
     }
     runs::print_attention(&store)?;
-    print_version_retirements(&runs);
+    print_version_retirements(&runs, config);
     println!(
         "{:>4}  {:<30} {:<9} {:<6} {:>22} {:>5}  {:<20}  next due",
         "id", "experiment", "state", "plat", "spend / cap", "coll.", "last collection"
@@ -793,10 +787,7 @@ fn audience_upload(
     let mut store = Store::open(db)?;
     let platform =
         MetaPlatform::new(meta, Arc::new(WallClock)).map_err(|e| Error::BadInput(e.to_string()))?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    let runtime = runtime()?;
     runtime.block_on(async {
         let (audience, created) = match existing {
             Some(id) => (ObjectId(id.to_string()), false),
@@ -1030,10 +1021,7 @@ fn mock_server(
             .with_timezone(&chrono::Utc),
         None => scheduler::start_time_now(),
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+    let runtime = runtime()?;
     runtime.block_on(async {
         let mock = crate::mockapi::Mock::with_faults(sim, start, faults);
         mock.set_currency(&currency);
@@ -1044,4 +1032,22 @@ fn mock_server(
         tokio::signal::ctrl_c().await.map_err(|e| Error::io("waiting for Ctrl-C", e))?;
         Ok(())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `--quiet` (of `run` and `resume`) hides the bar; without it the bar counts the
+    /// planned collections. (Through the binary no bar is drawn: stderr is no terminal.)
+    #[test]
+    fn quiet_hides_the_bar_of_collections() {
+        let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/pilot_two_ads.toml");
+        let exp = experiment::load(&file).unwrap().experiment;
+        assert_eq!(collections_bar(&exp, false).length(), None);
+        assert_eq!(
+            collections_bar(&exp, true).length(),
+            Some(scheduler::planned_collections(&exp))
+        );
+    }
 }

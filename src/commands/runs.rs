@@ -7,12 +7,12 @@ use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use indicatif::ProgressBar;
 use tracing::{info, warn};
 
-use super::{connect, print_outcome, runtime};
+use super::{connect, print_outcome};
 use crate::error::{Error, Result};
 use crate::experiment::Experiment;
+use crate::runtime;
 use crate::scheduler::{self, Mode, RunOutcome};
 use crate::store::lock::DbLock;
 use crate::store::{ExperimentRecord, PauseKind, RunOrigin, RunState, Store};
@@ -116,14 +116,15 @@ fn settle_pauses(
 }
 
 /// One pass for one run: connect to its platform and do what is due (after putting a
-/// failed run back where it failed, when `reopen`).
+/// failed run back where it failed, when `reopen`), with a bar of collections when
+/// `show_progress` and the clock is simulated.
 fn pass(
     record: &ExperimentRecord,
     store: &mut Store,
     config: Option<&Path>,
     runtime: &tokio::runtime::Runtime,
     mode_if_simulated: Mode,
-    progress: &ProgressBar,
+    show_progress: bool,
     reopen: bool,
 ) -> Result<RunOutcome> {
     let exp = record.experiment()?;
@@ -150,7 +151,7 @@ fn pass(
         platform.as_ref(),
         clock.as_ref(),
         store,
-        progress,
+        &super::collections_bar(&exp, show_progress && simulated),
         mode,
     ))
 }
@@ -220,15 +221,7 @@ fn pass_over(
             continue;
         }
         summary.unfinished += 1;
-        match pass(
-            &record,
-            store,
-            config,
-            runtime,
-            Mode::DueNow,
-            &ProgressBar::hidden(),
-            false,
-        ) {
+        match pass(&record, store, config, runtime, Mode::DueNow, false, false) {
             Ok(outcome) => {
                 println!("{}", describe(&outcome, &record));
                 if let Some(t) = outcome.next {
@@ -292,12 +285,21 @@ pub fn collect(
     Ok(())
 }
 
+/// The switches of `adskew resume`.
+#[derive(Debug, Clone, Copy)]
+pub struct ResumeFlags {
+    /// Allow spending on a real platform.
+    pub live: bool,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
 /// `adskew resume`: continue one run in this process, then report on it.
 pub fn resume(
     selector: &str,
     db: &Path,
     wait: Duration,
-    live: bool,
+    ResumeFlags { live, quiet }: ResumeFlags,
     config: Option<&Path>,
     out: &Path,
 ) -> Result<()> {
@@ -333,7 +335,7 @@ pub fn resume(
         config,
         &runtime,
         Mode::ToCompletion,
-        &ProgressBar::hidden(),
+        !quiet,
         failed,
     )?;
     println!("{}", describe(&outcome, &record));

@@ -209,9 +209,7 @@ pub fn simulate(
         let handles: Vec<_> = (0..workers)
             .map(|w| {
                 scope.spawn(move || {
-                    let runtime = tokio::runtime::Builder::new_current_thread()
-                        .build()
-                        .map_err(|e| Error::io("cannot start the async runtime", e))?;
+                    let runtime = crate::runtime()?;
                     let mut out = Vec::new();
                     for r in (w..replicates).step_by(workers) {
                         let s = replicate_seed(seed, r as u64);

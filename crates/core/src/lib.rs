@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod clock;
+pub mod digest;
 pub mod due;
 pub mod error;
 pub mod experiment;

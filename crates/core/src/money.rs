@@ -31,6 +31,22 @@ impl Money {
         Some(Money(minor as i64))
     }
 
+    /// Parses a decimal amount in major units with at most two decimals ("12.34", "0.5",
+    /// "7"), exactly, as Meta writes spend and a counts file's `spend` column holds it.
+    /// The one parser of such amounts, so that spend read from the API and from a file
+    /// cannot disagree by a cent. Surrounding whitespace is ignored. `None` for anything
+    /// else: a sign (no spend is negative), a third decimal (it would be rounded away), no
+    /// digit before the point, an exponent, or more than `i64` hundredths.
+    pub fn parse_decimal(text: &str) -> Option<Money> {
+        let (whole, frac) = split_decimal(text)?;
+        if whole.is_empty() || frac.len() > 2 {
+            return None;
+        }
+        let whole: i64 = whole.parse().ok()?;
+        let frac: i64 = format!("{frac:0<2}").parse().ok()?;
+        whole.checked_mul(100)?.checked_add(frac).map(Money)
+    }
+
     pub fn minor(self) -> i64 {
         self.0
     }
@@ -193,6 +209,16 @@ pub fn minor_digits(currency: &str) -> u32 {
     }
 }
 
+/// Unsigned decimal text split at its point, each side digits only (either may be empty,
+/// not both): what [`Money::parse_decimal`] and [`ExactAmount::parse`] share.
+fn split_decimal(text: &str) -> Option<(&str, &str)> {
+    let text = text.trim();
+    let (whole, frac) = text.split_once('.').unwrap_or((text, ""));
+    let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    (!(whole.is_empty() && frac.is_empty()) && all_digits(whole) && all_digits(frac))
+        .then_some((whole, frac))
+}
+
 /// An amount exactly as an export writes it ("2.3265551839465", "1.2E-5"), in units of
 /// 10⁻¹⁸ of the major unit. Exports give spend with many more decimals than the currency
 /// has; summing these exactly and rounding once ([`ExactAmount::round`]) keeps a total that
@@ -213,13 +239,8 @@ impl ExactAmount {
             Some(i) => (&text[..i], text[i + 1..].parse::<i32>().ok()?),
             None => (text, 0),
         };
-        let (whole, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if (whole.is_empty() && frac.is_empty())
-            || !all_digits(whole)
-            || !all_digits(frac)
-            || !(-40..=40).contains(&exponent)
-        {
+        let (whole, frac) = split_decimal(mantissa)?;
+        if !(-40..=40).contains(&exponent) {
             return None;
         }
         // The digits as one integer times 10^scale.
@@ -311,6 +332,44 @@ mod tests {
             "sub-cent amounts are rejected"
         );
         assert_eq!(Money::from_major(f64::NAN), None);
+    }
+
+    #[test]
+    fn parses_two_decimal_amounts_exactly() {
+        let p = Money::parse_decimal;
+        assert_eq!(p("12.34"), Some(Money(1234)));
+        assert_eq!(p("0.5"), Some(Money(50)));
+        assert_eq!(p("7"), Some(Money(700)));
+        assert_eq!(p("7."), Some(Money(700)));
+        assert_eq!(p(" 0.07 "), Some(Money(7)));
+        assert_eq!(p("0"), Some(Money::ZERO));
+        assert_eq!(p("007.10"), Some(Money(710)));
+        assert_eq!(p("92233720368547758.07"), Some(Money(i64::MAX)));
+        for bad in [
+            "",
+            " ",
+            ".",
+            ".5",
+            "1.234",
+            "abc",
+            "-1.50",
+            "+1",
+            "1.-5",
+            "1.+5",
+            "1e2",
+            "1,5",
+            "1.2.3",
+            "0x10",
+            "92233720368547758.08",
+            "1 000",
+        ] {
+            assert_eq!(p(bad), None, "{bad:?}");
+        }
+        // The same amount in both parsers: two decimals are exact in each.
+        assert_eq!(
+            ExactAmount::parse("12.34").unwrap().round("USD"),
+            p("12.34")
+        );
     }
 
     #[test]

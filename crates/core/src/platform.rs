@@ -198,7 +198,9 @@ impl Delivery {
 }
 
 /// One request to a platform's API and its answer, kept for provenance. Credentials are
-/// redacted by the adapter before an `Exchange` exists.
+/// redacted by the adapter before an `Exchange` exists. The same type goes into the store's
+/// archive (`Store::archive`) and comes back out of it (`Store::api_calls`, bodies checked
+/// against their hashes; `at` to the second, as the store keeps times).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Exchange {
     /// The machine's clock when the request left.

@@ -81,6 +81,20 @@ pub struct MetaConfig {
     pub dsa: Option<Dsa>,
 }
 
+/// The defaults of the settings a user may change (`settings::MetaSettings`), here once so
+/// that a configuration built in code ([`MetaConfig::new`]) and one read from a settings file
+/// that leaves them out are the same.
+pub mod defaults {
+    /// Meta's Graph API.
+    pub const BASE_URL: &str = "https://graph.facebook.com";
+    /// Client-side calls per second, below Meta's limits for a standard-access app.
+    pub const MAX_CALLS_PER_SECOND: u32 = 5;
+    /// Insights over more days than this are read through an async report run.
+    pub const ASYNC_AFTER_DAYS: u32 = 28;
+    /// How long one insights read may take through async report runs in all.
+    pub const ASYNC_TIMEOUT_MINUTES: u32 = 60;
+}
+
 /// Sent as ad sets' `dsa_beneficiary` and `dsa_payor` (Meta's DSA transparency fields).
 pub use adskew_core::experiment::Dsa;
 
@@ -95,7 +109,8 @@ impl MetaConfig {
     }
 
     /// A configuration with the defaults a real account wants: 5 retries from 5 s, pages of
-    /// 500 rows, at most 5 calls per second, async reports beyond 28 days.
+    /// 500 rows, and the settings' [`defaults`] (at most 5 calls per second, async reports
+    /// beyond 28 days and for at most an hour, the newest API version).
     pub fn new(base_url: &str, account: &str, page_id: &str, token: Secret) -> MetaConfig {
         MetaConfig {
             base_url: base_url.to_string(),
@@ -106,12 +121,12 @@ impl MetaConfig {
             max_retries: 5,
             backoff: Duration::from_secs(5),
             page_size: 500,
-            max_calls_per_second: 5,
+            max_calls_per_second: defaults::MAX_CALLS_PER_SECOND,
             app_secret: None,
             request_timeout: Duration::from_secs(120),
-            async_after_days: 28,
+            async_after_days: defaults::ASYNC_AFTER_DAYS,
             async_poll: Duration::from_secs(2),
-            async_timeout: Duration::from_secs(3600),
+            async_timeout: Duration::from_secs(60 * u64::from(defaults::ASYNC_TIMEOUT_MINUTES)),
             dsa: None,
         }
     }
@@ -465,20 +480,10 @@ impl MetaPlatform {
         out
     }
 
-    /// `appsecret_proof`: lowercase hex HMAC-SHA256 of the token keyed by the app secret.
+    /// This adapter's `appsecret_proof`, when an app secret is configured.
     fn appsecret_proof(&self) -> Option<String> {
-        use hmac::Mac;
         let secret = self.config.app_secret.as_ref()?;
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.expose().as_bytes())
-            .expect("HMAC takes keys of any length");
-        mac.update(self.config.token.expose().as_bytes());
-        Some(
-            mac.finalize()
-                .into_bytes()
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect(),
-        )
+        Some(appsecret_proof(secret.expose(), self.config.token.expose()))
     }
 
     /// Waits for the limiter, and longer when Meta reports a quota above 75% used, so the
@@ -1526,6 +1531,13 @@ fn review_of(ad: &Value) -> (String, Option<String>) {
     (status, (!problems.is_empty()).then(|| problems.join("; ")))
 }
 
+/// `appsecret_proof`: lowercase hex HMAC-SHA256 of the token keyed by the app secret, as
+/// Meta checks it on every call of an app that requires it. One function for the adapter
+/// that sends it and the mock that checks it, so the two cannot drift apart.
+pub fn appsecret_proof(app_secret: &str, token: &str) -> String {
+    adskew_core::digest::hmac_sha256_hex(app_secret, token)
+}
+
 /// Parameters whose values are credentials: never archived, logged or followed.
 const CREDENTIALS: [&str; 2] = ["access_token", "appsecret_proof"];
 
@@ -1545,7 +1557,7 @@ fn redacted_params(params: &[(String, String)]) -> String {
                 format!(
                     "[{} bytes, sha256 {}]",
                     v.len(),
-                    super::hashing::sha256_hex(v)
+                    adskew_core::digest::sha256_hex(v)
                 )
             } else {
                 v.clone()
@@ -1604,21 +1616,6 @@ fn without_credentials(url: &reqwest::Url) -> reqwest::Url {
         clean.query_pairs_mut().clear().extend_pairs(kept);
     }
     clean
-}
-
-/// Meta's decimal strings ("12.34") to integer minor units, exactly.
-pub fn parse_money(text: &str) -> Option<Money> {
-    let (whole, frac) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
-    if frac.len() > 2 || whole.is_empty() {
-        return None;
-    }
-    let whole: i64 = whole.parse().ok()?;
-    let frac: i64 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<2}").parse().ok()?
-    };
-    Some(Money(whole * 100 + frac))
 }
 
 fn count(row: &Value, key: &str) -> u64 {
@@ -2011,7 +2008,7 @@ impl Platform for MetaPlatform {
                     // Link clicks [unverified: whether Meta leaves the field out, rather than
                     // sending "0", for rows without a click; absent counts as none].
                     clicks: count(&row, "inline_link_clicks"),
-                    spend: parse_money(spend_text).ok_or_else(|| {
+                    spend: Money::parse_decimal(spend_text).ok_or_else(|| {
                         PlatformError::Other(format!("spend `{spend_text}` is not an amount"))
                     })?,
                 });
@@ -2052,7 +2049,7 @@ impl Platform for MetaPlatform {
         let mut total = Money::ZERO;
         for row in rows {
             let text = row.get("spend").and_then(Value::as_str).unwrap_or("0");
-            total += parse_money(text)
+            total += Money::parse_decimal(text)
                 .ok_or_else(|| PlatformError::Other(format!("spend `{text}` is not an amount")))?;
         }
         Ok(total)
@@ -2081,11 +2078,11 @@ mod tests {
 
     #[test]
     fn money_strings_parse_exactly() {
-        assert_eq!(parse_money("12.34"), Some(Money(1234)));
-        assert_eq!(parse_money("0.5"), Some(Money(50)));
-        assert_eq!(parse_money("7"), Some(Money(700)));
-        assert_eq!(parse_money("1.234"), None);
-        assert_eq!(parse_money("abc"), None);
+        assert_eq!(Money::parse_decimal("12.34"), Some(Money(1234)));
+        assert_eq!(Money::parse_decimal("0.5"), Some(Money(50)));
+        assert_eq!(Money::parse_decimal("7"), Some(Money(700)));
+        assert_eq!(Money::parse_decimal("1.234"), None);
+        assert_eq!(Money::parse_decimal("abc"), None);
     }
 
     #[test]

@@ -20,11 +20,10 @@
 //!   retry of a failed batch is safe.
 
 use std::collections::BTreeSet;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
+use adskew_core::digest::HashingReader;
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 
 use super::adapter::MetaPlatform;
 use super::hashing::{self, PiiKey};
@@ -168,20 +167,6 @@ pub struct PeopleFile {
     pub file_sha256: String,
 }
 
-/// A reader that hashes every byte it passes on.
-struct HashingReader<R> {
-    inner: R,
-    digest: Sha256,
-}
-
-impl<R: Read> Read for HashingReader<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.digest.update(&buf[..n]);
-        Ok(n)
-    }
-}
-
 /// A line's number (1-based, the header is line 1) and its values normalised per schema
 /// key (`None` where nothing valid is left).
 type Line = (u64, Vec<Option<String>>);
@@ -204,10 +189,7 @@ impl Rows {
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(false)
-            .from_reader(HashingReader {
-                inner: file,
-                digest: Sha256::new(),
-            });
+            .from_reader(HashingReader::new(file));
         let header = csv
             .byte_headers()
             .map_err(|e| csv_error(path, e, 0))?
@@ -328,8 +310,7 @@ impl Rows {
     }
 
     fn finish(self) -> String {
-        let digest = self.csv.into_inner().digest.finalize();
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        self.csv.into_inner().finish_hex()
     }
 }
 
@@ -681,7 +662,7 @@ fn hash_normalized(key: PiiKey, normalized: &str) -> String {
     if key == PiiKey::ExternId {
         normalized.to_string()
     } else {
-        hashing::sha256_hex(normalized)
+        adskew_core::digest::sha256_hex(normalized)
     }
 }
 

@@ -6,7 +6,7 @@
 //! the documented rule is followed: a name keeps its letters in UTF-8, a phone number loses
 //! its leading zeros and must carry its country code.
 
-use sha2::{Digest, Sha256};
+use adskew_core::digest::sha256_hex;
 
 /// The customer-list keys Meta accepts (the schema names it uses on the wire).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -229,14 +229,6 @@ pub fn normalize(key: PiiKey, raw: &str) -> Option<String> {
         PiiKey::ExternId => s.to_string(),
     };
     (!out.is_empty()).then_some(out)
-}
-
-/// Lowercase hex SHA-256 of a string's UTF-8 bytes.
-pub fn sha256_hex(s: &str) -> String {
-    Sha256::digest(s.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// The value as sent to Meta: normalised and hashed (EXTERN_ID normalised only).

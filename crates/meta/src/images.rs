@@ -12,7 +12,6 @@ use std::path::Path;
 
 use base64::Engine;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::adapter::MetaPlatform;
 use adskew_core::platform::PlatformError;
@@ -28,10 +27,7 @@ impl MetaPlatform {
         let bytes = std::fs::read(path).map_err(|e| {
             PlatformError::Other(format!("cannot read image {}: {e}", path.display()))
         })?;
-        let content: String = Sha256::digest(&bytes)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let content = adskew_core::digest::sha256_hex(&bytes);
         if let Some(hash) = self.image_hashes.lock().expect("images lock").get(&content) {
             return Ok(hash.clone());
         }

@@ -35,6 +35,8 @@ use serde::Deserialize;
 use crate::adapter::{MetaConfig, Secret};
 use adskew_core::error::{Error, Result};
 
+use crate::adapter::defaults;
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -72,16 +74,17 @@ pub struct MetaSettings {
     pub dsa_payor: Option<String>,
 }
 
+// Every default is `adapter::defaults`, which `MetaConfig::new` uses too.
 fn default_async_after_days() -> u32 {
-    28
+    defaults::ASYNC_AFTER_DAYS
 }
 
 fn default_async_timeout_minutes() -> u32 {
-    60
+    defaults::ASYNC_TIMEOUT_MINUTES
 }
 
 fn default_rate() -> u32 {
-    5
+    defaults::MAX_CALLS_PER_SECOND
 }
 
 impl Default for MetaSettings {
@@ -107,7 +110,7 @@ fn default_version() -> String {
 }
 
 fn default_base_url() -> String {
-    "https://graph.facebook.com".to_string()
+    defaults::BASE_URL.to_string()
 }
 
 /// `~/x` as `$HOME/x`, as the settings examples write paths.

@@ -209,16 +209,7 @@ fn known_fields(target: &Target, call: &CallSpec, p: &Params) -> Result<(), Grap
 pub(super) fn authorised(mock: &Mock, p: &Params, headers: &HeaderMap) -> Result<(), GraphError> {
     let token = token(p, headers)?;
     if let Some(secret) = mock.app_secret.lock().expect("secret lock").as_deref() {
-        use hmac::Mac;
-        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes())
-            .expect("HMAC takes keys of any length");
-        mac.update(token.as_bytes());
-        let expected: String = mac
-            .finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let expected = adskew_meta::adapter::appsecret_proof(secret, &token);
         if p.get("appsecret_proof") != Some(&expected) {
             return Err(GraphError::new(
                 100,

@@ -13,7 +13,6 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use super::error::{invalid, GraphError};
 use super::request::{Params, Upload};
@@ -78,11 +77,9 @@ pub(crate) fn upload(
                 "{name} is not an image Meta accepts (JPEG, PNG, GIF, BMP, TIFF or WebP)"
             )));
         }
-        let hash: String = Sha256::digest(&bytes)
-            .iter()
-            .take(16)
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        // Meta's image hashes are 32 hex characters: the first half of the SHA-256.
+        let mut hash = adskew_core::digest::sha256_hex(&bytes);
+        hash.truncate(32);
         let url = format!("https://scontent.mock.invalid/adimages/{hash}");
         mock.images.with(|s| {
             s.uploads += 1;

@@ -7,32 +7,14 @@
 
 use std::io::{Read, Write};
 
+use adskew_core::digest::sha256_hex;
 use flate2::read::GzDecoder;
 use flate2::write::GzEncoder;
 use rusqlite::params;
-use sha2::{Digest, Sha256};
 
-use super::{ts, Store};
+use super::{parse_time, ts, Store};
 use crate::error::{Error, Result};
 use adskew_core::platform::Exchange;
-
-/// One archived call, decompressed and checked against its hashes.
-#[derive(Debug, Clone)]
-pub struct ArchivedCall {
-    pub id: i64,
-    pub experiment_id: Option<i64>,
-    pub platform: String,
-    /// RFC 3339, the machine's clock.
-    pub at: String,
-    pub elapsed_ms: u64,
-    pub method: String,
-    pub url: String,
-    pub request: String,
-    pub status: u16,
-    pub trace_id: Option<String>,
-    pub response: Vec<u8>,
-    pub error: Option<String>,
-}
 
 pub(super) fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut encoder = GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -48,10 +30,6 @@ pub(super) fn gunzip(bytes: &[u8]) -> Result<Vec<u8>> {
         .read_to_end(&mut out)
         .map_err(|e| Error::Other(format!("archived body is not valid gzip: {e}")))?;
     Ok(out)
-}
-
-pub(super) fn sha256_hex(bytes: &[u8]) -> String {
-    format!("{:x}", Sha256::digest(bytes))
 }
 
 impl Store {
@@ -97,37 +75,34 @@ impl Store {
     }
 
     /// The archived calls of an experiment (or, with `None`, those made outside any run), in
-    /// the order they were made. Fails if a body no longer matches its hash.
-    pub fn api_calls(&self, experiment_id: Option<i64>) -> Result<Vec<ArchivedCall>> {
+    /// the order they were made, as the [`Exchange`]s they were archived from. Fails if a body
+    /// no longer matches its hash.
+    pub fn api_calls(&self, experiment_id: Option<i64>) -> Result<Vec<Exchange>> {
         let mut stmt = self.conn.prepare(
-            "SELECT id, experiment_id, platform, at, elapsed_ms, method, url, request_gz,
-                    request_sha256, status, fbtrace_id, response_gz, response_sha256, error
+            "SELECT id, at, elapsed_ms, method, url, request_gz, request_sha256, status,
+                    fbtrace_id, response_gz, response_sha256, error
              FROM api_calls WHERE experiment_id IS ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map(params![experiment_id], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
-                r.get::<_, Option<i64>>(1)?,
-                r.get::<_, String>(2)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
                 r.get::<_, String>(3)?,
-                r.get::<_, i64>(4)?,
-                r.get::<_, String>(5)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, Vec<u8>>(5)?,
                 r.get::<_, String>(6)?,
-                r.get::<_, Vec<u8>>(7)?,
-                r.get::<_, String>(8)?,
-                r.get::<_, u16>(9)?,
-                r.get::<_, Option<String>>(10)?,
-                r.get::<_, Vec<u8>>(11)?,
-                r.get::<_, String>(12)?,
-                r.get::<_, Option<String>>(13)?,
+                r.get::<_, u16>(7)?,
+                r.get::<_, Option<String>>(8)?,
+                r.get::<_, Vec<u8>>(9)?,
+                r.get::<_, String>(10)?,
+                r.get::<_, Option<String>>(11)?,
             ))
         })?;
         let mut out = Vec::new();
         for row in rows {
             let (
                 id,
-                exp,
-                platform,
                 at,
                 elapsed,
                 method,
@@ -147,11 +122,8 @@ impl Store {
                     "api_calls row {id}: a body does not match its SHA-256; the archive was altered or damaged"
                 )).into());
             }
-            out.push(ArchivedCall {
-                id,
-                experiment_id: exp,
-                platform,
-                at,
+            out.push(Exchange {
+                at: parse_time(&at)?,
                 elapsed_ms: elapsed as u64,
                 method,
                 url,

@@ -10,9 +10,10 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde::Serialize;
 
-use super::archive::{gunzip, gzip, sha256_hex};
+use super::archive::{gunzip, gzip};
 use super::{insert_collection_in, insert_experiment_in, ts, RunState, Store, StoredRow};
 use crate::error::{Error, Result};
+use adskew_core::digest::sha256_hex;
 use adskew_core::experiment::Experiment;
 use adskew_core::money::Money;
 

@@ -31,7 +31,6 @@ mod runs;
 pub use adskew_core::records::{
     CollectionRecord, ExperimentRecord, Period, RunOrigin, RunState, StoredReview, StoredRow,
 };
-pub use archive::ArchivedCall;
 pub use audience::{UploadRecord, UploadReport, UploadStart, UploadState};
 pub use imports::{ImportRecord, ImportTarget, ImportedFile};
 pub use pauses::{PauseKind, PauseRequest};
@@ -482,7 +481,7 @@ fn insert_experiment_in(
     now: DateTime<Utc>,
 ) -> rusqlite::Result<i64> {
     let resolved = exp.resolved_json();
-    let resolved_sha = adskew_core::experiment::load::sha256_hex(resolved.as_bytes());
+    let resolved_sha = adskew_core::digest::sha256_hex(resolved.as_bytes());
     tx.execute(
         "INSERT INTO experiments (name, description, platform, currency, spend_cap_minor,
             file_path, file_text, file_sha256, resolved_json, resolved_sha256,

@@ -10,11 +10,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use config::{Config, Environment, File, FileFormat};
-use sha2::{Digest, Sha256};
 
 use super::schema::RawExperiment;
 use super::validate::{validate, NESTED_FIELDS, TOP_LEVEL_FIELDS};
 use super::{Experiment, Problem, Source};
+use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
 
 /// A validated experiment and the warnings validation raised (things allowed but risky).
@@ -216,11 +216,6 @@ fn bracket_indices(path: &str) -> String {
         }
     }
     out
-}
-
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

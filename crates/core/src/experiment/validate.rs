@@ -167,7 +167,7 @@ impl Checker {
         what: &str,
     ) -> String {
         let key = self.required_text(value, path, KEY_HINT);
-        if !key.is_empty() && !valid_key(&key) {
+        if !key.is_empty() && !keys::is_key(&key) {
             self.problem(path, format!("`{key}` is not a valid key"), KEY_HINT);
         }
         if !key.is_empty() && !seen.insert(key.clone()) {
@@ -341,11 +341,7 @@ pub fn validate(
         "name",
         "a short identifier such as \"imana2021-drivers\"",
     );
-    if !name.is_empty()
-        && !name
-            .chars()
-            .all(|ch| ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' || ch == '.')
-    {
+    if !name.is_empty() && !keys::is_name(&name) {
         c.problem(
             "name",
             format!("`{name}` has characters other than letters, digits, '-', '_' and '.'"),
@@ -675,14 +671,6 @@ fn check_audience(c: &mut Checker, raw: &RawExperiment) -> Audience {
         custom_audience: a.custom_audience.clone(),
         placements,
     }
-}
-
-fn valid_key(key: &str) -> bool {
-    !key.is_empty()
-        && key.len() <= 64
-        && key
-            .chars()
-            .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_' || ch == '-')
 }
 
 const KEY_HINT: &str = "keys use lowercase letters, digits, '_' and '-', e.g. \"nurse_woman\"";
@@ -1088,11 +1076,7 @@ fn check_design(
     };
     let mut keys = BTreeSet::new();
     for (i, p) in d.partitions.iter().enumerate() {
-        if p.is_empty()
-            || !p
-                .chars()
-                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-')
-        {
+        if !keys::is_label(p) {
             c.problem(
                 format!("design.partitions[{i}]"),
                 format!("`{p}` is not a valid key"),

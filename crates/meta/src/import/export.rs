@@ -181,7 +181,7 @@ impl Export {
         }
         let mut export = Export {
             path: path.to_path_buf(),
-            sha256: adskew_core::experiment::load::sha256_hex(&bytes),
+            sha256: adskew_core::digest::sha256_hex(&bytes),
             bytes: Vec::new(),
             snapshot_at,
             snapshot_from,

@@ -85,7 +85,7 @@ pub struct Outcome {
 }
 
 /// An ad key made from an Ads Manager name: lowercase ASCII letters and digits, anything
-/// else one `-`, at most 64 characters (an experiment's key limit).
+/// else one `-`, at most 64 characters: a key `keys::is_key` accepts (or empty).
 pub fn slug(name: &str) -> String {
     let mut key = String::new();
     for c in name.chars() {
@@ -363,11 +363,7 @@ pub fn breakdowns_of(exp: &Experiment) -> String {
 
 /// Whether `name` can name a new experiment (it becomes a folder under results/).
 fn check_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.');
-    if !ok {
+    if !adskew_core::experiment::keys::is_name(name) {
         return Err(Error::BadInput(format!(
             "--experiment `{name}`: a new experiment's name has only letters, digits, '-', '_' and '.' \
              (it becomes a folder under results/)"
@@ -511,5 +507,12 @@ mod tests {
         assert_eq!(slug("???"), "");
         assert_eq!(slug(&"a".repeat(70)).len(), 64);
         assert_eq!(slug(&format!("{}-b", "a".repeat(63))), "a".repeat(63));
+        for name in [
+            "DE - Germany - Hairdresser",
+            "  Truck driver (m/w/d)!",
+            "Ärztin",
+        ] {
+            assert!(adskew_core::experiment::keys::is_key(&slug(name)), "{name}");
+        }
     }
 }
