@@ -68,6 +68,7 @@ fn live_run(base: &str, db: &Path, out: &Path) -> std::process::Command {
     }
     cmd.env("ADSKEW_PLATFORM", "meta")
         .env("ADSKEW_META__BASE_URL", base)
+        .env("ADSKEW_META__MOCK_CLOCK", "true")
         .env("ADSKEW_META__AD_ACCOUNT_ID", "act_1000")
         .env("ADSKEW_META__PAGE_ID", "2000")
         .env("ADSKEW_META_TOKEN", "cli-test-token")

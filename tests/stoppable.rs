@@ -77,6 +77,7 @@ impl Served {
         }
         cmd.env("ADSKEW_PLATFORM", "meta")
             .env("ADSKEW_META__BASE_URL", &self.base)
+            .env("ADSKEW_META__MOCK_CLOCK", "true")
             .env("ADSKEW_META__AD_ACCOUNT_ID", "act_1000")
             .env("ADSKEW_META__PAGE_ID", "2000")
             .env("ADSKEW_META_TOKEN", "cli-test-token")

@@ -429,7 +429,7 @@ fn connect(
             let meta = Settings::load(config)?
                 .meta_config(std::env::var("ADSKEW_META_TOKEN").ok())?
                 .for_experiment(exp);
-            let (clock, simulated) = meta_clock(&meta, runtime);
+            let (clock, simulated) = meta_clock(&meta, runtime)?;
             let now = clock.now();
             let start = scheduler::start_time(exp, now);
             if purpose != Purpose::Reconnect {
@@ -461,22 +461,26 @@ fn connect(
     }
 }
 
-/// The clock a Meta run keeps, and whether it is simulated: a plain-http (so loopback) base
-/// URL that answers the admin clock is the mock server, whose simulated time is used;
-/// anything else is Meta, in real time.
+/// The clock a Meta run keeps, and whether it is simulated: the mock server's when the
+/// settings say the server is `adskew mock-server` (`meta.mock_clock`), the real time
+/// otherwise. A real account's run never asks its server for a clock.
 fn meta_clock(
     meta: &crate::platform::meta::adapter::MetaConfig,
     runtime: &tokio::runtime::Runtime,
-) -> (Arc<dyn Clock>, bool) {
-    let mock_clock = if meta.base_url.starts_with("http://") {
-        runtime.block_on(MockClock::connect(&meta.base_url)).ok()
-    } else {
-        None
-    };
-    match mock_clock {
-        Some(c) => (Arc::new(c), true),
-        None => (Arc::new(WallClock), false),
+) -> Result<(Arc<dyn Clock>, bool)> {
+    if !meta.mock_clock {
+        return Ok((Arc::new(WallClock), false));
     }
+    let clock = runtime
+        .block_on(MockClock::connect(&meta.base_url))
+        .map_err(|e| {
+            Error::BadInput(format!(
+                "meta.mock_clock is set but {} does not serve a mock clock ({e}): start \
+                 `adskew mock-server` there, or remove mock_clock",
+                meta.base_url
+            ))
+        })?;
+    Ok((Arc::new(clock), true))
 }
 
 /// Has Meta check the campaign's parameters with `validate_only`, which creates nothing and

@@ -126,6 +126,7 @@ pub mod mock {
         let mut cmd = super::adskew();
         cmd.env("ADSKEW_PLATFORM", "meta")
             .env("ADSKEW_META__BASE_URL", base)
+            .env("ADSKEW_META__MOCK_CLOCK", "true")
             .env("ADSKEW_META__AD_ACCOUNT_ID", "act_1000")
             .env("ADSKEW_META__PAGE_ID", "2000")
             .env("ADSKEW_META_TOKEN", "cli-test-token")

@@ -79,6 +79,9 @@ pub struct MetaConfig {
     /// Who benefits from and who pays for the ads, for the EU's Digital Services Act: Meta
     /// requires both on ad sets that reach the EU unless the account has defaults.
     pub dsa: Option<Dsa>,
+    /// The server is `adskew mock-server`, whose simulated clock a run keeps (settings
+    /// `meta.mock_clock`); never probed for otherwise.
+    pub mock_clock: bool,
 }
 
 /// The defaults of the settings a user may change (`settings::MetaSettings`), here once so
@@ -128,6 +131,7 @@ impl MetaConfig {
             async_poll: Duration::from_secs(2),
             async_timeout: Duration::from_secs(60 * u64::from(defaults::ASYNC_TIMEOUT_MINUTES)),
             dsa: None,
+            mock_clock: false,
         }
     }
 }

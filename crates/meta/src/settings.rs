@@ -72,6 +72,10 @@ pub struct MetaSettings {
     /// ad sets that reach the EU; both or neither.
     pub dsa_beneficiary: Option<String>,
     pub dsa_payor: Option<String>,
+    /// Keep the time of `adskew mock-server` (its simulated clock) instead of the real
+    /// one; only with a plain-http loopback `base_url`. Never set for a real account.
+    #[serde(default)]
+    pub mock_clock: bool,
 }
 
 // Every default is `adapter::defaults`, which `MetaConfig::new` uses too.
@@ -101,6 +105,7 @@ impl Default for MetaSettings {
             async_timeout_minutes: default_async_timeout_minutes(),
             dsa_beneficiary: None,
             dsa_payor: None,
+            mock_clock: false,
         }
     }
 }
@@ -275,6 +280,14 @@ impl Settings {
             }
         };
         config.check().map_err(|e| Error::BadInput(e.to_string()))?;
+        if m.mock_clock && !m.base_url.starts_with("http://") {
+            return Err(Error::BadInput(format!(
+                "meta.mock_clock is for `adskew mock-server` on this machine, but meta.base_url is {}: \
+                 remove mock_clock for a real account",
+                m.base_url
+            )));
+        }
+        config.mock_clock = m.mock_clock;
         Ok(config)
     }
 }
@@ -338,6 +351,45 @@ mod tests {
             std::time::Duration::from_secs(90 * 60)
         );
         assert_eq!(MetaSettings::default().async_timeout_minutes, 60);
+    }
+
+    /// The mock's clock is kept only when asked for, and never with a real account's URL.
+    #[test]
+    fn the_mock_clock_is_explicit_and_local_only() {
+        let base = [
+            ("ADSKEW_META__AD_ACCOUNT_ID", "act_1000"),
+            ("ADSKEW_META__PAGE_ID", "2000"),
+        ];
+        let load = |extra: &[(&str, &str)]| {
+            let mut pairs = base.to_vec();
+            pairs.extend_from_slice(extra);
+            Settings::load_with_env(None, env(&pairs)).unwrap()
+        };
+        let local = [("ADSKEW_META__BASE_URL", "http://127.0.0.1:8787")];
+        assert!(
+            !load(&local)
+                .meta_config(Some("t".into()))
+                .unwrap()
+                .mock_clock
+        );
+        let mock = [
+            ("ADSKEW_META__BASE_URL", "http://127.0.0.1:8787"),
+            ("ADSKEW_META__MOCK_CLOCK", "true"),
+        ];
+        assert!(
+            load(&mock)
+                .meta_config(Some("t".into()))
+                .unwrap()
+                .mock_clock
+        );
+        let err = load(&[("ADSKEW_META__MOCK_CLOCK", "true")])
+            .meta_config(Some("t".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("mock_clock") && err.contains("graph.facebook.com"),
+            "{err}"
+        );
     }
 
     #[test]
