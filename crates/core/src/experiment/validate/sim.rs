@@ -1,5 +1,6 @@
 //! `[sim]`: the simulator's ground truth, checked rule by rule, every absent value at its
-//! default. Its problems come in the order of the table's fields, ads last.
+//! default. Problems come in a fixed order: the audience and its prices, its composition,
+//! the auction, reporting, then each ad.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -22,6 +23,7 @@ struct Names {
 }
 
 impl Names {
+    /// The names `audience` allows.
     fn of(audience: &Audience) -> Names {
         let buckets = audience.age_buckets();
         let ages = buckets
@@ -58,7 +60,9 @@ pub(super) fn check_sim(
     let names = Names::of(audience);
     let (seed, audience_size) = check_population(c, s);
     let (cpm, ctr) = check_rates(c, s);
-    let (gender, age, regions) = check_composition(c, s, &names);
+    let gender = check_gender_shares(c, s, &names);
+    let age = check_age_shares(c, s, &names);
+    let regions = check_region_shares(c, s, &names);
     let price = match &s.price {
         None => BTreeMap::new(),
         Some(m) => c.multipliers(m, "sim.price", Gender::parse, &names.genders),
@@ -136,23 +140,18 @@ fn check_rates(c: &mut Checker, s: &RawSim) -> (f64, f64) {
     (cpm, ctr)
 }
 
-/// The eligible audience's shares by gender, by age (the audience's buckets only) and by
-/// region (the audience's; equal when not given).
-#[allow(clippy::type_complexity)]
-fn check_composition(
-    c: &mut Checker,
-    s: &RawSim,
-    names: &Names,
-) -> (
-    BTreeMap<Gender, f64>,
-    BTreeMap<AgeBucket, f64>,
-    Vec<(String, f64)>,
-) {
-    let gender = match &s.gender {
+/// `sim.gender`: the eligible audience's shares by gender (by default a small unknown share).
+fn check_gender_shares(c: &mut Checker, s: &RawSim, names: &Names) -> BTreeMap<Gender, f64> {
+    match &s.gender {
         None => default_gender(),
         Some(m) => c.shares(m, "sim.gender", Gender::parse, &names.genders),
-    };
-    let age = match &s.age {
+    }
+}
+
+/// `sim.age`: the eligible audience's shares by the audience's age buckets (by default a
+/// broad adult audience's).
+fn check_age_shares(c: &mut Checker, s: &RawSim, names: &Names) -> BTreeMap<AgeBucket, f64> {
+    match &s.age {
         None => default_age(&names.buckets),
         Some(m) => c.shares(
             m,
@@ -160,8 +159,12 @@ fn check_composition(
             |k| AgeBucket::parse(k).filter(|b| names.buckets.contains(b)),
             &names.ages,
         ),
-    };
-    let regions = match &s.regions {
+    }
+}
+
+/// `sim.regions`: the eligible audience's shares by region (by default equal).
+fn check_region_shares(c: &mut Checker, s: &RawSim, names: &Names) -> Vec<(String, f64)> {
+    match &s.regions {
         None => names
             .regions
             .iter()
@@ -171,8 +174,7 @@ fn check_composition(
             .shares(m, "sim.regions", |k| names.region(k), &names.region_list)
             .into_iter()
             .collect(),
-    };
-    (gender, age, regions)
+    }
 }
 
 /// `sim.price_spread` and `sim.opportunities_per_day`: the competing bids and how often a
