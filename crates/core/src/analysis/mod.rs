@@ -26,7 +26,7 @@ use serde::Serialize;
 
 use self::chisq::{chi_square_independence, ChiSquareResult};
 use self::ztest::{two_proportion_z, Alternative, ZTestResult};
-use crate::experiment::{AnalysisSettings, Expected, Experiment};
+use crate::experiment::{AnalysisSettings, Comparison, Expected, Experiment};
 use crate::money::Money;
 use crate::platform::Delivery;
 use crate::records::{
@@ -281,7 +281,6 @@ fn count_of(row: &StoredRow, metric: Metric) -> u64 {
     }
 }
 
-/// Analyses one run. Pure: the same inputs give the same result.
 /// Adjusts every p-value of `comparisons` together under the settings' correction and
 /// marks what is significant; returns the number of tests.
 fn correct(comparisons: &mut [ComparisonResult], settings: &AnalysisSettings) -> usize {
@@ -331,40 +330,59 @@ fn analysed_breakdowns(inputs: &Inputs) -> Vec<Breakdown> {
     out
 }
 
+/// Analyses one run. Pure: the same inputs give the same result.
 pub fn analyze(inputs: &Inputs) -> Analysis {
     let exp = &inputs.experiment;
     let settings = &exp.analysis;
-
     let mut comparisons: Vec<ComparisonResult> = exp
         .comparisons
         .iter()
-        .map(|cmp| {
-            let breakdowns = analysed_breakdowns(inputs)
-                .iter()
-                .map(|b| {
-                    breakdown_result(
-                        exp,
-                        settings,
-                        &cmp.ads,
-                        *b,
-                        inputs.totals.get(b).map_or(&[][..], |v| v),
-                    )
-                })
-                .collect::<Vec<_>>();
-            let mut breakdowns = breakdowns;
-            add_z_test(settings, &cmp.ads, cmp.expected.as_ref(), &mut breakdowns);
-            ComparisonResult {
-                key: cmp.key.clone(),
-                ads: cmp.ads.clone(),
-                expected: cmp.expected.clone(),
-                breakdowns,
-            }
-        })
+        .map(|cmp| compare(inputs, cmp))
         .collect();
-
     // Correct every p-value of the experiment together.
     let tests = correct(&mut comparisons, settings);
+    Analysis {
+        results_format: RESULTS_FORMAT,
+        adskew_version: crate::VERSION.to_string(),
+        experiment: experiment_info(inputs),
+        settings: settings.clone(),
+        data: data_info(inputs),
+        ads: ad_totals(inputs),
+        comparisons,
+        tests,
+        partitions: partition_results(inputs),
+    }
+}
 
+/// One comparison on every analysed breakdown, with its paired z-test; uncorrected.
+fn compare(inputs: &Inputs, cmp: &Comparison) -> ComparisonResult {
+    let exp = &inputs.experiment;
+    let settings = &exp.analysis;
+    let mut breakdowns = analysed_breakdowns(inputs)
+        .iter()
+        .map(|b| {
+            breakdown_result(
+                exp,
+                settings,
+                &cmp.ads,
+                *b,
+                inputs.totals.get(b).map_or(&[][..], |v| v),
+            )
+        })
+        .collect::<Vec<_>>();
+    add_z_test(settings, &cmp.ads, cmp.expected.as_ref(), &mut breakdowns);
+    ComparisonResult {
+        key: cmp.key.clone(),
+        ads: cmp.ads.clone(),
+        expected: cmp.expected.clone(),
+        breakdowns,
+    }
+}
+
+/// Each ad's whole-run totals, summed over the values of the first collected breakdown
+/// (each person is in exactly one of them), with the platform's last word on the ad.
+fn ad_totals(inputs: &Inputs) -> Vec<AdTotals> {
+    let exp = &inputs.experiment;
     let first = exp
         .collect
         .breakdowns
@@ -372,8 +390,7 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
         .copied()
         .unwrap_or(Breakdown::Gender);
     let first_rows = inputs.totals.get(&first).map_or(&[][..], |v| v);
-    let ads = exp
-        .ads
+    exp.ads
         .iter()
         .map(|ad| {
             let rows = first_rows.iter().filter(|r| r.ad_key == ad.key);
@@ -399,49 +416,54 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
             }
             t
         })
-        .collect();
+        .collect()
+}
 
+/// Which run this is: its record, the file it came from and why it is in its state.
+fn experiment_info(inputs: &Inputs) -> ExperimentInfo {
     let record = &inputs.record;
-    Analysis {
-        results_format: RESULTS_FORMAT,
-        adskew_version: crate::VERSION.to_string(),
-        experiment: ExperimentInfo {
-            id: record.id,
-            name: record.name.clone(),
-            description: exp.description.clone(),
-            platform: record.platform,
-            state: record.state,
-            file_path: record.file_path.clone(),
-            file_sha256: record.file_sha256.clone(),
-            resolved_sha256: record.resolved_sha256.clone(),
-            overrides: record.overrides.clone(),
-            run_by_adskew_version: record.adskew_version.clone(),
-            started_at: record.started_at.clone(),
-            ended_at: record.ended_at.clone(),
-            state_cause: inputs.state_cause.clone(),
-        },
-        settings: settings.clone(),
-        data: DataInfo {
-            collections: inputs.collections.len(),
-            first_collection_at: inputs.collections.first().map(|c| c.platform_time.clone()),
-            last_collection_at: inputs.collections.last().map(|c| c.platform_time.clone()),
-            last_collection_id: inputs.collections.last().map(|c| c.id),
-            currency: record.currency.clone(),
-            spend: inputs.collections.last().map_or(Money::ZERO, |c| c.spend),
-            spend_cap: record.spend_cap,
-        },
-        ads,
-        comparisons,
-        tests,
-        partitions: match &exp.design {
-            Some(d) => design::by_partition(
-                d,
-                &exp.ads.iter().map(|a| a.key.clone()).collect::<Vec<_>>(),
-                &inputs.partition_totals,
-                settings.metric,
-            ),
-            None => Vec::new(),
-        },
+    ExperimentInfo {
+        id: record.id,
+        name: record.name.clone(),
+        description: inputs.experiment.description.clone(),
+        platform: record.platform,
+        state: record.state,
+        file_path: record.file_path.clone(),
+        file_sha256: record.file_sha256.clone(),
+        resolved_sha256: record.resolved_sha256.clone(),
+        overrides: record.overrides.clone(),
+        run_by_adskew_version: record.adskew_version.clone(),
+        started_at: record.started_at.clone(),
+        ended_at: record.ended_at.clone(),
+        state_cause: inputs.state_cause.clone(),
+    }
+}
+
+/// What was collected: how many collections, when, and the spend at the last.
+fn data_info(inputs: &Inputs) -> DataInfo {
+    let collections = &inputs.collections;
+    DataInfo {
+        collections: collections.len(),
+        first_collection_at: collections.first().map(|c| c.platform_time.clone()),
+        last_collection_at: collections.last().map(|c| c.platform_time.clone()),
+        last_collection_id: collections.last().map(|c| c.id),
+        currency: inputs.record.currency.clone(),
+        spend: collections.last().map_or(Money::ZERO, |c| c.spend),
+        spend_cap: inputs.record.spend_cap,
+    }
+}
+
+/// For a design, each partition's shares from the unpooled totals; none without one.
+fn partition_results(inputs: &Inputs) -> Vec<design::PartitionResult> {
+    let exp = &inputs.experiment;
+    match &exp.design {
+        Some(d) => design::by_partition(
+            d,
+            &exp.ads.iter().map(|a| a.key.clone()).collect::<Vec<_>>(),
+            &inputs.partition_totals,
+            exp.analysis.metric,
+        ),
+        None => Vec::new(),
     }
 }
 
@@ -456,6 +478,8 @@ fn unknown_value(breakdown: Breakdown) -> Option<&'static str> {
     }
 }
 
+/// One comparison's ads on one breakdown: the table, shares, tests of independence and
+/// fits to the expected composition (uncorrected; no z-test yet).
 fn breakdown_result(
     exp: &Experiment,
     settings: &AnalysisSettings,
@@ -463,8 +487,51 @@ fn breakdown_result(
     breakdown: Breakdown,
     rows: &[StoredRow],
 ) -> BreakdownResult {
-    let metric = settings.metric;
     let excluded_group = unknown_value(breakdown).filter(|_| !settings.include_unknown);
+    let (groups, table, excluded) =
+        contingency_table(ads, breakdown, rows, settings.metric, excluded_group);
+    let (eligible, eligible_source) = expected_shares(exp, settings, breakdown, &groups);
+    let shares = group_shares(ads, &groups, &table, settings);
+    let (chi2, not_tested) = independence_test(breakdown, &groups, &table, &excluded, settings);
+    let g_test = not_tested
+        .is_none()
+        .then(|| gtest::g_test_independence(&table).ok())
+        .flatten();
+    let fisher = (not_tested.is_none() && table.len() == 2 && groups.len() == 2)
+        .then(|| fisher::fisher_exact([[table[0][0], table[0][1]], [table[1][0], table[1][1]]]));
+    let goodness_of_fit = fits_to_expected(ads, &groups, &table, &eligible);
+    BreakdownResult {
+        breakdown,
+        metric: settings.metric,
+        groups,
+        table,
+        excluded_group: excluded_group.map(str::to_string),
+        excluded,
+        eligible,
+        eligible_source,
+        cramers_v: chi2.as_ref().map(|c| c.cramers_v),
+        chi2,
+        g_test,
+        fisher,
+        z_test: None,
+        not_tested,
+        adjusted_p_value: None,
+        adjusted_log10_p_value: None,
+        reject: false,
+        shares,
+        goodness_of_fit,
+    }
+}
+
+/// The groups seen (in the breakdown's order) and the table of `metric` counts, ads ×
+/// groups, with the excluded group's count per ad kept apart.
+fn contingency_table(
+    ads: &[String],
+    breakdown: Breakdown,
+    rows: &[StoredRow],
+    metric: Metric,
+    excluded_group: Option<&str>,
+) -> (Vec<String>, Vec<Vec<u64>>, Vec<u64>) {
     let excluded_value = |v: &str| excluded_group == Some(v);
     let mut groups: Vec<String> = rows
         .iter()
@@ -486,9 +553,17 @@ fn breakdown_result(
             table[i][j] += count_of(r, metric);
         }
     }
+    (groups, table, excluded)
+}
 
-    let (eligible, eligible_source) = expected_shares(exp, settings, breakdown, &groups);
-
+/// Each ad's share of each group among its tested groups, with its CI (NaN for an ad with
+/// no count).
+fn group_shares(
+    ads: &[String],
+    groups: &[String],
+    table: &[Vec<u64>],
+    settings: &AnalysisSettings,
+) -> Vec<Share> {
     let mut shares = Vec::new();
     for (i, ad) in ads.iter().enumerate() {
         let total: u64 = table[i].iter().sum();
@@ -508,11 +583,21 @@ fn breakdown_result(
             });
         }
     }
+    shares
+}
 
+/// Pearson's chi-square test of independence of the table, or why there is none.
+fn independence_test(
+    breakdown: Breakdown,
+    groups: &[String],
+    table: &[Vec<u64>],
+    excluded: &[u64],
+    settings: &AnalysisSettings,
+) -> (Option<ChiSquareResult>, Option<String>) {
     // Counted in any group, the excluded unknown gender included: a comparison nobody saw
     // must say so, not look like one where a single group was reached.
-    let delivered = table.iter().flatten().chain(&excluded).any(|n| *n > 0);
-    let (chi2, not_tested) = if !delivered {
+    let delivered = table.iter().flatten().chain(excluded).any(|n| *n > 0);
+    if !delivered {
         (
             None,
             Some(format!(
@@ -533,59 +618,41 @@ fn breakdown_result(
             Some("an ad in this comparison has no delivery to compare".to_string()),
         )
     } else {
-        match chi_square_independence(&table, settings.yates) {
+        match chi_square_independence(table, settings.yates) {
             Ok(r) => (Some(r), None),
             Err(e) => (None, Some(e.to_string())),
         }
-    };
-    let g_test = not_tested
-        .is_none()
-        .then(|| gtest::g_test_independence(&table).ok())
-        .flatten();
-    let fisher = (not_tested.is_none() && table.len() == 2 && groups.len() == 2)
-        .then(|| fisher::fisher_exact([[table[0][0], table[0][1]], [table[1][0], table[1][1]]]));
-    let goodness_of_fit = if eligible.len() == groups.len() && eligible.iter().all(|e| *e > 0.0) {
-        ads.iter()
-            .zip(&table)
-            .filter_map(|(ad, row)| {
-                let test = gtest::goodness_of_fit(row, &eligible).ok()?;
-                let total: u64 = row.iter().sum();
-                let skew_ratios = groups
-                    .iter()
-                    .zip(row.iter().zip(&eligible))
-                    .map(|(g, (n, e))| (g.clone(), JsonF64(*n as f64 / total as f64 / e)))
-                    .collect();
-                Some(AdFit {
-                    ad: ad.clone(),
-                    test,
-                    skew_ratios,
-                })
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-    BreakdownResult {
-        breakdown,
-        metric,
-        groups,
-        table,
-        excluded_group: excluded_group.map(str::to_string),
-        excluded,
-        eligible,
-        eligible_source,
-        cramers_v: chi2.as_ref().map(|c| c.cramers_v),
-        chi2,
-        g_test,
-        fisher,
-        z_test: None,
-        not_tested,
-        adjusted_p_value: None,
-        adjusted_log10_p_value: None,
-        reject: false,
-        shares,
-        goodness_of_fit,
     }
+}
+
+/// Each ad's composition against the expected one, when every group has a positive
+/// expected share: the goodness-of-fit test and the per-group skew ratios.
+fn fits_to_expected(
+    ads: &[String],
+    groups: &[String],
+    table: &[Vec<u64>],
+    eligible: &[f64],
+) -> Vec<AdFit> {
+    if eligible.len() != groups.len() || !eligible.iter().all(|e| *e > 0.0) {
+        return Vec::new();
+    }
+    ads.iter()
+        .zip(table)
+        .filter_map(|(ad, row)| {
+            let test = gtest::goodness_of_fit(row, eligible).ok()?;
+            let total: u64 = row.iter().sum();
+            let skew_ratios = groups
+                .iter()
+                .zip(row.iter().zip(eligible))
+                .map(|(g, (n, e))| (g.clone(), JsonF64(*n as f64 / total as f64 / e)))
+                .collect();
+            Some(AdFit {
+                ad: ad.clone(),
+                test,
+                skew_ratios,
+            })
+        })
+        .collect()
 }
 
 /// The expected share of each of `groups` (rescaled to sum to one over them) and where it

@@ -10,13 +10,18 @@ use std::path::Path;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::schema::{RawExperiment, RawSim, RawSimAd};
+use self::design::check_design;
+use self::sim::check_sim;
+use super::schema::RawExperiment;
 use super::*;
 use crate::money::{Currency, Money};
 use crate::vocab::{
     AdCategory, AgeBucket, Breakdown, CiMethod, Correction, Gender, Metric, Objective, Placement,
     PlatformKind,
 };
+
+mod design;
+mod sim;
 
 /// First-level fields; `ADSKEW_*` overrides are accepted only for these.
 pub const TOP_LEVEL_FIELDS: &[&str] = &[
@@ -356,49 +361,8 @@ pub fn validate(
         PlatformKind::parse,
         PlatformKind::choices(),
     );
-    let currency = raw.currency.clone().unwrap_or_else(|| "USD".to_string());
-    c.currency = Currency::parse(&currency);
-    if c.currency.is_none() {
-        c.problem(
-            "currency",
-            format!("`{currency}` is not a currency an ad account can hold"),
-            &format!(
-                "the account's currency, one of Meta's: {}",
-                Currency::codes()
-            ),
-        );
-    }
-    let spend_cap = match raw.spend_cap {
-        None => {
-            c.problem("spend_cap", "is required", "the most the whole experiment may spend, e.g. spend_cap = 500.0; adskew pauses every ad when it is reached");
-            Money::ZERO
-        }
-        Some(v) => c.positive_money(v, "spend_cap"),
-    };
-    let daily_spend_cap = raw
-        .daily_spend_cap
-        .map(|v| c.positive_money(v, "daily_spend_cap"));
-    if let Some(daily) = daily_spend_cap.filter(|d| *d > spend_cap && spend_cap > Money::ZERO) {
-        c.problem(
-            "daily_spend_cap",
-            format!("{daily} is above spend_cap {spend_cap}"),
-            "a daily cap larger than the whole cap never applies; lower it or remove it",
-        );
-    }
-    let objective = c.choice(
-        &raw.objective,
-        "objective",
-        Objective::Traffic,
-        Objective::parse,
-        Objective::choices(),
-    );
-    let category = c.choice(
-        &raw.category,
-        "category",
-        AdCategory::None,
-        AdCategory::parse,
-        AdCategory::choices(),
-    );
+    let (currency, spend_cap, daily_spend_cap) = check_money(&mut c, raw);
+    let (objective, category) = check_purpose(&mut c, raw);
 
     let schedule = check_schedule(&mut c, raw);
     let audience = check_audience(&mut c, raw);
@@ -436,15 +400,75 @@ pub fn validate(
         dsa,
         source,
     };
+    c.warnings.extend(spend_cap_warning(&experiment));
+    Ok((experiment, c.warnings))
+}
+
+/// The currency and the spend caps. The currency comes first, since every amount after it
+/// must be a whole number of the units the platform takes in it.
+fn check_money(c: &mut Checker, raw: &RawExperiment) -> (String, Money, Option<Money>) {
+    let currency = raw.currency.clone().unwrap_or_else(|| "USD".to_string());
+    c.currency = Currency::parse(&currency);
+    if c.currency.is_none() {
+        c.problem(
+            "currency",
+            format!("`{currency}` is not a currency an ad account can hold"),
+            &format!(
+                "the account's currency, one of Meta's: {}",
+                Currency::codes()
+            ),
+        );
+    }
+    let spend_cap = match raw.spend_cap {
+        None => {
+            c.problem("spend_cap", "is required", "the most the whole experiment may spend, e.g. spend_cap = 500.0; adskew pauses every ad when it is reached");
+            Money::ZERO
+        }
+        Some(v) => c.positive_money(v, "spend_cap"),
+    };
+    let daily_spend_cap = raw
+        .daily_spend_cap
+        .map(|v| c.positive_money(v, "daily_spend_cap"));
+    if let Some(daily) = daily_spend_cap.filter(|d| *d > spend_cap && spend_cap > Money::ZERO) {
+        c.problem(
+            "daily_spend_cap",
+            format!("{daily} is above spend_cap {spend_cap}"),
+            "a daily cap larger than the whole cap never applies; lower it or remove it",
+        );
+    }
+    (currency, spend_cap, daily_spend_cap)
+}
+
+/// What the campaign is for: its objective and its special ad category.
+fn check_purpose(c: &mut Checker, raw: &RawExperiment) -> (Objective, AdCategory) {
+    let objective = c.choice(
+        &raw.objective,
+        "objective",
+        Objective::Traffic,
+        Objective::parse,
+        Objective::choices(),
+    );
+    let category = c.choice(
+        &raw.category,
+        "category",
+        AdCategory::None,
+        AdCategory::parse,
+        AdCategory::choices(),
+    );
+    (objective, category)
+}
+
+/// A warning when the budgets could spend more over the schedule than the spend cap allows:
+/// allowed, but the run will then stop early.
+fn spend_cap_warning(experiment: &Experiment) -> Option<String> {
     let max = experiment.max_scheduled_spend();
-    if max > experiment.spend_cap {
-        c.warnings.push(format!(
+    (max > experiment.spend_cap).then(|| {
+        format!(
             "spend_cap {} {} is below the {} {} the budgets could spend over the schedule: \
              the experiment will be paused early when the cap is reached",
             experiment.spend_cap, experiment.currency, max, experiment.currency
-        ));
-    }
-    Ok((experiment, c.warnings))
+        )
+    })
 }
 
 /// `[dsa]`: both names, or no table at all (the platform settings then apply).
@@ -471,16 +495,9 @@ fn parse_time(c: &mut Checker, value: &str, path: &str) -> Option<DateTime<Utc>>
     }
 }
 
+/// `[schedule]`: when the experiment starts, how long it runs, and when it collects.
 fn check_schedule(c: &mut Checker, raw: &RawExperiment) -> Schedule {
-    let default = Schedule {
-        start: Start::Now,
-        duration: TimeDelta::days(1),
-        collect_every: TimeDelta::hours(24),
-        // Meta's breakdown numbers settle over 28 days ("Facebook freezes insight data 28
-        // days after it was generated", as Meta's reporting guidance is quoted by the
-        // Airbyte connector that re-reads that window): the final collection waits for it.
-        recollect_after: TimeDelta::days(28),
-    };
+    let default = default_schedule();
     let Some(s) = &raw.schedule else {
         c.problem(
             "schedule",
@@ -495,7 +512,41 @@ fn check_schedule(c: &mut Checker, raw: &RawExperiment) -> Schedule {
             .map(Start::At)
             .unwrap_or(Start::Now),
     };
-    let hours = |v: f64| TimeDelta::seconds((v * 3600.0).round() as i64);
+    let duration = check_duration(c, s, start).unwrap_or(default.duration);
+    let (collect_every, recollect_after) = check_collection_times(c, s, &default);
+    Schedule {
+        start,
+        duration,
+        collect_every,
+        recollect_after,
+    }
+}
+
+/// What a `[schedule]` leaves out: a day's run collected daily, re-collected after 28 days.
+fn default_schedule() -> Schedule {
+    Schedule {
+        start: Start::Now,
+        duration: TimeDelta::days(1),
+        collect_every: TimeDelta::hours(24),
+        // Meta's breakdown numbers settle over 28 days ("Facebook freezes insight data 28
+        // days after it was generated", as Meta's reporting guidance is quoted by the
+        // Airbyte connector that re-reads that window): the final collection waits for it.
+        recollect_after: TimeDelta::days(28),
+    }
+}
+
+/// A number of hours as a duration, to the second.
+fn hours(v: f64) -> TimeDelta {
+    TimeDelta::seconds((v * 3600.0).round() as i64)
+}
+
+/// The run's length from exactly one of `duration_days`, `duration_hours` or `end` (which
+/// needs an explicit start); `None` when it cannot be had.
+fn check_duration(
+    c: &mut Checker,
+    s: &super::schema::RawSchedule,
+    start: Start,
+) -> Option<TimeDelta> {
     let given = [
         s.duration_days.is_some(),
         s.duration_hours.is_some(),
@@ -504,7 +555,6 @@ fn check_schedule(c: &mut Checker, raw: &RawExperiment) -> Schedule {
     .iter()
     .filter(|g| **g)
     .count();
-    let mut duration = default.duration;
     if given != 1 {
         c.problem(
             "schedule",
@@ -523,7 +573,7 @@ fn check_schedule(c: &mut Checker, raw: &RawExperiment) -> Schedule {
                 "",
             );
         } else {
-            duration = hours(d * 24.0);
+            return Some(hours(d * 24.0));
         }
     } else if let Some(h) = s.duration_hours {
         if !(1.0..=366.0 * 24.0).contains(&h) {
@@ -533,11 +583,11 @@ fn check_schedule(c: &mut Checker, raw: &RawExperiment) -> Schedule {
                 "",
             );
         } else {
-            duration = hours(h);
+            return Some(hours(h));
         }
     } else if let Some(end) = &s.end {
         match (start, parse_time(c, end, "schedule.end")) {
-            (Start::At(st), Some(e)) if e > st => duration = e - st,
+            (Start::At(st), Some(e)) if e > st => return Some(e - st),
             (Start::At(_), Some(_)) => c.problem("schedule.end", "is not after schedule.start", ""),
             (Start::Now, Some(_)) => c.problem(
                 "schedule.end",
@@ -547,6 +597,16 @@ fn check_schedule(c: &mut Checker, raw: &RawExperiment) -> Schedule {
             _ => {}
         }
     }
+    None
+}
+
+/// `collect_every_hours` and `recollect_after_days`: how often delivery is read, and how
+/// long the final read waits for the platform's revisions.
+fn check_collection_times(
+    c: &mut Checker,
+    s: &super::schema::RawSchedule,
+    default: &Schedule,
+) -> (TimeDelta, TimeDelta) {
     let collect_every = match s.collect_every_hours {
         None => default.collect_every,
         Some(h) if (1.0..=24.0 * 7.0).contains(&h) => hours(h),
@@ -571,14 +631,10 @@ fn check_schedule(c: &mut Checker, raw: &RawExperiment) -> Schedule {
             default.recollect_after
         }
     };
-    Schedule {
-        start,
-        duration,
-        collect_every,
-        recollect_after,
-    }
+    (collect_every, recollect_after)
 }
 
+/// `[audience]`: the one neutral audience every ad is shown to.
 fn check_audience(c: &mut Checker, raw: &RawExperiment) -> Audience {
     let Some(a) = &raw.audience else {
         c.problem(
@@ -595,6 +651,22 @@ fn check_audience(c: &mut Checker, raw: &RawExperiment) -> Audience {
             placements: Vec::new(),
         };
     };
+    check_places(c, a);
+    let (age_min, age_max) = check_ages(c, a);
+    let placements = check_placements(c, &a.placements);
+    Audience {
+        countries: a.countries.clone(),
+        regions: a.regions.clone(),
+        age_min,
+        age_max,
+        custom_audience: a.custom_audience.clone(),
+        placements,
+    }
+}
+
+/// Where the audience is: at least one country or region, countries as ISO codes, each
+/// region once.
+fn check_places(c: &mut Checker, a: &super::schema::RawAudience) {
     if a.countries.is_empty() && a.regions.is_empty() {
         c.problem(
             "audience.countries",
@@ -621,22 +693,12 @@ fn check_audience(c: &mut Checker, raw: &RawExperiment) -> Audience {
             );
         }
     }
-    let age = |c: &mut Checker, v: Option<i64>, path: &str, default: u8| -> u8 {
-        match v {
-            None => default,
-            Some(x) if (18..=65).contains(&x) => x as u8,
-            Some(x) => {
-                c.problem(
-                    path,
-                    format!("must be between 18 and 65 (got {x})"),
-                    "65 means 65 and older",
-                );
-                default
-            }
-        }
-    };
-    let age_min = age(c, a.age_min, "audience.age_min", 18);
-    let age_max = age(c, a.age_max, "audience.age_max", 65);
+}
+
+/// `age_min` and `age_max`: within the platforms' 18 to 65+, in order.
+fn check_ages(c: &mut Checker, a: &super::schema::RawAudience) -> (u8, u8) {
+    let age_min = age_limit(c, a.age_min, "audience.age_min", 18);
+    let age_max = age_limit(c, a.age_max, "audience.age_max", 65);
     if age_min > age_max {
         c.problem(
             "audience.age_min",
@@ -644,8 +706,29 @@ fn check_audience(c: &mut Checker, raw: &RawExperiment) -> Audience {
             "",
         );
     }
+    (age_min, age_max)
+}
+
+/// One age limit between 18 and 65 (65 meaning 65 and older), or `default` when absent.
+fn age_limit(c: &mut Checker, v: Option<i64>, path: &str, default: u8) -> u8 {
+    match v {
+        None => default,
+        Some(x) if (18..=65).contains(&x) => x as u8,
+        Some(x) => {
+            c.problem(
+                path,
+                format!("must be between 18 and 65 (got {x})"),
+                "65 means 65 and older",
+            );
+            default
+        }
+    }
+}
+
+/// `audience.placements`: known placements, each once (none: the platform's automatic ones).
+fn check_placements(c: &mut Checker, given: &[String]) -> Vec<Placement> {
     let mut placements = Vec::new();
-    for (i, p) in a.placements.iter().enumerate() {
+    for (i, p) in given.iter().enumerate() {
         match Placement::parse(p) {
             Some(p) if !placements.contains(&p) => placements.push(p),
             Some(_) => c.problem(
@@ -663,14 +746,7 @@ fn check_audience(c: &mut Checker, raw: &RawExperiment) -> Audience {
             ),
         }
     }
-    Audience {
-        countries: a.countries.clone(),
-        regions: a.regions.clone(),
-        age_min,
-        age_max,
-        custom_audience: a.custom_audience.clone(),
-        placements,
-    }
+    placements
 }
 
 const KEY_HINT: &str = "keys use lowercase letters, digits, '_' and '-', e.g. \"nurse_woman\"";
@@ -740,6 +816,7 @@ fn check_ads(c: &mut Checker, raw: &RawExperiment, base_dir: &Path) -> Vec<Ad> {
     ads
 }
 
+/// `[[comparisons]]`: which ads are tested against each other, and how.
 fn check_comparisons(
     c: &mut Checker,
     raw: &RawExperiment,
@@ -757,117 +834,15 @@ fn check_comparisons(
     for (i, cmp) in raw.comparisons.iter().enumerate() {
         let path = |f: &str| format!("comparisons[{i}].{f}");
         let key = c.unique_key(&cmp.key, &path("key"), &mut keys, "comparison");
-        if cmp.ads.len() < 2 {
-            c.problem(
-                path("ads"),
-                "needs at least two ads",
-                "a comparison tests whether ads reach different audiences",
-            );
-        }
-        let mut seen = BTreeSet::new();
-        for (j, ad) in cmp.ads.iter().enumerate() {
-            if !ad_keys.contains(ad.as_str()) {
-                c.problem(
-                    format!("comparisons[{i}].ads[{j}]"),
-                    format!("no ad has key `{ad}`"),
-                    &format!(
-                        "known ads: {}",
-                        ad_keys.iter().copied().collect::<Vec<_>>().join(", ")
-                    ),
-                );
-            } else if !seen.insert(ad) {
-                c.problem(
-                    format!("comparisons[{i}].ads[{j}]"),
-                    format!("`{ad}` is listed twice"),
-                    "",
-                );
-            }
-        }
-        let expected = cmp.expected.as_ref().map(|e| {
-            let ad = c.required_text(
-                &e.ad,
-                &path("expected.ad"),
-                "the ad expected to reach a larger share of the group",
-            );
-            let group = c.required_text(&e.group, &path("expected.group"), "e.g. \"female\"");
-            if !ad.is_empty() && !cmp.ads.contains(&ad) {
-                c.problem(
-                    path("expected.ad"),
-                    format!("`{ad}` is not one of this comparison's ads"),
-                    "",
-                );
-            }
-            if cmp.ads.len() != 2 {
-                c.problem(
-                    path("expected"),
-                    "a direction can only be given for a comparison of two ads",
-                    "",
-                );
-            }
-            // A mirrored design's groups (race by region) can be the expected group too.
-            let design_groups: Vec<String> = raw
-                .design
-                .as_ref()
-                .filter(|d| d.kind.as_deref() == Some("mirrored"))
-                .map(|d| {
-                    if d.groups.is_empty() {
-                        vec!["white".to_string(), "black".to_string()]
-                    } else {
-                        d.groups.clone()
-                    }
-                })
-                .unwrap_or_default();
-            if !group.is_empty()
-                && Gender::parse(&group).is_none()
-                && AgeBucket::parse(&group).is_none()
-                && !design_groups.contains(&group)
-            {
-                c.problem(
-                    path("expected.group"),
-                    format!("`{group}` is not a gender or age group"),
-                    &format!(
-                        "use one of: {}, {}",
-                        Gender::choices(),
-                        AgeBucket::choices()
-                    ),
-                );
-            }
-            Expected { ad, group }
-        });
-        for (j, v) in cmp.vary.iter().enumerate() {
-            if v != "budget" {
-                c.problem(
-                    format!("comparisons[{i}].vary[{j}]"),
-                    format!("`{v}` cannot vary within a comparison"),
-                    "paired ads share audience, objective, bid and schedule; only \"budget\" may be declared to vary",
-                );
-            }
-        }
+        check_comparison_ads(c, i, cmp, ad_keys);
+        let expected = cmp
+            .expected
+            .as_ref()
+            .map(|e| check_direction(c, raw, i, cmp, e));
+        check_vary(c, i, cmp);
         // Paired ads must differ only in their creative unless the comparison says so.
         if !cmp.vary.iter().any(|v| v == "budget") {
-            // Only valid budgets are compared; an invalid one has its own problem.
-            let valid = |b: Option<f64>| b.is_none_or(|x| x.is_finite() && x > 0.0);
-            let budget_of = |key: &str| {
-                raw.ads
-                    .iter()
-                    .find(|a| a.key.as_deref() == Some(key))
-                    .filter(|a| valid(a.daily_budget) && valid(a.lifetime_budget))
-                    .map(|a| (a.daily_budget, a.lifetime_budget))
-            };
-            let budgets: Vec<(&String, _)> = cmp
-                .ads
-                .iter()
-                .filter_map(|k| budget_of(k).map(|b| (k, b)))
-                .collect();
-            if let Some((first, b0)) = budgets.first() {
-                if let Some((other, _)) = budgets.iter().find(|(_, b)| b != b0) {
-                    c.problem(
-                        path("ads"),
-                        format!("ads `{first}` and `{other}` have different budgets"),
-                        "paired ads differ only in their creative; give them the same budget, or add vary = [\"budget\"] if the budget is what this comparison studies",
-                    );
-                }
-            }
+            check_same_budgets(c, raw, i, cmp);
         }
         out.push(Comparison {
             key,
@@ -877,6 +852,150 @@ fn check_comparisons(
         });
     }
     out
+}
+
+/// Comparison `i`'s ads: at least two, each an ad of the experiment, each once.
+fn check_comparison_ads(
+    c: &mut Checker,
+    i: usize,
+    cmp: &super::schema::RawComparison,
+    ad_keys: &BTreeSet<&str>,
+) {
+    if cmp.ads.len() < 2 {
+        c.problem(
+            format!("comparisons[{i}].ads"),
+            "needs at least two ads",
+            "a comparison tests whether ads reach different audiences",
+        );
+    }
+    let mut seen = BTreeSet::new();
+    for (j, ad) in cmp.ads.iter().enumerate() {
+        if !ad_keys.contains(ad.as_str()) {
+            c.problem(
+                format!("comparisons[{i}].ads[{j}]"),
+                format!("no ad has key `{ad}`"),
+                &format!(
+                    "known ads: {}",
+                    ad_keys.iter().copied().collect::<Vec<_>>().join(", ")
+                ),
+            );
+        } else if !seen.insert(ad) {
+            c.problem(
+                format!("comparisons[{i}].ads[{j}]"),
+                format!("`{ad}` is listed twice"),
+                "",
+            );
+        }
+    }
+}
+
+/// Comparison `i`'s `expected`: the pre-registered direction, an ad of a two-ad comparison
+/// expected to reach more of a gender, age or (mirrored) design group.
+fn check_direction(
+    c: &mut Checker,
+    raw: &RawExperiment,
+    i: usize,
+    cmp: &super::schema::RawComparison,
+    e: &super::schema::RawExpected,
+) -> Expected {
+    let path = |f: &str| format!("comparisons[{i}].{f}");
+    let ad = c.required_text(
+        &e.ad,
+        &path("expected.ad"),
+        "the ad expected to reach a larger share of the group",
+    );
+    let group = c.required_text(&e.group, &path("expected.group"), "e.g. \"female\"");
+    if !ad.is_empty() && !cmp.ads.contains(&ad) {
+        c.problem(
+            path("expected.ad"),
+            format!("`{ad}` is not one of this comparison's ads"),
+            "",
+        );
+    }
+    if cmp.ads.len() != 2 {
+        c.problem(
+            path("expected"),
+            "a direction can only be given for a comparison of two ads",
+            "",
+        );
+    }
+    if !group.is_empty()
+        && Gender::parse(&group).is_none()
+        && AgeBucket::parse(&group).is_none()
+        && !mirrored_groups(raw).contains(&group)
+    {
+        c.problem(
+            path("expected.group"),
+            format!("`{group}` is not a gender or age group"),
+            &format!(
+                "use one of: {}, {}",
+                Gender::choices(),
+                AgeBucket::choices()
+            ),
+        );
+    }
+    Expected { ad, group }
+}
+
+/// A mirrored design's groups (race by region), which can be the expected group too: as
+/// written, else white and black; none without a mirrored design.
+fn mirrored_groups(raw: &RawExperiment) -> Vec<String> {
+    raw.design
+        .as_ref()
+        .filter(|d| d.kind.as_deref() == Some("mirrored"))
+        .map(|d| {
+            if d.groups.is_empty() {
+                vec!["white".to_string(), "black".to_string()]
+            } else {
+                d.groups.clone()
+            }
+        })
+        .unwrap_or_default()
+}
+
+/// Comparison `i`'s `vary`: only the budget may be declared to differ between paired ads.
+fn check_vary(c: &mut Checker, i: usize, cmp: &super::schema::RawComparison) {
+    for (j, v) in cmp.vary.iter().enumerate() {
+        if v != "budget" {
+            c.problem(
+                format!("comparisons[{i}].vary[{j}]"),
+                format!("`{v}` cannot vary within a comparison"),
+                "paired ads share audience, objective, bid and schedule; only \"budget\" may be declared to vary",
+            );
+        }
+    }
+}
+
+/// Comparison `i`'s ads have the same budget (of those whose budget is valid: an invalid
+/// one has its own problem).
+fn check_same_budgets(
+    c: &mut Checker,
+    raw: &RawExperiment,
+    i: usize,
+    cmp: &super::schema::RawComparison,
+) {
+    let valid = |b: Option<f64>| b.is_none_or(|x| x.is_finite() && x > 0.0);
+    let budget_of = |key: &str| {
+        raw.ads
+            .iter()
+            .find(|a| a.key.as_deref() == Some(key))
+            .filter(|a| valid(a.daily_budget) && valid(a.lifetime_budget))
+            .map(|a| (a.daily_budget, a.lifetime_budget))
+    };
+    let budgets: Vec<(&String, _)> = cmp
+        .ads
+        .iter()
+        .filter_map(|k| budget_of(k).map(|b| (k, b)))
+        .collect();
+    if let Some((first, b0)) = budgets.first() {
+        if let Some((other, _)) = budgets.iter().find(|(_, b)| b != b0) {
+            c.problem(
+                format!("comparisons[{i}].ads"),
+                format!("ads `{first}` and `{other}` have different budgets"),
+                "paired ads differ only in their creative; give them the same budget, or add vary = [\"budget\"] if the budget is what this comparison studies",
+            );
+        }
+    }
 }
 
 fn check_collect(c: &mut Checker, raw: &RawExperiment) -> Collect {
@@ -1050,350 +1169,4 @@ fn default_age(buckets: &[AgeBucket]) -> BTreeMap<AgeBucket, f64> {
     };
     let total: f64 = buckets.iter().map(|b| weight(*b)).sum();
     buckets.iter().map(|b| (*b, weight(*b) / total)).collect()
-}
-
-fn check_design(
-    c: &mut Checker,
-    raw: &RawExperiment,
-    sim: &SimTruth,
-    collect: &Collect,
-) -> Option<Design> {
-    let d = raw.design.as_ref()?;
-    let kind = match d.kind.as_deref() {
-        Some("replicated") => DesignKind::Replicated,
-        Some("mirrored") => DesignKind::Mirrored,
-        other => {
-            c.problem(
-                "design.kind",
-                match other {
-                    Some(k) => format!("unknown design `{k}`"),
-                    None => "is required".to_string(),
-                },
-                "use \"replicated\" (disjoint partitions, pooled) or \"mirrored\" (race encoded by region, Ali et al. 2019)",
-            );
-            return None;
-        }
-    };
-    let mut keys = BTreeSet::new();
-    for (i, p) in d.partitions.iter().enumerate() {
-        if !keys::is_label(p) {
-            c.problem(
-                format!("design.partitions[{i}]"),
-                format!("`{p}` is not a valid key"),
-                "letters, digits, - and _",
-            );
-        } else if !keys.insert(p.as_str()) {
-            c.problem(
-                format!("design.partitions[{i}]"),
-                format!("`{p}` is listed twice"),
-                "",
-            );
-        }
-    }
-    let wanted = if kind == DesignKind::Mirrored {
-        2..=2
-    } else {
-        2..=20
-    };
-    if !wanted.contains(&d.partitions.len()) {
-        c.problem(
-            "design.partitions",
-            format!("has {} partition(s)", d.partitions.len()),
-            if kind == DesignKind::Mirrored {
-                "a mirrored design has exactly two: the audience and its mirror, e.g. [\"A\", \"B\"]"
-            } else {
-                "replications need 2 to 20 disjoint partitions, e.g. [\"p1\", \"p2\", \"p3\"]"
-            },
-        );
-    }
-    if !d.custom_audiences.is_empty() && d.custom_audiences.len() != d.partitions.len() {
-        c.problem(
-            "design.custom_audiences",
-            format!(
-                "has {} entries for {} partitions",
-                d.custom_audiences.len(),
-                d.partitions.len()
-            ),
-            "give one platform audience per partition, in the same order, or none",
-        );
-    }
-    if raw
-        .audience
-        .as_ref()
-        .is_some_and(|a| a.custom_audience.is_some())
-        && !d.custom_audiences.is_empty()
-    {
-        c.problem(
-            "audience.custom_audience",
-            "is set together with design.custom_audiences",
-            "with a design, each partition names its own audience",
-        );
-    }
-    let mut groups = d.groups.clone();
-    let mut region_sets = d.region_sets.clone();
-    if kind == DesignKind::Mirrored {
-        if groups.is_empty() {
-            groups = vec!["white".to_string(), "black".to_string()];
-        }
-        if groups.len() != 2 || groups[0] == groups[1] {
-            c.problem(
-                "design.groups",
-                "needs two different groups",
-                "e.g. groups = [\"white\", \"black\"]",
-            );
-        }
-        let known: Vec<&str> = sim.regions.iter().map(|(r, _)| r.as_str()).collect();
-        if region_sets.len() != 2 || region_sets.iter().any(Vec::is_empty) {
-            c.problem(
-                "design.region_sets",
-                "needs two non-empty sets of regions",
-                "e.g. region_sets = [[\"Charlotte\"], [\"Raleigh-Durham\"]]",
-            );
-        } else {
-            for (i, set) in region_sets.iter().enumerate() {
-                for (j, r) in set.iter().enumerate() {
-                    if region_sets[1 - i].contains(r) {
-                        c.problem(
-                            format!("design.region_sets[{i}][{j}]"),
-                            format!("`{r}` is in both sets"),
-                            "the two sets must be disjoint",
-                        );
-                    } else if !known.is_empty() && !known.contains(&r.as_str()) {
-                        c.problem(
-                            format!("design.region_sets[{i}][{j}]"),
-                            format!("`{r}` is not a region of the audience"),
-                            &format!("known regions: {}", known.join(", ")),
-                        );
-                    }
-                }
-            }
-        }
-        if !collect.breakdowns.contains(&Breakdown::Region) {
-            c.problem(
-                "collect.breakdowns",
-                "lacks \"region\", which a mirrored design reads race from",
-                "add \"region\" to collect.breakdowns",
-            );
-        }
-        for (key, truth) in &sim.ads {
-            for g in truth.group.keys() {
-                if !groups.contains(g) {
-                    c.problem(
-                        format!("sim.ads.{key}.group.{g}"),
-                        format!("`{g}` is not one of the design's groups"),
-                        &format!("groups: {}", groups.join(", ")),
-                    );
-                }
-            }
-        }
-    } else {
-        groups.clear();
-        region_sets.clear();
-    }
-    Some(Design {
-        kind,
-        partitions: d.partitions.clone(),
-        custom_audiences: d.custom_audiences.clone(),
-        groups,
-        region_sets,
-    })
-}
-
-fn check_sim(
-    c: &mut Checker,
-    sim: Option<&RawSim>,
-    audience: &Audience,
-    ad_keys: &BTreeSet<&str>,
-) -> SimTruth {
-    let empty = RawSim::default();
-    let s = sim.unwrap_or(&empty);
-    let seed = match s.seed {
-        None => 1,
-        Some(v) if v >= 0 => v as u64,
-        Some(v) => {
-            c.problem("sim.seed", format!("must not be negative (got {v})"), "");
-            1
-        }
-    };
-    let audience_size = match s.audience_size {
-        None => 1_000_000,
-        Some(v) if v >= 1_000 => v as u64,
-        Some(v) => {
-            c.problem(
-                "sim.audience_size",
-                format!("must be at least 1000 (got {v})"),
-                "the number of eligible people",
-            );
-            1_000
-        }
-    };
-    let cpm = s.cpm.unwrap_or(5.0);
-    if !(cpm > 0.0 && cpm.is_finite()) {
-        c.problem(
-            "sim.cpm",
-            format!("must be positive (got {cpm})"),
-            "price of 1,000 impressions in major units",
-        );
-    }
-    let ctr = s.ctr.unwrap_or(0.01);
-    if !(ctr > 0.0 && ctr < 0.5) {
-        c.problem(
-            "sim.ctr",
-            format!("must be in (0, 0.5) (got {ctr})"),
-            "0.01 is a typical click-through rate",
-        );
-    }
-    let gender_choices = Gender::choices();
-    let gender = match &s.gender {
-        None => default_gender(),
-        Some(m) => c.shares(m, "sim.gender", Gender::parse, &gender_choices),
-    };
-    let buckets = audience.age_buckets();
-    let age_choices = buckets
-        .iter()
-        .map(|b| b.as_str())
-        .collect::<Vec<_>>()
-        .join(", ");
-    let age = match &s.age {
-        None => default_age(&buckets),
-        Some(m) => c.shares(
-            m,
-            "sim.age",
-            |k| AgeBucket::parse(k).filter(|b| buckets.contains(b)),
-            &age_choices,
-        ),
-    };
-    let region_values = audience.region_values();
-    let region_choices = region_values.join(", ");
-    let regions = match &s.regions {
-        None => region_values
-            .iter()
-            .map(|r| (r.clone(), 1.0 / region_values.len().max(1) as f64))
-            .collect(),
-        Some(m) => c
-            .shares(
-                m,
-                "sim.regions",
-                |k| region_values.iter().find(|r| *r == k).cloned(),
-                &region_choices,
-            )
-            .into_iter()
-            .collect(),
-    };
-    let price = match &s.price {
-        None => BTreeMap::new(),
-        Some(m) => c.multipliers(m, "sim.price", Gender::parse, &gender_choices),
-    };
-    let activity = match &s.activity {
-        None => BTreeMap::new(),
-        Some(m) => c.multipliers(m, "sim.activity", Gender::parse, &gender_choices),
-    };
-    let price_spread = c.number_in(
-        s.price_spread,
-        "sim.price_spread",
-        1.5,
-        0.05..=5.0,
-        "the sd of log competing bids",
-    );
-    let opportunities_per_day = c.number_in(
-        s.opportunities_per_day,
-        "sim.opportunities_per_day",
-        0.05,
-        0.01..=1000.0,
-        "auctions per person per day that an ad of this kind enters",
-    );
-    let report_noise = c.number_in(
-        s.report_noise,
-        "sim.report_noise",
-        0.02,
-        0.0..=0.5,
-        "relative sd of the noise on a fresh day's rows",
-    );
-    let revision_days = c.number_in(
-        s.revision_days,
-        "sim.revision_days",
-        3.0,
-        0.0..=30.0,
-        "days until a day's numbers are final",
-    );
-    let timezone = match s.timezone.as_deref() {
-        None => chrono_tz::UTC,
-        Some(name) => name.parse::<chrono_tz::Tz>().unwrap_or_else(|_| {
-            c.problem(
-                "sim.timezone",
-                format!("`{name}` is not a time zone"),
-                "use an IANA name such as \"America/New_York\" or \"Europe/Berlin\"",
-            );
-            chrono_tz::UTC
-        }),
-    };
-    let mut ads = BTreeMap::new();
-    for (key, truth) in &s.ads {
-        let path = format!("sim.ads.{key}");
-        if !ad_keys.contains(key.as_str()) {
-            c.problem(
-                &path,
-                format!("no ad has key `{key}`"),
-                "sim.ads.<key> sets the engagement of the ad with that key",
-            );
-            continue;
-        }
-        let RawSimAd {
-            gender,
-            age,
-            region,
-            disapproved,
-            group,
-        } = truth;
-        if disapproved.as_deref().is_some_and(|r| r.trim().is_empty()) {
-            c.problem(
-                format!("{path}.disapproved"),
-                "is empty".to_string(),
-                "give the rejection reason the simulated review reports, or remove the field",
-            );
-        }
-        ads.insert(
-            key.clone(),
-            SimAdTruth {
-                gender: c.multipliers(
-                    gender,
-                    &format!("{path}.gender"),
-                    Gender::parse,
-                    &gender_choices,
-                ),
-                age: c.multipliers(
-                    age,
-                    &format!("{path}.age"),
-                    AgeBucket::parse,
-                    &AgeBucket::choices(),
-                ),
-                region: c.multipliers(
-                    region,
-                    &format!("{path}.region"),
-                    |k| region_values.iter().find(|r| *r == k).cloned(),
-                    &region_choices,
-                ),
-                disapproved: disapproved.clone(),
-                group: group.clone(),
-            },
-        );
-    }
-    SimTruth {
-        seed,
-        audience_size,
-        cpm,
-        ctr,
-        gender,
-        age,
-        regions,
-        price,
-        price_spread,
-        opportunities_per_day,
-        activity,
-        report_noise,
-        revision_days,
-        timezone,
-        design: None,
-        ads,
-    }
 }

@@ -1,0 +1,192 @@
+//! `[design]`: partitions of the audience, replicated or mirrored, checked rule by rule.
+
+use std::collections::BTreeSet;
+
+use super::Checker;
+use crate::experiment::schema::{RawDesign, RawExperiment};
+use crate::experiment::{Collect, Design, DesignKind, SimTruth};
+use crate::vocab::Breakdown;
+
+/// `[design]`, if given: its kind, partitions and their audiences, and, when mirrored, the
+/// groups its regions encode. `None` without a table or a known kind.
+pub(super) fn check_design(
+    c: &mut Checker,
+    raw: &RawExperiment,
+    sim: &SimTruth,
+    collect: &Collect,
+) -> Option<Design> {
+    let d = raw.design.as_ref()?;
+    let kind = check_kind(c, d.kind.as_deref())?;
+    check_partitions(c, d, kind);
+    check_custom_audiences(c, raw, d);
+    let (groups, region_sets) = if kind == DesignKind::Mirrored {
+        check_mirrored(c, d, sim, collect)
+    } else {
+        // Groups and region sets mean something only to a mirrored design.
+        (Vec::new(), Vec::new())
+    };
+    Some(Design {
+        kind,
+        partitions: d.partitions.clone(),
+        custom_audiences: d.custom_audiences.clone(),
+        groups,
+        region_sets,
+    })
+}
+
+/// `design.kind`: replicated or mirrored; `None` (and a problem) otherwise, since the rest
+/// of the table depends on it.
+fn check_kind(c: &mut Checker, kind: Option<&str>) -> Option<DesignKind> {
+    match kind {
+        Some("replicated") => Some(DesignKind::Replicated),
+        Some("mirrored") => Some(DesignKind::Mirrored),
+        other => {
+            c.problem(
+                "design.kind",
+                match other {
+                    Some(k) => format!("unknown design `{k}`"),
+                    None => "is required".to_string(),
+                },
+                "use \"replicated\" (disjoint partitions, pooled) or \"mirrored\" (race encoded by region, Ali et al. 2019)",
+            );
+            None
+        }
+    }
+}
+
+/// `design.partitions`: valid keys, each once, two for a mirrored design and 2 to 20 for
+/// replications.
+fn check_partitions(c: &mut Checker, d: &RawDesign, kind: DesignKind) {
+    let mut keys = BTreeSet::new();
+    for (i, p) in d.partitions.iter().enumerate() {
+        if !crate::experiment::keys::is_label(p) {
+            c.problem(
+                format!("design.partitions[{i}]"),
+                format!("`{p}` is not a valid key"),
+                "letters, digits, - and _",
+            );
+        } else if !keys.insert(p.as_str()) {
+            c.problem(
+                format!("design.partitions[{i}]"),
+                format!("`{p}` is listed twice"),
+                "",
+            );
+        }
+    }
+    let wanted = if kind == DesignKind::Mirrored {
+        2..=2
+    } else {
+        2..=20
+    };
+    if !wanted.contains(&d.partitions.len()) {
+        c.problem(
+            "design.partitions",
+            format!("has {} partition(s)", d.partitions.len()),
+            if kind == DesignKind::Mirrored {
+                "a mirrored design has exactly two: the audience and its mirror, e.g. [\"A\", \"B\"]"
+            } else {
+                "replications need 2 to 20 disjoint partitions, e.g. [\"p1\", \"p2\", \"p3\"]"
+            },
+        );
+    }
+}
+
+/// `design.custom_audiences`: one per partition or none, and not together with the
+/// audience's own custom audience.
+fn check_custom_audiences(c: &mut Checker, raw: &RawExperiment, d: &RawDesign) {
+    if !d.custom_audiences.is_empty() && d.custom_audiences.len() != d.partitions.len() {
+        c.problem(
+            "design.custom_audiences",
+            format!(
+                "has {} entries for {} partitions",
+                d.custom_audiences.len(),
+                d.partitions.len()
+            ),
+            "give one platform audience per partition, in the same order, or none",
+        );
+    }
+    if raw
+        .audience
+        .as_ref()
+        .is_some_and(|a| a.custom_audience.is_some())
+        && !d.custom_audiences.is_empty()
+    {
+        c.problem(
+            "audience.custom_audience",
+            "is set together with design.custom_audiences",
+            "with a design, each partition names its own audience",
+        );
+    }
+}
+
+/// A mirrored design's two groups (white and black unless given) and two region sets; the
+/// region breakdown it reads race from; the simulator's ads engaging only its groups.
+fn check_mirrored(
+    c: &mut Checker,
+    d: &RawDesign,
+    sim: &SimTruth,
+    collect: &Collect,
+) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut groups = d.groups.clone();
+    if groups.is_empty() {
+        groups = vec!["white".to_string(), "black".to_string()];
+    }
+    if groups.len() != 2 || groups[0] == groups[1] {
+        c.problem(
+            "design.groups",
+            "needs two different groups",
+            "e.g. groups = [\"white\", \"black\"]",
+        );
+    }
+    check_region_sets(c, &d.region_sets, sim);
+    if !collect.breakdowns.contains(&Breakdown::Region) {
+        c.problem(
+            "collect.breakdowns",
+            "lacks \"region\", which a mirrored design reads race from",
+            "add \"region\" to collect.breakdowns",
+        );
+    }
+    for (key, truth) in &sim.ads {
+        for g in truth.group.keys() {
+            if !groups.contains(g) {
+                c.problem(
+                    format!("sim.ads.{key}.group.{g}"),
+                    format!("`{g}` is not one of the design's groups"),
+                    &format!("groups: {}", groups.join(", ")),
+                );
+            }
+        }
+    }
+    (groups, d.region_sets.clone())
+}
+
+/// `design.region_sets`: two non-empty, disjoint sets of the regions delivery is reported
+/// by (the audience's, else its countries).
+fn check_region_sets(c: &mut Checker, region_sets: &[Vec<String>], sim: &SimTruth) {
+    let known: Vec<&str> = sim.regions.iter().map(|(r, _)| r.as_str()).collect();
+    if region_sets.len() != 2 || region_sets.iter().any(Vec::is_empty) {
+        c.problem(
+            "design.region_sets",
+            "needs two non-empty sets of regions",
+            "e.g. region_sets = [[\"Charlotte\"], [\"Raleigh-Durham\"]]",
+        );
+        return;
+    }
+    for (i, set) in region_sets.iter().enumerate() {
+        for (j, r) in set.iter().enumerate() {
+            if region_sets[1 - i].contains(r) {
+                c.problem(
+                    format!("design.region_sets[{i}][{j}]"),
+                    format!("`{r}` is in both sets"),
+                    "the two sets must be disjoint",
+                );
+            } else if !known.is_empty() && !known.contains(&r.as_str()) {
+                c.problem(
+                    format!("design.region_sets[{i}][{j}]"),
+                    format!("`{r}` is not a region of the audience"),
+                    &format!("known regions: {}", known.join(", ")),
+                );
+            }
+        }
+    }
+}
