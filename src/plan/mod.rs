@@ -21,7 +21,6 @@ use crate::clock::SimClock;
 use crate::error::{Error, Result};
 use crate::experiment::{Experiment, Start};
 use crate::platform::sim::SimPlatform;
-use crate::report::charts::group_of;
 use crate::report::words::group_label;
 use crate::scheduler;
 use crate::store::Store;
@@ -157,7 +156,7 @@ fn estimate(a: &Analysis, key: &str) -> (String, f64, bool, Vec<f64>, Vec<f64>) 
         .iter()
         .map(|row| row.iter().sum::<u64>() as f64)
         .collect();
-    let group = group_of(b).unwrap_or_default();
+    let group = b.headline_group().unwrap_or_default();
     let shares: Vec<f64> = b
         .shares
         .iter()

@@ -107,6 +107,11 @@ vocabulary!(
     Gender { Female => "female", Male => "male", Unknown => "unknown" }
 );
 
+/// The group a comparison is tested on and charted for when none is pre-registered: women,
+/// the group the audits adskew reproduces report (Ali et al. 2019, Imana et al. 2021).
+/// Analysis, charts and `plan` all take it from here.
+pub const DEFAULT_GROUP: Gender = Gender::Female;
+
 vocabulary!(
     /// The age buckets platforms report (Meta's, which the literature uses).
     AgeBucket {

@@ -32,7 +32,7 @@ use crate::platform::Delivery;
 use crate::records::{
     CollectionRecord, ExperimentRecord, RunOrigin, RunState, StoredReview, StoredRow,
 };
-use crate::vocab::{AgeBucket, Breakdown, Gender, Metric};
+use crate::vocab::{AgeBucket, Breakdown, Gender, Metric, DEFAULT_GROUP};
 
 /// See [`Analysis::results_format`].
 pub const RESULTS_FORMAT: u32 = 1;
@@ -220,6 +220,18 @@ pub struct BreakdownResult {
     /// Each ad's composition against the expected one, where it is known: chi-square
     /// goodness of fit, the total variation ("shuffle") distance and per-group skew ratios.
     pub goodness_of_fit: Vec<AdFit>,
+}
+
+impl BreakdownResult {
+    /// The group a breakdown is summed up by, in charts and `plan`: the default group
+    /// (women) for gender, else the first group.
+    pub fn headline_group(&self) -> Option<String> {
+        let default = DEFAULT_GROUP.as_str();
+        if self.breakdown == Breakdown::Gender && self.groups.iter().any(|g| g == default) {
+            return Some(default.to_string());
+        }
+        self.groups.first().cloned()
+    }
 }
 
 /// One ad's delivered composition against the expected one.
@@ -693,7 +705,7 @@ fn add_z_test(
     if ads.len() != 2 {
         return;
     }
-    let group = expected.map_or("female".to_string(), |e| e.group.clone());
+    let group = expected.map_or(DEFAULT_GROUP.as_str().to_string(), |e| e.group.clone());
     let breakdown = if AgeBucket::parse(&group).is_some() {
         Breakdown::Age
     } else if Gender::parse(&group).is_some() {

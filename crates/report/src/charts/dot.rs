@@ -16,7 +16,7 @@ use super::style::{
 use super::{Planned, Plot, Report};
 use adskew_core::analysis::ci::Interval;
 use adskew_core::analysis::{Analysis, BreakdownResult, Share};
-use adskew_core::vocab::{Breakdown, Gender};
+use adskew_core::vocab::{Breakdown, DEFAULT_GROUP};
 
 /// One ad's point.
 #[derive(Debug, Clone, PartialEq)]
@@ -133,7 +133,7 @@ fn all_ads(report: &Report) -> Option<Planned> {
         .comparisons
         .iter()
         .any(|c| c.ads.len() == keys.len() && keys.iter().all(|k| c.ads.iter().any(|x| x == k)));
-    let female = Gender::Female.as_str();
+    let female = DEFAULT_GROUP.as_str();
     let genders: Vec<&BreakdownResult> = a
         .comparisons
         .iter()
@@ -183,7 +183,7 @@ fn unanalysed(report: &Report, ad: &str, groups: &[String]) -> Point {
             })
             .sum()
     };
-    let x = count(Gender::Female.as_str());
+    let x = count(DEFAULT_GROUP.as_str());
     let n: u64 = groups.iter().map(|g| count(g)).sum();
     let ci = Interval::proportion(x, n, s.ci_level, s.ci);
     Point {

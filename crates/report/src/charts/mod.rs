@@ -34,7 +34,7 @@ use super::{write_file, Exporter, Report};
 use adskew_core::analysis::{BreakdownResult, ComparisonResult, Share};
 use adskew_core::error::Result;
 use adskew_core::experiment::AnalysisSettings;
-use adskew_core::vocab::{AgeBucket, Breakdown, Metric};
+use adskew_core::vocab::{AgeBucket, Breakdown, Metric, DEFAULT_GROUP};
 
 /// One chart of a report.
 #[derive(Debug, Clone, PartialEq)]
@@ -234,12 +234,14 @@ pub fn stem(parts: &[&str]) -> String {
         .collect()
 }
 
-/// The group charted for a breakdown: women for gender, else the first group.
+/// Whether `b` is the gender breakdown with the default group in it.
+fn has_default_group(b: &BreakdownResult) -> bool {
+    b.breakdown == Breakdown::Gender && b.groups.iter().any(|g| g == DEFAULT_GROUP.as_str())
+}
+
+/// The group charted for a breakdown ([`BreakdownResult::headline_group`]).
 pub fn group_of(b: &BreakdownResult) -> Option<String> {
-    if b.breakdown == Breakdown::Gender && b.groups.iter().any(|g| g == "female") {
-        return Some("female".to_string());
-    }
-    b.groups.first().cloned()
+    b.headline_group()
 }
 
 /// The (breakdown, group) pairs a comparison's charts show: women if gender was
@@ -248,12 +250,8 @@ pub fn group_of(b: &BreakdownResult) -> Option<String> {
 /// group of the first breakdown.
 pub fn targets(c: &ComparisonResult) -> Vec<(&BreakdownResult, String)> {
     let mut out: Vec<(&BreakdownResult, String)> = Vec::new();
-    if let Some(b) = c
-        .breakdowns
-        .iter()
-        .find(|b| b.breakdown == Breakdown::Gender && b.groups.iter().any(|g| g == "female"))
-    {
-        out.push((b, "female".to_string()));
+    if let Some(b) = c.breakdowns.iter().find(|b| has_default_group(b)) {
+        out.push((b, DEFAULT_GROUP.as_str().to_string()));
     }
     for b in &c.breakdowns {
         if let Some(z) = &b.z_test {
