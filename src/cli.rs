@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
 launches its ads together with identical targeting, collects delivery breakdowns (gender, age, \
 region) into SQLite, tests for skew (chi-square, two-proportion z) and writes charts and tables \
 for a paper.\n\nThe default platform is a simulator: no account, no token, no network, no money.",
-    after_help = "Examples:\n  adskew validate campaigns/imana2021_paired_jobs.toml\n  adskew run campaigns/imana2021_paired_jobs.toml\n  adskew status\n  adskew analyze imana2021-paired-jobs --json\n\nExit codes: 0 ok; 2 bad input (nothing was created, spent or written); 1 failure while running.\nLogs: set RUST_LOG (e.g. RUST_LOG=adskew=debug) or pass -v."
+    after_help = "Examples:\n  adskew validate campaigns/imana2021_paired_jobs.toml\n  adskew run campaigns/imana2021_paired_jobs.toml\n  adskew status\n  adskew analyze imana2021-paired-jobs --json\n\nExit codes: 0 ok; 2 bad input (nothing was created, spent or written); 3 database busy; 4 the access token is invalid or expired (make a new one); 1 other failure while running.\nLogs: set RUST_LOG (e.g. RUST_LOG=adskew=debug) or pass -v."
 )]
 pub struct Cli {
     /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
@@ -501,7 +501,8 @@ Exit codes: 0 imported (or nothing new); 2 a bad file or a file that does not fi
     /// finished (objects already created are found by name, never created twice), paired
     /// ads are activated together once their start time has come, and a collection is made
     /// when one is due. Running it twice in a row changes nothing. One line per run; the
-    /// exit code is 1 if any run failed (it is retried at the next pass).
+    /// exit code is 1 if any run failed (it is retried at the next pass), 4 if every failure
+    /// was an invalid or expired access token (nothing succeeds until there is a new one).
     #[command(after_help = "Examples:
   adskew collect --all                 # every unfinished run, e.g. nightly from cron
   adskew collect imana2021-paired-jobs # one run, by name or id

@@ -1,6 +1,6 @@
 //! The `adskew` binary: parse the command line, run the command, map the outcome to an
-//! exit code (0 ok, 2 bad input, 3 database busy, 1 any other failure). All logic lives in
-//! the library.
+//! exit code (0 ok, 2 bad input, 3 database busy, 4 invalid or expired token, 1 any other
+//! failure; `Error::exit_code`). All logic lives in the library.
 
 use clap::Parser;
 

@@ -547,6 +547,58 @@ fn a_schedule_that_has_already_ended_is_refused() {
     assert!(!db.exists() || query::<i64>(&db, "SELECT COUNT(*) FROM experiments") == 0);
 }
 
+/// An invalid or expired token exits 4 (README "Exit codes"), not 1: no later pass can
+/// succeed until a person sets a new token, so a cron job should page someone. So does a
+/// `collect` pass whose every failure is the token, and a launch refused at its first call
+/// (nothing created); the message says what to do.
+#[test]
+fn an_expired_token_exits_4_and_says_what_to_do() {
+    let served = serve(Faults::default());
+    let tmp = tempfile::tempdir().unwrap();
+    let (db, out) = paths(&tmp);
+    served.killed_while_running(&db, &out);
+    served.mock.set_faults(Faults {
+        expire_token_after: Some(0),
+        ..Faults::default()
+    });
+
+    let pass = served
+        .adskew()
+        .args(["collect", "1", "--db"])
+        .arg(&db)
+        .assert()
+        .code(4)
+        .get_output()
+        .clone();
+    let (said, why) = (stdout(&pass), stderr(&pass));
+    assert!(
+        said.contains("FAILED") && said.contains("190") && said.contains("ADSKEW_META_TOKEN"),
+        "{said}"
+    );
+    assert!(why.contains("1 run(s) failed this pass"), "{why}");
+    assert_eq!(
+        state(&db, 1),
+        "running",
+        "a collection failure is retried later"
+    );
+
+    let objects = served.mock.object_count();
+    let other = tempfile::tempdir().unwrap();
+    let (db2, out2) = paths(&other);
+    let refused = served
+        .run_live(&["--new"], &db2, &out2)
+        .assert()
+        .code(4)
+        .get_output()
+        .clone();
+    let text = stderr(&refused);
+    assert!(
+        text.contains("190") && text.contains("expired") && text.contains("ADSKEW_META_TOKEN"),
+        "{text}"
+    );
+    assert_eq!(served.mock.object_count(), objects, "nothing created");
+}
+
 /// A run nobody was shown says so, in the summary, the words of each test and the report,
 /// instead of "only one gender group was reached".
 #[test]

@@ -504,10 +504,9 @@ fn validate_on_meta(
     };
     runtime
         .block_on(platform.validate_campaign(&spec))
-        .map_err(|e| {
-            Error::Other(format!(
-                "Meta did not accept the campaign in a validate_only check: {e}"
-            ))
+        .map_err(|e| Error::PlatformDuring {
+            message: format!("Meta did not accept the campaign in a validate_only check: {e}"),
+            source: e,
         })?;
     println!(
         "Meta checked the campaign's parameters (execution_options=validate_only) and accepted them; \
@@ -547,9 +546,7 @@ fn run_doctor(
     }
     let failed = checks.iter().filter(|c| c.level == Level::Fail).count();
     if failed > 0 {
-        return Err(Error::Other(format!(
-            "{failed} check(s) failed: fix them before `run --live`"
-        )));
+        return Err(Error::ChecksFailed { failed });
     }
     Ok(())
 }

@@ -134,7 +134,10 @@ fn pass(
         if !reopen {
             store.set_state(record.id, RunState::Failed, SIM_INTERRUPTED, Utc::now())?;
         }
-        return Err(Error::Other(SIM_INTERRUPTED.to_string()));
+        return Err(Error::RunFailed {
+            run: record.id,
+            message: SIM_INTERRUPTED.to_string(),
+        });
     }
     let (platform, clock, simulated) = connect_live(&exp, config, runtime)?;
     if reopen {
@@ -181,8 +184,20 @@ fn describe(outcome: &RunOutcome, record: &ExperimentRecord) -> String {
 struct PassSummary {
     unfinished: usize,
     failed: usize,
+    /// Of the failures, those of an invalid or expired access token (exit code 4 when they
+    /// are all there is).
+    token_failures: usize,
     /// The earliest time something is next due.
     next: Option<DateTime<Utc>>,
+}
+
+impl PassSummary {
+    fn fail(&mut self, e: &Error) {
+        self.failed += 1;
+        if e.exit_code() == crate::error::EXIT_TOKEN {
+            self.token_failures += 1;
+        }
+    }
 }
 
 /// Does what is due for each unfinished run of `runs`, one line per run; a run named on
@@ -197,6 +212,7 @@ fn pass_over(
     let mut summary = PassSummary {
         unfinished: 0,
         failed: 0,
+        token_failures: 0,
         next: None,
     };
     for record in runs {
@@ -208,7 +224,7 @@ fn pass_over(
                 record.name, record.id
             ),
             Err(e) => {
-                summary.failed += 1;
+                summary.fail(&e);
                 println!("{} (run {}): FAILED: {e}", record.name, record.id);
                 continue;
             }
@@ -229,7 +245,7 @@ fn pass_over(
                 }
             }
             Err(e) => {
-                summary.failed += 1;
+                summary.fail(&e);
                 println!("{} (run {}): FAILED: {e}", record.name, record.id);
             }
         }
@@ -277,10 +293,10 @@ pub fn collect(
         println!("No unfinished runs in {}.", db.display());
     }
     if summary.failed > 0 {
-        return Err(Error::Other(format!(
-            "{} run(s) failed this pass (see above; `adskew status` has the history)",
-            summary.failed
-        )));
+        return Err(Error::PassFailed {
+            failed: summary.failed,
+            token: summary.token_failures == summary.failed,
+        });
     }
     Ok(())
 }

@@ -218,14 +218,86 @@ pub struct Exchange {
     pub error: Option<String>,
 }
 
+/// Why a platform call failed, sorted by what a caller can do about it. Each adapter maps
+/// its platform's own errors onto these kinds in one place (Meta's Graph error classes:
+/// `adskew_meta::error::GraphError::to_platform`); the kind travels unchanged inside
+/// [`crate::error::Error::Platform`] to `main` and its exit code.
 #[derive(Debug, thiserror::Error)]
 pub enum PlatformError {
+    /// The adapter was never told of this object (not created or recorded by this run).
     #[error("unknown object {0}")]
     UnknownObject(ObjectId),
+    /// An object the run recorded is no longer on the platform (deleted there?).
+    #[error("{message}")]
+    NotFound { object: ObjectId, message: String },
+    /// The platform rate-limits the account and the retries did not outlast it; a later
+    /// pass may succeed. `retry_after` is when the platform said its quota comes back.
+    #[error("{message}")]
+    Throttled {
+        retry_after: Option<std::time::Duration>,
+        message: String,
+    },
+    /// A temporary failure that outlasted the retries: no answer, a bare 5xx, a truncated
+    /// body, the platform's own transient errors, a report job that did not finish in time.
+    /// A later pass may succeed.
     #[error("{0}")]
-    Rejected(String),
+    Transient(String),
+    /// The access token is invalid or expired: nothing succeeds until a new one is set.
+    /// The one kind with its own exit code ([`crate::error::EXIT_TOKEN`]).
+    #[error("{0}")]
+    Token(String),
+    /// The token or the app lacks a permission, or terms were not accepted: a person must
+    /// grant it; retrying cannot help.
+    #[error("{0}")]
+    Permission(String),
+    /// The platform refused the request as written (a parameter, a value), or the adapter
+    /// refused it first by the platform's rules; the same request fails again. `fields` are
+    /// the parameters blamed (`targeting.age_min`), when known.
+    #[error("{message}")]
+    Rejected {
+        fields: Vec<String>,
+        message: String,
+    },
+    /// An answer that is not what the API promises: a field missing, a value adskew cannot
+    /// read, a row for something not asked about, a URL to elsewhere.
+    #[error("{0}")]
+    Protocol(String),
+    /// The account holds something that contradicts the run's records (several objects
+    /// with the one name a run gives an object); a person must clean it up.
+    #[error("{0}")]
+    Conflict(String),
+    /// The adapter's settings are unusable (a base URL that is not https or loopback).
+    #[error("{0}")]
+    Config(String),
+    /// A local file the adapter sends (an ad image) could not be read.
+    #[error("{context}: {source}")]
+    Io {
+        context: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// An error in none of the kinds above: a platform error code adskew does not classify
+    /// (Meta's error reference has it), or a request adskew will not send twice.
     #[error("{0}")]
     Other(String),
+}
+
+impl PlatformError {
+    /// A refusal that blames no particular field.
+    pub fn rejected(message: impl Into<String>) -> PlatformError {
+        PlatformError::Rejected {
+            fields: Vec::new(),
+            message: message.into(),
+        }
+    }
+
+    /// Whether the same request may succeed later (throttling, transient failures).
+    pub fn retryable(&self) -> bool {
+        matches!(
+            self,
+            PlatformError::Throttled { .. } | PlatformError::Transient(_)
+        )
+    }
 }
 
 /// What the scheduler needs from an ad platform.

@@ -82,7 +82,7 @@ impl ExperimentRecord {
     /// The validated experiment this run used (with the overrides it had).
     pub fn experiment(&self) -> Result<Experiment> {
         serde_json::from_str(&self.resolved_json).map_err(|e| {
-            Error::Other(format!(
+            Error::StoredData(format!(
                 "experiment {} (id {}) in the store cannot be read by this adskew version: {e}",
                 self.name, self.id
             ))

@@ -141,7 +141,7 @@ impl MetaConfig {
     /// network unencrypted.
     pub fn check(&self) -> Result<(), PlatformError> {
         let url = reqwest::Url::parse(&self.base_url)
-            .map_err(|e| PlatformError::Other(format!("base URL {}: {e}", self.base_url)))?;
+            .map_err(|e| PlatformError::Config(format!("base URL {}: {e}", self.base_url)))?;
         let loopback = match url.host() {
             Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
             Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
@@ -151,7 +151,7 @@ impl MetaConfig {
         match url.scheme() {
             "https" => Ok(()),
             "http" if loopback => Ok(()),
-            _ => Err(PlatformError::Other(format!(
+            _ => Err(PlatformError::Config(format!(
                 "refusing {}: the token may only travel over https (plain http is allowed to loopback only)",
                 self.base_url
             ))),
@@ -217,7 +217,7 @@ impl MetaPlatform {
             // A redirect would resend the token to wherever it points.
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|e| PlatformError::Other(format!("HTTP client: {}", e.without_url())))?;
+            .map_err(|e| PlatformError::Config(format!("HTTP client: {}", e.without_url())))?;
         let per_second =
             std::num::NonZeroU32::new(config.max_calls_per_second.max(1)).expect("at least 1");
         let limiter = governor::RateLimiter::direct(governor::Quota::per_second(per_second));
@@ -346,10 +346,13 @@ impl MetaPlatform {
             let retryable = graph.as_ref().is_none_or(GraphError::retryable);
             if !retryable || attempt >= self.config.max_retries {
                 return Err(Failure::Failed(match graph {
-                    Some(e) => PlatformError::Rejected(e.explain()),
-                    None => {
-                        PlatformError::Other(format!("{message} after {} attempt(s)", attempt + 1))
-                    }
+                    // Meta's class becomes adskew's kind here, and only here.
+                    Some(e) => e.to_platform(usage.regain),
+                    // No answer, a bare 5xx, a truncated or malformed body: each was retried.
+                    None => PlatformError::Transient(format!(
+                        "{message} after {} attempt(s)",
+                        attempt + 1
+                    )),
                 }));
             }
             let ambiguous = graph
@@ -456,11 +459,11 @@ impl MetaPlatform {
     /// (Meta's `paging.next` URLs include the token; it is added back as a parameter).
     fn checked_url(&self, url: &str) -> Result<reqwest::Url, PlatformError> {
         let parsed = reqwest::Url::parse(url)
-            .map_err(|e| PlatformError::Other(format!("bad URL from the API: {e}")))?;
+            .map_err(|e| PlatformError::Protocol(format!("bad URL from the API: {e}")))?;
         let base = reqwest::Url::parse(&self.config.base_url)
-            .map_err(|e| PlatformError::Other(format!("base URL: {e}")))?;
+            .map_err(|e| PlatformError::Config(format!("base URL: {e}")))?;
         if parsed.origin() != base.origin() {
-            return Err(PlatformError::Other(format!(
+            return Err(PlatformError::Protocol(format!(
                 "refusing to follow {} (not {}): the token is only sent to the configured API",
                 parsed.origin().ascii_serialization(),
                 base.origin().ascii_serialization()
@@ -523,7 +526,9 @@ impl MetaPlatform {
         v.get("id")
             .and_then(Value::as_str)
             .map(|id| ObjectId(id.to_string()))
-            .ok_or_else(|| PlatformError::Other(format!("creating {edge}: no id in the response")))
+            .ok_or_else(|| {
+                PlatformError::Protocol(format!("creating {edge}: no id in the response"))
+            })
     }
 
     /// The object on `edge` (campaigns, adsets, adcreatives, ads) named exactly `name`, if
@@ -554,7 +559,7 @@ impl MetaPlatform {
         match found.as_slice() {
             [] => Ok(None),
             [one] => Ok(Some(one.clone())),
-            many => Err(PlatformError::Other(format!(
+            many => Err(PlatformError::Conflict(format!(
                 "{} objects named `{name}` exist on the account ({}); adskew will not guess which is this run's",
                 many.len(),
                 many.iter().map(|m| m.0.as_str()).collect::<Vec<_>>().join(", ")
@@ -622,25 +627,29 @@ impl MetaPlatform {
                     .insert(region.to_string(), key.clone());
                 Ok(key.clone())
             }
-            [] => Err(PlatformError::Rejected(format!(
+            [] => Err(PlatformError::Rejected {
+                fields: vec!["targeting.geo_locations.regions".into()],
+                message: format!(
                 "Meta knows no region named `{region}` in {}; use the region's name as Meta spells it, or its key",
                 countries.join(", ")
-            ))),
-            many => Err(PlatformError::Rejected(format!(
+            )}),
+            many => Err(PlatformError::Rejected {
+                fields: vec!["targeting.geo_locations.regions".into()],
+                message: format!(
                 "`{region}` names {} regions ({}); give the key instead",
                 many.len(),
                 many.iter().map(|(k, c)| format!("{k} in {c}")).collect::<Vec<_>>().join(", ")
-            ))),
+            )}),
         }
     }
 
     /// The account's currency from Meta's table; amounts go out in its unit.
     async fn currency(&self) -> Result<Currency, PlatformError> {
         let code = Platform::account(self).await?.currency.ok_or_else(|| {
-            PlatformError::Other("the ad account did not report its currency".into())
+            PlatformError::Protocol("the ad account did not report its currency".into())
         })?;
         Currency::parse(&code).ok_or_else(|| {
-            PlatformError::Other(format!(
+            PlatformError::Protocol(format!(
                 "the ad account's currency {code} is not in Meta's currency table"
             ))
         })
@@ -739,7 +748,7 @@ impl MetaPlatform {
         if enrolled.is_empty() {
             return Ok(());
         }
-        Err(PlatformError::Rejected(format!(
+        Err(PlatformError::rejected(format!(
             "Meta kept creative {} enrolled in Advantage+ creative features {}: Meta may alter the ad's text or image, \
              so the ads compared would not be the ads written. Nothing was activated; switch these off for the account \
              (Ads Manager: Advantage+ creative) or ask Meta support, then `adskew resume` the run",
@@ -768,7 +777,7 @@ impl MetaPlatform {
             })
             .map(|t| t.with_timezone(&Utc))
             .ok_or_else(|| {
-                PlatformError::Other(format!(
+                PlatformError::Protocol(format!(
                     "cannot read when campaign {} started (answer {answer}), so its spend is unknown",
                     campaign.0
                 ))
@@ -787,7 +796,7 @@ impl MetaPlatform {
         )];
         let answer = self.call(true, &self.url(""), &params).await?;
         let mut answers = answer.as_array().cloned().ok_or_else(|| {
-            PlatformError::Other(format!("a batch request was answered with {answer}"))
+            PlatformError::Protocol(format!("a batch request was answered with {answer}"))
         })?;
         answers.resize(requests.len(), Value::Null);
         Ok(answers)
@@ -823,7 +832,7 @@ impl MetaPlatform {
         if answer.get("success").and_then(Value::as_bool) == Some(true) {
             Ok(())
         } else {
-            Err(PlatformError::Other(format!(
+            Err(PlatformError::Protocol(format!(
                 "validate_only: unexpected answer {answer}"
             )))
         }
@@ -870,10 +879,10 @@ impl MetaPlatform {
                 let rows = self.insights_async(&query, &mut reading).await?;
                 match incomplete(&rows, breakdown) {
                     None => Ok(rows),
-                    Some(why) => Err(PlatformError::Other(why)),
+                    Some(why) => Err(PlatformError::Protocol(why)),
                 }
             }
-            Some(why) => Err(PlatformError::Other(why)),
+            Some(why) => Err(PlatformError::Protocol(why)),
         }
     }
 
@@ -903,7 +912,7 @@ impl MetaPlatform {
                 );
                 Box::pin(self.insights_async(query, reading)).await
             }
-            Err(Failure::TooMuchData { endpoint, error }) => Err(PlatformError::Other(format!(
+            Err(Failure::TooMuchData { endpoint, error }) => Err(PlatformError::rejected(format!(
                 "{endpoint}: Meta finds the insights query for {query} too large even in pages of {MIN_PAGE_SIZE} rows, \
                  and its async report run failed: {}",
                 too_much(&error)
@@ -946,7 +955,7 @@ enum Failure {
 impl Failure {
     fn into_platform(self) -> PlatformError {
         match self {
-            Failure::TooMuchData { endpoint, error } => PlatformError::Rejected(format!(
+            Failure::TooMuchData { endpoint, error } => PlatformError::rejected(format!(
                 "{endpoint}: {} (the request asks for too much data at once)",
                 too_much(&error)
             )),
@@ -1165,10 +1174,11 @@ impl MetaPlatform {
             )
         };
         if std::time::Instant::now() >= reading.deadline {
-            return Err(PlatformError::Other(timeout(reading.jobs.len())));
+            return Err(PlatformError::Transient(timeout(reading.jobs.len())));
         }
         let params = query.params(self.insights_page_size());
         if reading.jobs.contains(&params) {
+            // adskew's own refusal to resend a job Meta failed: no platform kind fits.
             return Err(PlatformError::Other(format!(
                 "an async report run for {query} was started once already; adskew does not start the same job twice"
             )));
@@ -1185,7 +1195,7 @@ impl MetaPlatform {
             .get("report_run_id")
             .and_then(Value::as_str)
             .ok_or_else(|| {
-                PlatformError::Other(format!("async insights: no report_run_id in {started}"))
+                PlatformError::Protocol(format!("async insights: no report_run_id in {started}"))
             })?
             .to_string();
         let mut wait = self.config.async_poll;
@@ -1199,7 +1209,7 @@ impl MetaPlatform {
                 break job;
             }
             if std::time::Instant::now() + wait > reading.deadline {
-                return Err(PlatformError::Other(format!(
+                return Err(PlatformError::Transient(format!(
                     "{} (report run {run} last `{status}`)",
                     timeout(reading.jobs.len())
                 )));
@@ -1470,18 +1480,31 @@ fn campaign_params(
     Ok(params)
 }
 
+/// Whether Meta refused a campaign's `spend_cap` (blamed, or named in an error of a code
+/// adskew does not classify).
+fn refuses_spend_cap(e: &PlatformError) -> bool {
+    match e {
+        PlatformError::Rejected { fields, message } => {
+            fields.iter().any(|f| f == "spend_cap") || message.contains("spend_cap")
+        }
+        PlatformError::Other(message) => message.contains("spend_cap"),
+        _ => false,
+    }
+}
+
 /// An amount as Meta's integer in the account currency's unit (Meta's currency table).
 fn wire_amount(amount: Money, currency: Currency, what: &str) -> Result<String, PlatformError> {
     currency
         .to_wire(amount)
         .map(|n| n.to_string())
-        .ok_or_else(|| {
-            PlatformError::Rejected(format!(
+        .ok_or_else(|| PlatformError::Rejected {
+            fields: vec![what.to_string()],
+            message: format!(
                 "{what} {amount} {} is finer than Meta takes in {} (whole multiples of {})",
                 currency.code,
                 currency.code,
                 currency.smallest()
-            ))
+            ),
         })
 }
 
@@ -1650,9 +1673,7 @@ impl Platform for MetaPlatform {
         {
             // Meta's minimum campaign cap is $100 or its local equivalent: below it the
             // campaign runs without the backstop, and the collector's cap alone applies.
-            Err(PlatformError::Rejected(why))
-                if spec.spend_cap.is_some() && why.contains("spend_cap") =>
-            {
+            Err(why) if spec.spend_cap.is_some() && refuses_spend_cap(&why) => {
                 tracing::warn!(
                     "Meta refused the campaign spend cap ({why}); creating the campaign without \
                      a platform-side cap: only adskew's collections enforce spend_cap"
@@ -1822,7 +1843,7 @@ impl Platform for MetaPlatform {
         // Meta answers {"success": true}; anything else means the status did not change,
         // which matters most for a pause at the spend cap.
         if answer.get("success").and_then(Value::as_bool) != Some(true) {
-            return Err(PlatformError::Other(format!(
+            return Err(PlatformError::Protocol(format!(
                 "setting {object} to {value}: Meta did not confirm ({answer})"
             )));
         }
@@ -1878,7 +1899,7 @@ impl Platform for MetaPlatform {
             .and_then(Value::as_str)
             .unwrap_or("UTC");
         let time_zone = name.parse::<chrono_tz::Tz>().map_err(|_| {
-            PlatformError::Other(format!("the account's time zone `{name}` is not known"))
+            PlatformError::Protocol(format!("the account's time zone `{name}` is not known"))
         })?;
         let info = AccountInfo {
             time_zone,
@@ -1946,11 +1967,13 @@ impl Platform for MetaPlatform {
         }
         ads.iter()
             .map(|ad| {
-                let (platform_status, problem) = found.remove(&ad.0).ok_or_else(|| {
-                    PlatformError::Other(format!(
-                        "ad {ad} is missing from its campaign's ads (deleted on the platform?)"
-                    ))
-                })?;
+                let (platform_status, problem) =
+                    found.remove(&ad.0).ok_or_else(|| PlatformError::NotFound {
+                        object: ad.clone(),
+                        message: format!(
+                            "ad {ad} is missing from its campaign's ads (deleted on the platform?)"
+                        ),
+                    })?;
                 Ok(AdReview {
                     ad: ad.clone(),
                     delivery: delivery_of(&platform_status),
@@ -1991,7 +2014,7 @@ impl Platform for MetaPlatform {
                 };
                 let (Some(date_start), Some(date_stop)) = (date("date_start"), date("date_stop"))
                 else {
-                    return Err(PlatformError::Other(format!(
+                    return Err(PlatformError::Protocol(format!(
                         "insights row without dates: {row}"
                     )));
                 };
@@ -2013,7 +2036,7 @@ impl Platform for MetaPlatform {
                     // sending "0", for rows without a click; absent counts as none].
                     clicks: count(&row, "inline_link_clicks"),
                     spend: Money::parse_decimal(spend_text).ok_or_else(|| {
-                        PlatformError::Other(format!("spend `{spend_text}` is not an amount"))
+                        PlatformError::Protocol(format!("spend `{spend_text}` is not an amount"))
                     })?,
                 });
             }
@@ -2053,8 +2076,9 @@ impl Platform for MetaPlatform {
         let mut total = Money::ZERO;
         for row in rows {
             let text = row.get("spend").and_then(Value::as_str).unwrap_or("0");
-            total += Money::parse_decimal(text)
-                .ok_or_else(|| PlatformError::Other(format!("spend `{text}` is not an amount")))?;
+            total += Money::parse_decimal(text).ok_or_else(|| {
+                PlatformError::Protocol(format!("spend `{text}` is not an amount"))
+            })?;
         }
         Ok(total)
     }

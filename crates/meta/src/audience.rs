@@ -444,9 +444,14 @@ impl UploadError {
 
 impl From<UploadError> for adskew_core::error::Error {
     fn from(e: UploadError) -> Self {
+        let message = e.to_string();
         match e {
             UploadError::File(f) => adskew_core::error::Error::BadInput(f.to_string()),
-            other => adskew_core::error::Error::Other(other.to_string()),
+            // What was sent before it stopped, and the platform's error of its kind.
+            UploadError::Platform { error, .. } => adskew_core::error::Error::PlatformDuring {
+                message,
+                source: error,
+            },
         }
     }
 }
@@ -472,9 +477,10 @@ impl MetaPlatform {
         description: &str,
     ) -> Result<ObjectId, PlatformError> {
         if name.trim().is_empty() {
-            return Err(PlatformError::Rejected(
-                "an audience needs a name (--name)".into(),
-            ));
+            return Err(PlatformError::Rejected {
+                fields: vec!["name".into()],
+                message: "an audience needs a name (--name)".into(),
+            });
         }
         let url = self.url(&format!("{}/customaudiences", self.config.account_node()));
         let params = vec![
@@ -491,7 +497,7 @@ impl MetaPlatform {
             .and_then(Value::as_str)
             .map(|id| ObjectId(id.to_string()))
             .ok_or_else(|| {
-                PlatformError::Other("creating a custom audience: no id in the response".into())
+                PlatformError::Protocol("creating a custom audience: no id in the response".into())
             })
     }
 
@@ -597,7 +603,7 @@ impl MetaPlatform {
             };
             let Some(received) = number(&response, "num_received") else {
                 return Err(UploadError::Platform {
-                    error: PlatformError::Other(
+                    error: PlatformError::Protocol(
                         "Meta's answer to an upload has no num_received".into(),
                     ),
                     done: Box::new(report),
@@ -621,6 +627,8 @@ impl MetaPlatform {
         }
         if rows.finish() != file.file_sha256 || sent != total {
             return Err(UploadError::Platform {
+                // Not the platform's doing, but batches were sent, so it is reported with
+                // what Meta received; no platform kind fits a file changed under adskew.
                 error: PlatformError::Other(
                     PeopleFileError::Changed {
                         path: file.path.clone(),
@@ -650,7 +658,7 @@ impl MetaPlatform {
             number(&v, "approximate_count_upper_bound"),
         ) {
             (Some(lo), Some(hi)) => Ok((lo, hi)),
-            _ => Err(PlatformError::Other(format!(
+            _ => Err(PlatformError::Protocol(format!(
                 "audience {audience}: no approximate_count bounds in Meta's answer"
             ))),
         }

@@ -3,6 +3,9 @@
 //! Meta reports errors in the JSON body (throttling usually arrives as HTTP 400, not 429),
 //! so decisions branch on `code`, never on the HTTP status alone (research notes §6).
 
+use std::time::Duration;
+
+use adskew_core::platform::PlatformError;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -96,6 +99,27 @@ impl GraphError {
             .collect()
     }
 
+    /// This error as the platform-neutral kind the rest of adskew decides on: the one place
+    /// Meta's classes become [`PlatformError`]s. The message is [`GraphError::explain`];
+    /// `retry_after` is when the usage headers said the quota comes back (throttling only).
+    pub fn to_platform(&self, retry_after: Option<Duration>) -> PlatformError {
+        let message = self.explain();
+        match self.class() {
+            ErrorClass::Throttled => PlatformError::Throttled {
+                retry_after,
+                message,
+            },
+            ErrorClass::Transient => PlatformError::Transient(message),
+            ErrorClass::Token => PlatformError::Token(message),
+            ErrorClass::Permission => PlatformError::Permission(message),
+            ErrorClass::Parameter => PlatformError::Rejected {
+                fields: self.blamed_fields(),
+                message,
+            },
+            ErrorClass::Other => PlatformError::Other(message),
+        }
+    }
+
     /// A message for the researcher: what happened, and what to do.
     pub fn explain(&self) -> String {
         let detail = self.error_user_msg.as_deref().unwrap_or(&self.message);
@@ -169,6 +193,82 @@ mod tests {
             "is_transient is honoured"
         );
         assert_eq!(GraphError::from_body("<html>bad gateway</html>"), None);
+    }
+
+    /// Every class of Meta's error bodies becomes its platform-neutral kind, with Meta's
+    /// words (code, message, advice, trace id) as the message.
+    #[test]
+    fn error_bodies_map_to_platform_kinds() {
+        let kind = |body: &str| {
+            GraphError::from_body(body)
+                .expect("a Graph error body")
+                .to_platform(Some(Duration::from_secs(300)))
+        };
+        let throttled = kind(
+            r#"{"error":{"message":"(#80000) There have been too many calls from this ad-account.","type":"OAuthException","code":80000,"error_subcode":2446079,"fbtrace_id":"A1"}}"#,
+        );
+        assert!(
+            matches!(&throttled, PlatformError::Throttled { retry_after: Some(d), message }
+                if *d == Duration::from_secs(300) && message.contains("80000") && message.contains("A1")),
+            "{throttled:?}"
+        );
+        assert!(throttled.retryable());
+        for code in [4, 17, 32, 613] {
+            let body = format!(r#"{{"error":{{"message":"limit","code":{code}}}}}"#);
+            assert!(
+                matches!(kind(&body), PlatformError::Throttled { .. }),
+                "code {code}"
+            );
+        }
+        let token = kind(
+            r#"{"error":{"message":"Error validating access token: Session has expired","type":"OAuthException","code":190,"error_subcode":463}}"#,
+        );
+        assert!(
+            matches!(&token, PlatformError::Token(m) if m.contains("190/463") && m.contains("ADSKEW_META_TOKEN")),
+            "{token:?}"
+        );
+        assert!(!token.retryable());
+        for code in [102, 104] {
+            let body = format!(r#"{{"error":{{"message":"token","code":{code}}}}}"#);
+            assert!(
+                matches!(kind(&body), PlatformError::Token(_)),
+                "code {code}"
+            );
+        }
+        for code in [10, 200, 294] {
+            let body = format!(r#"{{"error":{{"message":"no permission","code":{code}}}}}"#);
+            assert!(
+                matches!(kind(&body), PlatformError::Permission(_)),
+                "code {code}"
+            );
+        }
+        for code in [1, 2, 960] {
+            let body = format!(r#"{{"error":{{"message":"try later","code":{code}}}}}"#);
+            assert!(
+                matches!(kind(&body), PlatformError::Transient(_)),
+                "code {code}"
+            );
+        }
+        let odd = kind(r#"{"error":{"message":"odd","code":9999,"is_transient":true}}"#);
+        assert!(matches!(odd, PlatformError::Transient(_)), "{odd:?}");
+        let rejected = kind(
+            r#"{"error":{"message":"Invalid parameter","code":100,"error_user_msg":"Age can't be narrowed","error_data":{"blame_field_specs":[["targeting","age_min"],["targeting","age_max"]]}}}"#,
+        );
+        assert!(
+            matches!(&rejected, PlatformError::Rejected { fields, message }
+                if fields == &["targeting.age_min", "targeting.age_max"] && message.contains("Age can't be narrowed")),
+            "{rejected:?}"
+        );
+        let unblamed = kind(r#"{"error":{"message":"Invalid parameter","code":100}}"#);
+        assert!(
+            matches!(&unblamed, PlatformError::Rejected { fields, .. } if fields.is_empty()),
+            "{unblamed:?}"
+        );
+        let unclassified = kind(r#"{"error":{"message":"blocked","code":368}}"#);
+        assert!(
+            matches!(&unclassified, PlatformError::Other(m) if m.contains("368") && m.contains("error reference")),
+            "{unclassified:?}"
+        );
     }
 
     #[test]

@@ -24,8 +24,9 @@ pub fn is_local_file(image: &str) -> bool {
 impl MetaPlatform {
     /// The `image_hash` of a local image file, uploading it unless this run already did.
     pub async fn upload_image(&self, path: &Path) -> Result<String, PlatformError> {
-        let bytes = std::fs::read(path).map_err(|e| {
-            PlatformError::Other(format!("cannot read image {}: {e}", path.display()))
+        let bytes = std::fs::read(path).map_err(|e| PlatformError::Io {
+            context: format!("cannot read image {}", path.display()),
+            source: e,
         })?;
         let content = adskew_core::digest::sha256_hex(&bytes);
         if let Some(hash) = self.image_hashes.lock().expect("images lock").get(&content) {
@@ -46,7 +47,7 @@ impl MetaPlatform {
             .and_then(|i| i.get("hash"))
             .and_then(Value::as_str)
             .ok_or_else(|| {
-                PlatformError::Other(format!(
+                PlatformError::Protocol(format!(
                     "uploading image {}: no images.*.hash in Meta's answer",
                     path.display()
                 ))

@@ -5,10 +5,10 @@ use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
 use super::launch::Launched;
-use adskew_core::error::{Error, Result};
+use adskew_core::error::Result;
 use adskew_core::experiment::Experiment;
 use adskew_core::money::Money;
-use adskew_core::platform::{DeliveryQuery, ObjectId, Period, Platform};
+use adskew_core::platform::{DeliveryQuery, ObjectId, Period, Platform, PlatformError};
 use adskew_store::{Store, StoredRow};
 
 /// Collects everything for the scheduled time `due` and returns the spend read. Every day
@@ -34,7 +34,10 @@ pub(super) async fn collect(
             .iter()
             .find(|(_, a)| a == ad)
             .map(|(k, _)| k.clone())
-            .ok_or_else(|| Error::Other(format!("platform returned a row for unknown ad {ad}")))
+            .ok_or_else(|| {
+                PlatformError::Protocol(format!("platform returned a row for unknown ad {ad}"))
+                    .into()
+            })
     };
     let mut rows = Vec::new();
     for breakdown in &exp.collect.breakdowns {

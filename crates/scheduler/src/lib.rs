@@ -378,7 +378,11 @@ pub async fn drive(
         store.set_state(id, RunState::Failed, &e.to_string(), clock.now())?;
     }
     Err(match still_active {
-        Some(advice) => Error::Other(format!("{e}\n{advice}")),
+        Some(advice) => Error::FailedUnpaused {
+            run: id,
+            source: Box::new(e),
+            advice,
+        },
         None => e,
     })
 }
@@ -396,9 +400,10 @@ async fn drive_inner(
 ) -> Result<RunOutcome> {
     let (start, end, record) = plan(store, id)?;
     if record.state == RunState::Failed {
-        return Err(Error::Other(format!(
-            "run {id} failed earlier and is not continued; see `adskew status`"
-        )));
+        return Err(Error::RunFailed {
+            run: id,
+            message: format!("run {id} failed earlier and is not continued; see `adskew status`"),
+        });
     }
     let tz = account_time_zone(exp, platform).await?;
     // A stop requested before this process got here pauses what exists first.

@@ -95,10 +95,11 @@ pub async fn honour_pauses(
         Ok(n) => n,
         Err(e) => {
             store.pause_failed(id, &e.to_string())?;
-            return Err(Error::Other(format!(
-                "could not pause run {id}: {e}. Its ads may still be spending; {}",
-                unpaused_advice(store, id)?
-            )));
+            return Err(Error::PauseFailed {
+                run: id,
+                advice: unpaused_advice(store, id)?,
+                source: Box::new(e),
+            });
         }
     };
     store.pause_confirmed(id, clock.now())?;
@@ -173,10 +174,11 @@ pub async fn stop_unlocked(
         }
         Err(e) => {
             store.pause_failed(id, &e.to_string())?;
-            Err(Error::Other(format!(
-                "could not pause run {id}: {e}. Its ads may still be spending; {}",
-                unpaused_advice(store, id)?
-            )))
+            Err(Error::PauseFailed {
+                run: id,
+                advice: unpaused_advice(store, id)?,
+                source: Box::new(e),
+            })
         }
     }
 }

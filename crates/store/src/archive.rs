@@ -21,14 +21,14 @@ pub(super) fn gzip(bytes: &[u8]) -> Result<Vec<u8>> {
     encoder
         .write_all(bytes)
         .and_then(|_| encoder.finish())
-        .map_err(|e| Error::Other(format!("compressing an archived body: {e}")).into())
+        .map_err(|e| Error::io("compressing an archived body", e).into())
 }
 
 pub(super) fn gunzip(bytes: &[u8]) -> Result<Vec<u8>> {
     let mut out = Vec::new();
     GzDecoder::new(bytes)
         .read_to_end(&mut out)
-        .map_err(|e| Error::Other(format!("archived body is not valid gzip: {e}")))?;
+        .map_err(|e| Error::StoredData(format!("archived body is not valid gzip: {e}")))?;
     Ok(out)
 }
 
@@ -118,7 +118,7 @@ impl Store {
             let request = gunzip(&req_gz)?;
             let response = gunzip(&resp_gz)?;
             if sha256_hex(&request) != req_hash || sha256_hex(&response) != resp_hash {
-                return Err(Error::Other(format!(
+                return Err(Error::StoredData(format!(
                     "api_calls row {id}: a body does not match its SHA-256; the archive was altered or damaged"
                 )).into());
             }

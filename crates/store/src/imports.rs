@@ -135,7 +135,7 @@ impl Store {
         )?;
         let bytes = gunzip(&gz)?;
         if sha256_hex(&bytes) != sha {
-            return Err(Error::Other(format!(
+            return Err(Error::StoredData(format!(
                 "imported file {import_id} in the store does not match its SHA-256 {sha}"
             ))
             .into());

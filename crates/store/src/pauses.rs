@@ -36,9 +36,9 @@ impl PauseKind {
         match text {
             "stop" => Ok(PauseKind::Stop),
             "failure" => Ok(PauseKind::Failure),
-            other => {
-                Err(Error::Other(format!("store: unknown pause request kind `{other}`")).into())
-            }
+            other => Err(
+                Error::StoredData(format!("store: unknown pause request kind `{other}`")).into(),
+            ),
         }
     }
 }

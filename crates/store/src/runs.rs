@@ -22,7 +22,7 @@ pub struct ObjectRecord {
 pub fn parse_time(text: &str) -> adskew_core::error::Result<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(text)
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|e| Error::Other(format!("store: bad time `{text}`: {e}")))
+        .map_err(|e| Error::StoredData(format!("store: bad time `{text}`: {e}")))
 }
 
 impl Store {

@@ -29,10 +29,11 @@ use std::path::{Path, PathBuf};
 use plotters::coord::Shift;
 use plotters::prelude::{DrawingArea, DrawingBackend};
 
+pub use self::style::ChartError;
 use self::style::{Draw, DrawResult, Pen, Width};
 use super::{write_file, Exporter, Report};
 use adskew_core::analysis::{BreakdownResult, ComparisonResult, Share};
-use adskew_core::error::Result;
+use adskew_core::error::{Error, Result};
 use adskew_core::experiment::AnalysisSettings;
 use adskew_core::vocab::{AgeBucket, Breakdown, Metric, DEFAULT_GROUP};
 
@@ -120,23 +121,33 @@ impl Exporter for ChartExporter {
         let f = self.formats;
         let mut written = Vec::new();
         for p in plan(report) {
+            let path = |ext: &str| dir.join(format!("{}.{ext}", p.stem));
+            // A chart that cannot be made names the file it was for.
+            let made = |ext: &str, e: ChartError| Error::Chart {
+                path: path(ext),
+                source: Box::new(e),
+            };
             let mut file = |ext: &str, bytes: &[u8]| -> Result<()> {
-                let path = dir.join(format!("{}.{ext}", p.stem));
+                let path = path(ext);
                 write_file(&path, bytes)?;
                 written.push(path);
                 Ok(())
             };
             if f.svg || f.pdf {
-                let svg = style::render_svg(&p.plot)?;
+                let ext = if f.svg { "svg" } else { "pdf" };
+                let svg = style::render_svg(&p.plot).map_err(|e| made(ext, e))?;
                 if f.svg {
                     file("svg", svg.as_bytes())?;
                 }
                 if f.pdf {
-                    file("pdf", &style::render_pdf(&svg)?)?;
+                    file("pdf", &style::render_pdf(&svg).map_err(|e| made("pdf", e))?)?;
                 }
             }
             if f.png {
-                file("png", &style::render_png(&p.plot)?)?;
+                file(
+                    "png",
+                    &style::render_png(&p.plot).map_err(|e| made("png", e))?,
+                )?;
             }
         }
         Ok(written)

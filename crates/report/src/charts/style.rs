@@ -39,8 +39,6 @@ use plotters_backend::{
     BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
 };
 
-use adskew_core::error::{Error, Result};
-
 /// CSS pixels per inch: the SVG's user unit.
 pub const SVG_DPI: f64 = 96.0;
 /// Resolution of the PNGs.
@@ -138,12 +136,31 @@ impl Width {
     }
 }
 
-/// The drawing error of every chart (plotters' errors are generic over the backend).
-pub type DrawResult<T = ()> = std::result::Result<T, String>;
+/// Why a chart could not be made. The exporter turns it into
+/// [`adskew_core::error::Error::Chart`] with the file it was for.
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    /// Plotters could not draw or lay out the chart. Its errors are generic over the
+    /// backend, so they are kept as their text.
+    #[error("drawing: {0}")]
+    Draw(String),
+    /// The PNG encoder failed.
+    #[error("encoding the PNG: {0}")]
+    Png(#[source] image::ImageError),
+    /// usvg could not read the SVG adskew drew, on the way to the PDF.
+    #[error("reading the SVG for the PDF: {0}")]
+    Svg(#[source] usvg::Error),
+    /// svg2pdf could not convert the SVG (its error is text).
+    #[error("converting the SVG to PDF: {0}")]
+    Pdf(String),
+}
+
+/// The drawing result of every chart.
+pub type DrawResult<T = ()> = std::result::Result<T, ChartError>;
 
 /// Turns any plotters error into a [`DrawResult`] error.
-pub fn err<E: std::fmt::Display>(e: E) -> String {
-    e.to_string()
+pub fn err<E: std::fmt::Display>(e: E) -> ChartError {
+    ChartError::Draw(e.to_string())
 }
 
 /// A chart that can be drawn on any backend.
@@ -209,7 +226,7 @@ fn register_font() {
 }
 
 /// Renders a chart as an SVG document.
-pub fn render_svg(chart: &impl Draw) -> Result<String> {
+pub fn render_svg(chart: &impl Draw) -> DrawResult<String> {
     register_font();
     let size = (chart.width().svg_px(), chart.height());
     let class = Rc::new(Cell::new(""));
@@ -223,17 +240,13 @@ pub fn render_svg(chart: &impl Draw) -> Result<String> {
         };
         chart
             .draw(&area, &pen)
-            .and_then(|()| area.present().map_err(err))
-            .map_err(|message| Error::Chart {
-                path: "svg".into(),
-                message,
-            })?;
+            .and_then(|()| area.present().map_err(err))?;
     }
     Ok(svg)
 }
 
 /// Renders a chart as a PNG at 300 dpi.
-pub fn render_png(chart: &impl Draw) -> Result<Vec<u8>> {
+pub fn render_png(chart: &impl Draw) -> DrawResult<Vec<u8>> {
     register_font();
     let scale = PNG_DPI / SVG_DPI;
     let w = (chart.width().svg_px() as f64 * scale).round() as u32;
@@ -244,20 +257,13 @@ pub fn render_png(chart: &impl Draw) -> Result<Vec<u8>> {
         let pen = Pen { scale, class: None };
         chart
             .draw(&area, &pen)
-            .and_then(|()| area.present().map_err(err))
-            .map_err(|message| Error::Chart {
-                path: "png".into(),
-                message,
-            })?;
+            .and_then(|()| area.present().map_err(err))?;
     }
     let image = image::RgbImage::from_raw(w, h, pixels).expect("buffer matches dimensions");
     let mut out = std::io::Cursor::new(Vec::new());
     image
         .write_to(&mut out, image::ImageFormat::Png)
-        .map_err(|e| Error::Chart {
-            path: "png".into(),
-            message: e.to_string(),
-        })?;
+        .map_err(ChartError::Png)?;
     Ok(with_dpi(out.into_inner(), PNG_DPI))
 }
 
@@ -437,11 +443,7 @@ impl DrawingBackend for ClassedSvg<'_> {
 ///
 /// Charts use one face (DejaVu Sans, no bold): svg2pdf orders the fonts of a page by a
 /// hash map, so a second face would make the PDF's bytes differ from run to run.
-pub fn render_pdf(svg: &str) -> Result<Vec<u8>> {
-    let fail = |message: String| Error::Chart {
-        path: "pdf".into(),
-        message,
-    };
+pub fn render_pdf(svg: &str) -> DrawResult<Vec<u8>> {
     let mut fonts = usvg::fontdb::Database::new();
     fonts.load_font_data(dejavu::sans::regular().to_vec());
     fonts.set_sans_serif_family("DejaVu Sans");
@@ -450,7 +452,7 @@ pub fn render_pdf(svg: &str) -> Result<Vec<u8>> {
         fontdb: std::sync::Arc::new(fonts),
         ..usvg::Options::default()
     };
-    let tree = usvg::Tree::from_str(svg, &options).map_err(|e| fail(e.to_string()))?;
+    let tree = usvg::Tree::from_str(svg, &options).map_err(ChartError::Svg)?;
     svg2pdf::to_pdf(
         &tree,
         svg2pdf::ConversionOptions::default(),
@@ -459,7 +461,7 @@ pub fn render_pdf(svg: &str) -> Result<Vec<u8>> {
             dpi: SVG_DPI as f32,
         },
     )
-    .map_err(|e| fail(e.to_string()))
+    .map_err(|e| ChartError::Pdf(e.to_string()))
 }
 
 /// Styles an axis mesh the common way: light grid, grey axes, the chart fonts.
@@ -737,34 +739,33 @@ fn draw_swatch<DB: DrawingBackend>(
 ) -> DrawResult {
     let half = pen.offset(4.0);
     let line = pen.stroke(item.colour, 1.5);
-    let r = |e: DrawingAreaErrorKind<DB::ErrorType>| e.to_string();
     match item.swatch {
         Swatch::Square => area
             .draw(&Rectangle::new(
                 [(x + w / 2 - half, y - half), (x + w / 2 + half, y + half)],
                 item.colour.filled(),
             ))
-            .map_err(r),
+            .map_err(err),
         Swatch::Dot => area
             .draw(&Circle::new(
                 (x + w / 2, y),
                 pen.px(3.0),
                 item.colour.filled(),
             ))
-            .map_err(r),
+            .map_err(err),
         Swatch::LineDot => {
             area.draw(&PathElement::new(vec![(x, y), (x + w, y)], line))
-                .map_err(r)?;
+                .map_err(err)?;
             area.draw(&Circle::new(
                 (x + w / 2, y),
                 pen.px(2.5),
                 item.colour.filled(),
             ))
-            .map_err(r)
+            .map_err(err)
         }
         Swatch::Line => area
             .draw(&PathElement::new(vec![(x, y), (x + w, y)], line))
-            .map_err(r),
+            .map_err(err),
         Swatch::Dashed => area
             .draw(&DashedPathElement::new(
                 vec![(x, y), (x + w, y)],
@@ -772,7 +773,7 @@ fn draw_swatch<DB: DrawingBackend>(
                 pen.px(2.0),
                 line,
             ))
-            .map_err(r),
+            .map_err(err),
     }
 }
 
