@@ -23,7 +23,7 @@ use crate::report::{self, words};
 use crate::runtime;
 use crate::scheduler;
 use crate::settings::Settings;
-use crate::store::{RunOrigin, RunState, Store};
+use crate::store::{EventKind, RunOrigin, RunState, Store};
 use crate::vocab::PlatformKind;
 
 /// Logs go to stderr (RUST_LOG wins over -v) and, for commands that act on runs, also as
@@ -738,11 +738,11 @@ fn status(db: &Path, config: Option<&Path>) -> Result<()> {
                 .map_or("-".to_string(), |c| c.platform_time.clone()),
             next
         );
-        if let Some((at, _, cause)) = store.events(r.id)?.last() {
+        if let Some(e) = store.events(r.id)?.last() {
             if matches!(r.state, RunState::Stopped | RunState::Failed)
-                || cause.starts_with("collection failed")
+                || e.kind == EventKind::CollectionFailed
             {
-                println!("      {at}: {cause}");
+                println!("      {}: {}", e.at, e.cause);
             }
         }
         // Ads the platform rejected or limited, and, while the run should be delivering,

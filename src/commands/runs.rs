@@ -265,8 +265,8 @@ fn finished(record: &ExperimentRecord, store: &Store) -> Result<String> {
         .events(record.id)?
         .into_iter()
         .rev()
-        .find(|(_, state, _)| *state == RunState::Failed)
-        .map(|(_, _, cause)| cause)
+        .find(|e| e.state == RunState::Failed)
+        .map(|e| e.cause)
         .unwrap_or_default();
     Ok(format!(
         "{} (run {}): failed ({cause}); its ads are paused. Once the cause is fixed, `adskew \

@@ -31,6 +31,29 @@ crate::vocabulary!(
     RunOrigin { Sim => "sim", Meta => "meta", Import => "import", Counts => "counts" }
 );
 
+crate::vocabulary!(
+    /// What a run's event records.
+    EventKind {
+        // The run moved to its state.
+        State => "state",
+        // Something happened in the state it was in.
+        Note => "note",
+        // A collection pass failed; the cause says why.
+        CollectionFailed => "collection_failed",
+    }
+);
+
+/// One event in a run's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunEvent {
+    /// When, as the store wrote it (RFC 3339).
+    pub at: String,
+    /// The run's state then.
+    pub state: RunState,
+    pub kind: EventKind,
+    pub cause: String,
+}
+
 impl From<PlatformKind> for RunOrigin {
     fn from(kind: PlatformKind) -> RunOrigin {
         match kind {

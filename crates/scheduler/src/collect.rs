@@ -1,5 +1,8 @@
 //! One collection pass: daily rows and since-launch totals for every breakdown, the spend,
-//! and how the platform sees each ad, committed together with the API archive.
+//! and how the platform sees each ad. The rows, the spend and the time the pass was due for
+//! are one transaction (`Store::insert_collection_due`); the ads' reviews and the API
+//! archive are written just before it, as what the platform said. A crash in between leaves
+//! those on record and no collection, so the pass is made again whole, never half.
 
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};

@@ -365,7 +365,7 @@ pub async fn drive(
     let launching = matches!(state, RunState::Draft | RunState::Created);
     if !(launching || mode == Mode::ToCompletion) {
         archive(store, id, platform)?;
-        store.note(id, &format!("collection failed: {e}"), clock.now())?;
+        store.note_failed_collection(id, &e.to_string(), clock.now())?;
         return Err(e);
     }
     let may_deliver = state == RunState::Running || reached.activation;

@@ -221,7 +221,7 @@ pub fn reopen(id: i64, store: &mut Store, now: DateTime<Utc>) -> Result<RunState
         .events(id)?
         .iter()
         .rev()
-        .map(|(_, state, _)| *state)
+        .map(|e| e.state)
         .find(|s| *s != RunState::Failed)
         .unwrap_or(RunState::Draft);
     let state = match before {

@@ -20,8 +20,8 @@ impl Store {
             .events(record.id)?
             .into_iter()
             .rev()
-            .find(|(_, state, _)| *state == record.state)
-            .map(|(_, _, cause)| cause);
+            .find(|e| e.state == record.state)
+            .map(|e| e.cause);
         Ok(Inputs::new(
             record.clone(),
             experiment,

@@ -29,7 +29,8 @@ pub mod lock;
 mod pauses;
 mod runs;
 pub use adskew_core::records::{
-    CollectionRecord, ExperimentRecord, Period, RunOrigin, RunState, StoredReview, StoredRow,
+    CollectionRecord, EventKind, ExperimentRecord, Period, RunEvent, RunOrigin, RunState,
+    StoredReview, StoredRow,
 };
 pub use audience::{UploadRecord, UploadReport, UploadStart, UploadState};
 pub use imports::{ImportRecord, ImportTarget, ImportedFile};
@@ -46,6 +47,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migration_6.sql"),
     include_str!("migration_7.sql"),
     include_str!("migration_8.sql"),
+    include_str!("migration_9.sql"),
 ];
 
 /// The platform objects behind one ad.
@@ -129,7 +131,8 @@ impl Store {
     }
 
     /// Records a new run of `exp` in state `draft` and returns its id; `start` and `end` are
-    /// its plan, which a resumed run follows.
+    /// its plan, which a resumed run follows. One transaction: a run is never on record
+    /// without its plan.
     pub fn insert_run(
         &mut self,
         exp: &Experiment,
@@ -137,11 +140,14 @@ impl Store {
         start: DateTime<Utc>,
         end: DateTime<Utc>,
     ) -> Result<i64> {
-        let id = self.insert_experiment(exp, now)?;
-        self.conn.execute(
+        let tx = self.conn.transaction()?;
+        let origin = exp.platform.as_str();
+        let id = insert_experiment_in(&tx, exp, origin, RunState::Draft, "adskew run", now)?;
+        tx.execute(
             "UPDATE experiments SET planned_start = ?2, planned_end = ?3 WHERE id = ?1",
             params![id, ts(start), ts(end)],
         )?;
+        tx.commit()?;
         Ok(id)
     }
 

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::{params, OptionalExtension};
 
-use super::{ts, RunState, Store};
+use super::{ts, EventKind, RunEvent, RunState, Store};
 use crate::error::{Error, Result};
 
 /// A platform object of a run, as recorded.
@@ -134,21 +134,49 @@ impl Store {
     /// Records an event that does not change the run's state (a failed collection pass, a
     /// kill switch on an already stopped run, ...).
     pub fn note(&mut self, experiment_id: i64, cause: &str, at: DateTime<Utc>) -> Result<()> {
+        self.event(experiment_id, EventKind::Note, cause, at)
+    }
+
+    /// Records that a collection pass of the run failed, and why.
+    pub fn note_failed_collection(
+        &mut self,
+        experiment_id: i64,
+        error: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        let cause = format!("collection failed: {error}");
+        self.event(experiment_id, EventKind::CollectionFailed, &cause, at)
+    }
+
+    /// Records an event of `kind` in the state the run is in.
+    fn event(
+        &mut self,
+        experiment_id: i64,
+        kind: EventKind,
+        cause: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
         self.conn.execute(
-            "INSERT INTO experiment_events (experiment_id, at, state, cause)
-             SELECT id, ?2, state, ?3 FROM experiments WHERE id = ?1",
-            params![experiment_id, ts(at), cause],
+            "INSERT INTO experiment_events (experiment_id, at, state, cause, kind)
+             SELECT id, ?2, state, ?3, ?4 FROM experiments WHERE id = ?1",
+            params![experiment_id, ts(at), cause, kind.as_str()],
         )?;
         Ok(())
     }
 
-    /// The events of a run, oldest first: (time, state, cause).
-    pub fn events(&self, experiment_id: i64) -> Result<Vec<(String, RunState, String)>> {
+    /// The events of a run, oldest first.
+    pub fn events(&self, experiment_id: i64) -> Result<Vec<RunEvent>> {
         let mut stmt = self.conn.prepare(
-            "SELECT at, state, cause FROM experiment_events WHERE experiment_id = ?1 ORDER BY id",
+            "SELECT at, state, cause, kind FROM experiment_events
+             WHERE experiment_id = ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map(params![experiment_id], |r| {
-            Ok((r.get(0)?, crate::word(r, 1, RunState::parse)?, r.get(2)?))
+            Ok(RunEvent {
+                at: r.get(0)?,
+                state: crate::word(r, 1, RunState::parse)?,
+                cause: r.get(2)?,
+                kind: crate::word(r, 3, EventKind::parse)?,
+            })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
