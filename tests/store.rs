@@ -214,3 +214,31 @@ fn a_state_this_version_does_not_know_is_an_error_naming_it() {
         .to_string();
     assert!(err.contains("`archived`"), "{err}");
 }
+
+/// A failed collection is on record by its kind, whatever the words of its cause, so
+/// `status` shows it; a note is not taken for one.
+#[test]
+fn a_failed_collection_is_recorded_by_its_kind() {
+    use adskew::store::EventKind;
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("a.db")).unwrap();
+    let now = Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap();
+    let id = store.insert_experiment(&experiment(), now).unwrap();
+    store
+        .note(id, "collection failed, says a note", now)
+        .unwrap();
+    store
+        .note_failed_collection(id, "token expired", now)
+        .unwrap();
+    let kinds: Vec<EventKind> = store.events(id).unwrap().iter().map(|e| e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            EventKind::State,
+            EventKind::Note,
+            EventKind::CollectionFailed
+        ]
+    );
+    let last = store.events(id).unwrap().pop().unwrap();
+    assert!(last.cause.contains("token expired"), "{}", last.cause);
+}
