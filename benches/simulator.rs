@@ -41,7 +41,7 @@ fn main() {
                 &platform,
                 clock.as_ref(),
                 &mut store,
-                &indicatif::ProgressBar::hidden(),
+                &(),
             ))
             .unwrap();
         opportunities += platform.opportunities_simulated();

@@ -19,7 +19,6 @@ use adskew::platform::meta::audience::{PeopleFileError, UploadError};
 use adskew::platform::ObjectId;
 use adskew::scheduler;
 use adskew::store::Store;
-use indicatif::ProgressBar;
 use serde_json::{json, Value};
 
 fn config(base_url: String) -> MetaConfig {
@@ -351,15 +350,9 @@ async fn an_experiment_targets_its_audience_and_uses_uploaded_images() {
     assert!(exp.ads[3].image.as_deref().unwrap().starts_with("https://"));
 
     let mut store = Store::open_in_memory().unwrap();
-    let outcome = scheduler::run(
-        &exp,
-        &meta,
-        clock.as_ref(),
-        &mut store,
-        &ProgressBar::hidden(),
-    )
-    .await
-    .unwrap();
+    let outcome = scheduler::run(&exp, &meta, clock.as_ref(), &mut store, &())
+        .await
+        .unwrap();
 
     let targeted = mock.ad_set_custom_audiences();
     assert_eq!(targeted.len(), exp.ads.len(), "every ad set");

@@ -17,7 +17,6 @@ use adskew::platform::sim::SimPlatform;
 use adskew::platform::Platform;
 use adskew::scheduler;
 use adskew::store::Store;
-use indicatif::ProgressBar;
 
 fn experiment() -> Experiment {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/imana2021_paired_jobs.toml");
@@ -26,7 +25,7 @@ fn experiment() -> Experiment {
 
 async fn run_on(exp: &Experiment, platform: &dyn Platform, clock: &dyn Clock) -> (Analysis, Store) {
     let mut store = Store::open_in_memory().unwrap();
-    let outcome = scheduler::run(exp, platform, clock, &mut store, &ProgressBar::hidden())
+    let outcome = scheduler::run(exp, platform, clock, &mut store, &())
         .await
         .unwrap();
     let record = store
@@ -441,16 +440,10 @@ async fn an_expired_token_fails_the_run_clearly() {
     let (_mock, base, mock_clock) = serve(&exp, start, faults).await;
     let meta = MetaPlatform::new(config(base, "test-token"), mock_clock.clone()).unwrap();
     let mut store = Store::open_in_memory().unwrap();
-    let err = scheduler::run(
-        &exp,
-        &meta,
-        mock_clock.as_ref(),
-        &mut store,
-        &ProgressBar::hidden(),
-    )
-    .await
-    .unwrap_err()
-    .to_string();
+    let err = scheduler::run(&exp, &meta, mock_clock.as_ref(), &mut store, &())
+        .await
+        .unwrap_err()
+        .to_string();
     assert!(
         err.contains("190") && err.contains("expired") && err.contains("ADSKEW_META_TOKEN"),
         "{err}"
@@ -938,14 +931,7 @@ async fn creatives_opt_out_of_every_advantage_plus_enhancement_and_a_kept_one_st
     .await;
     let meta = MetaPlatform::new(config(base, "t"), clock.clone()).unwrap();
     let mut store = Store::open_in_memory().unwrap();
-    let failed = scheduler::run(
-        &exp,
-        &meta,
-        clock.as_ref(),
-        &mut store,
-        &ProgressBar::hidden(),
-    )
-    .await;
+    let failed = scheduler::run(&exp, &meta, clock.as_ref(), &mut store, &()).await;
     assert!(failed.is_err());
     assert_eq!(mock.active_ad_count(), 0, "no ad was activated");
 }

@@ -13,7 +13,6 @@ use adskew::scheduler;
 use adskew::store::Store;
 use adskew::vocab::Breakdown;
 use chrono::NaiveDate;
-use indicatif::ProgressBar;
 
 /// Runs the pilot from 2026-10-31T02:00Z (22:00 on 30 October in New York) for three days,
 /// on an account in `timezone`; returns each (date, spend in cents) of ad `a`.
@@ -40,13 +39,7 @@ fn daily_spend(timezone: &str) -> (Vec<(NaiveDate, i64)>, usize) {
         .build()
         .unwrap();
     let outcome = runtime
-        .block_on(scheduler::run(
-            &exp,
-            &sim,
-            clock.as_ref(),
-            &mut store,
-            &ProgressBar::hidden(),
-        ))
+        .block_on(scheduler::run(&exp, &sim, clock.as_ref(), &mut store, &()))
         .unwrap();
     let mut days: Vec<(NaiveDate, i64)> = store
         .latest_daily(outcome.experiment_id, Breakdown::Gender)

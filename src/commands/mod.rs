@@ -272,9 +272,9 @@ fn validate(file: &Path) -> Result<()> {
 /// The bar of collections that `run` and `resume` show while they drive a run to its end in
 /// simulated time (a real-time run ends in minutes and is left to `collect`); hidden
 /// with `--quiet`.
-pub(crate) fn collections_bar(exp: &Experiment, show: bool) -> ProgressBar {
+pub(crate) fn collections_bar(exp: &Experiment, show: bool) -> CollectionsBar {
     if !show {
-        return ProgressBar::hidden();
+        return CollectionsBar(ProgressBar::hidden());
     }
     let bar = ProgressBar::new(scheduler::planned_collections(exp));
     bar.set_style(
@@ -283,7 +283,16 @@ pub(crate) fn collections_bar(exp: &Experiment, show: bool) -> ProgressBar {
             .progress_chars("=> "),
     );
     bar.set_message(format!("{} on {} (simulated time)", exp.name, exp.platform));
-    bar
+    CollectionsBar(bar)
+}
+
+/// The collections bar, as the scheduler reports to it.
+pub(crate) struct CollectionsBar(pub ProgressBar);
+
+impl scheduler::Progress for CollectionsBar {
+    fn collected(&self) {
+        self.0.inc(1);
+    }
 }
 
 fn humanize(d: chrono::TimeDelta) -> String {
@@ -344,7 +353,7 @@ fn run(
         &progress,
         mode,
     ))?;
-    progress.finish_and_clear();
+    progress.0.finish_and_clear();
     if !simulated {
         println!(
             "{}: run {} launched ({}); {} collection(s) so far. Collection continues with \
@@ -1045,9 +1054,9 @@ mod tests {
     fn quiet_hides_the_bar_of_collections() {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/pilot_two_ads.toml");
         let exp = experiment::load(&file).unwrap().experiment;
-        assert_eq!(collections_bar(&exp, false).length(), None);
+        assert_eq!(collections_bar(&exp, false).0.length(), None);
         assert_eq!(
-            collections_bar(&exp, true).length(),
+            collections_bar(&exp, true).0.length(),
             Some(scheduler::planned_collections(&exp))
         );
     }

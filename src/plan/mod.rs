@@ -132,7 +132,7 @@ pub fn replicate(
         &platform,
         clock.as_ref(),
         &mut store,
-        &ProgressBar::hidden(),
+        &(),
     ))?;
     let record = store.find_experiment(&outcome.experiment_id.to_string())?;
     Ok(analysis::analyze(&store.analysis_inputs(&record)?))

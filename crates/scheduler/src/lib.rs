@@ -27,7 +27,6 @@ mod launch;
 mod pause;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
-use indicatif::ProgressBar;
 use tracing::{info, warn};
 
 use adskew_core::clock::Clock;
@@ -89,6 +88,17 @@ pub fn planned_collections(exp: &Experiment) -> u64 {
     ((total - 1) / every + 1) as u64 + recollect
 }
 
+/// What a driven run reports as it goes, for whoever shows progress (the command line's
+/// bar); `()` reports nothing. The scheduler itself draws nothing.
+pub trait Progress: Sync {
+    /// One scheduled collection, or the re-collection, was made.
+    fn collected(&self);
+}
+
+impl Progress for () {
+    fn collected(&self) {}
+}
+
 /// Records a new run of `exp` and drives it to completion. On failure the run is marked
 /// failed and its ads paused (best effort) before the error is returned.
 pub async fn run(
@@ -96,7 +106,7 @@ pub async fn run(
     platform: &dyn Platform,
     clock: &dyn Clock,
     store: &mut Store,
-    progress: &ProgressBar,
+    progress: &dyn Progress,
 ) -> Result<RunOutcome> {
     let id = record(exp, clock, store)?;
     drive(
@@ -340,7 +350,7 @@ pub async fn drive(
     platform: &dyn Platform,
     clock: &dyn Clock,
     store: &mut Store,
-    progress: &ProgressBar,
+    progress: &dyn Progress,
     mode: Mode,
 ) -> Result<RunOutcome> {
     let mut reached = Reached::default();
@@ -394,7 +404,7 @@ async fn drive_inner(
     platform: &dyn Platform,
     clock: &dyn Clock,
     store: &mut Store,
-    progress: &ProgressBar,
+    progress: &dyn Progress,
     mode: Mode,
     reached: &mut Reached,
 ) -> Result<RunOutcome> {
@@ -477,7 +487,7 @@ async fn drive_inner(
                 let window = Window { start, end, tz };
                 spend = collect_due(exp, id, platform, clock, store, &launched, window, at).await?;
                 collections += 1;
-                progress.inc(1);
+                progress.collected();
             }
             // Collected at the end, but the process stopped before recording it.
             Due::Finish => finish(exp, id, store, end, clock.now())?,
@@ -486,7 +496,7 @@ async fn drive_inner(
                     .await?
                     .total;
                 collections += 1;
-                progress.inc(1);
+                progress.collected();
                 info!(experiment = %exp.name, "re-collected after the revision window");
             }
             Due::Nothing => unreachable!("returned above"),
