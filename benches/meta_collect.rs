@@ -119,6 +119,7 @@ async fn measure(exp: &Experiment, calls_per_second: u32) -> Measured {
             audience: exp.audience.clone(),
             start,
             end: start + chrono::Duration::days(DAYS),
+            partition: None,
         };
         let ad_set = setup.create_ad_set(&set_spec).await.unwrap();
         let ad_spec = AdSpec {

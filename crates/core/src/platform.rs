@@ -62,6 +62,10 @@ pub struct AdSetSpec {
     pub audience: Audience,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+    /// The design partition the ad set runs in, if the experiment has a design. A real
+    /// platform reaches it through the audience (the partition's custom audience); the
+    /// simulator delivers to the partition's share of its people.
+    pub partition: Option<String>,
 }
 
 #[derive(Debug, Clone)]

@@ -269,6 +269,10 @@ async fn create_ad_set(
         start,
         // Without an end (daily budgets may run on), a horizon no study reaches.
         end: end.unwrap_or(start + chrono::Days::new(3650)),
+        // Meta knows no partitions: its clients reach one through a custom audience. The
+        // simulator behind the mock needs the partition to deliver to it, and all the wire
+        // carries is the name adskew gives such ad sets (`.../ad@partition`).
+        partition: p["name"].rsplit_once('@').map(|(_, part)| part.to_string()),
     };
     if dry {
         return Ok(None);

@@ -46,6 +46,7 @@ fn ad_set_spec(
         audience: exp.audience.clone(),
         start,
         end,
+        partition: None,
     }
 }
 
@@ -174,6 +175,7 @@ pub(super) async fn ensure_objects(
             };
             let mut set_spec = ad_set_spec(exp, ad, &campaign, &prefix, start, end);
             set_spec.name = format!("{prefix}/{key}");
+            set_spec.partition = partition.map(str::to_string);
             if let Some(a) = audience {
                 set_spec.audience.custom_audience = Some(a.to_string());
             }

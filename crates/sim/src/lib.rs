@@ -237,9 +237,8 @@ impl Platform for SimPlatform {
             .get(&set.campaign)
             .map_or(Objective::Traffic, |c| c.1);
         let creative_key = creative.key.clone();
-        // An ad set of a design partition is named `.../ad@partition`.
         let partition = self.truth.design.as_ref().and_then(|d| {
-            let (_, p) = set.spec.name.rsplit_once('@')?;
+            let p = set.spec.partition.as_deref()?;
             d.partitions.iter().position(|x| x == p)
         });
         let cells = partition.and_then(|p| {
@@ -556,6 +555,7 @@ mod tests {
                 audience: audience.clone(),
                 start,
                 end,
+                partition: None,
             })
             .await
             .unwrap();
