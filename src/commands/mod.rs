@@ -463,8 +463,7 @@ fn connect(
                 validate_on_meta(exp, meta, runtime)?;
                 return Ok(None);
             }
-            let platform = MetaPlatform::new(meta, clock.clone())
-                .map_err(|e| Error::BadInput(e.to_string()))?;
+            let platform = MetaPlatform::new(meta, clock.clone())?;
             Ok(Some((Box::new(platform), clock, simulated)))
         }
     }
@@ -502,8 +501,7 @@ fn validate_on_meta(
     // A dry run should answer quickly, not wait out a long outage.
     meta.max_retries = 1;
     meta.backoff = std::time::Duration::from_secs(1);
-    let platform =
-        MetaPlatform::new(meta, Arc::new(WallClock)).map_err(|e| Error::BadInput(e.to_string()))?;
+    let platform = MetaPlatform::new(meta, Arc::new(WallClock))?;
     let spec = crate::platform::CampaignSpec {
         spend_cap: Some(exp.spend_cap),
         name: format!("adskew/{}/dry-run", exp.name),
@@ -544,8 +542,7 @@ fn run_doctor(
     let mut quick = meta.clone();
     quick.max_retries = 1;
     quick.backoff = std::time::Duration::from_secs(1);
-    let platform = MetaPlatform::new(quick, Arc::new(WallClock))
-        .map_err(|e| Error::BadInput(e.to_string()))?;
+    let platform = MetaPlatform::new(quick, Arc::new(WallClock))?;
     let start = exp
         .map(|e| scheduler::start_time(e, chrono::Utc::now()))
         .unwrap_or_else(chrono::Utc::now);
@@ -795,8 +792,7 @@ fn audience_upload(
     let meta = Settings::load(config)?.meta_config(std::env::var("ADSKEW_META_TOKEN").ok())?;
     let account = meta.account_node();
     let mut store = Store::open(db)?;
-    let platform =
-        MetaPlatform::new(meta, Arc::new(WallClock)).map_err(|e| Error::BadInput(e.to_string()))?;
+    let platform = MetaPlatform::new(meta, Arc::new(WallClock))?;
     let runtime = runtime()?;
     runtime.block_on(async {
         let (audience, created) = match existing {
