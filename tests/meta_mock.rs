@@ -56,6 +56,26 @@ async fn run_direct(exp: &Experiment, start: chrono::DateTime<chrono::Utc>) -> A
     run_on(exp, &sim, clock.as_ref()).await.0
 }
 
+/// Sends `batch` as one batch request to the mock; its answers and their HTTP codes.
+async fn post_batch(base: &str, batch: &serde_json::Value) -> (serde_json::Value, Vec<u64>) {
+    let answers: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/v27.0/"))
+        .form(&[("access_token", "t"), ("batch", &batch.to_string())])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let codes = answers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["code"].as_u64().unwrap())
+        .collect();
+    (answers, codes)
+}
+
 fn config(base_url: String, token: &str) -> MetaConfig {
     let mut c = MetaConfig::new(&base_url, "act_1000", "2000", Secret::new(token));
     c.max_retries = 2;
@@ -578,21 +598,7 @@ async fn batch_requests_are_served_in_order() {
         {"method": "GET", "relative_url": "act_1000/insights?level=ad&fields=reach&breakdowns=gender,region&time_range=%7B%7D"},
         {"method": "DELETE", "relative_url": "v27.0/999"},
     ]);
-    let answers: serde_json::Value = http
-        .post(format!("{base}/v27.0/"))
-        .form(&[("access_token", "t"), ("batch", &batch.to_string())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let codes: Vec<u64> = answers
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["code"].as_u64().unwrap())
-        .collect();
+    let (answers, codes) = post_batch(&base, &batch).await;
     assert_eq!(codes, [200, 400, 400]);
     let created: serde_json::Value =
         serde_json::from_str(answers[0]["body"].as_str().unwrap()).unwrap();
@@ -1423,21 +1429,7 @@ async fn a_batch_creates_at_most_one_ad_set_per_campaign_as_meta_allows() {
         {"method": "POST", "relative_url": "act_1000/adsets", "body": body("second")},
     ]);
     let before = run.mock.object_count();
-    let answers: serde_json::Value = reqwest::Client::new()
-        .post(format!("{}/v27.0/", run.base))
-        .form(&[("access_token", "t"), ("batch", &batch.to_string())])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let codes: Vec<u64> = answers
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a["code"].as_u64().unwrap())
-        .collect();
+    let (answers, codes) = post_batch(&run.base, &batch).await;
     assert_eq!(codes, [200, 400], "{answers}");
     assert_eq!(
         run.mock.object_count(),
