@@ -5,10 +5,20 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
+/// `adskew --version`: the release, the commit it was built from and the build date.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("ADSKEW_COMMIT"),
+    ", built ",
+    env!("ADSKEW_BUILD_DATE"),
+    ")"
+);
+
 #[derive(Debug, Parser)]
 #[command(
     name = "adskew",
-    version,
+    version = VERSION,
     about = "Measure demographic skew in ad delivery",
     long_about = "adskew runs ad-delivery audits end to end: it reads an experiment written in TOML, \
 launches its ads together with identical targeting, collects delivery breakdowns (gender, age, \
@@ -30,11 +40,11 @@ impl Cli {
     /// next to their database.
     pub fn log_file(&self) -> Option<PathBuf> {
         let db = match &self.command {
-            Command::Run { db, .. }
-            | Command::Resume { db, .. }
-            | Command::Collect { db, .. }
-            | Command::Stop { db, .. }
-            | Command::Daemon { db, .. } => db,
+            Command::Run(RunArgs { db, .. })
+            | Command::Resume(ResumeArgs { db, .. })
+            | Command::Collect(CollectArgs { db, .. })
+            | Command::Stop(StopArgs { db, .. })
+            | Command::Daemon(DaemonArgs { db, .. }) => db,
             _ => return None,
         };
         let db = db.path().ok()?;
@@ -63,7 +73,7 @@ pub struct AnalysisArgs {
     #[arg(long, value_parser = parse_level)]
     pub level: Option<f64>,
     /// Apply Yates' continuity correction to 2 × 2 chi-square tests.
-    #[arg(long, overrides_with = "no_yates")]
+    #[arg(long, conflicts_with = "no_yates")]
     pub yates: bool,
     /// Do not apply Yates' correction (the default).
     #[arg(long)]
@@ -179,12 +189,51 @@ fn parse_metric(s: &str) -> Result<crate::vocab::Metric, String> {
     }
 }
 
+/// `--json`, declared once for every command that prints results or state.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct OutputArgs {
+    /// Print the outcome as JSON on stdout, for scripts (warnings, progress and errors stay
+    /// on stderr; the exit code says whether it worked).
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `--wait` and the like: a whole number of seconds, 0 or more.
+fn parse_seconds(s: &str) -> Result<u64, String> {
+    s.trim().parse().map_err(|_| {
+        format!("`{s}` is not a number of seconds; give 0 or more, e.g. 60 (0: do not wait)")
+    })
+}
+
+fn parse_minutes(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(m) if m > 0 => Ok(m),
+        _ => Err(format!(
+            "`{s}` is not a number of minutes; give 1 or more, e.g. 60"
+        )),
+    }
+}
+
+/// The most replicates `plan` accepts: more would run for hours without narrowing the
+/// power's standard error (0.5% at 10,000) in a way a design decision needs.
+pub const MAX_REPLICATES: usize = 100_000;
+
+fn parse_replicates(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if (1..=MAX_REPLICATES).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "`{s}` replicates: give a whole number from 1 to {MAX_REPLICATES} (500 to 2,000 \
+             estimate power to about ±2 points)"
+        )),
+    }
+}
+
 /// How long to wait for another adskew holding the database's lock.
 #[derive(Debug, clap::Args)]
 pub struct LockArgs {
     /// Seconds to wait while another adskew (a collector, a run) holds the database's lock
     /// before giving up with a message.
-    #[arg(long, default_value_t = 30, value_name = "SECONDS")]
+    #[arg(long, default_value_t = 30, value_name = "SECONDS", allow_negative_numbers = true, value_parser = parse_seconds)]
     pub wait: u64,
 }
 
@@ -240,10 +289,7 @@ pub enum Command {
     /// Each problem names its field path (e.g. `ads[2].daily_budget`) and a hint.
     /// Exit code 2 if the file is invalid. Warnings (e.g. a spend cap the budgets would
     /// exceed) do not fail validation.
-    Validate {
-        /// The experiment file (TOML).
-        file: PathBuf,
-    },
+    Validate(ValidateArgs),
 
     /// Launch an experiment, collect delivery to the end, analyse it and write the report.
     ///
@@ -251,30 +297,7 @@ pub enum Command {
     /// seconds. All ads are created paused and activated together; delivery is collected
     /// every `schedule.collect_every_hours`; every ad is paused at the end or when the
     /// spend cap is reached. The report goes to OUT/<experiment name>/.
-    Run {
-        /// The experiment file (TOML).
-        file: PathBuf,
-        #[command(flatten)]
-        db: DbArgs,
-        #[command(flatten)]
-        lock: LockArgs,
-        /// Directory for reports; each experiment gets a subdirectory.
-        #[arg(long, default_value = "results", value_name = "DIR")]
-        out: PathBuf,
-        /// Do not show a progress bar.
-        #[arg(long)]
-        quiet: bool,
-        /// Spend real money: create and activate the ads on a real platform. Without it an
-        /// experiment on `meta` is a dry run that prints what would be created and the most
-        /// it could spend. (The simulator needs no flag.)
-        #[arg(long)]
-        live: bool,
-        /// Start a second run even though the experiment has an unfinished one (which
-        /// `run` otherwise refuses: each copy has its own campaign and its own spend cap;
-        /// `adskew resume ID --live` continues the first).
-        #[arg(long)]
-        new: bool,
-    },
+    Run(RunArgs),
 
     /// Analyse a stored run and print the results (text, or JSON with --json).
     ///
@@ -293,21 +316,7 @@ The JSON format is documented in docs/results-json.md and stable.
 A counts file is long-format CSV: columns ad, dimension (gender, age or region), group, and
 reach and/or impressions (clicks, spend optional), plus an optional comparison column;
 without it all ads are compared together and, past two, pairwise.")]
-    Analyze {
-        /// Run id or experiment name.
-        #[arg(required_unless_present = "counts", conflicts_with = "counts")]
-        experiment: Option<String>,
-        /// Analyse a CSV of counts instead of a stored run.
-        #[arg(long, value_name = "FILE.csv")]
-        counts: Option<PathBuf>,
-        #[command(flatten)]
-        db: DbArgs,
-        /// Print every number as JSON (the same document as results.json).
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        options: AnalysisArgs,
-    },
+    Analyze(AnalyzeArgs),
 
     /// Regenerate the report of a stored run: report.html, report.md, results.json, charts
     /// and tables.
@@ -329,18 +338,7 @@ Examples:
   adskew report imana2021-paired-jobs
   adskew report 12 --format tex,csv --out paper/figures"
     )]
-    Report {
-        /// Run id or experiment name.
-        experiment: String,
-        #[command(flatten)]
-        db: DbArgs,
-        /// Directory for reports; the run gets a subdirectory named after the experiment.
-        #[arg(long, default_value = "results", value_name = "DIR")]
-        out: PathBuf,
-        /// What to write, comma-separated: html, md, tex, csv, json, svg, png, pdf.
-        #[arg(long, value_delimiter = ',', value_parser = parse_format, value_name = "FORMATS")]
-        format: Vec<crate::report::Format>,
-    },
+    Report(ReportArgs),
 
     /// Read Meta Ads Manager report exports (CSV) into the database, one collection per file,
     /// so they get the same `analyze`, `report` and `status` as runs adskew collected.
@@ -379,18 +377,7 @@ Link Clicks or Clicks (All) are read when present, other columns are ignored. A 
 
 Exit codes: 0 imported (or nothing new); 2 a bad file or a file that does not fit the run
 (nothing was written); 3 the database is in use.")]
-    Import {
-        /// The exports (CSV), one snapshot each, in any order.
-        #[arg(required = true, value_name = "FILE.csv")]
-        files: Vec<PathBuf>,
-        /// The run to add to (name or id), or the name of a new experiment.
-        #[arg(long, value_name = "NAME")]
-        experiment: String,
-        #[command(flatten)]
-        db: DbArgs,
-        #[command(flatten)]
-        lock: LockArgs,
-    },
+    Import(ImportArgs),
 
     /// Plan before spending: simulated power of an experiment, or analytic sample size.
     ///
@@ -406,44 +393,7 @@ Exit codes: 0 imported (or nothing new); 2 a bad file or a file that does not fi
     #[command(
         after_help = "Examples:\n  adskew plan campaigns/pilot_two_ads.toml --replicates 500\n  adskew plan --p1 0.5 --p2 0.55\n  adskew plan --p1 0.5 --p2 0.55 --n 2000 --alternative larger"
     )]
-    Plan {
-        /// The experiment file to simulate.
-        #[arg(conflicts_with_all = ["p1", "p2", "n"], required_unless_present = "p1")]
-        file: Option<PathBuf>,
-        /// Simulated replicates of the experiment.
-        #[arg(long, default_value_t = 200)]
-        replicates: usize,
-        /// Base seed of the replicates (default: the experiment's `sim.seed`).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Print the plan as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Do not show a progress bar.
-        #[arg(long)]
-        quiet: bool,
-        /// Share of the group among people reached by ad 1 (analytic mode).
-        #[arg(long, requires = "p2")]
-        p1: Option<f64>,
-        /// Share of the group among people reached by ad 2 (analytic mode).
-        #[arg(long, requires = "p1")]
-        p2: Option<f64>,
-        /// Significance level (analytic mode; simulations use the experiment's).
-        #[arg(long, default_value_t = 0.05)]
-        alpha: f64,
-        /// Target power for the sample size.
-        #[arg(long, default_value_t = 0.8)]
-        power: f64,
-        /// two-sided, or larger/smaller: the direction of p1 relative to p2.
-        #[arg(long, value_enum, default_value = "two-sided")]
-        alternative: AlternativeArg,
-        /// People reached by ad 2 per person reached by ad 1.
-        #[arg(long, default_value_t = 1.0)]
-        ratio: f64,
-        /// People reached by ad 1: print the power at this size instead of a sample size.
-        #[arg(long)]
-        n: Option<f64>,
-    },
+    Plan(PlanArgs),
 
     /// Check the Meta account before money moves: the token (valid, permissions, expiry),
     /// the ad account (status, currency, payment method, spending limit), the page, the
@@ -457,42 +407,17 @@ Exit codes: 0 imported (or nothing new); 2 a bad file or a file that does not fi
     /// Examples:
     ///   adskew doctor
     ///   adskew doctor campaigns/imana2021_paired_jobs.toml --config adskew.toml
-    Doctor {
-        /// An experiment file to check the account against.
-        file: Option<PathBuf>,
-        #[command(flatten)]
-        settings: ConfigArgs,
-    },
+    Doctor(DoctorArgs),
 
     /// Serve a Graph-API-compatible mock of Meta's Marketing API on loopback, backed by the
     /// simulator (for trying the Meta adapter without an ad account). Any ad account id works
     /// (e.g. act_1000). Its clock is simulated: read it with GET /__admin/clock and move it
     /// with POST /__admin/clock?to=RFC3339. Runs until interrupted (Ctrl-C).
-    MockServer {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1:8787")]
-        addr: std::net::SocketAddr,
-        /// An experiment file whose `[sim]` section is the ground truth (default: the
-        /// simulator's defaults).
-        #[arg(long, value_name = "FILE")]
-        truth: Option<PathBuf>,
-        /// Seed of the simulator (overrides the truth file's).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// The mock's clock at start (RFC 3339; default: now, to the hour).
-        #[arg(long)]
-        start: Option<String>,
-        /// A TOML file of fault rates (throttle, transient, gateway) and a seed.
-        #[arg(long, value_name = "FILE")]
-        faults: Option<PathBuf>,
-    },
+    MockServer(MockServerArgs),
 
     /// List stored runs: state, spend against cap, last and next collection, and any ad
     /// the platform rejected or limited.
-    Status {
-        #[command(flatten)]
-        db: DbArgs,
-    },
+    Status(StatusArgs),
 
     /// One collection pass over running experiments, for cron: collect what is due, pause
     /// at spend caps and at the end, re-collect after the revision window.
@@ -508,41 +433,13 @@ Exit codes: 0 imported (or nothing new); 2 a bad file or a file that does not fi
   adskew collect imana2021-paired-jobs # one run, by name or id
 
 scripts/adskew-collect.cron and scripts/systemd/ schedule it nightly.")]
-    #[command(group(clap::ArgGroup::new("runs").required(true).args(["experiment", "all"])))]
-    Collect {
-        /// The run (id, or name for its latest run); either this or --all, not both.
-        experiment: Option<String>,
-        /// Every run that is not finished (instead of naming one).
-        #[arg(long)]
-        all: bool,
-        #[command(flatten)]
-        db: DbArgs,
-        #[command(flatten)]
-        lock: LockArgs,
-    },
+    Collect(CollectArgs),
 
     /// Continue an interrupted run in this process (launch, activation and collections).
     ///
     /// On a simulated clock (the mock server) the run is driven to its end; on a real
     /// platform what is due now is done and the rest is left to `collect`.
-    Resume {
-        /// The run (id, or name for its latest run).
-        experiment: String,
-        /// Allow spending on a real platform (resuming may activate ads).
-        #[arg(long)]
-        live: bool,
-        #[command(flatten)]
-        db: DbArgs,
-        #[command(flatten)]
-        lock: LockArgs,
-        /// Do not show the bar of collections (shown on a terminal while a run on a
-        /// simulated clock is driven to its end).
-        #[arg(long, short)]
-        quiet: bool,
-        /// Where reports are written (a folder per experiment).
-        #[arg(long, default_value = "results", value_name = "DIR")]
-        out: PathBuf,
-    },
+    Resume(ResumeArgs),
 
     /// The kill switch: pause the campaign, every ad set and every ad of a run at once, and
     /// mark it stopped.
@@ -552,32 +449,27 @@ scripts/adskew-collect.cron and scripts/systemd/ schedule it nightly.")]
     /// as a request that the other adskew, or the next `collect`, records.
     #[command(after_help = "Example:
   adskew stop imana2021-paired-jobs --reason \"budget office asked to halt\"")]
-    Stop {
-        /// The run (id, or name for its latest run).
-        experiment: String,
-        /// Why (recorded with the run).
-        #[arg(long, default_value = "stopped by hand (adskew stop)")]
-        reason: String,
-        #[command(flatten)]
-        db: DbArgs,
-        /// Seconds to wait for another adskew holding the database before leaving the
-        /// stop's record to it; the ads are paused first either way.
-        #[arg(long, default_value_t = 0, value_name = "SECONDS")]
-        wait: u64,
-    },
+    Stop(StopArgs),
 
     /// Collect on an internal schedule until SIGINT or SIGTERM (an alternative to cron).
     ///
     /// Each pass is `collect --all`; between passes it sleeps until the next collection is
     /// due (at most --max-sleep-minutes). A signal stops it cleanly: a write in progress
     /// finishes or rolls back.
-    Daemon {
-        #[command(flatten)]
-        db: DbArgs,
-        /// The longest sleep between passes.
-        #[arg(long, default_value_t = 60, value_name = "MINUTES")]
-        max_sleep_minutes: u64,
-    },
+    Daemon(DaemonArgs),
+
+    /// Print a shell completion script (bash, zsh, fish, elvish or powershell).
+    #[command(after_help = "Examples:
+  adskew completions bash > ~/.local/share/bash-completion/completions/adskew
+  adskew completions zsh > ~/.zfunc/_adskew      # with fpath+=~/.zfunc in ~/.zshrc
+  adskew completions fish > ~/.config/fish/completions/adskew.fish")]
+    Completions(CompletionsArgs),
+
+    /// Write the manual pages (man(1) format): adskew.1 and one page per command.
+    #[command(after_help = "Examples:
+  adskew man --out ~/.local/share/man/man1 && man adskew-run
+  adskew man | man -l -     # read the main page without installing it")]
+    Man(ManArgs),
 
     /// Customer-list custom audiences on Meta: upload a CSV of people, hashed.
     Audience {
@@ -612,29 +504,7 @@ pub enum AudienceCommand {
   adskew audience upload more.csv --audience 120210000000000001   # add to an existing audience
 
 Exit codes: 0 uploaded; 2 bad file or settings (nothing was created or sent); 1 Meta failed during the upload (what it had received is reported and recorded).")]
-    Upload {
-        /// The CSV file of people (UTF-8, comma-separated, a header line naming the columns).
-        file: PathBuf,
-        /// Name of the new audience, as Meta's Audience Manager will show it.
-        #[arg(
-            long,
-            required_unless_present = "audience",
-            conflicts_with = "audience"
-        )]
-        name: Option<String>,
-        /// Description of the new audience (e.g. where the list came from).
-        #[arg(long, default_value = "", conflicts_with = "audience")]
-        description: String,
-        /// Add the people to this existing audience instead of creating one (for example to
-        /// finish an upload that stopped: adding the same people again changes nothing).
-        #[arg(long, value_name = "ID")]
-        audience: Option<String>,
-        /// People per request (Meta takes at most 10,000).
-        #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
-        batch_size: u32,
-        #[command(flatten)]
-        db: DbArgs,
-    },
+    Upload(UploadArgs),
 }
 
 /// The alternative hypothesis of a two-proportion test.
@@ -653,4 +523,284 @@ impl From<AlternativeArg> for crate::analysis::ztest::Alternative {
             AlternativeArg::Smaller => Self::Smaller,
         }
     }
+}
+
+/// The arguments of `adskew validate`.
+#[derive(Debug, clap::Args)]
+pub struct ValidateArgs {
+    /// The experiment file (TOML).
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The arguments of `adskew run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The experiment file (TOML).
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// Directory for reports; each experiment gets a subdirectory.
+    #[arg(long, default_value = "results", value_name = "DIR")]
+    pub out: PathBuf,
+    /// Do not show a progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Spend real money: create and activate the ads on a real platform. Without it an
+    /// experiment on `meta` is a dry run that prints what would be created and the most
+    /// it could spend. (The simulator needs no flag.)
+    #[arg(long)]
+    pub live: bool,
+    /// Start a second run even though the experiment has an unfinished one (which
+    /// `run` otherwise refuses: each copy has its own campaign and its own spend cap;
+    /// `adskew resume ID --live` continues the first).
+    #[arg(long)]
+    pub new: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The arguments of `adskew analyze`.
+#[derive(Debug, clap::Args)]
+pub struct AnalyzeArgs {
+    /// Run id or experiment name.
+    #[arg(required_unless_present = "counts", conflicts_with = "counts")]
+    pub experiment: Option<String>,
+    /// Analyse a CSV of counts instead of a stored run.
+    #[arg(long, value_name = "FILE.csv")]
+    pub counts: Option<PathBuf>,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    #[command(flatten)]
+    pub options: AnalysisArgs,
+}
+
+/// The arguments of `adskew report`.
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Run id or experiment name.
+    pub experiment: String,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Directory for reports; the run gets a subdirectory named after the experiment.
+    #[arg(long, default_value = "results", value_name = "DIR")]
+    pub out: PathBuf,
+    /// What to write, comma-separated: html, md, tex, csv, json, svg, png, pdf.
+    #[arg(long, value_delimiter = ',', value_parser = parse_format, value_name = "FORMATS")]
+    pub format: Vec<crate::report::Format>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The arguments of `adskew import`.
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// The exports (CSV), one snapshot each, in any order.
+    #[arg(required = true, value_name = "FILE.csv")]
+    pub files: Vec<PathBuf>,
+    /// The run to add to (name or id), or the name of a new experiment.
+    #[arg(long, value_name = "NAME")]
+    pub experiment: String,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The arguments of `adskew plan`.
+#[derive(Debug, clap::Args)]
+pub struct PlanArgs {
+    /// The experiment file to simulate.
+    #[arg(conflicts_with_all = ["p1", "p2", "n"], required_unless_present = "p1")]
+    pub file: Option<PathBuf>,
+    /// Simulated replicates of the experiment (1 to 100,000; each is a whole simulated run,
+    /// so 1,000 take seconds in a release build and about ten times longer in a debug one).
+    #[arg(long, default_value_t = 200, value_parser = parse_replicates)]
+    pub replicates: usize,
+    /// Base seed of the replicates (default: the experiment's `sim.seed`).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Do not show a progress bar.
+    #[arg(long)]
+    pub quiet: bool,
+    /// Share of the group among people reached by ad 1 (analytic mode).
+    #[arg(long, requires = "p2", allow_negative_numbers = true)]
+    pub p1: Option<f64>,
+    /// Share of the group among people reached by ad 2 (analytic mode).
+    #[arg(long, requires = "p1", allow_negative_numbers = true)]
+    pub p2: Option<f64>,
+    /// Significance level (analytic mode; simulations use the experiment's).
+    #[arg(long, default_value_t = 0.05, allow_negative_numbers = true)]
+    pub alpha: f64,
+    /// Target power for the sample size.
+    #[arg(long, default_value_t = 0.8, allow_negative_numbers = true)]
+    pub power: f64,
+    /// two-sided, or larger/smaller: the direction of p1 relative to p2.
+    #[arg(long, value_enum, default_value = "two-sided")]
+    pub alternative: AlternativeArg,
+    /// People reached by ad 2 per person reached by ad 1.
+    #[arg(long, default_value_t = 1.0, allow_negative_numbers = true)]
+    pub ratio: f64,
+    /// People reached by ad 1: print the power at this size instead of a sample size.
+    #[arg(long, allow_negative_numbers = true)]
+    pub n: Option<f64>,
+}
+
+/// The arguments of `adskew doctor`.
+#[derive(Debug, clap::Args)]
+pub struct DoctorArgs {
+    /// An experiment file to check the account against.
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub settings: ConfigArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The arguments of `adskew mock-server`.
+#[derive(Debug, clap::Args)]
+pub struct MockServerArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8787")]
+    pub addr: std::net::SocketAddr,
+    /// An experiment file whose `[sim]` section is the ground truth (default: the
+    /// simulator's defaults).
+    #[arg(long, value_name = "FILE")]
+    pub truth: Option<PathBuf>,
+    /// Seed of the simulator (overrides the truth file's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The mock's clock at start (RFC 3339; default: now, to the hour).
+    #[arg(long)]
+    pub start: Option<String>,
+    /// A TOML file of fault rates (throttle, transient, gateway) and a seed.
+    #[arg(long, value_name = "FILE")]
+    pub faults: Option<PathBuf>,
+}
+
+/// The arguments of `adskew status`.
+#[derive(Debug, clap::Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The arguments of `adskew collect`.
+#[derive(Debug, clap::Args)]
+pub struct CollectArgs {
+    /// The run (id, or name for its latest run); either this or --all, not both.
+    #[arg(conflicts_with = "all")]
+    pub experiment: Option<String>,
+    /// Every run that is not finished (instead of naming one).
+    #[arg(long)]
+    pub all: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The arguments of `adskew resume`.
+#[derive(Debug, clap::Args)]
+pub struct ResumeArgs {
+    /// The run (id, or name for its latest run).
+    pub experiment: String,
+    /// Allow spending on a real platform (resuming may activate ads).
+    #[arg(long)]
+    pub live: bool,
+    #[command(flatten)]
+    pub db: DbArgs,
+    #[command(flatten)]
+    pub lock: LockArgs,
+    /// Do not show the bar of collections (shown on a terminal while a run on a
+    /// simulated clock is driven to its end).
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Where reports are written (a folder per experiment).
+    #[arg(long, default_value = "results", value_name = "DIR")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+/// The arguments of `adskew stop`.
+#[derive(Debug, clap::Args)]
+pub struct StopArgs {
+    /// The run (id, or name for its latest run).
+    pub experiment: String,
+    /// Why (recorded with the run).
+    #[arg(long, default_value = "stopped by hand (adskew stop)")]
+    pub reason: String,
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// Seconds to wait for another adskew holding the database before leaving the
+    /// stop's record to it; the ads are paused first either way.
+    #[arg(long, default_value_t = 0, value_name = "SECONDS", allow_negative_numbers = true, value_parser = parse_seconds)]
+    pub wait: u64,
+}
+
+/// The arguments of `adskew daemon`.
+#[derive(Debug, clap::Args)]
+pub struct DaemonArgs {
+    #[command(flatten)]
+    pub db: DbArgs,
+    /// The longest sleep between passes.
+    #[arg(long, default_value_t = 60, value_name = "MINUTES", allow_negative_numbers = true, value_parser = parse_minutes)]
+    pub max_sleep_minutes: u64,
+}
+
+/// The arguments of `adskew upload`.
+#[derive(Debug, clap::Args)]
+pub struct UploadArgs {
+    /// The CSV file of people (UTF-8, comma-separated, a header line naming the columns).
+    pub file: PathBuf,
+    /// Name of the new audience, as Meta's Audience Manager will show it.
+    #[arg(
+        long,
+        required_unless_present = "audience",
+        conflicts_with = "audience"
+    )]
+    pub name: Option<String>,
+    /// Description of the new audience (e.g. where the list came from).
+    #[arg(long, default_value = "", conflicts_with = "audience")]
+    pub description: String,
+    /// Add the people to this existing audience instead of creating one (for example to
+    /// finish an upload that stopped: adding the same people again changes nothing).
+    #[arg(long, value_name = "ID")]
+    pub audience: Option<String>,
+    /// People per request (Meta takes at most 10,000).
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub batch_size: u32,
+    #[command(flatten)]
+    pub db: DbArgs,
+}
+
+/// The arguments of `adskew completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+/// The arguments of `adskew man`.
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// Folder to write adskew.1 and adskew-COMMAND.1 into (created if missing); without it
+    /// the main page goes to stdout.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }

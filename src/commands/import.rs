@@ -3,13 +3,61 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use serde::Serialize;
+
+use crate::cli::ImportArgs;
 use crate::error::Result;
 use crate::import::{self, Target};
 use crate::store::lock::DbLock;
 use crate::store::Store;
 
-/// Checks every file, then writes them all in one transaction under the database's lock.
-pub fn import(files: &[PathBuf], selector: &str, db: &Path, wait: Duration) -> Result<()> {
+/// What an import did, as `import --json` prints it.
+#[derive(Debug, Default, Serialize)]
+struct Imported {
+    /// Files skipped and why (already imported, a totals row left out, ...).
+    notes: Vec<String>,
+    /// The run the files went into; `None` when there was nothing new.
+    run: Option<i64>,
+    experiment: Option<String>,
+    files: Vec<ImportedFile>,
+}
+
+#[derive(Debug, Serialize)]
+struct ImportedFile {
+    file: String,
+    snapshot_at: String,
+    /// Where the snapshot time came from: the file's name or its modification time.
+    snapshot_from: String,
+    ads: usize,
+    rows: u64,
+    collection: i64,
+}
+
+pub fn execute(args: ImportArgs) -> Result<()> {
+    let db = args.db.path()?;
+    let wait = Duration::from_secs(args.lock.wait);
+    let json = args.output.json;
+    let imported = import(&args.files, &args.experiment, &db, wait, json)?;
+    if json {
+        super::print_json(&imported)?;
+    }
+    Ok(())
+}
+
+/// Checks every file, then writes them all in one transaction under the database's lock;
+/// says what it did as it goes unless the whole is printed as JSON.
+fn import(
+    files: &[PathBuf],
+    selector: &str,
+    db: &Path,
+    wait: Duration,
+    json: bool,
+) -> Result<Imported> {
+    let say = |line: &str| {
+        if !json {
+            println!("{line}");
+        }
+    };
     // Everything that can be wrong with the files is found before the database is touched.
     let exports = import::read_all(files)?;
     let _lock = DbLock::acquire(db, wait)?;
@@ -20,12 +68,17 @@ pub fn import(files: &[PathBuf], selector: &str, db: &Path, wait: Duration) -> R
         None
     };
     let plan = import::plan(exports, selector, existing.as_ref())?;
-    for note in &plan.notes {
-        println!("{note}");
-    }
+    let mut imported = Imported {
+        notes: plan.notes.clone(),
+        ..Imported::default()
+    };
+    plan.notes.iter().for_each(|note| say(note));
     if plan.files.is_empty() {
-        println!("Nothing new to import; {} is unchanged.", db.display());
-        return Ok(());
+        say(&format!(
+            "Nothing new to import; {} is unchanged.",
+            db.display()
+        ));
+        return Ok(imported);
     }
     let mut store = match existing {
         Some(s) => s,
@@ -33,16 +86,22 @@ pub fn import(files: &[PathBuf], selector: &str, db: &Path, wait: Duration) -> R
     };
     let outcome = import::apply(&plan, &mut store, chrono::Utc::now())?;
     for (f, (path, collection)) in plan.files.iter().zip(&outcome.collections) {
-        println!(
-            "{}: snapshot {} (from its {}), {} ad(s), {} row(s) -> collection {collection}",
-            path.display(),
-            f.export
+        let file = ImportedFile {
+            file: path.display().to_string(),
+            snapshot_at: f
+                .export
                 .snapshot_at
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            f.export.snapshot_from.as_str(),
-            f.export.ads.len(),
-            f.export.rows_read,
-        );
+            snapshot_from: f.export.snapshot_from.as_str().to_string(),
+            ads: f.export.ads.len(),
+            rows: f.export.rows_read,
+            collection: *collection,
+        };
+        say(&format!(
+            "{}: snapshot {} (from its {}), {} ad(s), {} row(s) -> collection {collection}",
+            file.file, file.snapshot_at, file.snapshot_from, file.ads, file.rows,
+        ));
+        imported.files.push(file);
     }
     let what = match &plan.target {
         Target::New(exp) => format!(
@@ -58,12 +117,14 @@ pub fn import(files: &[PathBuf], selector: &str, db: &Path, wait: Duration) -> R
         ),
         Target::Existing(_) => format!("{} (run {})", outcome.name, outcome.experiment_id),
     };
-    println!(
+    say(&format!(
         "Imported {} file(s) into {what} in {}. Next: `adskew analyze {}`, `adskew report {}`.",
         outcome.collections.len(),
         db.display(),
         outcome.name,
         outcome.name
-    );
-    Ok(())
+    ));
+    imported.run = Some(outcome.experiment_id);
+    imported.experiment = Some(outcome.name);
+    Ok(imported)
 }

@@ -9,13 +9,17 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use tracing::{info, warn};
 
-use super::{connect, print_outcome};
+use super::connect::{connect, Connected, Purpose};
+use super::run::print_outcome;
+use serde::Serialize;
+
+use crate::cli::{CollectArgs, DaemonArgs, ResumeArgs, StopArgs};
 use crate::error::{Error, Result};
 use crate::experiment::Experiment;
 use crate::runtime;
 use crate::scheduler::{self, Mode, RunOutcome};
 use crate::store::lock::DbLock;
-use crate::store::{ExperimentRecord, PauseKind, RunOrigin, RunState, Store};
+use crate::store::{ExperimentRecord, PauseKind, PauseRequest, RunOrigin, RunState, Store};
 use crate::vocab::PlatformKind;
 
 /// Whether a run has anything left to do (by the scheduler's one decision).
@@ -81,8 +85,8 @@ fn connect_live(
     exp: &Experiment,
     config: Option<&Path>,
     runtime: &tokio::runtime::Runtime,
-) -> Result<super::Connected> {
-    Ok(connect(exp, super::Purpose::Reconnect, config, runtime)?
+) -> Result<Connected> {
+    Ok(connect(exp, Purpose::Reconnect, config, runtime)?
         .expect("live connections are never dry runs"))
 }
 
@@ -154,7 +158,7 @@ fn pass(
         platform.as_ref(),
         clock.as_ref(),
         store,
-        &super::collections_bar(&exp, show_progress && simulated),
+        &super::run::collections_bar(&exp, show_progress && simulated),
         mode,
     ))
 }
@@ -180,8 +184,36 @@ fn describe(outcome: &RunOutcome, record: &ExperimentRecord) -> String {
     )
 }
 
+/// What a pass did to one run, as `collect` prints it (a line, or an object of `--json`).
+#[derive(Debug, Serialize)]
+struct PassLine {
+    run: i64,
+    experiment: String,
+    outcome: PassOutcome,
+    /// The run's state after the pass, when the pass reached it.
+    state: Option<RunState>,
+    message: String,
+    next_due: Option<DateTime<Utc>>,
+}
+
+/// What happened to a run in a pass.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum PassOutcome {
+    /// A pause that was owed was made.
+    Paused,
+    /// What was due was done.
+    Done,
+    /// Nothing to do (a run named on the command line that has finished).
+    Finished,
+    Failed,
+}
+
 /// What a pass over some runs did.
 struct PassSummary {
+    /// Printed as they happen, unless the whole pass is printed as JSON at the end.
+    json: bool,
+    lines: Vec<PassLine>,
     unfinished: usize,
     failed: usize,
     /// Of the failures, those of an invalid or expired access token (exit code 4 when they
@@ -192,11 +224,26 @@ struct PassSummary {
 }
 
 impl PassSummary {
-    fn fail(&mut self, e: &Error) {
+    fn fail(&mut self, record: &ExperimentRecord, e: &Error) {
         self.failed += 1;
         if e.exit_code() == crate::error::EXIT_TOKEN {
             self.token_failures += 1;
         }
+        self.say(PassLine {
+            run: record.id,
+            experiment: record.name.clone(),
+            outcome: PassOutcome::Failed,
+            state: None,
+            message: format!("{} (run {}): FAILED: {e}", record.name, record.id),
+            next_due: None,
+        });
+    }
+
+    fn say(&mut self, line: PassLine) {
+        if !self.json {
+            println!("{}", line.message);
+        }
+        self.lines.push(line);
     }
 }
 
@@ -208,8 +255,11 @@ fn pass_over(
     config: Option<&Path>,
     runtime: &tokio::runtime::Runtime,
     say_finished: bool,
+    json: bool,
 ) -> Result<PassSummary> {
     let mut summary = PassSummary {
+        json,
+        lines: Vec::new(),
         unfinished: 0,
         failed: 0,
         token_failures: 0,
@@ -219,35 +269,52 @@ fn pass_over(
         // A pause owed comes first, whatever else the run needs.
         match settle_pauses(&record, store, config, runtime) {
             Ok(None) => {}
-            Ok(Some(paused)) => println!(
-                "{} (run {}): paused {paused} object(s), as requested",
-                record.name, record.id
-            ),
+            Ok(Some(paused)) => summary.say(PassLine {
+                run: record.id,
+                experiment: record.name.clone(),
+                outcome: PassOutcome::Paused,
+                state: None,
+                message: format!(
+                    "{} (run {}): paused {paused} object(s), as requested",
+                    record.name, record.id
+                ),
+                next_due: None,
+            }),
             Err(e) => {
-                summary.fail(&e);
-                println!("{} (run {}): FAILED: {e}", record.name, record.id);
+                summary.fail(&record, &e);
                 continue;
             }
         }
         let record = store.find_experiment(&record.id.to_string())?;
         if !unfinished(&record, store)? {
             if say_finished {
-                println!("{}", finished(&record, store)?);
+                summary.say(PassLine {
+                    run: record.id,
+                    experiment: record.name.clone(),
+                    outcome: PassOutcome::Finished,
+                    state: Some(record.state),
+                    message: finished(&record, store)?,
+                    next_due: None,
+                });
             }
             continue;
         }
         summary.unfinished += 1;
         match pass(&record, store, config, runtime, Mode::DueNow, false, false) {
             Ok(outcome) => {
-                println!("{}", describe(&outcome, &record));
                 if let Some(t) = outcome.next {
                     summary.next = Some(summary.next.map_or(t, |n| n.min(t)));
                 }
+                summary.say(PassLine {
+                    run: record.id,
+                    experiment: record.name.clone(),
+                    outcome: PassOutcome::Done,
+                    state: Some(outcome.state),
+                    message: describe(&outcome, &record),
+                    next_due: outcome.next,
+                });
             }
-            Err(e) => {
-                summary.fail(&e);
-                println!("{} (run {}): FAILED: {e}", record.name, record.id);
-            }
+            Err(e) => summary.fail(&record, &e),
         }
     }
     Ok(summary)
@@ -276,20 +343,38 @@ fn finished(record: &ExperimentRecord, store: &Store) -> Result<String> {
 }
 
 /// `adskew collect`: one pass over one run or every unfinished run.
-pub fn collect(
-    selector: Option<&str>,
-    db: &Path,
-    wait: Duration,
-    config: Option<&Path>,
-) -> Result<()> {
-    let _lock = DbLock::acquire(db, wait)?;
-    let mut store = Store::open_existing(db)?;
+pub fn collect(args: CollectArgs) -> Result<()> {
+    let selector =
+        match (&args.experiment, args.all) {
+            (Some(run), false) => Some(run.as_str()),
+            (None, true) => None,
+            // clap refuses both together.
+            _ => return Err(Error::BadInput(
+                "collect what? Name a run (`adskew collect 12`, or its experiment name) or pass \
+                 --all for every unfinished run, as cron does nightly"
+                    .into(),
+            )),
+        };
+    let db = args.db.path()?;
+    let _lock = DbLock::acquire(&db, Duration::from_secs(args.lock.wait))?;
+    let mut store = Store::open_existing(&db)?;
     let runs: Vec<ExperimentRecord> = match selector {
         Some(s) => vec![store.find_experiment(s)?],
         None => store.list_experiments()?.into_iter().rev().collect(),
     };
-    let summary = pass_over(runs, &mut store, config, &runtime()?, selector.is_some())?;
-    if selector.is_none() && summary.unfinished == 0 {
+    let json = args.output.json;
+    let config = args.db.config();
+    let summary = pass_over(
+        runs,
+        &mut store,
+        config,
+        &runtime()?,
+        selector.is_some(),
+        json,
+    )?;
+    if json {
+        super::print_json(&serde_json::json!({ "runs": summary.lines }))?;
+    } else if selector.is_none() && summary.unfinished == 0 {
         println!("No unfinished runs in {}.", db.display());
     }
     if summary.failed > 0 {
@@ -301,26 +386,13 @@ pub fn collect(
     Ok(())
 }
 
-/// The switches of `adskew resume`.
-#[derive(Debug, Clone, Copy)]
-pub struct ResumeFlags {
-    /// Allow spending on a real platform.
-    pub live: bool,
-    /// No progress bar.
-    pub quiet: bool,
-}
-
 /// `adskew resume`: continue one run in this process, then report on it.
-pub fn resume(
-    selector: &str,
-    db: &Path,
-    wait: Duration,
-    ResumeFlags { live, quiet }: ResumeFlags,
-    config: Option<&Path>,
-    out: &Path,
-) -> Result<()> {
-    let _lock = DbLock::acquire(db, wait)?;
-    let mut store = Store::open_existing(db)?;
+pub fn resume(args: ResumeArgs) -> Result<()> {
+    let db = args.db.path()?;
+    let config = args.db.config();
+    let selector = args.experiment.as_str();
+    let _lock = DbLock::acquire(&db, Duration::from_secs(args.lock.wait))?;
+    let mut store = Store::open_existing(&db)?;
     let record = store.find_experiment(selector)?;
     if record.platform == RunOrigin::Import {
         println!(
@@ -329,10 +401,15 @@ pub fn resume(
         );
         return Ok(());
     }
-    if record.platform != RunOrigin::Sim && !live {
+    if record.platform != RunOrigin::Sim && !args.live {
         return Err(Error::BadInput(format!(
-            "resuming run {} may create and activate ads on {}: add --live",
-            record.id, record.platform
+            "run {id} is on {}: resuming it may create and activate ads and spend up to its cap \
+             of {} {}. To continue it, run `adskew resume {id} --live`; to see where it stands \
+             first, `adskew status`",
+            record.platform,
+            record.spend_cap,
+            record.currency,
+            id = record.id,
         )));
     }
     // A failed run is continued once its cause is gone (a new token, say).
@@ -351,17 +428,28 @@ pub fn resume(
         config,
         &runtime,
         Mode::ToCompletion,
-        !quiet,
+        !args.quiet,
         failed,
     )?;
     println!("{}", describe(&outcome, &record));
-    print_outcome(&store, &record.experiment()?, &outcome, db, out)
+    print_outcome(&store, &record.experiment()?, &outcome, &db, &args.out)
 }
 
 /// `adskew stop`: the kill switch. The pause never waits for the lock: with the lock the
 /// stop is recorded at once; without it, it is left as a request that the holder (or the
 /// next pass) records, and nothing re-activates the ads meanwhile.
-pub fn stop(
+pub fn stop(args: StopArgs) -> Result<()> {
+    let db = args.db.path()?;
+    stop_run(
+        &args.experiment,
+        &args.reason,
+        &db,
+        Duration::from_secs(args.wait),
+        args.db.config(),
+    )
+}
+
+fn stop_run(
     selector: &str,
     reason: &str,
     db: &Path,
@@ -418,12 +506,13 @@ pub fn stop(
     Ok(())
 }
 
-/// What `status` shows before the table: runs whose ads may still be spending although
-/// they should not (a failed pause), with their platform ids and what to do by hand; and
-/// stops paused but not yet recorded.
-pub(super) fn print_attention(store: &Store) -> Result<()> {
+/// What `status` shows before the table, one paragraph each: runs whose ads may still be
+/// spending although they should not (a failed pause), with their platform ids and what to
+/// do by hand; and stops paused but not yet recorded.
+pub(super) fn attention(store: &Store) -> Result<Vec<String>> {
     let open = store.open_pauses(None)?;
     let mut shown = std::collections::BTreeSet::new();
+    let mut paragraphs = Vec::new();
     for request in &open {
         if !shown.insert(request.experiment_id) {
             continue;
@@ -433,42 +522,50 @@ pub(super) fn print_attention(store: &Store) -> Result<()> {
         let unpaused = open
             .iter()
             .find(|p| p.experiment_id == id && p.paused_at.is_none());
-        if let Some(request) = unpaused {
-            match request.kind {
-                PauseKind::Failure => println!(
-                    "ATTENTION: run {id} ({name}) may still be spending: {}.",
-                    request.cause
-                ),
-                PauseKind::Stop => println!(
-                    "ATTENTION: run {id} ({name}) may still be spending: a stop was requested at \
-                     {} ({}) but pausing failed.",
+        paragraphs.push(match unpaused {
+            Some(request) => may_still_spend(store, request, &name)?,
+            None => {
+                let what = match request.kind {
+                    PauseKind::Stop => "stop requested",
+                    PauseKind::Failure => "paused after a failure",
+                };
+                format!(
+                    "Run {id} ({name}): {what} at {} ({}); its ads are paused. The next `adskew \
+                     collect {id}` records it in the run's state.",
                     request.requested_at, request.cause
-                ),
+                )
             }
-            if let Some(error) = &request.error {
-                println!("  The last attempt to pause failed: {error}");
-            }
-            println!("  {}.", scheduler::unpaused_advice(store, id)?);
-        } else {
-            let what = match request.kind {
-                PauseKind::Stop => "stop requested",
-                PauseKind::Failure => "paused after a failure",
-            };
-            println!(
-                "Run {id} ({name}): {what} at {} ({}); its ads are paused. The next `adskew \
-                 collect {id}` records it in the run's state.",
-                request.requested_at, request.cause
-            );
-        }
+        });
     }
-    if !shown.is_empty() {
-        println!();
+    Ok(paragraphs)
+}
+
+/// A run whose pause failed: what happened and what to do by hand.
+fn may_still_spend(store: &Store, request: &PauseRequest, name: &str) -> Result<String> {
+    let id = request.experiment_id;
+    let mut text = match request.kind {
+        PauseKind::Failure => format!(
+            "ATTENTION: run {id} ({name}) may still be spending: {}.",
+            request.cause
+        ),
+        PauseKind::Stop => format!(
+            "ATTENTION: run {id} ({name}) may still be spending: a stop was requested at \
+             {} ({}) but pausing failed.",
+            request.requested_at, request.cause
+        ),
+    };
+    if let Some(error) = &request.error {
+        text.push_str(&format!("\n  The last attempt to pause failed: {error}"));
     }
-    Ok(())
+    text.push_str(&format!("\n  {}.", scheduler::unpaused_advice(store, id)?));
+    Ok(text)
 }
 
 /// `adskew daemon`: `collect --all` on an internal schedule until SIGINT or SIGTERM.
-pub fn daemon(db: &Path, config: Option<&Path>, max_sleep: Duration) -> Result<()> {
+pub fn daemon(args: DaemonArgs) -> Result<()> {
+    let db = args.db.path()?;
+    let (db, config) = (db.as_path(), args.db.config());
+    let max_sleep = Duration::from_secs(args.max_sleep_minutes * 60);
     let runtime = runtime()?;
     // Both signals are caught from the start, so one arriving during a pass waits for it.
     use tokio::signal::unix::{signal, SignalKind};
@@ -516,5 +613,5 @@ fn collect_all_for_daemon(db: &Path, config: Option<&Path>) -> Result<Option<Dat
     let _lock = DbLock::acquire(db, Duration::from_secs(60))?;
     let mut store = Store::open(db)?;
     let runs = store.list_experiments()?.into_iter().rev().collect();
-    Ok(pass_over(runs, &mut store, config, &runtime()?, false)?.next)
+    Ok(pass_over(runs, &mut store, config, &runtime()?, false, false)?.next)
 }

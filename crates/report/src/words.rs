@@ -85,6 +85,27 @@ pub fn describe_breakdown(analysis: &Analysis, b: &BreakdownResult) -> String {
     )
 }
 
+/// One sentence per ad for its composition against the expected one (goodness of fit),
+/// when the breakdown has an expected composition.
+pub fn describe_fits(b: &BreakdownResult) -> Vec<String> {
+    let source = b.eligible_source.as_deref().unwrap_or("expected");
+    b.goodness_of_fit
+        .iter()
+        .map(|fit| {
+            let t = &fit.test;
+            format!(
+                "{} against the expected {} composition ({source}): chi-square goodness of fit = {:.2}, df = {}, {}; total variation distance = {:.3}.",
+                fit.ad,
+                b.breakdown,
+                t.statistic,
+                t.dof,
+                format_p(t.p_value, Some(t.log10_p_value)),
+                t.total_variation,
+            )
+        })
+        .collect()
+}
+
 /// One sentence for a paired two-proportion test.
 pub fn describe_paired(p: &PairedResult) -> String {
     let t = &p.test;
