@@ -11,18 +11,21 @@ pub fn execute(args: ReportArgs) -> Result<()> {
     let record = store.find_experiment(&args.experiment)?;
     let inputs = store.analysis_inputs(&record)?;
     let report = report::Report::load(&store, &inputs, analysis::analyze(&inputs))?;
-    let dir = args.out.join(&report.analysis.experiment.name);
-    let files = report::write(&report, &dir, &args.format)?;
+    let written = report::write(&report, &args.out, &args.format)?;
     if args.output.json {
-        let files: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+        let files: Vec<String> = written
+            .files
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect();
         return super::print_json(&serde_json::json!({
             "run": record.id,
             "experiment": report.analysis.experiment.name,
-            "folder": dir.display().to_string(),
+            "folder": written.dir.display().to_string(),
             "files": files,
         }));
     }
-    for f in files {
+    for f in written.files {
         println!("{}", f.display());
     }
     Ok(())

@@ -48,6 +48,8 @@ pub fn execute(args: RunArgs) -> Result<()> {
     let wait = std::time::Duration::from_secs(args.lock.wait);
     // Validate everything before anything is opened or created.
     let exp = load(&args.file)?;
+    // Where the report goes is checked before anything is spent.
+    report::folder::check_out(&args.out, &exp.name)?;
     let runtime = runtime()?;
     let purpose = if args.live {
         Purpose::Launch
@@ -112,8 +114,7 @@ pub(super) fn print_outcome(
     let inputs = store.analysis_inputs(&record)?;
     let report = report::Report::load(store, &inputs, analysis::analyze(&inputs))?;
     let analysis = &report.analysis;
-    let dir = out.join(&exp.name);
-    report::write_all(&report, &dir)?;
+    let dir = report::write_all(&report, out)?.dir;
     println!(
         "{}: run {} {} after {} collections; spent {} of {} {}.",
         exp.name,

@@ -394,6 +394,7 @@ pub fn resume(args: ResumeArgs) -> Result<()> {
     let _lock = DbLock::acquire(&db, Duration::from_secs(args.lock.wait))?;
     let mut store = Store::open_existing(&db)?;
     let record = store.find_experiment(selector)?;
+    crate::report::folder::check_out(&args.out, &record.name)?;
     if record.platform == RunOrigin::Import {
         println!(
             "{} (run {}) was imported from exports; there is nothing to resume.",

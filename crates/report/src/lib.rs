@@ -4,6 +4,7 @@
 //! out). Exporters only format; every number they print was computed by `analysis`.
 
 pub mod charts;
+pub mod folder;
 pub mod html;
 pub mod json;
 pub mod markdown;
@@ -113,21 +114,35 @@ pub fn exporters(formats: &[Format]) -> Vec<Box<dyn Exporter>> {
 }
 
 /// Writes the full report into `dir` (created if needed).
-pub fn write_all(report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
-    write(report, dir, &[])
+pub fn write_all(report: &Report, out: &Path) -> Result<Written> {
+    write(report, out, &[])
 }
 
-/// Writes the report in `formats` (all when empty) into `dir` (created if needed).
-pub fn write(report: &Report, dir: &Path, formats: &[Format]) -> Result<Vec<PathBuf>> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
-    let mut written = Vec::new();
+/// What a report wrote: its folder and files.
+#[derive(Debug)]
+pub struct Written {
+    /// `OUT/<experiment name>`.
+    pub dir: PathBuf,
+    pub files: Vec<PathBuf>,
+}
+
+/// Writes the report in `formats` (all when empty) into its run's folder under `out`
+/// (`out/<experiment name>/`, see [`folder`]: it holds one run, and appears only complete).
+pub fn write(report: &Report, out: &Path, formats: &[Format]) -> Result<Written> {
+    let experiment = &report.analysis.experiment;
+    let folder = folder::ReportFolder::prepare(out, &experiment.name, experiment.id)?;
+    let mut files = Vec::new();
     for exporter in exporters(formats) {
-        let files = exporter.export(report, dir)?;
-        tracing::debug!(exporter = exporter.name(), files = files.len(), "exported");
-        written.extend(files);
+        let written = exporter.export(report, folder.work())?;
+        tracing::debug!(
+            exporter = exporter.name(),
+            files = written.len(),
+            "exported"
+        );
+        files.extend(written.iter().map(|f| folder.final_path(f)));
     }
-    Ok(written)
+    let dir = folder.finish()?;
+    Ok(Written { dir, files })
 }
 
 /// Writes a file atomically (temporary file, then rename) so a report is never half-written.

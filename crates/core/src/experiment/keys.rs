@@ -26,12 +26,32 @@ pub fn is_label(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
-/// An experiment's name: ASCII letters of either case, digits, '-', '_' and '.', at least
-/// one.
+/// The longest experiment name: it is a folder name (file systems allow 255 bytes) inside
+/// platform object names (with room for the ad key and the idempotency key).
+pub const MAX_NAME_LEN: usize = 100;
+
+/// An experiment's name: 1 to [`MAX_NAME_LEN`] ASCII letters of either case, digits, '-',
+/// '_' and '.', starting with a letter or a digit (so never `.`, `..` or a hidden folder).
 pub fn is_name(s: &str) -> bool {
-    !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    name_problem(s).is_none()
+}
+
+/// Why `s` cannot be an experiment's name, in words that follow the name in a message.
+pub fn name_problem(s: &str) -> Option<&'static str> {
+    if s.is_empty() {
+        Some("is empty")
+    } else if s.len() > MAX_NAME_LEN {
+        Some("is longer than 100 characters")
+    } else if !s
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+    {
+        Some("has characters other than letters, digits, '-', '_' and '.'")
+    } else if !s.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+        Some("does not start with a letter or a digit")
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -45,5 +65,10 @@ mod tests {
         assert!(is_key(&"a".repeat(64)) && !is_key(&"a".repeat(65)));
         assert!(is_label("A") && is_label("p_1-x") && !is_label("") && !is_label("a.b"));
         assert!(is_name("Drivers-1.2_x") && !is_name("") && !is_name("a/b") && !is_name("a b"));
+        // Names become folders: never the folder itself, its parent or a hidden one.
+        for bad in [".", "..", ".hidden", "-x", &"a".repeat(101)] {
+            assert!(!is_name(bad), "{bad}");
+        }
+        assert!(is_name(&"a".repeat(100)));
     }
 }

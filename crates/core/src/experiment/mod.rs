@@ -9,6 +9,7 @@
 //! can only be built by validation.
 
 pub mod describe;
+pub mod image;
 pub mod keys;
 pub mod load;
 pub mod schema;

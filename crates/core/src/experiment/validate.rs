@@ -346,11 +346,12 @@ pub fn validate(
         "name",
         "a short identifier such as \"imana2021-drivers\"",
     );
-    if !name.is_empty() && !keys::is_name(&name) {
+    if let Some(reason) = keys::name_problem(&name).filter(|_| !name.is_empty()) {
         c.problem(
             "name",
-            format!("`{name}` has characters other than letters, digits, '-', '_' and '.'"),
-            "the name becomes a directory under results/",
+            format!("{name:?} {reason}"),
+            "use letters, digits, '-', '_' and '.', starting with a letter or digit, e.g. \
+             \"imana2021-drivers\" (the name becomes a folder under results/)",
         );
     }
     let description = raw.description.clone().unwrap_or_default();
@@ -774,15 +775,12 @@ fn check_ads(c: &mut Checker, raw: &RawExperiment, base_dir: &Path) -> Vec<Ad> {
         if !(link.is_empty() || link.starts_with("https://") || link.starts_with("http://")) {
             c.problem(path("link"), format!("`{link}` is not an http(s) URL"), "");
         }
-        if let Some(image) = &ad.image {
-            let is_url = image.starts_with("https://") || image.starts_with("http://");
-            if !is_url && !base_dir.join(image).is_file() {
-                c.problem(
-                    path("image"),
-                    format!("`{image}` is neither a URL nor a file next to the experiment"),
-                    "paths are relative to the experiment file",
-                );
-            }
+        if let Some((message, fix)) = ad
+            .image
+            .as_deref()
+            .and_then(|image| super::image::problem(base_dir, image))
+        {
+            c.problem(path("image"), message, fix);
         }
         let budget = match (ad.daily_budget, ad.lifetime_budget) {
             (Some(d), None) => Budget::Daily(c.positive_money(d, &path("daily_budget"))),

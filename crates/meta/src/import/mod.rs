@@ -363,10 +363,11 @@ pub fn breakdowns_of(exp: &Experiment) -> String {
 
 /// Whether `name` can name a new experiment (it becomes a folder under results/).
 fn check_name(name: &str) -> Result<()> {
-    if !adskew_core::experiment::keys::is_name(name) {
+    if let Some(reason) = adskew_core::experiment::keys::name_problem(name) {
         return Err(Error::BadInput(format!(
-            "--experiment `{name}`: a new experiment's name has only letters, digits, '-', '_' and '.' \
-             (it becomes a folder under results/)"
+            "--experiment {name:?} {reason}: a new experiment's name has letters, digits, '-', '_' \
+             and '.', starting with a letter or digit, e.g. --experiment aw-de (it becomes a \
+             folder under results/)"
         )));
     }
     if name.chars().all(|c| c.is_ascii_digit()) {
