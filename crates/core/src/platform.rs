@@ -40,7 +40,9 @@ pub struct CampaignSpec {
     pub name: String,
     pub objective: Objective,
     pub category: AdCategory,
-    /// Where the ads run (ISO-2); Meta needs it with a special ad category.
+    /// The countries the campaign's ads run in (ISO 3166-1 alpha-2), from the experiment's
+    /// audience. A platform that regulates categories by country (housing, employment and
+    /// credit ads) needs them on the campaign, before any ad set names its audience.
     pub countries: Vec<String>,
     /// A cap the platform itself enforces on the campaign's total spend: a backstop that
     /// stops spending even when no collector runs to pause the ads at the experiment's cap.
@@ -359,8 +361,9 @@ pub trait Platform: Send + Sync {
     async fn ad_reviews(&self, ads: &[ObjectId]) -> Result<Vec<AdReview>, PlatformError>;
     /// Total spend of a campaign so far.
     async fn spend(&self, campaign: &ObjectId) -> Result<Money, PlatformError>;
-    /// The API exchanges made since the last call, for the store's archive. In-process
-    /// platforms make none.
+    /// The API exchanges made since the last call, for the store's archive: every request
+    /// that could create, change or spend is kept (invariant "nothing lost"), whatever the
+    /// platform. In-process platforms make none.
     fn take_exchanges(&self) -> Vec<Exchange> {
         Vec::new()
     }
