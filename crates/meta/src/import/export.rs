@@ -152,6 +152,254 @@ fn dimension_value(dimension: Breakdown, text: &str, column: &str) -> Result<Str
     })
 }
 
+/// Where the columns adskew reads are in a file's header.
+struct Columns {
+    /// The column the ads are named by, and its index.
+    name: (&'static str, usize),
+    /// The breakdown columns, in canonical order.
+    dims: Vec<(Breakdown, &'static str, usize)>,
+    reach: usize,
+    impressions: usize,
+    start: usize,
+    stop: usize,
+    clicks: Option<(&'static str, usize)>,
+    spend: usize,
+    /// The spend column's header as written, for messages.
+    spend_name: String,
+    currency: String,
+}
+
+/// One data line read: its ad, its cell and its reporting window.
+struct Line {
+    name: String,
+    cell: Cell,
+    start: NaiveDate,
+    stop: NaiveDate,
+}
+
+impl Columns {
+    /// Finds every column in `header` (line 1 of `path`), or says which is missing or
+    /// cannot be stored.
+    fn find(path: &Path, header: &[String]) -> Result<Columns, Error> {
+        let (name, dims) = Columns::name_and_dimensions(path, header)?;
+        let required =
+            |n: &str| column(header, n).ok_or_else(|| missing(path, header, &format!("\"{n}\"")));
+        let reach = required("Reach")?;
+        let impressions = required("Impressions")?;
+        let start = required("Reporting Starts")?;
+        let stop = required("Reporting Ends")?;
+        let clicks = ["Link Clicks", "Clicks (All)"]
+            .iter()
+            .find_map(|c| column(header, c).map(|i| (*c, i)));
+        let (spend, currency) = spend_column(path, header)?;
+        Ok(Columns {
+            name,
+            dims,
+            reach,
+            impressions,
+            start,
+            stop,
+            clicks,
+            spend,
+            spend_name: header[spend].clone(),
+            currency,
+        })
+    }
+
+    /// The column naming the ads and the breakdown columns, refusing breakdowns adskew
+    /// does not store and Region combined with another.
+    #[allow(clippy::type_complexity)]
+    fn name_and_dimensions(
+        path: &Path,
+        header: &[String],
+    ) -> Result<((&'static str, usize), Vec<(Breakdown, &'static str, usize)>), Error> {
+        let name = NAME_COLUMNS
+            .iter()
+            .find_map(|n| column(header, n).map(|i| (*n, i)))
+            .ok_or_else(|| {
+                missing(
+                    path,
+                    header,
+                    "\"Ad Name\", \"Ad Set Name\" or \"Campaign Name\"",
+                )
+            })?;
+        if let Some(u) = UNSUPPORTED_COLUMNS
+            .iter()
+            .find(|u| column(header, u).is_some())
+        {
+            return Err(bad(
+                path,
+                1,
+                format!(
+                    "has a \"{u}\" breakdown, which adskew does not store (its breakdowns are {}). \
+                     Export again without it",
+                    DIMENSION_COLUMNS
+                        .iter()
+                        .map(|(c, _)| *c)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+        let dims: Vec<(Breakdown, &str, usize)> = DIMENSION_COLUMNS
+            .iter()
+            .filter_map(|(c, b)| column(header, c).map(|i| (*b, *c, i)))
+            .collect();
+        if dims.is_empty() {
+            return Err(missing(
+                path,
+                header,
+                "breakdown (\"Gender\", \"Age\" or \"Region\")",
+            ));
+        }
+        if dims.len() > 1 && dims.iter().any(|(b, _, _)| *b == Breakdown::Region) {
+            return Err(bad(
+                path,
+                1,
+                "breaks delivery down by Region together with Gender or Age. A person can be reached \
+                 in two regions, so reach cannot be summed over regions into a gender or age \
+                 breakdown: export Region in a file of its own",
+            ));
+        }
+        Ok((name, dims))
+    }
+
+    /// The breakdown columns' names, joined by `sep`, for messages.
+    fn dimension_names(&self, sep: &str) -> String {
+        self.dims
+            .iter()
+            .map(|(_, c, _)| *c)
+            .collect::<Vec<_>>()
+            .join(sep)
+    }
+
+    /// Reads one data line; `Ok(None)` for a totals row (no ad and no group: its numbers
+    /// are sums of the others).
+    fn line(&self, record: &csv::StringRecord) -> Result<Option<Line>, String> {
+        let field = |i: usize| record.get(i).unwrap_or_default();
+        let (name_column, name_col) = self.name;
+        let name = field(name_col).to_string();
+        if name.is_empty() && self.dims.iter().all(|(_, _, i)| field(*i).is_empty()) {
+            return Ok(None);
+        }
+        if name.is_empty() {
+            return Err(format!(
+                "{name_column} is empty; every row must name its ad"
+            ));
+        }
+        let mut values = Vec::new();
+        for (b, c, i) in &self.dims {
+            if field(*i).is_empty() {
+                return Err(format!(
+                    "{c} is empty; every row of an ad needs its {c} (a row without one is a total only when the ad name is empty too)"
+                ));
+            }
+            values.push(dimension_value(*b, field(*i), c)?);
+        }
+        let start = date(field(self.start), "Reporting Starts")?;
+        let stop = date(field(self.stop), "Reporting Ends")?;
+        if stop < start {
+            return Err(format!(
+                "Reporting Ends {stop} is before Reporting Starts {start}"
+            ));
+        }
+        let cell = Cell {
+            line: record.position().map_or(0, csv::Position::line),
+            reach: count(field(self.reach), "Reach", false)?,
+            impressions: count(field(self.impressions), "Impressions", false)?,
+            clicks: match self.clicks {
+                Some((c, i)) => count(field(i), c, true)?,
+                None => 0,
+            },
+            spend: match field(self.spend) {
+                "" => ExactAmount::default(),
+                t => ExactAmount::parse(t).ok_or_else(|| {
+                    format!(
+                        "{} `{t}` is not an amount (0 or more, like 2.33)",
+                        self.spend_name
+                    )
+                })?,
+            },
+            values,
+        };
+        Ok(Some(Line {
+            name,
+            cell,
+            start,
+            stop,
+        }))
+    }
+}
+
+/// "no X column", with the columns there are and how to add it.
+fn missing(path: &Path, header: &[String], what: &str) -> Error {
+    let found = header
+        .iter()
+        .map(|h| format!("\"{h}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    bad(
+        path,
+        1,
+        format!(
+            "no {what} column. The columns are: {found}. Add it (Columns → Customize columns) and export again ({HOW})"
+        ),
+    )
+}
+
+/// The one "Amount Spent (XXX)" column and its currency, which adskew must be able to
+/// keep exactly in hundredths.
+fn spend_column(path: &Path, header: &[String]) -> Result<(usize, String), Error> {
+    let spends: Vec<(usize, &str)> = header
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| {
+            let code = h.strip_prefix("Amount Spent (")?.strip_suffix(')')?;
+            Some((i, code))
+        })
+        .collect();
+    let (spend_col, currency) = match spends.as_slice() {
+        [] => {
+            return Err(missing(
+                path,
+                header,
+                "\"Amount Spent (XXX)\" (XXX: the account's currency)",
+            ))
+        }
+        [(i, code)] => (*i, code.to_string()),
+        _ => {
+            let found = header
+                .iter()
+                .map(|h| format!("\"{h}\""))
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(bad(
+                path,
+                1,
+                format!("has more than one \"Amount Spent\" column ({found}); export one currency"),
+            ));
+        }
+    };
+    if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(bad(
+            path,
+            1,
+            format!("\"Amount Spent ({currency})\" does not name an ISO 4217 currency such as EUR"),
+        ));
+    }
+    if minor_digits(&currency) > 2 {
+        return Err(bad(
+            path,
+            1,
+            format!(
+                "spends in {currency}, which has three decimals; adskew keeps money in hundredths \
+                 of the currency and cannot store it exactly"
+            ),
+        ));
+    }
+    Ok((spend_col, currency))
+}
+
 impl Export {
     /// Reads and checks the file at `path`.
     pub fn read(path: &Path) -> Result<Export, Error> {
@@ -208,121 +456,10 @@ impl Export {
             .iter()
             .map(str::to_string)
             .collect();
-        let found = || {
-            header
-                .iter()
-                .map(|h| format!("\"{h}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        let missing = |what: &str| {
-            bad(
-                &path,
-                1,
-                format!(
-                    "no {what} column. The columns are: {}. Add it (Columns → Customize columns) and export again ({HOW})",
-                    found()
-                ),
-            )
-        };
-
-        let (name_column, name_col) = NAME_COLUMNS
-            .iter()
-            .find_map(|n| column(&header, n).map(|i| (*n, i)))
-            .ok_or_else(|| missing("\"Ad Name\", \"Ad Set Name\" or \"Campaign Name\""))?;
-        self.name_column = name_column;
-        if let Some(u) = UNSUPPORTED_COLUMNS
-            .iter()
-            .find(|u| column(&header, u).is_some())
-        {
-            return Err(bad(
-                &path,
-                1,
-                format!(
-                    "has a \"{u}\" breakdown, which adskew does not store (its breakdowns are {}). \
-                     Export again without it",
-                    DIMENSION_COLUMNS
-                        .iter()
-                        .map(|(c, _)| *c)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
-        let dims: Vec<(Breakdown, &str, usize)> = DIMENSION_COLUMNS
-            .iter()
-            .filter_map(|(c, b)| column(&header, c).map(|i| (*b, *c, i)))
-            .collect();
-        if dims.is_empty() {
-            return Err(missing("breakdown (\"Gender\", \"Age\" or \"Region\")"));
-        }
-        if dims.len() > 1 && dims.iter().any(|(b, _, _)| *b == Breakdown::Region) {
-            return Err(bad(
-                &path,
-                1,
-                "breaks delivery down by Region together with Gender or Age. A person can be reached \
-                 in two regions, so reach cannot be summed over regions into a gender or age \
-                 breakdown: export Region in a file of its own",
-            ));
-        }
-        self.dimensions = dims.iter().map(|(b, _, _)| *b).collect();
-
-        let required =
-            |name: &str| column(&header, name).ok_or_else(|| missing(&format!("\"{name}\"")));
-        let reach_col = required("Reach")?;
-        let impressions_col = required("Impressions")?;
-        let start_col = required("Reporting Starts")?;
-        let stop_col = required("Reporting Ends")?;
-        let clicks = ["Link Clicks", "Clicks (All)"]
-            .iter()
-            .find_map(|c| column(&header, c).map(|i| (*c, i)));
-        let spends: Vec<(usize, &str)> = header
-            .iter()
-            .enumerate()
-            .filter_map(|(i, h)| {
-                let code = h.strip_prefix("Amount Spent (")?.strip_suffix(')')?;
-                Some((i, code))
-            })
-            .collect();
-        let (spend_col, currency) = match spends.as_slice() {
-            [] => {
-                return Err(missing(
-                    "\"Amount Spent (XXX)\" (XXX: the account's currency)",
-                ))
-            }
-            [(i, code)] => (*i, code.to_string()),
-            _ => {
-                return Err(bad(
-                    &path,
-                    1,
-                    format!(
-                        "has more than one \"Amount Spent\" column ({}); export one currency",
-                        found()
-                    ),
-                ))
-            }
-        };
-        if currency.len() != 3 || !currency.bytes().all(|b| b.is_ascii_uppercase()) {
-            return Err(bad(
-                &path,
-                1,
-                format!(
-                    "\"Amount Spent ({currency})\" does not name an ISO 4217 currency such as EUR"
-                ),
-            ));
-        }
-        if minor_digits(&currency) > 2 {
-            return Err(bad(
-                &path,
-                1,
-                format!(
-                    "spends in {currency}, which has three decimals; adskew keeps money in hundredths \
-                     of the currency and cannot store it exactly"
-                ),
-            ));
-        }
-        self.currency = currency;
-        let spend_name = header[spend_col].clone();
+        let columns = Columns::find(&path, &header)?;
+        self.name_column = columns.name.0;
+        self.dimensions = columns.dims.iter().map(|(b, _, _)| *b).collect();
+        self.currency = columns.currency.clone();
 
         // (ad name, values) -> line, to name both lines of a repeated row.
         let mut seen: BTreeMap<(String, Vec<String>), u64> = BTreeMap::new();
@@ -333,94 +470,17 @@ impl Export {
                 bad(&path, line, e)
             })?;
             let line = record.position().map_or(0, csv::Position::line);
-            let field = |i: usize| record.get(i).unwrap_or_default();
-            let at = |what: String| bad(&path, line, what);
-            let name = field(name_col).to_string();
-            if name.is_empty() && dims.iter().all(|(_, _, i)| field(*i).is_empty()) {
-                // A totals row: no ad and no group. Its numbers are sums of the others.
+            let Some(read) = columns.line(&record).map_err(|m| bad(&path, line, m))? else {
                 self.notes.push(format!(
-                    "{}: line {line}: skipped a totals row (no {name_column}, no {})",
+                    "{}: line {line}: skipped a totals row (no {}, no {})",
                     path.display(),
-                    dims.iter()
-                        .map(|(_, c, _)| *c)
-                        .collect::<Vec<_>>()
-                        .join(" or ")
+                    columns.name.0,
+                    columns.dimension_names(" or ")
                 ));
                 continue;
-            }
-            if name.is_empty() {
-                return Err(at(format!(
-                    "{name_column} is empty; every row must name its ad"
-                )));
-            }
-            let mut values = Vec::new();
-            for (b, c, i) in &dims {
-                if field(*i).is_empty() {
-                    return Err(at(format!(
-                        "{c} is empty; every row of an ad needs its {c} (a row without one is a total only when the ad name is empty too)"
-                    )));
-                }
-                values.push(dimension_value(*b, field(*i), c).map_err(at)?);
-            }
-            let start = date(field(start_col), "Reporting Starts").map_err(at)?;
-            let stop = date(field(stop_col), "Reporting Ends").map_err(at)?;
-            if stop < start {
-                return Err(at(format!(
-                    "Reporting Ends {stop} is before Reporting Starts {start}"
-                )));
-            }
-            let cell = Cell {
-                line,
-                reach: count(field(reach_col), "Reach", false).map_err(at)?,
-                impressions: count(field(impressions_col), "Impressions", false).map_err(at)?,
-                clicks: match clicks {
-                    Some((c, i)) => count(field(i), c, true).map_err(at)?,
-                    None => 0,
-                },
-                spend: match field(spend_col) {
-                    "" => ExactAmount::default(),
-                    t => ExactAmount::parse(t).ok_or_else(|| {
-                        at(format!(
-                            "{spend_name} `{t}` is not an amount (0 or more, like 2.33)"
-                        ))
-                    })?,
-                },
-                values,
             };
-            let ad = match index.get(&name) {
-                Some(&i) => &mut self.ads[i],
-                None => {
-                    index.insert(name.clone(), self.ads.len());
-                    self.ads.push(ExportAd {
-                        name: name.clone(),
-                        line,
-                        start,
-                        stop,
-                        cells: Vec::new(),
-                    });
-                    self.ads.last_mut().expect("just pushed")
-                }
-            };
-            if (ad.start, ad.stop) != (start, stop) {
-                return Err(at(format!(
-                    "`{name}` is reported for {start} to {stop} here but for {} to {} on line {}; \
-                     export one reporting window per file (no breakdown by Day, Week or Month)",
-                    ad.start, ad.stop, ad.line
-                )));
-            }
-            if let Some(first) = seen.insert((name.clone(), cell.values.clone()), line) {
-                return Err(at(format!(
-                    "repeats line {first} (`{name}`, {}); each ad has one row per {}. \
-                     Was the report broken down by something else too?",
-                    cell.values.join(", "),
-                    dims.iter()
-                        .map(|(_, c, _)| *c)
-                        .collect::<Vec<_>>()
-                        .join(" × ")
-                )));
-            }
-            ad.cells.push(cell);
-            self.rows_read += 1;
+            self.add(read, &columns, &mut index, &mut seen)
+                .map_err(|m| bad(&path, line, m))?;
         }
         if self.ads.is_empty() {
             return Err(Error::BadInput(format!(
@@ -428,6 +488,56 @@ impl Export {
                 path.display()
             )));
         }
+        Ok(())
+    }
+
+    /// Adds a line to its ad (new ads in the order they appear), refusing a second
+    /// reporting window for an ad and a repeated row.
+    fn add(
+        &mut self,
+        read: Line,
+        columns: &Columns,
+        index: &mut BTreeMap<String, usize>,
+        seen: &mut BTreeMap<(String, Vec<String>), u64>,
+    ) -> Result<(), String> {
+        let Line {
+            name,
+            cell,
+            start,
+            stop,
+        } = read;
+        let line = cell.line;
+        let ad = match index.get(&name) {
+            Some(&i) => &mut self.ads[i],
+            None => {
+                index.insert(name.clone(), self.ads.len());
+                self.ads.push(ExportAd {
+                    name: name.clone(),
+                    line,
+                    start,
+                    stop,
+                    cells: Vec::new(),
+                });
+                self.ads.last_mut().expect("just pushed")
+            }
+        };
+        if (ad.start, ad.stop) != (start, stop) {
+            return Err(format!(
+                "`{name}` is reported for {start} to {stop} here but for {} to {} on line {}; \
+                 export one reporting window per file (no breakdown by Day, Week or Month)",
+                ad.start, ad.stop, ad.line
+            ));
+        }
+        if let Some(first) = seen.insert((name.clone(), cell.values.clone()), line) {
+            return Err(format!(
+                "repeats line {first} (`{name}`, {}); each ad has one row per {}. \
+                 Was the report broken down by something else too?",
+                cell.values.join(", "),
+                columns.dimension_names(" × ")
+            ));
+        }
+        ad.cells.push(cell);
+        self.rows_read += 1;
         Ok(())
     }
 

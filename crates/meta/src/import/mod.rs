@@ -292,65 +292,88 @@ fn check_existing(
     }
     let mut map = BTreeMap::new();
     for e in exports {
-        if e.currency != record.currency {
-            return Err(bad(
-                &e.path,
-                1,
-                format!(
-                    "spends in {} but {} (run {}) is in {}; import it into an experiment of its own",
-                    e.currency, record.name, record.id, record.currency
-                ),
-            ));
-        }
-        if let Some(d) = e
-            .dimensions
-            .iter()
-            .find(|d| !exp.collect.breakdowns.contains(d))
-        {
-            return Err(bad(
-                &e.path,
-                1,
-                format!(
-                    "breaks delivery down by {d}, which {} (run {}) does not collect ({}), so \
-                     these rows would never be analysed. Export without that breakdown, or \
-                     import into a new experiment",
-                    record.name,
-                    record.id,
-                    breakdowns_of(&exp)
-                ),
-            ));
-        }
+        fits_run(e, record, &exp)?;
         if let Some(latest) = latest.filter(|l| *l >= e.snapshot_at) {
-            return Err(Error::BadInput(format!(
-                "{}: its snapshot ({}, from its {}) is not newer than the latest collection of {} \
-                 (run {}) at {}. The newest collection is what is analysed, so an older \
-                 snapshot added now would hide newer numbers. Import snapshots oldest first; \
-                 older files belong in a new experiment together with the rest",
-                e.path.display(),
-                e.snapshot_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                e.snapshot_from.as_str(),
+            return Err(older_snapshot(e, record, latest));
+        }
+        map.extend(ad_keys(e, record, &keys)?);
+    }
+    Ok(map)
+}
+
+/// The file's currency and breakdowns are the run's.
+fn fits_run(e: &Export, record: &ExperimentRecord, exp: &Experiment) -> Result<()> {
+    if e.currency != record.currency {
+        return Err(bad(
+            &e.path,
+            1,
+            format!(
+                "spends in {} but {} (run {}) is in {}; import it into an experiment of its own",
+                e.currency, record.name, record.id, record.currency
+            ),
+        ));
+    }
+    if let Some(d) = e
+        .dimensions
+        .iter()
+        .find(|d| !exp.collect.breakdowns.contains(d))
+    {
+        return Err(bad(
+            &e.path,
+            1,
+            format!(
+                "breaks delivery down by {d}, which {} (run {}) does not collect ({}), so \
+                 these rows would never be analysed. Export without that breakdown, or \
+                 import into a new experiment",
                 record.name,
                 record.id,
-                latest.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            )));
+                breakdowns_of(exp)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A snapshot no newer than the run's latest collection (at `latest`): refused, since the
+/// newest collection is what is analysed.
+fn older_snapshot(e: &Export, record: &ExperimentRecord, latest: DateTime<Utc>) -> Error {
+    Error::BadInput(format!(
+        "{}: its snapshot ({}, from its {}) is not newer than the latest collection of {} \
+         (run {}) at {}. The newest collection is what is analysed, so an older \
+         snapshot added now would hide newer numbers. Import snapshots oldest first; \
+         older files belong in a new experiment together with the rest",
+        e.path.display(),
+        e.snapshot_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        e.snapshot_from.as_str(),
+        record.name,
+        record.id,
+        latest.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    ))
+}
+
+/// The run's key of each ad of the file; within one file, two names must not land on the
+/// same ad.
+fn ad_keys(
+    e: &Export,
+    record: &ExperimentRecord,
+    keys: &[(String, String)],
+) -> Result<BTreeMap<String, String>> {
+    let mut map = BTreeMap::new();
+    let mut taken: BTreeMap<String, (&str, u64)> = BTreeMap::new();
+    for ad in &e.ads {
+        let key = key_for(&ad.name, record, keys).map_err(|m| bad(&e.path, ad.line, m))?;
+        if let Some((other, line)) = taken.insert(key.clone(), (&ad.name, ad.line)) {
+            return Err(bad(
+                &e.path,
+                ad.line,
+                format!(
+                    "`{}` and `{other}` (line {line}) are both ad `{key}`",
+                    ad.name
+                ),
+            ));
         }
-        // Within one file, two names must not land on the same ad.
-        let mut taken: BTreeMap<String, (&str, u64)> = BTreeMap::new();
-        for ad in &e.ads {
-            let key = key_for(&ad.name, record, &keys).map_err(|m| bad(&e.path, ad.line, m))?;
-            if let Some((other, line)) = taken.insert(key.clone(), (&ad.name, ad.line)) {
-                return Err(bad(
-                    &e.path,
-                    ad.line,
-                    format!(
-                        "`{}` and `{other}` (line {line}) are both ad `{key}`",
-                        ad.name
-                    ),
-                ));
-            }
-            map.insert(ad.name.clone(), key);
-        }
+        map.insert(ad.name.clone(), key);
     }
     Ok(map)
 }
