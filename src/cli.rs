@@ -613,7 +613,8 @@ pub enum AudienceCommand {
 
 Exit codes: 0 uploaded; 2 bad file or settings (nothing was created or sent); 1 Meta failed during the upload (what it had received is reported and recorded).")]
     Upload {
-        /// The CSV file of people (UTF-8, comma-separated, a header line naming the columns).
+        /// The CSV file of people (UTF-8, comma-separated, a header line naming the columns; a
+        /// regular file of at most 1 GiB: split a bigger list and upload the parts with --audience).
         file: PathBuf,
         /// Name of the new audience, as Meta's Audience Manager will show it.
         #[arg(

@@ -11,7 +11,8 @@ use crate::store::Store;
 /// Checks every file, then writes them all in one transaction under the database's lock.
 pub fn import(files: &[PathBuf], selector: &str, db: &Path, wait: Duration) -> Result<()> {
     // Everything that can be wrong with the files is found before the database is touched.
-    let exports = import::read_all(files)?;
+    let now = chrono::Utc::now();
+    let exports = import::read_all(files, now)?;
     let _lock = DbLock::acquire(db, wait)?;
     // A database that does not exist yet is created only once the plan holds.
     let existing = if db.is_file() {

@@ -23,10 +23,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use adskew_core::digest::HashingReader;
+use adskew_core::text::printable;
 use serde_json::{json, Value};
 
 use super::adapter::MetaPlatform;
 use super::hashing::{self, PiiKey};
+use super::input::{self, Refusal};
 use adskew_core::platform::{ObjectId, PlatformError};
 
 /// Meta's ceiling on records per `/{audience}/users` request.
@@ -37,6 +39,12 @@ pub const MAX_BATCH: usize = 10_000;
 pub const ACCEPTED_COLUMNS: &str = "email, phone, first_name (fn), last_name (ln), \
 first_initial (fi), gender (gen), dob (YYYY-MM-DD), birth_year (doby), birth_month (dobm), \
 birth_day (dobd), city (ct), state (st), zip, country, extern_id";
+
+/// The largest people file adskew reads (1 GiB, tens of millions of people). A bigger
+/// list is split into files under the limit and uploaded into one audience with
+/// `--audience ID`; the bound keeps a wrong path (`/dev/zero`, a disk image) from filling
+/// memory.
+pub const MAX_PEOPLE_FILE_BYTES: u64 = 1 << 30;
 
 /// How many skipped line numbers a report keeps (the count is always complete).
 const SKIPPED_LINES_KEPT: usize = 20;
@@ -107,6 +115,10 @@ pub enum PeopleFileError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{} is {kind}, not a file of people: give the path of a CSV file (one person per line, a header line naming the columns)", path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error("{} is larger than the {} MiB adskew reads for an audience: split it into files under that size (keeping the header line in each) and upload each into the same audience with --audience ID", path.display(), limit >> 20)]
+    TooLarge { path: PathBuf, limit: u64 },
     #[error("{} is empty: give a CSV whose first line names the columns (e.g. `email,phone,country`) and one person per line", path.display())]
     Empty { path: PathBuf },
     #[error("{} has a header but no people: add one person per line below it", path.display())]
@@ -174,18 +186,15 @@ type Line = (u64, Vec<Option<String>>);
 /// The file opened with its header parsed into columns.
 struct Rows {
     path: PathBuf,
-    csv: csv::Reader<HashingReader<std::fs::File>>,
+    csv: csv::Reader<HashingReader<input::Bounded<std::fs::File>>>,
     columns: Vec<Column>,
     record: csv::ByteRecord,
 }
 
 impl Rows {
     fn open(path: &Path) -> Result<Rows, PeopleFileError> {
-        let unreadable = |source| PeopleFileError::Unreadable {
-            path: path.to_path_buf(),
-            source,
-        };
-        let file = std::fs::File::open(path).map_err(unreadable)?;
+        let file =
+            input::open_regular(path, MAX_PEOPLE_FILE_BYTES).map_err(|r| refused(path, r))?;
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(false)
@@ -317,8 +326,19 @@ fn unknown_column(path: &Path, position: usize, name: &str) -> PeopleFileError {
     PeopleFileError::UnknownColumn {
         path: path.to_path_buf(),
         position,
-        name: name.to_string(),
+        name: printable(name).into_owned(),
         hint,
+    }
+}
+
+/// A file not read at all (not a regular file, over [`MAX_PEOPLE_FILE_BYTES`]) or
+/// unreadable, as the error that says what to do.
+fn refused(path: &Path, r: Refusal) -> PeopleFileError {
+    let path = path.to_path_buf();
+    match r {
+        Refusal::NotRegular { kind } => PeopleFileError::NotAFile { path, kind },
+        Refusal::TooLarge { limit } => PeopleFileError::TooLarge { path, limit },
+        Refusal::Io(source) => PeopleFileError::Unreadable { path, source },
     }
 }
 
@@ -326,10 +346,7 @@ fn unknown_column(path: &Path, position: usize, name: &str) -> PeopleFileError {
 fn csv_error(path: &Path, e: csv::Error, line_hint: u64) -> PeopleFileError {
     let line = e.position().map_or(line_hint, csv::Position::line);
     match e.into_kind() {
-        csv::ErrorKind::Io(source) => PeopleFileError::Unreadable {
-            path: path.to_path_buf(),
-            source,
-        },
+        csv::ErrorKind::Io(source) => refused(path, Refusal::from_read(source)),
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => PeopleFileError::FieldCount {
