@@ -765,7 +765,8 @@ pub struct DaemonArgs {
 /// The arguments of `adskew upload`.
 #[derive(Debug, clap::Args)]
 pub struct UploadArgs {
-    /// The CSV file of people (UTF-8, comma-separated, a header line naming the columns).
+    /// The CSV file of people (UTF-8, comma-separated, a header line naming the columns; a
+    /// regular file of at most 1 GiB: split a bigger list and upload the parts with --audience).
     pub file: PathBuf,
     /// Name of the new audience, as Meta's Audience Manager will show it.
     #[arg(

@@ -505,3 +505,157 @@ fn a_refused_import_creates_no_database() {
     assert_eq!(code, 2, "{stderr}");
     assert!(!d.db().exists());
 }
+
+/// The lock file next to the database, which a refused import must not leave behind.
+fn lock_of(d: &Dir) -> PathBuf {
+    d.dir.path().join("adskew.db.lock")
+}
+
+/// A file with many bad lines of every kind (counts, groups, dates, amounts, names, a line
+/// with a field too many, an escape sequence): every line named at once with its column
+/// and fix, the first 20 shown and the rest counted, no raw csv-crate text, no control
+/// character echoed, and nothing stored.
+#[test]
+fn every_bad_line_is_listed_at_once_with_its_column_and_fix() {
+    let d = Dir::new();
+    let good =
+        "\"DE - Germany - Hairdresser\",female,450,450,1,,,,1.27,2.8,,,,2020-08-01,2020-08-26";
+    let bad_lines = [
+        // line 3: two bad cells on one line, both named.
+        "\"DE - Germany - Hairdresser\",male,-3,1.5,1,,,,1.27,2.8,,,,2020-08-01,2020-08-26",
+        "\"DE - Germany - Hairdresser\",\u{1b}[2Jfmale,3,3,1,,,,1.27,2.8,,,,2020-08-01,2020-08-26",
+        "\"DE - Germany - Legal Counsel\",male,3,3,1,,,,a lot,2.8,,,,2020-08-01,2020-08-26",
+        "\"DE - Germany - Legal Counsel\",female,3,3,1,,,,1,2.8,,,,2020-08-01,26.08.2020",
+        "\"DE - Germany - Legal Counsel\",unknown,3,3,1,,,,1,2.8,,,,2020-08-01,2020-08-26,extra",
+    ];
+    let mut text = format!("{HEADER}\n{good}\n");
+    for l in bad_lines {
+        text += l;
+        text.push('\n');
+    }
+    // Twenty more bad lines: more than are shown.
+    for i in 0..20 {
+        text += &format!("\"Ad {i}\",female,{i}x,1,1,,,,1,2.8,,,,2020-08-01,2020-08-26\n");
+    }
+    let file = d.file("2020-08-26_19:00.csv", &text);
+    let (code, stdout, stderr) = d.import(&[&file], "many");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty(), "{stdout}");
+    for expected in [
+        "2020-08-26_19:00.csv: line 3: Reach `-3` is negative; it must be a count (a whole number, 0 or more) (spreadsheet column C)",
+        "2020-08-26_19:00.csv: line 3: Impressions `1.5` is not a whole number; it must be a count (a whole number, 0 or more) (spreadsheet column D)",
+        "line 4: Gender `\\u{1b}[2Jfmale` is not one adskew knows; the values are female, male, unknown (spreadsheet column B)",
+        "line 5: Amount Spent (EUR) `a lot` is not an amount (0 or more, like 2.33) (spreadsheet column I)",
+        "line 6: Reporting Ends `26.08.2020` is not a date like 2020-08-01 (spreadsheet column O)",
+        "line 7: has 16 fields but the header has 15; a value that contains `,` must be in double quotes",
+        "line 8: Reach `0x` is not a number",
+        "2020-08-26_19:00.csv: and 6 more problem(s) not shown; fix the lines above",
+    ] {
+        assert!(stderr.contains(expected), "expected `{expected}` in:\n{stderr}");
+    }
+    assert_eq!(
+        stderr.matches("2020-08-26_19:00.csv: line ").count(),
+        20,
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{1b}'), "no raw escape: {stderr:?}");
+    assert!(
+        !stderr.contains("CSV error") && !stderr.contains("found record with"),
+        "{stderr}"
+    );
+    assert!(!d.db().exists() && !lock_of(&d).exists(), "nothing stored");
+}
+
+/// Header spellings in any case (`Amount spent (eur)`, `ad set name`) and the separators
+/// spreadsheets write (`;` with decimal commas, as European Excel does; tabs): read as the
+/// comma-separated original, to the same analysis.
+#[test]
+fn any_header_case_and_separator_reads_as_the_original() {
+    let original = Dir::new();
+    let first = original.file("2020-08-26_18:00.csv", snapshot(2));
+    assert_eq!(original.import(&[&first], "aw").0, 0);
+    let expected = original.analyze("aw");
+    let variants = [
+        (
+            "semicolons",
+            snapshot(2)
+                .replace("\"Amount Spent (EUR)\"", "\"amount spent (eur)\"")
+                .replace("\"Ad Set Name\"", "\"ad set name\"")
+                .lines()
+                .map(semicolons)
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        (
+            "tabs",
+            snapshot(2).replace(',', "\t").replace("1\t000", "1,000"),
+        ),
+    ];
+    for (what, text) in variants {
+        let d = Dir::new();
+        let file = d.file("2020-08-26_18:00.csv", text);
+        let (code, _, stderr) = d.import(&[&file], "aw");
+        assert_eq!(code, 0, "{what}: {stderr}");
+        let got = d.analyze("aw");
+        assert_eq!(got["comparisons"], expected["comparisons"], "{what}");
+    }
+}
+
+/// A CSV line with `;` between fields and decimal commas, as European Excel saves one.
+fn semicolons(line: &str) -> String {
+    let mut out = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                out.push(c);
+            }
+            ',' if !quoted => out.push(';'),
+            '.' if !quoted => out.push(','),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A snapshot time later than any time zone's now (from the name, read as UTC, or from
+/// the modification time) is refused before anything is stored, naming the file and the
+/// fix; correct snapshots still import afterwards.
+#[test]
+fn a_snapshot_from_the_future_is_refused_and_blocks_nothing() {
+    let d = Dir::new();
+    let named = d.file("2099-01-01_12:00.csv", snapshot(2));
+    let touched = d.file("export.csv", snapshot(2));
+    let future = std::time::SystemTime::now() + std::time::Duration::from_secs(3 * 86_400);
+    std::fs::File::options()
+        .write(true)
+        .open(&touched)
+        .unwrap()
+        .set_modified(future)
+        .unwrap();
+    let refused = |d: &Dir| {
+        for (file, expected, fix) in [
+            (&named, "2099-01-01_12:00.csv: its snapshot time 2099-01-01T12:00:00Z (from its file name) is in the future", "rename the file to the date and time the export was made"),
+            (&touched, "export.csv: its snapshot time", "put the date and time the export was made in its name"),
+        ] {
+            let (code, stdout, stderr) = d.import(&[file], "aw");
+            assert_eq!(code, 2, "{stderr}");
+            assert!(stderr.contains(expected), "expected `{expected}` in: {stderr}");
+            assert!(stderr.contains(fix), "the fix `{fix}` in: {stderr}");
+            assert!(stdout.is_empty(), "{stdout}");
+        }
+    };
+    // Into a new database: none is made, and no lock file either.
+    refused(&d);
+    assert!(!d.db().exists() && !lock_of(&d).exists(), "nothing stored");
+    // Into an existing run: it is unchanged, and later correct snapshots still import.
+    let seed = d.file("2020-08-20_12:00.csv", snapshot(1));
+    assert_eq!(d.import(&[&seed], "aw").0, 0);
+    let before = d.state();
+    refused(&d);
+    assert_eq!(d.state(), before, "nothing stored");
+    let next = d.file("2020-08-26_18:00.csv", snapshot(2));
+    let (code, _, stderr) = d.import(&[&next], "aw");
+    assert_eq!(code, 0, "a correct snapshot still imports: {stderr}");
+}

@@ -521,3 +521,52 @@ fn audience_upload_from_the_command_line() {
         "{help}"
     );
 }
+
+/// What is not a list of people at all (a device such as `/dev/zero`, a folder, a file over
+/// the size adskew reads) and a header with control characters: exit 2 before anything,
+/// the file and the fix named, no escape sequence echoed, no database and no lock file.
+#[test]
+fn what_is_not_a_people_file_is_refused_before_anything_is_read_whole() {
+    let mock = start_mock_server();
+    let tmp = tempfile::tempdir().unwrap();
+    let huge = tmp.path().join("huge.csv");
+    // Sparse: one byte over the limit costs no disk.
+    std::fs::File::create(&huge)
+        .unwrap()
+        .set_len(adskew::platform::meta::audience::MAX_PEOPLE_FILE_BYTES + 1)
+        .unwrap();
+    let escape = tmp.path().join("escape.csv");
+    std::fs::write(&escape, "email,\u{1b}[31mshoe_size\nx@example.org,42\n").unwrap();
+    let folder = tmp.path().join("folder.csv");
+    std::fs::create_dir(&folder).unwrap();
+    let cases: [(&Path, &str); 4] = [
+        (Path::new("/dev/zero"), "/dev/zero is a device, not a file of people: give the path of a CSV file"),
+        (&folder, "folder.csv is a folder, not a file of people: give the path of a CSV file"),
+        (&huge, "huge.csv is larger than the 1024 MiB adskew reads for an audience: split it into files under that size"),
+        (&escape, "`\\u{1b}[31mshoe_size` is not a customer-list field"),
+    ];
+    let db = tmp.path().join("a.db");
+    for (file, expected) in cases {
+        let out = adskew_on(&mock.1)
+            .args(["audience", "upload"])
+            .arg(file)
+            .args(["--name", "x", "--db"])
+            .arg(&db)
+            .timeout(Duration::from_secs(60))
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{}: {err}", file.display());
+        assert!(err.contains(expected), "expected `{expected}` in: {err}");
+        assert!(
+            !err.contains('\u{1b}'),
+            "no raw escape reaches the terminal: {err:?}"
+        );
+        assert!(!db.exists(), "{}: no database", file.display());
+        assert!(
+            !tmp.path().join("a.db.lock").exists(),
+            "{}: no lock",
+            file.display()
+        );
+    }
+}

@@ -59,7 +59,8 @@ fn import(
         }
     };
     // Everything that can be wrong with the files is found before the database is touched.
-    let exports = import::read_all(files)?;
+    let now = chrono::Utc::now();
+    let exports = import::read_all(files, now)?;
     let _lock = DbLock::acquire(db, wait)?;
     // A database that does not exist yet is created only once the plan holds.
     let existing = if db.is_file() {

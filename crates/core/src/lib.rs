@@ -15,6 +15,7 @@ pub mod experiment;
 pub mod money;
 pub mod platform;
 pub mod records;
+pub mod text;
 pub mod vocab;
 
 /// The adskew version recorded in the store and in every report.

@@ -11,6 +11,7 @@
 //! errors, whose messages would otherwise carry the URL.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -19,6 +20,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::{json, Value};
 
 use super::error::GraphError;
+use super::images::{self, LocalImage};
 use super::usage::Usage;
 use adskew_core::clock::Clock;
 use adskew_core::money::{Currency, Money};
@@ -189,7 +191,7 @@ pub struct MetaPlatform {
     access_tier: Mutex<Option<String>>,
     pub(super) config: MetaConfig,
     /// Uploaded images: SHA-256 of the file -> Meta's `image_hash` (see `images.rs`).
-    pub(super) image_hashes: Mutex<BTreeMap<String, String>>,
+    image_hashes: Mutex<BTreeMap<String, String>>,
     clock: Arc<dyn Clock>,
     known: Mutex<Known>,
     /// HTTP requests made (for the benchmark and tests); a batch is one.
@@ -289,51 +291,14 @@ impl MetaPlatform {
     ) -> Result<Value, Failure> {
         let url = self.checked_url(url)?;
         let endpoint = format!("{} {}", if post { "POST" } else { "GET" }, url.path());
-        let mut params = params.to_vec();
-        params.push((
-            "access_token".into(),
-            self.config.token.expose().to_string(),
-        ));
-        if let Some(proof) = self.appsecret_proof() {
-            params.push(("appsecret_proof".into(), proof));
-        }
+        let params = self.signed(params);
         let archived_request = redacted_params(&params);
         let mut attempt = 0;
         loop {
-            self.pace().await;
-            self.calls
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let request = if post {
-                self.http.post(url.clone()).form(&params)
-            } else {
-                self.http.get(url.clone()).query(&params)
-            };
-            let mut exchange = Exchange {
-                at: Utc::now(),
-                elapsed_ms: 0,
-                method: if post { "POST" } else { "GET" }.to_string(),
-                url: url.to_string(),
-                request: archived_request.clone(),
-                status: 0,
-                trace_id: None,
-                response: Vec::new(),
-                error: None,
-            };
-            let started = std::time::Instant::now();
-            let outcome = self.attempt(request, &mut exchange).await;
-            exchange.elapsed_ms = started.elapsed().as_millis() as u64;
-            if url.path().ends_with("/users") {
-                scrub_samples(&mut exchange.response);
-            }
-            // Meta's `paging.next` URLs in a body carry the token: never archive it.
-            for secret in self.secrets() {
-                exchange.response = redact(&exchange.response, &secret);
-            }
-            self.exchanges
-                .lock()
-                .expect("exchanges lock")
-                .push(exchange);
-            let (graph, usage, message) = match outcome {
+            let (graph, usage, message) = match self
+                .send_archived(post, &url, &params, &archived_request)
+                .await
+            {
                 Ok(v) => return Ok(v),
                 Err(e) => e,
             };
@@ -345,31 +310,12 @@ impl MetaPlatform {
             }
             let retryable = graph.as_ref().is_none_or(GraphError::retryable);
             if !retryable || attempt >= self.config.max_retries {
-                return Err(Failure::Failed(match graph {
-                    // Meta's class becomes adskew's kind here, and only here.
-                    Some(e) => e.to_platform(usage.regain),
-                    // No answer, a bare 5xx, a truncated or malformed body: each was retried.
-                    None => PlatformError::Transient(format!(
-                        "{message} after {} attempt(s)",
-                        attempt + 1
-                    )),
-                }));
+                return Err(Failure::Failed(given_up(graph, usage, &message, attempt)));
             }
-            let ambiguous = graph
-                .as_ref()
-                .is_none_or(|g| g.class() == super::error::ErrorClass::Transient);
-            if let (true, Some((edge, name))) = (ambiguous, create) {
-                if let Some(id) = Box::pin(self.lookup_by_name(edge, name)).await? {
-                    tracing::info!(edge, id = %id, "the create had succeeded; its answer was lost");
-                    return Ok(json!({"id": id.0}));
-                }
+            if let Some(found) = self.created_after_all(graph.as_ref(), create).await? {
+                return Ok(found);
             }
-            // Exponential back-off with jitter, so many clients do not retry in step.
-            let backoff = self
-                .config
-                .backoff
-                .mul_f64(2f64.powi(attempt as i32) * (0.5 + rand::random::<f64>()));
-            let wait = usage.regain.map_or(backoff, |r| r.max(backoff));
+            let wait = self.backoff(attempt, &usage);
             // What failed and why, in Meta's words (never the URL's query: no credentials).
             let error = graph.as_ref().map_or(message, GraphError::explain);
             tracing::warn!(
@@ -382,6 +328,91 @@ impl MetaPlatform {
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
+    }
+
+    /// `params` with the token and, when an app secret is set, its proof.
+    fn signed(&self, params: &[(String, String)]) -> Vec<(String, String)> {
+        let mut params = params.to_vec();
+        params.push((
+            "access_token".into(),
+            self.config.token.expose().to_string(),
+        ));
+        if let Some(proof) = self.appsecret_proof() {
+            params.push(("appsecret_proof".into(), proof));
+        }
+        params
+    }
+
+    /// One paced attempt, kept as an [`Exchange`] with credentials and customer samples
+    /// removed, so the archive holds every attempt and no secret.
+    async fn send_archived(
+        &self,
+        post: bool,
+        url: &reqwest::Url,
+        params: &[(String, String)],
+        archived_request: &str,
+    ) -> Result<Value, (Option<GraphError>, Usage, String)> {
+        self.pace().await;
+        self.calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let request = if post {
+            self.http.post(url.clone()).form(params)
+        } else {
+            self.http.get(url.clone()).query(params)
+        };
+        let mut exchange = Exchange {
+            at: Utc::now(),
+            elapsed_ms: 0,
+            method: if post { "POST" } else { "GET" }.to_string(),
+            url: url.to_string(),
+            request: archived_request.to_string(),
+            status: 0,
+            trace_id: None,
+            response: Vec::new(),
+            error: None,
+        };
+        let started = std::time::Instant::now();
+        let outcome = self.attempt(request, &mut exchange).await;
+        exchange.elapsed_ms = started.elapsed().as_millis() as u64;
+        if url.path().ends_with("/users") {
+            scrub_samples(&mut exchange.response);
+        }
+        // Meta's `paging.next` URLs in a body carry the token: never archive it.
+        for secret in self.secrets() {
+            exchange.response = redact(&exchange.response, &secret);
+        }
+        self.exchanges
+            .lock()
+            .expect("exchanges lock")
+            .push(exchange);
+        outcome
+    }
+
+    /// For a create whose failure leaves open whether Meta applied it, the object found by
+    /// its name (as Meta's answer would have been), so it is not created twice.
+    async fn created_after_all(
+        &self,
+        graph: Option<&GraphError>,
+        create: Option<(&str, &str)>,
+    ) -> Result<Option<Value>, Failure> {
+        let ambiguous = graph.is_none_or(|g| g.class() == super::error::ErrorClass::Transient);
+        if let (true, Some((edge, name))) = (ambiguous, create) {
+            if let Some(id) = Box::pin(self.lookup_by_name(edge, name)).await? {
+                tracing::info!(edge, id = %id, "the create had succeeded; its answer was lost");
+                return Ok(Some(json!({"id": id.0})));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Exponential back-off with jitter, so many clients do not retry in step, and never
+    /// sooner than Meta's usage headers say the quota comes back.
+    fn backoff(&self, attempt: u32, usage: &Usage) -> std::time::Duration {
+        let backoff = self
+            .config
+            .backoff
+            .mul_f64(2f64.powi(attempt as i32) * (0.5 + rand::random::<f64>()));
+        usage.regain.map_or(backoff, |r| r.max(backoff))
     }
 
     /// Sends one request and reads its answer into `exchange`: the JSON on success, else
@@ -663,8 +694,8 @@ impl MetaPlatform {
     ) -> Result<Vec<(String, String)>, PlatformError> {
         let mut link_data = json!({"link": spec.link, "message": spec.body, "name": spec.headline});
         if let Some(image) = &spec.image {
-            if super::images::is_local_file(image) {
-                let hash = self.upload_image(std::path::Path::new(image)).await?;
+            if images::is_local_file(image) {
+                let hash = self.upload_image(Path::new(image)).await?;
                 link_data["image_hash"] = json!(hash);
             } else {
                 link_data["picture"] = json!(image);
@@ -679,6 +710,27 @@ impl MetaPlatform {
                 super::creative::opt_out().to_string(),
             ),
         ])
+    }
+
+    /// The `image_hash` of a local image file, uploading it unless this run already did.
+    pub async fn upload_image(&self, path: &Path) -> Result<String, PlatformError> {
+        let image = LocalImage::read(path)?;
+        if let Some(hash) = self
+            .image_hashes
+            .lock()
+            .expect("images lock")
+            .get(&image.content)
+        {
+            return Ok(hash.clone());
+        }
+        let url = self.url(&format!("{}/adimages", self.config.account_node()));
+        let answer = self.call(true, &url, &image.upload_params()).await?;
+        let hash = images::uploaded_hash(&answer, path)?;
+        self.image_hashes
+            .lock()
+            .expect("images lock")
+            .insert(image.content, hash.clone());
+        Ok(hash)
     }
 
     /// An ad's params (created PAUSED) and its campaign's id.
@@ -943,6 +995,15 @@ const EVERY_STATUS: &[&str] = &[
     "WITH_ISSUES",
 ];
 
+/// The error of a call given up on: Meta's class becomes adskew's kind here, and only
+/// here; no answer, a bare 5xx, a truncated or malformed body says how often it was tried.
+fn given_up(graph: Option<GraphError>, usage: Usage, message: &str, attempt: u32) -> PlatformError {
+    match graph {
+        Some(e) => e.to_platform(usage.regain),
+        None => PlatformError::Transient(format!("{message} after {} attempt(s)", attempt + 1)),
+    }
+}
+
 /// Why a Graph call failed.
 enum Failure {
     /// Meta asks for less data per request ([`asks_too_much`]): the same request would be
@@ -1166,58 +1227,8 @@ impl MetaPlatform {
         query: &InsightsQuery,
         reading: &mut Reading,
     ) -> Result<Vec<Value>, PlatformError> {
-        let timeout = |jobs: usize| {
-            format!(
-                "async insights for {query} did not finish within {:?} in all \
-                 ({jobs} report run(s) started; setting meta.async_timeout_minutes)",
-                self.config.async_timeout,
-            )
-        };
-        if std::time::Instant::now() >= reading.deadline {
-            return Err(PlatformError::Transient(timeout(reading.jobs.len())));
-        }
-        let params = query.params(self.insights_page_size());
-        if reading.jobs.contains(&params) {
-            // adskew's own refusal to resend a job Meta failed: no platform kind fits.
-            return Err(PlatformError::Other(format!(
-                "an async report run for {query} was started once already; adskew does not start the same job twice"
-            )));
-        }
-        reading.jobs.push(params.clone());
-        let started = self
-            .call(
-                true,
-                &self.url(&format!("{}/insights", query.campaign)),
-                &params,
-            )
-            .await?;
-        let run = started
-            .get("report_run_id")
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                PlatformError::Protocol(format!("async insights: no report_run_id in {started}"))
-            })?
-            .to_string();
-        let mut wait = self.config.async_poll;
-        let job = loop {
-            let job = self.call(false, &self.url(&run), &[]).await?;
-            let status = job
-                .get("async_status")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            if matches!(status, "Job Completed" | "Job Failed" | "Job Skipped") {
-                break job;
-            }
-            if std::time::Instant::now() + wait > reading.deadline {
-                return Err(PlatformError::Transient(format!(
-                    "{} (report run {run} last `{status}`)",
-                    timeout(reading.jobs.len())
-                )));
-            }
-            tracing::debug!(run = %run, %status, wait_ms = wait.as_millis() as u64, "report run not finished");
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(self.config.async_poll * 16);
-        };
+        let run = self.start_report_run(query, reading).await?;
+        let job = self.finished_report_run(query, &run, reading).await?;
         let status = job
             .get("async_status")
             .and_then(Value::as_str)
@@ -1235,13 +1246,101 @@ impl MetaPlatform {
             (_, Some(Value::String(m))) => m.clone(),
             _ => format!("`{status}`"),
         };
+        self.after_failed_run(query, reading, &run, &error).await
+    }
+
+    /// What a reading that ran out of `meta.async_timeout_minutes` says.
+    fn async_timeout(&self, query: &InsightsQuery, jobs: usize) -> String {
+        format!(
+            "async insights for {query} did not finish within {:?} in all \
+             ({jobs} report run(s) started; setting meta.async_timeout_minutes)",
+            self.config.async_timeout,
+        )
+    }
+
+    /// Starts a report run for `query` (never the same job twice, never past the reading's
+    /// deadline) and returns its id.
+    async fn start_report_run(
+        &self,
+        query: &InsightsQuery,
+        reading: &mut Reading,
+    ) -> Result<String, PlatformError> {
+        if std::time::Instant::now() >= reading.deadline {
+            return Err(PlatformError::Transient(
+                self.async_timeout(query, reading.jobs.len()),
+            ));
+        }
+        let params = query.params(self.insights_page_size());
+        if reading.jobs.contains(&params) {
+            // adskew's own refusal to resend a job Meta failed: no platform kind fits.
+            return Err(PlatformError::Other(format!(
+                "an async report run for {query} was started once already; adskew does not start the same job twice"
+            )));
+        }
+        reading.jobs.push(params.clone());
+        let started = self
+            .call(
+                true,
+                &self.url(&format!("{}/insights", query.campaign)),
+                &params,
+            )
+            .await?;
+        Ok(started
+            .get("report_run_id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                PlatformError::Protocol(format!("async insights: no report_run_id in {started}"))
+            })?
+            .to_string())
+    }
+
+    /// Polls report run `run` with a doubling wait until Meta says it completed, failed or
+    /// was skipped, or the reading's deadline would pass.
+    async fn finished_report_run(
+        &self,
+        query: &InsightsQuery,
+        run: &str,
+        reading: &Reading,
+    ) -> Result<Value, PlatformError> {
+        let mut wait = self.config.async_poll;
+        loop {
+            let job = self.call(false, &self.url(run), &[]).await?;
+            let status = job
+                .get("async_status")
+                .and_then(Value::as_str)
+                .unwrap_or("");
+            if matches!(status, "Job Completed" | "Job Failed" | "Job Skipped") {
+                return Ok(job);
+            }
+            if std::time::Instant::now() + wait > reading.deadline {
+                return Err(PlatformError::Transient(format!(
+                    "{} (report run {run} last `{status}`)",
+                    self.async_timeout(query, reading.jobs.len())
+                )));
+            }
+            tracing::debug!(run = %run, %status, wait_ms = wait.as_millis() as u64, "report run not finished");
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(self.config.async_poll * 16);
+        }
+    }
+
+    /// After report run `run` failed with `error`: its query in two halves, each its own
+    /// run, or, when it cannot be cut smaller, read synchronously.
+    async fn after_failed_run(
+        &self,
+        query: &InsightsQuery,
+        reading: &mut Reading,
+        run: &str,
+        error: &str,
+    ) -> Result<Vec<Value>, PlatformError> {
         if reading.ads.is_none() && query.ads.is_none() && !(query.daily && query.days() > 1) {
             reading.ads = Some(self.campaign_ads(&query.campaign).await?);
         }
+        let endpoint = format!("POST /{}/{}/insights", self.config.version, query.campaign);
         match query.halves(reading.ads.as_deref().unwrap_or_default()) {
             Some([first, second]) => {
                 tracing::warn!(
-                    endpoint = %format!("POST /{}/{}/insights", self.config.version, query.campaign),
+                    %endpoint,
                     run = %run,
                     %error,
                     %query,
@@ -1254,7 +1353,7 @@ impl MetaPlatform {
             }
             None => {
                 tracing::warn!(
-                    endpoint = %format!("POST /{}/{}/insights", self.config.version, query.campaign),
+                    %endpoint,
                     run = %run,
                     %error,
                     %query,

@@ -23,10 +23,12 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use adskew_core::digest::HashingReader;
+use adskew_core::text::printable;
 use serde_json::{json, Value};
 
 use super::adapter::MetaPlatform;
 use super::hashing::{self, PiiKey};
+use super::input::{self, Refusal};
 use adskew_core::platform::{ObjectId, PlatformError};
 
 /// Meta's ceiling on records per `/{audience}/users` request.
@@ -37,6 +39,12 @@ pub const MAX_BATCH: usize = 10_000;
 pub const ACCEPTED_COLUMNS: &str = "email, phone, first_name (fn), last_name (ln), \
 first_initial (fi), gender (gen), dob (YYYY-MM-DD), birth_year (doby), birth_month (dobm), \
 birth_day (dobd), city (ct), state (st), zip, country, extern_id";
+
+/// The largest people file adskew reads (1 GiB, tens of millions of people). A bigger
+/// list is split into files under the limit and uploaded into one audience with
+/// `--audience ID`; the bound keeps a wrong path (`/dev/zero`, a disk image) from filling
+/// memory.
+pub const MAX_PEOPLE_FILE_BYTES: u64 = 1 << 30;
 
 /// How many skipped line numbers a report keeps (the count is always complete).
 const SKIPPED_LINES_KEPT: usize = 20;
@@ -107,6 +115,10 @@ pub enum PeopleFileError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{} is {kind}, not a file of people: give the path of a CSV file (one person per line, a header line naming the columns)", path.display())]
+    NotAFile { path: PathBuf, kind: &'static str },
+    #[error("{} is larger than the {} MiB adskew reads for an audience: split it into files under that size (keeping the header line in each) and upload each into the same audience with --audience ID", path.display(), limit >> 20)]
+    TooLarge { path: PathBuf, limit: u64 },
     #[error("{} is empty: give a CSV whose first line names the columns (e.g. `email,phone,country`) and one person per line", path.display())]
     Empty { path: PathBuf },
     #[error("{} has a header but no people: add one person per line below it", path.display())]
@@ -174,18 +186,15 @@ type Line = (u64, Vec<Option<String>>);
 /// The file opened with its header parsed into columns.
 struct Rows {
     path: PathBuf,
-    csv: csv::Reader<HashingReader<std::fs::File>>,
+    csv: csv::Reader<HashingReader<input::Bounded<std::fs::File>>>,
     columns: Vec<Column>,
     record: csv::ByteRecord,
 }
 
 impl Rows {
     fn open(path: &Path) -> Result<Rows, PeopleFileError> {
-        let unreadable = |source| PeopleFileError::Unreadable {
-            path: path.to_path_buf(),
-            source,
-        };
-        let file = std::fs::File::open(path).map_err(unreadable)?;
+        let file =
+            input::open_regular(path, MAX_PEOPLE_FILE_BYTES).map_err(|r| refused(path, r))?;
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(false)
@@ -199,69 +208,10 @@ impl Rows {
                 path: path.to_path_buf(),
             });
         }
-        let mut columns = Vec::new();
-        let mut names: Vec<(PiiKey, String)> = Vec::new();
-        for (i, raw) in header.iter().enumerate() {
-            let name = std::str::from_utf8(raw)
-                .map_err(|_| PeopleFileError::NotUtf8 {
-                    path: path.to_path_buf(),
-                    line: 1,
-                })?
-                .trim_start_matches('\u{feff}')
-                .trim();
-            if name.is_empty() {
-                return Err(PeopleFileError::UnnamedColumn {
-                    path: path.to_path_buf(),
-                    position: i + 1,
-                });
-            }
-            let Some(column) = Column::parse(name) else {
-                // A file without a header line has a person in its first line: never echo
-                // something that looks like personal data.
-                let looks_like_data = name.contains('@')
-                    || name.chars().filter(char::is_ascii_digit).count() >= 4
-                    || name.len() > 40;
-                if looks_like_data {
-                    return Err(PeopleFileError::UnknownColumn {
-                        path: path.to_path_buf(),
-                        position: i + 1,
-                        name: "[not shown: it looks like a person's data]".to_string(),
-                        hint:
-                            " (the first line must name the columns; is the header line missing?)"
-                                .to_string(),
-                    });
-                }
-                let hint = [(';', "`;`"), ('\t', "tabs"), ('|', "`|`")]
-                    .iter()
-                    .find(|(c, _)| name.contains(*c))
-                    .map(|(_, s)| {
-                        format!(" (the file seems to separate columns with {s}; adskew reads comma-separated files)")
-                    })
-                    .unwrap_or_default();
-                return Err(PeopleFileError::UnknownColumn {
-                    path: path.to_path_buf(),
-                    position: i + 1,
-                    name: name.to_string(),
-                    hint,
-                });
-            };
-            for key in column.keys() {
-                if let Some((_, first)) = names.iter().find(|(k, _)| *k == key) {
-                    return Err(PeopleFileError::DuplicateColumn {
-                        path: path.to_path_buf(),
-                        first: first.clone(),
-                        second: name.to_string(),
-                        key: key.schema_name(),
-                    });
-                }
-                names.push((key, name.to_string()));
-            }
-            columns.push(column);
-        }
         Ok(Rows {
             path: path.to_path_buf(),
             csv,
-            columns,
+            columns: columns_of(path, &header)?,
             record: csv::ByteRecord::new(),
         })
     }
@@ -314,14 +264,89 @@ impl Rows {
     }
 }
 
+/// The header's columns, each a customer-list field named once.
+fn columns_of(path: &Path, header: &csv::ByteRecord) -> Result<Vec<Column>, PeopleFileError> {
+    let mut columns = Vec::new();
+    let mut names: Vec<(PiiKey, String)> = Vec::new();
+    for (i, raw) in header.iter().enumerate() {
+        let name = std::str::from_utf8(raw)
+            .map_err(|_| PeopleFileError::NotUtf8 {
+                path: path.to_path_buf(),
+                line: 1,
+            })?
+            .trim_start_matches('\u{feff}')
+            .trim();
+        if name.is_empty() {
+            return Err(PeopleFileError::UnnamedColumn {
+                path: path.to_path_buf(),
+                position: i + 1,
+            });
+        }
+        let column = Column::parse(name).ok_or_else(|| unknown_column(path, i + 1, name))?;
+        for key in column.keys() {
+            if let Some((_, first)) = names.iter().find(|(k, _)| *k == key) {
+                return Err(PeopleFileError::DuplicateColumn {
+                    path: path.to_path_buf(),
+                    first: first.clone(),
+                    second: name.to_string(),
+                    key: key.schema_name(),
+                });
+            }
+            names.push((key, name.to_string()));
+        }
+        columns.push(column);
+    }
+    Ok(columns)
+}
+
+/// Column `position` named `name` is no customer-list field: said with a hint when the
+/// file seems to have no header or another separator.
+fn unknown_column(path: &Path, position: usize, name: &str) -> PeopleFileError {
+    // A file without a header line has a person in its first line: never echo
+    // something that looks like personal data.
+    let looks_like_data = name.contains('@')
+        || name.chars().filter(char::is_ascii_digit).count() >= 4
+        || name.len() > 40;
+    if looks_like_data {
+        return PeopleFileError::UnknownColumn {
+            path: path.to_path_buf(),
+            position,
+            name: "[not shown: it looks like a person's data]".to_string(),
+            hint: " (the first line must name the columns; is the header line missing?)"
+                .to_string(),
+        };
+    }
+    let hint = [(';', "`;`"), ('\t', "tabs"), ('|', "`|`")]
+        .iter()
+        .find(|(c, _)| name.contains(*c))
+        .map(|(_, s)| {
+            format!(" (the file seems to separate columns with {s}; adskew reads comma-separated files)")
+        })
+        .unwrap_or_default();
+    PeopleFileError::UnknownColumn {
+        path: path.to_path_buf(),
+        position,
+        name: printable(name).into_owned(),
+        hint,
+    }
+}
+
+/// A file not read at all (not a regular file, over [`MAX_PEOPLE_FILE_BYTES`]) or
+/// unreadable, as the error that says what to do.
+fn refused(path: &Path, r: Refusal) -> PeopleFileError {
+    let path = path.to_path_buf();
+    match r {
+        Refusal::NotRegular { kind } => PeopleFileError::NotAFile { path, kind },
+        Refusal::TooLarge { limit } => PeopleFileError::TooLarge { path, limit },
+        Refusal::Io(source) => PeopleFileError::Unreadable { path, source },
+    }
+}
+
 /// A csv error as a message that names the line, never the content.
 fn csv_error(path: &Path, e: csv::Error, line_hint: u64) -> PeopleFileError {
     let line = e.position().map_or(line_hint, csv::Position::line);
     match e.into_kind() {
-        csv::ErrorKind::Io(source) => PeopleFileError::Unreadable {
-            path: path.to_path_buf(),
-            source,
-        },
+        csv::ErrorKind::Io(source) => refused(path, Refusal::from_read(source)),
         csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
         } => PeopleFileError::FieldCount {
@@ -397,6 +422,37 @@ impl PeopleFile {
             cells_blanked: blanked,
             file_sha256,
         })
+    }
+}
+
+impl PeopleFile {
+    /// A line's values as sent: each normalised value hashed (`EXTERN_ID` as it is), a
+    /// missing one as "", as Meta documents.
+    fn hashed(&self, values: Vec<Option<String>>) -> Vec<String> {
+        self.columns
+            .iter()
+            .flat_map(|c| c.keys())
+            .zip(values)
+            .map(|(key, v)| v.map(|n| hash_normalized(key, &n)).unwrap_or_default())
+            .collect()
+    }
+}
+
+/// The report of an upload of `file` to `audience` before its first batch.
+fn starting_report(audience: &ObjectId, file: &PeopleFile, batch_size: usize) -> UploadReport {
+    UploadReport {
+        audience: audience.0.clone(),
+        session_id: new_session_id(),
+        batches: 0,
+        batches_planned: file.rows_usable.div_ceil(batch_size as u64) as u32,
+        rows_read: file.rows_read,
+        num_received: 0,
+        num_invalid_entries: 0,
+        rows_skipped: file.rows_skipped,
+        skipped_lines: file.skipped_lines.clone(),
+        cells_blanked: file.cells_blanked,
+        schema: file.schema.iter().map(|s| s.to_string()).collect(),
+        file_sha256: file.file_sha256.clone(),
     }
 }
 
@@ -523,20 +579,7 @@ impl MetaPlatform {
     ) -> Result<UploadReport, UploadError> {
         let batch_size = batch_size.clamp(1, MAX_BATCH);
         let total = file.rows_usable;
-        let mut report = UploadReport {
-            audience: audience.0.clone(),
-            session_id: new_session_id(),
-            batches: 0,
-            batches_planned: total.div_ceil(batch_size as u64) as u32,
-            rows_read: file.rows_read,
-            num_received: 0,
-            num_invalid_entries: 0,
-            rows_skipped: file.rows_skipped,
-            skipped_lines: file.skipped_lines.clone(),
-            cells_blanked: file.cells_blanked,
-            schema: file.schema.iter().map(|s| s.to_string()).collect(),
-            file_sha256: file.file_sha256.clone(),
-        };
+        let mut report = starting_report(audience, file, batch_size);
         let url = self.url(&format!("{}/users", audience.0));
         let mut rows = Rows::open(&file.path)?;
         if rows.columns != file.columns {
@@ -554,14 +597,7 @@ impl MetaPlatform {
                 if values.iter().all(Option::is_none) {
                     continue;
                 }
-                let hashed = file
-                    .columns
-                    .iter()
-                    .flat_map(|c| c.keys())
-                    .zip(values)
-                    .map(|(key, v)| v.map(|n| hash_normalized(key, &n)).unwrap_or_default())
-                    .collect();
-                batch.push(hashed);
+                batch.push(file.hashed(values));
                 if batch.len() < batch_size {
                     continue;
                 }
@@ -576,49 +612,7 @@ impl MetaPlatform {
                 .into());
             }
             let last = sent + batch.len() as u64 == total;
-            let params = vec![
-                (
-                    "payload".to_string(),
-                    json!({"schema": file.schema, "data": batch}).to_string(),
-                ),
-                (
-                    "session".to_string(),
-                    json!({
-                        "session_id": report.session_id,
-                        "batch_seq": report.batches + 1,
-                        "last_batch_flag": last,
-                        "estimated_num_total": total,
-                    })
-                    .to_string(),
-                ),
-            ];
-            let response = match self.call(true, &url, &params).await {
-                Ok(v) => v,
-                Err(error) => {
-                    return Err(UploadError::Platform {
-                        error,
-                        done: Box::new(report),
-                    })
-                }
-            };
-            let Some(received) = number(&response, "num_received") else {
-                return Err(UploadError::Platform {
-                    error: PlatformError::Protocol(
-                        "Meta's answer to an upload has no num_received".into(),
-                    ),
-                    done: Box::new(report),
-                });
-            };
-            report.batches += 1;
-            report.num_received += received;
-            report.num_invalid_entries += number(&response, "num_invalid_entries").unwrap_or(0);
-            tracing::info!(
-                batch = report.batches,
-                of = report.batches_planned,
-                rows = batch.len(),
-                received,
-                "custom audience batch uploaded"
-            );
+            report = self.send_batch(&url, file, &batch, last, report).await?;
             sent += batch.len() as u64;
             batch.clear();
             if at_end {
@@ -638,6 +632,62 @@ impl MetaPlatform {
                 done: Box::new(report),
             });
         }
+        Ok(report)
+    }
+
+    /// Sends one batch of the session to `url` and counts what Meta received into the
+    /// report; a failure carries the report of what had been acknowledged before.
+    async fn send_batch(
+        &self,
+        url: &str,
+        file: &PeopleFile,
+        batch: &[Vec<String>],
+        last: bool,
+        mut report: UploadReport,
+    ) -> Result<UploadReport, UploadError> {
+        let params = vec![
+            (
+                "payload".to_string(),
+                json!({"schema": file.schema, "data": batch}).to_string(),
+            ),
+            (
+                "session".to_string(),
+                json!({
+                    "session_id": report.session_id,
+                    "batch_seq": report.batches + 1,
+                    "last_batch_flag": last,
+                    "estimated_num_total": file.rows_usable,
+                })
+                .to_string(),
+            ),
+        ];
+        let response = match self.call(true, url, &params).await {
+            Ok(v) => v,
+            Err(error) => {
+                return Err(UploadError::Platform {
+                    error,
+                    done: Box::new(report),
+                })
+            }
+        };
+        let Some(received) = number(&response, "num_received") else {
+            return Err(UploadError::Platform {
+                error: PlatformError::Protocol(
+                    "Meta's answer to an upload has no num_received".into(),
+                ),
+                done: Box::new(report),
+            });
+        };
+        report.batches += 1;
+        report.num_received += received;
+        report.num_invalid_entries += number(&response, "num_invalid_entries").unwrap_or(0);
+        tracing::info!(
+            batch = report.batches,
+            of = report.batches_planned,
+            rows = batch.len(),
+            received,
+            "custom audience batch uploaded"
+        );
         Ok(report)
     }
 

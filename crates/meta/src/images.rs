@@ -13,7 +13,6 @@ use std::path::Path;
 use base64::Engine;
 use serde_json::Value;
 
-use super::adapter::MetaPlatform;
 use adskew_core::platform::PlatformError;
 
 /// Whether a creative's `image` names a file to upload rather than a URL to fetch.
@@ -21,44 +20,50 @@ pub fn is_local_file(image: &str) -> bool {
     !(image.starts_with("https://") || image.starts_with("http://")) && Path::new(image).is_file()
 }
 
-impl MetaPlatform {
-    /// The `image_hash` of a local image file, uploading it unless this run already did.
-    pub async fn upload_image(&self, path: &Path) -> Result<String, PlatformError> {
+/// A local image file read for upload. The adapter uploads it (this module knows no
+/// client, so the dependency goes one way: adapter → images).
+pub struct LocalImage {
+    pub bytes: Vec<u8>,
+    /// The SHA-256 of the bytes: a run uploads each distinct content once.
+    pub content: String,
+}
+
+impl LocalImage {
+    pub fn read(path: &Path) -> Result<LocalImage, PlatformError> {
         let bytes = std::fs::read(path).map_err(|e| PlatformError::Io {
             context: format!("cannot read image {}", path.display()),
             source: e,
         })?;
         let content = adskew_core::digest::sha256_hex(&bytes);
-        if let Some(hash) = self.image_hashes.lock().expect("images lock").get(&content) {
-            return Ok(hash.clone());
-        }
-        let url = self.url(&format!("{}/adimages", self.config.account_node()));
-        let params = vec![(
-            "bytes".to_string(),
-            base64::engine::general_purpose::STANDARD.encode(&bytes),
-        )];
-        let v = self.call(true, &url, &params).await?;
-        // {"images": {"bytes": {"hash": "...", "url": "..."}}}; the inner key is the upload's
-        // name, so take whichever entry there is.
-        let hash = v
-            .get("images")
-            .and_then(Value::as_object)
-            .and_then(|m| m.values().next())
-            .and_then(|i| i.get("hash"))
-            .and_then(Value::as_str)
-            .ok_or_else(|| {
-                PlatformError::Protocol(format!(
-                    "uploading image {}: no images.*.hash in Meta's answer",
-                    path.display()
-                ))
-            })?
-            .to_string();
-        self.image_hashes
-            .lock()
-            .expect("images lock")
-            .insert(content, hash.clone());
-        Ok(hash)
+        Ok(LocalImage { bytes, content })
     }
+
+    /// The form of `POST act_{id}/adimages`: the file as base64 `bytes`.
+    pub fn upload_params(&self) -> Vec<(String, String)> {
+        vec![(
+            "bytes".to_string(),
+            base64::engine::general_purpose::STANDARD.encode(&self.bytes),
+        )]
+    }
+}
+
+/// The image hash in Meta's answer to an upload of `path`:
+/// `{"images": {"bytes": {"hash": "...", "url": "..."}}}`; the inner key is the upload's
+/// name, so whichever entry there is.
+pub fn uploaded_hash(answer: &Value, path: &Path) -> Result<String, PlatformError> {
+    answer
+        .get("images")
+        .and_then(Value::as_object)
+        .and_then(|m| m.values().next())
+        .and_then(|i| i.get("hash"))
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| {
+            PlatformError::Protocol(format!(
+                "uploading image {}: no images.*.hash in Meta's answer",
+                path.display()
+            ))
+        })
 }
 
 #[cfg(test)]

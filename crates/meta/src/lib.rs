@@ -39,6 +39,7 @@ pub mod error;
 pub mod hashing;
 pub mod images;
 pub mod import;
+pub mod input;
 pub mod preflight;
 pub mod settings;
 pub mod usage;

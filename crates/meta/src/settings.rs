@@ -210,36 +210,12 @@ impl Settings {
     ) -> Result<MetaConfig> {
         let m = &self.meta;
         let mut missing = Vec::new();
-        let account = m.ad_account_id.clone().unwrap_or_default();
-        let digits = account.strip_prefix("act_").unwrap_or(&account);
-        if digits.is_empty() {
-            missing.push("meta.ad_account_id (or ADSKEW_META__AD_ACCOUNT_ID)".to_string());
-        } else if !digits.chars().all(|c| c.is_ascii_digit()) {
-            return Err(Error::BadInput(format!(
-                "meta.ad_account_id `{account}` must be digits, optionally prefixed act_"
-            )));
-        }
+        let account = m.account(&mut missing)?;
         let page_id = m.page_id.clone().unwrap_or_default();
         if page_id.is_empty() {
             missing.push("meta.page_id (or ADSKEW_META__PAGE_ID)".to_string());
         }
-        let version_ok = m
-            .api_version
-            .strip_prefix('v')
-            .and_then(|v| v.split_once('.'))
-            .is_some_and(|(a, b)| {
-                !a.is_empty()
-                    && !b.is_empty()
-                    && a.chars().chain(b.chars()).all(|c| c.is_ascii_digit())
-            });
-        if !version_ok {
-            return Err(Error::BadInput(format!(
-                "meta.api_version `{}` must look like {}",
-                m.api_version,
-                crate::versions::LATEST
-            )));
-        }
-        retired_version(&m.api_version, chrono::Utc::now().date_naive())?;
+        m.check_version()?;
         let token = secret(token_from_env, m.token_file.as_deref(), "token")?;
         let app_secret = secret(
             app_secret_from_env,
@@ -267,28 +243,75 @@ impl Settings {
         config.async_timeout =
             std::time::Duration::from_secs(60 * u64::from(m.async_timeout_minutes.max(1)));
         config.app_secret = app_secret.map(Secret::new);
-        config.dsa = match (&m.dsa_beneficiary, &m.dsa_payor) {
-            (Some(b), Some(p)) => Some(crate::adapter::Dsa {
+        config.dsa = m.dsa()?;
+        config.check().map_err(|e| Error::BadInput(e.to_string()))?;
+        m.check_mock_clock()?;
+        config.mock_clock = m.mock_clock;
+        Ok(config)
+    }
+}
+
+impl MetaSettings {
+    /// The ad account as written; an absent one is added to `missing` (reported together
+    /// with the other missing settings), one that is not digits is refused at once.
+    fn account(&self, missing: &mut Vec<String>) -> Result<String> {
+        let account = self.ad_account_id.clone().unwrap_or_default();
+        let digits = account.strip_prefix("act_").unwrap_or(&account);
+        if digits.is_empty() {
+            missing.push("meta.ad_account_id (or ADSKEW_META__AD_ACCOUNT_ID)".to_string());
+        } else if !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Err(Error::BadInput(format!(
+                "meta.ad_account_id `{account}` must be digits, optionally prefixed act_"
+            )));
+        }
+        Ok(account)
+    }
+
+    /// `api_version` looks like `v23.0` and is neither retired nor unreleased today.
+    fn check_version(&self) -> Result<()> {
+        let version_ok = self
+            .api_version
+            .strip_prefix('v')
+            .and_then(|v| v.split_once('.'))
+            .is_some_and(|(a, b)| {
+                !a.is_empty()
+                    && !b.is_empty()
+                    && a.chars().chain(b.chars()).all(|c| c.is_ascii_digit())
+            });
+        if !version_ok {
+            return Err(Error::BadInput(format!(
+                "meta.api_version `{}` must look like {}",
+                self.api_version,
+                crate::versions::LATEST
+            )));
+        }
+        retired_version(&self.api_version, chrono::Utc::now().date_naive())
+    }
+
+    /// The DSA beneficiary and payor: both or neither, as Meta requires the pair.
+    fn dsa(&self) -> Result<Option<crate::adapter::Dsa>> {
+        match (&self.dsa_beneficiary, &self.dsa_payor) {
+            (Some(b), Some(p)) => Ok(Some(crate::adapter::Dsa {
                 beneficiary: b.clone(),
                 payor: p.clone(),
-            }),
-            (None, None) => None,
-            _ => {
-                return Err(Error::BadInput(
-                    "settings: give both meta.dsa_beneficiary and meta.dsa_payor (Meta requires the pair on ad sets that reach the EU), or neither".into(),
-                ))
-            }
-        };
-        config.check().map_err(|e| Error::BadInput(e.to_string()))?;
-        if m.mock_clock && !m.base_url.starts_with("http://") {
+            })),
+            (None, None) => Ok(None),
+            _ => Err(Error::BadInput(
+                "settings: give both meta.dsa_beneficiary and meta.dsa_payor (Meta requires the pair on ad sets that reach the EU), or neither".into(),
+            )),
+        }
+    }
+
+    /// The mock's clock is only for a mock server on this machine, never a real account.
+    fn check_mock_clock(&self) -> Result<()> {
+        if self.mock_clock && !self.base_url.starts_with("http://") {
             return Err(Error::BadInput(format!(
                 "meta.mock_clock is for `adskew mock-server` on this machine, but meta.base_url is {}: \
                  remove mock_clock for a real account",
-                m.base_url
+                self.base_url
             )));
         }
-        config.mock_clock = m.mock_clock;
-        Ok(config)
+        Ok(())
     }
 }
 

@@ -77,6 +77,38 @@ pub struct AudienceSnapshot {
     pub members: BTreeSet<Vec<String>>,
 }
 
+impl AudienceSnapshot {
+    /// A batch's valid rows added to the members (removed for `Op::Remove`); a replace
+    /// session's first batch empties the audience first.
+    fn apply(
+        &mut self,
+        op: Op,
+        session: Option<&Session>,
+        schema: &[String],
+        rows: Vec<Vec<String>>,
+    ) {
+        if op == Op::Replace && session.is_some_and(|s| s.seq == 1) {
+            self.members.clear();
+            self.values.clear();
+        }
+        for row in rows {
+            if op == Op::Remove {
+                self.members.remove(&row);
+                continue;
+            }
+            for (key, v) in schema.iter().zip(&row) {
+                if !v.is_empty() {
+                    self.values
+                        .entry(key.clone())
+                        .or_default()
+                        .insert(v.clone());
+                }
+            }
+            self.members.insert(row);
+        }
+    }
+}
+
 #[derive(Default)]
 struct State_ {
     audiences: BTreeMap<String, AudienceSnapshot>,
@@ -305,9 +337,50 @@ fn users(mock: &Mock, node: &str, p: &Params, op: Op) -> Result<Response, GraphE
             &format!("Unsupported post request. Object with ID '{node}' does not exist or is not a custom audience"),
         ));
     }
+    let (schema, rows) = payload(p)?;
+    check_payload(&schema, &rows)?;
+    let session = session(p)?;
+    if let Some(s) = &session {
+        if let Some(answer) = replayed(mock, node, s)? {
+            return Ok(Json(answer).into_response());
+        }
+    }
+    let checked = Checked::rows(&schema, &rows);
+    let received = rows.len() as u64;
+    let answer = json!({
+        "audience_id": node,
+        "session_id": session.as_ref().map_or(0, |s| s.id).to_string(),
+        "num_received": received,
+        "num_invalid_entries": checked.invalid_rows,
+        "invalid_entry_samples": checked.samples,
+    });
+    mock.audiences.with(|st| {
+        st.non_hash_values += checked.non_hash;
+        let a = st.audiences.get_mut(node).expect("checked above");
+        a.num_received += received;
+        a.num_invalid_entries += checked.invalid_rows;
+        a.apply(op, session.as_ref(), &schema, checked.valid_rows);
+        if let Some(s) = &session {
+            a.batches.push(Batch {
+                session_id: s.id,
+                batch_seq: s.seq,
+                last_batch_flag: s.last,
+                estimated_num_total: s.total,
+                num_received: received,
+                num_invalid_entries: checked.invalid_rows,
+            });
+            st.answered
+                .insert((node.to_string(), s.id, s.seq), answer.clone());
+        }
+    });
+    Ok(Json(answer).into_response())
+}
+
+/// The payload's schema and rows; a single-key schema's data are values, each a row.
+fn payload(p: &Params) -> Result<(Vec<String>, Vec<Value>), GraphError> {
     let payload =
         json_param(p, "payload")?.ok_or_else(|| invalid("The parameter payload is required"))?;
-    let (schema, rows): (Vec<String>, Vec<Value>) = match payload.get("schema") {
+    match payload.get("schema") {
         Some(Value::String(single)) => {
             let data = payload
                 .get("data")
@@ -316,7 +389,7 @@ fn users(mock: &Mock, node: &str, p: &Params, op: Op) -> Result<Response, GraphE
                     invalid("payload.data must be a list of values for a single-key schema")
                 })?;
             let rows = data.iter().map(|v| Value::Array(vec![v.clone()])).collect();
-            (vec![single.clone()], rows)
+            Ok((vec![single.clone()], rows))
         }
         Some(Value::Array(keys)) => {
             let keys: Option<Vec<String>> = keys
@@ -328,18 +401,20 @@ fn users(mock: &Mock, node: &str, p: &Params, op: Op) -> Result<Response, GraphE
                 .get("data")
                 .and_then(Value::as_array)
                 .ok_or_else(|| invalid("payload.data must be a list of rows"))?;
-            (keys, data.clone())
+            Ok((keys, data.clone()))
         }
-        _ => {
-            return Err(invalid(
-                "payload.schema is required (a key name or a list of them)",
-            ))
-        }
-    };
+        _ => Err(invalid(
+            "payload.schema is required (a key name or a list of them)",
+        )),
+    }
+}
+
+/// Customer-list keys only (single-only keys alone), between 1 and [`MAX_RECORDS`] rows.
+fn check_payload(schema: &[String], rows: &[Value]) -> Result<(), GraphError> {
     if schema.is_empty() {
         return Err(invalid("payload.schema is empty"));
     }
-    for key in &schema {
+    for key in schema {
         let known = if schema.len() == 1 {
             MULTI_KEYS.contains(&key.as_str()) || SINGLE_KEYS.contains(&key.as_str())
         } else {
@@ -362,122 +437,102 @@ fn users(mock: &Mock, node: &str, p: &Params, op: Op) -> Result<Response, GraphE
             rows.len()
         )));
     }
-    let session = session(p)?;
-    if let Some(s) = &session {
-        let retry = mock
-            .audiences
-            .with(|st| st.answered.get(&(node.to_string(), s.id, s.seq)).cloned());
-        if let Some(answer) = retry {
-            return Ok(Json(answer).into_response());
+    Ok(())
+}
+
+/// A batch already answered gets the same answer again (a client's retry changes
+/// nothing); a batch after the session's last is refused.
+fn replayed(mock: &Mock, node: &str, s: &Session) -> Result<Option<Value>, GraphError> {
+    let retry = mock
+        .audiences
+        .with(|st| st.answered.get(&(node.to_string(), s.id, s.seq)).cloned());
+    if retry.is_some() {
+        return Ok(retry);
+    }
+    let ended = mock.audiences.with(|st| {
+        st.audiences[node]
+            .batches
+            .iter()
+            .find(|b| b.session_id == s.id && b.last_batch_flag)
+            .map(|b| b.batch_seq)
+    });
+    if let Some(last) = ended.filter(|last| s.seq > *last) {
+        return Err(invalid(&format!(
+            "session {} ended with batch {last} (last_batch_flag); start a new session",
+            s.id
+        )));
+    }
+    Ok(None)
+}
+
+/// A batch's rows sorted into valid and invalid, as Meta counts and samples them.
+struct Checked {
+    invalid_rows: u64,
+    /// Values that should have been hashed but were not.
+    non_hash: u64,
+    samples: serde_json::Map<String, Value>,
+    valid_rows: Vec<Vec<String>>,
+}
+
+impl Checked {
+    fn rows(schema: &[String], rows: &[Value]) -> Checked {
+        let mut checked = Checked {
+            invalid_rows: 0,
+            non_hash: 0,
+            samples: serde_json::Map::new(),
+            valid_rows: Vec::new(),
+        };
+        for row in rows {
+            match checked.problem(schema, row) {
+                Some(r) => {
+                    checked.invalid_rows += 1;
+                    if checked.samples.len() < 5 {
+                        checked.samples.insert(row.to_string(), json!(r));
+                    }
+                }
+                None => checked.valid_rows.push(
+                    row.as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|v| v.as_str().unwrap_or_default().to_string())
+                        .collect(),
+                ),
+            }
         }
-        let ended = mock.audiences.with(|st| {
-            st.audiences[node]
-                .batches
-                .iter()
-                .find(|b| b.session_id == s.id && b.last_batch_flag)
-                .map(|b| b.batch_seq)
-        });
-        if let Some(last) = ended.filter(|last| s.seq > *last) {
-            return Err(invalid(&format!(
-                "session {} ended with batch {last} (last_batch_flag); start a new session",
-                s.id
-            )));
-        }
+        checked
     }
 
-    let mut invalid_rows = 0u64;
-    let mut non_hash = 0u64;
-    let mut samples = serde_json::Map::new();
-    let mut valid_rows: Vec<Vec<String>> = Vec::new();
-    for row in &rows {
-        let cells = row.as_array();
-        let reason = match cells {
-            None => Some("not a list of values".to_string()),
-            Some(c) if c.len() != schema.len() => Some(format!(
+    /// Why `row` is invalid, if it is: not a list, the wrong length, a value that is not
+    /// a string or not hashed where it must be, or nothing but empty values.
+    fn problem(&mut self, schema: &[String], row: &Value) -> Option<String> {
+        let Some(c) = row.as_array() else {
+            return Some("not a list of values".to_string());
+        };
+        if c.len() != schema.len() {
+            return Some(format!(
                 "{} values for {} schema keys",
                 c.len(),
                 schema.len()
-            )),
-            Some(c) => {
-                let mut reason = None;
-                for (key, v) in schema.iter().zip(c) {
-                    match v.as_str() {
-                        None => reason = Some(format!("{key}: not a string")),
-                        Some("") => {}
-                        Some(_) if UNHASHED.contains(&key.as_str()) => {}
-                        Some(text) if is_sha256_hex(text) => {}
-                        Some(_) => {
-                            non_hash += 1;
-                            reason = Some(format!("{key}: not a SHA-256 hex digest"));
-                        }
-                    }
-                }
-                if reason.is_none() && c.iter().all(|v| v.as_str() == Some("")) {
-                    reason = Some("every value is empty".to_string());
-                }
-                reason
-            }
-        };
-        match reason {
-            Some(r) => {
-                invalid_rows += 1;
-                if samples.len() < 5 {
-                    samples.insert(row.to_string(), json!(r));
-                }
-            }
-            None => valid_rows.push(
-                cells
-                    .into_iter()
-                    .flatten()
-                    .map(|v| v.as_str().unwrap_or_default().to_string())
-                    .collect(),
-            ),
+            ));
         }
+        let mut reason = None;
+        for (key, v) in schema.iter().zip(c) {
+            match v.as_str() {
+                None => reason = Some(format!("{key}: not a string")),
+                Some("") => {}
+                Some(_) if UNHASHED.contains(&key.as_str()) => {}
+                Some(text) if is_sha256_hex(text) => {}
+                Some(_) => {
+                    self.non_hash += 1;
+                    reason = Some(format!("{key}: not a SHA-256 hex digest"));
+                }
+            }
+        }
+        if reason.is_none() && c.iter().all(|v| v.as_str() == Some("")) {
+            reason = Some("every value is empty".to_string());
+        }
+        reason
     }
-    let received = rows.len() as u64;
-    let session_id = session.as_ref().map_or(0, |s| s.id);
-    let answer = json!({
-        "audience_id": node,
-        "session_id": session_id.to_string(),
-        "num_received": received,
-        "num_invalid_entries": invalid_rows,
-        "invalid_entry_samples": samples,
-    });
-    mock.audiences.with(|st| {
-        st.non_hash_values += non_hash;
-        let a = st.audiences.get_mut(node).expect("checked above");
-        a.num_received += received;
-        a.num_invalid_entries += invalid_rows;
-        if op == Op::Replace && session.as_ref().is_some_and(|s| s.seq == 1) {
-            a.members.clear();
-            a.values.clear();
-        }
-        for row in valid_rows {
-            if op == Op::Remove {
-                a.members.remove(&row);
-                continue;
-            }
-            for (key, v) in schema.iter().zip(&row) {
-                if !v.is_empty() {
-                    a.values.entry(key.clone()).or_default().insert(v.clone());
-                }
-            }
-            a.members.insert(row);
-        }
-        if let Some(s) = &session {
-            a.batches.push(Batch {
-                session_id: s.id,
-                batch_seq: s.seq,
-                last_batch_flag: s.last,
-                estimated_num_total: s.total,
-                num_received: received,
-                num_invalid_entries: invalid_rows,
-            });
-            st.answered
-                .insert((node.to_string(), s.id, s.seq), answer.clone());
-        }
-    });
-    Ok(Json(answer).into_response())
 }
 
 /// `GET /{v}/{id}` of a custom audience: its fields. Meta gives bounds, never a count; the

@@ -232,12 +232,6 @@ fn header(value: serde_json::Value) -> HeaderValue {
 pub async fn inject(State(mock): State<Arc<Mock>>, request: Request, next: Next) -> Response {
     let n = mock.requests.fetch_add(1, Ordering::Relaxed);
     let f = &mock.faults.read().expect("faults lock").clone();
-    let is_get = request.method() == axum::http::Method::GET;
-    let is_create = request.method() == axum::http::Method::POST
-        && request.uri().path().contains("/act_")
-        && ["/campaigns", "/adsets", "/adcreatives", "/ads"]
-            .iter()
-            .any(|edge| request.uri().path().ends_with(edge));
     let insights = request.uri().path().ends_with("/insights");
     if f.expire_token_after.is_some_and(|after| n >= after) {
         mock.faulted.fetch_add(1, Ordering::Relaxed);
@@ -250,87 +244,17 @@ pub async fn inject(State(mock): State<Arc<Mock>>, request: Request, next: Next)
         Admission::Admitted { used_pct } => used_pct,
         Admission::Refused { reset_secs } => {
             mock.throttled.fetch_add(1, Ordering::Relaxed);
-            let (code, kind) = if insights {
-                (80000, "ads_insights")
-            } else {
-                (80004, "ads_management")
-            };
-            let body = json!({"error": {"message": format!("(#{code}) There have been too many calls to this ad-account. Wait a bit and try again."),
-                "type": "OAuthException", "code": code, "error_subcode": 2446079, "fbtrace_id": "AdskewMockThrottle"}});
-            let mut r = (StatusCode::BAD_REQUEST, Json(body)).into_response();
-            // Meta gives the regain time in whole minutes; the account header has seconds.
-            r.headers_mut().insert(
-                "x-business-use-case-usage",
-                usage_header(
-                    kind,
-                    100,
-                    (reset_secs / 60.0).floor() as u64,
-                    &f.account.access_tier,
-                ),
-            );
-            r.headers_mut().insert(
-                "x-ad-account-usage",
-                header(json!({"acc_id_util_pct": 100, "reset_time_duration": reset_secs.ceil()})),
-            );
-            return with_trace_id(r, n);
+            return with_trace_id(over_the_limit(f, insights, reset_secs), n);
         }
     };
     let u = draw(f.seed, n);
     if u < f.throttle + f.transient + f.gateway {
         mock.faulted.fetch_add(1, Ordering::Relaxed);
+        return random_fault(f, u, n);
     }
-    let mut response = if u < f.throttle {
-        let body = json!({"error": {"message": "(#80004) There have been too many calls to this ad-account. Wait a bit and try again.",
-            "type": "OAuthException", "code": 80004, "error_subcode": 2446079, "fbtrace_id": "AdskewMockFault"}});
-        let mut r = (StatusCode::BAD_REQUEST, Json(body)).into_response();
-        r.headers_mut().insert(
-            "x-business-use-case-usage",
-            usage_header("ads_management", 100, 0, &f.account.access_tier),
-        );
-        return with_trace_id(r, n);
-    } else if u < f.throttle + f.transient {
-        let body = json!({"error": {"message": "(#2) Service temporarily unavailable", "type": "OAuthException",
-            "code": 2, "is_transient": true, "fbtrace_id": "AdskewMockFault"}});
-        return with_trace_id(
-            (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response(),
-            n,
-        );
-    } else if u < f.throttle + f.transient + f.gateway {
-        return (
-            StatusCode::BAD_GATEWAY,
-            "<html><body>502 Bad Gateway</body></html>",
-        )
-            .into_response();
-    } else if is_create && draw(f.seed ^ 0x5105, n) < f.lost_answer + f.slow_create {
-        mock.faulted.fetch_add(1, Ordering::Relaxed);
-        let applied = next.run(request).await;
-        if draw(f.seed ^ 0x5105, n) < f.lost_answer {
-            return (
-                StatusCode::BAD_GATEWAY,
-                "<html><body>502 Bad Gateway</body></html>",
-            )
-                .into_response();
-        }
-        tokio::time::sleep(std::time::Duration::from_secs_f64(f.delay_secs)).await;
-        applied
-    } else if is_get && draw(f.seed ^ 0xDE1A, n) < f.delay {
-        // Held, then served; a client that gave up has dropped the connection by then.
-        mock.faulted.fetch_add(1, Ordering::Relaxed);
-        tokio::time::sleep(std::time::Duration::from_secs_f64(f.delay_secs)).await;
-        next.run(request).await
-    } else if is_get && draw(f.seed ^ 0xBAD0, n) < f.malformed {
-        mock.faulted.fetch_add(1, Ordering::Relaxed);
-        return with_trace_id(
-            (
-                StatusCode::OK,
-                [("content-type", "application/json")],
-                "{\"data\": [{\"ad_id\": \"12",
-            )
-                .into_response(),
-            n,
-        );
-    } else {
-        next.run(request).await
+    let mut response = match served(&mock, f, n, request, next).await {
+        Ok(r) => r,
+        Err(fault) => return fault,
     };
     response.headers_mut().insert(
         "x-business-use-case-usage",
@@ -352,6 +276,111 @@ pub async fn inject(State(mock): State<Arc<Mock>>, request: Request, next: Next)
         );
     }
     with_trace_id(response, n)
+}
+
+/// Meta's answer to a call over the rate limit: code 80000 (insights) or 80004, with
+/// usage headers saying when access comes back.
+fn over_the_limit(f: &Faults, insights: bool, reset_secs: f64) -> Response {
+    let (code, kind) = if insights {
+        (80000, "ads_insights")
+    } else {
+        (80004, "ads_management")
+    };
+    let body = json!({"error": {"message": format!("(#{code}) There have been too many calls to this ad-account. Wait a bit and try again."),
+        "type": "OAuthException", "code": code, "error_subcode": 2446079, "fbtrace_id": "AdskewMockThrottle"}});
+    let mut r = (StatusCode::BAD_REQUEST, Json(body)).into_response();
+    // Meta gives the regain time in whole minutes; the account header has seconds.
+    r.headers_mut().insert(
+        "x-business-use-case-usage",
+        usage_header(
+            kind,
+            100,
+            (reset_secs / 60.0).floor() as u64,
+            &f.account.access_tier,
+        ),
+    );
+    r.headers_mut().insert(
+        "x-ad-account-usage",
+        header(json!({"acc_id_util_pct": 100, "reset_time_duration": reset_secs.ceil()})),
+    );
+    r
+}
+
+/// The fault drawn for request `n` (`u` below throttle + transient + gateway): a
+/// throttle, a transient error or a bare 502.
+fn random_fault(f: &Faults, u: f64, n: u64) -> Response {
+    if u < f.throttle {
+        let body = json!({"error": {"message": "(#80004) There have been too many calls to this ad-account. Wait a bit and try again.",
+            "type": "OAuthException", "code": 80004, "error_subcode": 2446079, "fbtrace_id": "AdskewMockFault"}});
+        let mut r = (StatusCode::BAD_REQUEST, Json(body)).into_response();
+        r.headers_mut().insert(
+            "x-business-use-case-usage",
+            usage_header("ads_management", 100, 0, &f.account.access_tier),
+        );
+        with_trace_id(r, n)
+    } else if u < f.throttle + f.transient {
+        let body = json!({"error": {"message": "(#2) Service temporarily unavailable", "type": "OAuthException",
+            "code": 2, "is_transient": true, "fbtrace_id": "AdskewMockFault"}});
+        with_trace_id(
+            (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response(),
+            n,
+        )
+    } else {
+        bad_gateway()
+    }
+}
+
+fn bad_gateway() -> Response {
+    (
+        StatusCode::BAD_GATEWAY,
+        "<html><body>502 Bad Gateway</body></html>",
+    )
+        .into_response()
+}
+
+/// The request served by the handlers, perhaps with a fault of the answer: a create
+/// applied but its answer lost or slow, a GET held, a truncated body. `Err` is an answer
+/// sent as it is (without usage headers).
+async fn served(
+    mock: &Mock,
+    f: &Faults,
+    n: u64,
+    request: Request,
+    next: Next,
+) -> Result<Response, Response> {
+    let is_get = request.method() == axum::http::Method::GET;
+    let is_create = request.method() == axum::http::Method::POST
+        && request.uri().path().contains("/act_")
+        && ["/campaigns", "/adsets", "/adcreatives", "/ads"]
+            .iter()
+            .any(|edge| request.uri().path().ends_with(edge));
+    if is_create && draw(f.seed ^ 0x5105, n) < f.lost_answer + f.slow_create {
+        mock.faulted.fetch_add(1, Ordering::Relaxed);
+        let applied = next.run(request).await;
+        if draw(f.seed ^ 0x5105, n) < f.lost_answer {
+            return Err(bad_gateway());
+        }
+        tokio::time::sleep(std::time::Duration::from_secs_f64(f.delay_secs)).await;
+        Ok(applied)
+    } else if is_get && draw(f.seed ^ 0xDE1A, n) < f.delay {
+        // Held, then served; a client that gave up has dropped the connection by then.
+        mock.faulted.fetch_add(1, Ordering::Relaxed);
+        tokio::time::sleep(std::time::Duration::from_secs_f64(f.delay_secs)).await;
+        Ok(next.run(request).await)
+    } else if is_get && draw(f.seed ^ 0xBAD0, n) < f.malformed {
+        mock.faulted.fetch_add(1, Ordering::Relaxed);
+        Err(with_trace_id(
+            (
+                StatusCode::OK,
+                [("content-type", "application/json")],
+                "{\"data\": [{\"ad_id\": \"12",
+            )
+                .into_response(),
+            n,
+        ))
+    } else {
+        Ok(next.run(request).await)
+    }
 }
 
 /// The mock's rate limiter: the times of the calls admitted within the window.

@@ -11,12 +11,14 @@ use axum::http::{HeaderMap, Method};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{DateTime, Utc};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::error::GraphError;
 use super::request::{query_params, GraphRequest, Params};
 use super::spec::{spec, CallSpec};
-use super::{account, audience, contract, edges, images, insights, objects, versions, Mock};
+use super::{
+    account, audience, contract, edges, images, insights, objects, regions, versions, Mock,
+};
 use adskew_core::platform::Platform;
 
 /// Every Graph path.
@@ -37,27 +39,10 @@ struct Target {
 async fn handle(mock: &Mock, request: Request, query: &str) -> Result<Response, GraphError> {
     let req = GraphRequest::decode(request).await?;
     versions::check(&req.version, mock.sim.now())?;
-    let Some(node) = req.node.clone() else {
-        return Err(GraphError::new(
-            2500,
-            format!("Unknown path components: /{}", req.version),
-        ));
-    };
-    if !req.extra.is_empty() {
-        return Err(GraphError::new(
-            2500,
-            format!("Unknown path components: /{}", req.extra.join("/")),
-        ));
-    }
+    let node = node_of(&req)?;
     authorised(mock, &req.params, &req.headers)?;
-    if req.method == Method::GET && req.edge.is_none() {
-        match node.as_str() {
-            "search" => {
-                return Ok(Json(json!({"data": search_regions(mock, &req.params)})).into_response())
-            }
-            "debug_token" => return account::debug_token(mock, &req.params),
-            _ => {}
-        }
+    if let Some(r) = special_node(mock, &req, &node)? {
+        return Ok(r);
     }
     let target = match resolve(mock, &node, &req.method) {
         Ok(t) => t,
@@ -88,40 +73,85 @@ async fn handle(mock: &Mock, request: Request, query: &str) -> Result<Response, 
         known_fields(&target, call, &p)?;
     }
     let path = format!("{}/{}/{}", req.version, node, edge.unwrap_or(""));
-    let path = path.trim_end_matches('/');
-    let id = target.id.as_str();
     let at = edges::Paging {
         headers: &req.headers,
-        path,
+        path: path.trim_end_matches('/'),
         query,
     };
-    match (target.node_type, req.method.as_str(), edge) {
-        ("AdAccount", "GET", None) => Ok(account::read(mock, id, &p)),
+    dispatch(mock, &req, &target, &p, &at).await
+}
+
+/// The path's node; more than one edge, or none at all, is Meta's unknown path.
+fn node_of(req: &GraphRequest) -> Result<String, GraphError> {
+    let Some(node) = req.node.clone() else {
+        return Err(GraphError::new(
+            2500,
+            format!("Unknown path components: /{}", req.version),
+        ));
+    };
+    if !req.extra.is_empty() {
+        return Err(GraphError::new(
+            2500,
+            format!("Unknown path components: /{}", req.extra.join("/")),
+        ));
+    }
+    Ok(node)
+}
+
+/// Nodes that are no object: the targeting search and `debug_token`.
+fn special_node(
+    mock: &Mock,
+    req: &GraphRequest,
+    node: &str,
+) -> Result<Option<Response>, GraphError> {
+    if req.method != Method::GET || req.edge.is_some() {
+        return Ok(None);
+    }
+    match node {
+        "search" => Ok(Some(
+            Json(json!({"data": regions::search(mock, &req.params)})).into_response(),
+        )),
+        "debug_token" => account::debug_token(mock, &req.params).map(Some),
+        _ => Ok(None),
+    }
+}
+
+/// The handler of a checked call: by node type, method and edge.
+async fn dispatch(
+    mock: &Mock,
+    req: &GraphRequest,
+    target: &Target,
+    p: &Params,
+    at: &edges::Paging<'_>,
+) -> Result<Response, GraphError> {
+    let id = target.id.as_str();
+    match (target.node_type, req.method.as_str(), req.edge.as_deref()) {
+        ("AdAccount", "GET", None) => Ok(account::read(mock, id, p)),
         ("AdAccount", "GET", Some("dsa_recommendations")) => Ok(account::dsa_recommendations(mock)),
-        ("AdReportRun", "GET", None) => insights::poll(mock, id, &p),
-        ("CustomAudience", "GET", None) => audience::read(mock, id, &p),
-        (_, "GET", None) => objects::read(mock, id, &p).await,
-        (_, "POST", None) => objects::update(mock, id, &p).await,
+        ("AdReportRun", "GET", None) => insights::poll(mock, id, p),
+        ("CustomAudience", "GET", None) => audience::read(mock, id, p),
+        (_, "GET", None) => objects::read(mock, id, p).await,
+        (_, "POST", None) => objects::update(mock, id, p).await,
         (_, "DELETE", None) => objects::delete(mock, id).await,
         ("AdAccount", "POST", Some(e @ ("campaigns" | "adsets" | "adcreatives" | "ads"))) => {
-            objects::create(mock, id, e, &p, &req.version).await
+            objects::create(mock, id, e, p, &req.version).await
         }
-        ("AdAccount", "POST", Some("customaudiences")) => audience::create(mock, id, &p),
-        ("AdAccount", "POST", Some("adimages")) => images::upload(mock, &p, &req.files),
+        ("AdAccount", "POST", Some("customaudiences")) => audience::create(mock, id, p),
+        ("AdAccount", "POST", Some("adimages")) => images::upload(mock, p, &req.files),
         (_, "POST", Some("insights")) => {
-            insights::start_report(mock, target.node_type, id, &p).await
+            insights::start_report(mock, target.node_type, id, p).await
         }
-        (_, "GET", Some("insights")) => insights::read(mock, target.node_type, id, &p, &at).await,
-        ("CustomAudience", "POST", Some("users")) => audience::add_users(mock, id, &p),
-        ("CustomAudience", "DELETE", Some("users")) => audience::remove_users(mock, id, &p),
-        ("CustomAudience", "POST", Some("usersreplace")) => audience::replace_users(mock, id, &p),
-        ("CustomAudience", "GET", Some("sessions")) => audience::sessions(mock, id, &p, &at),
+        (_, "GET", Some("insights")) => insights::read(mock, target.node_type, id, p, at).await,
+        ("CustomAudience", "POST", Some("users")) => audience::add_users(mock, id, p),
+        ("CustomAudience", "DELETE", Some("users")) => audience::remove_users(mock, id, p),
+        ("CustomAudience", "POST", Some("usersreplace")) => audience::replace_users(mock, id, p),
+        ("CustomAudience", "GET", Some("sessions")) => audience::sessions(mock, id, p, at),
         (
             "AdAccount" | "Campaign" | "AdSet",
             "GET",
             Some(e @ ("campaigns" | "adsets" | "ads" | "adcreatives" | "customaudiences")),
-        ) => edges::list(mock, target.node_type, id, e, &p, &at).await,
-        ("AdAccount", "GET", Some("adimages")) => Ok(images::list(mock, &p, &at)),
+        ) => edges::list(mock, target.node_type, id, e, p, at).await,
+        ("AdAccount", "GET", Some("adimages")) => Ok(images::list(mock, p, at)),
         (node_type, method, edge) => Err(GraphError::invalid(format!(
             "{method} {} on {node_type} is part of Meta's API but not served by the adskew mock",
             edge.unwrap_or("(the node)")
@@ -270,40 +300,4 @@ pub async fn set_clock(
         .ok_or_else(|| GraphError::invalid("to must be an RFC 3339 time"))?;
     mock.clock.advance_to(to.with_timezone(&Utc));
     Ok(Json(json!({"now": mock.sim.now().to_rfc3339()})).into_response())
-}
-
-/// The mock's region keys: 3000 + the region's position in the simulated audience.
-const REGION_KEY_BASE: usize = 3000;
-
-/// `GET /{v}/search?type=adgeolocation&q=...`: the simulated audience's regions whose name
-/// contains `q`, with their keys.
-fn search_regions(mock: &Mock, p: &Params) -> Vec<Value> {
-    let q = p.get("q").map(|q| q.to_lowercase()).unwrap_or_default();
-    mock.sim
-        .truth()
-        .regions
-        .iter()
-        .enumerate()
-        .filter(|(_, (name, _))| name.to_lowercase().contains(&q))
-        .map(|(i, (name, _))| {
-            json!({"key": (REGION_KEY_BASE + i).to_string(), "name": name, "type": "region"})
-        })
-        .collect()
-}
-
-/// A region given by key (as Meta requires) or by name, as the simulator's region name.
-pub(super) fn region_name(mock: &Mock, entry: &Value) -> Option<String> {
-    if let Some(key) = entry.get("key") {
-        let key: usize = match key {
-            Value::String(s) => s.parse().ok()?,
-            other => other.as_u64()? as usize,
-        };
-        return mock
-            .sim
-            .truth()
-            .regions
-            .get(key.checked_sub(REGION_KEY_BASE)?)
-            .map(|(name, _)| name.clone());
-    }
-    None
 }

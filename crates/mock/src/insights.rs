@@ -277,28 +277,8 @@ async fn rows(
     p: &Params,
     run: Run,
 ) -> Result<Vec<Value>, GraphError> {
-    let level = match p.get("level") {
-        Some(l) => Level::parse(l).ok_or_else(|| invalid(&format!("level {l}")))?,
-        None => Level::of_node(node_type),
-    };
-    if level < Level::of_node(node_type) {
-        return Err(GraphError::invalid(format!(
-            "Invalid parameter: level {} is above the {node_type} queried",
-            p["level"]
-        ))
-        .blame(&["level"]));
-    }
-    let breakdowns: Vec<String> = json_param(p, "breakdowns")?
-        .and_then(|v| serde_json::from_value(v).ok())
-        .unwrap_or_default();
-    rules::breakdown_set(&breakdowns)?;
-    let dims: Vec<Breakdown> = breakdowns
-        .iter()
-        .map(|b| {
-            Breakdown::parse(b)
-                .ok_or_else(|| invalid(&format!("breakdowns: the simulator has no {b} breakdown")))
-        })
-        .collect::<Result<_, _>>()?;
+    let level = level_of(node_type, p)?;
+    let dims = breakdowns_of(p)?;
     let mut fields = field_list(p);
     if fields.is_empty() {
         fields = DEFAULT_FIELDS.iter().map(|s| s.to_string()).collect();
@@ -307,72 +287,14 @@ async fn rows(
     // Archived and deleted ads are left out unless a filter on their effective status asks
     // for them (the Airbyte connector filters on `ad.effective_status` to get them).
     let by_status = filters.iter().any(|f| f.field == "effective_status");
-    let ads: Vec<AdIds> = ads_under(mock, node_type, node)
-        .into_iter()
-        .filter(|a| {
-            by_status
-                || !matches!(
-                    mock.object(&a.id)
-                        .and_then(|o| o.field_str("status").map(str::to_string))
-                        .as_deref(),
-                    Some("ARCHIVED" | "DELETED")
-                )
-        })
-        .collect();
-    let sim_ads: Vec<ObjectId> = ads.iter().map(|a| a.sim.clone()).collect();
-    let faults = mock.faults.read().expect("faults lock").clone();
+    let ads = visible_ads(mock, node_type, node, by_status);
     let today = mock.sim.now().date_naive();
     let mut out = Vec::new();
     for (since, until, granularity) in windows(mock, p)? {
         rules::retention(since, today)?;
         let old = since < today - Months::new(13);
         let omit_reach = run == Run::Sync && !dims.is_empty() && old;
-        // No breakdown: gender partitions the audience, so summing it gives the totals.
-        let split: &[Breakdown] = if dims.is_empty() {
-            &[Breakdown::Gender]
-        } else {
-            &dims
-        };
-        let cross = mock
-            .sim
-            .delivery_cross(&sim_ads, split, since, until, granularity)
-            .map_err(super::objects::platform_error)?;
-        let mut groups: Vec<(Key, Sums)> = Vec::new();
-        for r in &cross {
-            let Some(ad) = ads.iter().find(|a| a.sim == r.ad) else {
-                continue;
-            };
-            let key = Key {
-                level_id: ad.id_at(level),
-                date_start: r.date_start,
-                date_stop: r.date_stop,
-                values: if dims.is_empty() {
-                    Vec::new()
-                } else {
-                    r.values.clone()
-                },
-                ad: ad.clone(),
-            };
-            match groups.iter_mut().find(|(k, _)| k.same(&key)) {
-                Some((_, s)) => s.add(r),
-                None => groups.push((key, Sums::of(r))),
-            }
-        }
-        if let Some(i) = dims.iter().position(|d| *d == Breakdown::Age) {
-            groups = relabel_ages(
-                groups,
-                i,
-                &[("Unknown", faults.unknown_age), ("13-17", faults.teen_age)],
-            );
-        }
-        groups.sort_by(|a, b| {
-            (&a.0.level_id, a.0.date_start, &a.0.values).cmp(&(
-                &b.0.level_id,
-                b.0.date_start,
-                &b.0.values,
-            ))
-        });
-        for (key, sums) in groups {
+        for (key, sums) in grouped(mock, &ads, &dims, level, (since, until, granularity))? {
             let mut row = row(mock, level, &key, &sums, &fields);
             if omit_reach {
                 row.remove("reach");
@@ -391,6 +313,112 @@ async fn rows(
     }
     sort(&mut out, p)?;
     Ok(out)
+}
+
+/// The query's `level`, by default the node's own; never above the node queried.
+fn level_of(node_type: &str, p: &Params) -> Result<Level, GraphError> {
+    let level = match p.get("level") {
+        Some(l) => Level::parse(l).ok_or_else(|| invalid(&format!("level {l}")))?,
+        None => Level::of_node(node_type),
+    };
+    if level < Level::of_node(node_type) {
+        return Err(GraphError::invalid(format!(
+            "Invalid parameter: level {} is above the {node_type} queried",
+            p["level"]
+        ))
+        .blame(&["level"]));
+    }
+    Ok(level)
+}
+
+/// The query's `breakdowns`: a set Meta allows, each one the simulator has.
+fn breakdowns_of(p: &Params) -> Result<Vec<Breakdown>, GraphError> {
+    let breakdowns: Vec<String> = json_param(p, "breakdowns")?
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    rules::breakdown_set(&breakdowns)?;
+    breakdowns
+        .iter()
+        .map(|b| {
+            Breakdown::parse(b)
+                .ok_or_else(|| invalid(&format!("breakdowns: the simulator has no {b} breakdown")))
+        })
+        .collect()
+}
+
+/// The ads under a node, archived and deleted ones only when `by_status`.
+fn visible_ads(mock: &Mock, node_type: &str, node: &str, by_status: bool) -> Vec<AdIds> {
+    ads_under(mock, node_type, node)
+        .into_iter()
+        .filter(|a| {
+            by_status
+                || !matches!(
+                    mock.object(&a.id)
+                        .and_then(|o| o.field_str("status").map(str::to_string))
+                        .as_deref(),
+                    Some("ARCHIVED" | "DELETED")
+                )
+        })
+        .collect()
+}
+
+/// The simulator's delivery in one window, summed per object of `level`, date and
+/// breakdown values (ages relabelled as the faults say), sorted as Meta sorts.
+fn grouped(
+    mock: &Mock,
+    ads: &[AdIds],
+    dims: &[Breakdown],
+    level: Level,
+    (since, until, granularity): (NaiveDate, NaiveDate, Period),
+) -> Result<Vec<(Key, Sums)>, GraphError> {
+    let sim_ads: Vec<ObjectId> = ads.iter().map(|a| a.sim.clone()).collect();
+    // No breakdown: gender partitions the audience, so summing it gives the totals.
+    let split: &[Breakdown] = if dims.is_empty() {
+        &[Breakdown::Gender]
+    } else {
+        dims
+    };
+    let cross = mock
+        .sim
+        .delivery_cross(&sim_ads, split, since, until, granularity)
+        .map_err(super::objects::platform_error)?;
+    let mut groups: Vec<(Key, Sums)> = Vec::new();
+    for r in &cross {
+        let Some(ad) = ads.iter().find(|a| a.sim == r.ad) else {
+            continue;
+        };
+        let key = Key {
+            level_id: ad.id_at(level),
+            date_start: r.date_start,
+            date_stop: r.date_stop,
+            values: if dims.is_empty() {
+                Vec::new()
+            } else {
+                r.values.clone()
+            },
+            ad: ad.clone(),
+        };
+        match groups.iter_mut().find(|(k, _)| k.same(&key)) {
+            Some((_, s)) => s.add(r),
+            None => groups.push((key, Sums::of(r))),
+        }
+    }
+    if let Some(i) = dims.iter().position(|d| *d == Breakdown::Age) {
+        let faults = mock.faults.read().expect("faults lock").clone();
+        groups = relabel_ages(
+            groups,
+            i,
+            &[("Unknown", faults.unknown_age), ("13-17", faults.teen_age)],
+        );
+    }
+    groups.sort_by(|a, b| {
+        (&a.0.level_id, a.0.date_start, &a.0.values).cmp(&(
+            &b.0.level_id,
+            b.0.date_start,
+            &b.0.values,
+        ))
+    });
+    Ok(groups)
 }
 
 /// Moves `share` of each age row's delivery to a row under `label` (merged per ad, date and

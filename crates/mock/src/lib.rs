@@ -25,6 +25,7 @@ mod graph;
 pub mod images;
 mod insights;
 mod objects;
+mod regions;
 pub mod request;
 mod rules;
 pub mod spec;

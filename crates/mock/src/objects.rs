@@ -225,20 +225,7 @@ async fn create_ad_set(
 ) -> Result<Option<String>, GraphError> {
     required(p, "name")?;
     let campaign_id = required(p, "campaign_id")?;
-    let campaign = match mock.object(campaign_id) {
-        Some(
-            o @ Object {
-                kind: Kind::Campaign,
-                ..
-            },
-        ) => o,
-        _ => {
-            return Err(
-                invalid(&format!("campaign_id {campaign_id} does not exist"))
-                    .blame(&["campaign_id"]),
-            )
-        }
-    };
+    let campaign = campaign_of(mock, campaign_id)?;
     let targeting = json_param(p, "targeting")?.ok_or_else(|| {
         GraphError::invalid("The parameter targeting is required").blame(&["targeting"])
     })?;
@@ -277,26 +264,49 @@ async fn create_ad_set(
     if dry {
         return Ok(None);
     }
-    let sim_id = mock
-        .sim
-        .create_ad_set(&spec)
-        .await
-        .map_err(platform_error)?;
+    let id = register_ad_set(mock, account, p, &spec, end.is_none()).await?;
+    mock.record_targeting(&id, custom_audiences);
+    Ok(Some(id))
+}
+
+/// The campaign an ad set names, which must exist.
+fn campaign_of(mock: &Mock, campaign_id: &str) -> Result<Object, GraphError> {
+    match mock.object(campaign_id) {
+        Some(
+            o @ Object {
+                kind: Kind::Campaign,
+                ..
+            },
+        ) => Ok(o),
+        _ => Err(
+            invalid(&format!("campaign_id {campaign_id} does not exist")).blame(&["campaign_id"]),
+        ),
+    }
+}
+
+/// Creates the checked ad set in the simulator and registers it with its fields (no
+/// `end_time` when it has none).
+async fn register_ad_set(
+    mock: &Mock,
+    account: &str,
+    p: &Params,
+    spec: &AdSetSpec,
+    open_ended: bool,
+) -> Result<String, GraphError> {
+    let sim_id = mock.sim.create_ad_set(spec).await.map_err(platform_error)?;
     let mut fields = born(mock, account, "AdSet", p);
-    fields.insert("start_time".into(), json!(graph_time(start)));
-    if end.is_none() {
+    fields.insert("start_time".into(), json!(graph_time(spec.start)));
+    if open_ended {
         fields.remove("end_time");
     }
     activate(mock, &sim_id, &fields).await?;
-    let id = mock.register(
+    Ok(mock.register(
         Kind::AdSet {
-            campaign: campaign_id.to_string(),
+            campaign: p["campaign_id"].clone(),
         },
         sim_id,
         fields,
-    );
-    mock.record_targeting(&id, custom_audiences);
-    Ok(Some(id))
+    ))
 }
 
 /// The simulator's audience from a Meta targeting spec.
@@ -313,7 +323,7 @@ fn audience_of(
         .unwrap_or_default();
     let mut region_names = Vec::new();
     for r in &regions {
-        match super::graph::region_name(mock, r) {
+        match super::regions::name(mock, r) {
             Some(name) => region_names.push(name),
             None => {
                 return Err(invalid(&format!(

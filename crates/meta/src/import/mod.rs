@@ -20,20 +20,22 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use self::export::{bad, Export};
+use self::export::{bad, shown, Export};
 use adskew_core::error::{Error, Result};
 use adskew_core::experiment::describe::{all_and_pairwise, Description};
 use adskew_core::experiment::{Design, Experiment};
+use adskew_core::text::printable;
 use adskew_core::vocab::{Breakdown, Metric};
 use adskew_store::{ExperimentRecord, ImportTarget, ImportedFile, Store, StoredRow};
 
-/// Reads and checks every file; all problems of all files are reported together (one per
-/// file: the first), so a batch of exports is fixed in one pass.
-pub fn read_all(paths: &[PathBuf]) -> Result<Vec<Export>> {
+/// Reads and checks every file; all problems of all files are reported together (every bad
+/// line of each, up to [`export::PROBLEMS_SHOWN`] a file), so a batch of exports is fixed
+/// in one pass. `now` is the wall clock: no snapshot can be from after it.
+pub fn read_all(paths: &[PathBuf], now: DateTime<Utc>) -> Result<Vec<Export>> {
     let mut exports = Vec::new();
     let mut problems = Vec::new();
     for p in paths {
-        match Export::read(p) {
+        match Export::read(p, now) {
             Ok(e) => exports.push(e),
             Err(e) => problems.push(e.to_string()),
         }
@@ -108,8 +110,8 @@ fn order(mut exports: Vec<Export>, notes: &mut Vec<String>) -> Result<Vec<Export
         if let Some(same) = kept.iter().find(|k| k.sha256 == e.sha256) {
             notes.push(format!(
                 "{}: skipped: the same file as {}",
-                e.path.display(),
-                same.path.display()
+                shown(&e.path),
+                shown(&same.path)
             ));
             continue;
         }
@@ -118,8 +120,8 @@ fn order(mut exports: Vec<Export>, notes: &mut Vec<String>) -> Result<Vec<Export
                 "{} and {} are different files of the same moment ({}, from their {} and {}): \
                  only one can be the snapshot of that time. Remove one, or name each file by the \
                  time it was exported (e.g. 2020-08-26_18:32.csv)",
-                other.path.display(),
-                e.path.display(),
+                shown(&other.path),
+                shown(&e.path),
                 e.snapshot_at.to_rfc3339(),
                 other.snapshot_from.as_str(),
                 e.snapshot_from.as_str()
@@ -133,7 +135,7 @@ fn order(mut exports: Vec<Export>, notes: &mut Vec<String>) -> Result<Vec<Export
                     "spends in {} but {} spends in {}; one experiment has one currency. Import \
                      each currency into its own experiment",
                     e.currency,
-                    first.path.display(),
+                    shown(&first.path),
                     first.currency
                 ),
             ));
@@ -195,7 +197,7 @@ fn drop_imported(
         match imported.iter().find(|i| i.file_sha256 == e.sha256) {
             Some(i) => notes.push(format!(
                 "{}: skipped: already imported into {} (run {}) on {} as {} (collection {})",
-                e.path.display(),
+                shown(&e.path),
                 record.name,
                 record.id,
                 i.imported_at,
@@ -237,8 +239,10 @@ fn key_for(
         if let [_, run, _] = parts.as_slice() {
             if run.parse::<i64>().is_ok_and(|r| r != record.id) {
                 return Err(format!(
-                    "`{name}` is an ad of run {run}, not of {} (run {})",
-                    record.name, record.id
+                    "`{}` is an ad of run {run}, not of {} (run {}); import it into its own run",
+                    printable(name),
+                    record.name,
+                    record.id
                 ));
             }
         }
@@ -254,8 +258,9 @@ fn key_for(
     match matches.len() {
         1 => Ok(matches.into_iter().next().expect("one").to_string()),
         0 => Err(format!(
-            "`{name}` is none of the ads of {} (run {}): {}. An ad is matched by its key, \
-             a name ending in /KEY, or its headline",
+            "`{}` is none of the ads of {} (run {}): {}. An ad is matched by its key, \
+             a name ending in /KEY, or its headline; rename the ad in the file to its key",
+            printable(name),
             record.name,
             record.id,
             keys.iter()
@@ -264,7 +269,8 @@ fn key_for(
                 .join(", ")
         )),
         _ => Err(format!(
-            "`{name}` could be any of the ads {} of run {}; rename the ad in the file to its key",
+            "`{}` could be any of the ads {} of run {}; rename the ad in the file to its key",
+            printable(name),
             matches.into_iter().collect::<Vec<_>>().join(", "),
             record.id
         )),
@@ -292,65 +298,89 @@ fn check_existing(
     }
     let mut map = BTreeMap::new();
     for e in exports {
-        if e.currency != record.currency {
-            return Err(bad(
-                &e.path,
-                1,
-                format!(
-                    "spends in {} but {} (run {}) is in {}; import it into an experiment of its own",
-                    e.currency, record.name, record.id, record.currency
-                ),
-            ));
-        }
-        if let Some(d) = e
-            .dimensions
-            .iter()
-            .find(|d| !exp.collect.breakdowns.contains(d))
-        {
-            return Err(bad(
-                &e.path,
-                1,
-                format!(
-                    "breaks delivery down by {d}, which {} (run {}) does not collect ({}), so \
-                     these rows would never be analysed. Export without that breakdown, or \
-                     import into a new experiment",
-                    record.name,
-                    record.id,
-                    breakdowns_of(&exp)
-                ),
-            ));
-        }
+        fits_run(e, record, &exp)?;
         if let Some(latest) = latest.filter(|l| *l >= e.snapshot_at) {
-            return Err(Error::BadInput(format!(
-                "{}: its snapshot ({}, from its {}) is not newer than the latest collection of {} \
-                 (run {}) at {}. The newest collection is what is analysed, so an older \
-                 snapshot added now would hide newer numbers. Import snapshots oldest first; \
-                 older files belong in a new experiment together with the rest",
-                e.path.display(),
-                e.snapshot_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                e.snapshot_from.as_str(),
+            return Err(older_snapshot(e, record, latest));
+        }
+        map.extend(ad_keys(e, record, &keys)?);
+    }
+    Ok(map)
+}
+
+/// The file's currency and breakdowns are the run's.
+fn fits_run(e: &Export, record: &ExperimentRecord, exp: &Experiment) -> Result<()> {
+    if e.currency != record.currency {
+        return Err(bad(
+            &e.path,
+            1,
+            format!(
+                "spends in {} but {} (run {}) is in {}; import it into an experiment of its own",
+                e.currency, record.name, record.id, record.currency
+            ),
+        ));
+    }
+    if let Some(d) = e
+        .dimensions
+        .iter()
+        .find(|d| !exp.collect.breakdowns.contains(d))
+    {
+        return Err(bad(
+            &e.path,
+            1,
+            format!(
+                "breaks delivery down by {d}, which {} (run {}) does not collect ({}), so \
+                 these rows would never be analysed. Export without that breakdown, or \
+                 import into a new experiment",
                 record.name,
                 record.id,
-                latest.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            )));
+                breakdowns_of(exp)
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// A snapshot no newer than the run's latest collection (at `latest`): refused, since the
+/// newest collection is what is analysed.
+fn older_snapshot(e: &Export, record: &ExperimentRecord, latest: DateTime<Utc>) -> Error {
+    Error::BadInput(format!(
+        "{}: its snapshot ({}, from its {}) is not newer than the latest collection of {} \
+         (run {}) at {}. The newest collection is what is analysed, so an older \
+         snapshot added now would hide newer numbers. Import snapshots oldest first; \
+         older files belong in a new experiment together with the rest",
+        shown(&e.path),
+        e.snapshot_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        e.snapshot_from.as_str(),
+        record.name,
+        record.id,
+        latest.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    ))
+}
+
+/// The run's key of each ad of the file; within one file, two names must not land on the
+/// same ad.
+fn ad_keys(
+    e: &Export,
+    record: &ExperimentRecord,
+    keys: &[(String, String)],
+) -> Result<BTreeMap<String, String>> {
+    let mut map = BTreeMap::new();
+    let mut taken: BTreeMap<String, (&str, u64)> = BTreeMap::new();
+    for ad in &e.ads {
+        let key = key_for(&ad.name, record, keys).map_err(|m| bad(&e.path, ad.line, m))?;
+        if let Some((other, line)) = taken.insert(key.clone(), (&ad.name, ad.line)) {
+            return Err(bad(
+                &e.path,
+                ad.line,
+                format!(
+                    "`{}` and `{}` (line {line}) are both ad `{key}`; rename one in the file to another ad's key",
+                    printable(&ad.name),
+                    printable(other)
+                ),
+            ));
         }
-        // Within one file, two names must not land on the same ad.
-        let mut taken: BTreeMap<String, (&str, u64)> = BTreeMap::new();
-        for ad in &e.ads {
-            let key = key_for(&ad.name, record, &keys).map_err(|m| bad(&e.path, ad.line, m))?;
-            if let Some((other, line)) = taken.insert(key.clone(), (&ad.name, ad.line)) {
-                return Err(bad(
-                    &e.path,
-                    ad.line,
-                    format!(
-                        "`{}` and `{other}` (line {line}) are both ad `{key}`",
-                        ad.name
-                    ),
-                ));
-            }
-            map.insert(ad.name.clone(), key);
-        }
+        map.insert(ad.name.clone(), key);
     }
     Ok(map)
 }
@@ -400,7 +430,7 @@ fn describe(exports: &[Export], name: &str) -> Result<(Experiment, BTreeMap<Stri
                     ad.line,
                     format!(
                         "`{}` has no letter or digit to make an ad key of; rename the ad",
-                        ad.name
+                        printable(&ad.name)
                     ),
                 ));
             }
@@ -409,10 +439,11 @@ fn describe(exports: &[Export], name: &str) -> Result<(Experiment, BTreeMap<Stri
                     &e.path,
                     ad.line,
                     format!(
-                        "`{}` and `{other}` ({}: line {line}) make the same ad key `{key}`; \
+                        "`{}` and `{}` ({}: line {line}) make the same ad key `{key}`; \
                          rename one so they differ in letters or digits",
-                        ad.name,
-                        path.display()
+                        printable(&ad.name),
+                        printable(other),
+                        shown(path)
                     ),
                 ));
             }
@@ -424,8 +455,8 @@ fn describe(exports: &[Export], name: &str) -> Result<(Experiment, BTreeMap<Stri
         return Err(Error::BadInput(format!(
             "{}: has one ad (`{}`); skew is measured by comparing ads, so a new experiment needs \
              at least two (or add the file to an existing run with --experiment)",
-            first.path.display(),
-            ads[0].1
+            shown(&first.path),
+            printable(&ads[0].1)
         )));
     }
     let keys: Vec<String> = ads.iter().map(|a| a.0.clone()).collect();
@@ -461,7 +492,7 @@ pub fn apply(plan: &Plan, store: &mut Store, now: DateTime<Utc>) -> Result<Outco
     let paths: Vec<String> = plan
         .files
         .iter()
-        .map(|f| f.export.path.display().to_string())
+        .map(|f| shown(&f.export.path).to_string())
         .collect();
     let files: Vec<ImportedFile<'_>> = plan
         .files
