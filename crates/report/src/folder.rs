@@ -2,8 +2,9 @@
 //!
 //! Two runs of an experiment share its name, so without care the second report would be
 //! written over the first and leave the first run's figures next to the second run's
-//! `results.json`: a folder showing a skew beside a run that reached nobody. So a folder
-//! records the run it holds (`.adskew-report`); a report of the same run writes into it
+//! `results.json`: a folder showing a skew beside a run that reached nobody. So the run a
+//! folder holds is recorded beside it (`OUT/.<name>.run`, outside the folder, which holds
+//! only what was asked for); a report of the same run writes into it
 //! (adding formats), a report of another run is built beside it and replaces it whole, and
 //! a new folder appears only once complete. A folder adskew did not write is never deleted.
 //!
@@ -15,8 +16,11 @@ use std::path::{Path, PathBuf};
 use adskew_core::error::{Error, Result};
 use adskew_core::experiment::keys;
 
-/// The file in a report folder that names the run it holds.
-const MARKER: &str = ".adskew-report";
+/// The file beside a report folder that names the run the folder holds.
+fn marker(dir: &Path) -> PathBuf {
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    dir.with_file_name(format!(".{name}.run"))
+}
 
 /// Where a report is written, and how it takes its place.
 #[derive(Debug)]
@@ -91,13 +95,10 @@ impl ReportFolder {
 
     /// Marks the folder as the run's and puts it in place (replacing another run's whole).
     pub fn finish(mut self) -> Result<PathBuf> {
-        crate::write_file(
-            &self.work.join(MARKER),
-            format!("{}\n", self.run).as_bytes(),
-        )?;
         if self.work != self.dir {
             self.replace()?;
         }
+        crate::write_file(&marker(&self.dir), format!("{}\n", self.run).as_bytes())?;
         self.finished = true;
         Ok(self.dir.clone())
     }
@@ -142,7 +143,7 @@ fn holder(dir: &Path) -> Result<Holder> {
     if !dir.exists() {
         return Ok(Holder::Nothing);
     }
-    if let Ok(text) = std::fs::read_to_string(dir.join(MARKER)) {
+    if let Ok(text) = std::fs::read_to_string(marker(dir)) {
         if let Ok(run) = text.trim().parse() {
             return Ok(Holder::Run(run));
         }
@@ -166,7 +167,7 @@ fn holder(dir: &Path) -> Result<Holder> {
 fn written_by_adskew(name: &str) -> bool {
     matches!(
         name,
-        "report.html" | "report.md" | "results.json" | "tables" | MARKER
+        "report.html" | "report.md" | "results.json" | "tables" | ".adskew-report"
     ) || [".svg", ".png", ".pdf", ".tmp"]
         .iter()
         .any(|ext| name.ends_with(ext))

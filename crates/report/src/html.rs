@@ -108,10 +108,22 @@ const CHECK: &str = "
 
 /// Renders the page.
 pub fn render(report: &Report, figures: &[Figure]) -> String {
+    let mut s = String::new();
+    head(&mut s, report, figures);
+    summary(&mut s, report);
+    design(&mut s, report);
+    results(&mut s, report);
+    charts(&mut s, figures);
+    tables_section(&mut s, report);
+    provenance(&mut s, report);
+    s
+}
+
+/// The document head (styles, the self-check script) and the title.
+fn head(s: &mut String, report: &Report, figures: &[Figure]) {
     let a = &report.analysis;
     let e = &a.experiment;
-    let exp = &report.experiment;
-    let mut s = String::new();
+
     let _ = write!(
         s,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
@@ -126,8 +138,12 @@ pub fn render(report: &Report, figures: &[Figure]) -> String {
     if !e.description.trim().is_empty() {
         let _ = writeln!(s, "<p>{}</p>", esc(e.description.trim()));
     }
+}
 
-    // Summary.
+/// State, dates, collections, spend and test settings; ads the platform refused.
+fn summary(s: &mut String, report: &Report) {
+    let a = &report.analysis;
+    let e = &a.experiment;
     let _ = writeln!(s, "<h2 id=\"summary\">Summary</h2>\n<table>\n<tbody>");
     let state = match &e.state_cause {
         Some(cause) => format!("{} ({cause})", e.state),
@@ -174,8 +190,12 @@ pub fn render(report: &Report, figures: &[Figure]) -> String {
     if let Some(nothing) = super::words::describe_no_delivery(a) {
         let _ = writeln!(s, "<p class=\"warning\">{}</p>", prose(&nothing));
     }
+}
 
-    // Design.
+/// The audience, objective, schedule and each ad's budget.
+fn design(s: &mut String, report: &Report) {
+    let a = &report.analysis;
+    let exp = &report.experiment;
     let _ = writeln!(s, "<h2 id=\"design\">Design</h2>");
     let audience = &exp.audience;
     let mut targeting = format!(
@@ -224,8 +244,11 @@ pub fn render(report: &Report, figures: &[Figure]) -> String {
         );
     }
     let _ = writeln!(s, "</tbody>\n</table>");
+}
 
-    // Results in words.
+/// Each comparison's results in words.
+fn results(s: &mut String, report: &Report) {
+    let a = &report.analysis;
     let _ = writeln!(s, "<h2 id=\"results\">Results</h2>");
     for c in &a.comparisons {
         let _ = writeln!(s, "<h3>Comparison <code>{}</code></h3>", esc(&c.key));
@@ -244,8 +267,10 @@ pub fn render(report: &Report, figures: &[Figure]) -> String {
             let _ = writeln!(s, "<p>{}</p>", prose(&describe_breakdown(a, b)));
         }
     }
+}
 
-    // Charts.
+/// Every figure, inline, with its caption.
+fn charts(s: &mut String, figures: &[Figure]) {
     let _ = writeln!(s, "<h2 id=\"charts\">Charts</h2>");
     for f in figures {
         let _ = writeln!(
@@ -261,14 +286,20 @@ pub fn render(report: &Report, figures: &[Figure]) -> String {
             esc(&f.caption)
         );
     }
+}
 
-    // Tables.
+/// Every table as HTML.
+fn tables_section(s: &mut String, report: &Report) {
     let _ = writeln!(s, "<h2 id=\"tables\">Tables</h2>");
     for t in tables(report) {
         s.push_str(&table_html(&t));
     }
+}
 
-    // Provenance.
+/// Where every number came from: files, hashes, versions, database, collections.
+fn provenance(s: &mut String, report: &Report) {
+    let a = &report.analysis;
+    let e = &a.experiment;
     let _ = writeln!(s, "<h2 id=\"provenance\">Provenance</h2>\n<ul>");
     let database = report
         .database
@@ -310,7 +341,6 @@ pub fn render(report: &Report, figures: &[Figure]) -> String {
         "<li>Collections: {}</li>\n<li>Every number here is in <code>results.json</code>.</li>\n</ul>\n</body>\n</html>",
         esc(&times.join(", "))
     );
-    s
 }
 
 fn humantime(d: chrono::TimeDelta) -> String {
