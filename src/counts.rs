@@ -398,7 +398,7 @@ fn group_of(dimension: Breakdown, text: &str) -> std::result::Result<String, Str
             "the group is empty".to_string()
         } else {
             format!(
-                "group `{}` is not a {dimension} adskew knows",
+                "{dimension} group `{}` is not one adskew knows",
                 printable(text)
             )
         };

@@ -417,6 +417,11 @@ fn bad_files_are_refused_whole_with_their_line() {
             "line 3: Reach `-3` is negative",
         ),
         (
+            "count beyond the bound (one that would not fit the store's integers included)",
+            with_row("\"DE - Germany - Hairdresser\",female,18446744073709551615,450,1,,,,1.27,2.8,,,,2020-08-01,2020-08-26").into_bytes(),
+            "line 3: Reach `18446744073709551615` is above 1000000000000 (10^12), more than any platform reports for one group of one ad; it must be a count (write a whole number from 0 to 1000000000000 (10^12)",
+        ),
+        (
             "fractional count",
             with_row("\"DE - Germany - Hairdresser\",female,3,1.5,1,,,,1.27,2.8,,,,2020-08-01,2020-08-26").into_bytes(),
             "line 3: Impressions `1.5` is not a whole number",

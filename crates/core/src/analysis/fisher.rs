@@ -25,6 +25,8 @@
 use serde::Serialize;
 use statrs::function::gamma::ln_gamma;
 
+use crate::count;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FisherResult {
     /// The sample odds ratio (a·d)/(b·c): infinite when b·c = 0 < a·d, undefined (NaN)
@@ -42,8 +44,23 @@ const ANCHOR: u64 = 1024;
 /// A tail's sum stops when what is left is below this fraction of it.
 const TAIL_EPSILON: f64 = 1e-17;
 
+/// The largest table total Fisher's exact test is computed for: 2⁵³, up to which every
+/// count is exact in a double. Counts enter bounded far below (`count::MAX_COUNT` per row),
+/// and a table this large has a chi-square test as exact as any computation can tell.
+pub const MAX_TOTAL: u64 = 1 << 53;
+
+/// Whether [`fisher_exact`] is meaningful for `table`: a total of at most [`MAX_TOTAL`].
+pub fn applies(table: [[u64; 2]; 2]) -> bool {
+    count::sum(table.into_iter().flatten()) <= u128::from(MAX_TOTAL)
+}
+
 /// Two-sided Fisher's exact test of `[[a, b], [c, d]]`, as scipy's `fisher_exact`.
+///
+/// # Panics
+///
+/// If the table's total is above [`MAX_TOTAL`] (see [`applies`]).
 pub fn fisher_exact(table: [[u64; 2]; 2]) -> FisherResult {
+    assert!(applies(table), "Fisher's exact test of a total above 2^53");
     let [[a, b], [c, d]] = table;
     let odds_ratio = {
         let (num, den) = (a as f64 * d as f64, b as f64 * c as f64);

@@ -203,7 +203,7 @@ pub struct BreakdownResult {
     pub cramers_v: Option<f64>,
     /// The G-test (log-likelihood ratio) of the same table.
     pub g_test: Option<gtest::GTestResult>,
-    /// Fisher's exact test, for 2 × 2 tables.
+    /// Fisher's exact test, for 2 × 2 tables (of a total up to 2⁵³, `fisher::MAX_TOTAL`).
     pub fisher: Option<fisher::FisherResult>,
     /// The pooled two-proportion z-test of a two-ad comparison, in the breakdown of the
     /// group it tests (the pre-registered one, else women).
@@ -511,7 +511,9 @@ fn breakdown_result(
         .then(|| gtest::g_test_independence(&table).ok())
         .flatten();
     let fisher = (not_tested.is_none() && table.len() == 2 && groups.len() == 2)
-        .then(|| fisher::fisher_exact([[table[0][0], table[0][1]], [table[1][0], table[1][1]]]));
+        .then(|| [[table[0][0], table[0][1]], [table[1][0], table[1][1]]])
+        .filter(|t| fisher::applies(*t))
+        .map(fisher::fisher_exact);
     let goodness_of_fit = fits_to_expected(ads, &groups, &table, &eligible);
     BreakdownResult {
         breakdown,
