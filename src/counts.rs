@@ -274,7 +274,9 @@ fn read_lines(
                 line,
                 format!(
                     "repeats line {first} ({}, {}, {}); give each count once",
-                    checked.ad, checked.dimension, checked.group
+                    checked.ad,
+                    checked.dimension,
+                    printable(&checked.group)
                 ),
             );
             continue;

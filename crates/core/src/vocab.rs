@@ -182,7 +182,8 @@ impl Breakdown {
     }
 
     /// A group of this breakdown read from a file, in its one spelling: a [`Gender`], an
-    /// [`AgeBucket`] or [`UNKNOWN_AGE`], any non-empty region. `None` for anything else (a
+    /// [`AgeBucket`] or [`UNKNOWN_AGE`], any non-empty region name without control characters
+    /// (it is shown in reports and on terminals). `None` for anything else (a
     /// typo such as `fmale`, an age range no platform reports such as `17-20`, a race,
     /// which is never read but inferred), so every reader of counts refuses the same
     /// groups; [`Breakdown::groups`] lists what it accepts.
@@ -194,7 +195,9 @@ impl Breakdown {
                 Some(UNKNOWN_AGE.to_string())
             }
             Breakdown::Age => AgeBucket::parse(text).map(|a| a.as_str().to_string()),
-            Breakdown::Region => (!text.is_empty()).then(|| text.to_string()),
+            Breakdown::Region => {
+                (!text.is_empty() && !text.chars().any(char::is_control)).then(|| text.to_string())
+            }
             Breakdown::Race => None,
         }
     }
@@ -204,7 +207,7 @@ impl Breakdown {
         match self {
             Breakdown::Gender => Gender::choices(),
             Breakdown::Age => format!("{}, {UNKNOWN_AGE}", AgeBucket::choices()),
-            Breakdown::Region => "any region name".to_string(),
+            Breakdown::Region => "any region name without control characters".to_string(),
             Breakdown::Race => "none: race is inferred from regions, never read".to_string(),
         }
     }
@@ -232,6 +235,7 @@ mod tests {
         assert_eq!(Breakdown::Age.group("unknown").as_deref(), Some("Unknown"));
         assert_eq!(Breakdown::Region.group("Texas").as_deref(), Some("Texas"));
         assert_eq!(Breakdown::Region.group(" "), None);
+        assert_eq!(Breakdown::Region.group("Te\x1b[2Jxas"), None);
         assert_eq!(Breakdown::Race.group("white"), None);
         assert!(Breakdown::Age.groups().ends_with("65+, Unknown"));
     }
