@@ -17,7 +17,9 @@
 //! so `adskew::store::Store` or `adskew::platform::meta::adapter::MetaPlatform` name the
 //! same thing from outside.
 
-pub use adskew_core::{analysis, clock, digest, error, experiment, money, records, vocab, VERSION};
+pub use adskew_core::{
+    analysis, clock, count, digest, error, experiment, money, records, vocab, VERSION,
+};
 pub use adskew_meta::{import, settings};
 pub use adskew_mock as mockapi;
 pub use adskew_report as report;

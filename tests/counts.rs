@@ -212,3 +212,144 @@ fn degenerate_tables_are_reported_not_tested() {
         .contains("only one age group"));
     assert_eq!(r["tests"], 0);
 }
+
+/// Every class of bad line in one file: each listed at once with its line, the column or
+/// value, and the fix; nothing is analysed.
+#[test]
+fn every_bad_line_is_listed_at_once_with_its_fix() {
+    let (code, stdout, stderr) = analyze(
+        b"ad,dimension,group,reach\n\
+          a,gender,female,10\n\
+          a,gender,fmale,10\n\
+          a,age,17-20,5\n\
+          B,gender,male,3\n\
+          b,gender,male,-3\n\
+          b,gender,female,1000000000001\n\
+          b,dma,female,1\n\
+          b,gender,female\n\
+          a,gender,female,10\n",
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty(), "nothing is analysed: {stdout}");
+    for expected in [
+        "has 8 problems; fix them and run again",
+        "line 3: gender group `fmale` is not one adskew knows; the gender groups are female, male, unknown",
+        "line 4: age group `17-20` is not one adskew knows; the age groups are 18-24, 25-34, 35-44, 45-54, 55-64, 65+, Unknown",
+        "line 5: ad `B` must be a key: lowercase letters, digits, - and _; rename it",
+        "line 6: reach `-3` is not a count: it is negative; write a whole number from 0 to 1000000000000 (10^12)",
+        "line 7: reach `1000000000001` is not a count: it is above 1000000000000 (10^12)",
+        "line 8: unknown dimension `dma`; use gender, age or region",
+        "line 9: has 3 fields where the header has 4; give every line one value per column",
+        "line 10: repeats line 2 (a, gender, female); give each count once",
+    ] {
+        assert!(stderr.contains(expected), "expected `{expected}` in: {stderr}");
+    }
+    assert_eq!(
+        stderr.matches("counts.csv: line ").count(),
+        8,
+        "each problem names the file: {stderr}"
+    );
+}
+
+/// A file with many bad lines lists the first twenty and counts the rest.
+#[test]
+fn only_the_first_twenty_problems_are_listed() {
+    let mut text = String::from("ad,dimension,group,reach\n");
+    for i in 0..25 {
+        text.push_str(&format!("a{i},gender,x,1\n"));
+    }
+    let (code, stdout, stderr) = analyze(text.as_bytes());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stdout.is_empty());
+    assert!(stderr.contains("has 25 problems"), "{stderr}");
+    assert!(stderr.contains("line 21: gender group `x`"), "{stderr}");
+    assert!(!stderr.contains("line 22:"), "{stderr}");
+    assert!(stderr.contains("and 5 more"), "{stderr}");
+}
+
+/// Header names in any case, a byte-order mark, and a comma, semicolon or tab as the
+/// separator: the same file, the same numbers.
+#[test]
+fn header_spellings_and_separators_are_read_as_spreadsheets_write_them() {
+    let rows = [
+        ["ad", "dimension", "group", "reach"],
+        ["a", "gender", "female", "120"],
+        ["a", "gender", "male", "80"],
+        ["b", "gender", "Female", "90"],
+        ["b", "gender", "MALE", "110"],
+    ];
+    let file = |sep: &str, header: &str| {
+        let mut text = format!("{header}\n");
+        for r in &rows[1..] {
+            text.push_str(&r.join(sep));
+            text.push('\n');
+        }
+        text
+    };
+    let chi = |stdout: &str| {
+        let r: Value = serde_json::from_str(stdout).unwrap();
+        r["comparisons"][0]["breakdowns"][0]["chi2"]["statistic"]
+            .as_f64()
+            .unwrap()
+    };
+    let (code, reference, stderr) = analyze(file(",", &rows[0].join(",")).as_bytes());
+    assert_eq!(code, 0, "{stderr}");
+    for text in [
+        file(";", "Ad;Dimension;Group;Reach"),
+        file("\t", "AD\tDIMENSION\tGROUP\tREACH"),
+        format!("\u{feff}{}", file(",", "Ad, Dimension ,group,Reach")),
+    ] {
+        let (code, stdout, stderr) = analyze(text.as_bytes());
+        assert_eq!(code, 0, "{text}: {stderr}");
+        assert_eq!(chi(&stdout), chi(&reference), "{text}");
+    }
+}
+
+/// A value with a terminal escape sequence is shown escaped, never raw.
+#[test]
+fn control_characters_in_values_are_never_echoed() {
+    let (code, _, stderr) =
+        analyze(b"ad,dimension,group,reach,\x1b[2Jcolour\na,gender,\x1b[31mfemale,1,1\n");
+    assert_eq!(code, 2, "{stderr}");
+    assert!(!stderr.contains('\x1b'), "{stderr:?}");
+    assert!(
+        stderr.contains("unknown column `\\u{1b}[2jcolour`"),
+        "{stderr}"
+    );
+}
+
+/// Counts at the bound, 10^12 per cell, are analysed at once (summing the whole support of
+/// Fisher's test took minutes and gigabytes) with exact sums and mpmath's Fisher p.
+#[test]
+fn a_trillion_per_cell_is_analysed_exactly_and_at_once() {
+    let e: u64 = 1_000_000_000_000;
+    let f = e - 100_000_000;
+    let text = format!(
+        "ad,dimension,group,reach\na,gender,female,{e}\na,gender,male,{f}\n\
+         b,gender,female,{f}\nb,gender,male,{e}\n"
+    );
+    let started = std::time::Instant::now();
+    let (code, stdout, stderr) = analyze(text.as_bytes());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(r["ads"][0]["reach"], e + f);
+    let b = &r["comparisons"][0]["breakdowns"][0];
+    // Cramér's V of [[e, f], [f, e]] is (e − f) / (e + f).
+    let v = b["cramers_v"].as_f64().unwrap();
+    let exact = (e - f) as f64 / (e + f) as f64;
+    assert!(((v - exact) / exact).abs() < 1e-9, "{v} vs {exact}");
+    let fixtures = fixtures();
+    let reference = fixtures["fisher"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["table"] == serde_json::json!([[e, f], [f, e]]))
+        .expect("the fixture of this table");
+    let ours = b["fisher"]["log10_p_value"].as_f64().unwrap();
+    let theirs = reference["log10_p"].as_f64().unwrap();
+    assert!(
+        ((ours - theirs) / theirs).abs() < 1e-9,
+        "{ours} vs {theirs}"
+    );
+}

@@ -417,6 +417,11 @@ fn bad_files_are_refused_whole_with_their_line() {
             "line 3: Reach `-3` is negative",
         ),
         (
+            "count beyond the bound (one that would not fit the store's integers included)",
+            with_row("\"DE - Germany - Hairdresser\",female,18446744073709551615,450,1,,,,1.27,2.8,,,,2020-08-01,2020-08-26").into_bytes(),
+            "line 3: Reach `18446744073709551615` is above 1000000000000 (10^12), more than any platform reports for one group of one ad; it must be a count (write a whole number from 0 to 1000000000000 (10^12)",
+        ),
+        (
             "fractional count",
             with_row("\"DE - Germany - Hairdresser\",female,3,1.5,1,,,,1.27,2.8,,,,2020-08-01,2020-08-26").into_bytes(),
             "line 3: Impressions `1.5` is not a whole number",
@@ -542,8 +547,8 @@ fn every_bad_line_is_listed_at_once_with_its_column_and_fix() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stdout.is_empty(), "{stdout}");
     for expected in [
-        "2020-08-26_19:00.csv: line 3: Reach `-3` is negative; it must be a count (a whole number, 0 or more) (spreadsheet column C)",
-        "2020-08-26_19:00.csv: line 3: Impressions `1.5` is not a whole number; it must be a count (a whole number, 0 or more) (spreadsheet column D)",
+        "2020-08-26_19:00.csv: line 3: Reach `-3` is negative; it must be a count (write a whole number from 0 to 1000000000000 (10^12), digits only) (spreadsheet column C)",
+        "2020-08-26_19:00.csv: line 3: Impressions `1.5` is not a whole number; it must be a count (write a whole number from 0 to 1000000000000 (10^12), digits only) (spreadsheet column D)",
         "line 4: Gender `\\u{1b}[2Jfmale` is not one adskew knows; the values are female, male, unknown (spreadsheet column B)",
         "line 5: Amount Spent (EUR) `a lot` is not an amount (0 or more, like 2.33) (spreadsheet column I)",
         "line 6: Reporting Ends `26.08.2020` is not a date like 2020-08-01 (spreadsheet column O)",

@@ -298,3 +298,67 @@ fn goodness_of_fit_matches_scipy() {
         );
     }
 }
+
+/// Counts near u64::MAX: sums do not wrap (Cramér's V was 515190040.7), and every statistic
+/// is the small table's, scaled as it should be.
+#[test]
+fn counts_near_u64_max_do_not_wrap() {
+    let scale = u64::MAX / 4;
+    let small = [vec![3u64, 1], vec![1, 3]];
+    let big: Vec<Vec<u64>> = small
+        .iter()
+        .map(|r| r.iter().map(|n| n * scale).collect())
+        .collect();
+    let (s, b) = (
+        chi_square_independence(&small, false).unwrap(),
+        chi_square_independence(&big, false).unwrap(),
+    );
+    assert!(close(b.cramers_v, s.cramers_v, 1e-12), "{b:?}");
+    assert!(
+        close(b.statistic, s.statistic * scale as f64, 1e-12),
+        "{b:?}"
+    );
+    assert!(
+        b.log10_p_value.is_finite() && b.log10_p_value < -1e18,
+        "{b:?}"
+    );
+    let g = adskew::analysis::gtest::g_test_independence(&big).unwrap();
+    let g_small = adskew::analysis::gtest::g_test_independence(&small).unwrap();
+    assert!(close(g.statistic, g_small.statistic * scale as f64, 1e-12));
+    let z = two_proportion_z(
+        big[0][0],
+        4 * scale,
+        big[1][0],
+        4 * scale,
+        Alternative::TwoSided,
+        0.95,
+    )
+    .unwrap();
+    assert!(
+        close(z.share1, 0.75, 1e-15) && close(z.share2, 0.25, 1e-15),
+        "{z:?}"
+    );
+    assert!(
+        close(z.statistic, (2.0 * scale as f64).sqrt(), 1e-9),
+        "{z:?}"
+    );
+    // Fisher's test is left to the chi-square where counts stop being exact in a double.
+    assert!(!adskew::analysis::fisher::applies([
+        [big[0][0], big[0][1]],
+        [big[1][0], big[1][1]]
+    ]));
+}
+
+/// Fisher's exact test where its tails are longest, near the mode at 10^12 per cell: a
+/// finite p that the chi-square test matches at this size, in milliseconds.
+#[test]
+fn fisher_near_the_mode_of_a_trillion_per_cell_agrees_with_chi_square() {
+    let (e, f) = (1_000_000_000_000u64, 999_998_600_000u64);
+    let fisher = adskew::analysis::fisher::fisher_exact([[e, f], [f, e]]);
+    let chi = chi_square_independence(&[vec![e, f], vec![f, e]], false).unwrap();
+    assert!(fisher.p_value > 0.01 && fisher.p_value < 0.5, "{fisher:?}");
+    assert!(
+        (fisher.log10_p_value - chi.log10_p_value).abs() < 1e-4,
+        "{fisher:?} vs {chi:?}"
+    );
+}

@@ -242,3 +242,39 @@ fn a_failed_collection_is_recorded_by_its_kind() {
     let last = store.events(id).unwrap().pop().unwrap();
     assert!(last.cause.contains("token expired"), "{}", last.cause);
 }
+
+/// A count that does not fit SQLite's integers is refused when written, never stored as a
+/// negative number; a negative count found in a database (another program's, or damaged)
+/// is refused when read, naming the column, instead of wrapping to ~1.8·10^19.
+#[test]
+fn counts_beyond_sqlite_integers_are_refused_both_ways() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("a.db");
+    let mut store = Store::open(&path).unwrap();
+    let id = store.insert_experiment(&experiment(), Utc::now()).unwrap();
+    let t = Utc.with_ymd_and_hms(2026, 3, 3, 0, 0, 0).unwrap();
+    let mut huge = row("a", "female", 10, 2);
+    huge.reach = u64::MAX;
+    assert!(store.insert_collection(id, t, Money(1), &[huge]).is_err());
+    assert!(
+        store.all_rows(id).unwrap().is_empty(),
+        "nothing half written"
+    );
+
+    store
+        .insert_collection(id, t, Money(1), &[row("a", "female", 10, 2)])
+        .unwrap();
+    drop(store);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute("UPDATE delivery SET reach = -1", []).unwrap();
+    drop(conn);
+    let store = Store::open(&path).unwrap();
+    let err = store
+        .latest_totals(id, Breakdown::Gender)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("reach -1 is negative") && err.contains("restore it from a backup"),
+        "{err}"
+    );
+}

@@ -8,6 +8,7 @@
 
 pub mod analysis;
 pub mod clock;
+pub mod count;
 pub mod digest;
 pub mod due;
 pub mod error;

@@ -170,11 +170,46 @@ vocabulary!(
     PlatformKind { Sim => "sim", Meta => "meta" }
 );
 
+/// The age a platform reports for people whose age it does not know (Meta's spelling).
+/// Kept as its own group, and left out of the tests unless asked, like gender `unknown`.
+pub const UNKNOWN_AGE: &str = "Unknown";
+
 impl Breakdown {
     /// Race is never reported by a platform: adskew infers it from the region breakdown of
     /// a mirrored design. It cannot be collected.
     pub fn is_inferred(self) -> bool {
         self == Breakdown::Race
+    }
+
+    /// A group of this breakdown read from a file, in its one spelling: a [`Gender`], an
+    /// [`AgeBucket`] or [`UNKNOWN_AGE`], any non-empty region name without control characters
+    /// (it is shown in reports and on terminals). `None` for anything else (a
+    /// typo such as `fmale`, an age range no platform reports such as `17-20`, a race,
+    /// which is never read but inferred), so every reader of counts refuses the same
+    /// groups; [`Breakdown::groups`] lists what it accepts.
+    pub fn group(self, text: &str) -> Option<String> {
+        let text = text.trim();
+        match self {
+            Breakdown::Gender => Gender::parse(text).map(|g| g.as_str().to_string()),
+            Breakdown::Age if text.eq_ignore_ascii_case(UNKNOWN_AGE) => {
+                Some(UNKNOWN_AGE.to_string())
+            }
+            Breakdown::Age => AgeBucket::parse(text).map(|a| a.as_str().to_string()),
+            Breakdown::Region => {
+                (!text.is_empty() && !text.chars().any(char::is_control)).then(|| text.to_string())
+            }
+            Breakdown::Race => None,
+        }
+    }
+
+    /// The groups [`Breakdown::group`] accepts, for a message's fix.
+    pub fn groups(self) -> String {
+        match self {
+            Breakdown::Gender => Gender::choices(),
+            Breakdown::Age => format!("{}, {UNKNOWN_AGE}", AgeBucket::choices()),
+            Breakdown::Region => "any region name without control characters".to_string(),
+            Breakdown::Race => "none: race is inferred from regions, never read".to_string(),
+        }
     }
 }
 
@@ -189,6 +224,20 @@ mod tests {
         assert!(Breakdown::Race.is_inferred());
         assert_eq!(AgeBucket::parse("65+"), Some(AgeBucket::A65Plus));
         assert_eq!(Correction::parse("bh"), Some(Correction::BenjaminiHochberg));
+    }
+
+    #[test]
+    fn groups_are_read_from_the_vocabulary() {
+        assert_eq!(Breakdown::Gender.group("Female").as_deref(), Some("female"));
+        assert_eq!(Breakdown::Gender.group("fmale"), None);
+        assert_eq!(Breakdown::Age.group("17-20"), None);
+        assert_eq!(Breakdown::Age.group("65+").as_deref(), Some("65+"));
+        assert_eq!(Breakdown::Age.group("unknown").as_deref(), Some("Unknown"));
+        assert_eq!(Breakdown::Region.group("Texas").as_deref(), Some("Texas"));
+        assert_eq!(Breakdown::Region.group(" "), None);
+        assert_eq!(Breakdown::Region.group("Te\x1b[2Jxas"), None);
+        assert_eq!(Breakdown::Race.group("white"), None);
+        assert!(Breakdown::Age.groups().ends_with("65+, Unknown"));
     }
 
     #[test]

@@ -555,9 +555,9 @@ fn insert_collection_in(
             r.date_stop.to_string(),
             r.breakdown.as_str(),
             r.value,
-            r.reach as i64,
-            r.impressions as i64,
-            r.clicks as i64,
+            stored_count(r.reach)?,
+            stored_count(r.impressions)?,
+            stored_count(r.clicks)?,
             r.spend.minor(),
         ])?;
     }
@@ -638,6 +638,31 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// A count as SQLite stores it (a signed 64-bit integer). Every count that enters adskew is
+/// bounded far below (`adskew_core::count::MAX_COUNT`); one that is not is refused here
+/// rather than stored as a negative number.
+fn stored_count(n: u64) -> rusqlite::Result<i64> {
+    i64::try_from(n).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// Column `i` of `r`, a count: a negative number was not written by adskew (the database
+/// is damaged or another program wrote it) and is refused, naming the column.
+fn count(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
+    let n: i64 = r.get(i)?;
+    u64::try_from(n).map_err(|_| {
+        let column = r.as_ref().column_name(i).unwrap_or("count").to_string();
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Integer,
+            format!(
+                "{column} {n} is negative, which adskew never stores: the database is damaged or \
+                 was written by another program; restore it from a backup or collect again"
+            )
+            .into(),
+        )
+    })
+}
+
 /// A delivery row read from the columns ad_key, period, date_start, date_stop, breakdown,
 /// value, reach, impressions, clicks, spend_minor, starting at column `at`.
 fn stored_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredRow> {
@@ -658,9 +683,9 @@ fn stored_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredRow> {
         date_stop: date(3)?,
         breakdown: word(r, at + 4, Breakdown::parse)?,
         value: r.get(at + 5)?,
-        reach: r.get::<_, i64>(at + 6)? as u64,
-        impressions: r.get::<_, i64>(at + 7)? as u64,
-        clicks: r.get::<_, i64>(at + 8)? as u64,
+        reach: count(r, at + 6)?,
+        impressions: count(r, at + 7)?,
+        clicks: count(r, at + 8)?,
         spend: Money(r.get(at + 9)?),
     })
 }

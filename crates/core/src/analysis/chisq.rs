@@ -10,6 +10,8 @@ use serde::Serialize;
 use statrs::distribution::{ChiSquared, ContinuousCDF};
 use statrs::function::gamma::ln_gamma;
 
+use crate::count;
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ChiSquareResult {
     pub statistic: f64,
@@ -71,9 +73,13 @@ pub(crate) fn margins(table: &[Vec<u64>]) -> Result<Margins, TableError> {
             TableError::TooSmall
         });
     }
-    let row_sums: Vec<f64> = t.iter().map(|r| r.iter().sum::<u64>() as f64).collect();
+    // Summed exactly (a sum of counts near u64::MAX would wrap), then as floats.
+    let row_sums: Vec<f64> = t
+        .iter()
+        .map(|r| count::sum(r.iter().copied()) as f64)
+        .collect();
     let col_sums: Vec<f64> = (0..cols)
-        .map(|j| t.iter().map(|r| r[j]).sum::<u64>() as f64)
+        .map(|j| count::sum(t.iter().map(|r| r[j])) as f64)
         .collect();
     let total = row_sums.iter().sum();
     Ok(Margins {

@@ -62,9 +62,9 @@ pub fn pool(rows: &[StoredRow]) -> Vec<StoredRow> {
         let key = (ad.to_string(), r.period, r.breakdown, r.value.clone());
         match pooled.get_mut(&key) {
             Some(p) => {
-                p.reach += r.reach;
-                p.impressions += r.impressions;
-                p.clicks += r.clicks;
+                p.reach = p.reach.saturating_add(r.reach);
+                p.impressions = p.impressions.saturating_add(r.impressions);
+                p.clicks = p.clicks.saturating_add(r.clicks);
                 p.spend += r.spend;
                 p.date_start = p.date_start.min(r.date_start);
                 p.date_stop = p.date_stop.max(r.date_stop);
@@ -112,9 +112,10 @@ pub fn by_partition(
                         // Several rows can hold one value (race: two regions per group).
                         let mut counts: BTreeMap<String, u64> = BTreeMap::new();
                         for r in &mine {
-                            *counts.entry(r.value.clone()).or_insert(0) += count(r);
+                            let c = counts.entry(r.value.clone()).or_insert(0u64);
+                            *c = c.saturating_add(count(r));
                         }
-                        let total: u64 = counts.values().sum();
+                        let total = crate::count::total(counts.values().copied());
                         first_total.get_or_insert(total);
                         let values: BTreeMap<String, f64> = counts
                             .into_iter()

@@ -26,6 +26,7 @@ use serde::Serialize;
 
 use self::chisq::{chi_square_independence, ChiSquareResult};
 use self::ztest::{two_proportion_z, Alternative, ZTestResult};
+use crate::count;
 use crate::experiment::{AnalysisSettings, Comparison, Expected, Experiment};
 use crate::money::Money;
 use crate::platform::Delivery;
@@ -202,7 +203,7 @@ pub struct BreakdownResult {
     pub cramers_v: Option<f64>,
     /// The G-test (log-likelihood ratio) of the same table.
     pub g_test: Option<gtest::GTestResult>,
-    /// Fisher's exact test, for 2 × 2 tables.
+    /// Fisher's exact test, for 2 × 2 tables (of a total up to 2⁵³, `fisher::MAX_TOTAL`).
     pub fisher: Option<fisher::FisherResult>,
     /// The pooled two-proportion z-test of a two-ad comparison, in the breakdown of the
     /// group it tests (the pre-registered one, else women).
@@ -421,9 +422,9 @@ fn ad_totals(inputs: &Inputs) -> Vec<AdTotals> {
                 platform_problem: inputs.reviews.get(&ad.key).and_then(|r| r.problem.clone()),
             };
             for r in rows {
-                t.reach += r.reach;
-                t.impressions += r.impressions;
-                t.clicks += r.clicks;
+                t.reach = t.reach.saturating_add(r.reach);
+                t.impressions = t.impressions.saturating_add(r.impressions);
+                t.clicks = t.clicks.saturating_add(r.clicks);
                 t.spend += r.spend;
             }
             t
@@ -485,7 +486,7 @@ fn partition_results(inputs: &Inputs) -> Vec<design::PartitionResult> {
 fn unknown_value(breakdown: Breakdown) -> Option<&'static str> {
     match breakdown {
         Breakdown::Gender => Some(Gender::Unknown.as_str()),
-        Breakdown::Age => Some("Unknown"),
+        Breakdown::Age => Some(crate::vocab::UNKNOWN_AGE),
         _ => None,
     }
 }
@@ -510,7 +511,9 @@ fn breakdown_result(
         .then(|| gtest::g_test_independence(&table).ok())
         .flatten();
     let fisher = (not_tested.is_none() && table.len() == 2 && groups.len() == 2)
-        .then(|| fisher::fisher_exact([[table[0][0], table[0][1]], [table[1][0], table[1][1]]]));
+        .then(|| [[table[0][0], table[0][1]], [table[1][0], table[1][1]]])
+        .filter(|t| fisher::applies(*t))
+        .map(fisher::fisher_exact);
     let goodness_of_fit = fits_to_expected(ads, &groups, &table, &eligible);
     BreakdownResult {
         breakdown,
@@ -537,6 +540,8 @@ fn breakdown_result(
 
 /// The groups seen (in the breakdown's order) and the table of `metric` counts, ads ×
 /// groups, with the excluded group's count per ad kept apart.
+/// Cells add saturating: counts enter bounded by `count::MAX_COUNT`, so only inputs built
+/// by hand could reach `u64::MAX`, and they then stay there rather than wrap to small.
 fn contingency_table(
     ads: &[String],
     breakdown: Breakdown,
@@ -560,9 +565,9 @@ fn contingency_table(
             continue;
         };
         if excluded_value(&r.value) {
-            excluded[i] += count_of(r, metric);
+            excluded[i] = excluded[i].saturating_add(count_of(r, metric));
         } else if let Some(j) = groups.iter().position(|g| *g == r.value) {
-            table[i][j] += count_of(r, metric);
+            table[i][j] = table[i][j].saturating_add(count_of(r, metric));
         }
     }
     (groups, table, excluded)
@@ -578,7 +583,7 @@ fn group_shares(
 ) -> Vec<Share> {
     let mut shares = Vec::new();
     for (i, ad) in ads.iter().enumerate() {
-        let total: u64 = table[i].iter().sum();
+        let total = count::total(table[i].iter().copied());
         for (j, group) in groups.iter().enumerate() {
             let count = table[i][j];
             shares.push(Share {
@@ -624,7 +629,7 @@ fn independence_test(
                 "only one {breakdown} group was reached, so there is no composition to compare"
             )),
         )
-    } else if table.iter().any(|r| r.iter().sum::<u64>() == 0) {
+    } else if table.iter().any(|r| r.iter().all(|n| *n == 0)) {
         (
             None,
             Some("an ad in this comparison has no delivery to compare".to_string()),
@@ -652,7 +657,7 @@ fn fits_to_expected(
         .zip(table)
         .filter_map(|(ad, row)| {
             let test = gtest::goodness_of_fit(row, eligible).ok()?;
-            let total: u64 = row.iter().sum();
+            let total = count::sum(row.iter().copied());
             let skew_ratios = groups
                 .iter()
                 .zip(row.iter().zip(eligible))
@@ -725,7 +730,7 @@ fn add_z_test(
         Some(e) if e.ad == ads[1] => (1, 0),
         _ => (0, 1),
     };
-    let n = |i: usize| b.table[i].iter().sum::<u64>();
+    let n = |i: usize| count::total(b.table[i].iter().copied());
     let alternative = if expected.is_some() {
         Alternative::Larger
     } else {

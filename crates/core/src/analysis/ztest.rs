@@ -60,7 +60,7 @@ pub fn two_proportion_z(
     }
     let (n1f, n2f) = (n1 as f64, n2 as f64);
     let (p1, p2) = (x1 as f64 / n1f, x2 as f64 / n2f);
-    let pooled = (x1 + x2) as f64 / (n1f + n2f);
+    let pooled = (x1 as f64 + x2 as f64) / (n1f + n2f);
     let se = (pooled * (1.0 - pooled) * (1.0 / n1f + 1.0 / n2f)).sqrt();
     if se == 0.0 {
         return None;

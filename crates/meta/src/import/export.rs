@@ -20,10 +20,11 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 
 use super::snapshot::{snapshot_time, SnapshotFrom};
+use adskew_core::count::{parse_count, CountError, COUNT_FIX};
 use adskew_core::error::Error;
 use adskew_core::money::{minor_digits, ExactAmount, Money};
 use adskew_core::text::printable;
-use adskew_core::vocab::{AgeBucket, Breakdown, Gender};
+use adskew_core::vocab::Breakdown;
 use adskew_store::{Period, StoredRow};
 
 /// The columns that name the ad, most specific first: each ad is compared as a unit, and in
@@ -228,31 +229,19 @@ fn column(header: &[String], name: &str) -> Option<usize> {
     header.iter().position(|h| h.eq_ignore_ascii_case(name))
 }
 
-/// A count: digits only; empty is zero where `empty_is_zero`.
+/// A count (`adskew_core::count::parse_count`, bounded by `MAX_COUNT`); empty is zero
+/// where `empty_is_zero`.
 fn count(text: &str, column: &str, empty_is_zero: bool) -> Result<u64, String> {
     if text.is_empty() && empty_is_zero {
         return Ok(0);
     }
-    if text.is_empty() {
-        return Err(format!(
-            "{column} is empty; it must be a count (a whole number, 0 or more)"
-        ));
-    }
-    if !text.bytes().all(|b| b.is_ascii_digit()) {
-        let text = printable(text);
-        let why = if text.starts_with('-') {
-            "is negative"
-        } else if text.contains(['.', ',']) {
-            "is not a whole number"
-        } else {
-            "is not a number"
-        };
-        return Err(format!(
-            "{column} `{text}` {why}; it must be a count (a whole number, 0 or more)"
-        ));
-    }
-    text.parse()
-        .map_err(|_| format!("{column} `{}` is too large for a count", printable(text)))
+    parse_count(text).map_err(|e| match e {
+        CountError::Empty => format!("{column} {e}; it must be a count ({COUNT_FIX})"),
+        e => format!(
+            "{column} `{}` {e}; it must be a count ({COUNT_FIX})",
+            printable(text)
+        ),
+    })
 }
 
 fn date(text: &str, column: &str) -> Result<NaiveDate, String> {
@@ -269,21 +258,14 @@ fn date(text: &str, column: &str) -> Result<NaiveDate, String> {
     })
 }
 
-/// A dimension's value in its one spelling.
+/// A dimension's value in its one spelling (`Breakdown::group`, shared with every reader
+/// of counts).
 fn dimension_value(dimension: Breakdown, text: &str, column: &str) -> Result<String, String> {
-    let parsed = match dimension {
-        Breakdown::Gender => Gender::parse(text).map(|g| g.as_str().to_string()),
-        Breakdown::Age => AgeBucket::parse(text).map(|a| a.as_str().to_string()),
-        _ => Some(text.to_string()),
-    };
-    parsed.ok_or_else(|| {
-        let choices = match dimension {
-            Breakdown::Gender => Gender::choices(),
-            _ => AgeBucket::choices(),
-        };
+    dimension.group(text).ok_or_else(|| {
         format!(
-            "{column} `{}` is not one adskew knows; the values are {choices}",
-            printable(text)
+            "{column} `{}` is not one adskew knows; the values are {}",
+            printable(text),
+            dimension.groups()
         )
     })
 }

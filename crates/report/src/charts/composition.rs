@@ -71,10 +71,10 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
                         rows.iter()
                             .filter(|r| r.ad_key == ad.key && r.value == *g)
                             .map(count)
-                            .sum()
+                            .fold(0, u64::saturating_add)
                     })
                     .collect();
-                let total: u64 = counts.iter().sum();
+                let total = counts.iter().copied().fold(0, u64::saturating_add);
                 (total > 0).then(|| Bar {
                     label: ad.key.clone(),
                     shares: counts.iter().map(|c| *c as f64 / total as f64).collect(),

@@ -181,10 +181,10 @@ fn unanalysed(report: &Report, ad: &str, groups: &[String]) -> Point {
                 adskew_core::vocab::Metric::Impressions => r.impressions,
                 _ => r.reach,
             })
-            .sum()
+            .fold(0, u64::saturating_add)
     };
     let x = count(DEFAULT_GROUP.as_str());
-    let n: u64 = groups.iter().map(|g| count(g)).sum();
+    let n = groups.iter().map(|g| count(g)).fold(0, u64::saturating_add);
     let ci = Interval::proportion(x, n, s.ci_level, s.ci);
     Point {
         label: ad.to_string(),

@@ -110,10 +110,14 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
                                         Metric::Impressions => r.impressions,
                                         _ => r.reach,
                                     })
-                                    .sum()
+                                    .fold(0, u64::saturating_add)
                             };
                             // The denominator of the analysis' shares: the tested groups.
-                            let total: u64 = b.groups.iter().map(|g| count(g)).sum();
+                            let total = b
+                                .groups
+                                .iter()
+                                .map(|g| count(g))
+                                .fold(0, u64::saturating_add);
                             (total > 0).then(|| {
                                 (
                                     (*t - zero).num_seconds() as f64 / 86_400.0,
