@@ -27,11 +27,13 @@ pub fn import(files: &[PathBuf], selector: &str, db: &Path, wait: Duration) -> R
         println!("Nothing new to import; {} is unchanged.", db.display());
         return Ok(());
     }
-    let mut store = match existing {
+    let store = match existing {
         Some(s) => s,
         None => Store::open(db)?,
     };
-    let outcome = import::apply(&plan, &mut store, chrono::Utc::now())?;
+    let outcome = super::or_abandon(store, |store| {
+        import::apply(&plan, store, chrono::Utc::now())
+    })?;
     for (f, (path, collection)) in plan.files.iter().zip(&outcome.collections) {
         println!(
             "{}: snapshot {} (from its {}), {} ad(s), {} row(s) -> collection {collection}",

@@ -331,46 +331,69 @@ fn run(
     let Some((platform, clock, simulated)) = connect(&exp, purpose, config, &runtime)? else {
         return Ok(()); // a dry run
     };
+    // A platform whose account holds another currency is refused before anything is
+    // opened, locked or recorded.
+    runtime.block_on(scheduler::check_account(&exp, platform.as_ref()))?;
     let _lock = crate::store::lock::DbLock::acquire(db, wait)?;
-    let mut store = Store::open(db)?;
-    runs::refuse_second_copy(&mut store, &exp, new)?;
-
-    let progress = collections_bar(&exp, !quiet && simulated);
-    let id = scheduler::record(&exp, clock.as_ref(), &mut store)?;
-    // In simulated time the whole run happens now; in real time this launches (and
-    // activates, once the start has come) and collection continues from cron or the daemon.
-    let mode = if simulated {
-        scheduler::Mode::ToCompletion
-    } else {
-        scheduler::Mode::DueNow
-    };
-    let outcome = runtime.block_on(scheduler::drive(
-        &exp,
-        id,
-        platform.as_ref(),
-        clock.as_ref(),
-        &mut store,
-        &progress,
-        mode,
-    ))?;
-    progress.0.finish_and_clear();
-    if !simulated {
-        println!(
-            "{}: run {} launched ({}); {} collection(s) so far. Collection continues with \
-             `adskew collect --all` from cron or `adskew daemon` (see scripts/); \
-             `adskew stop {}` is the kill switch.",
-            exp.name,
+    or_abandon(Store::open(db)?, |store| {
+        runs::refuse_second_copy(store, &exp, new)?;
+        let progress = collections_bar(&exp, !quiet && simulated);
+        let id = scheduler::record(&exp, clock.as_ref(), store)?;
+        // In simulated time the whole run happens now; in real time this launches (and
+        // activates, once the start has come) and collection continues from cron or the
+        // daemon.
+        let mode = if simulated {
+            scheduler::Mode::ToCompletion
+        } else {
+            scheduler::Mode::DueNow
+        };
+        let outcome = runtime.block_on(scheduler::drive(
+            &exp,
             id,
-            outcome.state.as_str(),
-            outcome.collections,
-            id
-        );
-        if let Some(next) = outcome.next {
-            println!("Next due: {}", next.to_rfc3339());
+            platform.as_ref(),
+            clock.as_ref(),
+            store,
+            &progress,
+            mode,
+        ))?;
+        progress.0.finish_and_clear();
+        if simulated {
+            return print_outcome(store, &exp, &outcome, db, out);
         }
-        return Ok(());
+        print_launched(&exp, &outcome);
+        Ok(())
+    })
+}
+
+/// `f` on a database a writing command opened; when `f` fails, a database this command
+/// created and left without a record is removed, so a refused command leaves nothing behind.
+pub(crate) fn or_abandon<T>(
+    mut store: Store,
+    f: impl FnOnce(&mut Store) -> Result<T>,
+) -> Result<T> {
+    let result = f(&mut store);
+    if result.is_err() {
+        store.abandon();
     }
-    print_outcome(&store, &exp, &outcome, db, out)
+    result
+}
+
+/// What `run` says of a run launched in real time, which cron or the daemon continues.
+fn print_launched(exp: &Experiment, outcome: &scheduler::RunOutcome) {
+    let id = outcome.experiment_id;
+    println!(
+        "{}: run {} launched ({}); {} collection(s) so far. Collection continues with \
+         `adskew collect --all` from cron or `adskew daemon` (see scripts/); \
+         `adskew stop {}` is the kill switch.",
+        exp.name,
+        id,
+        outcome.state.as_str(),
+        outcome.collections,
+        id
+    );
+    if let Some(next) = outcome.next {
+        println!("Next due: {}", next.to_rfc3339());
+    }
 }
 
 /// The analysis, report files and summary of a run that ended in this process.
@@ -618,7 +641,7 @@ fn print_summary(a: &Analysis) {
 }
 
 fn analysis_for(selector: &str, db: &Path, options: &crate::cli::AnalysisArgs) -> Result<Analysis> {
-    let store = Store::open_existing(db)?;
+    let store = Store::open_read_only(db)?;
     let record = store.find_experiment(selector)?;
     let mut inputs = store.analysis_inputs(&record)?;
     options.apply(&mut inputs.experiment.analysis);
@@ -658,7 +681,7 @@ fn print_analysis(analysis: &Analysis, json: bool) -> Result<()> {
 }
 
 fn report_cmd(selector: &str, db: &Path, out: &Path, formats: &[report::Format]) -> Result<()> {
-    let store = Store::open_existing(db)?;
+    let store = Store::open_read_only(db)?;
     let record = store.find_experiment(selector)?;
     let inputs = store.analysis_inputs(&record)?;
     let report = report::Report::load(&store, &inputs, analysis::analyze(&inputs))?;
@@ -704,7 +727,7 @@ fn print_version_retirements(runs: &[crate::store::ExperimentRecord], config: Op
 }
 
 fn status(db: &Path, config: Option<&Path>) -> Result<()> {
-    let store = Store::open_existing(db)?;
+    let store = Store::open_read_only(db)?;
     let runs = store.list_experiments()?;
     if runs.is_empty() {
         println!("No runs in {}.", db.display());
@@ -791,10 +814,12 @@ fn audience_upload(
     }
     let meta = Settings::load(config)?.meta_config(std::env::var("ADSKEW_META_TOKEN").ok())?;
     let account = meta.account_node();
-    let mut store = Store::open(db)?;
     let platform = MetaPlatform::new(meta, Arc::new(WallClock))?;
     let runtime = runtime()?;
-    runtime.block_on(async {
+    // Nothing is left in a new database if Meta refuses the audience before the upload
+    // is recorded.
+    or_abandon(Store::open(db)?, |store| {
+        runtime.block_on(async {
         let (audience, created) = match existing {
             Some(id) => (ObjectId(id.to_string()), false),
             None => {
@@ -875,6 +900,7 @@ fn audience_upload(
         println!("To target these people, put the id in the experiment file:\n  [audience]\n  custom_audience = \"{audience}\"");
         println!("Meta matches the people within about 24 hours. Recorded in {} (audience_uploads).", db.display());
         Ok(())
+    })
     })
 }
 
