@@ -331,12 +331,11 @@ fn run(
     let Some((platform, clock, simulated)) = connect(&exp, purpose, config, &runtime)? else {
         return Ok(()); // a dry run
     };
-    // A platform whose account holds another currency is refused before anything is
-    // opened, locked or recorded.
-    runtime.block_on(scheduler::check_account(&exp, platform.as_ref()))?;
     let _lock = crate::store::lock::DbLock::acquire(db, wait)?;
     or_abandon(Store::open(db)?, |store| {
         runs::refuse_second_copy(store, &exp, new)?;
+        // An account in another currency is refused before the run is recorded.
+        runtime.block_on(scheduler::check_account(&exp, platform.as_ref()))?;
         let progress = collections_bar(&exp, !quiet && simulated);
         let id = scheduler::record(&exp, clock.as_ref(), store)?;
         // In simulated time the whole run happens now; in real time this launches (and

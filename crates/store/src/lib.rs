@@ -6,6 +6,12 @@
 //! together happens in one transaction, so a kill leaves either all of a collection or none
 //! of it. The schema is documented in ARCHITECTURE.md for researchers who open the file from
 //! pandas, R or DuckDB.
+//!
+//! The store opens only adskew's own databases (see [`open`]): a writing command
+//! ([`Store::open`], [`Store::open_existing`]) migrates the file to [`SCHEMA_VERSION`]; a
+//! command that only reads ([`Store::open_read_only`]) writes, creates and locks nothing.
+//! A command refused after opening calls [`Store::abandon`], which removes a database it
+//! created and left empty.
 
 mod audience;
 pub mod error;

@@ -62,8 +62,8 @@ impl std::fmt::Display for Refusal {
         match self {
             Refusal::Missing(path) => write!(
                 f,
-                "no adskew database at {}: `adskew run FILE` (or `adskew import EXPORT.csv`) \
-                 creates one; give another with --db",
+                "no database at {}: `adskew run FILE` (or `adskew import EXPORT.csv`) creates \
+                 one; give another with --db",
                 path.display()
             ),
             Refusal::NotAFile(path) => write!(
