@@ -26,12 +26,12 @@ fn run(file: &Path, dir: &Path) -> Value {
         .env("HOME", "/nonexistent")
         .assert()
         .success();
+    // The report's folder (beside it, `.NAME.run` notes the run it holds).
     let name = std::fs::read_dir(dir.join("out"))
         .unwrap()
-        .next()
-        .unwrap()
-        .unwrap()
-        .path();
+        .map(|e| e.unwrap().path())
+        .find(|p| p.is_dir())
+        .unwrap();
     serde_json::from_str(&std::fs::read_to_string(name.join("results.json")).unwrap()).unwrap()
 }
 

@@ -109,8 +109,10 @@ fn a_run_killed_anywhere_resumes_to_the_uninterrupted_result() {
     // second, so the kill lands between the object existing and the run hearing of it.
     let slow = tmp.path().join("slow-creates.toml");
     std::fs::write(&slow, "slow_create = 1.0\ndelay_secs = 0.5\n").unwrap();
+    // Request 1 is the account's currency check, made before the run is recorded; request 2
+    // is the same check as the recorded run starts launching.
     let mut points = vec![
-        1,
+        2,
         4,
         9,
         13,

@@ -50,10 +50,12 @@ fn audience_upload(
     }
     let meta = Settings::load(config)?.meta_config(std::env::var("ADSKEW_META_TOKEN").ok())?;
     let account = meta.account_node();
-    let mut store = Store::open(db)?;
     let platform = MetaPlatform::new(meta, Arc::new(WallClock))?;
     let runtime = runtime()?;
-    runtime.block_on(async {
+    // Nothing is left in a new database if Meta refuses the audience before the upload
+    // is recorded.
+    super::or_abandon(Store::open(db)?, |store| {
+        runtime.block_on(async {
         let (audience, created) = match existing {
             Some(id) => (ObjectId(id.to_string()), false),
             None => {
@@ -134,5 +136,6 @@ fn audience_upload(
         println!("To target these people, put the id in the experiment file:\n  [audience]\n  custom_audience = \"{audience}\"");
         println!("Meta matches the people within about 24 hours. Recorded in {} (audience_uploads).", db.display());
         Ok(())
+    })
     })
 }

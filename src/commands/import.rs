@@ -81,11 +81,13 @@ fn import(
         ));
         return Ok(imported);
     }
-    let mut store = match existing {
+    let store = match existing {
         Some(s) => s,
         None => Store::open(db)?,
     };
-    let outcome = import::apply(&plan, &mut store, chrono::Utc::now())?;
+    let outcome = super::or_abandon(store, |store| {
+        import::apply(&plan, store, chrono::Utc::now())
+    })?;
     for (f, (path, collection)) in plan.files.iter().zip(&outcome.collections) {
         let file = ImportedFile {
             file: path.display().to_string(),

@@ -72,3 +72,16 @@ fn print_json(value: &impl serde::Serialize) -> Result<()> {
     println!("{text}");
     Ok(())
 }
+
+/// `f` on a database a writing command opened; when `f` fails, a database this command
+/// created and left without a record is removed, so a refused command leaves nothing behind.
+pub(crate) fn or_abandon<T>(
+    mut store: crate::store::Store,
+    f: impl FnOnce(&mut crate::store::Store) -> Result<T>,
+) -> Result<T> {
+    let result = f(&mut store);
+    if result.is_err() {
+        store.abandon();
+    }
+    result
+}

@@ -7,7 +7,7 @@ use crate::report;
 use crate::store::Store;
 
 pub fn execute(args: ReportArgs) -> Result<()> {
-    let store = Store::open_existing(&args.db.path()?)?;
+    let store = Store::open_read_only(&args.db.path()?)?;
     let record = store.find_experiment(&args.experiment)?;
     let inputs = store.analysis_inputs(&record)?;
     let report = report::Report::load(&store, &inputs, analysis::analyze(&inputs))?;

@@ -61,45 +61,54 @@ pub fn execute(args: RunArgs) -> Result<()> {
         return Ok(()); // a dry run
     };
     let _lock = crate::store::lock::DbLock::acquire(&db, wait)?;
-    let mut store = Store::open(&db)?;
-    runs::refuse_second_copy(&mut store, &exp, args.new)?;
-
-    let progress = collections_bar(&exp, !args.quiet && simulated);
-    let id = scheduler::record(&exp, clock.as_ref(), &mut store)?;
-    // In simulated time the whole run happens now; in real time this launches (and
-    // activates, once the start has come) and collection continues from cron or the daemon.
-    let mode = if simulated {
-        scheduler::Mode::ToCompletion
-    } else {
-        scheduler::Mode::DueNow
-    };
-    let outcome = runtime.block_on(scheduler::drive(
-        &exp,
-        id,
-        platform.as_ref(),
-        clock.as_ref(),
-        &mut store,
-        &progress,
-        mode,
-    ))?;
-    progress.0.finish_and_clear();
-    if !simulated {
-        println!(
-            "{}: run {} launched ({}); {} collection(s) so far. Collection continues with \
-             `adskew collect --all` from cron or `adskew daemon` (see scripts/); \
-             `adskew stop {}` is the kill switch.",
-            exp.name,
+    super::or_abandon(Store::open(&db)?, |store| {
+        runs::refuse_second_copy(store, &exp, args.new)?;
+        // An account in another currency is refused before the run is recorded.
+        runtime.block_on(scheduler::check_account(&exp, platform.as_ref()))?;
+        let progress = collections_bar(&exp, !args.quiet && simulated);
+        let id = scheduler::record(&exp, clock.as_ref(), store)?;
+        // In simulated time the whole run happens now; in real time this launches (and
+        // activates, once the start has come) and collection continues from cron or the
+        // daemon.
+        let mode = if simulated {
+            scheduler::Mode::ToCompletion
+        } else {
+            scheduler::Mode::DueNow
+        };
+        let outcome = runtime.block_on(scheduler::drive(
+            &exp,
             id,
-            outcome.state.as_str(),
-            outcome.collections,
-            id
-        );
-        if let Some(next) = outcome.next {
-            println!("Next due: {}", next.to_rfc3339());
+            platform.as_ref(),
+            clock.as_ref(),
+            store,
+            &progress,
+            mode,
+        ))?;
+        progress.0.finish_and_clear();
+        if simulated {
+            return print_outcome(store, &exp, &outcome, &db, &args.out);
         }
-        return Ok(());
+        print_launched(&exp, &outcome);
+        Ok(())
+    })
+}
+
+/// What `run` says of a run launched in real time, which cron or the daemon continues.
+fn print_launched(exp: &Experiment, outcome: &scheduler::RunOutcome) {
+    let id = outcome.experiment_id;
+    println!(
+        "{}: run {} launched ({}); {} collection(s) so far. Collection continues with \
+         `adskew collect --all` from cron or `adskew daemon` (see scripts/); \
+         `adskew stop {}` is the kill switch.",
+        exp.name,
+        id,
+        outcome.state.as_str(),
+        outcome.collections,
+        id
+    );
+    if let Some(next) = outcome.next {
+        println!("Next due: {}", next.to_rfc3339());
     }
-    print_outcome(&store, &exp, &outcome, &db, &args.out)
 }
 
 /// The analysis, report files and summary of a run that ended in this process.

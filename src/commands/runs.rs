@@ -612,7 +612,8 @@ pub fn daemon(args: DaemonArgs) -> Result<()> {
 /// One daemon pass; returns the earliest next due time.
 fn collect_all_for_daemon(db: &Path, config: Option<&Path>) -> Result<Option<DateTime<Utc>>> {
     let _lock = DbLock::acquire(db, Duration::from_secs(60))?;
-    let mut store = Store::open(db)?;
-    let runs = store.list_experiments()?.into_iter().rev().collect();
-    Ok(pass_over(runs, &mut store, config, &runtime()?, false, false)?.next)
+    super::or_abandon(Store::open(db)?, |store| {
+        let runs = store.list_experiments()?.into_iter().rev().collect();
+        Ok(pass_over(runs, store, config, &runtime()?, false, false)?.next)
+    })
 }

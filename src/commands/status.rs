@@ -53,7 +53,7 @@ struct Status {
 
 pub fn execute(args: StatusArgs) -> Result<()> {
     let db = args.db.path()?;
-    let store = Store::open_existing(&db)?;
+    let store = Store::open_read_only(&db)?;
     let records = store.list_experiments()?;
     let mut attention = runs::attention(&store)?;
     attention.extend(version_retirements(&records, args.db.config()));

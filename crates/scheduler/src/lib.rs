@@ -108,6 +108,7 @@ pub async fn run(
     store: &mut Store,
     progress: &dyn Progress,
 ) -> Result<RunOutcome> {
+    check_account(exp, platform).await?;
     let id = record(exp, clock, store)?;
     drive(
         exp,
@@ -205,8 +206,9 @@ pub fn next_due(
 }
 
 /// The account's time zone, once its currency is checked against the experiment's: amounts
-/// in the wrong currency would spend the wrong sums.
-async fn account_time_zone(exp: &Experiment, platform: &dyn Platform) -> Result<chrono_tz::Tz> {
+/// in the wrong currency would spend the wrong sums. Checked before a run is recorded (a
+/// refused run leaves no record) and again by every pass.
+pub async fn check_account(exp: &Experiment, platform: &dyn Platform) -> Result<chrono_tz::Tz> {
     let account = platform.account().await?;
     if let Some(currency) = account.currency.as_deref() {
         if !currency.eq_ignore_ascii_case(&exp.currency) {
@@ -415,7 +417,7 @@ async fn drive_inner(
             message: format!("run {id} failed earlier and is not continued; see `adskew status`"),
         });
     }
-    let tz = account_time_zone(exp, platform).await?;
+    let tz = check_account(exp, platform).await?;
     // A stop requested before this process got here pauses what exists first.
     honour_pauses(exp, id, platform, clock, store).await?;
     let now = store.find_experiment(&id.to_string())?;

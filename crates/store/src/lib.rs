@@ -6,6 +6,12 @@
 //! together happens in one transaction, so a kill leaves either all of a collection or none
 //! of it. The schema is documented in ARCHITECTURE.md for researchers who open the file from
 //! pandas, R or DuckDB.
+//!
+//! The store opens only adskew's own databases (see [`open`]): a writing command
+//! ([`Store::open`], [`Store::open_existing`]) migrates the file to [`SCHEMA_VERSION`]; a
+//! command that only reads ([`Store::open_read_only`]) writes, creates and locks nothing.
+//! A command refused after opening calls [`Store::abandon`], which removes a database it
+//! created and left empty.
 
 mod audience;
 pub mod error;
@@ -16,16 +22,20 @@ use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
+use crate::created::{CreatedDirs, CreatedFile};
 use crate::error::{Error, Result};
+use crate::open::{Found, Refusal};
 use adskew_core::experiment::Experiment;
 use adskew_core::money::Money;
 use adskew_core::platform::{AdReview, Delivery};
 use adskew_core::vocab::Breakdown;
 
 mod archive;
+mod created;
 mod imports;
 mod inputs;
 pub mod lock;
+pub mod open;
 mod pauses;
 mod runs;
 pub use adskew_core::records::{
@@ -48,7 +58,11 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migration_7.sql"),
     include_str!("migration_8.sql"),
     include_str!("migration_9.sql"),
+    include_str!("migration_10.sql"),
 ];
+
+/// The schema version this adskew writes (and the newest it reads).
+pub const SCHEMA_VERSION: usize = MIGRATIONS.len();
 
 /// The platform objects behind one ad.
 #[derive(Debug, Clone, Serialize)]
@@ -66,17 +80,9 @@ pub struct AdRecord {
 pub struct Store {
     conn: Connection,
     path: PathBuf,
-}
-
-/// SQLite's error while opening or migrating the database at `path`, naming the file.
-fn open_error(path: &Path) -> impl Fn(rusqlite::Error) -> crate::error::StoreError + Copy + '_ {
-    move |source| {
-        Error::Store {
-            path: path.to_path_buf(),
-            source: Box::new(source),
-        }
-        .into()
-    }
+    /// The file, when this `open` created it: [`Store::abandon`] removes it if it stays
+    /// empty.
+    created: Option<CreatedFile>,
 }
 
 fn ts(t: DateTime<Utc>) -> String {
@@ -84,46 +90,118 @@ fn ts(t: DateTime<Utc>) -> String {
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    /// Opens the adskew database at `path` to write to it, creating it (and its folder) if
+    /// there is none, and brings its schema up to date. A file that is not an adskew
+    /// database, or of a newer schema, is refused and left unchanged ([`open::Refusal`]).
     pub fn open(path: &Path) -> Result<Store> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
-        }
-        let wrap = open_error(path);
-        let mut conn = Connection::open(path).map_err(wrap)?;
-        conn.busy_timeout(std::time::Duration::from_secs(30))
-            .map_err(wrap)?;
-        conn.pragma_update(None, "journal_mode", "WAL")
-            .map_err(wrap)?;
-        conn.pragma_update(None, "foreign_keys", "ON")
-            .map_err(wrap)?;
-        migrate(&mut conn).map_err(wrap)?;
-        Ok(Store {
-            conn,
+        let created = match open::file_exists(path)? {
+            true => None,
+            false => Some(CreatedFile {
+                dirs: CreatedDirs::for_file(path)?,
+                path: path.to_path_buf(),
+            }),
+        };
+        let mut store = Store {
+            conn: Connection::open(path).map_err(|e| open::sqlite_error(path, e))?,
             path: path.to_path_buf(),
-        })
+            created,
+        };
+        match store.prepare_to_write() {
+            Ok(()) => Ok(store),
+            Err(e) => {
+                store.abandon();
+                Err(e)
+            }
+        }
+    }
+
+    /// Checks what the file is, then migrates it and sets it up for writing. WAL mode comes
+    /// after the migrations, so a new database is either empty or has a whole schema.
+    fn prepare_to_write(&mut self) -> Result<()> {
+        let path = self.path.clone();
+        let wrap = |e| open::sqlite_error(&path, e);
+        open::inspect(&self.conn, &path, SCHEMA_VERSION)?;
+        self.conn
+            .busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(wrap)?;
+        migrate(&mut self.conn).map_err(wrap)?;
+        self.conn
+            .pragma_update(None, "journal_mode", "WAL")
+            .map_err(wrap)?;
+        self.conn
+            .pragma_update(None, "foreign_keys", "ON")
+            .map_err(wrap)?;
+        Ok(())
     }
 
     /// A private database in memory, for simulations that need no file (`adskew plan`).
     pub fn open_in_memory() -> Result<Store> {
         let path = PathBuf::from(":memory:");
-        let wrap = open_error(&path);
+        let wrap = |e| open::sqlite_error(&path, e);
         let mut conn = Connection::open_in_memory().map_err(wrap)?;
         migrate(&mut conn).map_err(wrap)?;
-        Ok(Store { conn, path })
+        Ok(Store {
+            conn,
+            path,
+            created: None,
+        })
     }
 
-    /// Opens a database that must already exist (for commands that only read).
+    /// [`Store::open`] of a database that must already exist (for commands that act on
+    /// recorded runs).
     pub fn open_existing(path: &Path) -> Result<Store> {
-        if !path.is_file() {
-            return Err(Error::BadInput(format!(
-                "no database at {} (run an experiment first with `adskew run FILE`, or pass --db)",
-                path.display()
-            ))
-            .into());
+        if !open::file_exists(path)? {
+            return Err(Refusal::Missing(path.to_path_buf()).into());
         }
         Store::open(path)
+    }
+
+    /// Opens an existing adskew database for commands that only read: nothing is written,
+    /// created, migrated or locked, and a database in a read-only folder reads as well as
+    /// any. A database of an older schema is read through a copy in memory brought up to
+    /// date; the file stays as it is until a writing command migrates it.
+    pub fn open_read_only(path: &Path) -> Result<Store> {
+        if !open::file_exists(path)? {
+            return Err(Refusal::Missing(path.to_path_buf()).into());
+        }
+        let conn = open::connect_read_only(path)?;
+        let wrap = |e| open::sqlite_error(path, e);
+        let conn = match open::inspect(&conn, path, SCHEMA_VERSION)? {
+            Found::New => return Err(Refusal::Missing(path.to_path_buf()).into()),
+            Found::Adskew { version } if version == SCHEMA_VERSION => conn,
+            Found::Adskew { .. } => {
+                let mut copy = Connection::open_in_memory().map_err(wrap)?;
+                rusqlite::backup::Backup::new(&conn, &mut copy)
+                    .and_then(|b| b.run_to_completion(256, std::time::Duration::ZERO, None))
+                    .map_err(wrap)?;
+                migrate(&mut copy).map_err(wrap)?;
+                copy
+            }
+        };
+        Ok(Store {
+            conn,
+            path: path.to_path_buf(),
+            created: None,
+        })
+    }
+
+    /// Closes the store after a command was refused: a database this `open` created that
+    /// holds no record yet is removed, with the folders made for it, so the refusal leaves
+    /// nothing behind. Any other database is simply closed.
+    pub fn abandon(self) {
+        let Store {
+            conn,
+            path: _,
+            created,
+        } = self;
+        let Some(created) = created else {
+            return;
+        };
+        let empty = holds_nothing(&conn).unwrap_or(false);
+        drop(conn);
+        if empty {
+            created.remove();
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -627,15 +705,49 @@ fn time(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc
 }
 
 /// Applies the migrations the database has not seen yet, each in its own transaction.
+/// Applies the migrations the database lacks, each in its own transaction, which reads the
+/// version it starts from (so two processes migrating at once do each step once).
+/// `schema_migrations` (from migration 10 on) records the adskew that applied each one.
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    let done: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(done as usize) {
-        let tx = conn.transaction()?;
+    loop {
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let done: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let Some(sql) = MIGRATIONS.get(done as usize) else {
+            return Ok(());
+        };
+        let version = done + 1;
         tx.execute_batch(sql)?;
-        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.pragma_update(None, "user_version", version)?;
+        if version >= 10 {
+            tx.execute(
+                "INSERT INTO schema_migrations (version, adskew_version, applied_at) VALUES (?1, ?2, ?3)",
+                params![version, env!("CARGO_PKG_VERSION"), ts(Utc::now())],
+            )?;
+        }
         tx.commit()?;
     }
-    Ok(())
+}
+
+/// Whether no table of the database holds a row (but `schema_migrations`, which every new
+/// database has).
+fn holds_nothing(conn: &Connection) -> rusqlite::Result<bool> {
+    let tables: Vec<String> = conn
+        .prepare(
+            "SELECT name FROM sqlite_master WHERE type = 'table'
+             AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for table in tables {
+        let sql = format!(
+            "SELECT EXISTS (SELECT 1 FROM \"{}\")",
+            table.replace('"', "\"\"")
+        );
+        if conn.query_row(&sql, [], |r| r.get::<_, bool>(0))? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// A count as SQLite stores it (a signed 64-bit integer). Every count that enters adskew is

@@ -4,19 +4,43 @@
 //!
 //! The lock is the operating system's advisory file lock (`File::try_lock`), released when
 //! the process exits in any way, so a crashed collector never leaves a stale lock behind.
+//! The holder removes the file (and a folder it created for it) when it lets go, so a
+//! command leaves no `<db>.lock` behind, refused or not. A waiter that then gets the lock
+//! on the removed file notices (the path no longer names its file) and takes the lock anew.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::created::CreatedDirs;
 use crate::error::{Error, Result};
 
-/// Held while alive.
+/// Held while alive; dropping it removes the lock file, then releases the lock.
 #[derive(Debug)]
 pub struct DbLock {
     _file: File,
     path: PathBuf,
+    dirs: Option<CreatedDirs>,
+}
+
+impl Drop for DbLock {
+    fn drop(&mut self) {
+        // Removed while still held: whoever locks the old file next sees it is gone.
+        let _ = std::fs::remove_file(&self.path);
+        if let Some(dirs) = self.dirs.take() {
+            dirs.remove_empty();
+        }
+    }
+}
+
+/// Whether `file` is still the file at `path` (not removed by a holder that let go).
+fn still_at(file: &File, path: &Path) -> bool {
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
+    }
 }
 
 impl DbLock {
@@ -44,21 +68,14 @@ impl DbLock {
     /// who holds it (for `adskew stop`, which acts without the lock).
     pub fn try_acquire(db: &Path, wait: Duration) -> Result<Result<DbLock, String>> {
         let path = Self::path_for(db);
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::io(format!("cannot create {}", dir.display()), e))?;
-        }
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| Error::io(format!("cannot open the lock file {}", path.display()), e))?;
         let deadline = Instant::now() + wait;
+        let mut dirs = CreatedDirs::default();
+        let mut file = open_lock_file(&path, &mut dirs)?;
         loop {
             match file.try_lock() {
-                Ok(()) => break,
+                Ok(()) if still_at(&file, &path) => break,
+                // The holder removed it as it let go: lock the file now at the path.
+                Ok(()) => file = open_lock_file(&path, &mut dirs)?,
                 Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
                     std::thread::sleep(Duration::from_millis(100));
                 }
@@ -82,11 +99,38 @@ impl DbLock {
             chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         );
         let _ = file.flush();
-        Ok(Ok(DbLock { _file: file, path }))
+        Ok(Ok(DbLock {
+            _file: file,
+            path,
+            dirs: Some(dirs),
+        }))
     }
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+/// Opens (creating) the lock file at `path` and its folder, adding the folders it made to
+/// `dirs`. A holder letting go may remove the folder between the two: then again.
+fn open_lock_file(path: &Path, dirs: &mut CreatedDirs) -> Result<File> {
+    let mut attempts = 0;
+    loop {
+        dirs.add(CreatedDirs::for_file(path)?);
+        let opened = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path);
+        match opened {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempts < 3 => attempts += 1,
+            Err(e) => {
+                let context = format!("cannot open the lock file {}", path.display());
+                return Err(Error::io(context, e).into());
+            }
+            Ok(file) => return Ok(file),
+        }
     }
 }
 
@@ -109,6 +153,34 @@ mod tests {
             "{text}"
         );
         drop(first);
+        assert!(
+            !db.with_extension("db.lock").exists(),
+            "the holder removes the file"
+        );
         assert!(DbLock::acquire(&db, Duration::ZERO).is_ok());
+    }
+
+    /// A waiter that gets the lock of a file its holder removed takes the lock anew, so two
+    /// processes never hold "the" lock at once.
+    #[test]
+    fn a_waiter_on_a_removed_file_locks_the_new_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("new/a.db");
+        let first = DbLock::acquire(&db, Duration::ZERO).unwrap();
+        let waiter = std::thread::spawn({
+            let db = db.clone();
+            move || DbLock::acquire(&db, Duration::from_secs(5)).unwrap()
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        drop(first);
+        let second = waiter.join().unwrap();
+        assert!(still_at(&second._file, second.path()));
+        // Held: a third cannot have it.
+        assert!(DbLock::try_acquire(&db, Duration::ZERO).unwrap().is_err());
+        drop(second);
+        assert!(
+            !dir.path().join("new").exists(),
+            "the folder made for the lock is gone"
+        );
     }
 }
