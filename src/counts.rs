@@ -309,6 +309,8 @@ pub fn analyze_counts(path: &Path, options: &crate::cli::AnalysisArgs) -> Result
             reviews: BTreeMap::new(),
             state_cause: None,
             partition_totals: BTreeMap::new(),
+            // A counts file comes from no platform that could say who was eligible.
+            platform_eligible: BTreeMap::new(),
         };
         let one = analyze(&inputs);
         analysis = Some(match analysis {

@@ -244,8 +244,9 @@ pub fn execute(cli: Cli) -> Result<()> {
     }
 }
 
+/// The experiment in `file`, validated whole: the core's rules and adskew-sim's of `[sim]`.
 fn load(file: &Path) -> Result<Experiment> {
-    let loaded = experiment::load(file)?;
+    let loaded = experiment::load(file, &[crate::platform::sim::check])?;
     for warning in &loaded.warnings {
         eprintln!("warning: {warning}");
     }
@@ -382,7 +383,7 @@ fn print_outcome(
     out: &Path,
 ) -> Result<()> {
     let record = store.find_experiment(&outcome.experiment_id.to_string())?;
-    let inputs = store.analysis_inputs(&record)?;
+    let inputs = crate::analysis_inputs(store, &record)?;
     let report = report::Report::load(store, &inputs, analysis::analyze(&inputs))?;
     let analysis = &report.analysis;
     let dir = out.join(&exp.name);
@@ -431,7 +432,7 @@ fn connect(
         PlatformKind::Sim => {
             let start = scheduler::start_time(exp, chrono::Utc::now());
             let clock = Arc::new(SimClock::new(start));
-            let sim = SimPlatform::new(exp.sim.clone(), clock.clone());
+            let sim = SimPlatform::new(crate::platform::sim::truth_of(exp)?, clock.clone());
             Ok(Some((Box::new(sim), clock, true)))
         }
         PlatformKind::Meta => {
@@ -620,7 +621,7 @@ fn print_summary(a: &Analysis) {
 fn analysis_for(selector: &str, db: &Path, options: &crate::cli::AnalysisArgs) -> Result<Analysis> {
     let store = Store::open_existing(db)?;
     let record = store.find_experiment(selector)?;
-    let mut inputs = store.analysis_inputs(&record)?;
+    let mut inputs = crate::analysis_inputs(&store, &record)?;
     options.apply(&mut inputs.experiment.analysis);
     Ok(analysis::analyze(&inputs))
 }
@@ -660,7 +661,7 @@ fn print_analysis(analysis: &Analysis, json: bool) -> Result<()> {
 fn report_cmd(selector: &str, db: &Path, out: &Path, formats: &[report::Format]) -> Result<()> {
     let store = Store::open_existing(db)?;
     let record = store.find_experiment(selector)?;
-    let inputs = store.analysis_inputs(&record)?;
+    let inputs = crate::analysis_inputs(&store, &record)?;
     let report = report::Report::load(&store, &inputs, analysis::analyze(&inputs))?;
     let dir = out.join(&report.analysis.experiment.name);
     let files = report::write(&report, &dir, formats)?;
@@ -886,7 +887,7 @@ fn plan_simulated(
     quiet: bool,
 ) -> Result<()> {
     let exp = load(file)?;
-    let seed = seed.unwrap_or(exp.sim.seed);
+    let seed = seed.unwrap_or(crate::platform::sim::truth_of(&exp)?.seed);
     let progress = if quiet || json {
         ProgressBar::hidden()
     } else {
@@ -1011,10 +1012,10 @@ fn mock_server(
     let (mut sim, currency) = match truth {
         Some(file) => {
             let exp = load(file)?;
-            (exp.sim, exp.currency)
+            (crate::platform::sim::truth_of(&exp)?, exp.currency)
         }
         None => (
-            crate::experiment::validate::default_sim_truth(),
+            crate::platform::sim::SimTruth::defaults(),
             "USD".to_string(),
         ),
     };
@@ -1049,7 +1050,7 @@ mod tests {
     #[test]
     fn quiet_hides_the_bar_of_collections() {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/pilot_two_ads.toml");
-        let exp = experiment::load(&file).unwrap().experiment;
+        let exp = load(&file).unwrap();
         assert_eq!(collections_bar(&exp, false).0.length(), None);
         assert_eq!(
             collections_bar(&exp, true).0.length(),

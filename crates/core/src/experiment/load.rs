@@ -12,7 +12,7 @@ use std::path::Path;
 use config::{Config, Environment, File, FileFormat};
 
 use super::schema::RawExperiment;
-use super::validate::{validate, NESTED_FIELDS, TOP_LEVEL_FIELDS};
+use super::validate::{validate, TableCheck, NESTED_FIELDS, TOP_LEVEL_FIELDS};
 use super::{Experiment, Problem, Source};
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
@@ -24,23 +24,32 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-/// Loads and validates an experiment file with the process environment's overrides.
-pub fn load(path: &Path) -> Result<Loaded> {
-    load_with_env(path, std::env::vars())
+/// Loads and validates an experiment file with the process environment's overrides;
+/// `checks` check the tables the core carries without reading them (`[sim]`: pass
+/// `adskew_sim::check`), so their problems are reported with the rest.
+pub fn load(path: &Path, checks: &[TableCheck]) -> Result<Loaded> {
+    let text = read_experiment(path)?;
+    load_checked(path, text, std::env::vars(), checks)
 }
 
-/// Like [`load`], with the environment given explicitly (for tests).
+/// Like [`load`], with the environment given explicitly and no table checks (for tests
+/// and benchmarks of files known to be valid).
 pub fn load_with_env(
     path: &Path,
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<Loaded> {
+    load_text(path, read_experiment(path)?, env)
+}
+
+/// The experiment file's text.
+fn read_experiment(path: &Path) -> Result<String> {
     let text = std::fs::read_to_string(path).map_err(|e| {
         Error::BadInput(format!(
             "cannot read experiment file {}: {e} (check the path; examples are in campaigns/)",
             path.display()
         ))
     })?;
-    load_text(path, text, env)
+    Ok(text)
 }
 
 /// [`load_with_env`] for experiment text already in memory; `path` names it in messages
@@ -49,6 +58,16 @@ pub fn load_text(
     path: &Path,
     text: String,
     env: impl IntoIterator<Item = (String, String)>,
+) -> Result<Loaded> {
+    load_checked(path, text, env, &[])
+}
+
+/// [`load_text`] with `checks` of the tables the core does not read.
+pub fn load_checked(
+    path: &Path,
+    text: String,
+    env: impl IntoIterator<Item = (String, String)>,
+    checks: &[TableCheck],
 ) -> Result<Loaded> {
     let invalid = |problems: Vec<Problem>| Error::Invalid {
         path: path.to_path_buf(),
@@ -98,7 +117,8 @@ pub fn load_text(
         .try_deserialize()
         .map_err(|e| invalid(vec![Problem::new("(file)", e.to_string())]))?;
 
-    let (raw, unknown) = deserialize_raw(tree).map_err(|p| invalid(vec![p]))?;
+    let lines = Lines::new(&text);
+    let (raw, unknown) = read_table::<RawExperiment>(tree, "", FIELDS, &lines).map_err(invalid)?;
 
     let source = Source {
         path: path.to_path_buf(),
@@ -107,7 +127,7 @@ pub fn load_text(
         overrides: overrides.iter().map(|(k, v)| format!("{k}={v}")).collect(),
     };
     let base_dir = path.parent().unwrap_or(Path::new("."));
-    match validate(&raw, source, base_dir) {
+    match validate(&raw, source, base_dir, checks) {
         Ok((experiment, warnings)) if unknown.is_empty() => Ok(Loaded {
             experiment,
             warnings,
@@ -161,19 +181,90 @@ fn experiment_overrides(
         .collect()
 }
 
-/// Deserialises the merged tree, collecting unknown keys (typos) instead of ignoring them.
-fn deserialize_raw(
+/// The keys the core knows at every level, for "did you mean" hints.
+const FIELDS: &[&[&str]] = &[TOP_LEVEL_FIELDS, NESTED_FIELDS];
+
+/// Where each key and value of a TOML file is, by its path in the notation of every message
+/// (`ads[1].daily_budget`), so a problem can name its line.
+#[derive(Debug, Default)]
+pub struct Lines {
+    at: BTreeMap<String, usize>,
+}
+
+impl Lines {
+    /// The lines of `text` (none if it is not TOML, or is empty, as a stored experiment's).
+    pub fn new(text: &str) -> Lines {
+        let mut lines = Lines::default();
+        if let Ok(table) = toml::de::DeTable::parse(text) {
+            lines.walk_table(text, table.get_ref(), "");
+        }
+        lines
+    }
+
+    /// The 1-based line of `path`, if the file has it.
+    pub fn of(&self, path: &str) -> Option<usize> {
+        self.at.get(path).copied()
+    }
+
+    fn walk_table(&mut self, text: &str, table: &toml::de::DeTable<'_>, prefix: &str) {
+        for (key, value) in table {
+            let path = join(prefix, key.get_ref());
+            self.at
+                .insert(path.clone(), line_at(text, key.span().start));
+            self.walk_value(text, value.get_ref(), &path);
+        }
+    }
+
+    fn walk_value(&mut self, text: &str, value: &toml::de::DeValue<'_>, path: &str) {
+        match value {
+            toml::de::DeValue::Table(t) => self.walk_table(text, t, path),
+            toml::de::DeValue::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let p = format!("{path}[{i}]");
+                    self.at
+                        .entry(p.clone())
+                        .or_insert(line_at(text, item.span().start));
+                    self.walk_value(text, item.get_ref(), &p);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `prefix.key`, or `key` at the top.
+fn join(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Reads `tree`, the table at `prefix` ("" for the file), as `T`, collecting unknown keys
+/// (typos) as problems with the closest key of `known` instead of ignoring them. Public so
+/// that the reader of a table the core does not interpret (`[sim]`) reads it the same way.
+pub fn read_table<T: serde::de::DeserializeOwned + Default>(
     tree: serde_json::Value,
-) -> std::result::Result<(RawExperiment, Vec<Problem>), Problem> {
-    let mut unknown = Vec::new();
+    prefix: &str,
+    known: &[&[&str]],
+    lines: &Lines,
+) -> std::result::Result<(T, Vec<Problem>), Vec<Problem>> {
+    let _ = lines;
+    let mut problems = Vec::new();
     let raw = {
         let mut on_unknown = |path: serde_ignored::Path<'_>| {
-            let path = bracket_indices(&path.to_string());
+            let path = join(prefix, &bracket_indices(&path.to_string()));
             let last = path.rsplit(['.', ']']).next().unwrap_or("").to_string();
             let mut problem = Problem::new(path, "unknown field");
-            if let Some(best) = TOP_LEVEL_FIELDS
+            if let Some(best) = known
                 .iter()
-                .chain(NESTED_FIELDS)
+                .flat_map(|k| k.iter())
                 .filter(|k| strsim::jaro_winkler(k, &last) > 0.85)
                 .max_by(|a, b| {
                     strsim::jaro_winkler(a, &last).total_cmp(&strsim::jaro_winkler(b, &last))
@@ -183,23 +274,31 @@ fn deserialize_raw(
             } else {
                 problem = problem.hint("remove it, or see campaigns/README.md for the fields");
             }
-            unknown.push(problem);
+            problems.push(problem);
         };
         let ignored = serde_ignored::Deserializer::new(tree, &mut on_unknown);
-        serde_path_to_error::deserialize::<_, RawExperiment>(ignored).map_err(|e| {
-            let path = bracket_indices(&e.path().to_string());
-            Problem::new(
-                if path == "." {
-                    "(file)".to_string()
-                } else {
-                    path
-                },
-                format!("wrong type: {}", e.inner()),
-            )
-            .hint("check the value's type: numbers unquoted, text in quotes, lists in [ ]")
-        })?
+        serde_path_to_error::deserialize::<_, T>(ignored)
     };
-    Ok((raw, unknown))
+    match raw {
+        Ok(raw) => Ok((raw, problems)),
+        Err(e) => {
+            let path = bracket_indices(&e.path().to_string());
+            let path = if path == "." { String::new() } else { path };
+            let path = join(prefix, &path);
+            problems.push(
+                Problem::new(
+                    if path.is_empty() {
+                        "(file)".to_string()
+                    } else {
+                        path
+                    },
+                    format!("wrong type: {}", e.inner()),
+                )
+                .hint("check the value's type: numbers unquoted, text in quotes, lists in [ ]"),
+            );
+            Err(problems)
+        }
+    }
 }
 
 /// `ads.2.key` -> `ads[2].key`, the notation used in every message.

@@ -11,7 +11,6 @@ use std::path::Path;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use self::design::check_design;
-use self::sim::check_sim;
 use super::schema::RawExperiment;
 use super::*;
 use crate::money::{Currency, Money};
@@ -21,7 +20,6 @@ use crate::vocab::{
 };
 
 mod design;
-mod sim;
 
 /// First-level fields; `ADSKEW_*` overrides are accepted only for these.
 pub const TOP_LEVEL_FIELDS: &[&str] = &[
@@ -52,22 +50,18 @@ pub const NESTED_FIELDS: &[&str] = &[
     "end",
     "collect_every_hours",
     "recollect_after_days",
-    "report_noise",
-    "revision_days",
     "countries",
     "regions",
     "age_min",
     "age_max",
     "custom_audience",
     "placements",
-    "timezone",
     "kind",
     "partitions",
     "custom_audiences",
     "groups",
     "region_sets",
     "group",
-    "disapproved",
     "vary",
     "key",
     "headline",
@@ -88,17 +82,6 @@ pub const NESTED_FIELDS: &[&str] = &[
     "metric",
     "include_unknown",
     "yates",
-    "seed",
-    "audience_size",
-    "cpm",
-    "ctr",
-    "gender",
-    "age",
-    "price",
-    "price_spread",
-    "opportunities_per_day",
-    "activity",
-    "region",
     "beneficiary",
     "payor",
 ];
@@ -106,9 +89,10 @@ pub const NESTED_FIELDS: &[&str] = &[
 /// Tolerance for shares that must sum to one.
 const SHARE_SUM_TOLERANCE: f64 = 1e-6;
 
-/// Collects problems while walking the file.
+/// Collects problems while walking the file; public so that the reader of a table the core
+/// does not interpret (adskew-sim's `[sim]`) checks it by the same rules and words.
 #[derive(Default)]
-struct Checker {
+pub struct Checker {
     problems: Vec<Problem>,
     warnings: Vec<String>,
     /// The experiment's currency, once known: amounts must be whole units of what the
@@ -117,7 +101,13 @@ struct Checker {
 }
 
 impl Checker {
-    fn problem(&mut self, path: impl Into<String>, message: impl Into<String>, hint: &str) {
+    /// Every problem found, in the order found.
+    pub fn into_problems(self) -> Vec<Problem> {
+        self.problems
+    }
+
+    /// A problem at `path` with a hint (none if empty).
+    pub fn problem(&mut self, path: impl Into<String>, message: impl Into<String>, hint: &str) {
         let mut p = Problem::new(path, message);
         if !hint.is_empty() {
             p = p.hint(hint);
@@ -140,7 +130,7 @@ impl Checker {
     }
 
     /// An optional number within `range`, or `default` when absent.
-    fn number_in(
+    pub fn number_in(
         &mut self,
         value: Option<f64>,
         path: &str,
@@ -248,7 +238,9 @@ impl Checker {
         money
     }
 
-    fn shares<K: Ord>(
+    /// Shares of the eligible audience by group: each a known group (parsed by `parse`,
+    /// listed in `choices`), in [0, 1], summing to one.
+    pub fn shares<K: Ord>(
         &mut self,
         map: &BTreeMap<String, f64>,
         path: &str,
@@ -286,7 +278,8 @@ impl Checker {
         out
     }
 
-    fn multipliers<K: Ord>(
+    /// Positive multipliers by group (1.0 = average), each a known group.
+    pub fn multipliers<K: Ord>(
         &mut self,
         map: &BTreeMap<String, f64>,
         path: &str,
@@ -317,27 +310,18 @@ impl Checker {
     }
 }
 
-/// The simulator's ground truth with every default (a broad US adult audience, no skew).
-pub fn default_sim_truth() -> SimTruth {
-    let audience = Audience {
-        countries: vec!["US".to_string()],
-        regions: Vec::new(),
-        age_min: 18,
-        age_max: 65,
-        custom_audience: None,
-        placements: Vec::new(),
-    };
-    let mut c = Checker::default();
-    let truth = check_sim(&mut c, None, &audience, &BTreeSet::new());
-    debug_assert!(c.problems.is_empty(), "defaults are valid");
-    truth
-}
+/// A check of a table the core carries without interpreting it (`[sim]`, which
+/// adskew-sim reads): given the experiment as validation built it, faulty values at their
+/// defaults, the table's problems, so one validation reports every problem of a file.
+pub type TableCheck = fn(&Experiment) -> Vec<Problem>;
 
-/// Validates a raw experiment. `base_dir` resolves relative image paths.
+/// Validates a raw experiment, with `checks` of the tables it does not interpret.
+/// `base_dir` resolves relative image paths.
 pub fn validate(
     raw: &RawExperiment,
     source: Source,
     base_dir: &Path,
+    checks: &[TableCheck],
 ) -> std::result::Result<(Experiment, Vec<String>), Vec<Problem>> {
     let mut c = Checker::default();
 
@@ -371,15 +355,9 @@ pub fn validate(
     let comparisons = check_comparisons(&mut c, raw, &ad_keys);
     let collect = check_collect(&mut c, raw);
     let analysis = check_analysis(&mut c, raw);
-    let sim = check_sim(&mut c, raw.sim.as_ref(), &audience, &ad_keys);
-    let design = check_design(&mut c, raw, &sim, &collect);
+    let design = check_design(&mut c, raw, &audience, &collect);
     let dsa = raw.dsa.as_ref().map(|d| check_dsa(&mut c, d));
-    let mut sim = sim;
-    sim.design = design.clone();
-
-    if !c.problems.is_empty() {
-        return Err(c.problems);
-    }
+    let sim = raw.sim.clone().unwrap_or_default();
     let experiment = Experiment {
         name,
         description,
@@ -400,6 +378,12 @@ pub fn validate(
         dsa,
         source,
     };
+    for check in checks {
+        c.problems.extend(check(&experiment));
+    }
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
     c.warnings.extend(spend_cap_warning(&experiment));
     Ok((experiment, c.warnings))
 }
@@ -1146,27 +1130,4 @@ fn check_expected(
         }
     }
     out
-}
-
-/// Default eligible composition by gender: a small unknown share, as platforms report.
-fn default_gender() -> BTreeMap<Gender, f64> {
-    BTreeMap::from([
-        (Gender::Female, 0.495),
-        (Gender::Male, 0.495),
-        (Gender::Unknown, 0.01),
-    ])
-}
-
-/// Default age composition of a broad adult audience (roughly that of US adult users).
-fn default_age(buckets: &[AgeBucket]) -> BTreeMap<AgeBucket, f64> {
-    let weight = |b: AgeBucket| match b {
-        AgeBucket::A18_24 => 0.13,
-        AgeBucket::A25_34 => 0.22,
-        AgeBucket::A35_44 => 0.21,
-        AgeBucket::A45_54 => 0.17,
-        AgeBucket::A55_64 => 0.14,
-        AgeBucket::A65Plus => 0.13,
-    };
-    let total: f64 = buckets.iter().map(|b| weight(*b)).sum();
-    buckets.iter().map(|b| (*b, weight(*b) / total)).collect()
 }
