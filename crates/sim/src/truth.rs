@@ -78,12 +78,10 @@ impl SimTruth {
     /// problem of the table at once otherwise.
     pub fn of(exp: &Experiment) -> Result<SimTruth, Vec<Problem>> {
         let table = upgrade_stored(&exp.sim);
-        let lines = adskew_core::experiment::load::Lines::new(&exp.source.text);
-        let (raw, mut problems) = adskew_core::experiment::load::read_table::<RawSim>(
+        let (raw, mut problems) = adskew_core::experiment::read::read_table::<RawSim>(
             serde_json::Value::Object(table),
             "sim",
-            &[raw::FIELDS],
-            &lines,
+            raw::FIELDS,
         )?;
         let mut c = adskew_core::experiment::validate::Checker::default();
         let mut truth = check::check_sim(&mut c, &raw, exp);

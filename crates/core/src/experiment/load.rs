@@ -11,6 +11,7 @@ use std::path::Path;
 
 use config::{Config, Environment, File, FileFormat};
 
+use super::read::{read_table, Known, Lines};
 use super::schema::RawExperiment;
 use super::validate::{validate, TableCheck, NESTED_FIELDS, TOP_LEVEL_FIELDS};
 use super::{Experiment, Problem, Source};
@@ -41,15 +42,44 @@ pub fn load_with_env(
     load_text(path, read_experiment(path)?, env)
 }
 
-/// The experiment file's text.
+/// The largest experiment file adskew reads, 1 MiB: an experiment is a few kilobytes, and
+/// its text is stored whole in the database and in every report of its runs.
+pub const MAX_EXPERIMENT_BYTES: u64 = 1024 * 1024;
+
+/// The experiment file's text: a file (not a folder), at most [`MAX_EXPERIMENT_BYTES`].
 fn read_experiment(path: &Path) -> Result<String> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| {
         Error::BadInput(format!(
             "cannot read experiment file {}: {e} (check the path; examples are in campaigns/)",
             path.display()
         ))
-    })?;
-    Ok(text)
+    };
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    if file.metadata().map_err(cannot)?.is_dir() {
+        return Err(Error::BadInput(format!(
+            "{} is a folder, not an experiment file (give the path of its .toml file, e.g. campaigns/pilot_two_ads.toml)",
+            path.display()
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_EXPERIMENT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_EXPERIMENT_BYTES {
+        return Err(Error::BadInput(format!(
+            "experiment file {} is larger than the limit of 1 MiB ({MAX_EXPERIMENT_BYTES} bytes; it is stored whole in the database and every report): \
+             an experiment is a few kilobytes, so check that this is the right file",
+            path.display()
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::BadInput(format!(
+            "experiment file {} is not UTF-8 text (byte {}): save it as UTF-8",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// [`load_with_env`] for experiment text already in memory; `path` names it in messages
@@ -62,68 +92,32 @@ pub fn load_text(
     load_checked(path, text, env, &[])
 }
 
-/// [`load_text`] with `checks` of the tables the core does not read.
+/// [`load_text`] with `checks` of the tables the core does not read. Every problem names
+/// its line in the file, or the `ADSKEW_*` variable that set its value.
 pub fn load_checked(
     path: &Path,
     text: String,
     env: impl IntoIterator<Item = (String, String)>,
     checks: &[TableCheck],
 ) -> Result<Loaded> {
-    let invalid = |problems: Vec<Problem>| Error::Invalid {
-        path: path.to_path_buf(),
-        problems,
-    };
-
-    // The toml crate gives line and column for syntax errors; config would not.
-    if let Err(e) = toml::from_str::<toml::Value>(&text) {
-        let message = e.message().to_string();
-        let location = e
-            .span()
-            .map(|span| {
-                let line = text[..span.start].matches('\n').count() + 1;
-                format!("line {line}")
-            })
-            .unwrap_or_else(|| "(file)".to_string());
-        return Err(invalid(vec![Problem::new(
-            location,
-            format!("TOML syntax error: {message}"),
-        )
-        .hint("see campaigns/README.md for the file format")]));
-    }
-
-    // JSON, which the merged tree passes through, has no inf or nan: catch them here by
-    // path, or they would arrive as "missing".
-    let mut non_finite = Vec::new();
-    if let Ok(value) = toml::from_str::<toml::Value>(&text) {
-        find_non_finite(&value, "", &mut non_finite);
-    }
-    if !non_finite.is_empty() {
-        return Err(invalid(non_finite));
-    }
-
     let overrides = experiment_overrides(env);
-    let built = Config::builder()
-        .add_source(File::from_str(&text, FileFormat::Toml))
-        .add_source(
-            Environment::with_prefix("ADSKEW")
-                .prefix_separator("_")
-                .separator("__")
-                .try_parsing(true)
-                .source(Some(overrides.clone().into_iter().collect())),
-        )
-        .build()
-        .map_err(|e| invalid(vec![Problem::new("(file)", e.to_string())]))?;
-    let tree: serde_json::Value = built
-        .try_deserialize()
-        .map_err(|e| invalid(vec![Problem::new("(file)", e.to_string())]))?;
-
     let lines = Lines::new(&text);
-    let (raw, unknown) = read_table::<RawExperiment>(tree, "", FIELDS, &lines).map_err(invalid)?;
+    let invalid = |mut problems: Vec<Problem>| {
+        locate(&mut problems, &lines, &overrides);
+        // In the order of the file, as a researcher fixes it; those it lacks first.
+        problems.sort_by_key(|p| p.line.unwrap_or(0));
+        Error::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        }
+    };
+    let tree = merge(&text, &overrides).map_err(invalid)?;
+    let (raw, unknown) = read_table::<RawExperiment>(tree, "", FIELDS).map_err(invalid)?;
 
     let source = Source {
         path: path.to_path_buf(),
         sha256: sha256_hex(text.as_bytes()),
-        text,
+        text: text.clone(),
         overrides: overrides.iter().map(|(k, v)| format!("{k}={v}")).collect(),
     };
     let base_dir = path.parent().unwrap_or(Path::new("."));
@@ -133,11 +127,92 @@ pub fn load_checked(
             warnings,
         }),
         Ok(_) => Err(invalid(unknown)),
-        Err(mut problems) => {
-            problems.splice(0..0, unknown);
-            Err(invalid(problems))
+        Err(problems) => Err(invalid([unknown, problems].concat())),
+    }
+}
+
+/// The file's tree with the `overrides` on top; its syntax errors and non-finite numbers
+/// as problems.
+fn merge(
+    text: &str,
+    overrides: &BTreeMap<String, String>,
+) -> std::result::Result<serde_json::Value, Vec<Problem>> {
+    // The toml crate gives line and column for syntax errors; config would not.
+    let value = toml::from_str::<toml::Value>(text).map_err(|e| {
+        let location = e
+            .span()
+            .map(|span| format!("line {}", line_at(text, span.start)))
+            .unwrap_or_else(|| "(file)".to_string());
+        vec![
+            Problem::new(location, format!("TOML syntax error: {}", e.message()))
+                .hint("see campaigns/README.md for the file format"),
+        ]
+    })?;
+    // JSON, which the merged tree passes through, has no inf or nan: catch them here by
+    // path, or they would arrive as "missing".
+    let mut non_finite = Vec::new();
+    find_non_finite(&value, "", &mut non_finite);
+    if !non_finite.is_empty() {
+        return Err(non_finite);
+    }
+    let config_problem = |e: config::ConfigError| {
+        vec![Problem::new("(file)", e.to_string())
+            .hint("check the file and the ADSKEW_* variables; see campaigns/README.md")]
+    };
+    Config::builder()
+        .add_source(File::from_str(text, FileFormat::Toml))
+        .add_source(
+            Environment::with_prefix("ADSKEW")
+                .prefix_separator("_")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(overrides.clone().into_iter().collect())),
+        )
+        .build()
+        .map_err(config_problem)?
+        .try_deserialize()
+        .map_err(config_problem)
+}
+
+/// The 1-based line of byte `offset` in `text`.
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Names where each problem is: the `ADSKEW_*` variable that set its value (an unknown
+/// key's hint then spells the variable meant), else its line in the file.
+fn locate(problems: &mut [Problem], lines: &Lines, overrides: &BTreeMap<String, String>) {
+    for p in problems.iter_mut() {
+        let set_by = overrides.keys().find(|var| {
+            let field = override_path(var);
+            p.path == field
+                || p.path.starts_with(&format!("{field}."))
+                || p.path.starts_with(&format!("{field}["))
+        });
+        match set_by {
+            Some(var) => {
+                if let Some(meant) = &p.meant {
+                    let stem = var.rsplit_once("__").map_or("ADSKEW", |(stem, _)| stem);
+                    let sep = if stem == "ADSKEW" { "_" } else { "__" };
+                    p.hint = Some(format!(
+                        "did you mean {stem}{sep}{}?",
+                        meant.to_ascii_uppercase()
+                    ));
+                }
+                p.variable = Some(var.clone());
+            }
+            None => p.line = lines.of(&p.path),
         }
     }
+}
+
+/// The field an override sets: `ADSKEW_SIM__SEED` -> `sim.seed`.
+fn override_path(var: &str) -> String {
+    var.trim_start_matches("ADSKEW_")
+        .split("__")
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Collects every `inf` or `nan` in a TOML tree as a problem at its path.
@@ -181,150 +256,20 @@ fn experiment_overrides(
         .collect()
 }
 
-/// The keys the core knows at every level, for "did you mean" hints.
-const FIELDS: &[&[&str]] = &[TOP_LEVEL_FIELDS, NESTED_FIELDS];
-
-/// Where each key and value of a TOML file is, by its path in the notation of every message
-/// (`ads[1].daily_budget`), so a problem can name its line.
-#[derive(Debug, Default)]
-pub struct Lines {
-    at: BTreeMap<String, usize>,
-}
-
-impl Lines {
-    /// The lines of `text` (none if it is not TOML, or is empty, as a stored experiment's).
-    pub fn new(text: &str) -> Lines {
-        let mut lines = Lines::default();
-        if let Ok(table) = toml::de::DeTable::parse(text) {
-            lines.walk_table(text, table.get_ref(), "");
-        }
-        lines
-    }
-
-    /// The 1-based line of `path`, if the file has it.
-    pub fn of(&self, path: &str) -> Option<usize> {
-        self.at.get(path).copied()
-    }
-
-    fn walk_table(&mut self, text: &str, table: &toml::de::DeTable<'_>, prefix: &str) {
-        for (key, value) in table {
-            let path = join(prefix, key.get_ref());
-            self.at
-                .insert(path.clone(), line_at(text, key.span().start));
-            self.walk_value(text, value.get_ref(), &path);
-        }
-    }
-
-    fn walk_value(&mut self, text: &str, value: &toml::de::DeValue<'_>, path: &str) {
-        match value {
-            toml::de::DeValue::Table(t) => self.walk_table(text, t, path),
-            toml::de::DeValue::Array(items) => {
-                for (i, item) in items.iter().enumerate() {
-                    let p = format!("{path}[{i}]");
-                    self.at
-                        .entry(p.clone())
-                        .or_insert(line_at(text, item.span().start));
-                    self.walk_value(text, item.get_ref(), &p);
-                }
-            }
-            _ => {}
-        }
-    }
-}
-
-/// `prefix.key`, or `key` at the top.
-fn join(prefix: &str, key: &str) -> String {
-    if prefix.is_empty() {
-        key.to_string()
-    } else {
-        format!("{prefix}.{key}")
-    }
-}
-
-/// The 1-based line of byte `offset` in `text`.
-fn line_at(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
-}
-
-/// Reads `tree`, the table at `prefix` ("" for the file), as `T`, collecting unknown keys
-/// (typos) as problems with the closest key of `known` instead of ignoring them. Public so
-/// that the reader of a table the core does not interpret (`[sim]`) reads it the same way.
-pub fn read_table<T: serde::de::DeserializeOwned + Default>(
-    tree: serde_json::Value,
-    prefix: &str,
-    known: &[&[&str]],
-    lines: &Lines,
-) -> std::result::Result<(T, Vec<Problem>), Vec<Problem>> {
-    let _ = lines;
-    let mut problems = Vec::new();
-    let raw = {
-        let mut on_unknown = |path: serde_ignored::Path<'_>| {
-            let path = join(prefix, &bracket_indices(&path.to_string()));
-            let last = path.rsplit(['.', ']']).next().unwrap_or("").to_string();
-            let mut problem = Problem::new(path, "unknown field");
-            if let Some(best) = known
-                .iter()
-                .flat_map(|k| k.iter())
-                .filter(|k| strsim::jaro_winkler(k, &last) > 0.85)
-                .max_by(|a, b| {
-                    strsim::jaro_winkler(a, &last).total_cmp(&strsim::jaro_winkler(b, &last))
-                })
-            {
-                problem = problem.hint(format!("did you mean `{best}`?"));
-            } else {
-                problem = problem.hint("remove it, or see campaigns/README.md for the fields");
-            }
-            problems.push(problem);
-        };
-        let ignored = serde_ignored::Deserializer::new(tree, &mut on_unknown);
-        serde_path_to_error::deserialize::<_, T>(ignored)
-    };
-    match raw {
-        Ok(raw) => Ok((raw, problems)),
-        Err(e) => {
-            let path = bracket_indices(&e.path().to_string());
-            let path = if path == "." { String::new() } else { path };
-            let path = join(prefix, &path);
-            problems.push(
-                Problem::new(
-                    if path.is_empty() {
-                        "(file)".to_string()
-                    } else {
-                        path
-                    },
-                    format!("wrong type: {}", e.inner()),
-                )
-                .hint("check the value's type: numbers unquoted, text in quotes, lists in [ ]"),
-            );
-            Err(problems)
-        }
-    }
-}
-
-/// `ads.2.key` -> `ads[2].key`, the notation used in every message.
-fn bracket_indices(path: &str) -> String {
-    let mut out = String::new();
-    for segment in path.split('.').filter(|s| *s != "?") {
-        if !segment.is_empty() && segment.chars().all(|c| c.is_ascii_digit()) && !out.is_empty() {
-            out.push_str(&format!("[{segment}]"));
-        } else {
-            if !out.is_empty() {
-                out.push('.');
-            }
-            out.push_str(segment);
-        }
-    }
-    out
-}
+/// The keys the core knows, for "did you mean" hints.
+const FIELDS: Known<'static> = Known {
+    top: TOP_LEVEL_FIELDS,
+    nested: NESTED_FIELDS,
+};
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn brackets_sequence_indices() {
-        assert_eq!(bracket_indices("ads.2.key"), "ads[2].key");
-        assert_eq!(bracket_indices("sim.ads.x.gender"), "sim.ads.x.gender");
+    fn overrides_name_their_field() {
+        assert_eq!(override_path("ADSKEW_SIM__SEED"), "sim.seed");
+        assert_eq!(override_path("ADSKEW_SPEND_CAP"), "spend_cap");
     }
 
     #[test]

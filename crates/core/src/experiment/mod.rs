@@ -3,6 +3,7 @@
 //!
 //! - [`schema`]: the file as written (lenient serde structs);
 //! - [`load`]: reading the file through the `config` crate, then `ADSKEW_*` overrides;
+//! - [`read`]: a table into its structs, every wrong type and unknown key reported;
 //! - [`validate`]: every rule, every problem reported at once with its field path.
 //!
 //! Nothing downstream sees a [`schema::RawExperiment`]; it sees an [`Experiment`], which
@@ -11,6 +12,7 @@
 pub mod describe;
 pub mod keys;
 pub mod load;
+pub mod read;
 pub mod schema;
 pub mod validate;
 
@@ -35,6 +37,16 @@ pub struct Problem {
     pub path: String,
     pub message: String,
     pub hint: Option<String>,
+    /// The line of the file the value is on, when it is in the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The `ADSKEW_*` variable that set the value, when one did (it then has no line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variable: Option<String>,
+    /// For an unknown key: the known key meant, so the hint can be spelt as the file or
+    /// the variable spells it.
+    #[serde(skip)]
+    pub meant: Option<String>,
 }
 
 impl Problem {
@@ -43,6 +55,9 @@ impl Problem {
             path: path.into(),
             message: message.into(),
             hint: None,
+            line: None,
+            variable: None,
+            meant: None,
         }
     }
 
@@ -55,10 +70,32 @@ impl Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.path, self.message)?;
-        if let Some(hint) = &self.hint {
-            write!(f, " (hint: {hint})")?;
+        let place = match (&self.variable, self.line) {
+            (Some(var), _) => Some(format!("set by {var}")),
+            (None, Some(line)) => Some(format!("line {line}")),
+            (None, None) => None,
+        };
+        match (place, &self.hint) {
+            (Some(place), Some(hint)) => write!(f, " ({place}; hint: {hint})"),
+            (Some(place), None) => write!(f, " ({place})"),
+            (None, Some(hint)) => write!(f, " (hint: {hint})"),
+            (None, None) => Ok(()),
         }
-        Ok(())
+    }
+}
+
+/// `x` as a message shows it: at most six decimals, no float noise (a sum of 0.6 and 0.5
+/// is 1.1, not 1.0999999999999999).
+pub fn decimal(x: f64) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    let s = format!("{x:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
     }
 }
 
@@ -306,17 +343,21 @@ impl ExpectedComposition {
             };
             if !(share.is_finite() && *share > 0.0) {
                 return Err(format!(
-                    "the share of `{group}` must be positive (got {share})"
+                    "the share of `{group}` must be positive (got {}); give each group a share above 0",
+                    decimal(*share)
                 ));
             }
             if shares.iter().any(|(g, _)| *g == group) {
-                return Err(format!("`{group}` is given twice"));
+                return Err(format!("`{group}` is given twice; give each group once"));
             }
             shares.push((group, *share));
         }
         let sum: f64 = shares.iter().map(|(_, s)| s).sum();
         if (sum - 1.0).abs() > 1e-6 {
-            return Err(format!("the shares sum to {sum}, not 1"));
+            return Err(format!(
+                "the shares sum to {}, not 1; scale them so they do",
+                decimal(sum)
+            ));
         }
         Ok((breakdown, shares))
     }

@@ -106,7 +106,8 @@ impl Checker {
         self.problems
     }
 
-    /// A problem at `path` with a hint (none if empty).
+    /// A problem at `path` with the `hint` that says how to fix it (every problem has one;
+    /// `tests/validate.rs` checks that every message shows it).
     pub fn problem(&mut self, path: impl Into<String>, message: impl Into<String>, hint: &str) {
         let mut p = Problem::new(path, message);
         if !hint.is_empty() {
@@ -143,9 +144,10 @@ impl Checker {
             self.problem(
                 path,
                 format!(
-                    "must be between {} and {} (got {v})",
-                    range.start(),
-                    range.end()
+                    "must be between {} and {} (got {})",
+                    decimal(*range.start()),
+                    decimal(*range.end()),
+                    decimal(v)
                 ),
                 &format!("{meaning}; {default} is the default"),
             );
@@ -169,7 +171,7 @@ impl Checker {
             self.problem(
                 path,
                 format!("`{key}` is used by another {what}"),
-                "keys must be unique",
+                "give each a key of its own",
             );
         }
         key
@@ -200,7 +202,7 @@ impl Checker {
         if value.is_nan() || value <= 0.0 {
             self.problem(
                 path,
-                format!("must be positive (got {value})"),
+                format!("must be positive (got {})", decimal(value)),
                 "amounts are in the currency's major unit, e.g. 20.0 for $20",
             );
             return Money::ZERO;
@@ -216,7 +218,7 @@ impl Checker {
         let Some(money) = Money::from_major(value) else {
             self.problem(
                 path,
-                format!("{value} has more than two decimals"),
+                format!("{} has more than two decimals", decimal(value)),
                 "round to cents, e.g. 19.99",
             );
             return Money::ZERO;
@@ -254,8 +256,8 @@ impl Checker {
                     if !(0.0..=1.0).contains(share) {
                         self.problem(
                             format!("{path}.{key}"),
-                            format!("share must be in [0, 1] (got {share})"),
-                            "",
+                            format!("share must be in [0, 1] (got {})", decimal(*share)),
+                            "a share is the fraction of the eligible audience in the group, e.g. 0.5",
                         );
                     }
                     out.insert(k, *share);
@@ -271,8 +273,8 @@ impl Checker {
         if !map.is_empty() && (sum - 1.0).abs() > SHARE_SUM_TOLERANCE {
             self.problem(
                 path,
-                format!("shares sum to {sum}, not 1"),
-                "shares are fractions of the eligible audience",
+                format!("shares sum to {}, not 1", decimal(sum)),
+                "shares are fractions of the eligible audience; scale them so they sum to 1",
             );
         }
         out
@@ -293,7 +295,7 @@ impl Checker {
                     if !(*m > 0.0 && m.is_finite()) {
                         self.problem(
                             format!("{path}.{key}"),
-                            format!("multiplier must be positive (got {m})"),
+                            format!("multiplier must be positive (got {})", decimal(*m)),
                             "1.0 means average engagement",
                         );
                     }
@@ -334,7 +336,7 @@ pub fn validate(
         c.problem(
             "name",
             format!("`{name}` has characters other than letters, digits, '-', '_' and '.'"),
-            "the name becomes a directory under results/",
+            "use only letters, digits, '-', '_' and '.', e.g. name = \"nurses-2026\"; the name becomes a folder under results/",
         );
     }
     let description = raw.description.clone().unwrap_or_default();
@@ -553,8 +555,8 @@ fn check_duration(
         if d.is_nan() || d <= 0.0 || d > 366.0 {
             c.problem(
                 "schedule.duration_days",
-                format!("must be in (0, 366] (got {d})"),
-                "",
+                format!("must be in (0, 366] (got {})", decimal(d)),
+                "the run's length in days, e.g. duration_days = 7",
             );
         } else {
             return Some(hours(d * 24.0));
@@ -563,8 +565,8 @@ fn check_duration(
         if !(1.0..=366.0 * 24.0).contains(&h) {
             c.problem(
                 "schedule.duration_hours",
-                format!("must be at least 1 (got {h})"),
-                "",
+                format!("must be between 1 and 8784 (got {})", decimal(h)),
+                "the run's length in hours, e.g. duration_hours = 12",
             );
         } else {
             return Some(hours(h));
@@ -572,7 +574,11 @@ fn check_duration(
     } else if let Some(end) = &s.end {
         match (start, parse_time(c, end, "schedule.end")) {
             (Start::At(st), Some(e)) if e > st => return Some(e - st),
-            (Start::At(_), Some(_)) => c.problem("schedule.end", "is not after schedule.start", ""),
+            (Start::At(_), Some(_)) => c.problem(
+                "schedule.end",
+                "is not after schedule.start",
+                "give an end later than the start, or give duration_days instead",
+            ),
             (Start::Now, Some(_)) => c.problem(
                 "schedule.end",
                 "needs an explicit schedule.start",
@@ -597,8 +603,8 @@ fn check_collection_times(
         Some(h) => {
             c.problem(
                 "schedule.collect_every_hours",
-                format!("must be between 1 and 168 (got {h})"),
-                "24 collects once a day",
+                format!("must be between 1 and 168 (got {})", decimal(h)),
+                "e.g. collect_every_hours = 24 collects once a day",
             );
             default.collect_every
         }
@@ -609,7 +615,7 @@ fn check_collection_times(
         Some(d) => {
             c.problem(
                 "schedule.recollect_after_days",
-                format!("must be between 0 and 60 (got {d})"),
+                format!("must be between 0 and 60 (got {})", decimal(d)),
                 "Meta revises recent days' numbers for up to 28 days; 28 is the default, 0 disables",
             );
             default.recollect_after
@@ -663,7 +669,7 @@ fn check_places(c: &mut Checker, a: &super::schema::RawAudience) {
             c.problem(
                 format!("audience.countries[{i}]"),
                 format!("`{country}` is not a two-letter country code"),
-                "ISO 3166-1 alpha-2, e.g. \"US\"",
+                "use an ISO 3166-1 alpha-2 code in capitals, e.g. \"US\"",
             );
         }
     }
@@ -673,7 +679,7 @@ fn check_places(c: &mut Checker, a: &super::schema::RawAudience) {
             c.problem(
                 format!("audience.regions[{i}]"),
                 format!("`{region}` is empty or repeated"),
-                "",
+                "name each region once, as the platform spells it, e.g. \"California\"",
             );
         }
     }
@@ -687,7 +693,7 @@ fn check_ages(c: &mut Checker, a: &super::schema::RawAudience) -> (u8, u8) {
         c.problem(
             "audience.age_min",
             format!("{age_min} is above age_max {age_max}"),
-            "",
+            "swap them, or lower age_min: the audience is everyone from age_min to age_max",
         );
     }
     (age_min, age_max)
@@ -702,7 +708,7 @@ fn age_limit(c: &mut Checker, v: Option<i64>, path: &str, default: u8) -> u8 {
             c.problem(
                 path,
                 format!("must be between 18 and 65 (got {x})"),
-                "65 means 65 and older",
+                "give an age from 18 to 65 (65 means 65 and older)",
             );
             default
         }
@@ -718,7 +724,7 @@ fn check_placements(c: &mut Checker, given: &[String]) -> Vec<Placement> {
             Some(_) => c.problem(
                 format!("audience.placements[{i}]"),
                 format!("`{p}` is repeated"),
-                "",
+                "list each placement once; remove this one",
             ),
             None => c.problem(
                 format!("audience.placements[{i}]"),
@@ -756,7 +762,11 @@ fn check_ads(c: &mut Checker, raw: &RawExperiment, base_dir: &Path) -> Vec<Ad> {
             "the landing page, e.g. \"https://example.org/jobs\"",
         );
         if !(link.is_empty() || link.starts_with("https://") || link.starts_with("http://")) {
-            c.problem(path("link"), format!("`{link}` is not an http(s) URL"), "");
+            c.problem(
+                path("link"),
+                format!("`{link}` is not an http(s) URL"),
+                "the landing page with its scheme, e.g. \"https://example.org/jobs\"",
+            );
         }
         if let Some(image) = &ad.image {
             let is_url = image.starts_with("https://") || image.starts_with("http://");
@@ -764,7 +774,7 @@ fn check_ads(c: &mut Checker, raw: &RawExperiment, base_dir: &Path) -> Vec<Ad> {
                 c.problem(
                     path("image"),
                     format!("`{image}` is neither a URL nor a file next to the experiment"),
-                    "paths are relative to the experiment file",
+                    "give an https:// URL or the path of an image file relative to the experiment file, or remove image",
                 );
             }
         }
@@ -867,7 +877,7 @@ fn check_comparison_ads(
             c.problem(
                 format!("comparisons[{i}].ads[{j}]"),
                 format!("`{ad}` is listed twice"),
-                "",
+                "list each ad once; remove this one",
             );
         }
     }
@@ -893,14 +903,14 @@ fn check_direction(
         c.problem(
             path("expected.ad"),
             format!("`{ad}` is not one of this comparison's ads"),
-            "",
+            &format!("use one of: {}", cmp.ads.join(", ")),
         );
     }
     if cmp.ads.len() != 2 {
         c.problem(
             path("expected"),
             "a direction can only be given for a comparison of two ads",
-            "",
+            "remove expected, or split the comparison into pairs of two ads",
         );
     }
     if !group.is_empty()
@@ -999,7 +1009,7 @@ fn check_collect(c: &mut Checker, raw: &RawExperiment) -> Collect {
             Some(_) => c.problem(
                 format!("collect.breakdowns[{i}]"),
                 format!("`{b}` is listed twice"),
-                "",
+                "list each breakdown once; remove this one",
             ),
             None => c.problem(
                 format!("collect.breakdowns[{i}]"),
@@ -1028,7 +1038,7 @@ fn check_collect(c: &mut Checker, raw: &RawExperiment) -> Collect {
             Some(_) => c.problem(
                 format!("collect.metrics[{i}]"),
                 format!("`{m}` is listed twice"),
-                "",
+                "list each metric once; remove this one",
             ),
             None => c.problem(
                 format!("collect.metrics[{i}]"),
@@ -1049,16 +1059,16 @@ fn check_analysis(c: &mut Checker, raw: &RawExperiment) -> AnalysisSettings {
     if !(alpha > 0.0 && alpha < 0.5) {
         c.problem(
             "analysis.alpha",
-            format!("must be in (0, 0.5) (got {alpha})"),
-            "0.05 is conventional",
+            format!("must be in (0, 0.5) (got {})", decimal(alpha)),
+            "e.g. alpha = 0.05, the conventional level",
         );
     }
     let ci_level = a.ci_level.unwrap_or(0.95);
     if !(ci_level > 0.5 && ci_level < 1.0) {
         c.problem(
             "analysis.ci_level",
-            format!("must be in (0.5, 1) (got {ci_level})"),
-            "0.95 or 0.99",
+            format!("must be in (0.5, 1) (got {})", decimal(ci_level)),
+            "e.g. ci_level = 0.95 or 0.99",
         );
     }
     let metric = c.choice(

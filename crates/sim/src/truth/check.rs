@@ -5,7 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use adskew_core::experiment::validate::Checker;
-use adskew_core::experiment::{Audience, DesignKind, Experiment};
+use adskew_core::experiment::{decimal, Audience, DesignKind, Experiment};
 use adskew_core::vocab::{AgeBucket, Gender};
 
 use super::{RawSim, RawSimAd, SimAdTruth, SimTruth};
@@ -73,7 +73,10 @@ fn check_design_groups(c: &mut Checker, truth: &SimTruth, exp: &Experiment) {
                 c.problem(
                     format!("sim.ads.{key}.group.{g}"),
                     format!("`{g}` is not one of the design's groups"),
-                    &format!("groups: {}", design.groups.join(", ")),
+                    &format!(
+                        "use one of the design's groups: {}",
+                        design.groups.join(", ")
+                    ),
                 );
             }
         }
@@ -130,7 +133,11 @@ fn check_population(c: &mut Checker, s: &RawSim) -> (u64, u64) {
         None => 1,
         Some(v) if v >= 0 => v as u64,
         Some(v) => {
-            c.problem("sim.seed", format!("must not be negative (got {v})"), "");
+            c.problem(
+                "sim.seed",
+                format!("must not be negative (got {v})"),
+                "any whole number from 0 up, e.g. seed = 1",
+            );
             1
         }
     };
@@ -141,7 +148,7 @@ fn check_population(c: &mut Checker, s: &RawSim) -> (u64, u64) {
             c.problem(
                 "sim.audience_size",
                 format!("must be at least 1000 (got {v})"),
-                "the number of eligible people",
+                "the number of eligible people, e.g. audience_size = 1000000",
             );
             1_000
         }
@@ -155,16 +162,16 @@ fn check_rates(c: &mut Checker, s: &RawSim) -> (f64, f64) {
     if !(cpm > 0.0 && cpm.is_finite()) {
         c.problem(
             "sim.cpm",
-            format!("must be positive (got {cpm})"),
-            "price of 1,000 impressions in major units",
+            format!("must be positive (got {})", decimal(cpm)),
+            "the price of 1,000 impressions in major units, e.g. cpm = 5.0",
         );
     }
     let ctr = s.ctr.unwrap_or(0.01);
     if !(ctr > 0.0 && ctr < 0.5) {
         c.problem(
             "sim.ctr",
-            format!("must be in (0, 0.5) (got {ctr})"),
-            "0.01 is a typical click-through rate",
+            format!("must be in (0, 0.5) (got {})", decimal(ctr)),
+            "e.g. ctr = 0.01, a typical click-through rate",
         );
     }
     (cpm, ctr)
@@ -272,7 +279,7 @@ fn check_sim_ads(
             c.problem(
                 &path,
                 format!("no ad has key `{key}`"),
-                "sim.ads.<key> sets the engagement of the ad with that key",
+                "use the key of an ad of the experiment: sim.ads.<key> sets the engagement of the ad with that key",
             );
             continue;
         }

@@ -3,29 +3,31 @@
 
 use std::collections::BTreeMap;
 
+use adskew_core::experiment::read::Known;
 use serde::{Deserialize, Serialize};
 
-/// The keys `[sim]` and `[sim.ads.<key>]` know, for "did you mean" hints.
-pub(super) const FIELDS: &[&str] = &[
-    "seed",
-    "audience_size",
-    "cpm",
-    "ctr",
-    "gender",
-    "age",
-    "regions",
-    "price",
-    "price_spread",
-    "opportunities_per_day",
-    "activity",
-    "report_noise",
-    "revision_days",
-    "timezone",
-    "ads",
-    "region",
-    "disapproved",
-    "group",
-];
+/// The keys `[sim]` knows (first level) and `[sim.ads.<key>]` knows (below), for "did you
+/// mean" hints.
+pub(super) const FIELDS: Known<'static> = Known {
+    top: &[
+        "seed",
+        "audience_size",
+        "cpm",
+        "ctr",
+        "gender",
+        "age",
+        "regions",
+        "price",
+        "price_spread",
+        "opportunities_per_day",
+        "activity",
+        "report_noise",
+        "revision_days",
+        "timezone",
+        "ads",
+    ],
+    nested: &["gender", "age", "region", "disapproved", "group"],
+};
 
 /// The simulator's ground truth: who is eligible, and how each creative engages them.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]

@@ -63,13 +63,13 @@ fn check_partitions(c: &mut Checker, d: &RawDesign, kind: DesignKind) {
             c.problem(
                 format!("design.partitions[{i}]"),
                 format!("`{p}` is not a valid key"),
-                "letters, digits, - and _",
+                "use letters, digits, - and _, e.g. \"A\"",
             );
         } else if !keys.insert(p.as_str()) {
             c.problem(
                 format!("design.partitions[{i}]"),
                 format!("`{p}` is listed twice"),
-                "",
+                "give each partition its own key, e.g. [\"A\", \"B\"]",
             );
         }
     }
@@ -114,7 +114,7 @@ fn check_custom_audiences(c: &mut Checker, raw: &RawExperiment, d: &RawDesign) {
         c.problem(
             "audience.custom_audience",
             "is set together with design.custom_audiences",
-            "with a design, each partition names its own audience",
+            "remove audience.custom_audience: with a design, each partition names its own audience",
         );
     }
 }
@@ -169,13 +169,13 @@ fn check_region_sets(c: &mut Checker, region_sets: &[Vec<String>], audience: &Au
                 c.problem(
                     format!("design.region_sets[{i}][{j}]"),
                     format!("`{r}` is in both sets"),
-                    "the two sets must be disjoint",
+                    "keep it in one of the two sets: they must be disjoint",
                 );
             } else if !known.is_empty() && !known.contains(&r.as_str()) {
                 c.problem(
                     format!("design.region_sets[{i}][{j}]"),
                     format!("`{r}` is not a region of the audience"),
-                    &format!("known regions: {}", known.join(", ")),
+                    &format!("use a region of the audience: {}", known.join(", ")),
                 );
             }
         }
