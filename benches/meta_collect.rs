@@ -62,7 +62,7 @@ struct Measured {
 /// the limit on and times the collection.
 async fn measure(exp: &Experiment, calls_per_second: u32) -> Measured {
     let start = scheduler::start_time(exp, chrono::Utc::now());
-    let mock = Mock::new(exp.sim.clone(), start);
+    let mock = Mock::new(adskew::platform::sim::SimTruth::of(exp).unwrap(), start);
     let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

@@ -28,12 +28,14 @@ fn main() {
     let runs = 200;
     let mut opportunities = 0.0;
     let started = Instant::now();
+    let truth = adskew::platform::sim::SimTruth::of(&exp).unwrap();
     for r in 0..runs {
-        let mut e = exp.clone();
-        e.sim.seed = r;
+        let e = exp.clone();
+        let mut truth = truth.clone();
+        truth.seed = r;
         let start = adskew::scheduler::start_time(&e, chrono::Utc::now());
         let clock = Arc::new(SimClock::new(start));
-        let platform = SimPlatform::new(e.sim.clone(), clock.clone());
+        let platform = SimPlatform::new(truth, clock.clone());
         let mut store = Store::open_in_memory().unwrap();
         runtime
             .block_on(adskew::scheduler::run(
@@ -55,8 +57,8 @@ fn main() {
 
     // The plan a researcher would run: 1,000 replicates on every core.
     let started = Instant::now();
-    let plan = adskew::plan::simulate(&exp, 1000, exp.sim.seed, &indicatif::ProgressBar::hidden())
-        .unwrap();
+    let plan =
+        adskew::plan::simulate(&exp, 1000, truth.seed, &indicatif::ProgressBar::hidden()).unwrap();
     println!(
         "plan of pilot-two-ads, 1000 replicates ({} threads): {:.2} s (power {:.3})",
         std::thread::available_parallelism().map_or(1, |n| n.get()),

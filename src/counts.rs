@@ -526,6 +526,8 @@ fn analyze_comparison(experiment: &Experiment, lines: &[Line], key: &str) -> Ana
         reviews: BTreeMap::new(),
         state_cause: None,
         partition_totals: BTreeMap::new(),
+        // A counts file comes from no platform that could say who was eligible.
+        platform_eligible: BTreeMap::new(),
     };
     analyze(&inputs)
 }

@@ -44,6 +44,20 @@ pub fn runtime() -> error::Result<tokio::runtime::Runtime> {
         .map_err(|e| error::Error::io("cannot start the async runtime", e))
 }
 
+/// The inputs of an analysis of run `record`: what the store holds and, for a simulated
+/// run, the simulator's eligible audience (the null of its goodness-of-fit tests), which
+/// only adskew-sim can read from the experiment's `[sim]`.
+pub fn analysis_inputs(
+    store: &store::Store,
+    record: &records::ExperimentRecord,
+) -> error::Result<analysis::Inputs> {
+    let mut inputs = store.analysis_inputs(record)?;
+    if inputs.experiment.platform == vocab::PlatformKind::Sim {
+        inputs.platform_eligible = platform::sim::truth_of(&inputs.experiment)?.eligible();
+    }
+    Ok(inputs)
+}
+
 pub mod cli;
 pub mod commands;
 pub mod counts;

@@ -77,7 +77,7 @@ fn attr(line: &str, name: &str) -> f64 {
 fn report(dir: &Path, name: &str) -> Report {
     let store = Store::open_existing(&dir.join("a.db")).unwrap();
     let record = store.find_experiment(name).unwrap();
-    let inputs = store.analysis_inputs(&record).unwrap();
+    let inputs = adskew::analysis_inputs(&store, &record).unwrap();
     Report::load(&store, &inputs, analysis::analyze(&inputs)).unwrap()
 }
 

@@ -12,7 +12,6 @@ use std::time::Duration;
 use adskew::clock::WallClock;
 use adskew::digest::sha256_hex;
 use adskew::experiment::load::load_with_env;
-use adskew::experiment::validate::default_sim_truth;
 use adskew::mockapi::{self, clock::MockClock, Mock};
 use adskew::platform::meta::adapter::{MetaConfig, MetaPlatform, Secret};
 use adskew::platform::meta::audience::{PeopleFileError, UploadError};
@@ -36,7 +35,11 @@ fn config(base_url: String) -> MetaConfig {
 }
 
 async fn mock_and_meta(faults: mockapi::faults::Faults) -> (Arc<Mock>, MetaPlatform, String) {
-    let mock = Mock::with_faults(default_sim_truth(), scheduler::start_time_now(), faults);
+    let mock = Mock::with_faults(
+        adskew::platform::sim::SimTruth::defaults(),
+        scheduler::start_time_now(),
+        faults,
+    );
     let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
@@ -323,7 +326,7 @@ async fn an_experiment_targets_its_audience_and_uses_uploaded_images() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/image_variants.toml");
     let mut exp = load_with_env(&path, Vec::new()).unwrap().experiment;
     let start = scheduler::start_time(&exp, chrono::Utc::now());
-    let mock = Mock::new(exp.sim.clone(), start);
+    let mock = Mock::new(adskew::platform::sim::SimTruth::of(&exp).unwrap(), start);
     // The account holds the experiment's currency (a mismatch is refused before launch).
     mock.set_currency(&exp.currency);
     let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())

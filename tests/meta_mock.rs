@@ -31,7 +31,10 @@ async fn run_on(exp: &Experiment, platform: &dyn Platform, clock: &dyn Clock) ->
     let record = store
         .find_experiment(&outcome.experiment_id.to_string())
         .unwrap();
-    (analyze(&store.analysis_inputs(&record).unwrap()), store)
+    (
+        analyze(&adskew::analysis_inputs(&store, &record).unwrap()),
+        store,
+    )
 }
 
 /// The mock Graph API on a free loopback port, with `faults`; its base URL and clock.
@@ -40,7 +43,11 @@ async fn serve(
     start: chrono::DateTime<chrono::Utc>,
     faults: mockapi::faults::Faults,
 ) -> (Arc<Mock>, String, Arc<MockClock>) {
-    let mock = Mock::with_faults(exp.sim.clone(), start, faults);
+    let mock = Mock::with_faults(
+        adskew::platform::sim::SimTruth::of(exp).unwrap(),
+        start,
+        faults,
+    );
     let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
@@ -52,7 +59,10 @@ async fn serve(
 /// The same experiment on the in-process simulator: what the mock must reproduce.
 async fn run_direct(exp: &Experiment, start: chrono::DateTime<chrono::Utc>) -> Analysis {
     let clock = Arc::new(SimClock::new(start));
-    let sim = SimPlatform::new(exp.sim.clone(), clock.clone());
+    let sim = SimPlatform::new(
+        adskew::platform::sim::SimTruth::of(exp).unwrap(),
+        clock.clone(),
+    );
     run_on(exp, &sim, clock.as_ref()).await.0
 }
 
@@ -586,7 +596,7 @@ async fn the_mock_refuses_what_meta_refuses() {
 async fn batch_requests_are_served_in_order() {
     let exp = experiment();
     let start = scheduler::start_time(&exp, chrono::Utc::now());
-    let mock = Mock::new(exp.sim.clone(), start);
+    let mock = Mock::new(adskew::platform::sim::SimTruth::of(&exp).unwrap(), start);
     let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();

@@ -37,7 +37,11 @@ fn serve(faults: Faults) -> Served {
         .unwrap()
         .experiment;
     let start = "2026-03-02T00:00:00Z".parse().unwrap();
-    let mock = Mock::with_faults(exp.sim.clone(), start, faults);
+    let mock = Mock::with_faults(
+        adskew::platform::sim::SimTruth::of(&exp).unwrap(),
+        start,
+        faults,
+    );
     mock.set_currency(&exp.currency);
     let addr = runtime
         .block_on(mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap()))

@@ -32,7 +32,10 @@ fn daily_spend(timezone: &str) -> (Vec<(NaiveDate, i64)>, usize) {
     let exp = load_with_env(&path, env).unwrap().experiment;
     let start = scheduler::start_time(&exp, chrono::Utc::now());
     let clock = Arc::new(SimClock::new(start));
-    let sim = SimPlatform::new(exp.sim.clone(), clock.clone());
+    let sim = SimPlatform::new(
+        adskew::platform::sim::SimTruth::of(&exp).unwrap(),
+        clock.clone(),
+    );
     let mut store = Store::open_in_memory().unwrap();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -840,3 +840,262 @@ fn a_dsa_table_needs_both_names() {
     let text = format!("{BASE}\n[dsa]\npayor = \"Example University\"\n");
     assert_problem(&text, "dsa.beneficiary", "required");
 }
+
+// ---------------------------------------------------------------------------------------
+// Every problem says where it is and how to fix it (issue 15).
+
+/// The 1-based line of the first line of `text` that starts with `start`.
+fn line_of(text: &str, start: &str) -> usize {
+    text.lines().position(|l| l.starts_with(start)).unwrap() + 1
+}
+
+/// Runs `adskew run` on `path` with its database and output in `dir`; asserts exit code 2
+/// and that nothing but `keep` is left in `dir`. Returns stderr.
+fn run_writes_nothing(dir: &Path, path: &Path, keep: &[&str]) -> String {
+    let out = adskew()
+        .arg("run")
+        .arg("--quiet")
+        .arg(path)
+        .arg("--db")
+        .arg(dir.join("x.db"))
+        .arg("--out")
+        .arg(dir.join("out"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let mut left: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    assert_eq!(left, keep, "run wrote something");
+    String::from_utf8(out.stderr).unwrap()
+}
+
+#[test]
+fn values_of_the_wrong_type_are_all_reported_with_their_line_and_fix() {
+    let text = edit(&[
+        ("spend_cap = 100.0", "spend_cap = \"600\""),
+        ("duration_days = 2", "duration_days = \"five\""),
+        (
+            AD_B_BUDGET,
+            "link = \"https://example.org/b\"\ndaily_budget = \"ten\"",
+        ),
+        ("countries = [\"US\"]", "countries = [\"US\", 1]"),
+        ("ci_level = 0.95", "ci_level = 0.95\nyates = \"yes\""),
+    ]);
+    let stderr = assert_problems(
+        &text,
+        &[],
+        &[
+            ("spend_cap", "wrong type: \"600\" is text"),
+            ("schedule.duration_days", "\"five\" is text"),
+            ("ads[1].daily_budget", "\"ten\" is text"),
+            ("audience.countries[1]", "1 is a number"),
+            ("analysis.yates", "\"yes\" is text"),
+        ],
+    );
+    assert!(stderr.contains("has 5 problems"), "{stderr}");
+    let expect = [
+        (
+            "spend_cap",
+            "spend_cap =",
+            "write a number: spend_cap = 600",
+        ),
+        (
+            "schedule.duration_days",
+            "duration_days =",
+            "write a number, e.g. duration_days =",
+        ),
+        (
+            "ads[1].daily_budget",
+            "daily_budget = \"ten\"",
+            "write a number, e.g. daily_budget =",
+        ),
+        (
+            "audience.countries[1]",
+            "countries =",
+            "each item is text in quotes: countries = [\"1\"]",
+        ),
+        (
+            "analysis.yates",
+            "yates =",
+            "write true or false, e.g. yates = true",
+        ),
+    ];
+    for (path, start, fix) in expect {
+        let line = problem_line(&stderr, path).unwrap();
+        let at = format!("(line {}; hint: ", line_of(&text, start));
+        assert!(line.contains(&at), "`{path}` does not name {at}: {line}");
+        assert!(line.contains(fix), "`{path}` does not say `{fix}`: {line}");
+    }
+
+    // The simulator's table the same way, all at once.
+    let sim = edit(&[("seed = 1", "seed = \"one\"\ncpm = \"cheap\"")]);
+    let stderr = assert_problems(
+        &sim,
+        &[],
+        &[
+            ("sim.seed", "\"one\" is text"),
+            ("sim.cpm", "\"cheap\" is text"),
+        ],
+    );
+    let seed = problem_line(&stderr, "sim.seed").unwrap();
+    assert!(seed.contains("write a whole number"), "{seed}");
+    assert!(
+        seed.contains(&format!("line {}", line_of(&sim, "seed ="))),
+        "{seed}"
+    );
+}
+
+#[test]
+fn an_override_with_a_typo_names_the_variable_and_the_one_meant() {
+    let stderr = assert_problems(
+        BASE,
+        &[("ADSKEW_SIM__SEEED", "7")],
+        &[("sim.seeed", "unknown field")],
+    );
+    let line = problem_line(&stderr, "sim.seeed").unwrap();
+    assert!(line.contains("set by ADSKEW_SIM__SEEED"), "{line}");
+    assert!(line.contains("did you mean ADSKEW_SIM__SEED?"), "{line}");
+    assert!(
+        !line.contains("line "),
+        "an override is no line of the file: {line}"
+    );
+
+    let stderr = assert_problems(
+        BASE,
+        &[("ADSKEW_SPEND_CAP", "plenty")],
+        &[("spend_cap", "wrong type")],
+    );
+    let line = problem_line(&stderr, "spend_cap").unwrap();
+    assert!(line.contains("set by ADSKEW_SPEND_CAP"), "{line}");
+}
+
+#[test]
+fn sums_and_shares_are_printed_without_float_noise() {
+    let text = edit(&[
+        (
+            "gender = { female = 0.5, male = 0.49, unknown = 0.01 }",
+            "gender = { female = 0.6, male = 0.5 }",
+        ),
+        (
+            "metric = \"reach\"",
+            "metric = \"reach\"\n\n[analysis.expected]\ngender = { female = 0.7, male = 0.4 }",
+        ),
+    ]);
+    let stderr = assert_problems(
+        &text,
+        &[],
+        &[
+            ("sim.gender", "shares sum to 1.1, not 1"),
+            ("analysis.expected.gender", "sum to 1.1, not 1"),
+        ],
+    );
+    assert!(!stderr.contains("1.09999"), "{stderr}");
+}
+
+#[test]
+fn unknown_keys_suggest_the_closest_key_or_nothing() {
+    let text = edit(&[(
+        "spend_cap = 100.0",
+        "spend_cap = 100.0\nspendcap_daily = 20.0",
+    )]);
+    let stderr = assert_problem(&text, "spendcap_daily", "unknown field");
+    let line = problem_line(&stderr, "spendcap_daily").unwrap();
+    assert!(line.contains("did you mean `daily_spend_cap`?"), "{line}");
+
+    let text = edit(&[("spend_cap = 100.0", "spend_cap = 100.0\ncolour = \"red\"")]);
+    let stderr = assert_problem(&text, "colour", "unknown field");
+    let line = problem_line(&stderr, "colour").unwrap();
+    assert!(!line.contains("did you mean"), "nothing is close: {line}");
+    assert!(line.contains("remove it"), "{line}");
+    assert!(
+        line.contains(&format!("line {}", line_of(&text, "colour"))),
+        "{line}"
+    );
+}
+
+#[test]
+fn every_problem_names_its_place_and_a_fix() {
+    let text = edit(&[
+        ("name = \"validate-test\"", "name = \"a b\""),
+        (
+            "duration_days = 2",
+            "end = \"2026-01-01T00:00:00Z\"",
+        ),
+        ("countries = [\"US\"]", "countries = [\"us\"]\nregions = [\"X\", \"X\"]\nplacements = [\"facebook_feed\", \"facebook_feed\"]"),
+        ("age_min = 18", "age_min = 40"),
+        ("age_max = 65", "age_max = 30"),
+        ("link = \"https://example.org/a\"", "link = \"example.org/a\""),
+        ("ads = [\"ad_a\", \"ad_b\"]", "ads = [\"ad_a\", \"ad_b\", \"ad_a\"]"),
+        ("expected = { ad = \"ad_b\", group = \"female\" }", "expected = { ad = \"ad_c\", group = \"female\" }"),
+        ("breakdowns = [\"gender\", \"age\"]", "breakdowns = [\"gender\", \"gender\"]"),
+        ("metrics = [\"reach\", \"impressions\"]", "metrics = [\"reach\", \"reach\"]"),
+        ("seed = 1", "seed = -1"),
+    ]);
+    let text = format!("{text}\n[design]\nkind = \"replicated\"\npartitions = [\"A\", \"A\"]\n");
+    let stderr = assert_problems(
+        &text,
+        &[],
+        &[
+            ("name", "characters"),
+            ("schedule.end", "is not after schedule.start"),
+            ("audience.countries[0]", "two-letter"),
+            ("audience.regions[1]", "repeated"),
+            ("audience.placements[1]", "repeated"),
+            ("audience.age_min", "above age_max"),
+            ("ads[0].link", "not an http(s) URL"),
+            ("comparisons[0].ads[2]", "listed twice"),
+            (
+                "comparisons[0].expected.ad",
+                "not one of this comparison's ads",
+            ),
+            ("comparisons[0].expected", "two ads"),
+            ("collect.breakdowns[1]", "listed twice"),
+            ("collect.metrics[1]", "listed twice"),
+            ("sim.seed", "negative"),
+            ("design.partitions[1]", "listed twice"),
+        ],
+    );
+    let problems: Vec<&str> = stderr.lines().filter(|l| l.starts_with("  - ")).collect();
+    assert!(problems.len() >= 14, "{stderr}");
+    for line in problems {
+        assert!(line.contains("hint: "), "no fix: {line}");
+        assert!(line.contains("(line "), "no line: {line}");
+    }
+    let end = problem_line(&stderr, "schedule.end").unwrap();
+    assert!(end.contains("give an end later than the start"), "{end}");
+    let twice = problem_line(&stderr, "comparisons[0].ads[2]").unwrap();
+    assert!(twice.contains("list each ad once"), "{twice}");
+}
+
+#[test]
+fn a_folder_or_an_oversized_file_is_refused_naming_it_and_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("campaign.toml");
+    std::fs::create_dir(&folder).unwrap();
+    let (code, _, stderr) = validate_path(&folder, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains(&folder.display().to_string()), "{stderr}");
+    assert!(
+        stderr.contains("is a folder") && stderr.contains(".toml file"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("os error"), "{stderr}");
+    run_writes_nothing(dir.path(), &folder, &["campaign.toml"]);
+
+    // A valid experiment padded past 1 MiB with comments: refused for its size alone.
+    let big = format!("{BASE}\n{}", "# padding\n".repeat(110_000));
+    assert!(big.len() > 1024 * 1024);
+    let path = dir.path().join("big.toml");
+    std::fs::write(&path, &big).unwrap();
+    let (code, _, stderr) = validate_path(&path, &[]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&path.display().to_string()) && stderr.contains("1 MiB"),
+        "{stderr}"
+    );
+    let stderr = run_writes_nothing(dir.path(), &path, &["big.toml", "campaign.toml"]);
+    assert!(stderr.contains("1 MiB"), "{stderr}");
+}

@@ -44,7 +44,7 @@ pub(super) fn print_summary(a: &Analysis) {
 fn analysis_for(selector: &str, db: &Path, options: &AnalysisArgs) -> Result<Analysis> {
     let store = Store::open_read_only(db)?;
     let record = store.find_experiment(selector)?;
-    let mut inputs = store.analysis_inputs(&record)?;
+    let mut inputs = crate::analysis_inputs(&store, &record)?;
     options.apply(&mut inputs.experiment.analysis);
     Ok(analysis::analyze(&inputs))
 }

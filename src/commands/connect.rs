@@ -41,7 +41,7 @@ pub(super) fn connect(
         PlatformKind::Sim => {
             let start = scheduler::start_time(exp, chrono::Utc::now());
             let clock = Arc::new(SimClock::new(start));
-            let sim = SimPlatform::new(exp.sim.clone(), clock.clone());
+            let sim = SimPlatform::new(crate::platform::sim::truth_of(exp)?, clock.clone());
             Ok(Some((Box::new(sim), clock, true)))
         }
         PlatformKind::Meta => {

@@ -33,10 +33,10 @@ fn mock_server(
     let (mut sim, currency) = match truth {
         Some(file) => {
             let exp = load(file)?;
-            (exp.sim, exp.currency)
+            (crate::platform::sim::truth_of(&exp)?, exp.currency)
         }
         None => (
-            crate::experiment::validate::default_sim_truth(),
+            crate::platform::sim::SimTruth::defaults(),
             "USD".to_string(),
         ),
     };

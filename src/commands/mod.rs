@@ -48,8 +48,10 @@ pub fn execute(cli: Cli) -> Result<()> {
     }
 }
 
+/// The experiment in `file`, validated whole: the core's rules and adskew-sim's of `[sim]`.
+/// The experiment in `file`, validated whole: the core's rules and adskew-sim's of `[sim]`.
 fn load(file: &Path) -> Result<Experiment> {
-    let loaded = experiment::load(file)?;
+    let loaded = experiment::load(file, &[crate::platform::sim::check])?;
     for warning in &loaded.warnings {
         eprintln!("warning: {warning}");
     }

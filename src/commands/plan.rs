@@ -44,7 +44,7 @@ fn plan_simulated(
     quiet: bool,
 ) -> Result<()> {
     let exp = load(file)?;
-    let seed = seed.unwrap_or(exp.sim.seed);
+    let seed = seed.unwrap_or(crate::platform::sim::truth_of(&exp)?.seed);
     let progress = if quiet || json {
         ProgressBar::hidden()
     } else {

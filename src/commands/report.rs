@@ -9,7 +9,7 @@ use crate::store::Store;
 pub fn execute(args: ReportArgs) -> Result<()> {
     let store = Store::open_read_only(&args.db.path()?)?;
     let record = store.find_experiment(&args.experiment)?;
-    let inputs = store.analysis_inputs(&record)?;
+    let inputs = crate::analysis_inputs(&store, &record)?;
     let report = report::Report::load(&store, &inputs, analysis::analyze(&inputs))?;
     let written = report::write(&report, &args.out, &args.format)?;
     if args.output.json {

@@ -120,7 +120,7 @@ pub(super) fn print_outcome(
     out: &Path,
 ) -> Result<()> {
     let record = store.find_experiment(&outcome.experiment_id.to_string())?;
-    let inputs = store.analysis_inputs(&record)?;
+    let inputs = crate::analysis_inputs(store, &record)?;
     let report = report::Report::load(store, &inputs, analysis::analyze(&inputs))?;
     let analysis = &report.analysis;
     let dir = report::write_all(&report, out)?.dir;
@@ -146,14 +146,13 @@ pub(super) fn print_outcome(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::experiment;
 
     /// `--quiet` (of `run` and `resume`) hides the bar; without it the bar counts the
     /// planned collections. (Through the binary no bar is drawn: stderr is no terminal.)
     #[test]
     fn quiet_hides_the_bar_of_collections() {
         let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/pilot_two_ads.toml");
-        let exp = experiment::load(&file).unwrap().experiment;
+        let exp = load(&file).unwrap();
         assert_eq!(collections_bar(&exp, false).0.length(), None);
         assert_eq!(
             collections_bar(&exp, true).0.length(),

@@ -25,7 +25,7 @@ struct Summary<'a> {
 }
 
 pub fn execute(args: ValidateArgs) -> Result<()> {
-    let loaded = match crate::experiment::load(&args.file) {
+    let loaded = match crate::experiment::load(&args.file, &[crate::platform::sim::check]) {
         Err(Error::Invalid { path, problems }) if args.output.json => {
             // The problems are validate's result: an editor or a script reads them here.
             super::print_json(&serde_json::json!({

@@ -115,7 +115,8 @@ pub fn replicate(
     runtime: &tokio::runtime::Runtime,
 ) -> Result<Analysis> {
     let mut exp = exp.clone();
-    exp.sim.seed = seed;
+    let mut truth = crate::platform::sim::truth_of(&exp)?;
+    truth.seed = seed;
     // A fixed start keeps plans reproducible whatever the wall clock says.
     let epoch = Utc
         .with_ymd_and_hms(2026, 1, 5, 0, 0, 0)
@@ -125,7 +126,7 @@ pub fn replicate(
         exp.schedule.start = Start::At(epoch);
     }
     let clock = Arc::new(SimClock::new(scheduler::start_time(&exp, epoch)));
-    let platform = SimPlatform::new(exp.sim.clone(), clock.clone());
+    let platform = SimPlatform::new(truth, clock.clone());
     let mut store = Store::open_in_memory()?;
     let outcome = runtime.block_on(scheduler::run(
         &exp,
@@ -135,7 +136,7 @@ pub fn replicate(
         &(),
     ))?;
     let record = store.find_experiment(&outcome.experiment_id.to_string())?;
-    Ok(analysis::analyze(&store.analysis_inputs(&record)?))
+    Ok(analysis::analyze(&crate::analysis_inputs(&store, &record)?))
 }
 
 /// The skew estimate, detection and per-ad counts of one comparison in one replicate.

@@ -157,6 +157,39 @@ fn settings_file(explicit: Option<&Path>) -> Option<PathBuf> {
     user.is_file().then_some(user)
 }
 
+/// The keys of `[meta]`, for the variable meant by a misspelt `ADSKEW_META__*`.
+const META_KEYS: &[&str] = &[
+    "ad_account_id",
+    "page_id",
+    "api_version",
+    "base_url",
+    "token_file",
+    "app_secret_file",
+    "max_calls_per_second",
+    "async_after_days",
+    "async_timeout_minutes",
+    "dsa_beneficiary",
+    "dsa_payor",
+    "mock_clock",
+];
+
+/// An unknown setting that an `ADSKEW_META__*` variable (one of `names`) introduced, named
+/// as the variable with the one meant, rather than blamed on the settings file.
+fn misnamed_variable(message: &str, names: &[String]) -> Option<Error> {
+    let var = names.iter().find(|var| {
+        let key = var.trim_start_matches("ADSKEW_META__").to_ascii_lowercase();
+        message.contains(&format!("unknown field `{key}`"))
+    })?;
+    let key = var.trim_start_matches("ADSKEW_META__").to_ascii_lowercase();
+    let fix = match adskew_core::experiment::read::closest(&key, META_KEYS) {
+        Some(meant) => format!("did you mean ADSKEW_META__{}?", meant.to_ascii_uppercase()),
+        None => "unset it; the settings section of README.md lists the variables".to_string(),
+    };
+    Some(Error::BadInput(format!(
+        "environment variable {var} names no setting ({fix})"
+    )))
+}
+
 impl Settings {
     /// Loads settings from the file (if any) and the process environment.
     pub fn load(explicit: Option<&Path>) -> Result<Settings> {
@@ -180,6 +213,7 @@ impl Settings {
             .into_iter()
             .filter(|(k, _)| k.starts_with("ADSKEW_META__"))
             .collect();
+        let names: Vec<String> = vars.keys().cloned().collect();
         builder = builder.add_source(
             Environment::with_prefix("ADSKEW")
                 .prefix_separator("_")
@@ -190,9 +224,11 @@ impl Settings {
             .build()
             .map_err(|e| Error::BadInput(format!("settings: {e}")))?;
         built.try_deserialize().map_err(|e| {
-            Error::BadInput(format!(
-                "settings: {e} (see the settings section of README.md for the fields)"
-            ))
+            misnamed_variable(&e.to_string(), &names).unwrap_or_else(|| {
+                Error::BadInput(format!(
+                    "settings: {e} (see the settings section of README.md for the fields)"
+                ))
+            })
         })
     }
 
@@ -466,6 +502,20 @@ mod tests {
             assert_eq!(expand_home(Path::new("~/t")), home.join("t"));
         }
         assert_eq!(expand_home(Path::new("/a/~/t")), PathBuf::from("/a/~/t"));
+    }
+
+    /// A misspelt variable is named, with the one meant, not blamed on the file.
+    #[test]
+    fn a_misspelt_variable_is_named_with_the_one_meant() {
+        let env = vec![("ADSKEW_META__AD_ACOUNT_ID".to_string(), "act_1".to_string())];
+        let err = Settings::load_with_env(None, env).unwrap_err();
+        assert_eq!(err.exit_code(), adskew_core::error::EXIT_BAD_INPUT);
+        let err = err.to_string();
+        assert!(err.contains("ADSKEW_META__AD_ACOUNT_ID"), "{err}");
+        assert!(
+            err.contains("did you mean ADSKEW_META__AD_ACCOUNT_ID?"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -41,9 +41,9 @@ use axum::Router;
 use chrono::{DateTime, Utc};
 
 use adskew_core::clock::SimClock;
-use adskew_core::experiment::SimTruth;
 use adskew_core::platform::ObjectId;
 use adskew_sim::SimPlatform;
+use adskew_sim::SimTruth;
 
 /// What a Graph id stands for in the simulator.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -5,6 +5,9 @@
 //! every ad is first advanced to the clock's current hour under the status it had.
 
 pub mod model;
+pub mod truth;
+
+pub use truth::{check, truth_of, SimAdTruth, SimTruth};
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -14,7 +17,6 @@ use chrono::{DateTime, Utc};
 
 use self::model::{AdSim, Cell, Limit};
 use adskew_core::clock::{Clock, SimClock};
-use adskew_core::experiment::SimTruth;
 use adskew_core::money::Money;
 use adskew_core::platform::*;
 use adskew_core::vocab::{Breakdown, Objective};
@@ -532,7 +534,7 @@ mod tests {
         let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("../../campaigns/imana2021_paired_jobs.toml");
         let exp = load_with_env(&path, Vec::new()).unwrap().experiment;
-        let mut truth = exp.sim.clone();
+        let mut truth = SimTruth::of(&exp).unwrap();
         truth.seed = seed;
         (truth, exp.audience)
     }

@@ -29,7 +29,7 @@ use rand_distr::{Binomial, Distribution};
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
-use adskew_core::experiment::{SimAdTruth, SimTruth};
+use crate::truth::{SimAdTruth, SimTruth};
 use adskew_core::vocab::{AgeBucket, Breakdown, Gender, Objective};
 
 /// Standard normal CDF.

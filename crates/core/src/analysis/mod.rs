@@ -27,7 +27,7 @@ use serde::Serialize;
 use self::chisq::{chi_square_independence, ChiSquareResult};
 use self::ztest::{two_proportion_z, Alternative, ZTestResult};
 use crate::count;
-use crate::experiment::{AnalysisSettings, Comparison, Expected, Experiment};
+use crate::experiment::{AnalysisSettings, Comparison, Expected, ExpectedComposition, Experiment};
 use crate::money::Money;
 use crate::platform::Delivery;
 use crate::records::{
@@ -52,6 +52,11 @@ pub struct Inputs {
     pub state_cause: Option<String>,
     /// For designs with partitions: the unpooled totals (`ad@partition`), race included.
     pub partition_totals: BTreeMap<Breakdown, Vec<StoredRow>>,
+    /// What the platform itself knows of who was eligible, per breakdown: the simulator
+    /// knows its world; a real platform says nothing (empty). The core knows no platform,
+    /// so whoever does fills it (the command line, from adskew-sim); `[analysis.expected]`
+    /// and `--expected` come first.
+    pub platform_eligible: BTreeMap<Breakdown, ExpectedComposition>,
 }
 
 impl Inputs {
@@ -89,6 +94,7 @@ impl Inputs {
             reviews,
             state_cause,
             partition_totals,
+            platform_eligible: BTreeMap::new(),
         }
     }
 }
@@ -375,7 +381,7 @@ fn compare(inputs: &Inputs, cmp: &Comparison) -> ComparisonResult {
         .iter()
         .map(|b| {
             breakdown_result(
-                exp,
+                &inputs.platform_eligible,
                 settings,
                 &cmp.ads,
                 *b,
@@ -494,7 +500,7 @@ fn unknown_value(breakdown: Breakdown) -> Option<&'static str> {
 /// One comparison's ads on one breakdown: the table, shares, tests of independence and
 /// fits to the expected composition (uncorrected; no z-test yet).
 fn breakdown_result(
-    exp: &Experiment,
+    platform_eligible: &BTreeMap<Breakdown, ExpectedComposition>,
     settings: &AnalysisSettings,
     ads: &[String],
     breakdown: Breakdown,
@@ -503,7 +509,8 @@ fn breakdown_result(
     let excluded_group = unknown_value(breakdown).filter(|_| !settings.include_unknown);
     let (groups, table, excluded) =
         contingency_table(ads, breakdown, rows, settings.metric, excluded_group);
-    let (eligible, eligible_source) = expected_shares(exp, settings, breakdown, &groups);
+    let (eligible, eligible_source) =
+        expected_shares(platform_eligible, settings, breakdown, &groups);
     let shares = group_shares(ads, &groups, &table, settings);
     let (chi2, not_tested) = independence_test(breakdown, &groups, &table, &excluded, settings);
     let g_test = not_tested
@@ -673,21 +680,23 @@ fn fits_to_expected(
 }
 
 /// The expected share of each of `groups` (rescaled to sum to one over them) and where it
-/// came from: `[analysis.expected]` or `--expected` first, else the simulator's eligible
-/// audience. Empty when unknown, or when a group has no expected share.
+/// came from: `[analysis.expected]` or `--expected` first, else what the platform knows of
+/// its eligible audience (the simulator's). Empty when unknown, or when a group has no
+/// expected share.
 fn expected_shares(
-    exp: &Experiment,
+    platform_eligible: &BTreeMap<Breakdown, ExpectedComposition>,
     settings: &AnalysisSettings,
     breakdown: Breakdown,
     groups: &[String],
 ) -> (Vec<f64>, Option<String>) {
-    let (all, source) = match settings.expected.get(&breakdown) {
-        Some(e) => (e.shares.clone(), e.source.clone()),
-        None if exp.platform == crate::vocab::PlatformKind::Sim => {
-            (exp.sim.eligible_shares(breakdown), "simulator".to_string())
-        }
-        None => return (Vec::new(), None),
+    let Some(e) = settings
+        .expected
+        .get(&breakdown)
+        .or_else(|| platform_eligible.get(&breakdown))
+    else {
+        return (Vec::new(), None);
     };
+    let (all, source) = (e.shares.clone(), e.source.clone());
     let share = |g: &String| all.iter().find(|(v, _)| v == g).map(|(_, s)| *s);
     let known: Option<Vec<f64>> = groups.iter().map(share).collect();
     match known {

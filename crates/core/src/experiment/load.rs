@@ -11,8 +11,9 @@ use std::path::Path;
 
 use config::{Config, Environment, File, FileFormat};
 
+use super::read::{read_table, Known, Lines};
 use super::schema::RawExperiment;
-use super::validate::{validate, NESTED_FIELDS, TOP_LEVEL_FIELDS};
+use super::validate::{validate, TableCheck, NESTED_FIELDS, TOP_LEVEL_FIELDS};
 use super::{Experiment, Problem, Source};
 use crate::digest::sha256_hex;
 use crate::error::{Error, Result};
@@ -24,23 +25,61 @@ pub struct Loaded {
     pub warnings: Vec<String>,
 }
 
-/// Loads and validates an experiment file with the process environment's overrides.
-pub fn load(path: &Path) -> Result<Loaded> {
-    load_with_env(path, std::env::vars())
+/// Loads and validates an experiment file with the process environment's overrides;
+/// `checks` check the tables the core carries without reading them (`[sim]`: pass
+/// `adskew_sim::check`), so their problems are reported with the rest.
+pub fn load(path: &Path, checks: &[TableCheck]) -> Result<Loaded> {
+    let text = read_experiment(path)?;
+    load_checked(path, text, std::env::vars(), checks)
 }
 
-/// Like [`load`], with the environment given explicitly (for tests).
+/// Like [`load`], with the environment given explicitly and no table checks (for tests
+/// and benchmarks of files known to be valid).
 pub fn load_with_env(
     path: &Path,
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<Loaded> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
+    load_text(path, read_experiment(path)?, env)
+}
+
+/// The largest experiment file adskew reads, 1 MiB: an experiment is a few kilobytes, and
+/// its text is stored whole in the database and in every report of its runs.
+pub const MAX_EXPERIMENT_BYTES: u64 = 1024 * 1024;
+
+/// The experiment file's text: a file (not a folder), at most [`MAX_EXPERIMENT_BYTES`].
+fn read_experiment(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| {
         Error::BadInput(format!(
             "cannot read experiment file {}: {e} (check the path; examples are in campaigns/)",
             path.display()
         ))
-    })?;
-    load_text(path, text, env)
+    };
+    let file = std::fs::File::open(path).map_err(cannot)?;
+    if file.metadata().map_err(cannot)?.is_dir() {
+        return Err(Error::BadInput(format!(
+            "{} is a folder, not an experiment file (give the path of its .toml file, e.g. campaigns/pilot_two_ads.toml)",
+            path.display()
+        )));
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_EXPERIMENT_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(cannot)?;
+    if bytes.len() as u64 > MAX_EXPERIMENT_BYTES {
+        return Err(Error::BadInput(format!(
+            "experiment file {} is larger than the limit of 1 MiB ({MAX_EXPERIMENT_BYTES} bytes; it is stored whole in the database and every report): \
+             an experiment is a few kilobytes, so check that this is the right file",
+            path.display()
+        )));
+    }
+    String::from_utf8(bytes).map_err(|e| {
+        Error::BadInput(format!(
+            "experiment file {} is not UTF-8 text (byte {}): save it as UTF-8",
+            path.display(),
+            e.utf8_error().valid_up_to()
+        ))
+    })
 }
 
 /// [`load_with_env`] for experiment text already in memory; `path` names it in messages
@@ -50,41 +89,78 @@ pub fn load_text(
     text: String,
     env: impl IntoIterator<Item = (String, String)>,
 ) -> Result<Loaded> {
-    let invalid = |problems: Vec<Problem>| Error::Invalid {
-        path: path.to_path_buf(),
-        problems,
-    };
+    load_checked(path, text, env, &[])
+}
 
+/// [`load_text`] with `checks` of the tables the core does not read. Every problem names
+/// its line in the file, or the `ADSKEW_*` variable that set its value.
+pub fn load_checked(
+    path: &Path,
+    text: String,
+    env: impl IntoIterator<Item = (String, String)>,
+    checks: &[TableCheck],
+) -> Result<Loaded> {
+    let overrides = experiment_overrides(env);
+    let lines = Lines::new(&text);
+    let invalid = |mut problems: Vec<Problem>| {
+        locate(&mut problems, &lines, &overrides);
+        // In the order of the file, as a researcher fixes it; those it lacks first.
+        problems.sort_by_key(|p| p.line.unwrap_or(0));
+        Error::Invalid {
+            path: path.to_path_buf(),
+            problems,
+        }
+    };
+    let tree = merge(&text, &overrides).map_err(invalid)?;
+    let (raw, unknown) = read_table::<RawExperiment>(tree, "", FIELDS).map_err(invalid)?;
+
+    let source = Source {
+        path: path.to_path_buf(),
+        sha256: sha256_hex(text.as_bytes()),
+        text: text.clone(),
+        overrides: overrides.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+    };
+    let base_dir = path.parent().unwrap_or(Path::new("."));
+    match validate(&raw, source, base_dir, checks) {
+        Ok((experiment, warnings)) if unknown.is_empty() => Ok(Loaded {
+            experiment,
+            warnings,
+        }),
+        Ok(_) => Err(invalid(unknown)),
+        Err(problems) => Err(invalid([unknown, problems].concat())),
+    }
+}
+
+/// The file's tree with the `overrides` on top; its syntax errors and non-finite numbers
+/// as problems.
+fn merge(
+    text: &str,
+    overrides: &BTreeMap<String, String>,
+) -> std::result::Result<serde_json::Value, Vec<Problem>> {
     // The toml crate gives line and column for syntax errors; config would not.
-    if let Err(e) = toml::from_str::<toml::Value>(&text) {
-        let message = e.message().to_string();
+    let value = toml::from_str::<toml::Value>(text).map_err(|e| {
         let location = e
             .span()
-            .map(|span| {
-                let line = text[..span.start].matches('\n').count() + 1;
-                format!("line {line}")
-            })
+            .map(|span| format!("line {}", line_at(text, span.start)))
             .unwrap_or_else(|| "(file)".to_string());
-        return Err(invalid(vec![Problem::new(
-            location,
-            format!("TOML syntax error: {message}"),
-        )
-        .hint("see campaigns/README.md for the file format")]));
-    }
-
+        vec![
+            Problem::new(location, format!("TOML syntax error: {}", e.message()))
+                .hint("see campaigns/README.md for the file format"),
+        ]
+    })?;
     // JSON, which the merged tree passes through, has no inf or nan: catch them here by
     // path, or they would arrive as "missing".
     let mut non_finite = Vec::new();
-    if let Ok(value) = toml::from_str::<toml::Value>(&text) {
-        find_non_finite(&value, "", &mut non_finite);
-    }
+    find_non_finite(&value, "", &mut non_finite);
     if !non_finite.is_empty() {
-        return Err(invalid(non_finite));
+        return Err(non_finite);
     }
-
-    let overrides = experiment_overrides(env);
-    let built = Config::builder()
-        .add_source(File::from_str(&text, FileFormat::Toml))
+    let config_problem = |e: config::ConfigError| {
+        vec![Problem::new("(file)", e.to_string())
+            .hint("check the file and the ADSKEW_* variables; see campaigns/README.md")]
+    };
+    Config::builder()
+        .add_source(File::from_str(text, FileFormat::Toml))
         .add_source(
             Environment::with_prefix("ADSKEW")
                 .prefix_separator("_")
@@ -93,31 +169,50 @@ pub fn load_text(
                 .source(Some(overrides.clone().into_iter().collect())),
         )
         .build()
-        .map_err(|e| invalid(vec![Problem::new("(file)", e.to_string())]))?;
-    let tree: serde_json::Value = built
+        .map_err(config_problem)?
         .try_deserialize()
-        .map_err(|e| invalid(vec![Problem::new("(file)", e.to_string())]))?;
+        .map_err(config_problem)
+}
 
-    let (raw, unknown) = deserialize_raw(tree).map_err(|p| invalid(vec![p]))?;
+/// The 1-based line of byte `offset` in `text`.
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
 
-    let source = Source {
-        path: path.to_path_buf(),
-        sha256: sha256_hex(text.as_bytes()),
-        text,
-        overrides: overrides.iter().map(|(k, v)| format!("{k}={v}")).collect(),
-    };
-    let base_dir = path.parent().unwrap_or(Path::new("."));
-    match validate(&raw, source, base_dir) {
-        Ok((experiment, warnings)) if unknown.is_empty() => Ok(Loaded {
-            experiment,
-            warnings,
-        }),
-        Ok(_) => Err(invalid(unknown)),
-        Err(mut problems) => {
-            problems.splice(0..0, unknown);
-            Err(invalid(problems))
+/// Names where each problem is: the `ADSKEW_*` variable that set its value (an unknown
+/// key's hint then spells the variable meant), else its line in the file.
+fn locate(problems: &mut [Problem], lines: &Lines, overrides: &BTreeMap<String, String>) {
+    for p in problems.iter_mut() {
+        let set_by = overrides.keys().find(|var| {
+            let field = override_path(var);
+            p.path == field
+                || p.path.starts_with(&format!("{field}."))
+                || p.path.starts_with(&format!("{field}["))
+        });
+        match set_by {
+            Some(var) => {
+                if let Some(meant) = &p.meant {
+                    let stem = var.rsplit_once("__").map_or("ADSKEW", |(stem, _)| stem);
+                    let sep = if stem == "ADSKEW" { "_" } else { "__" };
+                    p.hint = Some(format!(
+                        "did you mean {stem}{sep}{}?",
+                        meant.to_ascii_uppercase()
+                    ));
+                }
+                p.variable = Some(var.clone());
+            }
+            None => p.line = lines.of(&p.path),
         }
     }
+}
+
+/// The field an override sets: `ADSKEW_SIM__SEED` -> `sim.seed`.
+fn override_path(var: &str) -> String {
+    var.trim_start_matches("ADSKEW_")
+        .split("__")
+        .map(str::to_ascii_lowercase)
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// Collects every `inf` or `nan` in a TOML tree as a problem at its path.
@@ -161,71 +256,20 @@ fn experiment_overrides(
         .collect()
 }
 
-/// Deserialises the merged tree, collecting unknown keys (typos) instead of ignoring them.
-fn deserialize_raw(
-    tree: serde_json::Value,
-) -> std::result::Result<(RawExperiment, Vec<Problem>), Problem> {
-    let mut unknown = Vec::new();
-    let raw = {
-        let mut on_unknown = |path: serde_ignored::Path<'_>| {
-            let path = bracket_indices(&path.to_string());
-            let last = path.rsplit(['.', ']']).next().unwrap_or("").to_string();
-            let mut problem = Problem::new(path, "unknown field");
-            if let Some(best) = TOP_LEVEL_FIELDS
-                .iter()
-                .chain(NESTED_FIELDS)
-                .filter(|k| strsim::jaro_winkler(k, &last) > 0.85)
-                .max_by(|a, b| {
-                    strsim::jaro_winkler(a, &last).total_cmp(&strsim::jaro_winkler(b, &last))
-                })
-            {
-                problem = problem.hint(format!("did you mean `{best}`?"));
-            } else {
-                problem = problem.hint("remove it, or see campaigns/README.md for the fields");
-            }
-            unknown.push(problem);
-        };
-        let ignored = serde_ignored::Deserializer::new(tree, &mut on_unknown);
-        serde_path_to_error::deserialize::<_, RawExperiment>(ignored).map_err(|e| {
-            let path = bracket_indices(&e.path().to_string());
-            Problem::new(
-                if path == "." {
-                    "(file)".to_string()
-                } else {
-                    path
-                },
-                format!("wrong type: {}", e.inner()),
-            )
-            .hint("check the value's type: numbers unquoted, text in quotes, lists in [ ]")
-        })?
-    };
-    Ok((raw, unknown))
-}
-
-/// `ads.2.key` -> `ads[2].key`, the notation used in every message.
-fn bracket_indices(path: &str) -> String {
-    let mut out = String::new();
-    for segment in path.split('.').filter(|s| *s != "?") {
-        if !segment.is_empty() && segment.chars().all(|c| c.is_ascii_digit()) && !out.is_empty() {
-            out.push_str(&format!("[{segment}]"));
-        } else {
-            if !out.is_empty() {
-                out.push('.');
-            }
-            out.push_str(segment);
-        }
-    }
-    out
-}
+/// The keys the core knows, for "did you mean" hints.
+const FIELDS: Known<'static> = Known {
+    top: TOP_LEVEL_FIELDS,
+    nested: NESTED_FIELDS,
+};
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn brackets_sequence_indices() {
-        assert_eq!(bracket_indices("ads.2.key"), "ads[2].key");
-        assert_eq!(bracket_indices("sim.ads.x.gender"), "sim.ads.x.gender");
+    fn overrides_name_their_field() {
+        assert_eq!(override_path("ADSKEW_SIM__SEED"), "sim.seed");
+        assert_eq!(override_path("ADSKEW_SPEND_CAP"), "spend_cap");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //!
 //! - [`schema`]: the file as written (lenient serde structs);
 //! - [`load`]: reading the file through the `config` crate, then `ADSKEW_*` overrides;
+//! - [`read`]: a table into its structs, every wrong type and unknown key reported;
 //! - [`validate`]: every rule, every problem reported at once with its field path.
 //!
 //! Nothing downstream sees a [`schema::RawExperiment`]; it sees an [`Experiment`], which
@@ -12,6 +13,7 @@ pub mod describe;
 pub mod image;
 pub mod keys;
 pub mod load;
+pub mod read;
 pub mod schema;
 pub mod validate;
 
@@ -36,6 +38,16 @@ pub struct Problem {
     pub path: String,
     pub message: String,
     pub hint: Option<String>,
+    /// The line of the file the value is on, when it is in the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<usize>,
+    /// The `ADSKEW_*` variable that set the value, when one did (it then has no line).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variable: Option<String>,
+    /// For an unknown key: the known key meant, so the hint can be spelt as the file or
+    /// the variable spells it.
+    #[serde(skip)]
+    pub meant: Option<String>,
 }
 
 impl Problem {
@@ -44,6 +56,9 @@ impl Problem {
             path: path.into(),
             message: message.into(),
             hint: None,
+            line: None,
+            variable: None,
+            meant: None,
         }
     }
 
@@ -56,10 +71,32 @@ impl Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.path, self.message)?;
-        if let Some(hint) = &self.hint {
-            write!(f, " (hint: {hint})")?;
+        let place = match (&self.variable, self.line) {
+            (Some(var), _) => Some(format!("set by {var}")),
+            (None, Some(line)) => Some(format!("line {line}")),
+            (None, None) => None,
+        };
+        match (place, &self.hint) {
+            (Some(place), Some(hint)) => write!(f, " ({place}; hint: {hint})"),
+            (Some(place), None) => write!(f, " ({place})"),
+            (None, Some(hint)) => write!(f, " (hint: {hint})"),
+            (None, None) => Ok(()),
         }
-        Ok(())
+    }
+}
+
+/// `x` as a message shows it: at most six decimals, no float noise (a sum of 0.6 and 0.5
+/// is 1.1, not 1.0999999999999999).
+pub fn decimal(x: f64) -> String {
+    if !x.is_finite() {
+        return x.to_string();
+    }
+    let s = format!("{x:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.to_string()
     }
 }
 
@@ -95,7 +132,9 @@ pub struct Experiment {
     pub comparisons: Vec<Comparison>,
     pub collect: Collect,
     pub analysis: AnalysisSettings,
-    pub sim: SimTruth,
+    /// `[sim]` as written (with its overrides): the simulator's world, read by adskew-sim.
+    #[serde(default)]
+    pub sim: SimTable,
     /// Replications or mirrored audiences; `None` for one audience.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub design: Option<Design>,
@@ -305,118 +344,30 @@ impl ExpectedComposition {
             };
             if !(share.is_finite() && *share > 0.0) {
                 return Err(format!(
-                    "the share of `{group}` must be positive (got {share})"
+                    "the share of `{group}` must be positive (got {}); give each group a share above 0",
+                    decimal(*share)
                 ));
             }
             if shares.iter().any(|(g, _)| *g == group) {
-                return Err(format!("`{group}` is given twice"));
+                return Err(format!("`{group}` is given twice; give each group once"));
             }
             shares.push((group, *share));
         }
         let sum: f64 = shares.iter().map(|(_, s)| s).sum();
         if (sum - 1.0).abs() > 1e-6 {
-            return Err(format!("the shares sum to {sum}, not 1"));
+            return Err(format!(
+                "the shares sum to {}, not 1; scale them so they do",
+                decimal(sum)
+            ));
         }
         Ok((breakdown, shares))
     }
 }
 
-/// The simulator's ground truth (ignored by real platforms).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SimTruth {
-    pub seed: u64,
-    pub audience_size: u64,
-    pub cpm: f64,
-    pub ctr: f64,
-    pub gender: BTreeMap<Gender, f64>,
-    pub age: BTreeMap<AgeBucket, f64>,
-    pub regions: Vec<(String, f64)>,
-    pub price: BTreeMap<Gender, f64>,
-    pub price_spread: f64,
-    pub opportunities_per_day: f64,
-    pub activity: BTreeMap<Gender, f64>,
-    /// Relative sd of reporting noise on a day's rows when first reported.
-    pub report_noise: f64,
-    /// Days over which that noise is revised away.
-    pub revision_days: f64,
-    /// The simulated account's time zone: days (for daily budgets and reports) are its
-    /// local days, 23 or 25 hours long across daylight-saving changes.
-    #[serde(default = "utc")]
-    pub timezone: chrono_tz::Tz,
-    /// The experiment's design, so the simulator (and the mock) can give each partition its
-    /// own disjoint share of the audience and, when mirrored, its groups by region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub design: Option<Design>,
-    pub ads: BTreeMap<String, SimAdTruth>,
-}
-
-fn utc() -> chrono_tz::Tz {
-    chrono_tz::UTC
-}
-
-impl SimTruth {
-    /// The eligible audience's share of each value of a breakdown (the reference line of
-    /// every chart and the null of a goodness-of-fit test).
-    pub fn eligible_shares(&self, breakdown: Breakdown) -> Vec<(String, f64)> {
-        match breakdown {
-            Breakdown::Gender => self
-                .gender
-                .iter()
-                .map(|(g, s)| (g.as_str().to_string(), *s))
-                .collect(),
-            Breakdown::Age => self
-                .age
-                .iter()
-                .map(|(a, s)| (a.as_str().to_string(), *s))
-                .collect(),
-            Breakdown::Region => self.regions.clone(),
-            // Pooled over the audience and its mirror: each group's people in both.
-            Breakdown::Race => {
-                let Some(d) = self.design.as_ref() else {
-                    return Vec::new();
-                };
-                let weight = |r: &str| {
-                    self.regions
-                        .iter()
-                        .find(|(name, _)| name == r)
-                        .map_or(0.0, |(_, w)| *w)
-                };
-                let mut shares: Vec<(String, f64)> =
-                    d.groups.iter().map(|g| (g.clone(), 0.0)).collect();
-                for p in 0..d.partitions.len() {
-                    for (name, _) in &self.regions {
-                        if let Some(g) = d.group_of(p, name) {
-                            if let Some(s) = shares.iter_mut().find(|(x, _)| x == g) {
-                                s.1 += weight(name);
-                            }
-                        }
-                    }
-                }
-                let total: f64 = shares.iter().map(|(_, s)| s).sum();
-                if total > 0.0 {
-                    for s in shares.iter_mut() {
-                        s.1 /= total;
-                    }
-                }
-                shares
-            }
-        }
-    }
-}
-
-/// Engagement multipliers of one creative per group (1.0 = average).
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct SimAdTruth {
-    pub gender: BTreeMap<Gender, f64>,
-    pub age: BTreeMap<AgeBucket, f64>,
-    pub region: BTreeMap<String, f64>,
-    /// The simulated review rejects the ad with this reason; it then never delivers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub disapproved: Option<String>,
-    /// Engagement by the groups of a mirrored design (the attribute regions encode).
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub group: BTreeMap<String, f64>,
-}
+/// A table of the file the core carries as written, without reading it: `[sim]`, the
+/// simulated world, which adskew-sim reads and checks (`adskew_sim::SimTruth::of`). The
+/// core knows no platform, so it knows neither the table's keys nor their meaning.
+pub type SimTable = serde_json::Map<String, serde_json::Value>;
 
 /// Every ad runs in each of several disjoint partitions of the audience, each with its own
 /// ad set. Replications give independent estimates to pool; mirrored audiences (Ali et al.

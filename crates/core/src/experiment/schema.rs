@@ -35,7 +35,8 @@ pub struct RawExperiment {
     pub comparisons: Vec<RawComparison>,
     pub collect: Option<RawCollect>,
     pub analysis: Option<RawAnalysis>,
-    pub sim: Option<RawSim>,
+    /// The simulated world, which adskew-sim reads; carried here as written.
+    pub sim: Option<super::SimTable>,
     /// Replications on disjoint audience partitions, or mirrored audiences.
     pub design: Option<RawDesign>,
     /// Who benefits from and who pays for the ads, as the EU's Digital Services Act asks.
@@ -133,57 +134,6 @@ pub struct RawAnalysis {
     /// Expected composition per breakdown for goodness of fit (the eligible audience's,
     /// e.g. from Meta's audience estimate): `gender = { female = 0.5, male = 0.5 }`.
     pub expected: Option<BTreeMap<String, BTreeMap<String, f64>>>,
-}
-
-/// The simulator's ground truth: who is eligible, and how each creative engages them.
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
-pub struct RawSim {
-    pub seed: Option<i64>,
-    /// People in the eligible audience.
-    pub audience_size: Option<i64>,
-    /// Base price of 1,000 impressions, in major units.
-    pub cpm: Option<f64>,
-    /// Base click-through rate of an ad before engagement multipliers.
-    pub ctr: Option<f64>,
-    /// Eligible audience by gender (`female`, `male`, `unknown`): shares summing to 1.
-    pub gender: Option<BTreeMap<String, f64>>,
-    /// Eligible audience by age bucket (`18-24` … `65+`): shares summing to 1.
-    pub age: Option<BTreeMap<String, f64>>,
-    /// Eligible audience by region: shares summing to 1 (default: equal).
-    pub regions: Option<BTreeMap<String, f64>>,
-    /// Price multiplier per gender: competing advertisers make some groups dearer.
-    pub price: Option<BTreeMap<String, f64>>,
-    /// Spread (sd of the log) of competing bids around the price.
-    pub price_spread: Option<f64>,
-    /// Impression opportunities per person per day (sessions × ad slots).
-    pub opportunities_per_day: Option<f64>,
-    /// Activity multiplier per gender (some groups use the platform more).
-    pub activity: Option<BTreeMap<String, f64>>,
-    /// Relative sd of the estimation noise on a fresh day's breakdown rows.
-    pub report_noise: Option<f64>,
-    /// Days after which a day's reported numbers stop being revised.
-    pub revision_days: Option<f64>,
-    /// The simulated ad account's time zone (IANA name): what a day is for budgets and
-    /// reporting.
-    pub timezone: Option<String>,
-    /// Per-ad engagement multipliers: the skew the experiment should find.
-    #[serde(default)]
-    pub ads: BTreeMap<String, RawSimAd>,
-}
-
-#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
-pub struct RawSimAd {
-    #[serde(default)]
-    pub gender: BTreeMap<String, f64>,
-    #[serde(default)]
-    pub age: BTreeMap<String, f64>,
-    #[serde(default)]
-    pub region: BTreeMap<String, f64>,
-    /// The platform's review rejects this ad with this reason (to rehearse a rejection).
-    pub disapproved: Option<String>,
-    /// Engagement multipliers by the groups of a mirrored design (e.g. race).
-    #[serde(default)]
-    pub group: BTreeMap<String, f64>,
 }
 
 /// `[design]`: every ad runs in each of several disjoint audience partitions.

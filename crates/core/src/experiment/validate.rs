@@ -11,7 +11,6 @@ use std::path::Path;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use self::design::check_design;
-use self::sim::check_sim;
 use super::schema::RawExperiment;
 use super::*;
 use crate::money::{Currency, Money};
@@ -21,7 +20,6 @@ use crate::vocab::{
 };
 
 mod design;
-mod sim;
 
 /// First-level fields; `ADSKEW_*` overrides are accepted only for these.
 pub const TOP_LEVEL_FIELDS: &[&str] = &[
@@ -52,22 +50,18 @@ pub const NESTED_FIELDS: &[&str] = &[
     "end",
     "collect_every_hours",
     "recollect_after_days",
-    "report_noise",
-    "revision_days",
     "countries",
     "regions",
     "age_min",
     "age_max",
     "custom_audience",
     "placements",
-    "timezone",
     "kind",
     "partitions",
     "custom_audiences",
     "groups",
     "region_sets",
     "group",
-    "disapproved",
     "vary",
     "key",
     "headline",
@@ -88,17 +82,6 @@ pub const NESTED_FIELDS: &[&str] = &[
     "metric",
     "include_unknown",
     "yates",
-    "seed",
-    "audience_size",
-    "cpm",
-    "ctr",
-    "gender",
-    "age",
-    "price",
-    "price_spread",
-    "opportunities_per_day",
-    "activity",
-    "region",
     "beneficiary",
     "payor",
 ];
@@ -106,9 +89,10 @@ pub const NESTED_FIELDS: &[&str] = &[
 /// Tolerance for shares that must sum to one.
 const SHARE_SUM_TOLERANCE: f64 = 1e-6;
 
-/// Collects problems while walking the file.
+/// Collects problems while walking the file; public so that the reader of a table the core
+/// does not interpret (adskew-sim's `[sim]`) checks it by the same rules and words.
 #[derive(Default)]
-struct Checker {
+pub struct Checker {
     problems: Vec<Problem>,
     warnings: Vec<String>,
     /// The experiment's currency, once known: amounts must be whole units of what the
@@ -117,7 +101,14 @@ struct Checker {
 }
 
 impl Checker {
-    fn problem(&mut self, path: impl Into<String>, message: impl Into<String>, hint: &str) {
+    /// Every problem found, in the order found.
+    pub fn into_problems(self) -> Vec<Problem> {
+        self.problems
+    }
+
+    /// A problem at `path` with the `hint` that says how to fix it (every problem has one;
+    /// `tests/validate.rs` checks that every message shows it).
+    pub fn problem(&mut self, path: impl Into<String>, message: impl Into<String>, hint: &str) {
         let mut p = Problem::new(path, message);
         if !hint.is_empty() {
             p = p.hint(hint);
@@ -140,7 +131,7 @@ impl Checker {
     }
 
     /// An optional number within `range`, or `default` when absent.
-    fn number_in(
+    pub fn number_in(
         &mut self,
         value: Option<f64>,
         path: &str,
@@ -153,9 +144,10 @@ impl Checker {
             self.problem(
                 path,
                 format!(
-                    "must be between {} and {} (got {v})",
-                    range.start(),
-                    range.end()
+                    "must be between {} and {} (got {})",
+                    decimal(*range.start()),
+                    decimal(*range.end()),
+                    decimal(v)
                 ),
                 &format!("{meaning}; {default} is the default"),
             );
@@ -179,7 +171,7 @@ impl Checker {
             self.problem(
                 path,
                 format!("`{key}` is used by another {what}"),
-                "keys must be unique",
+                "give each a key of its own",
             );
         }
         key
@@ -210,7 +202,7 @@ impl Checker {
         if value.is_nan() || value <= 0.0 {
             self.problem(
                 path,
-                format!("must be positive (got {value})"),
+                format!("must be positive (got {})", decimal(value)),
                 "amounts are in the currency's major unit, e.g. 20.0 for $20",
             );
             return Money::ZERO;
@@ -226,7 +218,7 @@ impl Checker {
         let Some(money) = Money::from_major(value) else {
             self.problem(
                 path,
-                format!("{value} has more than two decimals"),
+                format!("{} has more than two decimals", decimal(value)),
                 "round to cents, e.g. 19.99",
             );
             return Money::ZERO;
@@ -248,7 +240,9 @@ impl Checker {
         money
     }
 
-    fn shares<K: Ord>(
+    /// Shares of the eligible audience by group: each a known group (parsed by `parse`,
+    /// listed in `choices`), in [0, 1], summing to one.
+    pub fn shares<K: Ord>(
         &mut self,
         map: &BTreeMap<String, f64>,
         path: &str,
@@ -262,8 +256,8 @@ impl Checker {
                     if !(0.0..=1.0).contains(share) {
                         self.problem(
                             format!("{path}.{key}"),
-                            format!("share must be in [0, 1] (got {share})"),
-                            "",
+                            format!("share must be in [0, 1] (got {})", decimal(*share)),
+                            "a share is the fraction of the eligible audience in the group, e.g. 0.5",
                         );
                     }
                     out.insert(k, *share);
@@ -279,14 +273,15 @@ impl Checker {
         if !map.is_empty() && (sum - 1.0).abs() > SHARE_SUM_TOLERANCE {
             self.problem(
                 path,
-                format!("shares sum to {sum}, not 1"),
-                "shares are fractions of the eligible audience",
+                format!("shares sum to {}, not 1", decimal(sum)),
+                "shares are fractions of the eligible audience; scale them so they sum to 1",
             );
         }
         out
     }
 
-    fn multipliers<K: Ord>(
+    /// Positive multipliers by group (1.0 = average), each a known group.
+    pub fn multipliers<K: Ord>(
         &mut self,
         map: &BTreeMap<String, f64>,
         path: &str,
@@ -300,7 +295,7 @@ impl Checker {
                     if !(*m > 0.0 && m.is_finite()) {
                         self.problem(
                             format!("{path}.{key}"),
-                            format!("multiplier must be positive (got {m})"),
+                            format!("multiplier must be positive (got {})", decimal(*m)),
                             "1.0 means average engagement",
                         );
                     }
@@ -317,27 +312,18 @@ impl Checker {
     }
 }
 
-/// The simulator's ground truth with every default (a broad US adult audience, no skew).
-pub fn default_sim_truth() -> SimTruth {
-    let audience = Audience {
-        countries: vec!["US".to_string()],
-        regions: Vec::new(),
-        age_min: 18,
-        age_max: 65,
-        custom_audience: None,
-        placements: Vec::new(),
-    };
-    let mut c = Checker::default();
-    let truth = check_sim(&mut c, None, &audience, &BTreeSet::new());
-    debug_assert!(c.problems.is_empty(), "defaults are valid");
-    truth
-}
+/// A check of a table the core carries without interpreting it (`[sim]`, which
+/// adskew-sim reads): given the experiment as validation built it, faulty values at their
+/// defaults, the table's problems, so one validation reports every problem of a file.
+pub type TableCheck = fn(&Experiment) -> Vec<Problem>;
 
-/// Validates a raw experiment. `base_dir` resolves relative image paths.
+/// Validates a raw experiment, with `checks` of the tables it does not interpret.
+/// `base_dir` resolves relative image paths.
 pub fn validate(
     raw: &RawExperiment,
     source: Source,
     base_dir: &Path,
+    checks: &[TableCheck],
 ) -> std::result::Result<(Experiment, Vec<String>), Vec<Problem>> {
     let mut c = Checker::default();
 
@@ -372,15 +358,9 @@ pub fn validate(
     let comparisons = check_comparisons(&mut c, raw, &ad_keys);
     let collect = check_collect(&mut c, raw);
     let analysis = check_analysis(&mut c, raw);
-    let sim = check_sim(&mut c, raw.sim.as_ref(), &audience, &ad_keys);
-    let design = check_design(&mut c, raw, &sim, &collect);
+    let design = check_design(&mut c, raw, &audience, &collect);
     let dsa = raw.dsa.as_ref().map(|d| check_dsa(&mut c, d));
-    let mut sim = sim;
-    sim.design = design.clone();
-
-    if !c.problems.is_empty() {
-        return Err(c.problems);
-    }
+    let sim = raw.sim.clone().unwrap_or_default();
     let experiment = Experiment {
         name,
         description,
@@ -401,6 +381,12 @@ pub fn validate(
         dsa,
         source,
     };
+    for check in checks {
+        c.problems.extend(check(&experiment));
+    }
+    if !c.problems.is_empty() {
+        return Err(c.problems);
+    }
     c.warnings.extend(spend_cap_warning(&experiment));
     Ok((experiment, c.warnings))
 }
@@ -570,8 +556,8 @@ fn check_duration(
         if d.is_nan() || d <= 0.0 || d > 366.0 {
             c.problem(
                 "schedule.duration_days",
-                format!("must be in (0, 366] (got {d})"),
-                "",
+                format!("must be in (0, 366] (got {})", decimal(d)),
+                "the run's length in days, e.g. duration_days = 7",
             );
         } else {
             return Some(hours(d * 24.0));
@@ -580,8 +566,8 @@ fn check_duration(
         if !(1.0..=366.0 * 24.0).contains(&h) {
             c.problem(
                 "schedule.duration_hours",
-                format!("must be at least 1 (got {h})"),
-                "",
+                format!("must be between 1 and 8784 (got {})", decimal(h)),
+                "the run's length in hours, e.g. duration_hours = 12",
             );
         } else {
             return Some(hours(h));
@@ -589,7 +575,11 @@ fn check_duration(
     } else if let Some(end) = &s.end {
         match (start, parse_time(c, end, "schedule.end")) {
             (Start::At(st), Some(e)) if e > st => return Some(e - st),
-            (Start::At(_), Some(_)) => c.problem("schedule.end", "is not after schedule.start", ""),
+            (Start::At(_), Some(_)) => c.problem(
+                "schedule.end",
+                "is not after schedule.start",
+                "give an end later than the start, or give duration_days instead",
+            ),
             (Start::Now, Some(_)) => c.problem(
                 "schedule.end",
                 "needs an explicit schedule.start",
@@ -614,8 +604,8 @@ fn check_collection_times(
         Some(h) => {
             c.problem(
                 "schedule.collect_every_hours",
-                format!("must be between 1 and 168 (got {h})"),
-                "24 collects once a day",
+                format!("must be between 1 and 168 (got {})", decimal(h)),
+                "e.g. collect_every_hours = 24 collects once a day",
             );
             default.collect_every
         }
@@ -626,7 +616,7 @@ fn check_collection_times(
         Some(d) => {
             c.problem(
                 "schedule.recollect_after_days",
-                format!("must be between 0 and 60 (got {d})"),
+                format!("must be between 0 and 60 (got {})", decimal(d)),
                 "Meta revises recent days' numbers for up to 28 days; 28 is the default, 0 disables",
             );
             default.recollect_after
@@ -680,7 +670,7 @@ fn check_places(c: &mut Checker, a: &super::schema::RawAudience) {
             c.problem(
                 format!("audience.countries[{i}]"),
                 format!("`{country}` is not a two-letter country code"),
-                "ISO 3166-1 alpha-2, e.g. \"US\"",
+                "use an ISO 3166-1 alpha-2 code in capitals, e.g. \"US\"",
             );
         }
     }
@@ -690,7 +680,7 @@ fn check_places(c: &mut Checker, a: &super::schema::RawAudience) {
             c.problem(
                 format!("audience.regions[{i}]"),
                 format!("`{region}` is empty or repeated"),
-                "",
+                "name each region once, as the platform spells it, e.g. \"California\"",
             );
         }
     }
@@ -704,7 +694,7 @@ fn check_ages(c: &mut Checker, a: &super::schema::RawAudience) -> (u8, u8) {
         c.problem(
             "audience.age_min",
             format!("{age_min} is above age_max {age_max}"),
-            "",
+            "swap them, or lower age_min: the audience is everyone from age_min to age_max",
         );
     }
     (age_min, age_max)
@@ -719,7 +709,7 @@ fn age_limit(c: &mut Checker, v: Option<i64>, path: &str, default: u8) -> u8 {
             c.problem(
                 path,
                 format!("must be between 18 and 65 (got {x})"),
-                "65 means 65 and older",
+                "give an age from 18 to 65 (65 means 65 and older)",
             );
             default
         }
@@ -735,7 +725,7 @@ fn check_placements(c: &mut Checker, given: &[String]) -> Vec<Placement> {
             Some(_) => c.problem(
                 format!("audience.placements[{i}]"),
                 format!("`{p}` is repeated"),
-                "",
+                "list each placement once; remove this one",
             ),
             None => c.problem(
                 format!("audience.placements[{i}]"),
@@ -773,7 +763,11 @@ fn check_ads(c: &mut Checker, raw: &RawExperiment, base_dir: &Path) -> Vec<Ad> {
             "the landing page, e.g. \"https://example.org/jobs\"",
         );
         if !(link.is_empty() || link.starts_with("https://") || link.starts_with("http://")) {
-            c.problem(path("link"), format!("`{link}` is not an http(s) URL"), "");
+            c.problem(
+                path("link"),
+                format!("`{link}` is not an http(s) URL"),
+                "the landing page with its scheme, e.g. \"https://example.org/jobs\"",
+            );
         }
         if let Some((message, fix)) = ad
             .image
@@ -881,7 +875,7 @@ fn check_comparison_ads(
             c.problem(
                 format!("comparisons[{i}].ads[{j}]"),
                 format!("`{ad}` is listed twice"),
-                "",
+                "list each ad once; remove this one",
             );
         }
     }
@@ -907,14 +901,14 @@ fn check_direction(
         c.problem(
             path("expected.ad"),
             format!("`{ad}` is not one of this comparison's ads"),
-            "",
+            &format!("use one of: {}", cmp.ads.join(", ")),
         );
     }
     if cmp.ads.len() != 2 {
         c.problem(
             path("expected"),
             "a direction can only be given for a comparison of two ads",
-            "",
+            "remove expected, or split the comparison into pairs of two ads",
         );
     }
     if !group.is_empty()
@@ -1013,7 +1007,7 @@ fn check_collect(c: &mut Checker, raw: &RawExperiment) -> Collect {
             Some(_) => c.problem(
                 format!("collect.breakdowns[{i}]"),
                 format!("`{b}` is listed twice"),
-                "",
+                "list each breakdown once; remove this one",
             ),
             None => c.problem(
                 format!("collect.breakdowns[{i}]"),
@@ -1042,7 +1036,7 @@ fn check_collect(c: &mut Checker, raw: &RawExperiment) -> Collect {
             Some(_) => c.problem(
                 format!("collect.metrics[{i}]"),
                 format!("`{m}` is listed twice"),
-                "",
+                "list each metric once; remove this one",
             ),
             None => c.problem(
                 format!("collect.metrics[{i}]"),
@@ -1063,16 +1057,16 @@ fn check_analysis(c: &mut Checker, raw: &RawExperiment) -> AnalysisSettings {
     if !(alpha > 0.0 && alpha < 0.5) {
         c.problem(
             "analysis.alpha",
-            format!("must be in (0, 0.5) (got {alpha})"),
-            "0.05 is conventional",
+            format!("must be in (0, 0.5) (got {})", decimal(alpha)),
+            "e.g. alpha = 0.05, the conventional level",
         );
     }
     let ci_level = a.ci_level.unwrap_or(0.95);
     if !(ci_level > 0.5 && ci_level < 1.0) {
         c.problem(
             "analysis.ci_level",
-            format!("must be in (0.5, 1) (got {ci_level})"),
-            "0.95 or 0.99",
+            format!("must be in (0.5, 1) (got {})", decimal(ci_level)),
+            "e.g. ci_level = 0.95 or 0.99",
         );
     }
     let metric = c.choice(
@@ -1144,27 +1138,4 @@ fn check_expected(
         }
     }
     out
-}
-
-/// Default eligible composition by gender: a small unknown share, as platforms report.
-fn default_gender() -> BTreeMap<Gender, f64> {
-    BTreeMap::from([
-        (Gender::Female, 0.495),
-        (Gender::Male, 0.495),
-        (Gender::Unknown, 0.01),
-    ])
-}
-
-/// Default age composition of a broad adult audience (roughly that of US adult users).
-fn default_age(buckets: &[AgeBucket]) -> BTreeMap<AgeBucket, f64> {
-    let weight = |b: AgeBucket| match b {
-        AgeBucket::A18_24 => 0.13,
-        AgeBucket::A25_34 => 0.22,
-        AgeBucket::A35_44 => 0.21,
-        AgeBucket::A45_54 => 0.17,
-        AgeBucket::A55_64 => 0.14,
-        AgeBucket::A65Plus => 0.13,
-    };
-    let total: f64 = buckets.iter().map(|b| weight(*b)).sum();
-    buckets.iter().map(|b| (*b, weight(*b) / total)).collect()
 }

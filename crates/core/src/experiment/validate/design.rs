@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use super::Checker;
 use crate::experiment::schema::{RawDesign, RawExperiment};
-use crate::experiment::{Collect, Design, DesignKind, SimTruth};
+use crate::experiment::{Audience, Collect, Design, DesignKind};
 use crate::vocab::Breakdown;
 
 /// `[design]`, if given: its kind, partitions and their audiences, and, when mirrored, the
@@ -12,7 +12,7 @@ use crate::vocab::Breakdown;
 pub(super) fn check_design(
     c: &mut Checker,
     raw: &RawExperiment,
-    sim: &SimTruth,
+    audience: &Audience,
     collect: &Collect,
 ) -> Option<Design> {
     let d = raw.design.as_ref()?;
@@ -20,7 +20,7 @@ pub(super) fn check_design(
     check_partitions(c, d, kind);
     check_custom_audiences(c, raw, d);
     let (groups, region_sets) = if kind == DesignKind::Mirrored {
-        check_mirrored(c, d, sim, collect)
+        check_mirrored(c, d, audience, collect)
     } else {
         // Groups and region sets mean something only to a mirrored design.
         (Vec::new(), Vec::new())
@@ -63,13 +63,13 @@ fn check_partitions(c: &mut Checker, d: &RawDesign, kind: DesignKind) {
             c.problem(
                 format!("design.partitions[{i}]"),
                 format!("`{p}` is not a valid key"),
-                "letters, digits, - and _",
+                "use letters, digits, - and _, e.g. \"A\"",
             );
         } else if !keys.insert(p.as_str()) {
             c.problem(
                 format!("design.partitions[{i}]"),
                 format!("`{p}` is listed twice"),
-                "",
+                "give each partition its own key, e.g. [\"A\", \"B\"]",
             );
         }
     }
@@ -114,17 +114,18 @@ fn check_custom_audiences(c: &mut Checker, raw: &RawExperiment, d: &RawDesign) {
         c.problem(
             "audience.custom_audience",
             "is set together with design.custom_audiences",
-            "with a design, each partition names its own audience",
+            "remove audience.custom_audience: with a design, each partition names its own audience",
         );
     }
 }
 
 /// A mirrored design's two groups (white and black unless given) and two region sets; the
-/// region breakdown it reads race from; the simulator's ads engaging only its groups.
+/// region breakdown it reads race from. (That the simulator's ads engage only its groups
+/// is adskew-sim's check.)
 fn check_mirrored(
     c: &mut Checker,
     d: &RawDesign,
-    sim: &SimTruth,
+    audience: &Audience,
     collect: &Collect,
 ) -> (Vec<String>, Vec<Vec<String>>) {
     let mut groups = d.groups.clone();
@@ -138,7 +139,7 @@ fn check_mirrored(
             "e.g. groups = [\"white\", \"black\"]",
         );
     }
-    check_region_sets(c, &d.region_sets, sim);
+    check_region_sets(c, &d.region_sets, audience);
     if !collect.breakdowns.contains(&Breakdown::Region) {
         c.problem(
             "collect.breakdowns",
@@ -146,24 +147,14 @@ fn check_mirrored(
             "add \"region\" to collect.breakdowns",
         );
     }
-    for (key, truth) in &sim.ads {
-        for g in truth.group.keys() {
-            if !groups.contains(g) {
-                c.problem(
-                    format!("sim.ads.{key}.group.{g}"),
-                    format!("`{g}` is not one of the design's groups"),
-                    &format!("groups: {}", groups.join(", ")),
-                );
-            }
-        }
-    }
     (groups, d.region_sets.clone())
 }
 
 /// `design.region_sets`: two non-empty, disjoint sets of the regions delivery is reported
 /// by (the audience's, else its countries).
-fn check_region_sets(c: &mut Checker, region_sets: &[Vec<String>], sim: &SimTruth) {
-    let known: Vec<&str> = sim.regions.iter().map(|(r, _)| r.as_str()).collect();
+fn check_region_sets(c: &mut Checker, region_sets: &[Vec<String>], audience: &Audience) {
+    let regions = audience.region_values();
+    let known: Vec<&str> = regions.iter().map(String::as_str).collect();
     if region_sets.len() != 2 || region_sets.iter().any(Vec::is_empty) {
         c.problem(
             "design.region_sets",
@@ -178,13 +169,13 @@ fn check_region_sets(c: &mut Checker, region_sets: &[Vec<String>], sim: &SimTrut
                 c.problem(
                     format!("design.region_sets[{i}][{j}]"),
                     format!("`{r}` is in both sets"),
-                    "the two sets must be disjoint",
+                    "keep it in one of the two sets: they must be disjoint",
                 );
             } else if !known.is_empty() && !known.contains(&r.as_str()) {
                 c.problem(
                     format!("design.region_sets[{i}][{j}]"),
                     format!("`{r}` is not a region of the audience"),
-                    &format!("known regions: {}", known.join(", ")),
+                    &format!("use a region of the audience: {}", known.join(", ")),
                 );
             }
         }

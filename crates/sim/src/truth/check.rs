@@ -4,10 +4,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{default_age, default_gender, Checker};
-use crate::experiment::schema::{RawSim, RawSimAd};
-use crate::experiment::{Audience, SimAdTruth, SimTruth};
-use crate::vocab::{AgeBucket, Gender};
+use adskew_core::experiment::validate::Checker;
+use adskew_core::experiment::{decimal, Audience, DesignKind, Experiment};
+use adskew_core::vocab::{AgeBucket, Gender};
+
+use super::{RawSim, RawSimAd, SimAdTruth, SimTruth};
 
 /// The group names a `[sim]` table may use, from the experiment's audience.
 struct Names {
@@ -48,15 +49,47 @@ impl Names {
     }
 }
 
+/// `[sim]` of `exp` (absent: every default), checked against the experiment's audience,
+/// ads and design.
+pub(super) fn check_sim(c: &mut Checker, s: &RawSim, exp: &Experiment) -> SimTruth {
+    let ad_keys: BTreeSet<&str> = exp.ads.iter().map(|a| a.key.as_str()).collect();
+    let truth = resolve(c, s, &exp.audience, &ad_keys);
+    check_design_groups(c, &truth, exp);
+    truth
+}
+
+/// A mirrored design's groups are the only ones the simulator's ads may engage.
+fn check_design_groups(c: &mut Checker, truth: &SimTruth, exp: &Experiment) {
+    let Some(design) = exp
+        .design
+        .as_ref()
+        .filter(|d| d.kind == DesignKind::Mirrored)
+    else {
+        return;
+    };
+    for (key, ad) in &truth.ads {
+        for g in ad.group.keys() {
+            if !design.groups.contains(g) {
+                c.problem(
+                    format!("sim.ads.{key}.group.{g}"),
+                    format!("`{g}` is not one of the design's groups"),
+                    &format!(
+                        "use one of the design's groups: {}",
+                        design.groups.join(", ")
+                    ),
+                );
+            }
+        }
+    }
+}
+
 /// `[sim]` (absent: every default): the simulated audience, auction, reporting and ads.
-pub(super) fn check_sim(
+pub(super) fn resolve(
     c: &mut Checker,
-    sim: Option<&RawSim>,
+    s: &RawSim,
     audience: &Audience,
     ad_keys: &BTreeSet<&str>,
 ) -> SimTruth {
-    let empty = RawSim::default();
-    let s = sim.unwrap_or(&empty);
     let names = Names::of(audience);
     let (seed, audience_size) = check_population(c, s);
     let (cpm, ctr) = check_rates(c, s);
@@ -100,7 +133,11 @@ fn check_population(c: &mut Checker, s: &RawSim) -> (u64, u64) {
         None => 1,
         Some(v) if v >= 0 => v as u64,
         Some(v) => {
-            c.problem("sim.seed", format!("must not be negative (got {v})"), "");
+            c.problem(
+                "sim.seed",
+                format!("must not be negative (got {v})"),
+                "any whole number from 0 up, e.g. seed = 1",
+            );
             1
         }
     };
@@ -111,7 +148,7 @@ fn check_population(c: &mut Checker, s: &RawSim) -> (u64, u64) {
             c.problem(
                 "sim.audience_size",
                 format!("must be at least 1000 (got {v})"),
-                "the number of eligible people",
+                "the number of eligible people, e.g. audience_size = 1000000",
             );
             1_000
         }
@@ -125,16 +162,16 @@ fn check_rates(c: &mut Checker, s: &RawSim) -> (f64, f64) {
     if !(cpm > 0.0 && cpm.is_finite()) {
         c.problem(
             "sim.cpm",
-            format!("must be positive (got {cpm})"),
-            "price of 1,000 impressions in major units",
+            format!("must be positive (got {})", decimal(cpm)),
+            "the price of 1,000 impressions in major units, e.g. cpm = 5.0",
         );
     }
     let ctr = s.ctr.unwrap_or(0.01);
     if !(ctr > 0.0 && ctr < 0.5) {
         c.problem(
             "sim.ctr",
-            format!("must be in (0, 0.5) (got {ctr})"),
-            "0.01 is a typical click-through rate",
+            format!("must be in (0, 0.5) (got {})", decimal(ctr)),
+            "e.g. ctr = 0.01, a typical click-through rate",
         );
     }
     (cpm, ctr)
@@ -242,7 +279,7 @@ fn check_sim_ads(
             c.problem(
                 &path,
                 format!("no ad has key `{key}`"),
-                "sim.ads.<key> sets the engagement of the ad with that key",
+                "use the key of an ad of the experiment: sim.ads.<key> sets the engagement of the ad with that key",
             );
             continue;
         }
@@ -290,4 +327,27 @@ fn check_sim_ad(c: &mut Checker, path: &str, truth: &RawSimAd, names: &Names) ->
         disapproved: disapproved.clone(),
         group: group.clone(),
     }
+}
+
+/// Default eligible composition by gender: a small unknown share, as platforms report.
+fn default_gender() -> BTreeMap<Gender, f64> {
+    BTreeMap::from([
+        (Gender::Female, 0.495),
+        (Gender::Male, 0.495),
+        (Gender::Unknown, 0.01),
+    ])
+}
+
+/// Default age composition of a broad adult audience (roughly that of US adult users).
+fn default_age(buckets: &[AgeBucket]) -> BTreeMap<AgeBucket, f64> {
+    let weight = |b: AgeBucket| match b {
+        AgeBucket::A18_24 => 0.13,
+        AgeBucket::A25_34 => 0.22,
+        AgeBucket::A35_44 => 0.21,
+        AgeBucket::A45_54 => 0.17,
+        AgeBucket::A55_64 => 0.14,
+        AgeBucket::A65Plus => 0.13,
+    };
+    let total: f64 = buckets.iter().map(|b| weight(*b)).sum();
+    buckets.iter().map(|b| (*b, weight(*b) / total)).collect()
 }
