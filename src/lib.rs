@@ -42,6 +42,7 @@ pub fn runtime() -> error::Result<tokio::runtime::Runtime> {
         .map_err(|e| error::Error::io("cannot start the async runtime", e))
 }
 
+pub mod alerts;
 pub mod cli;
 pub mod commands;
 pub mod counts;

@@ -145,3 +145,11 @@ pub struct StoredReview {
     pub platform_status: String,
     pub problem: Option<String>,
 }
+
+impl StoredReview {
+    /// Whether the platform refused or limited the ad (as `AdReview::is_problem` said
+    /// when it was recorded).
+    pub fn is_problem(&self) -> bool {
+        self.problem.is_some() || self.delivery.is_problem()
+    }
+}
