@@ -72,17 +72,7 @@ impl Night {
             dir: tempfile::tempdir().unwrap(),
             posted,
         };
-        let dir = night.dir.path().display();
-        let command = format!(
-            "cat >> '{dir}/alerts.jsonl' && printf '%s %s\\n' \"$ADSKEW_ALERT_KIND\" \
-             \"$ADSKEW_ALERT_RUN\" >> '{dir}/env.txt'"
-        );
-        let settings = format!(
-            "[alerts]\ncommand = {}\nwebhook = \"{}\"\n",
-            toml_string(&command),
-            webhook.unwrap_or(&receiver)
-        );
-        std::fs::write(night.settings(), settings).unwrap();
+        write_settings(night.dir.path(), webhook.unwrap_or(&receiver));
         night
     }
 
@@ -91,7 +81,7 @@ impl Night {
     }
 
     fn settings(&self) -> PathBuf {
-        self.dir.path().join("adskew.toml")
+        settings(self.dir.path())
     }
 
     /// Records run 1 of `exp` and does what is due at its start: every object created and
@@ -150,21 +140,45 @@ impl Night {
             .clone()
     }
 
-    /// Every alert the command was given, and the `KIND RUN` its variables said.
     fn told(&self) -> (Vec<Value>, Vec<String>) {
-        let read = |name: &str| std::fs::read_to_string(self.dir.path().join(name));
-        let alerts = read("alerts.jsonl").unwrap_or_default();
-        let alerts = alerts
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
-        let env = read("env.txt").unwrap_or_default();
-        (alerts, env.lines().map(str::to_string).collect())
+        told(self.dir.path())
     }
 
     fn posted(&self) -> Vec<Value> {
         self.posted.lock().unwrap().clone()
     }
+}
+
+fn settings(dir: &Path) -> PathBuf {
+    dir.join("adskew.toml")
+}
+
+/// The settings file in `dir`: alerts to `webhook` and to a command that appends each
+/// alert (its stdin) to `alerts.jsonl` and `KIND RUN` (its variables) to `env.txt`.
+fn write_settings(dir: &Path, webhook: &str) {
+    let shown = dir.display();
+    let command = format!(
+        "cat >> '{shown}/alerts.jsonl' && printf '%s %s\\n' \"$ADSKEW_ALERT_KIND\" \
+         \"$ADSKEW_ALERT_RUN\" >> '{shown}/env.txt'"
+    );
+    let text = format!(
+        "[alerts]\ncommand = {}\nwebhook = \"{webhook}\"\n",
+        toml_string(&command)
+    );
+    std::fs::write(settings(dir), text).unwrap();
+}
+
+/// Every alert the command in `dir` was given, and the `KIND RUN` its variables said.
+fn told(dir: &Path) -> (Vec<Value>, Vec<String>) {
+    let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap_or_default();
+    let alerts = read("alerts.jsonl")
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (
+        alerts,
+        read("env.txt").lines().map(str::to_string).collect(),
+    )
 }
 
 /// A webhook receiver on a free loopback port; what it is POSTed lands in `posted`.
@@ -338,6 +352,46 @@ fn a_failed_pause_is_told_once() {
     );
     assert_eq!(night.told().0.len(), 1, "a stop by hand is not a cap");
     assert_eq!(night.posted().len(), 1);
+}
+
+/// A run whose process died (on the simulator, which cannot be continued) is marked failed
+/// by the next pass and told once as `run_failed`; the night after tells nothing.
+#[test]
+fn a_run_marked_failed_is_told_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("a.db");
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    write_settings(
+        dir.path(),
+        &format!("http://{}/", closed.local_addr().unwrap()),
+    );
+    drop(closed);
+    let exp = load(&common::mock::example(), &[]);
+    let clock = adskew::clock::SimClock::new(START.parse().unwrap());
+    scheduler::record(&exp, &clock, &mut Store::open(&db).unwrap()).unwrap();
+    let collect = |code: i32| {
+        common::adskew()
+            .args(["collect", "--all", "--config"])
+            .arg(settings(dir.path()))
+            .arg("--db")
+            .arg(&db)
+            .assert()
+            .code(code);
+    };
+    collect(1);
+    let (alerts, env) = told(dir.path());
+    assert_eq!(kinds(&alerts), ["run_failed"], "{alerts:?}");
+    assert_eq!(env, ["run_failed 1"]);
+    assert!(alerts[0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("interrupted"));
+    assert!(alerts[0]["action"]
+        .as_str()
+        .unwrap()
+        .contains("adskew resume 1 --live"));
+    collect(0);
+    assert_eq!(told(dir.path()).0.len(), 1);
 }
 
 /// A settings file that could never deliver, or a rate of 0 calls per second, is refused
