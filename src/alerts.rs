@@ -199,7 +199,7 @@ impl Alerts {
             "warning: {} (run {}): {note}. The alert said: {}",
             alert.experiment, alert.run, alert.message
         );
-        if let Err(e) = store.note(alert.run, &note, Utc::now()) {
+        if let Err(e) = store.note_undelivered_alert(alert.run, &note, Utc::now()) {
             warn!(run = alert.run, error = %e, "cannot note the undelivered alert");
         }
     }

@@ -297,10 +297,23 @@ fn a_failed_collection_is_told_and_an_unreachable_webhook_changes_nothing() {
     assert!(!said.contains("secret-path"), "{said}");
     let noted: i64 = query(
         &night.db(),
-        "SELECT COUNT(*) FROM experiment_events WHERE kind = 'note' \
+        "SELECT COUNT(*) FROM experiment_events WHERE kind = 'alert_undelivered' \
          AND cause LIKE 'alert collection_failed not delivered by the webhook%'",
     );
     assert_eq!(noted, 1);
+    // The run's own story is unchanged: status still says why the collection failed.
+    let status = common::adskew()
+        .args(["status", "--db"])
+        .arg(night.db())
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let shown = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        shown.contains("collection failed") && !shown.contains("not delivered"),
+        "{shown}"
+    );
 
     night.mock.set_faults(Faults::default());
     night.collect("rotated-token", 0);

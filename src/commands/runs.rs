@@ -355,7 +355,7 @@ fn finished(record: &ExperimentRecord, store: &Store) -> Result<String> {
         .events(record.id)?
         .into_iter()
         .rev()
-        .find(|e| e.state == RunState::Failed)
+        .find(|e| e.state == RunState::Failed && e.is_about_run())
         .map(|e| e.cause)
         .unwrap_or_default();
     Ok(format!(

@@ -40,6 +40,8 @@ crate::vocabulary!(
         Note => "note",
         // A collection pass failed; the cause says why.
         CollectionFailed => "collection_failed",
+        // An alert about the run could not be delivered; the cause says which and why.
+        AlertUndelivered => "alert_undelivered",
     }
 );
 
@@ -52,6 +54,14 @@ pub struct RunEvent {
     pub state: RunState,
     pub kind: EventKind,
     pub cause: String,
+}
+
+impl RunEvent {
+    /// Whether the event tells something about the run itself; an alert that could not be
+    /// delivered tells about the alerts, so it is never read as why a run is as it is.
+    pub fn is_about_run(&self) -> bool {
+        self.kind != EventKind::AlertUndelivered
+    }
 }
 
 impl From<PlatformKind> for RunOrigin {
