@@ -150,7 +150,12 @@ impl Alerts {
         let http = reqwest::Client::builder()
             .timeout(WEBHOOK_TIMEOUT)
             .build()
-            .map_err(|e| Error::BadInput(format!("alerts: cannot set up HTTP: {e}")))?;
+            .map_err(|e| {
+                Error::io(
+                    "alerts: cannot set up the webhook's HTTP client",
+                    std::io::Error::other(e),
+                )
+            })?;
         Ok(Alerts { settings, http })
     }
 
