@@ -428,11 +428,23 @@ Exit codes: 0 imported (or nothing new); 2 a bad file or a file that does not fi
     /// when one is due. Running it twice in a row changes nothing. One line per run; the
     /// exit code is 1 if any run failed (it is retried at the next pass), 4 if every failure
     /// was an invalid or expired access token (nothing succeeds until there is a new one).
+    ///
+    /// With an [alerts] table in the settings file, each pass tells a command or a webhook
+    /// what a person must act on: a failed collection or run, a spend cap reached, an ad
+    /// the platform rejected, a pause that failed; each once. An alert that cannot be
+    /// delivered is said on stderr and noted in the run, and never changes the exit code.
     #[command(after_help = "Examples:
   adskew collect --all                 # every unfinished run, e.g. nightly from cron
   adskew collect imana2021-paired-jobs # one run, by name or id
 
-scripts/adskew-collect.cron and scripts/systemd/ schedule it nightly.")]
+Alerts, in the settings file (--config, ./adskew.toml or ~/.config/adskew/config.toml):
+  [alerts]
+  command = \"mail -s 'adskew alert' me@example.org\"  # sh -c, the alert as JSON on stdin
+  webhook = \"https://hooks.example.org/adskew\"       # the alert POSTed as JSON
+  on = [\"collection_failed\", \"run_failed\", \"cap_reached\", \"ad_rejected\", \"pause_failed\"]
+
+scripts/adskew-collect.cron and scripts/systemd/ schedule it nightly; README.md, \"Being
+told when something goes wrong\", has the alert's fields.")]
     Collect(CollectArgs),
 
     /// Continue an interrupted run in this process (launch, activation and collections).
@@ -455,7 +467,8 @@ scripts/adskew-collect.cron and scripts/systemd/ schedule it nightly.")]
     ///
     /// Each pass is `collect --all`; between passes it sleeps until the next collection is
     /// due (at most --max-sleep-minutes). A signal stops it cleanly: a write in progress
-    /// finishes or rolls back.
+    /// finishes or rolls back. Each pass sends the alerts of the settings' [alerts] table
+    /// as `collect` does (see `adskew collect --help`).
     Daemon(DaemonArgs),
 
     /// Print a shell completion script (bash, zsh, fish, elvish or powershell).

@@ -58,6 +58,7 @@ pub fn analysis_inputs(
     Ok(inputs)
 }
 
+pub mod alerts;
 pub mod cli;
 pub mod commands;
 pub mod counts;

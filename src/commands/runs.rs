@@ -13,11 +13,13 @@ use super::connect::{connect, Connected, Purpose};
 use super::run::print_outcome;
 use serde::Serialize;
 
+use crate::alerts::Alerts;
 use crate::cli::{CollectArgs, DaemonArgs, ResumeArgs, StopArgs};
 use crate::error::{Error, Result};
 use crate::experiment::Experiment;
 use crate::runtime;
 use crate::scheduler::{self, Mode, RunOutcome};
+use crate::settings::Settings;
 use crate::store::lock::DbLock;
 use crate::store::{ExperimentRecord, PauseKind, PauseRequest, RunOrigin, RunState, Store};
 use crate::vocab::PlatformKind;
@@ -248,7 +250,8 @@ impl PassSummary {
 }
 
 /// Does what is due for each unfinished run of `runs`, one line per run; a run named on
-/// the command line (`say_finished`) also gets a line when it has nothing to do.
+/// the command line (`say_finished`) also gets a line when it has nothing to do. What each
+/// run's pass did is then told to `alerts`.
 fn pass_over(
     runs: Vec<ExperimentRecord>,
     store: &mut Store,
@@ -256,6 +259,7 @@ fn pass_over(
     runtime: &tokio::runtime::Runtime,
     say_finished: bool,
     json: bool,
+    alerts: &Alerts,
 ) -> Result<PassSummary> {
     let mut summary = PassSummary {
         json,
@@ -266,58 +270,77 @@ fn pass_over(
         next: None,
     };
     for record in runs {
-        // A pause owed comes first, whatever else the run needs.
-        match settle_pauses(&record, store, config, runtime) {
-            Ok(None) => {}
-            Ok(Some(paused)) => summary.say(PassLine {
-                run: record.id,
-                experiment: record.name.clone(),
-                outcome: PassOutcome::Paused,
-                state: None,
-                message: format!(
-                    "{} (run {}): paused {paused} object(s), as requested",
-                    record.name, record.id
-                ),
-                next_due: None,
-            }),
-            Err(e) => {
-                summary.fail(&record, &e);
-                continue;
-            }
-        }
-        let record = store.find_experiment(&record.id.to_string())?;
-        if !unfinished(&record, store)? {
-            if say_finished {
-                summary.say(PassLine {
-                    run: record.id,
-                    experiment: record.name.clone(),
-                    outcome: PassOutcome::Finished,
-                    state: Some(record.state),
-                    message: finished(&record, store)?,
-                    next_due: None,
-                });
-            }
-            continue;
-        }
-        summary.unfinished += 1;
-        match pass(&record, store, config, runtime, Mode::DueNow, false, false) {
-            Ok(outcome) => {
-                if let Some(t) = outcome.next {
-                    summary.next = Some(summary.next.map_or(t, |n| n.min(t)));
-                }
-                summary.say(PassLine {
-                    run: record.id,
-                    experiment: record.name.clone(),
-                    outcome: PassOutcome::Done,
-                    state: Some(outcome.state),
-                    message: describe(&outcome, &record),
-                    next_due: outcome.next,
-                });
-            }
-            Err(e) => summary.fail(&record, &e),
-        }
+        let before = alerts.before(store, &record);
+        let failure = pass_run(&record, store, config, runtime, say_finished, &mut summary)?;
+        alerts.after(&record, before, failure.as_ref(), store, runtime);
     }
     Ok(summary)
+}
+
+/// One run's part of a pass: the pauses it owes, then what is due; its line goes into
+/// `summary`. Returns why it failed, if it did.
+fn pass_run(
+    record: &ExperimentRecord,
+    store: &mut Store,
+    config: Option<&Path>,
+    runtime: &tokio::runtime::Runtime,
+    say_finished: bool,
+    summary: &mut PassSummary,
+) -> Result<Option<Error>> {
+    // A pause owed comes first, whatever else the run needs.
+    match settle_pauses(record, store, config, runtime) {
+        Ok(None) => {}
+        Ok(Some(paused)) => summary.say(PassLine {
+            run: record.id,
+            experiment: record.name.clone(),
+            outcome: PassOutcome::Paused,
+            state: None,
+            message: format!(
+                "{} (run {}): paused {paused} object(s), as requested",
+                record.name, record.id
+            ),
+            next_due: None,
+        }),
+        Err(e) => {
+            summary.fail(record, &e);
+            return Ok(Some(e));
+        }
+    }
+    let record = store.find_experiment(&record.id.to_string())?;
+    if !unfinished(&record, store)? {
+        if say_finished {
+            summary.say(PassLine {
+                run: record.id,
+                experiment: record.name.clone(),
+                outcome: PassOutcome::Finished,
+                state: Some(record.state),
+                message: finished(&record, store)?,
+                next_due: None,
+            });
+        }
+        return Ok(None);
+    }
+    summary.unfinished += 1;
+    match pass(&record, store, config, runtime, Mode::DueNow, false, false) {
+        Ok(outcome) => {
+            if let Some(t) = outcome.next {
+                summary.next = Some(summary.next.map_or(t, |n| n.min(t)));
+            }
+            summary.say(PassLine {
+                run: record.id,
+                experiment: record.name.clone(),
+                outcome: PassOutcome::Done,
+                state: Some(outcome.state),
+                message: describe(&outcome, &record),
+                next_due: outcome.next,
+            });
+            Ok(None)
+        }
+        Err(e) => {
+            summary.fail(&record, &e);
+            Ok(Some(e))
+        }
+    }
 }
 
 /// What a run with nothing to do says when named: a failed run says why and how to go on.
@@ -332,7 +355,7 @@ fn finished(record: &ExperimentRecord, store: &Store) -> Result<String> {
         .events(record.id)?
         .into_iter()
         .rev()
-        .find(|e| e.state == RunState::Failed)
+        .find(|e| e.state == RunState::Failed && e.is_about_run())
         .map(|e| e.cause)
         .unwrap_or_default();
     Ok(format!(
@@ -356,6 +379,8 @@ pub fn collect(args: CollectArgs) -> Result<()> {
             )),
         };
     let db = args.db.path()?;
+    // Settings are checked (exit 2) before the lock is taken or the store opened.
+    let alerts = alerts_from_settings(args.db.config())?;
     let _lock = DbLock::acquire(&db, Duration::from_secs(args.lock.wait))?;
     let mut store = Store::open_existing(&db)?;
     let runs: Vec<ExperimentRecord> = match selector {
@@ -371,6 +396,7 @@ pub fn collect(args: CollectArgs) -> Result<()> {
         &runtime()?,
         selector.is_some(),
         json,
+        &alerts,
     )?;
     if json {
         super::print_json(&serde_json::json!({ "runs": summary.lines }))?;
@@ -567,6 +593,7 @@ pub fn daemon(args: DaemonArgs) -> Result<()> {
     let db = args.db.path()?;
     let (db, config) = (db.as_path(), args.db.config());
     let max_sleep = Duration::from_secs(args.max_sleep_minutes * 60);
+    let alerts = alerts_from_settings(config)?;
     let runtime = runtime()?;
     // Both signals are caught from the start, so one arriving during a pass waits for it.
     use tokio::signal::unix::{signal, SignalKind};
@@ -582,7 +609,7 @@ pub fn daemon(args: DaemonArgs) -> Result<()> {
     loop {
         // A pass runs on its own thread with its own runtime; the wait below is where a
         // signal lands, so a write in progress always finishes.
-        let next = match collect_all_for_daemon(db, config) {
+        let next = match collect_all_for_daemon(db, config, &alerts) {
             Ok(next) => next,
             Err(e) => {
                 warn!(error = %e, "collection pass failed");
@@ -610,10 +637,19 @@ pub fn daemon(args: DaemonArgs) -> Result<()> {
 }
 
 /// One daemon pass; returns the earliest next due time.
-fn collect_all_for_daemon(db: &Path, config: Option<&Path>) -> Result<Option<DateTime<Utc>>> {
+fn collect_all_for_daemon(
+    db: &Path,
+    config: Option<&Path>,
+    alerts: &Alerts,
+) -> Result<Option<DateTime<Utc>>> {
     let _lock = DbLock::acquire(db, Duration::from_secs(60))?;
     super::or_abandon(Store::open(db)?, |store| {
         let runs = store.list_experiments()?.into_iter().rev().collect();
-        Ok(pass_over(runs, store, config, &runtime()?, false, false)?.next)
+        Ok(pass_over(runs, store, config, &runtime()?, false, false, alerts)?.next)
     })
+}
+
+/// Where the settings' `[alerts]` send what a pass meets (nowhere without the table).
+fn alerts_from_settings(config: Option<&Path>) -> Result<Alerts> {
+    Alerts::new(Settings::load(config)?.alerts)
 }

@@ -11,7 +11,7 @@ use crate::error::Result;
 use crate::platform::Delivery;
 use crate::scheduler;
 use crate::settings::Settings;
-use crate::store::{EventKind, ExperimentRecord, RunOrigin, RunState, Store};
+use crate::store::{EventKind, ExperimentRecord, RunEvent, RunOrigin, RunState, Store};
 
 /// One run as `status` shows it (a line of the table, or an object of `--json`).
 #[derive(Debug, Serialize)]
@@ -82,7 +82,9 @@ fn run_status(store: &Store, r: ExperimentRecord) -> Result<RunStatus> {
         .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
     let cause = store
         .events(r.id)?
-        .last()
+        .into_iter()
+        .rev()
+        .find(RunEvent::is_about_run)
         .filter(|e| {
             matches!(r.state, RunState::Stopped | RunState::Failed)
                 || e.kind == EventKind::CollectionFailed

@@ -6,6 +6,7 @@
 //! it is asked to load; every other crate depends on it and it depends on none of them
 //! (ARCHITECTURE.md has the crate graph).
 
+pub mod alerts;
 pub mod analysis;
 pub mod clock;
 pub mod count;

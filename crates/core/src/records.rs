@@ -40,6 +40,8 @@ crate::vocabulary!(
         Note => "note",
         // A collection pass failed; the cause says why.
         CollectionFailed => "collection_failed",
+        // An alert about the run could not be delivered; the cause says which and why.
+        AlertUndelivered => "alert_undelivered",
     }
 );
 
@@ -52,6 +54,14 @@ pub struct RunEvent {
     pub state: RunState,
     pub kind: EventKind,
     pub cause: String,
+}
+
+impl RunEvent {
+    /// Whether the event tells something about the run itself; an alert that could not be
+    /// delivered tells about the alerts, so it is never read as why a run is as it is.
+    pub fn is_about_run(&self) -> bool {
+        self.kind != EventKind::AlertUndelivered
+    }
 }
 
 impl From<PlatformKind> for RunOrigin {
@@ -144,4 +154,12 @@ pub struct StoredReview {
     pub delivery: Delivery,
     pub platform_status: String,
     pub problem: Option<String>,
+}
+
+impl StoredReview {
+    /// Whether the platform refused or limited the ad (as `AdReview::is_problem` said
+    /// when it was recorded).
+    pub fn is_problem(&self) -> bool {
+        self.problem.is_some() || self.delivery.is_problem()
+    }
 }

@@ -15,7 +15,14 @@
 //! app_secret_file = "~/.config/adskew/meta-app-secret"  # optional: sends appsecret_proof
 //! dsa_beneficiary = "Example University"  # both required by Meta for ad sets reaching the EU
 //! dsa_payor = "Example University"
+//!
+//! [alerts]                               # optional: being told when a nightly pass meets trouble
+//! command = "mail -s adskew me@example.org"  # run with sh -c, the alert as JSON on stdin
+//! webhook = "https://hooks.example.org/adskew"  # the alert POSTed as JSON
+//! on = ["collection_failed", "run_failed", "cap_reached", "ad_rejected", "pause_failed"]
 //! ```
+//!
+//! `[alerts]` is `adskew_core::alerts::AlertSettings`; `collect` and `daemon` deliver them.
 //!
 //! Environment: `ADSKEW_META__AD_ACCOUNT_ID`, `ADSKEW_META__PAGE_ID`,
 //! `ADSKEW_META__API_VERSION`, `ADSKEW_META__BASE_URL`, `ADSKEW_META__TOKEN_FILE`,
@@ -33,6 +40,7 @@ use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 
 use crate::adapter::{MetaConfig, Secret};
+use adskew_core::alerts::AlertSettings;
 use adskew_core::error::{Error, Result};
 
 use crate::adapter::defaults;
@@ -44,6 +52,9 @@ pub struct Settings {
     pub database: Option<PathBuf>,
     #[serde(default)]
     pub meta: MetaSettings,
+    /// Where `collect` and `daemon` send alerts (a command, a webhook), and which.
+    #[serde(default)]
+    pub alerts: AlertSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -223,13 +234,16 @@ impl Settings {
         let built = builder
             .build()
             .map_err(|e| Error::BadInput(format!("settings: {e}")))?;
-        built.try_deserialize().map_err(|e| {
+        let settings: Settings = built.try_deserialize().map_err(|e| {
             misnamed_variable(&e.to_string(), &names).unwrap_or_else(|| {
                 Error::BadInput(format!(
                     "settings: {e} (see the settings section of README.md for the fields)"
                 ))
             })
-        })
+        })?;
+        settings.meta.check_rate()?;
+        settings.alerts.check()?;
+        Ok(settings)
     }
 
     /// Everything the Meta adapter needs, or a message naming what is missing. The app
@@ -252,6 +266,7 @@ impl Settings {
             missing.push("meta.page_id (or ADSKEW_META__PAGE_ID)".to_string());
         }
         m.check_version()?;
+        m.check_rate()?;
         let token = secret(token_from_env, m.token_file.as_deref(), "token")?;
         let app_secret = secret(
             app_secret_from_env,
@@ -274,7 +289,7 @@ impl Settings {
             Secret::new(token.unwrap_or_default()),
         );
         config.version = m.api_version.clone();
-        config.max_calls_per_second = m.max_calls_per_second.max(1);
+        config.max_calls_per_second = m.max_calls_per_second;
         config.async_after_days = m.async_after_days;
         config.async_timeout =
             std::time::Duration::from_secs(60 * u64::from(m.async_timeout_minutes.max(1)));
@@ -336,6 +351,19 @@ impl MetaSettings {
                 "settings: give both meta.dsa_beneficiary and meta.dsa_payor (Meta requires the pair on ad sets that reach the EU), or neither".into(),
             )),
         }
+    }
+
+    /// A ceiling of 0 calls per second would allow none; refused rather than read as 1.
+    fn check_rate(&self) -> Result<()> {
+        if self.max_calls_per_second == 0 {
+            return Err(Error::BadInput(format!(
+                "settings: meta.max_calls_per_second (or ADSKEW_META__MAX_CALLS_PER_SECOND) is \
+                 0, which would allow no call at all: set it to at least 1, or remove it for \
+                 the default of {}",
+                defaults::MAX_CALLS_PER_SECOND
+            )));
+        }
+        Ok(())
     }
 
     /// The mock's clock is only for a mock server on this machine, never a real account.
@@ -514,6 +542,63 @@ mod tests {
         assert!(err.contains("ADSKEW_META__AD_ACOUNT_ID"), "{err}");
         assert!(
             err.contains("did you mean ADSKEW_META__AD_ACCOUNT_ID?"),
+            "{err}"
+        );
+    }
+
+    /// `max_calls_per_second = 0` is refused like -1, naming the setting and the fix,
+    /// whether it comes from the file or the environment.
+    #[test]
+    fn zero_calls_per_second_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("adskew.toml");
+        std::fs::write(&file, "[meta]\nmax_calls_per_second = 0\n").unwrap();
+        let err = Settings::load_with_env(Some(&file), Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("meta.max_calls_per_second") && err.contains("at least 1"),
+            "{err}"
+        );
+        let err = Settings::load_with_env(None, env(&[("ADSKEW_META__MAX_CALLS_PER_SECOND", "0")]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ADSKEW_META__MAX_CALLS_PER_SECOND"), "{err}");
+        std::fs::write(&file, "[meta]\nmax_calls_per_second = 1\n").unwrap();
+        let s = Settings::load_with_env(Some(&file), Vec::new()).unwrap();
+        assert_eq!(s.meta.max_calls_per_second, 1);
+    }
+
+    /// The `[alerts]` table is read and checked with the rest of the file.
+    #[test]
+    fn the_alerts_table_is_read_and_checked() {
+        use adskew_core::alerts::AlertKind;
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("adskew.toml");
+        std::fs::write(
+            &file,
+            "[alerts]\ncommand = \"cat\"\non = [\"cap_reached\", \"pause_failed\"]\n",
+        )
+        .unwrap();
+        let s = Settings::load_with_env(Some(&file), Vec::new()).unwrap();
+        assert_eq!(
+            s.alerts.on,
+            Some(vec![AlertKind::CapReached, AlertKind::PauseFailed])
+        );
+        std::fs::write(&file, "[alerts]\ncommand = \"cat\"\non = [\"cap\"]\n").unwrap();
+        let err = Settings::load_with_env(Some(&file), Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("alerts.on") && err.contains("`cap`") && err.contains("cap_reached"),
+            "{err}"
+        );
+        std::fs::write(&file, "[alerts]\nwebhook = \"http://example.org/x\"\n").unwrap();
+        let err = Settings::load_with_env(Some(&file), Vec::new())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("alerts.webhook") && err.contains("https"),
             "{err}"
         );
     }

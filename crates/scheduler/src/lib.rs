@@ -35,7 +35,7 @@ use adskew_core::error::{Error, Result};
 use adskew_core::experiment::{Experiment, Start};
 use adskew_core::money::Money;
 use adskew_core::platform::{Platform, Status};
-use adskew_store::{RunState, Store};
+use adskew_store::{EventKind, RunEvent, RunState, Store};
 
 pub use pause::{honour_pauses, reopen, stop, stop_unlocked, unpaused_advice};
 
@@ -308,6 +308,19 @@ async fn activate(
     Ok(())
 }
 
+/// How the cause of a stop at the whole spend cap begins.
+const CAP_REACHED: &str = "spend cap reached";
+/// How the cause of a stop at the daily spend cap begins.
+const DAILY_CAP_REACHED: &str = "daily spend cap reached";
+
+/// Whether `event` is a run stopped at its spend cap (whole or daily) by [`over_cap`], as
+/// opposed to stopped by hand; alerts tell the two apart by it.
+pub fn is_cap_stop(event: &RunEvent) -> bool {
+    event.kind == EventKind::State
+        && event.state == RunState::Stopped
+        && (event.cause.starts_with(CAP_REACHED) || event.cause.starts_with(DAILY_CAP_REACHED))
+}
+
 /// Why a collection that found `spent` stops the run, if it does: the whole cap, or the
 /// daily one.
 fn over_cap(exp: &Experiment, spent: &collect::Spent) -> Option<String> {
@@ -315,11 +328,11 @@ fn over_cap(exp: &Experiment, spent: &collect::Spent) -> Option<String> {
     let over_daily = exp.daily_spend_cap.filter(|cap| spent.day >= *cap);
     match over_daily {
         Some(cap) if spend < exp.spend_cap => Some(format!(
-            "daily spend cap reached: {} of {cap} {} on {}",
+            "{DAILY_CAP_REACHED}: {} of {cap} {} on {}",
             spent.day, exp.currency, spent.date
         )),
         _ if spend >= exp.spend_cap || over_daily.is_some() => Some(format!(
-            "spend cap reached: {spend} of {} {}",
+            "{CAP_REACHED}: {spend} of {} {}",
             exp.spend_cap, exp.currency
         )),
         _ => None,

@@ -20,7 +20,7 @@ impl Store {
             .events(record.id)?
             .into_iter()
             .rev()
-            .find(|e| e.state == record.state)
+            .find(|e| e.state == record.state && e.is_about_run())
             .map(|e| e.cause);
         Ok(Inputs::new(
             record.clone(),

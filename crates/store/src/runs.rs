@@ -148,6 +148,16 @@ impl Store {
         self.event(experiment_id, EventKind::CollectionFailed, &cause, at)
     }
 
+    /// Records that an alert about the run could not be delivered, and why.
+    pub fn note_undelivered_alert(
+        &mut self,
+        experiment_id: i64,
+        cause: &str,
+        at: DateTime<Utc>,
+    ) -> Result<()> {
+        self.event(experiment_id, EventKind::AlertUndelivered, cause, at)
+    }
+
     /// Records an event of `kind` in the state the run is in.
     fn event(
         &mut self,
