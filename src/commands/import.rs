@@ -88,8 +88,32 @@ fn import(
     let outcome = super::or_abandon(store, |store| {
         import::apply(&plan, store, chrono::Utc::now())
     })?;
-    for (f, (path, collection)) in plan.files.iter().zip(&outcome.collections) {
-        let file = ImportedFile {
+    for file in stored_files(&plan, &outcome) {
+        say(&format!(
+            "{}: snapshot {} (from its {}), {} ad(s), {} row(s) -> collection {}",
+            file.file, file.snapshot_at, file.snapshot_from, file.ads, file.rows, file.collection,
+        ));
+        imported.files.push(file);
+    }
+    say(&format!(
+        "Imported {} file(s) into {} in {}. Next: `adskew analyze {}`, `adskew report {}`.",
+        outcome.collections.len(),
+        into_what(&plan, &outcome),
+        db.display(),
+        outcome.name,
+        outcome.name
+    ));
+    imported.run = Some(outcome.experiment_id);
+    imported.experiment = Some(outcome.name);
+    Ok(imported)
+}
+
+/// Each file stored, with its snapshot and the collection it became.
+fn stored_files(plan: &import::Plan, outcome: &import::Outcome) -> Vec<ImportedFile> {
+    plan.files
+        .iter()
+        .zip(&outcome.collections)
+        .map(|(f, (path, collection))| ImportedFile {
             file: path.display().to_string(),
             snapshot_at: f
                 .export
@@ -99,14 +123,13 @@ fn import(
             ads: f.export.ads.len(),
             rows: f.export.rows_read,
             collection: *collection,
-        };
-        say(&format!(
-            "{}: snapshot {} (from its {}), {} ad(s), {} row(s) -> collection {collection}",
-            file.file, file.snapshot_at, file.snapshot_from, file.ads, file.rows,
-        ));
-        imported.files.push(file);
-    }
-    let what = match &plan.target {
+        })
+        .collect()
+}
+
+/// The run the files went into, as the summary names it.
+fn into_what(plan: &import::Plan, outcome: &import::Outcome) -> String {
+    match &plan.target {
         Target::New(exp) => format!(
             "the new experiment {} (run {}; ads {}; breakdowns {})",
             outcome.name,
@@ -119,15 +142,5 @@ fn import(
             import::breakdowns_of(exp)
         ),
         Target::Existing(_) => format!("{} (run {})", outcome.name, outcome.experiment_id),
-    };
-    say(&format!(
-        "Imported {} file(s) into {what} in {}. Next: `adskew analyze {}`, `adskew report {}`.",
-        outcome.collections.len(),
-        db.display(),
-        outcome.name,
-        outcome.name
-    ));
-    imported.run = Some(outcome.experiment_id);
-    imported.experiment = Some(outcome.name);
-    Ok(imported)
+    }
 }
