@@ -433,89 +433,136 @@ async fn drive_inner(
     let tz = check_account(exp, platform).await?;
     // A stop requested before this process got here pauses what exists first.
     honour_pauses(exp, id, platform, clock, store).await?;
+    let mut tally = Tally {
+        id,
+        started: start,
+        collections: 0,
+        spend: Money::ZERO,
+    };
     let now = store.find_experiment(&id.to_string())?;
     if now.state == RunState::Stopped && now.recollect_at.is_none() {
         // Stopped before it was activated: nothing more is created or collected.
-        return Ok(RunOutcome {
-            experiment_id: id,
-            state: RunState::Stopped,
-            collections: 0,
-            spend: Money::ZERO,
-            started: start,
-            ended: clock.now(),
-            next: None,
-        });
+        return Ok(tally.outcome(RunState::Stopped, None, clock.now()));
     }
     let launched = launch::ensure_objects(exp, id, platform, store, start, end).await?;
     reached.objects = true;
     if record.state == RunState::Draft {
-        store.set_state(
-            id,
-            RunState::Created,
-            "all objects created paused",
-            platform.now(),
-        )?;
+        let cause = "all objects created paused";
+        store.set_state(id, RunState::Created, cause, platform.now())?;
     }
-    let mut collections = 0;
-    let mut spend = store
+    tally.spend = store
         .collections(id)?
         .last()
-        .map(|c| c.spend)
-        .unwrap_or(Money::ZERO);
-    let outcome = |state: RunState,
-                   collections: usize,
-                   spend: Money,
-                   next: Option<DateTime<Utc>>,
-                   now: DateTime<Utc>| RunOutcome {
-        experiment_id: id,
-        state,
-        collections,
-        spend,
-        started: start,
-        ended: now,
-        next,
-    };
+        .map_or(Money::ZERO, |c| c.spend);
+    let window = Window { start, end, tz };
     loop {
         // Also right after an activation: a stop that landed during it is applied again.
         honour_pauses(exp, id, platform, clock, store).await?;
         let record = store.find_experiment(&id.to_string())?;
-        let state = record.state;
         let due = run_clock(exp, &record, store)?.map_or(Due::Nothing, |c| c.due());
         if due == Due::Nothing {
-            return Ok(outcome(state, collections, spend, None, clock.now()));
+            return Ok(tally.outcome(record.state, None, clock.now()));
         }
         let Some(at) = wait_for(&due, mode, clock).await else {
-            return Ok(outcome(
-                state,
-                collections,
-                spend,
-                due.next_at(),
-                clock.now(),
-            ));
+            return Ok(tally.outcome(record.state, due.next_at(), clock.now()));
         };
+        let step = Step {
+            exp,
+            id,
+            platform,
+            clock,
+            launched: &launched,
+            window,
+        };
+        let collects = matches!(due, Due::Collect { .. } | Due::Recollect { .. });
+        step.take(due, at, store, &mut tally, reached).await?;
+        if collects {
+            progress.collected();
+        }
+    }
+}
+
+/// What a drive has done so far, for its [`RunOutcome`].
+struct Tally {
+    id: i64,
+    started: DateTime<Utc>,
+    collections: usize,
+    spend: Money,
+}
+
+impl Tally {
+    fn outcome(
+        &self,
+        state: RunState,
+        next: Option<DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) -> RunOutcome {
+        RunOutcome {
+            experiment_id: self.id,
+            state,
+            collections: self.collections,
+            spend: self.spend,
+            started: self.started,
+            ended: now,
+            next,
+        }
+    }
+}
+
+/// One thing a run has due, with what doing it needs.
+struct Step<'a> {
+    exp: &'a Experiment,
+    id: i64,
+    platform: &'a dyn Platform,
+    clock: &'a dyn Clock,
+    launched: &'a launch::Launched,
+    window: Window,
+}
+
+impl Step<'_> {
+    /// Does `due` for the time `at`.
+    async fn take(
+        &self,
+        due: Due,
+        at: DateTime<Utc>,
+        store: &mut Store,
+        tally: &mut Tally,
+        reached: &mut Reached,
+    ) -> Result<()> {
+        let (exp, id, platform, clock) = (self.exp, self.id, self.platform, self.clock);
         match due {
             Due::Activate { .. } => {
                 reached.activation = true;
-                activate(exp, id, platform, store, &launched, clock.now()).await?;
+                activate(exp, id, platform, store, self.launched, clock.now()).await?;
             }
             Due::Collect { .. } => {
-                let window = Window { start, end, tz };
-                spend = collect_due(exp, id, platform, clock, store, &launched, window, at).await?;
-                collections += 1;
-                progress.collected();
+                tally.spend = collect_due(
+                    exp,
+                    id,
+                    platform,
+                    clock,
+                    store,
+                    self.launched,
+                    self.window,
+                    at,
+                )
+                .await?;
+                tally.collections += 1;
             }
             // Collected at the end, but the process stopped before recording it.
-            Due::Finish => finish(exp, id, store, end, clock.now())?,
+            Due::Finish => finish(exp, id, store, self.window.end, clock.now())?,
             Due::Recollect { .. } => {
-                spend = collect::collect(exp, id, platform, store, &launched, start, at, tz)
-                    .await?
-                    .total;
-                collections += 1;
-                progress.collected();
+                let Window { start, tz, .. } = self.window;
+                let spent =
+                    collect::collect(exp, id, platform, store, self.launched, start, at, tz)
+                        .await?;
+                tally.spend = spent.total;
+                tally.collections += 1;
                 info!(experiment = %exp.name, "re-collected after the revision window");
             }
-            Due::Nothing => unreachable!("returned above"),
+            Due::Nothing => {}
         }
+        Ok(())
     }
 }
 
