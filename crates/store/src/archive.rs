@@ -47,7 +47,7 @@ impl Store {
         {
             let mut insert = tx.prepare(
                 "INSERT INTO api_calls (experiment_id, platform, at, elapsed_ms, method, url,
-                    request_gz, request_sha256, status, fbtrace_id, response_gz, response_sha256,
+                    request_gz, request_sha256, status, trace_id, response_gz, response_sha256,
                     response_bytes, error)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
             )?;
@@ -80,7 +80,7 @@ impl Store {
     pub fn api_calls(&self, experiment_id: Option<i64>) -> Result<Vec<Exchange>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, at, elapsed_ms, method, url, request_gz, request_sha256, status,
-                    fbtrace_id, response_gz, response_sha256, error
+                    trace_id, response_gz, response_sha256, error
              FROM api_calls WHERE experiment_id IS ?1 ORDER BY id",
         )?;
         let rows = stmt.query_map(params![experiment_id], |r| {

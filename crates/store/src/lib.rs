@@ -59,6 +59,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migration_8.sql"),
     include_str!("migration_9.sql"),
     include_str!("migration_10.sql"),
+    include_str!("migration_11.sql"),
 ];
 
 /// The schema version this adskew writes (and the newest it reads).
