@@ -32,6 +32,17 @@ pub fn render(a: &Analysis, figures: &[charts::Figure]) -> String {
     if !e.description.trim().is_empty() {
         let _ = writeln!(s, "{}\n", e.description.trim());
     }
+    what_was_run(&mut s, a);
+    ads(&mut s, a);
+    results(&mut s, a);
+    figures_section(&mut s, figures);
+    provenance(&mut s, a);
+    s
+}
+
+/// The run: platform, state, dates, collections, spend and the tests' settings.
+fn what_was_run(s: &mut String, a: &Analysis) {
+    let e = &a.experiment;
     let _ = writeln!(s, "## What was run\n");
     let _ = writeln!(s, "| | |\n|---|---|");
     let _ = writeln!(s, "| Platform | {} |", e.platform);
@@ -82,7 +93,10 @@ pub fn render(a: &Analysis, figures: &[charts::Figure]) -> String {
         a.settings.ci_level * 100.0
     );
     let _ = writeln!(s);
+}
 
+/// Each ad's totals, and ads the platform refused or that reached nobody.
+fn ads(s: &mut String, a: &Analysis) {
     let _ = writeln!(s, "### Ads\n");
     let _ = writeln!(s, "{}", tables::ads_table(a).markdown());
     for ad in a.ads.iter().filter(|ad| ad.platform_problem.is_some()) {
@@ -91,7 +105,10 @@ pub fn render(a: &Analysis, figures: &[charts::Figure]) -> String {
     if let Some(nothing) = words::describe_no_delivery(a) {
         let _ = writeln!(s, "> **{nothing}**\n");
     }
+}
 
+/// Each comparison: its ads, expectation, results in words and shares.
+fn results(s: &mut String, a: &Analysis) {
     let _ = writeln!(s, "## Results\n");
     for c in &a.comparisons {
         let _ = writeln!(s, "### Comparison `{}`\n", c.key);
@@ -121,7 +138,10 @@ pub fn render(a: &Analysis, figures: &[charts::Figure]) -> String {
             let _ = writeln!(s, "{}", tables::shares_table(a, c, b).markdown());
         }
     }
+}
 
+/// The figures, linked by file name, with their captions.
+fn figures_section(s: &mut String, figures: &[charts::Figure]) {
     if !figures.is_empty() {
         let _ = writeln!(s, "## Figures\n");
         for f in figures {
@@ -129,7 +149,11 @@ pub fn render(a: &Analysis, figures: &[charts::Figure]) -> String {
             let _ = writeln!(s, "*{}*\n", f.caption);
         }
     }
+}
 
+/// Where every number came from.
+fn provenance(s: &mut String, a: &Analysis) {
+    let e = &a.experiment;
     let _ = writeln!(s, "## Provenance\n");
     let _ = writeln!(s, "- Experiment file: `{}`", e.file_path);
     let _ = writeln!(s, "- File SHA-256: `{}`", e.file_sha256);
@@ -162,5 +186,4 @@ pub fn render(a: &Analysis, figures: &[charts::Figure]) -> String {
             .map_or("-".to_string(), |x| x.to_string())
     );
     let _ = writeln!(s, "- Every number here is in `results.json`.");
-    s
 }
