@@ -5,17 +5,11 @@
 
 mod common;
 
+use common::{adskew_in, stderr_of as stderr, stdout_of as stdout};
+
 use std::path::Path;
 
 use serde_json::Value;
-
-fn stdout(assert: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8(assert.get_output().stdout.clone()).unwrap()
-}
-
-fn stderr(assert: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8(assert.get_output().stderr.clone()).unwrap()
-}
 
 fn json(assert: &assert_cmd::assert::Assert) -> Value {
     let text = stdout(assert);
@@ -29,15 +23,6 @@ fn campaign(name: &str) -> String {
         .to_str()
         .unwrap()
         .to_string()
-}
-
-/// `adskew ARGS` in `dir`, with no settings file of the user's.
-fn adskew_in(dir: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
-    common::adskew()
-        .current_dir(dir)
-        .env("HOME", "/nonexistent")
-        .args(args)
-        .assert()
 }
 
 #[test]

@@ -4,6 +4,8 @@
 
 mod common;
 
+use common::adskew_in as in_empty;
+
 use std::path::Path;
 
 /// A run of the pilot in `tmp/a.db` and a settings file elsewhere naming that database.
@@ -17,15 +19,6 @@ fn run_and_settings(tmp: &Path) -> std::path::PathBuf {
     )
     .unwrap();
     settings
-}
-
-/// `adskew ARGS` in an empty folder with no settings file of its own.
-fn in_empty(dir: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
-    common::adskew()
-        .current_dir(dir)
-        .env("HOME", "/nonexistent")
-        .args(args)
-        .assert()
 }
 
 #[test]

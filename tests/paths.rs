@@ -5,6 +5,8 @@
 
 mod common;
 
+use common::{adskew_in, stderr_of as stderr};
+
 use std::path::{Path, PathBuf};
 
 fn pilot() -> String {
@@ -25,18 +27,6 @@ fn pilot_named(dir: &Path, name: &str, edit: impl Fn(String) -> String) -> PathB
     ));
     std::fs::write(&file, text).unwrap();
     file
-}
-
-fn adskew_in(dir: &Path, args: &[&str]) -> assert_cmd::assert::Assert {
-    common::adskew()
-        .current_dir(dir)
-        .env("HOME", "/nonexistent")
-        .args(args)
-        .assert()
-}
-
-fn stderr(a: &assert_cmd::assert::Assert) -> String {
-    String::from_utf8(a.get_output().stderr.clone()).unwrap()
 }
 
 /// Everything under `dir`, relative, sorted: what "nothing was written" is checked against.

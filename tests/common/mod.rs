@@ -13,6 +13,28 @@ pub fn adskew() -> Command {
     cmd
 }
 
+/// `adskew ARGS` in `dir`, with no settings file of the user's (`HOME` points nowhere).
+#[allow(dead_code)]
+pub fn adskew_in(dir: &std::path::Path, args: &[&str]) -> assert_cmd::assert::Assert {
+    adskew()
+        .current_dir(dir)
+        .env("HOME", "/nonexistent")
+        .args(args)
+        .assert()
+}
+
+/// What a finished command printed on stdout.
+#[allow(dead_code)]
+pub fn stdout_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(assert.get_output().stdout.clone()).unwrap()
+}
+
+/// What a finished command printed on stderr.
+#[allow(dead_code)]
+pub fn stderr_of(assert: &assert_cmd::assert::Assert) -> String {
+    String::from_utf8(assert.get_output().stderr.clone()).unwrap()
+}
+
 /// Runs `campaigns/<campaign>` on the simulator with its database and reports in `tmp`
 /// (`a.db`, `results/`) and returns the directory of its report.
 #[allow(dead_code)]
