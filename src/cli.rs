@@ -81,6 +81,8 @@ pub struct AnalysisArgs {
     /// What is counted: reach (people) or impressions.
     #[arg(long, value_parser = parse_metric)]
     pub metric: Option<crate::vocab::Metric>,
+    #[command(flatten)]
+    pub p_floor: PFloorArgs,
     /// Expected composition for goodness of fit, e.g. "female=0.5,male=0.5" or
     /// "age:18-24=0.2,25-34=0.3,...". Shares sum to 1. Repeat for more breakdowns; each
     /// replaces the experiment's (or the simulator's) composition for its breakdown.
@@ -112,6 +114,7 @@ impl AnalysisArgs {
         if let Some(m) = self.metric {
             settings.metric = m;
         }
+        self.p_floor.apply(settings);
         for (breakdown, shares) in &self.expected {
             settings.expected.insert(
                 *breakdown,
@@ -170,6 +173,34 @@ fn parse_alpha(s: &str) -> Result<f64, String> {
 
 fn parse_level(s: &str) -> Result<f64, String> {
     parse_in(s, 0.5, 1.0, "the level")
+}
+
+/// `--p-floor`, declared once for `analyze` and `report`.
+#[derive(Debug, Clone, Copy, Default, clap::Args)]
+pub struct PFloorArgs {
+    /// The smallest p-value the text and tables print, a power of ten from 1e-300 to 1e-3
+    /// (default 1e-16, or the experiment's `[analysis] p_floor`): below it they say
+    /// "p < 10⁻¹⁶"; results.json and the CSV tables keep the exact log10 p.
+    #[arg(long, value_name = "P", value_parser = parse_p_floor)]
+    pub p_floor: Option<f64>,
+}
+
+impl PFloorArgs {
+    /// `settings` with the floor given, if any.
+    pub fn apply(&self, settings: &mut crate::experiment::AnalysisSettings) {
+        if let Some(f) = self.p_floor {
+            settings.p_floor = f;
+        }
+    }
+}
+
+fn parse_p_floor(s: &str) -> Result<f64, String> {
+    s.parse::<f64>()
+        .ok()
+        .filter(|&f| crate::experiment::p_floor_exponent(f).is_some())
+        .ok_or_else(|| {
+            format!("`{s}` is not a power of ten from 1e-300 to 1e-3; give e.g. --p-floor 1e-16")
+        })
 }
 
 fn parse_correction(s: &str) -> Result<crate::vocab::Correction, String> {
@@ -606,6 +637,8 @@ pub struct ReportArgs {
     /// What to write, comma-separated: html, md, tex, csv, json, svg, png, pdf.
     #[arg(long, value_delimiter = ',', value_parser = parse_format, value_name = "FORMATS")]
     pub format: Vec<crate::report::Format>,
+    #[command(flatten)]
+    pub p_floor: PFloorArgs,
     #[command(flatten)]
     pub output: OutputArgs,
 }

@@ -91,7 +91,18 @@ fn table_numbers_equal_results_json() {
                 num(&row["adjusted_p_value"]),
                 b["adjusted_p_value"].as_f64().unwrap()
             );
-            assert_eq!(num(&row["effect"]), b["cramers_v"].as_f64().unwrap());
+            // One effect measure per column (the issue-17 fix of the mixed `effect` column).
+            assert_eq!(num(&row["cramers_v"]), b["cramers_v"].as_f64().unwrap());
+            assert!(row["difference"].is_empty(), "{row:?}");
+            // The exact log10 p beside each p, as results.json has it.
+            assert_eq!(
+                num(&row["log10_p_value"]),
+                b["chi2"]["log10_p_value"].as_f64().unwrap()
+            );
+            assert_eq!(
+                num(&row["log10_p_adjusted"]),
+                b["adjusted_log10_p_value"].as_f64().unwrap()
+            );
             assert_eq!(row["marks"].is_empty(), !b["reject"].as_bool().unwrap());
             if !b["z_test"].is_null() {
                 let z = tests
@@ -105,9 +116,18 @@ fn table_numbers_equal_results_json() {
                     b["z_test"]["statistic"].as_f64().unwrap()
                 );
                 assert_eq!(
-                    num(&z["effect"]),
+                    num(&z["difference"]),
                     b["z_test"]["difference"].as_f64().unwrap()
                 );
+                assert_eq!(
+                    num(&z["difference_ci_low"]),
+                    b["z_test"]["ci"]["low"].as_f64().unwrap()
+                );
+                assert_eq!(
+                    num(&z["difference_ci_high"]),
+                    b["z_test"]["ci"]["high"].as_f64().unwrap()
+                );
+                assert!(z["cramers_v"].is_empty(), "{z:?}");
             }
         }
     }
@@ -150,7 +170,8 @@ fn latex_tables_are_booktabs_with_a_caption_naming_test_and_correction() {
         "chi-square",
         "z-test",
         "Holm",
-        "\\label{tab:tests}",
+        // Prefixed with the experiment, so two experiments' tables go into one paper.
+        "\\label{tab:imana2021-paired-jobs-tests}",
         "$^{***}$",
     ] {
         assert!(tex.contains(needle), "no `{needle}` in:\n{tex}");

@@ -174,7 +174,7 @@ fn base_file_is_valid_without_warnings() {
         .arg(&path)
         .assert()
         .code(0)
-        .stdout(predicate::str::contains("valid. 2 ads, 1 comparisons"))
+        .stdout(predicate::str::contains("valid. 2 ads, 1 comparison on"))
         .stderr(predicate::str::is_empty());
 }
 
@@ -1098,4 +1098,19 @@ fn a_folder_or_an_oversized_file_is_refused_naming_it_and_the_limit() {
     );
     let stderr = run_writes_nothing(dir.path(), &path, &["big.toml", "campaign.toml"]);
     assert!(stderr.contains("1 MiB"), "{stderr}");
+}
+
+#[test]
+fn p_floor_must_be_a_power_of_ten_a_journal_prints() {
+    for value in ["0.05", "2e-16", "0", "1e-400", "1"] {
+        let text = edit(&[("alpha = 0.05", &format!("alpha = 0.05\np_floor = {value}"))]);
+        let stderr = assert_problem(&text, "analysis.p_floor", "power of ten");
+        assert!(
+            stderr.contains("p_floor = 1e-16"),
+            "the hint gives one: {stderr}"
+        );
+    }
+    let text = edit(&[("alpha = 0.05", "alpha = 0.05\np_floor = 1e-3")]);
+    let (code, _, stderr) = validate_text(&text, &[]);
+    assert_eq!(code, 0, "{stderr}");
 }

@@ -29,11 +29,11 @@ pub(super) fn print_summary(a: &Analysis) {
     for c in &a.comparisons {
         println!("\nComparison {}:", c.key);
         if let Some(p) = c.paired() {
-            println!("  {}", words::describe_paired(p));
+            println!("  {}", words::describe_paired(a, p));
         }
         for b in &c.breakdowns {
             println!("  {}", words::describe_breakdown(a, b));
-            for fit in words::describe_fits(b) {
+            for fit in words::describe_fits(a, b) {
                 println!("    {fit}");
             }
         }

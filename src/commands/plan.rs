@@ -64,9 +64,13 @@ fn plan_simulated(
     if json {
         return super::print_json(&report);
     }
+    let correction = match crate::report::words::correction_name(report.correction) {
+        Some(name) => format!("with the {name} correction"),
+        None => "without correction for multiple tests".to_string(),
+    };
     println!(
-        "{}: {} simulated replicates (seed {}), alpha {} with {} correction.",
-        report.experiment, report.replicates, report.seed, report.alpha, report.correction
+        "{}: {} simulated replicates (seed {}), alpha {} {correction}.",
+        report.experiment, report.replicates, report.seed, report.alpha
     );
     if let Some(s) = &report.spend {
         println!(

@@ -9,7 +9,8 @@ use crate::store::Store;
 pub fn execute(args: ReportArgs) -> Result<()> {
     let store = Store::open_read_only(&args.db.path()?)?;
     let record = store.find_experiment(&args.experiment)?;
-    let inputs = crate::analysis_inputs(&store, &record)?;
+    let mut inputs = crate::analysis_inputs(&store, &record)?;
+    args.p_floor.apply(&mut inputs.experiment.analysis);
     let report = report::Report::load(&store, &inputs, analysis::analyze(&inputs))?;
     let written = report::write(&report, &args.out, &args.format)?;
     if args.output.json {

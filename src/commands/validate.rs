@@ -58,10 +58,10 @@ pub fn execute(args: ValidateArgs) -> Result<()> {
         eprintln!("warning: {warning}");
     }
     println!(
-        "{}: valid. {} ads, {} comparisons on platform {}; at most {} {} over {} (spend cap {} {}).",
+        "{}: valid. {}, {} on platform {}; at most {} {} over {} (spend cap {} {}).",
         summary.file,
-        summary.ads,
-        summary.comparisons,
+        crate::report::words::plural(summary.ads, "ad", "ads"),
+        crate::report::words::plural(summary.comparisons, "comparison", "comparisons"),
         summary.platform,
         summary.max_scheduled_spend,
         summary.currency,

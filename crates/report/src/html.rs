@@ -160,12 +160,8 @@ fn summary(s: &mut String, report: &Report) {
         a.data.spend, a.data.spend_cap, a.data.currency
     );
     let tests = format!(
-        "{} (alpha {}, {} correction, {} {}% intervals, counts: {})",
-        a.tests,
-        a.settings.alpha,
-        a.settings.correction,
-        a.settings.ci,
-        a.settings.ci_level * 100.0,
+        "{}; counts: {}",
+        super::words::settings_summary(a),
         a.settings.metric
     );
     for (k, v) in [
@@ -261,7 +257,7 @@ fn results(s: &mut String, report: &Report) {
             );
         }
         if let Some(p) = c.paired() {
-            let _ = writeln!(s, "<p>{}</p>", prose(&describe_paired(p)));
+            let _ = writeln!(s, "<p>{}</p>", prose(&describe_paired(a, p)));
         }
         for b in &c.breakdowns {
             let _ = writeln!(s, "<p>{}</p>", prose(&describe_breakdown(a, b)));

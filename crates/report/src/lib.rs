@@ -86,19 +86,18 @@ pub fn exporters(formats: &[Format]) -> Vec<Box<dyn Exporter>> {
     if on(Format::Json) {
         out.push(Box::new(json::JsonExporter));
     }
-    if on(Format::Md) {
-        out.push(Box::new(markdown::MarkdownExporter));
-    }
     // PDF only when asked for: it is not part of "all formats".
-    let pdf = formats.contains(&Format::Pdf);
-    if on(Format::Svg) || on(Format::Png) || pdf {
-        out.push(Box::new(charts::ChartExporter {
-            formats: charts::Formats {
-                svg: on(Format::Svg),
-                png: on(Format::Png),
-                pdf,
-            },
-        }));
+    let figures = charts::Formats {
+        svg: on(Format::Svg),
+        png: on(Format::Png),
+        pdf: formats.contains(&Format::Pdf),
+    };
+    if on(Format::Md) {
+        // report.md links the figures this report writes, and only those.
+        out.push(Box::new(markdown::MarkdownExporter { figures }));
+    }
+    if figures.svg || figures.png || figures.pdf {
+        out.push(Box::new(charts::ChartExporter { formats: figures }));
     }
     if on(Format::Md) || on(Format::Tex) || on(Format::Csv) {
         out.push(Box::new(tables::TablesExporter {

@@ -9,7 +9,11 @@ use adskew_core::analysis::Analysis;
 use adskew_core::error::Result;
 use adskew_core::records::RunOrigin;
 
-pub struct MarkdownExporter;
+/// Writes `report.md`; `figures` are the chart files the same report writes, which are
+/// the only ones it links (a link to a file not beside it is a broken figure in a paper).
+pub struct MarkdownExporter {
+    pub figures: charts::Formats,
+}
 
 impl Exporter for MarkdownExporter {
     fn name(&self) -> &'static str {
@@ -19,13 +23,29 @@ impl Exporter for MarkdownExporter {
     fn export(&self, report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
         let path = dir.join("report.md");
         let figures = charts::figures(report);
-        write_file(&path, render(&report.analysis, &figures).as_bytes())?;
+        let text = render_linking(&report.analysis, &figures, self.figures);
+        write_file(&path, text.as_bytes())?;
         Ok(vec![path])
     }
 }
 
-/// Renders the Markdown report; `figures` are linked by file name (`<stem>.svg`).
+/// Renders the Markdown report with its figures linked as SVGs (`<stem>.svg`).
 pub fn render(a: &Analysis, figures: &[charts::Figure]) -> String {
+    let svg = charts::Formats {
+        svg: true,
+        png: false,
+        pdf: false,
+    };
+    render_linking(a, figures, svg)
+}
+
+/// Renders the Markdown report, linking each figure in the best of the `written` formats:
+/// SVG, else PNG (both shown inline), else PDF (a link); none when no chart is written.
+pub fn render_linking(
+    a: &Analysis,
+    figures: &[charts::Figure],
+    written: charts::Formats,
+) -> String {
     let mut s = String::new();
     let e = &a.experiment;
     let _ = writeln!(s, "# {}\n", e.name);
@@ -35,7 +55,7 @@ pub fn render(a: &Analysis, figures: &[charts::Figure]) -> String {
     what_was_run(&mut s, a);
     ads(&mut s, a);
     results(&mut s, a);
-    figures_section(&mut s, figures);
+    figures_section(&mut s, figures, written);
     provenance(&mut s, a);
     s
 }
@@ -83,15 +103,7 @@ fn what_was_run(s: &mut String, a: &Analysis) {
         );
     }
     let _ = writeln!(s, "| Counts tested | {} |", a.settings.metric);
-    let _ = writeln!(
-        s,
-        "| Tests | {} (alpha {}, {} correction, {} {}% CIs) |",
-        a.tests,
-        a.settings.alpha,
-        a.settings.correction,
-        a.settings.ci,
-        a.settings.ci_level * 100.0
-    );
+    let _ = writeln!(s, "| Tests | {} |", words::settings_summary(a));
     let _ = writeln!(s);
 }
 
@@ -131,7 +143,7 @@ fn results(s: &mut String, a: &Analysis) {
         }
         let _ = writeln!(s);
         if let Some(p) = c.paired() {
-            let _ = writeln!(s, "{}\n", describe_paired(p));
+            let _ = writeln!(s, "{}\n", describe_paired(a, p));
         }
         for b in &c.breakdowns {
             let _ = writeln!(s, "{}\n", describe_breakdown(a, b));
@@ -140,14 +152,34 @@ fn results(s: &mut String, a: &Analysis) {
     }
 }
 
-/// The figures, linked by file name, with their captions.
-fn figures_section(s: &mut String, figures: &[charts::Figure]) {
-    if !figures.is_empty() {
-        let _ = writeln!(s, "## Figures\n");
-        for f in figures {
-            let _ = writeln!(s, "![{}]({}.svg)\n", f.title, f.stem);
-            let _ = writeln!(s, "*{}*\n", f.caption);
+/// The figures, linked by file name, with their captions; with no chart files written,
+/// a line saying how to get them instead of links to nothing.
+fn figures_section(s: &mut String, figures: &[charts::Figure], written: charts::Formats) {
+    if figures.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "## Figures\n");
+    let link = |stem: &str, title: &str| {
+        if written.svg {
+            Some(format!("![{title}]({stem}.svg)"))
+        } else if written.png {
+            Some(format!("![{title}]({stem}.png)"))
+        } else if written.pdf {
+            Some(format!("[{title} (PDF)]({stem}.pdf)"))
+        } else {
+            None
         }
+    };
+    if link("", "").is_none() {
+        let _ = writeln!(
+            s,
+            "This report was written without its figures; `adskew report --format svg` (or png, pdf) draws them.\n"
+        );
+        return;
+    }
+    for f in figures {
+        let _ = writeln!(s, "{}\n", link(&f.stem, &f.title).expect("checked above"));
+        let _ = writeln!(s, "*{}*\n", f.caption);
     }
 }
 

@@ -9,9 +9,12 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use super::words::{format_p, group_label};
+use super::words::{
+    chi_square_name, ci_label, ci_method_name, correction_phrase, group_label, level_percent,
+    PrintedP,
+};
 use super::{write_file, Exporter, Report};
-use adskew_core::analysis::{Analysis, BreakdownResult, ComparisonResult};
+use adskew_core::analysis::{Analysis, BreakdownResult, ComparisonResult, PairedResult};
 use adskew_core::error::Result;
 
 /// One cell: what CSV writes, and what a reader sees.
@@ -20,6 +23,8 @@ pub struct Cell {
     /// One value per CSV column of the cell's column (a CI is two: low and high).
     pub exact: Vec<String>,
     pub shown: String,
+    /// How LaTeX typesets it, where that is not `shown` escaped (a p-value's power of ten).
+    pub latex: Option<String>,
     /// Numbers are right-aligned (and so line up on their decimal point, being written to
     /// the same number of decimals within a column).
     pub numeric: bool,
@@ -31,6 +36,7 @@ impl Cell {
         Cell {
             exact: vec![s.clone()],
             shown: s,
+            latex: None,
             numeric: false,
         }
     }
@@ -39,6 +45,7 @@ impl Cell {
         Cell {
             exact: vec![n.to_string()],
             shown: thousands(n),
+            latex: None,
             numeric: true,
         }
     }
@@ -52,6 +59,7 @@ impl Cell {
             } else {
                 "n/a".to_string()
             },
+            latex: None,
             numeric: true,
         }
     }
@@ -65,18 +73,55 @@ impl Cell {
             } else {
                 "n/a".to_string()
             },
+            latex: None,
             numeric: true,
         }
     }
 
-    /// A p-value: exact (with its log10 where it underflowed), shown never as 0.
-    fn p(p: f64, log10_p: Option<f64>) -> Cell {
+    /// A p-value: exact with its log10 (two CSV columns: the log10 stays finite where p
+    /// underflows to 0), shown never as 0 and never below the floor.
+    fn p(p: f64, log10_p: Option<f64>, floor: f64) -> Cell {
+        let printed = PrintedP::of(p, log10_p, floor);
         Cell {
-            exact: vec![exact(p)],
-            shown: format_p(p, log10_p)
-                .trim_start_matches("p = ")
-                .trim_start_matches("p ")
-                .to_string(),
+            exact: vec![exact(p), exact(log10_p.unwrap_or(p.log10()))],
+            shown: printed.text(),
+            latex: Some(printed.latex()),
+            numeric: true,
+        }
+    }
+
+    /// A difference of shares: exact fraction, shown in percentage points with its sign.
+    fn points(x: f64) -> Cell {
+        Cell {
+            exact: vec![exact(x)],
+            shown: if x.is_finite() {
+                format!("{:+.1}", x * 100.0)
+            } else {
+                "n/a".to_string()
+            },
+            latex: None,
+            numeric: true,
+        }
+    }
+
+    /// An interval: its bounds exact (two CSV columns), shown as "[low, high]" in `unit`s
+    /// of 1/100 (percent or percentage points) with `signed` bounds for a difference.
+    fn interval(low: f64, high: f64, signed: bool) -> Cell {
+        let show = |x: f64| {
+            if signed {
+                format!("{:+.1}", x * 100.0)
+            } else {
+                format!("{:.1}", x * 100.0)
+            }
+        };
+        Cell {
+            exact: vec![exact(low), exact(high)],
+            shown: if low.is_finite() && high.is_finite() {
+                format!("[{}, {}]", show(low), show(high))
+            } else {
+                "n/a".into()
+            },
+            latex: None,
             numeric: true,
         }
     }
@@ -86,6 +131,7 @@ impl Cell {
         Cell {
             exact: vec![String::new(); width],
             shown: String::new(),
+            latex: None,
             numeric: false,
         }
     }
@@ -124,9 +170,14 @@ pub struct Column {
 
 impl Column {
     fn new(heading: impl Into<String>, csv: &str) -> Column {
+        Column::wide(heading, &[csv])
+    }
+
+    /// A column of several CSV values per cell (a CI's bounds, a p-value and its log10).
+    fn wide(heading: impl Into<String>, csv: &[&str]) -> Column {
         Column {
             heading: heading.into(),
-            csv: vec![csv.to_string()],
+            csv: csv.iter().map(|c| c.to_string()).collect(),
         }
     }
 }
@@ -136,6 +187,9 @@ impl Column {
 pub struct Table {
     /// File name without extension.
     pub stem: String,
+    /// The experiment's name: LaTeX labels are `tab:<experiment>-<stem>`, so the tables of
+    /// two experiments can go into one paper.
+    pub experiment: String,
     pub caption: String,
     pub headers: Vec<Column>,
     pub rows: Vec<Vec<Cell>>,
@@ -163,21 +217,6 @@ fn counted(a: &Analysis) -> &'static str {
     }
 }
 
-fn correction_phrase(a: &Analysis) -> String {
-    let method = match a.settings.correction {
-        adskew_core::vocab::Correction::None => return "no correction for multiple tests".into(),
-        adskew_core::vocab::Correction::Bonferroni => "Bonferroni's method",
-        adskew_core::vocab::Correction::Holm => "Holm's method",
-        adskew_core::vocab::Correction::BenjaminiHochberg => "the Benjamini–Hochberg method",
-    };
-    format!(
-        "p-values adjusted across all {} tests with {method}",
-        a.tests
-    )
-}
-
-/// Every table of the report, in order: ads, tests, then shares per comparison and
-/// breakdown.
 /// Every table of the report, in order: ads, tests, the same tests on the other metric
 /// (impressions when reach is tested, and the other way round) as a robustness check, then
 /// shares per comparison and breakdown.
@@ -188,8 +227,10 @@ pub fn tables(report: &Report) -> Vec<Table> {
         let mut t = tests_table(other);
         t.stem = format!("tests-{}", other.settings.metric);
         t.caption = format!(
-            "Robustness: the tests of Table tests on {} instead of {}. {}",
-            other.settings.metric, a.settings.metric, t.caption
+            "Robustness: the same tests on {} instead of {}. {}",
+            counted(other),
+            counted(a),
+            t.caption
         );
         out.push(t);
     }
@@ -226,6 +267,7 @@ pub(crate) fn ads_table(a: &Analysis) -> Table {
         .collect();
     Table {
         stem: "ads".into(),
+        experiment: a.experiment.name.clone(),
         caption: format!(
             "Delivery and spend per ad of {} ({}){}.",
             a.experiment.name,
@@ -250,90 +292,150 @@ pub(crate) fn ads_table(a: &Analysis) -> Table {
     }
 }
 
+/// The tests table: one row per chi-square test and per z-test, one effect measure per
+/// column (Cramér's V for a table, the difference in share with its interval for a pair).
 fn tests_table(a: &Analysis) -> Table {
-    let alpha = a.settings.alpha;
+    let pairs: Vec<&PairedResult> = a.comparisons.iter().filter_map(|c| c.paired()).collect();
+    // The difference's interval as the z-tests computed it (its method and level).
+    let diff_ci = pairs.first().map(|z| ci_label(&z.test.ci));
     let mut rows = Vec::new();
     for c in &a.comparisons {
         for b in &c.breakdowns {
-            match &b.chi2 {
-                Some(chi) => {
-                    let adj = b.adjusted_p_value.unwrap_or(f64::NAN);
-                    rows.push(vec![
-                        Cell::text(&c.key),
-                        Cell::text(b.breakdown.as_str()),
-                        Cell::text("chi-square"),
-                        Cell::num(chi.statistic, 2),
-                        Cell::int(chi.dof),
-                        Cell::p(chi.p_value, Some(chi.log10_p_value)),
-                        Cell::p(adj, b.adjusted_log10_p_value),
-                        Cell::text(marks(adj, alpha)),
-                        Cell::num(b.cramers_v.unwrap_or(f64::NAN), 3),
-                    ]);
-                }
-                None => rows.push(vec![
-                    Cell::text(&c.key),
-                    Cell::text(b.breakdown.as_str()),
-                    Cell::text(format!(
-                        "not tested: {}",
-                        b.not_tested.as_deref().unwrap_or("no data")
-                    )),
-                    Cell::empty(1),
-                    Cell::empty(1),
-                    Cell::empty(1),
-                    Cell::empty(1),
-                    Cell::empty(1),
-                    Cell::empty(1),
-                ]),
-            }
+            rows.push(chi_square_row(a, c, b, diff_ci.is_some()));
             if let Some(z) = &b.z_test {
-                rows.push(vec![
-                    Cell::text(&c.key),
-                    Cell::text(format!("{} ({})", b.breakdown, z.group)),
-                    Cell::text(format!("z ({})", z.test.alternative.as_str())),
-                    Cell::num(z.test.statistic, 2),
-                    Cell::empty(1),
-                    Cell::p(z.test.p_value, Some(z.test.log10_p_value)),
-                    Cell::p(z.adjusted_p_value, Some(z.adjusted_log10_p_value)),
-                    Cell::text(marks(z.adjusted_p_value, alpha)),
-                    Cell::num(z.test.difference, 3),
-                ]);
+                rows.push(z_row(a, c, b, z));
             }
         }
     }
+    let mut headers = vec![
+        Column::new("Comparison", "comparison"),
+        Column::new("Breakdown", "breakdown"),
+        Column::new("Test", "test"),
+        Column::new("Statistic", "statistic"),
+        Column::new("df", "dof"),
+        Column::wide("p", &["p_value", "log10_p_value"]),
+        Column::wide("Adjusted p", &["adjusted_p_value", "log10_p_adjusted"]),
+        Column::new("", "marks"),
+        Column::new("Cramér's V", "cramers_v"),
+    ];
+    if let Some(label) = &diff_ci {
+        headers.push(Column::new("Difference (pp)", "difference"));
+        headers.push(Column::wide(
+            format!("{label} CI (pp)"),
+            &["difference_ci_low", "difference_ci_high"],
+        ));
+    }
+    Table {
+        stem: "tests".into(),
+        experiment: a.experiment.name.clone(),
+        caption: tests_caption(a, diff_ci.as_deref()),
+        headers,
+        rows,
+        note: Some(format!(
+            "* adjusted p < {}; ** < 0.01; *** < 0.001 (marks only below α). p-values below {} are shown as a bound; results.json and the CSV hold each p and its log10 exactly.",
+            a.settings.alpha,
+            PrintedP::of(0.0, Some(f64::NEG_INFINITY), a.settings.p_floor)
+                .text()
+                .trim_start_matches("< ")
+        )),
+    }
+}
+
+/// What the tests table holds, in words: the tests by their published names, the counts,
+/// the effect measures and the correction.
+fn tests_caption(a: &Analysis, diff_ci: Option<&str>) -> String {
     let yates = if a.settings.yates {
-        "with Yates' correction for 2 × 2 tables"
+        "Yates-corrected χ² for 2 × 2 tables"
     } else {
         "without Yates' correction"
     };
-    Table {
-        stem: "tests".into(),
-        caption: format!(
-            "Tests of skew in {}: Pearson's chi-square test of independence of ads × groups ({yates}; effect: Cramér's V) and, for two-ad comparisons, the pooled two-proportion z-test of a group's share (effect: difference in share); counts are {}{}; {}.",
-            a.experiment.name,
-            counted(a),
-            if a.settings.include_unknown {
-                ""
-            } else {
-                ", unknown gender excluded"
-            },
-            correction_phrase(a)
+    let pairs = match diff_ci {
+        Some(ci) => format!(
+            " and, for two-ad comparisons, the pooled two-proportion z-test of a group's share (effect: the difference in share in percentage points, with its {ci} confidence interval)"
         ),
-        headers: vec![
-            Column::new("Comparison", "comparison"),
-            Column::new("Breakdown", "breakdown"),
-            Column::new("Test", "test"),
-            Column::new("Statistic", "statistic"),
-            Column::new("df", "dof"),
-            Column::new("p", "p_value"),
-            Column::new("Adjusted p", "adjusted_p_value"),
-            Column::new("", "marks"),
-            Column::new("Effect", "effect"),
-        ],
-        rows,
-        note: Some(format!(
-            "* adjusted p < {alpha}; ** < 0.01; *** < 0.001 (marks only below alpha)."
-        )),
+        None => String::new(),
+    };
+    format!(
+        "Tests of skew in {}: Pearson's chi-square (χ²) test of independence of ads × groups ({yates}; effect: Cramér's V){pairs}; counts are {}{}; {}.",
+        a.experiment.name,
+        counted(a),
+        if a.settings.include_unknown {
+            ""
+        } else {
+            ", unknown gender excluded"
+        },
+        correction_phrase(a)
+    )
+}
+
+/// A breakdown's chi-square row (or why it was not tested); `pairs` when the table has
+/// the difference columns, which this row leaves blank.
+fn chi_square_row(
+    a: &Analysis,
+    c: &ComparisonResult,
+    b: &BreakdownResult,
+    pairs: bool,
+) -> Vec<Cell> {
+    let mut row = vec![Cell::text(&c.key), Cell::text(b.breakdown.as_str())];
+    match &b.chi2 {
+        Some(chi) => {
+            let adj = b.adjusted_p_value.unwrap_or(f64::NAN);
+            row.extend([
+                Cell {
+                    // Machine-readable in the CSV, the published name on the page.
+                    exact: vec![if chi.yates {
+                        "chi-square-yates"
+                    } else {
+                        "chi-square"
+                    }
+                    .into()],
+                    ..Cell::text(chi_square_name(chi.yates))
+                },
+                Cell::num(chi.statistic, 2),
+                Cell::int(chi.dof),
+                Cell::p(chi.p_value, Some(chi.log10_p_value), a.settings.p_floor),
+                Cell::p(adj, b.adjusted_log10_p_value, a.settings.p_floor),
+                Cell::text(marks(adj, a.settings.alpha)),
+                Cell::num(b.cramers_v.unwrap_or(f64::NAN), 3),
+            ]);
+        }
+        None => {
+            row.push(Cell::text(format!(
+                "not tested: {}",
+                b.not_tested.as_deref().unwrap_or("no data")
+            )));
+            row.extend([1, 1, 2, 2, 1, 1].map(Cell::empty));
+        }
     }
+    if pairs {
+        row.extend([Cell::empty(1), Cell::empty(2)]);
+    }
+    row
+}
+
+/// A two-ad comparison's z-test row: the difference in share and its interval.
+fn z_row(a: &Analysis, c: &ComparisonResult, b: &BreakdownResult, z: &PairedResult) -> Vec<Cell> {
+    let t = &z.test;
+    vec![
+        Cell::text(&c.key),
+        Cell::text(format!("{} ({})", b.breakdown, z.group)),
+        Cell {
+            exact: vec![format!("z ({})", t.alternative.as_str())],
+            ..Cell::text(format!("Two-proportion z ({})", t.alternative.as_str()))
+        },
+        Cell::num(t.statistic, 2),
+        Cell::empty(1),
+        Cell::p(t.p_value, Some(t.log10_p_value), a.settings.p_floor),
+        Cell::p(
+            z.adjusted_p_value,
+            Some(z.adjusted_log10_p_value),
+            a.settings.p_floor,
+        ),
+        Cell::text(marks(z.adjusted_p_value, a.settings.alpha)),
+        Cell::empty(1),
+        Cell::points(t.difference),
+        Cell::interval(t.ci.low, t.ci.high, true),
+    ]
 }
 
 pub(crate) fn shares_table(a: &Analysis, c: &ComparisonResult, b: &BreakdownResult) -> Table {
@@ -343,10 +445,14 @@ pub(crate) fn shares_table(a: &Analysis, c: &ComparisonResult, b: &BreakdownResu
         Column::new("Ad", "ad"),
         Column::new("Group", "group"),
         Column::new("Share (%)", "share"),
-        Column {
-            heading: "CI (%)".into(),
-            csv: vec!["ci_low".into(), "ci_high".into()],
-        },
+        Column::wide(
+            format!(
+                "{}% {} CI (%)",
+                level_percent(a.settings.ci_level),
+                ci_method_name(a.settings.ci)
+            ),
+            &["ci_low", "ci_high"],
+        ),
         Column::new("n", "count"),
     ];
     let mut rows = Vec::new();
@@ -355,15 +461,7 @@ pub(crate) fn shares_table(a: &Analysis, c: &ComparisonResult, b: &BreakdownResu
             Cell::text(&s.ad),
             Cell::text(&s.group),
             Cell::percent(s.share),
-            Cell {
-                exact: vec![exact(s.ci.low), exact(s.ci.high)],
-                shown: if s.ci.low.is_finite() {
-                    format!("[{:.1}, {:.1}]", s.ci.low * 100.0, s.ci.high * 100.0)
-                } else {
-                    "n/a".into()
-                },
-                numeric: true,
-            },
+            Cell::interval(s.ci.low, s.ci.high, false),
             Cell::int(s.count),
         ]);
     }
@@ -380,16 +478,19 @@ pub(crate) fn shares_table(a: &Analysis, c: &ComparisonResult, b: &BreakdownResu
             Cell::empty(1),
         ]);
     }
-    let ci = &a.settings;
     Table {
         stem: format!("shares-{}-{}", c.key, b.breakdown),
+        experiment: a.experiment.name.clone(),
         caption: format!(
-            "Composition of the {} of each ad in comparison {} by {}: share (%), {} {}% confidence interval and count.",
-            counted(a),
-            c.key,
+            "Composition by {} of {} in comparison {}: share (%), {}% {} confidence interval and count.",
             b.breakdown,
-            ci.ci,
-            ci.ci_level * 100.0
+            match a.settings.metric {
+                adskew_core::vocab::Metric::Impressions => "each ad's impressions",
+                _ => "the people each ad reached",
+            },
+            c.key,
+            level_percent(a.settings.ci_level),
+            ci_method_name(a.settings.ci),
         ),
         headers,
         rows,
@@ -413,6 +514,11 @@ pub(crate) fn shares_table(a: &Analysis, c: &ComparisonResult, b: &BreakdownResu
 }
 
 impl Table {
+    /// The LaTeX label, unique across experiments: `tab:imana2021-paired-jobs-tests`.
+    pub fn label(&self) -> String {
+        format!("tab:{}-{}", self.experiment, self.stem)
+    }
+
     pub fn markdown(&self) -> String {
         let esc = |s: &str| s.replace('|', "\\|");
         let mut s = String::new();
@@ -467,7 +573,7 @@ impl Table {
         let _ = writeln!(s, "% adskew: {}", self.stem);
         let _ = writeln!(s, "\\begin{{table}}[t]\n\\centering\n\\small");
         let _ = writeln!(s, "\\caption{{{}}}", latex_escape(&self.caption));
-        let _ = writeln!(s, "\\label{{tab:{}}}", self.stem);
+        let _ = writeln!(s, "\\label{{{}}}", self.label());
         let _ = writeln!(s, "\\begin{{tabular}}{{{align}}}\n\\toprule");
         let _ = writeln!(
             s,
@@ -482,7 +588,9 @@ impl Table {
             let cells: Vec<String> = row
                 .iter()
                 .map(|c| {
-                    if c.shown.chars().all(|ch| ch == '*') && !c.shown.is_empty() {
+                    if let Some(latex) = &c.latex {
+                        latex.clone()
+                    } else if c.shown.chars().all(|ch| ch == '*') && !c.shown.is_empty() {
                         format!("$^{{{}}}$", c.shown)
                     } else if c.numeric {
                         latex_number(&c.shown)
@@ -537,10 +645,12 @@ fn latex_number(shown: &str) -> String {
     }
 }
 
-/// Escapes LaTeX's special characters in text.
+/// Escapes LaTeX's special characters in text, and sets the symbols adskew's words use in
+/// math mode: "χ²" as `$\\chi^{2}$`, "10⁻¹⁶" as `10$^{-16}$`, "α" as `$\\alpha$`.
 pub fn latex_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
         match c {
             '\\' => out.push_str("\\textbackslash{}"),
             '&' | '%' | '$' | '#' | '_' | '{' | '}' => {
@@ -553,10 +663,46 @@ pub fn latex_escape(s: &str) -> String {
             '–' => out.push_str("--"),
             '<' => out.push_str("$<$"),
             '>' => out.push_str("$>$"),
+            'α' => out.push_str("$\\alpha$"),
+            'χ' => {
+                let power = superscript_run(&mut chars);
+                if power.is_empty() {
+                    out.push_str("$\\chi$");
+                } else {
+                    out.push_str(&format!("$\\chi^{{{power}}}$"));
+                }
+            }
+            c if from_superscript(c).is_some() => {
+                let mut power = from_superscript(c).expect("checked").to_string();
+                power.push_str(&superscript_run(&mut chars));
+                out.push_str(&format!("$^{{{power}}}$"));
+            }
             _ => out.push(c),
         }
     }
     out
+}
+
+/// The superscript characters that follow, as plain digits and minus ("" when none).
+fn superscript_run(chars: &mut std::iter::Peekable<std::str::Chars>) -> String {
+    let mut run = String::new();
+    while let Some(d) = chars.peek().and_then(|&c| from_superscript(c)) {
+        run.push(d);
+        chars.next();
+    }
+    run
+}
+
+/// A superscript digit or minus as its plain character.
+fn from_superscript(c: char) -> Option<char> {
+    let digits = "⁰¹²³⁴⁵⁶⁷⁸⁹";
+    if c == '⁻' {
+        return Some('-');
+    }
+    digits
+        .chars()
+        .position(|d| d == c)
+        .and_then(|i| char::from_digit(i as u32, 10))
 }
 
 /// Which table formats to write.
@@ -604,6 +750,10 @@ mod tests {
     fn latex_special_characters_are_escaped() {
         assert_eq!(latex_escape("50% & $5_a"), "50\\% \\& \\$5\\_a");
         assert_eq!(latex_escape("p < 0.05"), "p $<$ 0.05");
+        assert_eq!(
+            latex_escape("Pearson's χ² below 10⁻¹⁶, α = 0.05"),
+            "Pearson's $\\chi^{2}$ below 10$^{-16}$, $\\alpha$ = 0.05"
+        );
         assert_eq!(latex_number("3.31e-88"), "$3.31\\times10^{-88}$");
         assert_eq!(latex_number("< 1e-927"), "$<10^{-927}$");
         assert_eq!(latex_number("0.350"), "0.350");
@@ -628,6 +778,9 @@ mod tests {
         );
         assert_eq!(Cell::int(1234567).shown, "1,234,567");
         assert_eq!(Cell::percent(f64::NAN).exact, ["nan"]);
-        assert_eq!(Cell::p(0.0, Some(-927.6)).shown, "< 1e-927");
+        let p = Cell::p(0.0, Some(-927.6), 1e-16);
+        assert_eq!(p.shown, "< 10⁻¹⁶");
+        assert_eq!(p.exact, ["0.0", "-927.6"]);
+        assert_eq!(p.latex.as_deref(), Some("$<10^{-16}$"));
     }
 }

@@ -291,11 +291,35 @@ pub struct AnalysisSettings {
     /// tables Fisher's exact test (always reported for 2 × 2) is the better answer.
     #[serde(default)]
     pub yates: bool,
+    /// The smallest p-value a report prints: below it, prose, captions and tables say
+    /// "p < 10⁻¹⁶" (a journal prints no more digits than the arithmetic supports), while
+    /// `results.json` and the CSV tables keep the exact log10 p. A power of ten.
+    #[serde(default = "default_p_floor")]
+    pub p_floor: f64,
     /// Expected composition per breakdown for goodness of fit, from the experiment's
     /// `[analysis.expected]` or `--expected`; it takes the place of the simulator's
     /// eligible audience for that breakdown.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub expected: BTreeMap<Breakdown, ExpectedComposition>,
+}
+
+/// The default [`AnalysisSettings::p_floor`]: about the double-precision epsilon, below
+/// which a p-value computed as 1 − CDF has no correct digit left.
+pub const DEFAULT_P_FLOOR: f64 = 1e-16;
+
+fn default_p_floor() -> f64 {
+    DEFAULT_P_FLOOR
+}
+
+/// The exponent of `floor` if it is a power of ten from 10⁻³⁰⁰ to 10⁻³, the floors a
+/// report can print (`None` for anything else).
+pub fn p_floor_exponent(floor: f64) -> Option<i32> {
+    if !(floor.is_finite() && floor > 0.0) {
+        return None;
+    }
+    let k = floor.log10().round() as i32;
+    let exact: f64 = format!("1e{k}").parse().ok()?;
+    ((-300..=-3).contains(&k) && (exact - floor).abs() <= exact * 1e-12).then_some(k)
 }
 
 /// A composition a delivery is tested against, and where it came from.

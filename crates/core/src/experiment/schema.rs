@@ -131,6 +131,8 @@ pub struct RawAnalysis {
     pub include_unknown: Option<bool>,
     /// Yates' continuity correction on 2 × 2 chi-square tests (default false).
     pub yates: Option<bool>,
+    /// The smallest p-value reports print, a power of ten (default 1e-16).
+    pub p_floor: Option<f64>,
     /// Expected composition per breakdown for goodness of fit (the eligible audience's,
     /// e.g. from Meta's audience estimate): `gender = { female = 0.5, male = 0.5 }`.
     pub expected: Option<BTreeMap<String, BTreeMap<String, f64>>>,

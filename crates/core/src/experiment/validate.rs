@@ -1069,6 +1069,17 @@ fn check_analysis(c: &mut Checker, raw: &RawExperiment) -> AnalysisSettings {
             "e.g. ci_level = 0.95 or 0.99",
         );
     }
+    let p_floor = a.p_floor.unwrap_or(DEFAULT_P_FLOOR);
+    if p_floor_exponent(p_floor).is_none() {
+        c.problem(
+            "analysis.p_floor",
+            format!(
+                "must be a power of ten from 1e-300 to 1e-3 (got {})",
+                decimal(p_floor)
+            ),
+            "e.g. p_floor = 1e-16 (the default) or 1e-3 to print \"p < 0.001\" as APA style does",
+        );
+    }
     let metric = c.choice(
         &a.metric,
         "analysis.metric",
@@ -1103,6 +1114,7 @@ fn check_analysis(c: &mut Checker, raw: &RawExperiment) -> AnalysisSettings {
         metric,
         include_unknown: a.include_unknown.unwrap_or(false),
         yates: a.yates.unwrap_or(false),
+        p_floor,
         expected: check_expected(c, a.expected.as_ref()),
     }
 }

@@ -980,7 +980,7 @@ pub fn chart_p(p: f64, log10_p: f64) -> String {
         };
         return format!("p = {m:.1} × 10{}", superscript(&format!("{}", e as i64)));
     }
-    crate::words::format_p(p, None)
+    crate::words::PrintedP::Decimal(p).prose("p")
 }
 
 #[cfg(test)]
