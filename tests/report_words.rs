@@ -278,7 +278,14 @@ fn latex_labels_are_unique_across_two_experiments() {
 #[test]
 fn summary_sentences_agree_with_their_numbers() {
     let tmp = tempfile::tempdir().unwrap();
-    common::run_campaign("pilot_two_ads.toml", tmp.path());
+    let dir = common::run_campaign("pilot_two_ads.toml", tmp.path());
+    // Captions name the reference line once, not "(simulator) (50.5%)".
+    let written = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(
+        written.contains("the dashed line marks the eligible audience (simulator) at "),
+        "{written}"
+    );
+    assert!(!written.contains(") ("), "{written}");
     let name = std::fs::read_to_string(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/pilot_two_ads.toml"),
     )

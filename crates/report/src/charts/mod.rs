@@ -389,7 +389,7 @@ pub fn ci_short(settings: &AnalysisSettings) -> String {
 pub fn end_caption(mut caption: String, b: &BreakdownResult, reference: Option<f64>) -> String {
     if let Some(r) = reference {
         caption.push_str(&format!(
-            "; the dashed line is {} ({})",
+            "; the dashed line marks {} at {}",
             reference_phrase(b),
             super::words::percent(r)
         ));
