@@ -846,27 +846,36 @@ impl MetaPlatform {
     /// [`Self::check_enhancements`] for many creatives, read back in batches.
     async fn check_enhancements_many(&self, creatives: &[ObjectId]) -> Result<(), PlatformError> {
         for chunk in creatives.chunks(super::batch::MAX) {
-            let reads: Vec<Value> = chunk
-                .iter()
-                .map(|c| {
-                    json!({"method": "GET", "relative_url":
-                        format!("{}/{}?fields=degrees_of_freedom_spec", self.config.version, c.0)})
-                })
-                .collect();
+            let reads: Vec<Value> = chunk.iter().map(|c| self.read_back_request(c)).collect();
             let answers = self.batch(&reads).await?;
             for (creative, answer) in chunk.iter().zip(answers) {
-                let body: Option<Value> = answer
-                    .get("body")
-                    .and_then(Value::as_str)
-                    .and_then(|b| serde_json::from_str(b).ok());
-                match body.and_then(|b| b.get("degrees_of_freedom_spec").cloned()) {
-                    Some(spec) if super::creative::still_enrolled(&spec).is_empty() => {}
-                    // Enrolled, or not answered: the single read decides (and explains).
-                    _ => self.check_enhancements(creative).await?,
-                }
+                self.check_read_back(creative, &answer).await?;
             }
         }
         Ok(())
+    }
+
+    /// The batch element that reads a creative's `degrees_of_freedom_spec` back.
+    fn read_back_request(&self, creative: &ObjectId) -> Value {
+        json!({"method": "GET", "relative_url":
+            format!("{}/{}?fields=degrees_of_freedom_spec", self.config.version, creative.0)})
+    }
+
+    /// A creative's read-back answered in a batch: fine when every enhancement is off;
+    /// enrolled or not answered, the single read decides (and explains).
+    async fn check_read_back(
+        &self,
+        creative: &ObjectId,
+        answer: &Value,
+    ) -> Result<(), PlatformError> {
+        let body: Option<Value> = answer
+            .get("body")
+            .and_then(Value::as_str)
+            .and_then(|b| serde_json::from_str(b).ok());
+        match body.and_then(|b| b.get("degrees_of_freedom_spec").cloned()) {
+            Some(spec) if super::creative::still_enrolled(&spec).is_empty() => Ok(()),
+            _ => self.check_enhancements(creative).await,
+        }
     }
 
     /// Reads a new creative's `degrees_of_freedom_spec` back: Meta may keep a feature
@@ -1899,8 +1908,9 @@ impl Platform for MetaPlatform {
     /// Creatives, ad sets and ads in batch requests packed by Meta's two rules
     /// ([`super::batch::pack`]: at most 50 calls, at most one ad set of a campaign), so 200
     /// ads' creatives ride along with their ad sets; campaigns are created alone (answered
-    /// `None`). Each creative created is read back for its Advantage+ opt-outs, in batches
-    /// too.
+    /// `None`). Each creative created is read back for its Advantage+ opt-outs in the room
+    /// later batches leave, the rest in batches of their own. Every call is independent of
+    /// the others in its batch: Meta's dependencies (`{result=...}`) are not relied on.
     async fn create_many(
         &self,
         specs: &[ObjectSpec<'_>],
@@ -1934,23 +1944,34 @@ impl Platform for MetaPlatform {
             .filter(|&i| requests[i].is_some())
             .collect();
         let mut out: Vec<Option<ObjectId>> = vec![None; specs.len()];
+        // Creatives created but not yet read back: their reads fill the room later batches
+        // leave (a batch of one ad set has room for 49), the rest go in batches of their own.
+        let mut unread: std::collections::VecDeque<ObjectId> = Default::default();
         for batch in super::batch::pack(&sendable, |i| exclusive[i]) {
-            let sent: Vec<Value> = batch.iter().filter_map(|&i| requests[i].clone()).collect();
-            let answers = self.batch(&sent).await?;
-            for (&i, answer) in batch.iter().zip(answers) {
+            let reading: Vec<ObjectId> = (batch.len()..super::batch::MAX)
+                .map_while(|_| unread.pop_front())
+                .collect();
+            let sent: Vec<Value> = batch
+                .iter()
+                .filter_map(|&i| requests[i].clone())
+                .chain(reading.iter().map(|c| self.read_back_request(c)))
+                .collect();
+            let mut answers = self.batch(&sent).await?.into_iter();
+            for (&i, answer) in batch.iter().zip(answers.by_ref()) {
                 out[i] = super::batch::created_id(&answer);
                 if let Some(id) = &out[i] {
                     self.note_created(&specs[i], id)?;
+                    if matches!(specs[i], ObjectSpec::Creative(_)) {
+                        unread.push_back(id.clone());
+                    }
                 }
             }
+            for (creative, answer) in reading.iter().zip(answers) {
+                self.check_read_back(creative, &answer).await?;
+            }
         }
-        let creatives: Vec<ObjectId> = specs
-            .iter()
-            .zip(&out)
-            .filter(|(s, _)| matches!(s, ObjectSpec::Creative(_)))
-            .filter_map(|(_, id)| id.clone())
-            .collect();
-        self.check_enhancements_many(&creatives).await?;
+        self.check_enhancements_many(unread.make_contiguous())
+            .await?;
         Ok(out)
     }
 
