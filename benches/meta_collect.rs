@@ -43,6 +43,9 @@ fn experiment() -> Experiment {
             ..template.clone()
         })
         .collect();
+    // The clones have no engagement of their own in [sim] (the simulator's defaults), and
+    // the original ads' entries would name ads that no longer exist.
+    exp.sim.remove("ads");
     exp
 }
 
@@ -88,8 +91,9 @@ async fn measure(exp: &Experiment, calls_per_second: u32) -> Measured {
     let campaign = setup.create_campaign(&campaign_spec).await.unwrap();
     // What the collector must be told of, as a resumed run tells a new adapter.
     let mut created = Vec::new();
-    // Created as a launch creates them: the creatives in batches, each ad set alone (Meta
-    // batches no two ad sets of one campaign), the ads in batches.
+    // Created as a launch creates them: the creatives and ad sets together (one ad set per
+    // batch, as Meta batches no two of one campaign, the creatives riding along), then the
+    // ads in batches.
     let creative_specs: Vec<CreativeSpec> = exp
         .ads
         .iter()
@@ -102,17 +106,10 @@ async fn measure(exp: &Experiment, calls_per_second: u32) -> Measured {
             link: ad.link.clone(),
         })
         .collect();
-    let specs: Vec<ObjectSpec> = creative_specs.iter().map(ObjectSpec::Creative).collect();
-    let creatives: Vec<_> = setup
-        .create_many(&specs)
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|c| c.expect("every creative confirmed"))
-        .collect();
-    let mut ad_specs = Vec::new();
-    for (ad, creative) in exp.ads.iter().zip(&creatives) {
-        let set_spec = AdSetSpec {
+    let set_specs: Vec<AdSetSpec> = exp
+        .ads
+        .iter()
+        .map(|ad| AdSetSpec {
             campaign: campaign.clone(),
             name: format!("bench/{}", ad.key),
             budget: BudgetSpec::Daily(adskew::money::Money(500)),
@@ -120,8 +117,29 @@ async fn measure(exp: &Experiment, calls_per_second: u32) -> Measured {
             start,
             end: start + chrono::Duration::days(DAYS),
             partition: None,
-        };
-        let ad_set = setup.create_ad_set(&set_spec).await.unwrap();
+        })
+        .collect();
+    let specs: Vec<ObjectSpec> = creative_specs
+        .iter()
+        .map(ObjectSpec::Creative)
+        .chain(set_specs.iter().map(ObjectSpec::AdSet))
+        .collect();
+    let mut made: Vec<_> = setup
+        .create_many(&specs)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.expect("every creative and ad set confirmed"))
+        .collect();
+    let ad_set_ids = made.split_off(ADS);
+    let creatives = made;
+    let mut ad_specs = Vec::new();
+    for ((ad, creative), (set_spec, ad_set)) in exp
+        .ads
+        .iter()
+        .zip(&creatives)
+        .zip(set_specs.into_iter().zip(ad_set_ids))
+    {
         let ad_spec = AdSpec {
             ad_set: ad_set.clone(),
             creative: creative.clone(),

@@ -1448,6 +1448,125 @@ async fn a_batch_creates_at_most_one_ad_set_per_campaign_as_meta_allows() {
     );
 }
 
+/// `campaigns/ali2019_job_ads.toml` with its first ad cloned `n` times (as the Meta
+/// benchmark does).
+fn experiment_of(n: usize) -> Experiment {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/ali2019_job_ads.toml");
+    let mut exp = load_with_env(&path, Vec::new()).unwrap().experiment;
+    let template = exp.ads[0].clone();
+    exp.ads = (0..n)
+        .map(|i| adskew::experiment::Ad {
+            key: format!("ad_{i:03}"),
+            ..template.clone()
+        })
+        .collect();
+    // The clones take the simulator's default engagement; the originals' entries would
+    // name ads that no longer exist.
+    exp.sim.remove("ads");
+    exp
+}
+
+/// Launches (and, if due, activates) run `id` of `exp` on `platform`: what one
+/// `adskew collect` pass does for a run that has not started.
+async fn launch_pass(
+    exp: &Experiment,
+    id: i64,
+    platform: &dyn Platform,
+    clock: &dyn Clock,
+    store: &mut Store,
+) -> adskew::error::Result<scheduler::RunOutcome> {
+    scheduler::drive(
+        exp,
+        id,
+        platform,
+        clock,
+        store,
+        &(),
+        scheduler::Mode::DueNow,
+    )
+    .await
+}
+
+/// Meta batches at most 50 calls and no two ad sets of one campaign (Graph API "Batch
+/// requests", Limitations), so a 200-ad launch needs at least one request per ad set; the
+/// creatives ride along in those batches and everything else takes a few batches more.
+#[tokio::test]
+async fn a_200_ad_launch_takes_one_request_per_ad_set_and_few_more() {
+    let exp = experiment_of(200);
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let (mock, base, clock) = serve(&exp, start, Default::default()).await;
+    let meta = MetaPlatform::new(config(base, "t"), clock.clone()).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    let id = scheduler::record(&exp, clock.as_ref(), &mut store).unwrap();
+    let outcome = launch_pass(&exp, id, &meta, clock.as_ref(), &mut store)
+        .await
+        .unwrap();
+    assert_eq!(outcome.state, adskew::store::RunState::Running);
+    assert_eq!(mock.object_count(), 1 + 3 * 200, "every object once");
+    assert_eq!(mock.active_ad_count(), 200, "all activated");
+    let requests = meta.calls.load(Ordering::Relaxed);
+    // 200 batches of ad sets (carrying the 200 creatives and their read-backs), 4 of ads,
+    // 9 of status changes, the campaign, the image and the account's reads.
+    assert!(
+        (200..=220).contains(&requests),
+        "{requests} requests for a 200-ad launch"
+    );
+    // Every request is in the store's archive.
+    let archived = store.api_calls(Some(id)).unwrap().len() as u64;
+    assert_eq!(archived, requests, "every exchange archived");
+}
+
+/// A launch killed while the mock is in the middle of a batch (creates carried out, their
+/// answers not yet sent) resumes in a new process without a second object: the store holds
+/// every key of the batch, so the resumed launch finds each object by name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launch_killed_inside_a_batch_resumes_without_duplicates() {
+    let exp = experiment_of(60);
+    let start = scheduler::start_time(&exp, chrono::Utc::now());
+    let faults = mockapi::faults::Faults {
+        slow_create: 1.0,
+        delay_secs: 0.02,
+        ..Default::default()
+    };
+    let (mock, base, clock) = serve(&exp, start, faults).await;
+    let mut store = Store::open_in_memory().unwrap();
+    let id = scheduler::record(&exp, clock.as_ref(), &mut store).unwrap();
+    let objects = 1 + 3 * 60;
+    // Kill points: inside the first batch (the first ad set and 49 creatives), inside a
+    // batch of one ad set, inside the ads' first batch.
+    for kill_at in [30, 120, 300] {
+        let meta = MetaPlatform::new(config(base.clone(), "t"), clock.clone()).unwrap();
+        let killed = {
+            let pass = launch_pass(&exp, id, &meta, clock.as_ref(), &mut store);
+            let at_request = async {
+                while mock.request_count() < kill_at {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
+                }
+            };
+            tokio::select! {
+                r = pass => { r.unwrap(); false }
+                () = at_request => true,
+            }
+        };
+        assert!(killed, "the launch had finished before request {kill_at}");
+        assert!(mock.object_count() < objects, "killed at {kill_at}");
+        assert_eq!(mock.active_ad_count(), 0, "nothing active before all exist");
+    }
+    let meta = MetaPlatform::new(config(base.clone(), "t"), clock.clone()).unwrap();
+    let archived_before = store.api_calls(Some(id)).unwrap().len() as u64;
+    launch_pass(&exp, id, &meta, clock.as_ref(), &mut store)
+        .await
+        .unwrap();
+    assert_eq!(mock.object_count(), objects, "an object was created twice");
+    assert_eq!(mock.active_ad_count(), 60);
+    let archived = store.api_calls(Some(id)).unwrap().len() as u64 - archived_before;
+    assert_eq!(
+        archived,
+        meta.calls.load(Ordering::Relaxed),
+        "every exchange archived"
+    );
+}
+
 #[tokio::test]
 async fn age_rows_meta_reports_as_unknown_are_counted_not_tested() {
     let exp = experiment();

@@ -182,6 +182,18 @@ struct Known {
     ads: BTreeMap<String, String>,
 }
 
+impl Known {
+    /// An ad set of a campaign: its campaign, and the campaign's earliest start.
+    fn ad_set(&mut self, spec: &AdSetSpec, id: &ObjectId) {
+        self.ad_sets.insert(id.0.clone(), spec.campaign.0.clone());
+        let start = self
+            .starts
+            .entry(spec.campaign.0.clone())
+            .or_insert(spec.start);
+        *start = (*start).min(spec.start);
+    }
+}
+
 pub struct MetaPlatform {
     http: reqwest::Client,
     limiter: governor::DefaultDirectRateLimiter,
@@ -755,30 +767,115 @@ impl MetaPlatform {
         Ok((params, campaign))
     }
 
+    /// The params of an ad set's create call: the experiment's one audience as Meta's
+    /// targeting, the budget in the account currency's unit, the run's schedule, PAUSED.
+    async fn ad_set_params(
+        &self,
+        spec: &AdSetSpec,
+    ) -> Result<Vec<(String, String)>, PlatformError> {
+        let objective = self
+            .known
+            .lock()
+            .expect("known lock")
+            .campaigns
+            .get(&spec.campaign.0)
+            .copied();
+        let goal = match objective {
+            Some(Objective::Reach) => "REACH",
+            _ => "LINK_CLICKS",
+        };
+        let mut keys = Vec::new();
+        for region in &spec.audience.regions {
+            keys.push(self.region_key(&spec.audience.countries, region).await?);
+        }
+        let mut targeting = targeting_json(&spec.audience, &keys);
+        // A customer-list audience (uploaded with `adskew audience upload`) narrows the
+        // neutral audience to the people on the list.
+        if let Some(audience) = &spec.audience.custom_audience {
+            targeting["custom_audiences"] = json!([{ "id": audience }]);
+        }
+        let (budget_key, amount) = match spec.budget {
+            BudgetSpec::Daily(m) => ("daily_budget", m),
+            BudgetSpec::Lifetime(m) => ("lifetime_budget", m),
+        };
+        let mut params: Vec<(String, String)> = vec![
+            ("name".into(), spec.name.clone()),
+            ("campaign_id".into(), spec.campaign.0.clone()),
+            (
+                budget_key.into(),
+                wire_amount(amount, self.currency().await?, budget_key)?,
+            ),
+            ("billing_event".into(), "IMPRESSIONS".into()),
+            ("optimization_goal".into(), goal.into()),
+            ("bid_strategy".into(), "LOWEST_COST_WITHOUT_CAP".into()),
+            ("targeting".into(), targeting.to_string()),
+            ("start_time".into(), spec.start.to_rfc3339()),
+            ("end_time".into(), spec.end.to_rfc3339()),
+            ("status".into(), "PAUSED".into()),
+        ];
+        if let Some(dsa) = &self.config.dsa {
+            params.push(("dsa_beneficiary".into(), dsa.beneficiary.clone()));
+            params.push(("dsa_payor".into(), dsa.payor.clone()));
+        }
+        Ok(params)
+    }
+
+    /// What the adapter keeps of an ad set it created: its campaign, and the campaign's
+    /// earliest start (insights are read from it).
+    fn note_ad_set(&self, spec: &AdSetSpec, id: &ObjectId) {
+        self.known.lock().expect("known lock").ad_set(spec, id);
+    }
+
+    /// What the adapter keeps of an object a batch created (as its single create does).
+    fn note_created(&self, spec: &ObjectSpec<'_>, id: &ObjectId) -> Result<(), PlatformError> {
+        match spec {
+            ObjectSpec::AdSet(s) => self.note_ad_set(s, id),
+            ObjectSpec::Ad(s) => {
+                let (_, campaign) = self.ad_params(s)?;
+                self.known
+                    .lock()
+                    .expect("known lock")
+                    .ads
+                    .insert(id.0.clone(), campaign);
+            }
+            ObjectSpec::Creative(_) | ObjectSpec::Campaign(_) => {}
+        }
+        Ok(())
+    }
+
     /// [`Self::check_enhancements`] for many creatives, read back in batches.
     async fn check_enhancements_many(&self, creatives: &[ObjectId]) -> Result<(), PlatformError> {
         for chunk in creatives.chunks(super::batch::MAX) {
-            let reads: Vec<Value> = chunk
-                .iter()
-                .map(|c| {
-                    json!({"method": "GET", "relative_url":
-                        format!("{}/{}?fields=degrees_of_freedom_spec", self.config.version, c.0)})
-                })
-                .collect();
+            let reads: Vec<Value> = chunk.iter().map(|c| self.read_back_request(c)).collect();
             let answers = self.batch(&reads).await?;
             for (creative, answer) in chunk.iter().zip(answers) {
-                let body: Option<Value> = answer
-                    .get("body")
-                    .and_then(Value::as_str)
-                    .and_then(|b| serde_json::from_str(b).ok());
-                match body.and_then(|b| b.get("degrees_of_freedom_spec").cloned()) {
-                    Some(spec) if super::creative::still_enrolled(&spec).is_empty() => {}
-                    // Enrolled, or not answered: the single read decides (and explains).
-                    _ => self.check_enhancements(creative).await?,
-                }
+                self.check_read_back(creative, &answer).await?;
             }
         }
         Ok(())
+    }
+
+    /// The batch element that reads a creative's `degrees_of_freedom_spec` back.
+    fn read_back_request(&self, creative: &ObjectId) -> Value {
+        json!({"method": "GET", "relative_url":
+            format!("{}/{}?fields=degrees_of_freedom_spec", self.config.version, creative.0)})
+    }
+
+    /// A creative's read-back answered in a batch: fine when every enhancement is off;
+    /// enrolled or not answered, the single read decides (and explains).
+    async fn check_read_back(
+        &self,
+        creative: &ObjectId,
+        answer: &Value,
+    ) -> Result<(), PlatformError> {
+        let body: Option<Value> = answer
+            .get("body")
+            .and_then(Value::as_str)
+            .and_then(|b| serde_json::from_str(b).ok());
+        match body.and_then(|b| b.get("degrees_of_freedom_spec").cloned()) {
+            Some(spec) if super::creative::still_enrolled(&spec).is_empty() => Ok(()),
+            _ => self.check_enhancements(creative).await,
+        }
     }
 
     /// Reads a new creative's `degrees_of_freedom_spec` back: Meta may keep a feature
@@ -1795,58 +1892,9 @@ impl Platform for MetaPlatform {
     }
 
     async fn create_ad_set(&self, spec: &AdSetSpec) -> Result<ObjectId, PlatformError> {
-        let objective = self
-            .known
-            .lock()
-            .expect("known lock")
-            .campaigns
-            .get(&spec.campaign.0)
-            .copied();
-        let goal = match objective {
-            Some(Objective::Reach) => "REACH",
-            _ => "LINK_CLICKS",
-        };
-        let mut keys = Vec::new();
-        for region in &spec.audience.regions {
-            keys.push(self.region_key(&spec.audience.countries, region).await?);
-        }
-        let mut targeting = targeting_json(&spec.audience, &keys);
-        // A customer-list audience (uploaded with `adskew audience upload`) narrows the
-        // neutral audience to the people on the list.
-        if let Some(audience) = &spec.audience.custom_audience {
-            targeting["custom_audiences"] = json!([{ "id": audience }]);
-        }
-        let (budget_key, amount) = match spec.budget {
-            BudgetSpec::Daily(m) => ("daily_budget", m),
-            BudgetSpec::Lifetime(m) => ("lifetime_budget", m),
-        };
-        let mut params: Vec<(String, String)> = vec![
-            ("name".into(), spec.name.clone()),
-            ("campaign_id".into(), spec.campaign.0.clone()),
-            (
-                budget_key.into(),
-                wire_amount(amount, self.currency().await?, budget_key)?,
-            ),
-            ("billing_event".into(), "IMPRESSIONS".into()),
-            ("optimization_goal".into(), goal.into()),
-            ("bid_strategy".into(), "LOWEST_COST_WITHOUT_CAP".into()),
-            ("targeting".into(), targeting.to_string()),
-            ("start_time".into(), spec.start.to_rfc3339()),
-            ("end_time".into(), spec.end.to_rfc3339()),
-            ("status".into(), "PAUSED".into()),
-        ];
-        if let Some(dsa) = &self.config.dsa {
-            params.push(("dsa_beneficiary".into(), dsa.beneficiary.clone()));
-            params.push(("dsa_payor".into(), dsa.payor.clone()));
-        }
+        let params = self.ad_set_params(spec).await?;
         let id = self.create("adsets", params).await?;
-        let mut known = self.known.lock().expect("known lock");
-        known.ad_sets.insert(id.0.clone(), spec.campaign.0.clone());
-        let start = known
-            .starts
-            .entry(spec.campaign.0.clone())
-            .or_insert(spec.start);
-        *start = (*start).min(spec.start);
+        self.note_ad_set(spec, &id);
         Ok(id)
     }
 
@@ -1857,62 +1905,73 @@ impl Platform for MetaPlatform {
         Ok(id)
     }
 
-    /// Creatives and ads in batch requests of at most 50 (ad sets and campaigns are not
-    /// batched: Meta refuses several ad sets of one campaign in a batch). Each creative
-    /// created is read back for its Advantage+ opt-outs, in batches too.
+    /// Creatives, ad sets and ads in batch requests packed by Meta's two rules
+    /// ([`super::batch::pack`]: at most 50 calls, at most one ad set of a campaign), so 200
+    /// ads' creatives ride along with their ad sets; campaigns are created alone (answered
+    /// `None`). Each creative created is read back for its Advantage+ opt-outs in the room
+    /// later batches leave, the rest in batches of their own. Every call is independent of
+    /// the others in its batch: Meta's dependencies (`{result=...}`) are not relied on.
     async fn create_many(
         &self,
         specs: &[ObjectSpec<'_>],
     ) -> Result<Vec<Option<ObjectId>>, PlatformError> {
-        let mut out = Vec::with_capacity(specs.len());
-        for chunk in specs.chunks(super::batch::MAX) {
-            let mut requests = Vec::new();
-            for spec in chunk {
-                let (edge, params) = match spec {
-                    ObjectSpec::Creative(s) => ("adcreatives", self.creative_params(s).await?),
-                    ObjectSpec::Ad(s) => ("ads", self.ad_params(s)?.0),
-                    // Not batched: answered `None`, created alone by the caller.
-                    _ => {
-                        requests.push(None);
-                        continue;
-                    }
-                };
-                requests.push(Some(json!({
-                    "method": "POST",
-                    "relative_url": format!("{}/{}/{edge}", self.config.version, self.config.account_node()),
-                    "body": serde_urlencoded::to_string(&params).unwrap_or_default(),
-                })));
-            }
-            let sent: Vec<Value> = requests.iter().flatten().cloned().collect();
-            let mut answers = if sent.is_empty() {
-                Vec::new()
-            } else {
-                self.batch(&sent).await?
-            }
-            .into_iter();
-            for (spec, request) in chunk.iter().zip(&requests) {
-                let id = request
-                    .as_ref()
-                    .and_then(|_| answers.next())
-                    .and_then(|a| super::batch::created_id(&a));
-                if let (Some(id), ObjectSpec::Ad(s)) = (&id, spec) {
-                    let (_, campaign) = self.ad_params(s)?;
-                    self.known
-                        .lock()
-                        .expect("known lock")
-                        .ads
-                        .insert(id.0.clone(), campaign);
+        let mut requests = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let (edge, params) = match spec {
+                ObjectSpec::Creative(s) => ("adcreatives", self.creative_params(s).await?),
+                ObjectSpec::AdSet(s) => ("adsets", self.ad_set_params(s).await?),
+                ObjectSpec::Ad(s) => ("ads", self.ad_params(s)?.0),
+                ObjectSpec::Campaign(_) => {
+                    requests.push(None);
+                    continue;
                 }
-                out.push(id);
+            };
+            requests.push(Some(json!({
+                "method": "POST",
+                "relative_url": format!("{}/{}/{edge}", self.config.version, self.config.account_node()),
+                "body": serde_urlencoded::to_string(&params).unwrap_or_default(),
+            })));
+        }
+        let exclusive: Vec<Option<&str>> = specs
+            .iter()
+            .zip(&requests)
+            .map(|(spec, request)| match spec {
+                ObjectSpec::AdSet(s) if request.is_some() => Some(s.campaign.0.as_str()),
+                _ => None,
+            })
+            .collect();
+        let sendable: Vec<usize> = (0..specs.len())
+            .filter(|&i| requests[i].is_some())
+            .collect();
+        let mut out: Vec<Option<ObjectId>> = vec![None; specs.len()];
+        // Creatives created but not yet read back: their reads fill the room later batches
+        // leave (a batch of one ad set has room for 49), the rest go in batches of their own.
+        let mut unread: std::collections::VecDeque<ObjectId> = Default::default();
+        for batch in super::batch::pack(&sendable, |i| exclusive[i]) {
+            let reading: Vec<ObjectId> = (batch.len()..super::batch::MAX)
+                .map_while(|_| unread.pop_front())
+                .collect();
+            let sent: Vec<Value> = batch
+                .iter()
+                .filter_map(|&i| requests[i].clone())
+                .chain(reading.iter().map(|c| self.read_back_request(c)))
+                .collect();
+            let mut answers = self.batch(&sent).await?.into_iter();
+            for (&i, answer) in batch.iter().zip(answers.by_ref()) {
+                out[i] = super::batch::created_id(&answer);
+                if let Some(id) = &out[i] {
+                    self.note_created(&specs[i], id)?;
+                    if matches!(specs[i], ObjectSpec::Creative(_)) {
+                        unread.push_back(id.clone());
+                    }
+                }
+            }
+            for (creative, answer) in reading.iter().zip(answers) {
+                self.check_read_back(creative, &answer).await?;
             }
         }
-        let creatives: Vec<ObjectId> = specs
-            .iter()
-            .zip(&out)
-            .filter(|(s, _)| matches!(s, ObjectSpec::Creative(_)))
-            .filter_map(|(_, id)| id.clone())
-            .collect();
-        self.check_enhancements_many(&creatives).await?;
+        self.check_enhancements_many(unread.make_contiguous())
+            .await?;
         Ok(out)
     }
 
@@ -2031,11 +2090,7 @@ impl Platform for MetaPlatform {
             ObjectSpec::Campaign(c) => {
                 known.campaigns.insert(id.0.clone(), c.objective);
             }
-            ObjectSpec::AdSet(s) => {
-                known.ad_sets.insert(id.0.clone(), s.campaign.0.clone());
-                let start = known.starts.entry(s.campaign.0.clone()).or_insert(s.start);
-                *start = (*start).min(s.start);
-            }
+            ObjectSpec::AdSet(s) => known.ad_set(s, id),
             ObjectSpec::Creative(_) => {}
             ObjectSpec::Ad(a) => {
                 if let Some(campaign) = known.ad_sets.get(&a.ad_set.0).cloned() {

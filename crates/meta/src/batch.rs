@@ -1,12 +1,59 @@
 //! Batch requests (Graph API "Batch requests"): up to 50 calls in one HTTP request, each
 //! answered on its own as `{code, headers, body}` with the body as a JSON string, or `null`
-//! when Meta did not get to it. Each call still counts against the rate limits, but a launch
-//! of hundreds of ads takes tens of requests instead of a thousand.
+//! when Meta did not get to it.
+//!
+//! What Meta's page says, and so what this relies on (verified against
+//! developers.facebook.com/docs/graph-api/batch-requests, "Limitations"):
+//! - at most 50 calls per batch;
+//! - each call in a batch counts separately against the rate limits ("a batch of 10 API
+//!   calls will count as 10 calls"), so batching saves requests and round trips, not quota;
+//! - a batch "cannot include multiple Adsets under the same Campaign".
+//!
+//! Not relied on: dependencies between calls of one batch (`name` and `{result=...}`
+//! JSONPath references, described on Meta's older "Making Batch Requests" page; whether a
+//! failed parent fails its dependants and how is not documented), and asynchronous batch
+//! requests (`asyncbatch`, `act_X/async_batch_requests`: the endpoints they may call are not
+//! listed in what could be read). So every call of a batch is independent of the others.
 
 use serde_json::Value;
 
 /// Meta's limit on calls per batch.
 pub const MAX: usize = 50;
+
+/// `items` in batches by Meta's two rules: at most [`MAX`] calls, and at most one item of
+/// each exclusive key (an ad set's campaign) per batch. Each batch first takes the next item
+/// of every key still pending, then fills up with unkeyed items, so the keyed items (which
+/// need a batch each) carry the rest: 200 ad sets of one campaign and 200 creatives make
+/// 200 batches, not 204. Within a batch, items keep their order in `items`.
+pub fn pack<'a>(items: &[usize], key: impl Fn(usize) -> Option<&'a str>) -> Vec<Vec<usize>> {
+    let mut keyed: Vec<(&str, std::collections::VecDeque<usize>)> = Vec::new();
+    let mut free = std::collections::VecDeque::new();
+    for &i in items {
+        match key(i) {
+            Some(k) => match keyed.iter_mut().find(|(kk, _)| *kk == k) {
+                Some((_, queue)) => queue.push_back(i),
+                None => keyed.push((k, [i].into())),
+            },
+            None => free.push_back(i),
+        }
+    }
+    let mut batches = Vec::new();
+    while !free.is_empty() || keyed.iter().any(|(_, q)| !q.is_empty()) {
+        let mut batch = Vec::with_capacity(MAX);
+        for (_, queue) in &mut keyed {
+            if batch.len() < MAX {
+                batch.extend(queue.pop_front());
+            }
+        }
+        while batch.len() < MAX {
+            let Some(i) = free.pop_front() else { break };
+            batch.push(i);
+        }
+        batch.sort_unstable();
+        batches.push(batch);
+    }
+    batches
+}
 
 /// Whether a batch element answered `{"success": true}` with a 2xx code.
 pub fn confirmed(answer: &Value) -> bool {
@@ -52,6 +99,32 @@ mod tests {
             &json!({"code": 200, "body": "{\"success\":false}"})
         ));
         assert!(!confirmed(&Value::Null));
+    }
+
+    #[test]
+    fn batches_hold_at_most_50_calls_and_one_ad_set_per_campaign() {
+        // 200 creatives (unkeyed) then 200 ad sets of campaign "c", and 3 of campaign "d".
+        let items: Vec<usize> = (0..403).collect();
+        let key = |i: usize| match i {
+            0..200 => None,
+            200..400 => Some("c"),
+            _ => Some("d"),
+        };
+        let batches = pack(&items, key);
+        // One batch per ad set of the larger campaign: the creatives ride along.
+        assert_eq!(batches.len(), 200);
+        let mut seen: Vec<usize> = batches.iter().flatten().copied().collect();
+        seen.sort_unstable();
+        assert_eq!(seen, items, "every item once");
+        for b in &batches {
+            assert!(b.len() <= MAX);
+            for k in ["c", "d"] {
+                assert!(b.iter().filter(|&&i| key(i) == Some(k)).count() <= 1);
+            }
+        }
+        // Without keys: as few batches as 50 allows.
+        assert_eq!(pack(&(0..120).collect::<Vec<_>>(), |_| None).len(), 3);
+        assert!(pack(&[], |_| None).is_empty());
     }
 
     #[test]

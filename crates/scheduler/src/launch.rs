@@ -126,69 +126,43 @@ pub(super) async fn ensure_objects(
     .await?;
     let mut ads = Vec::new();
     let mut ad_sets = Vec::new();
-    // One audience, or every partition of the design: each ad gets an ad set per partition,
-    // stored under `ad@partition`; the creative is shared.
-    let partitions: Vec<(Option<&str>, Option<&str>)> = match &exp.design {
-        None => vec![(None, None)],
-        Some(d) => d
-            .partitions
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                (
-                    Some(p.as_str()),
-                    d.custom_audiences.get(i).map(String::as_str),
-                )
-            })
-            .collect(),
-    };
-    // In phases, so that creatives and ads can each go in few requests: every creative,
-    // then every ad set (one request each: Meta batches no two of one campaign), then
-    // every ad.
-    let creative_specs: Vec<CreativeSpec> = exp
-        .ads
-        .iter()
-        .map(|ad| CreativeSpec {
-            key: ad.key.clone(),
-            name: format!("{prefix}/{}", ad.key),
-            headline: ad.headline.clone(),
-            body: ad.body.clone(),
-            // Relative image paths are relative to the experiment file, as validated.
-            image: ad.image.as_ref().map(|i| image_location(exp, i)),
-            link: ad.link.clone(),
-        })
-        .collect();
-    let creative_items: Vec<(String, ObjectSpec)> = exp
+    // In two phases of few requests each: every creative and ad set together (on Meta an
+    // ad set needs a batch of its own, as Meta batches no two of one campaign, and the
+    // creatives ride along), then every ad, which needs both.
+    let creative_specs = creative_specs(exp, &prefix);
+    let sets = ad_set_specs(exp, &campaign, &prefix, start, end);
+    let first_items: Vec<(String, ObjectSpec)> = exp
         .ads
         .iter()
         .zip(&creative_specs)
         .map(|(ad, s)| (ad.key.clone(), ObjectSpec::Creative(s)))
+        .chain(
+            sets.iter()
+                .map(|(_, key, s)| (key.clone(), ObjectSpec::AdSet(s))),
+        )
         .collect();
-    let creatives = ensure_many(id, platform, store, &creative_items).await?;
+    let mut first = ensure_many(id, platform, store, &first_items).await?;
+    let ad_set_ids = first.split_off(exp.ads.len());
+    let creatives = first;
     super::archive(store, id, platform)?;
-    let mut placed = Vec::new();
-    for (ad, creative) in exp.ads.iter().zip(&creatives) {
-        for (partition, audience) in &partitions {
-            let key = match partition {
-                Some(p) => adskew_core::experiment::Design::ad_key(&ad.key, p),
-                None => ad.key.clone(),
-            };
-            let mut set_spec = ad_set_spec(exp, ad, &campaign, &prefix, start, end);
-            set_spec.name = format!("{prefix}/{key}");
-            set_spec.partition = partition.map(str::to_string);
-            if let Some(a) = audience {
-                set_spec.audience.custom_audience = Some(a.to_string());
-            }
-            let ad_set = ensure(id, platform, store, &key, ObjectSpec::AdSet(&set_spec)).await?;
+    let placed: Vec<_> = sets
+        .iter()
+        .zip(ad_set_ids)
+        .map(|((i, key, _), ad_set)| {
             let ad_spec = AdSpec {
                 ad_set: ad_set.clone(),
-                creative: creative.clone(),
+                creative: creatives[*i].clone(),
                 name: format!("{prefix}/{key}"),
             };
-            placed.push((ad, key, creative.clone(), ad_set, ad_spec));
-        }
-    }
-    super::archive(store, id, platform)?;
+            (
+                &exp.ads[*i],
+                key.clone(),
+                creatives[*i].clone(),
+                ad_set,
+                ad_spec,
+            )
+        })
+        .collect();
     let ad_items: Vec<(String, ObjectSpec)> = placed
         .iter()
         .map(|(_, key, _, _, spec)| (key.clone(), ObjectSpec::Ad(spec)))
@@ -221,6 +195,66 @@ pub(super) async fn ensure_objects(
         ad_sets,
         ads,
     })
+}
+
+/// Every ad's creative, named `{prefix}/{ad}`.
+fn creative_specs(exp: &Experiment, prefix: &str) -> Vec<CreativeSpec> {
+    exp.ads
+        .iter()
+        .map(|ad| CreativeSpec {
+            key: ad.key.clone(),
+            name: format!("{prefix}/{}", ad.key),
+            headline: ad.headline.clone(),
+            body: ad.body.clone(),
+            // Relative image paths are relative to the experiment file, as validated.
+            image: ad.image.as_ref().map(|i| image_location(exp, i)),
+            link: ad.link.clone(),
+        })
+        .collect()
+}
+
+/// Every ad set of the run as (ad index, key, spec): one per ad, or, with a design, one per
+/// ad and partition, keyed `ad@partition` (the creative is shared).
+fn ad_set_specs(
+    exp: &Experiment,
+    campaign: &ObjectId,
+    prefix: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Vec<(usize, String, AdSetSpec)> {
+    // One audience, or every partition of the design: each ad gets an ad set per partition,
+    // stored under `ad@partition`; the creative is shared.
+    let partitions: Vec<(Option<&str>, Option<&str>)> = match &exp.design {
+        None => vec![(None, None)],
+        Some(d) => d
+            .partitions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                (
+                    Some(p.as_str()),
+                    d.custom_audiences.get(i).map(String::as_str),
+                )
+            })
+            .collect(),
+    };
+    let mut sets = Vec::new();
+    for (i, ad) in exp.ads.iter().enumerate() {
+        for (partition, audience) in &partitions {
+            let key = match partition {
+                Some(p) => adskew_core::experiment::Design::ad_key(&ad.key, p),
+                None => ad.key.clone(),
+            };
+            let mut set_spec = ad_set_spec(exp, ad, campaign, prefix, start, end);
+            set_spec.name = format!("{prefix}/{key}");
+            set_spec.partition = partition.map(str::to_string);
+            if let Some(a) = audience {
+                set_spec.audience.custom_audience = Some(a.to_string());
+            }
+            sets.push((i, key, set_spec));
+        }
+    }
+    sets
 }
 
 /// A creative's image as the platform should see it: a URL as written, a file path joined
