@@ -345,8 +345,27 @@ def report(db, spec, out):
         for r in per:
             lines.append(f"- {cmp['key']} by {r['breakdown']}: chi-square = {r['chi2']['statistic']:.2f}, df = {r['chi2']['dof']}, Holm p = {r['adjusted_p_value']:.3g}")
     (out / "report.md").write_text("\n".join(lines) + "\n")
-    (out / "results.json").write_text(json.dumps([[{"breakdown": r["breakdown"], "table": r["table"], "chi2": r["chi2"]} for r in per] for per in results], default=float))
+    (out / "results.json").write_text(to_json(results))
     return results
+
+
+def to_json(results):
+    """Every comparison's tables, tests, shares and fits as JSON, as adskew prints them."""
+
+    def plain(x):
+        if isinstance(x, dict):
+            return {k: plain(v) for k, v in x.items()}
+        if isinstance(x, (list, tuple)):
+            return [plain(v) for v in x]
+        if isinstance(x, np.ndarray):
+            return x.tolist()
+        if isinstance(x, (np.integer,)):
+            return int(x)
+        if isinstance(x, (np.floating, float)):
+            return float(x) if math.isfinite(x) else str(x)
+        return x
+
+    return json.dumps(plain(results), indent=2)
 
 
 def main():
@@ -356,7 +375,7 @@ def main():
     if mode == "analyze":
         rows, _ = latest_totals(db, spec["experiment"]["id"])
         results = analyze(rows, spec, spec["settings"]["metric"])
-        print(json.dumps([[r["chi2"] for r in per] for per in results], default=float)[:0], end="")
+        print(to_json(results))
     elif mode == "report":
         results = report(db, spec, Path(sys.argv[4]))
     else:
