@@ -38,6 +38,8 @@ pub struct Report {
     pub history: BTreeMap<Breakdown, Vec<(i64, StoredRow)>>,
     /// The database the data came from (for provenance).
     pub database: Option<PathBuf>,
+    /// The charts, drawn once for every exporter that shows them.
+    drawings: charts::Drawings,
 }
 
 impl Report {
@@ -62,6 +64,7 @@ impl Report {
             collections: inputs.collections.clone(),
             history,
             database: Some(store.path().to_path_buf()),
+            drawings: charts::Drawings::default(),
         })
     }
 }

@@ -31,16 +31,14 @@ pub(super) async fn collect(
 ) -> Result<Spent> {
     let now = platform.now();
     let ids: Vec<ObjectId> = launched.ads.iter().map(|(_, a)| a.clone()).collect();
+    // A million rows come back for a large run: each finds its ad in a map, not a list
+    // (built in reverse, so an id listed twice maps to its first ad, as a search would).
+    let keys: std::collections::HashMap<&ObjectId, &String> =
+        launched.ads.iter().rev().map(|(k, a)| (a, k)).collect();
     let key_of = |ad: &ObjectId| -> Result<String> {
-        launched
-            .ads
-            .iter()
-            .find(|(_, a)| a == ad)
-            .map(|(k, _)| k.clone())
-            .ok_or_else(|| {
-                PlatformError::Protocol(format!("platform returned a row for unknown ad {ad}"))
-                    .into()
-            })
+        keys.get(ad).map(|k| (*k).clone()).ok_or_else(|| {
+            PlatformError::Protocol(format!("platform returned a row for unknown ad {ad}")).into()
+        })
     };
     let mut rows = Vec::new();
     for breakdown in &exp.collect.breakdowns {

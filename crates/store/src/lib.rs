@@ -38,6 +38,7 @@ pub mod lock;
 pub mod open;
 mod pauses;
 mod runs;
+mod totals;
 pub use adskew_core::records::{
     CollectionRecord, EventKind, ExperimentRecord, Period, RunEvent, RunOrigin, RunState,
     StoredReview, StoredRow,
@@ -482,33 +483,6 @@ impl Store {
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
-    /// The latest whole-run ("total") rows of each ad for one breakdown: for each ad, the
-    /// latest snapshot of the total that ends on the ad's last collected day. Should two
-    /// totals end on that day but start on different days (imported exports with other
-    /// reporting windows), only the window of the newest collection counts, never both.
-    pub fn latest_totals(
-        &self,
-        experiment_id: i64,
-        breakdown: Breakdown,
-    ) -> Result<Vec<StoredRow>> {
-        self.query_rows(
-            "SELECT ad_key, period, date_start, date_stop, breakdown, value, reach, impressions,
-                    clicks, spend_minor
-             FROM delivery_latest l
-             WHERE experiment_id = ?1 AND breakdown = ?2 AND period = 'total'
-               AND date_stop = (SELECT MAX(date_stop) FROM delivery_latest m
-                                WHERE m.experiment_id = l.experiment_id AND m.ad_key = l.ad_key
-                                  AND m.breakdown = l.breakdown AND m.period = 'total')
-               AND date_start = (SELECT m.date_start FROM delivery_latest m
-                                 WHERE m.experiment_id = l.experiment_id AND m.ad_key = l.ad_key
-                                   AND m.breakdown = l.breakdown AND m.period = 'total'
-                                   AND m.date_stop = l.date_stop
-                                 ORDER BY m.collection_id DESC LIMIT 1)
-             ORDER BY ad_key, value",
-            params![experiment_id, breakdown.as_str()],
-        )
-    }
-
     /// The latest snapshot of every daily row of one breakdown.
     pub fn latest_daily(&self, experiment_id: i64, breakdown: Breakdown) -> Result<Vec<StoredRow>> {
         self.query_rows(
@@ -518,25 +492,6 @@ impl Store {
              ORDER BY ad_key, date_start, value",
             params![experiment_id, breakdown.as_str()],
         )
-    }
-
-    /// The since-launch totals of one breakdown as each collection saw them, in collection
-    /// order: how the composition built up (for the over-time chart).
-    pub fn total_history(
-        &self,
-        experiment_id: i64,
-        breakdown: Breakdown,
-    ) -> Result<Vec<(i64, StoredRow)>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT collection_id, ad_key, period, date_start, date_stop, breakdown, value, reach,
-                    impressions, clicks, spend_minor
-             FROM delivery WHERE experiment_id = ?1 AND breakdown = ?2 AND period = 'total'
-             ORDER BY collection_id, ad_key, value",
-        )?;
-        let rows = stmt.query_map(params![experiment_id, breakdown.as_str()], |r| {
-            Ok((r.get::<_, i64>(0)?, stored_row(r, 1)?))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Every snapshot row ever stored for a run (for audits of the store itself).

@@ -55,25 +55,67 @@ pub struct Figure {
 
 /// Every chart of the report, rendered as SVG, in a fixed order: dot plots, paired plots,
 /// compositions, over time, budget, cost. A chart that fails to draw is left out with a
-/// warning (the exporter, by contrast, fails).
+/// warning (the exporter, by contrast, fails). Drawn once per report ([`Drawings`]).
 pub fn figures(report: &Report) -> Vec<Figure> {
-    plan(report)
-        .into_iter()
-        .filter_map(|p| match style::render_svg(&p.plot) {
+    report
+        .drawings
+        .get(report)
+        .iter()
+        .filter_map(|d| match &d.svg {
             Ok(svg) => Some(Figure {
-                width: p.plot.width(),
-                stem: p.stem,
-                kind: p.kind,
-                title: p.title,
-                caption: p.caption,
-                svg,
+                width: d.planned.plot.width(),
+                stem: d.planned.stem.clone(),
+                kind: d.planned.kind,
+                title: d.planned.title.clone(),
+                caption: d.planned.caption.clone(),
+                svg: svg.clone(),
             }),
             Err(e) => {
-                tracing::warn!(stem = %p.stem, error = %e, "chart not drawn");
+                tracing::warn!(stem = %d.planned.stem, error = %e, "chart not drawn");
                 None
             }
         })
         .collect()
+}
+
+/// A planned chart and its SVG, or why it could not be drawn.
+pub(crate) struct Drawn {
+    planned: Planned,
+    svg: std::result::Result<String, ChartError>,
+}
+
+/// The report's charts, planned and drawn as SVG once, on first use: the Markdown and
+/// HTML reports and the SVG and PDF files all take them from here (drawing every chart
+/// again for each was a third of a report's time at a million rows). A clone starts
+/// empty and draws again when asked.
+#[derive(Default)]
+pub struct Drawings(std::sync::OnceLock<Vec<Drawn>>);
+
+impl Drawings {
+    fn get(&self, report: &Report) -> &[Drawn] {
+        self.0.get_or_init(|| {
+            plan(report)
+                .into_iter()
+                .map(|planned| Drawn {
+                    svg: style::render_svg(&planned.plot),
+                    planned,
+                })
+                .collect()
+        })
+    }
+}
+
+impl Clone for Drawings {
+    fn clone(&self) -> Self {
+        Drawings::default()
+    }
+}
+
+impl std::fmt::Debug for Drawings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let drawn = self.0.get().map_or(0, Vec::len);
+        write!(f, "Drawings({drawn} drawn)")
+    }
 }
 
 /// Which files [`ChartExporter`] writes for each figure.
@@ -120,7 +162,8 @@ impl Exporter for ChartExporter {
     fn export(&self, report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
         let f = self.formats;
         let mut written = Vec::new();
-        for p in plan(report) {
+        for d in report.drawings.get(report) {
+            let p = &d.planned;
             let path = |ext: &str| dir.join(format!("{}.{ext}", p.stem));
             // A chart that cannot be made names the file it was for.
             let made = |ext: &str, e: ChartError| Error::Chart {
@@ -135,12 +178,12 @@ impl Exporter for ChartExporter {
             };
             if f.svg || f.pdf {
                 let ext = if f.svg { "svg" } else { "pdf" };
-                let svg = style::render_svg(&p.plot).map_err(|e| made(ext, e))?;
+                let svg = d.svg.as_ref().map_err(|e| made(ext, e.again()))?;
                 if f.svg {
                     file("svg", svg.as_bytes())?;
                 }
                 if f.pdf {
-                    file("pdf", &style::render_pdf(&svg).map_err(|e| made("pdf", e))?)?;
+                    file("pdf", &style::render_pdf(svg).map_err(|e| made("pdf", e))?)?;
                 }
             }
             if f.png {

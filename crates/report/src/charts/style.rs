@@ -155,6 +155,18 @@ pub enum ChartError {
     Pdf(String),
 }
 
+impl ChartError {
+    /// The same error once more, for a chart drawn once and written to several files.
+    /// Drawing fails only in plotters, whose errors are kept as text, so nothing is lost.
+    pub fn again(&self) -> ChartError {
+        match self {
+            ChartError::Draw(text) => ChartError::Draw(text.clone()),
+            ChartError::Pdf(text) => ChartError::Pdf(text.clone()),
+            other => ChartError::Draw(other.to_string()),
+        }
+    }
+}
+
 /// The drawing result of every chart.
 pub type DrawResult<T = ()> = std::result::Result<T, ChartError>;
 

@@ -1,0 +1,142 @@
+//! The since-launch totals of a run, read ad by ad through the `delivery_key` index.
+//!
+//! A run of 150 ads × 30 days × three breakdowns holds a million snapshot rows, of which
+//! only a few thousand are totals. Asking SQLite for them through the `delivery_latest`
+//! window view (with a correlated subquery per returned row) took seconds; asking with the
+//! breakdown and period as plain filters still walks every index entry of the run, because
+//! the index is keyed by ad before breakdown. So the ads are listed by seeking the index
+//! (one seek per ad, SQLite has no skip-scan without statistics), each ad's rows of one
+//! breakdown are read by their index prefix, and which snapshot is the latest is decided
+//! here, in one pass over what was read.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rusqlite::params;
+
+use crate::error::Result;
+use crate::{stored_row, Store, StoredRow};
+use adskew_core::vocab::Breakdown;
+
+/// A total row with the collection that stored it.
+type Snapshot = (i64, StoredRow);
+
+impl Store {
+    /// The latest whole-run ("total") rows of each ad for one breakdown: for each ad, the
+    /// latest snapshot of the total that ends on the ad's last collected day. Should two
+    /// totals end on that day but start on different days (imported exports with other
+    /// reporting windows), only the window of the newest collection counts, never both.
+    /// Sorted by ad and value.
+    pub fn latest_totals(
+        &self,
+        experiment_id: i64,
+        breakdown: Breakdown,
+    ) -> Result<Vec<StoredRow>> {
+        let mut out = Vec::new();
+        for ad in self.stored_ad_keys(experiment_id)? {
+            let snapshots = self.ad_totals(experiment_id, &ad, breakdown)?;
+            out.extend(latest_window(snapshots));
+        }
+        Ok(out)
+    }
+
+    /// The since-launch totals of one breakdown as each collection saw them, in collection
+    /// order (then ad and value): how the composition built up (for the over-time chart).
+    pub fn total_history(
+        &self,
+        experiment_id: i64,
+        breakdown: Breakdown,
+    ) -> Result<Vec<(i64, StoredRow)>> {
+        let mut out = Vec::new();
+        for ad in self.stored_ad_keys(experiment_id)? {
+            out.extend(self.ad_totals(experiment_id, &ad, breakdown)?);
+        }
+        out.sort_by(|(c1, r1), (c2, r2)| {
+            (c1, &r1.ad_key, &r1.value).cmp(&(c2, &r2.ad_key, &r2.value))
+        });
+        Ok(out)
+    }
+
+    /// Every ad key with delivery rows in the run, in order: one index seek per ad.
+    fn stored_ad_keys(&self, experiment_id: i64) -> Result<Vec<String>> {
+        let mut first = self
+            .conn
+            .prepare_cached("SELECT MIN(ad_key) FROM delivery WHERE experiment_id = ?1")?;
+        let mut next = self.conn.prepare_cached(
+            "SELECT MIN(ad_key) FROM delivery WHERE experiment_id = ?1 AND ad_key > ?2",
+        )?;
+        let mut keys: Vec<String> = Vec::new();
+        let mut key = first.query_row([experiment_id], |r| r.get::<_, Option<String>>(0))?;
+        while let Some(k) = key {
+            key = next.query_row(params![experiment_id, k], |r| r.get(0))?;
+            keys.push(k);
+        }
+        Ok(keys)
+    }
+
+    /// Every stored total of one ad and breakdown, with its collection: value by value, so
+    /// that only total rows are read from the index, never the run's daily rows.
+    fn ad_totals(
+        &self,
+        experiment_id: i64,
+        ad: &str,
+        breakdown: Breakdown,
+    ) -> Result<Vec<Snapshot>> {
+        let mut first_value = self.conn.prepare_cached(
+            "SELECT MIN(value) FROM delivery
+             WHERE experiment_id = ?1 AND ad_key = ?2 AND breakdown = ?3",
+        )?;
+        let mut next_value = self.conn.prepare_cached(
+            "SELECT MIN(value) FROM delivery
+             WHERE experiment_id = ?1 AND ad_key = ?2 AND breakdown = ?3 AND value > ?4",
+        )?;
+        let mut totals = self.conn.prepare_cached(
+            "SELECT collection_id, ad_key, period, date_start, date_stop, breakdown, value, reach,
+                    impressions, clicks, spend_minor
+             FROM delivery
+             WHERE experiment_id = ?1 AND ad_key = ?2 AND breakdown = ?3 AND value = ?4
+               AND period = 'total'",
+        )?;
+        let b = breakdown.as_str();
+        let mut out = Vec::new();
+        let mut value: Option<String> =
+            first_value.query_row(params![experiment_id, ad, b], |r| r.get(0))?;
+        while let Some(v) = value {
+            let rows = totals.query_map(params![experiment_id, ad, b, v], |r| {
+                Ok((r.get::<_, i64>(0)?, stored_row(r, 1)?))
+            })?;
+            for row in rows {
+                out.push(row?);
+            }
+            value = next_value.query_row(params![experiment_id, ad, b, v], |r| r.get(0))?;
+        }
+        Ok(out)
+    }
+}
+
+/// Of one ad's stored totals, the latest snapshot of each value in the window that ends on
+/// the last day and, among windows ending then, was collected last; sorted by value.
+fn latest_window(snapshots: Vec<Snapshot>) -> Vec<StoredRow> {
+    let Some(stop) = snapshots.iter().map(|(_, r)| r.date_stop).max() else {
+        return Vec::new();
+    };
+    let start: NaiveDate = snapshots
+        .iter()
+        .filter(|(_, r)| r.date_stop == stop)
+        .max_by_key(|(c, _)| *c)
+        .map(|(_, r)| r.date_start)
+        .expect("a row ends on the last day");
+    let mut latest: BTreeMap<String, Snapshot> = BTreeMap::new();
+    for (c, r) in snapshots {
+        if r.date_stop != stop || r.date_start != start {
+            continue;
+        }
+        match latest.get(&r.value) {
+            Some((seen, _)) if *seen >= c => {}
+            _ => {
+                latest.insert(r.value.clone(), (c, r));
+            }
+        }
+    }
+    latest.into_values().map(|(_, r)| r).collect()
+}
