@@ -108,14 +108,7 @@ pub(super) async fn ensure_objects(
     end: DateTime<Utc>,
 ) -> Result<Launched> {
     let prefix = format!("adskew/{}/{id}", exp.name);
-    let campaign_spec = CampaignSpec {
-        // The platform's own backstop: spending stops at the cap even if no collector runs.
-        spend_cap: Some(exp.spend_cap),
-        name: prefix.clone(),
-        objective: exp.objective,
-        category: exp.category,
-        countries: exp.audience.countries.clone(),
-    };
+    let campaign_spec = campaign_spec(exp, &prefix);
     let campaign = ensure(
         id,
         platform,
@@ -126,38 +119,11 @@ pub(super) async fn ensure_objects(
     .await?;
     let mut ads = Vec::new();
     let mut ad_sets = Vec::new();
-    // One audience, or every partition of the design: each ad gets an ad set per partition,
-    // stored under `ad@partition`; the creative is shared.
-    let partitions: Vec<(Option<&str>, Option<&str>)> = match &exp.design {
-        None => vec![(None, None)],
-        Some(d) => d
-            .partitions
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                (
-                    Some(p.as_str()),
-                    d.custom_audiences.get(i).map(String::as_str),
-                )
-            })
-            .collect(),
-    };
+    let partitions = partitions(exp);
     // In phases, so that creatives and ads can each go in few requests: every creative,
     // then every ad set (one request each: Meta batches no two of one campaign), then
     // every ad.
-    let creative_specs: Vec<CreativeSpec> = exp
-        .ads
-        .iter()
-        .map(|ad| CreativeSpec {
-            key: ad.key.clone(),
-            name: format!("{prefix}/{}", ad.key),
-            headline: ad.headline.clone(),
-            body: ad.body.clone(),
-            // Relative image paths are relative to the experiment file, as validated.
-            image: ad.image.as_ref().map(|i| image_location(exp, i)),
-            link: ad.link.clone(),
-        })
-        .collect();
+    let creative_specs = creative_specs(exp, &prefix);
     let creative_items: Vec<(String, ObjectSpec)> = exp
         .ads
         .iter()
@@ -169,16 +135,14 @@ pub(super) async fn ensure_objects(
     let mut placed = Vec::new();
     for (ad, creative) in exp.ads.iter().zip(&creatives) {
         for (partition, audience) in &partitions {
-            let key = match partition {
-                Some(p) => adskew_core::experiment::Design::ad_key(&ad.key, p),
-                None => ad.key.clone(),
-            };
-            let mut set_spec = ad_set_spec(exp, ad, &campaign, &prefix, start, end);
-            set_spec.name = format!("{prefix}/{key}");
-            set_spec.partition = partition.map(str::to_string);
-            if let Some(a) = audience {
-                set_spec.audience.custom_audience = Some(a.to_string());
-            }
+            let (key, set_spec) = placed_ad_set_spec(
+                exp,
+                ad,
+                &campaign,
+                &prefix,
+                (*partition, *audience),
+                (start, end),
+            );
             let ad_set = ensure(id, platform, store, &key, ObjectSpec::AdSet(&set_spec)).await?;
             let ad_spec = AdSpec {
                 ad_set: ad_set.clone(),
@@ -214,6 +178,119 @@ pub(super) async fn ensure_objects(
         )?;
         super::archive(store, id, platform)?;
         ads.push((key, platform_ad));
+        ad_sets.push(ad_set);
+    }
+    Ok(Launched {
+        campaign,
+        ad_sets,
+        ads,
+    })
+}
+
+/// The campaign a run creates; its spend cap is the platform's own backstop: spending
+/// stops at the cap even if no collector runs.
+fn campaign_spec(exp: &Experiment, prefix: &str) -> CampaignSpec {
+    CampaignSpec {
+        spend_cap: Some(exp.spend_cap),
+        name: prefix.to_string(),
+        objective: exp.objective,
+        category: exp.category,
+        countries: exp.audience.countries.clone(),
+    }
+}
+
+/// One creative per ad of the experiment.
+fn creative_specs(exp: &Experiment, prefix: &str) -> Vec<CreativeSpec> {
+    exp.ads
+        .iter()
+        .map(|ad| CreativeSpec {
+            key: ad.key.clone(),
+            name: format!("{prefix}/{}", ad.key),
+            headline: ad.headline.clone(),
+            body: ad.body.clone(),
+            // Relative image paths are relative to the experiment file, as validated.
+            image: ad.image.as_ref().map(|i| image_location(exp, i)),
+            link: ad.link.clone(),
+        })
+        .collect()
+}
+
+/// (partition, custom audience) of every ad set an ad gets: one audience, or every
+/// partition of the design.
+fn partitions(exp: &Experiment) -> Vec<(Option<&str>, Option<&str>)> {
+    match &exp.design {
+        None => vec![(None, None)],
+        Some(d) => d
+            .partitions
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                (
+                    Some(p.as_str()),
+                    d.custom_audiences.get(i).map(String::as_str),
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The ad set of `ad` in one partition, and the key its ad is stored under (`ad@partition`
+/// in a design, else the ad's key).
+fn placed_ad_set_spec(
+    exp: &Experiment,
+    ad: &adskew_core::experiment::Ad,
+    campaign: &ObjectId,
+    prefix: &str,
+    (partition, audience): (Option<&str>, Option<&str>),
+    (start, end): (DateTime<Utc>, DateTime<Utc>),
+) -> (String, AdSetSpec) {
+    let key = match partition {
+        Some(p) => adskew_core::experiment::Design::ad_key(&ad.key, p),
+        None => ad.key.clone(),
+    };
+    let mut set_spec = ad_set_spec(exp, ad, campaign, prefix, start, end);
+    set_spec.name = format!("{prefix}/{key}");
+    set_spec.partition = partition.map(str::to_string);
+    if let Some(a) = audience {
+        set_spec.audience.custom_audience = Some(a.to_string());
+    }
+    (key, set_spec)
+}
+
+/// Creates every object of a run PAUSED, as [`ensure_objects`] does, but records nothing:
+/// for `plan`'s replicates, which are thrown away and never resumed.
+pub(super) async fn create_unrecorded(
+    exp: &Experiment,
+    platform: &dyn Platform,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Launched> {
+    let prefix = format!("adskew/{}/plan", exp.name);
+    let campaign = platform
+        .create_campaign(&campaign_spec(exp, &prefix))
+        .await?;
+    let mut creatives = Vec::new();
+    for spec in creative_specs(exp, &prefix) {
+        creatives.push(platform.create_creative(&spec).await?);
+    }
+    // In the order `ensure_objects` creates them (the simulator's ids follow it).
+    let mut placed = Vec::new();
+    for (ad, creative) in exp.ads.iter().zip(&creatives) {
+        for placement in partitions(exp) {
+            let (key, set_spec) =
+                placed_ad_set_spec(exp, ad, &campaign, &prefix, placement, (start, end));
+            let ad_set = platform.create_ad_set(&set_spec).await?;
+            let ad_spec = AdSpec {
+                ad_set: ad_set.clone(),
+                creative: creative.clone(),
+                name: set_spec.name,
+            };
+            placed.push((key, ad_set, ad_spec));
+        }
+    }
+    let (mut ads, mut ad_sets) = (Vec::new(), Vec::new());
+    for (key, ad_set, ad_spec) in placed {
+        ads.push((key, platform.create_ad(&ad_spec).await?));
         ad_sets.push(ad_set);
     }
     Ok(Launched {

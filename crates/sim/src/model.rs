@@ -329,17 +329,18 @@ impl AdSim {
     }
 
     /// Expected spend per hour at pacing multiplier `exp(ln_lambda)`.
-    fn expected_spend(&self, cells: &[Cell], values: &[f64], ln_lambda: f64) -> f64 {
+    /// `terms` holds per cell `(ln value, ln price, opportunities × price × exp(σ²/2))`,
+    /// computed once per pacing rather than once per bisection step (same values).
+    fn expected_spend(&self, terms: &[Option<(f64, f64, f64)>], ln_lambda: f64) -> f64 {
         let s = self.sigma;
-        cells
+        terms
             .iter()
-            .zip(values)
-            .map(|(c, v)| {
-                if *v <= 0.0 || c.opportunities <= 0.0 {
-                    return 0.0;
+            .map(|t| match t {
+                None => 0.0,
+                Some((ln_v, ln_price, scale)) => {
+                    let z = (ln_lambda + ln_v - ln_price) / s;
+                    scale * phi(z - s)
                 }
-                let z = (ln_lambda + v.ln() - c.price.ln()) / s;
-                c.opportunities * c.price * (s * s / 2.0).exp() * phi(z - s)
             })
             .sum()
     }
@@ -347,11 +348,23 @@ impl AdSim {
     /// The pacing multiplier whose expected spend is the hourly budget (or everything the
     /// audience offers, if that costs less), found by bisection on its logarithm.
     fn pace(&self, cells: &[Cell]) -> f64 {
-        let values: Vec<f64> = (0..cells.len()).map(|i| self.value(cells, i)).collect();
+        let s = self.sigma;
+        let terms: Vec<Option<(f64, f64, f64)>> = (0..cells.len())
+            .map(|i| {
+                let (c, v) = (&cells[i], self.value(cells, i));
+                (v > 0.0 && c.opportunities > 0.0).then(|| {
+                    (
+                        v.ln(),
+                        c.price.ln(),
+                        c.opportunities * c.price * (s * s / 2.0).exp(),
+                    )
+                })
+            })
+            .collect();
         let (mut lo, mut hi) = (-60.0f64, 60.0f64);
         for _ in 0..80 {
             let mid = 0.5 * (lo + hi);
-            if self.expected_spend(cells, &values, mid) < self.hourly_budget {
+            if self.expected_spend(&terms, mid) < self.hourly_budget {
                 lo = mid;
             } else {
                 hi = mid;
