@@ -109,16 +109,12 @@ impl State {
     }
 
     fn advance_to(&mut self, cells: &[Cell], now: DateTime<Utc>) {
-        let active: Vec<(ObjectId, bool)> = self
-            .ads
-            .iter()
-            .map(|(id, ad)| (id.clone(), self.is_active(ad)))
-            .collect();
-        for (id, is_active) in active {
-            if let Some(ad) = self.ads.get_mut(&id) {
-                let cells = ad.cells.as_deref().unwrap_or(cells);
-                ad.sim.advance(cells, now, is_active);
-            }
+        // Statuses first, then every ad in the same (id) order; called hour by hour under
+        // a spend cap, so nothing is cloned.
+        let active: Vec<bool> = self.ads.values().map(|ad| self.is_active(ad)).collect();
+        for (ad, is_active) in self.ads.values_mut().zip(active) {
+            let cells = ad.cells.as_deref().unwrap_or(cells);
+            ad.sim.advance(cells, now, is_active);
         }
     }
 }

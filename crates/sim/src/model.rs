@@ -152,6 +152,8 @@ pub enum Limit {
 /// expected second price paid when winning.
 #[derive(Debug, Clone, Copy)]
 struct Odds {
+    /// Opportunities offered per hour (whole).
+    offered: u64,
     p_win: f64,
     price_paid: f64,
 }
@@ -405,7 +407,11 @@ impl AdSim {
                 } else {
                     0.0
                 };
-                Some(Odds { p_win, price_paid })
+                Some(Odds {
+                    offered: cell.opportunities.round() as u64,
+                    p_win,
+                    price_paid,
+                })
             })
             .collect()
     }
@@ -469,11 +475,10 @@ impl AdSim {
         };
         let mut imps = vec![0u64; cells.len()];
         let mut price_paid = vec![0.0f64; cells.len()];
-        for (i, cell) in cells.iter().enumerate() {
-            let Some(o) = odds[i] else { continue };
-            let offered = cell.opportunities.round() as u64;
-            self.opportunities_seen += offered as f64;
-            imps[i] = binomial(&mut rng, offered, o.p_win);
+        for (i, o) in odds.iter().enumerate() {
+            let Some(o) = o else { continue };
+            self.opportunities_seen += o.offered as f64;
+            imps[i] = binomial(&mut rng, o.offered, o.p_win);
             price_paid[i] = o.price_paid;
         }
         self.odds = Some((ln_lambda, odds));
@@ -526,6 +531,8 @@ impl AdSim {
             day.reach = (day.reach + new_today).min(cell.people);
             self.total_spend += n as f64 * price_paid[i];
         }
-        self.days[d].cumulative_reach = self.cumulative_reach.clone();
+        self.days[d]
+            .cumulative_reach
+            .copy_from_slice(&self.cumulative_reach);
     }
 }
