@@ -381,13 +381,15 @@ impl Platform for SimPlatform {
     }
 }
 
-/// The distinct combinations of the cells' values of `dims`, in cell order.
-fn breakdown_values(cells: &[Cell], dims: &[Breakdown]) -> Vec<Vec<String>> {
-    let mut values: Vec<Vec<String>> = Vec::new();
-    for c in cells {
+/// The distinct combinations of the cells' values of `dims`, in cell order, each with the
+/// indices of its cells (found once per query, not once per row).
+fn breakdown_values(cells: &[Cell], dims: &[Breakdown]) -> Vec<(Vec<String>, Vec<usize>)> {
+    let mut values: Vec<(Vec<String>, Vec<usize>)> = Vec::new();
+    for (i, c) in cells.iter().enumerate() {
         let v: Vec<String> = dims.iter().map(|d| c.value(*d).to_string()).collect();
-        if !values.contains(&v) {
-            values.push(v);
+        match values.iter_mut().find(|(known, _)| *known == v) {
+            Some((_, members)) => members.push(i),
+            None => values.push((v, vec![i])),
         }
     }
     values
@@ -434,12 +436,11 @@ impl SimPlatform {
             match granularity {
                 Period::Day => {
                     for day in &days {
-                        for value in &values {
+                        for (value, members) in &values {
                             let row = self.aggregate(
                                 ad_id,
                                 ad.sim.key(),
-                                dims,
-                                value,
+                                (dims, value, members),
                                 std::slice::from_ref(day),
                                 |d, i| d.cells[i].reach,
                             );
@@ -449,13 +450,16 @@ impl SimPlatform {
                 }
                 Period::Total => {
                     let Some(last) = days.last() else { continue };
-                    for value in &values {
+                    for (value, members) in &values {
                         // Distinct people over the range: cumulative reach at its last day
                         // (exact when the range starts at or before the ad's first day).
-                        let row =
-                            self.aggregate(ad_id, ad.sim.key(), dims, value, &days, |_, i| {
-                                last.cumulative_reach[i]
-                            });
+                        let row = self.aggregate(
+                            ad_id,
+                            ad.sim.key(),
+                            (dims, value, members),
+                            &days,
+                            |_, i| last.cumulative_reach[i],
+                        );
                         if let Some(mut row) = row {
                             row.date_start = since;
                             rows.push(row);
@@ -467,14 +471,13 @@ impl SimPlatform {
         Ok(rows)
     }
 
-    /// Sums the cells with `values` (one per breakdown of `dims`) over `days`; `None` when
-    /// nothing was delivered there (platforms omit empty rows).
+    /// Sums the `members` cells, those with `values` (one per breakdown of `dims`), over
+    /// `days`; `None` when nothing was delivered there (platforms omit empty rows).
     fn aggregate(
         &self,
         ad: &ObjectId,
         key: &str,
-        dims: &[Breakdown],
-        values: &[String],
+        (dims, values, members): (&[Breakdown], &[String], &[usize]),
         days: &[&model::Day],
         reach_of: impl Fn(&model::Day, usize) -> u64,
     ) -> Option<CrossRow> {
@@ -489,10 +492,7 @@ impl SimPlatform {
             .collect();
         let (mut reach, mut impressions, mut clicks, mut spend) = (0f64, 0f64, 0f64, 0f64);
         let mut true_impressions = 0u64;
-        for (i, cell) in self.cells.iter().enumerate() {
-            if dims.iter().zip(values).any(|(d, v)| cell.value(*d) != v) {
-                continue;
-            }
+        for &i in members {
             for (day, f) in days.iter().zip(&factors) {
                 true_impressions += day.cells[i].impressions;
                 impressions += day.cells[i].impressions as f64 * f;
