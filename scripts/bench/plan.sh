@@ -23,18 +23,21 @@ trap 'rm -rf "$tmp"' EXIT
 cores="$(nproc)"
 
 # median_ms NAME COMMAND...: runs COMMAND $runs times (stdout to $tmp/NAME.json), prints
-# the median wall time in ms.
+# the median wall time in ms, and writes the median CPU time (user + system, ms) to
+# $tmp/NAME.cpu: on a machine shared with other work, wall time includes waiting for a core.
 median_ms() {
     local name="$1"
     shift
-    local times=()
+    local times=() cpus=()
     for _ in $(seq "$runs"); do
         local start end
         start=$(date +%s%N)
-        "$@" >"$tmp/$name.json"
+        /usr/bin/time -f '%U %S' -o "$tmp/time" "$@" >"$tmp/$name.json"
         end=$(date +%s%N)
         times+=($(((end - start) / 1000000)))
+        cpus+=("$(awk '{ printf "%d", ($1 + $2) * 1000 }' "$tmp/time")")
     done
+    printf '%s\n' "${cpus[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }' >"$tmp/$name.cpu"
     printf '%s\n' "${times[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
 }
 
@@ -48,9 +51,12 @@ if [ -n "${BASELINE:-}" ]; then
 fi
 
 echo "plan $experiment, $replicates replicates, median of $runs runs, $cores cores ($(date -u +%FT%TZ))"
-printf '  %-34s %8s ms\n' "adskew plan (all $cores cores)" "$plan_all" "adskew plan, 1 thread (taskset)" "$plan_1" \
-    "adskew plan, 2 threads (taskset)" "$plan_2" "numpy replica (1 core)" "$numpy"
-[ -n "$baseline" ] && printf '  %-34s %8s ms\n' "baseline $BASELINE" "$baseline"
+row() { printf '  %-34s %8s ms wall %8s ms CPU\n' "$1" "$2" "$(cat "$tmp/$3.cpu")"; }
+row "adskew plan (all $cores cores)" "$plan_all" plan
+row "adskew plan, 1 thread (taskset)" "$plan_1" plan1
+row "adskew plan, 2 threads (taskset)" "$plan_2" plan2
+row "numpy replica (1 core)" "$numpy" numpy
+if [ -n "$baseline" ]; then row "baseline $BASELINE" "$baseline" baseline; fi
 "$python" - "$tmp" "$plan_all" "$plan_1" "$plan_2" "$numpy" "$baseline" <<'EOF'
 import json, math, sys
 tmp, plan_all, plan_1, plan_2, numpy, baseline = sys.argv[1:]
@@ -58,10 +64,11 @@ rust = json.load(open(f"{tmp}/plan.json"))
 py = json.load(open(f"{tmp}/numpy.json"))
 c = rust["comparisons"][0]
 n = rust["replicates"]
-print(f"  numpy / adskew: {int(numpy) / int(plan_all):.1f}x (1 thread: {int(numpy) / int(plan_1):.1f}x); "
-      f"1 -> 2 threads: {int(plan_1) / int(plan_2):.2f}x")
+cpu = lambda name: int(open(f"{tmp}/{name}.cpu").read())
+print(f"  numpy / adskew: {int(numpy) / int(plan_all):.1f}x wall (1 thread: {int(numpy) / int(plan_1):.1f}x), "
+      f"{cpu('numpy') / cpu('plan'):.1f}x CPU; 1 -> 2 threads: {int(plan_1) / int(plan_2):.2f}x wall")
 if baseline:
-    print(f"  baseline / adskew: {int(baseline) / int(plan_all):.1f}x")
+    print(f"  baseline / adskew: {int(baseline) / int(plan_all):.1f}x wall, {cpu('baseline') / cpu('plan'):.1f}x CPU")
 print(f"  power: adskew {c['power']:.3f} +- {c['power_se']:.3f}, numpy {py['power']:.3f} +- {py['power_se']:.3f}")
 print(f"  skew (share of women a - b): adskew {c['estimate']['mean']:+.5f} (sd {c['estimate']['sd']:.5f}), "
       f"numpy {py['estimate_mean']:+.5f} (sd {py['estimate_sd']:.5f})")
