@@ -5,8 +5,9 @@
 //! - *Simulated*: if I run this exact experiment (budgets, schedule, audience, and the skew I
 //!   expect, written as the `[sim]` ground truth), how likely am I to detect the skew after
 //!   correction, how variable is the estimate, and what will it cost? [`simulate`] runs the
-//!   whole pipeline (scheduler, store, analysis) N times on the simulator with different
-//!   seeds, so the answer accounts for everything the real analysis does.
+//!   scheduler and the analysis N times on the simulator with different seeds, so the answer
+//!   accounts for everything the real analysis does; the store is left out (see
+//!   [`replicate`]), which gives the same analysis.
 //! - *Analytic*: how many people must each ad reach to detect p1 vs p2? See
 //!   [`crate::analysis::power`].
 
@@ -266,7 +267,9 @@ fn estimate(a: &Analysis, key: &str) -> (String, f64, bool, Vec<f64>, Vec<f64>) 
     )
 }
 
-/// Runs `replicates` simulated copies of `exp` (on all cores) and summarises them.
+/// Runs `replicates` simulated copies of `exp` (one thread per core the process may use:
+/// `available_parallelism` follows the CPU affinity, so `taskset` limits it) and summarises
+/// them.
 pub fn simulate(
     exp: &Experiment,
     replicates: usize,
