@@ -88,21 +88,27 @@ impl State {
     }
 
     /// Pauses every campaign whose ads have spent its cap.
+    /// Checked every simulated hour, so it allocates nothing: a campaign's spend is summed
+    /// over its ads in the ads' order (as a map per hour summed it) only while it delivers.
     fn pause_capped(&mut self) {
-        let mut spent: BTreeMap<&ObjectId, f64> = BTreeMap::new();
-        for ad in self.ads.values() {
-            if let Some(set) = self.ad_sets.get(&ad.ad_set) {
-                *spent.entry(&set.campaign).or_default() += ad.sim.total_spend;
+        for (c, cap) in &self.caps {
+            let Some(campaign) = self.campaigns.get_mut(c) else {
+                continue;
+            };
+            if campaign.0 == Status::Paused {
+                continue;
             }
-        }
-        let capped: Vec<ObjectId> = self
-            .caps
-            .iter()
-            .filter(|(c, cap)| spent.get(c).is_some_and(|s| *s >= cap.0 as f64))
-            .map(|(c, _)| c.clone())
-            .collect();
-        for c in capped {
-            if let Some(campaign) = self.campaigns.get_mut(&c) {
+            let spent: f64 = self
+                .ads
+                .values()
+                .filter(|ad| {
+                    self.ad_sets
+                        .get(&ad.ad_set)
+                        .is_some_and(|s| &s.campaign == c)
+                })
+                .map(|ad| ad.sim.total_spend)
+                .sum();
+            if spent >= cap.0 as f64 {
                 campaign.0 = Status::Paused;
             }
         }
