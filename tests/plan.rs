@@ -111,3 +111,47 @@ fn analytic_mode_answers_like_statsmodels() {
         .stderr(predicates::str::contains("against"));
     adskew().args(["plan"]).assert().code(2);
 }
+
+/// `plan` analyses each replicate straight from the simulator's last totals, without a
+/// store; the answer must be exactly what the full pipeline (store, every collection,
+/// `analysis_inputs`) gives for the same seed, on every bundled experiment (designs,
+/// several breakdowns, lifetime budgets), or plan's power would not be the power of `run`.
+#[test]
+fn plan_without_a_store_analyses_exactly_as_the_stored_run() {
+    let runtime = adskew::runtime().unwrap();
+    let mut compared = 0;
+    for entry in std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns")).unwrap()
+    {
+        let path = entry.unwrap().path();
+        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+            continue;
+        }
+        let exp = adskew::experiment::load(&path, &[adskew::platform::sim::check])
+            .unwrap()
+            .experiment;
+        for seed in [1u64, 7, 1234] {
+            let direct = adskew::plan::replicate(&exp, seed, &runtime).unwrap();
+            let stored = adskew::plan::replicate_stored(&exp, seed, &runtime).unwrap();
+            let view = |a: &adskew::analysis::Analysis| {
+                serde_json::json!({
+                    "comparisons": a.comparisons,
+                    "tests": a.tests,
+                    "ads": a.ads,
+                    "partitions": a.partitions,
+                    "spend": a.data.spend,
+                })
+            };
+            assert_eq!(
+                view(&direct),
+                view(&stored),
+                "{} seed {seed}",
+                path.display()
+            );
+            compared += 1;
+        }
+    }
+    assert!(
+        compared >= 18,
+        "every bundled experiment compared ({compared})"
+    );
+}

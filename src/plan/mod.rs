@@ -5,8 +5,9 @@
 //! - *Simulated*: if I run this exact experiment (budgets, schedule, audience, and the skew I
 //!   expect, written as the `[sim]` ground truth), how likely am I to detect the skew after
 //!   correction, how variable is the estimate, and what will it cost? [`simulate`] runs the
-//!   whole pipeline (scheduler, store, analysis) N times on the simulator with different
-//!   seeds, so the answer accounts for everything the real analysis does.
+//!   scheduler and the analysis N times on the simulator with different seeds, so the answer
+//!   accounts for everything the real analysis does; the store is left out (see
+//!   [`replicate`]), which gives the same analysis.
 //! - *Analytic*: how many people must each ad reach to detect p1 vs p2? See
 //!   [`crate::analysis::power`].
 
@@ -21,6 +22,7 @@ use crate::clock::SimClock;
 use crate::error::{Error, Result};
 use crate::experiment::{Experiment, Start};
 use crate::platform::sim::SimPlatform;
+use crate::records::{CollectionRecord, ExperimentRecord, RunOrigin, RunState};
 use crate::report::words::group_label;
 use crate::scheduler;
 use crate::store::Store;
@@ -108,16 +110,15 @@ pub fn replicate_seed(base: u64, r: u64) -> u64 {
     x ^ (x >> 31)
 }
 
-/// Runs one replicate through the real pipeline, with an in-memory store.
-pub fn replicate(
+/// A replicate's experiment (a start of "now" fixed, so plans are reproducible whatever
+/// the wall clock says), its simulated platform seeded `seed`, and the platform's clock.
+fn replicate_world(
     exp: &Experiment,
     seed: u64,
-    runtime: &tokio::runtime::Runtime,
-) -> Result<Analysis> {
+) -> Result<(Experiment, SimPlatform, Arc<SimClock>)> {
     let mut exp = exp.clone();
     let mut truth = crate::platform::sim::truth_of(&exp)?;
     truth.seed = seed;
-    // A fixed start keeps plans reproducible whatever the wall clock says.
     let epoch = Utc
         .with_ymd_and_hms(2026, 1, 5, 0, 0, 0)
         .single()
@@ -127,6 +128,17 @@ pub fn replicate(
     }
     let clock = Arc::new(SimClock::new(scheduler::start_time(&exp, epoch)));
     let platform = SimPlatform::new(truth, clock.clone());
+    Ok((exp, platform, clock))
+}
+
+/// Runs one replicate through the real pipeline, with an in-memory store: what `run`
+/// does, recorded and collected in full. [`replicate`] gives the same analysis faster.
+pub fn replicate_stored(
+    exp: &Experiment,
+    seed: u64,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Analysis> {
+    let (exp, platform, clock) = replicate_world(exp, seed)?;
     let mut store = Store::open_in_memory()?;
     let outcome = runtime.block_on(scheduler::run(
         &exp,
@@ -137,6 +149,69 @@ pub fn replicate(
     ))?;
     let record = store.find_experiment(&outcome.experiment_id.to_string())?;
     Ok(analysis::analyze(&crate::analysis_inputs(&store, &record)?))
+}
+
+/// Runs one replicate and analyses it: the scheduler's run without a store
+/// ([`scheduler::run_unrecorded`]), its last totals handed to the one analysis as they
+/// would have been read back from the store. A replicate a spend check could have stopped
+/// early goes through [`replicate_stored`]. The analysis is the same either way
+/// (`tests/plan.rs` checks it); building and querying a store per replicate was most of
+/// `plan`'s time.
+pub fn replicate(
+    exp: &Experiment,
+    seed: u64,
+    runtime: &tokio::runtime::Runtime,
+) -> Result<Analysis> {
+    let (run_exp, platform, clock) = replicate_world(exp, seed)?;
+    let Some(run) = runtime.block_on(scheduler::run_unrecorded(
+        &run_exp,
+        &platform,
+        clock.as_ref(),
+    ))?
+    else {
+        return replicate_stored(exp, seed, runtime);
+    };
+    let at = run
+        .collected_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let record = ExperimentRecord {
+        id: 0,
+        name: run_exp.name.clone(),
+        platform: RunOrigin::Sim,
+        state: RunState::Completed,
+        currency: run_exp.currency.clone(),
+        spend_cap: run_exp.spend_cap,
+        file_path: run_exp.source.path.display().to_string(),
+        file_sha256: String::new(),
+        resolved_sha256: String::new(),
+        resolved_json: String::new(),
+        overrides: Vec::new(),
+        adskew_version: crate::VERSION.to_string(),
+        created_at: at.clone(),
+        started_at: None,
+        ended_at: None,
+        planned_start: None,
+        planned_end: None,
+        recollect_at: None,
+    };
+    let collection = CollectionRecord {
+        id: 1,
+        platform_time: at.clone(),
+        collected_at: at,
+        spend: run.spend,
+        rows: run.totals.values().map(Vec::len).sum::<usize>() as i64,
+    };
+    let mut inputs = analysis::Inputs::new(
+        record,
+        run_exp,
+        vec![collection],
+        run.totals,
+        run.reviews,
+        Some("schedule ended".to_string()),
+    );
+    // As `crate::analysis_inputs` gives it for a stored simulated run.
+    inputs.platform_eligible = crate::platform::sim::truth_of(&inputs.experiment)?.eligible();
+    Ok(analysis::analyze(&inputs))
 }
 
 /// The skew estimate, detection and per-ad counts of one comparison in one replicate.
@@ -192,7 +267,9 @@ fn estimate(a: &Analysis, key: &str) -> (String, f64, bool, Vec<f64>, Vec<f64>) 
     )
 }
 
-/// Runs `replicates` simulated copies of `exp` (on all cores) and summarises them.
+/// Runs `replicates` simulated copies of `exp` (one thread per core the process may use:
+/// `available_parallelism` follows the CPU affinity, so `taskset` limits it) and summarises
+/// them.
 pub fn simulate(
     exp: &Experiment,
     replicates: usize,

@@ -30,42 +30,14 @@ pub(super) async fn collect(
     tz: chrono_tz::Tz,
 ) -> Result<Spent> {
     let now = platform.now();
-    let ids: Vec<ObjectId> = launched.ads.iter().map(|(_, a)| a.clone()).collect();
-    // A million rows come back for a large run: each finds its ad in a map, not a list
-    // (built in reverse, so an id listed twice maps to its first ad, as a search would).
-    let keys: std::collections::HashMap<&ObjectId, &String> =
-        launched.ads.iter().rev().map(|(k, a)| (a, k)).collect();
-    let key_of = |ad: &ObjectId| -> Result<String> {
-        keys.get(ad).map(|k| (*k).clone()).ok_or_else(|| {
-            PlatformError::Protocol(format!("platform returned a row for unknown ad {ad}")).into()
-        })
-    };
-    let mut rows = Vec::new();
-    for breakdown in &exp.collect.breakdowns {
-        for granularity in [Period::Day, Period::Total] {
-            let query = DeliveryQuery {
-                ads: ids.clone(),
-                breakdown: *breakdown,
-                since: start.with_timezone(&tz).date_naive(),
-                until: now.with_timezone(&tz).date_naive(),
-                granularity,
-            };
-            for row in platform.delivery(&query).await? {
-                rows.push(StoredRow {
-                    ad_key: key_of(&row.ad)?,
-                    period: granularity,
-                    date_start: row.date_start,
-                    date_stop: row.date_stop,
-                    breakdown: row.breakdown,
-                    value: row.value,
-                    reach: row.reach,
-                    impressions: row.impressions,
-                    clicks: row.clicks,
-                    spend: row.spend,
-                });
-            }
-        }
-    }
+    let rows = read_rows(
+        exp,
+        platform,
+        launched,
+        (start, now, tz),
+        &[Period::Day, Period::Total],
+    )
+    .await?;
     let spend = platform.spend(&launched.campaign).await?;
     review(exp, id, platform, store, launched, now).await?;
     super::archive(store, id, platform)?;
@@ -89,6 +61,54 @@ pub(super) async fn collect(
         day,
         date,
     })
+}
+
+/// Every breakdown's rows of the `periods` asked for, from the run's local start day to
+/// `now`'s, keyed by the experiment's ad keys.
+pub(super) async fn read_rows(
+    exp: &Experiment,
+    platform: &dyn Platform,
+    launched: &Launched,
+    (start, now, tz): (DateTime<Utc>, DateTime<Utc>, chrono_tz::Tz),
+    periods: &[Period],
+) -> Result<Vec<StoredRow>> {
+    let ids: Vec<ObjectId> = launched.ads.iter().map(|(_, a)| a.clone()).collect();
+    // A million rows come back for a large run: each finds its ad in a map, not a list
+    // (built in reverse, so an id listed twice maps to its first ad, as a search would).
+    let keys: std::collections::HashMap<&ObjectId, &String> =
+        launched.ads.iter().rev().map(|(k, a)| (a, k)).collect();
+    let key_of = |ad: &ObjectId| -> Result<String> {
+        keys.get(ad).map(|k| (*k).clone()).ok_or_else(|| {
+            PlatformError::Protocol(format!("platform returned a row for unknown ad {ad}")).into()
+        })
+    };
+    let mut rows = Vec::new();
+    for breakdown in &exp.collect.breakdowns {
+        for granularity in periods {
+            let query = DeliveryQuery {
+                ads: ids.clone(),
+                breakdown: *breakdown,
+                since: start.with_timezone(&tz).date_naive(),
+                until: now.with_timezone(&tz).date_naive(),
+                granularity: *granularity,
+            };
+            for row in platform.delivery(&query).await? {
+                rows.push(StoredRow {
+                    ad_key: key_of(&row.ad)?,
+                    period: *granularity,
+                    date_start: row.date_start,
+                    date_stop: row.date_stop,
+                    breakdown: row.breakdown,
+                    value: row.value,
+                    reach: row.reach,
+                    impressions: row.impressions,
+                    clicks: row.clicks,
+                    spend: row.spend,
+                });
+            }
+        }
+    }
+    Ok(rows)
 }
 
 /// What a collection found spent: in all, and on the dearest single day (of the account).

@@ -108,14 +108,7 @@ pub(super) async fn ensure_objects(
     end: DateTime<Utc>,
 ) -> Result<Launched> {
     let prefix = format!("adskew/{}/{id}", exp.name);
-    let campaign_spec = CampaignSpec {
-        // The platform's own backstop: spending stops at the cap even if no collector runs.
-        spend_cap: Some(exp.spend_cap),
-        name: prefix.clone(),
-        objective: exp.objective,
-        category: exp.category,
-        countries: exp.audience.countries.clone(),
-    };
+    let campaign_spec = campaign_spec(exp, &prefix);
     let campaign = ensure(
         id,
         platform,
@@ -188,6 +181,58 @@ pub(super) async fn ensure_objects(
         )?;
         super::archive(store, id, platform)?;
         ads.push((key, platform_ad));
+        ad_sets.push(ad_set);
+    }
+    Ok(Launched {
+        campaign,
+        ad_sets,
+        ads,
+    })
+}
+
+/// The campaign a run creates; its spend cap is the platform's own backstop: spending
+/// stops at the cap even if no collector runs.
+fn campaign_spec(exp: &Experiment, prefix: &str) -> CampaignSpec {
+    CampaignSpec {
+        spend_cap: Some(exp.spend_cap),
+        name: prefix.to_string(),
+        objective: exp.objective,
+        category: exp.category,
+        countries: exp.audience.countries.clone(),
+    }
+}
+
+/// Creates every object of a run PAUSED, as [`ensure_objects`] does, but records nothing:
+/// for `plan`'s replicates, which are thrown away and never resumed. The objects are
+/// created in `ensure_objects`' order (every creative, every ad set, every ad), which the
+/// simulator's ids follow.
+pub(super) async fn create_unrecorded(
+    exp: &Experiment,
+    platform: &dyn Platform,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Result<Launched> {
+    let prefix = format!("adskew/{}/plan", exp.name);
+    let campaign = platform
+        .create_campaign(&campaign_spec(exp, &prefix))
+        .await?;
+    let mut creatives = Vec::new();
+    for spec in creative_specs(exp, &prefix) {
+        creatives.push(platform.create_creative(&spec).await?);
+    }
+    let mut placed = Vec::new();
+    for (i, key, set_spec) in ad_set_specs(exp, &campaign, &prefix, start, end) {
+        let ad_set = platform.create_ad_set(&set_spec).await?;
+        let ad_spec = AdSpec {
+            ad_set: ad_set.clone(),
+            creative: creatives[i].clone(),
+            name: set_spec.name,
+        };
+        placed.push((key, ad_set, ad_spec));
+    }
+    let (mut ads, mut ad_sets) = (Vec::new(), Vec::new());
+    for (key, ad_set, ad_spec) in placed {
+        ads.push((key, platform.create_ad(&ad_spec).await?));
         ad_sets.push(ad_set);
     }
     Ok(Launched {

@@ -34,8 +34,11 @@ use adskew_core::due::{Due, RunClock};
 use adskew_core::error::{Error, Result};
 use adskew_core::experiment::{Experiment, Start};
 use adskew_core::money::Money;
-use adskew_core::platform::{Platform, Status};
-use adskew_store::{EventKind, RunEvent, RunState, Store};
+use adskew_core::platform::{Period, Platform, Status};
+use adskew_core::records::StoredReview;
+use adskew_core::vocab::Breakdown;
+use adskew_store::{EventKind, RunEvent, RunState, Store, StoredRow};
+use std::collections::BTreeMap;
 
 pub use pause::{honour_pauses, reopen, stop, stop_unlocked, unpaused_advice};
 
@@ -97,6 +100,78 @@ pub trait Progress: Sync {
 
 impl Progress for () {
     fn collected(&self) {}
+}
+
+/// What a run that nothing records ends with: the latest since-launch totals per breakdown
+/// (ordered by ad key and value, as the store hands them out), the spend and each ad's
+/// review at the last collection, and that collection's time.
+#[derive(Debug, Clone)]
+pub struct Unrecorded {
+    pub totals: BTreeMap<Breakdown, Vec<StoredRow>>,
+    pub spend: Money,
+    pub reviews: BTreeMap<String, StoredReview>,
+    pub collected_at: DateTime<Utc>,
+}
+
+/// Runs `exp` to completion on a simulated `clock` recording nothing, for `plan`'s
+/// replicates: the same checks, objects, activation, end-of-schedule pause and last
+/// collection's totals as [`run`], without the store and without the daily rows and the
+/// collections before the last, which only the store and the spend checks read. `None`
+/// when a spend check could have stopped the run early (a daily spend cap, or the whole
+/// cap reached): the caller then runs it through [`run`], which knows when it stopped.
+pub async fn run_unrecorded(
+    exp: &Experiment,
+    platform: &dyn Platform,
+    clock: &dyn Clock,
+) -> Result<Option<Unrecorded>> {
+    let tz = check_account(exp, platform).await?;
+    let start = start_time(exp, clock.now());
+    let end = start + exp.schedule.duration;
+    check_not_over(exp, start, end, clock.now())?;
+    launch::check_paired(exp, start, end)?;
+    let launched = launch::create_unrecorded(exp, platform, start, end).await?;
+    clock.sleep_until(start).await;
+    launch::activate_together(platform, &launched).await?;
+    clock.sleep_until(end).await;
+    platform
+        .set_status(&launched.campaign, Status::Paused)
+        .await?;
+    if exp.daily_spend_cap.is_some() || platform.spend(&launched.campaign).await? >= exp.spend_cap {
+        return Ok(None);
+    }
+    if exp.schedule.recollect_after > Duration::zero() {
+        clock.sleep_until(end + exp.schedule.recollect_after).await;
+    }
+    let now = platform.now();
+    let rows =
+        collect::read_rows(exp, platform, &launched, (start, now, tz), &[Period::Total]).await?;
+    let mut totals: BTreeMap<Breakdown, Vec<StoredRow>> = BTreeMap::new();
+    for row in rows {
+        totals.entry(row.breakdown).or_default().push(row);
+    }
+    for rows in totals.values_mut() {
+        rows.sort_by(|a, b| (&a.ad_key, &a.value).cmp(&(&b.ad_key, &b.value)));
+    }
+    let ids: Vec<_> = launched.ads.iter().map(|(_, ad)| ad.clone()).collect();
+    let mut reviews = BTreeMap::new();
+    for review in platform.ad_reviews(&ids).await? {
+        if let Some((key, _)) = launched.ads.iter().find(|(_, ad)| *ad == review.ad) {
+            reviews.insert(
+                key.clone(),
+                StoredReview {
+                    delivery: review.delivery,
+                    platform_status: review.platform_status,
+                    problem: review.problem,
+                },
+            );
+        }
+    }
+    Ok(Some(Unrecorded {
+        totals,
+        spend: platform.spend(&launched.campaign).await?,
+        reviews,
+        collected_at: now,
+    }))
 }
 
 /// Records a new run of `exp` and drives it to completion. On failure the run is marked

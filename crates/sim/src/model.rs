@@ -125,6 +125,10 @@ pub struct AdSim {
     hourly_budget: f64,
     /// Pacing multiplier of the day being simulated, and that day.
     lambda: Option<(NaiveDate, f64)>,
+    /// Each cell's auction odds at a pacing multiplier, and that multiplier: with the
+    /// `traffic` objective an ad's values never change, so its multiplier and odds are the
+    /// same every day and hour, and computed once (the same numbers, a fraction of the time).
+    odds: Option<(f64, Vec<Option<Odds>>)>,
     /// Impression opportunities offered to this ad so far (for benchmarks).
     pub opportunities_seen: f64,
     /// Daily or lifetime limit in minor units.
@@ -142,6 +146,16 @@ pub struct AdSim {
 pub enum Limit {
     Daily(f64),
     Lifetime(f64),
+}
+
+/// One cell's auction at a pacing multiplier: the chance of winning an opportunity and the
+/// expected second price paid when winning.
+#[derive(Debug, Clone, Copy)]
+struct Odds {
+    /// Opportunities offered per hour (whole).
+    offered: u64,
+    p_win: f64,
+    price_paid: f64,
 }
 
 /// The cells of partition `index` of a design: a disjoint 1/n of every cell (so partitions
@@ -305,6 +319,7 @@ impl AdSim {
             sigma: truth.price_spread,
             hourly_budget,
             lambda: None,
+            odds: None,
             opportunities_seen: 0.0,
             limit,
             start,
@@ -329,17 +344,18 @@ impl AdSim {
     }
 
     /// Expected spend per hour at pacing multiplier `exp(ln_lambda)`.
-    fn expected_spend(&self, cells: &[Cell], values: &[f64], ln_lambda: f64) -> f64 {
+    /// `terms` holds per cell `(ln value, ln price, opportunities × price × exp(σ²/2))`,
+    /// computed once per pacing rather than once per bisection step (same values).
+    fn expected_spend(&self, terms: &[Option<(f64, f64, f64)>], ln_lambda: f64) -> f64 {
         let s = self.sigma;
-        cells
+        terms
             .iter()
-            .zip(values)
-            .map(|(c, v)| {
-                if *v <= 0.0 || c.opportunities <= 0.0 {
-                    return 0.0;
+            .map(|t| match t {
+                None => 0.0,
+                Some((ln_v, ln_price, scale)) => {
+                    let z = (ln_lambda + ln_v - ln_price) / s;
+                    scale * phi(z - s)
                 }
-                let z = (ln_lambda + v.ln() - c.price.ln()) / s;
-                c.opportunities * c.price * (s * s / 2.0).exp() * phi(z - s)
             })
             .sum()
     }
@@ -347,17 +363,57 @@ impl AdSim {
     /// The pacing multiplier whose expected spend is the hourly budget (or everything the
     /// audience offers, if that costs less), found by bisection on its logarithm.
     fn pace(&self, cells: &[Cell]) -> f64 {
-        let values: Vec<f64> = (0..cells.len()).map(|i| self.value(cells, i)).collect();
+        let s = self.sigma;
+        let terms: Vec<Option<(f64, f64, f64)>> = (0..cells.len())
+            .map(|i| {
+                let (c, v) = (&cells[i], self.value(cells, i));
+                (v > 0.0 && c.opportunities > 0.0).then(|| {
+                    (
+                        v.ln(),
+                        c.price.ln(),
+                        c.opportunities * c.price * (s * s / 2.0).exp(),
+                    )
+                })
+            })
+            .collect();
         let (mut lo, mut hi) = (-60.0f64, 60.0f64);
         for _ in 0..80 {
             let mid = 0.5 * (lo + hi);
-            if self.expected_spend(cells, &values, mid) < self.hourly_budget {
+            if self.expected_spend(&terms, mid) < self.hourly_budget {
                 lo = mid;
             } else {
                 hi = mid;
             }
         }
         0.5 * (lo + hi)
+    }
+
+    /// Each cell's auction odds at pacing multiplier `exp(ln_lambda)`; `None` where the ad
+    /// does not bid (no value, or no opportunities).
+    fn odds_at(&self, cells: &[Cell], ln_lambda: f64) -> Vec<Option<Odds>> {
+        let s = self.sigma;
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                let v = self.value(cells, i);
+                if v <= 0.0 || cell.opportunities <= 0.0 {
+                    return None;
+                }
+                let z = (ln_lambda + v.ln() - cell.price.ln()) / s;
+                let p_win = phi(z);
+                let price_paid = if p_win > 0.0 {
+                    cell.price * (s * s / 2.0).exp() * phi(z - s) / p_win
+                } else {
+                    0.0
+                };
+                Some(Odds {
+                    offered: cell.opportunities.round() as u64,
+                    p_win,
+                    price_paid,
+                })
+            })
+            .collect()
     }
 
     /// Simulates every whole hour up to `until`; `active` says whether the ad was
@@ -403,32 +459,29 @@ impl AdSim {
         let ln_lambda = match self.lambda {
             Some((day, l)) if day == date => l,
             _ => {
-                let l = self.pace(cells);
+                let l = match &self.odds {
+                    Some((l, _)) if self.objective == Objective::Traffic => *l,
+                    _ => self.pace(cells),
+                };
                 self.lambda = Some((date, l));
                 l
             }
         };
 
         // Auctions: wins per cell, and what they cost (the expected second price).
-        let s = self.sigma;
+        let odds = match self.odds.take() {
+            Some((l, odds)) if l == ln_lambda && self.objective == Objective::Traffic => odds,
+            _ => self.odds_at(cells, ln_lambda),
+        };
         let mut imps = vec![0u64; cells.len()];
         let mut price_paid = vec![0.0f64; cells.len()];
-        for (i, cell) in cells.iter().enumerate() {
-            let v = self.value(cells, i);
-            if v <= 0.0 || cell.opportunities <= 0.0 {
-                continue;
-            }
-            let z = (ln_lambda + v.ln() - cell.price.ln()) / s;
-            let p_win = phi(z);
-            let offered = cell.opportunities.round() as u64;
-            self.opportunities_seen += offered as f64;
-            imps[i] = binomial(&mut rng, offered, p_win);
-            price_paid[i] = if p_win > 0.0 {
-                cell.price * (s * s / 2.0).exp() * phi(z - s) / p_win
-            } else {
-                0.0
-            };
+        for (i, o) in odds.iter().enumerate() {
+            let Some(o) = o else { continue };
+            self.opportunities_seen += o.offered as f64;
+            imps[i] = binomial(&mut rng, o.offered, o.p_win);
+            price_paid[i] = o.price_paid;
         }
+        self.odds = Some((ln_lambda, odds));
         // Never spend past the budget: trim every cell alike if the draws overshoot.
         let cost: f64 = imps
             .iter()
@@ -478,6 +531,8 @@ impl AdSim {
             day.reach = (day.reach + new_today).min(cell.people);
             self.total_spend += n as f64 * price_paid[i];
         }
-        self.days[d].cumulative_reach = self.cumulative_reach.clone();
+        self.days[d]
+            .cumulative_reach
+            .copy_from_slice(&self.cumulative_reach);
     }
 }
