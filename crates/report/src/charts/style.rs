@@ -948,26 +948,6 @@ pub fn signed(x: f64, digits: usize) -> String {
     }
 }
 
-/// Digits as superscripts ("-927" → "⁻⁹²⁷").
-pub fn superscript(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
-            '0' => '⁰',
-            '1' => '¹',
-            '2' => '²',
-            '3' => '³',
-            '4' => '⁴',
-            '5' => '⁵',
-            '6' => '⁶',
-            '7' => '⁷',
-            '8' => '⁸',
-            '9' => '⁹',
-            '-' | '\u{2212}' => '⁻',
-            c => c,
-        })
-        .collect()
-}
-
 /// A p-value for a chart: as [`crate::words::format_p`] decides (never "p = 0";
 /// a bound from log10 p where p underflows), with powers of ten as superscripts:
 /// "p = 0.031", "p = 2.5 × 10⁻⁷", "p < 10⁻⁹²⁷".
@@ -977,10 +957,10 @@ pub fn chart_p(p: f64, log10_p: f64) -> String {
     }
     if p == 0.0 || p < 1e-300 {
         if !log10_p.is_finite() {
-            return format!("p < 10{}", superscript("-300"));
+            return format!("p < 10{}", crate::words::superscript(-300));
         }
         let k = log10_p.floor() as i64 + 1;
-        return format!("p < 10{}", superscript(&k.to_string()));
+        return format!("p < 10{}", crate::words::superscript(k as i32));
     }
     if p < 0.001 {
         let e = p.log10().floor();
@@ -990,7 +970,7 @@ pub fn chart_p(p: f64, log10_p: f64) -> String {
         } else {
             (m, e)
         };
-        return format!("p = {m:.1} × 10{}", superscript(&format!("{}", e as i64)));
+        return format!("p = {m:.1} × 10{}", crate::words::superscript(e as i32));
     }
     crate::words::PrintedP::Decimal(p).prose("p")
 }
