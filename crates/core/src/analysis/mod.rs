@@ -18,6 +18,7 @@ pub mod design;
 pub mod fisher;
 pub mod gtest;
 pub mod power;
+pub mod sequential;
 pub mod ztest;
 
 use std::collections::BTreeMap;
@@ -72,20 +73,7 @@ impl Inputs {
         reviews: BTreeMap<String, StoredReview>,
         state_cause: Option<String>,
     ) -> Inputs {
-        let mut totals = stored_totals;
-        let mut partition_totals = BTreeMap::new();
-        if let Some(d) = &experiment.design {
-            if let Some(regions) = totals.get(&Breakdown::Region) {
-                let race = design::race_rows(d, regions);
-                if !race.is_empty() {
-                    totals.insert(Breakdown::Race, race);
-                }
-            }
-            partition_totals = totals.clone();
-            for rows in totals.values_mut() {
-                *rows = design::pool(rows);
-            }
-        }
+        let (totals, partition_totals) = tested_totals(&experiment, stored_totals);
         Inputs {
             record,
             experiment,
@@ -97,6 +85,32 @@ impl Inputs {
             platform_eligible: BTreeMap::new(),
         }
     }
+}
+
+/// The totals the tests read, from the totals as stored, and (for a design) the unpooled
+/// ones: a design's partitions pooled, a mirrored design's race read off its regions.
+pub(crate) fn tested_totals(
+    experiment: &Experiment,
+    stored_totals: BTreeMap<Breakdown, Vec<StoredRow>>,
+) -> (
+    BTreeMap<Breakdown, Vec<StoredRow>>,
+    BTreeMap<Breakdown, Vec<StoredRow>>,
+) {
+    let mut totals = stored_totals;
+    let mut partition_totals = BTreeMap::new();
+    if let Some(d) = &experiment.design {
+        if let Some(regions) = totals.get(&Breakdown::Region) {
+            let race = design::race_rows(d, regions);
+            if !race.is_empty() {
+                totals.insert(Breakdown::Race, race);
+            }
+        }
+        partition_totals = totals.clone();
+        for rows in totals.values_mut() {
+            *rows = design::pool(rows);
+        }
+    }
+    (totals, partition_totals)
 }
 
 /// The complete result of analysing one run; serialised as `results.json`.
@@ -506,7 +520,7 @@ fn breakdown_result(
     breakdown: Breakdown,
     rows: &[StoredRow],
 ) -> BreakdownResult {
-    let excluded_group = unknown_value(breakdown).filter(|_| !settings.include_unknown);
+    let excluded_group = excluded_group(settings, breakdown);
     let (groups, table, excluded) =
         contingency_table(ads, breakdown, rows, settings.metric, excluded_group);
     let (eligible, eligible_source) =
@@ -543,6 +557,24 @@ fn breakdown_result(
         shares,
         goodness_of_fit,
     }
+}
+
+/// The group a breakdown's tests leave out, unless the experiment includes it.
+fn excluded_group(settings: &AnalysisSettings, breakdown: Breakdown) -> Option<&'static str> {
+    unknown_value(breakdown).filter(|_| !settings.include_unknown)
+}
+
+/// The groups and table (ads × groups) the tests of one breakdown read, as
+/// [`analyze`] builds them; for the sequential looks, which read each collection's totals.
+pub(crate) fn tested_table(
+    settings: &AnalysisSettings,
+    ads: &[String],
+    breakdown: Breakdown,
+    rows: &[StoredRow],
+) -> (Vec<String>, Vec<Vec<u64>>) {
+    let excluded = excluded_group(settings, breakdown);
+    let (groups, table, _) = contingency_table(ads, breakdown, rows, settings.metric, excluded);
+    (groups, table)
 }
 
 /// The groups seen (in the breakdown's order) and the table of `metric` counts, ads ×
@@ -710,14 +742,20 @@ fn expected_shares(
 
 /// Adds the two-proportion z-test of a two-ad comparison to the breakdown of the tested
 /// group: the pre-registered group, else women.
-fn add_z_test(
-    settings: &AnalysisSettings,
-    ads: &[String],
-    expected: Option<&Expected>,
-    breakdowns: &mut [BreakdownResult],
-) {
+/// What a two-ad comparison's paired test compares: a group's share (the pre-registered
+/// one, else women), in the breakdown that has it, ad `first` (the one expected higher)
+/// against ad `second` (indices into the comparison's ads).
+pub(crate) struct PairedTarget {
+    pub group: String,
+    pub breakdown: Breakdown,
+    pub first: usize,
+    pub second: usize,
+}
+
+/// The paired test's target of a comparison of these ads; `None` unless there are two.
+pub(crate) fn paired_target(ads: &[String], expected: Option<&Expected>) -> Option<PairedTarget> {
     if ads.len() != 2 {
-        return;
+        return None;
     }
     let group = expected.map_or(DEFAULT_GROUP.as_str().to_string(), |e| e.group.clone());
     let breakdown = if AgeBucket::parse(&group).is_some() {
@@ -728,16 +766,39 @@ fn add_z_test(
         // A mirrored design's group (race inferred from regions).
         Breakdown::Race
     };
+    // Put the ad expected to be higher first, so "larger" is the pre-registered direction.
+    let (first, second) = match expected {
+        Some(e) if e.ad == ads[1] => (1, 0),
+        _ => (0, 1),
+    };
+    Some(PairedTarget {
+        group,
+        breakdown,
+        first,
+        second,
+    })
+}
+
+fn add_z_test(
+    settings: &AnalysisSettings,
+    ads: &[String],
+    expected: Option<&Expected>,
+    breakdowns: &mut [BreakdownResult],
+) {
+    let Some(PairedTarget {
+        group,
+        breakdown,
+        first,
+        second,
+    }) = paired_target(ads, expected)
+    else {
+        return;
+    };
     let Some(b) = breakdowns.iter_mut().find(|b| b.breakdown == breakdown) else {
         return;
     };
     let Some(j) = b.groups.iter().position(|g| *g == group) else {
         return;
-    };
-    // Put the ad expected to be higher first, so "larger" is the pre-registered direction.
-    let (first, second) = match expected {
-        Some(e) if e.ad == ads[1] => (1, 0),
-        _ => (0, 1),
     };
     let n = |i: usize| count::total(b.table[i].iter().copied());
     let alternative = if expected.is_some() {

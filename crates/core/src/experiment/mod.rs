@@ -15,6 +15,7 @@ pub mod keys;
 pub mod load;
 pub mod read;
 pub mod schema;
+pub mod stopping;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -141,6 +142,10 @@ pub struct Experiment {
     /// The DSA beneficiary and payor; `None` leaves them to the platform settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dsa: Option<Dsa>,
+    /// `[stopping]`: stop at the first nightly look that concludes; `None` runs the
+    /// schedule out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopping: Option<stopping::Stopping>,
     #[serde(skip)]
     pub source: Source,
 }

@@ -41,6 +41,8 @@ pub struct RawExperiment {
     pub design: Option<RawDesign>,
     /// Who benefits from and who pays for the ads, as the EU's Digital Services Act asks.
     pub dsa: Option<RawDsa>,
+    /// Early stopping under anytime-valid looks (issue 18).
+    pub stopping: Option<super::stopping::RawStopping>,
 }
 
 /// `[dsa]`: the beneficiary and payor shown on ads that reach the EU/EEA.

@@ -40,6 +40,7 @@ pub const TOP_LEVEL_FIELDS: &[&str] = &[
     "sim",
     "design",
     "dsa",
+    "stopping",
 ];
 
 /// Field names below the top level, for "did you mean" hints (with [`TOP_LEVEL_FIELDS`]).
@@ -84,6 +85,13 @@ pub const NESTED_FIELDS: &[&str] = &[
     "yates",
     "beneficiary",
     "payor",
+    "rule",
+    "comparison",
+    "min_days",
+    "max_days",
+    "futility",
+    "margin",
+    "planned_reach",
 ];
 
 /// Tolerance for shares that must sum to one.
@@ -360,6 +368,10 @@ pub fn validate(
     let analysis = check_analysis(&mut c, raw);
     let design = check_design(&mut c, raw, &audience, &collect);
     let dsa = raw.dsa.as_ref().map(|d| check_dsa(&mut c, d));
+    let stopping = raw
+        .stopping
+        .as_ref()
+        .map(|s| super::stopping::check_stopping(&mut c, s, &schedule, &comparisons));
     let sim = raw.sim.clone().unwrap_or_default();
     let experiment = Experiment {
         name,
@@ -379,6 +391,7 @@ pub fn validate(
         sim,
         design,
         dsa,
+        stopping,
         source,
     };
     for check in checks {
