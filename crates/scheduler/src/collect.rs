@@ -42,6 +42,7 @@ pub(super) async fn collect(
     review(exp, id, platform, store, launched, now).await?;
     super::archive(store, id, platform)?;
     store.insert_collection_due(id, now, Some(due), spend, &rows)?;
+    let looks = super::looks::record(exp, id, store)?;
     info!(experiment = %exp.name, rows = rows.len(), %spend, at = %now, "collected");
     // The dearest day so far, from the daily rows of one breakdown (each partitions it).
     let first = exp.collect.breakdowns.first().copied();
@@ -60,6 +61,7 @@ pub(super) async fn collect(
         total: spend,
         day,
         date,
+        looks,
     })
 }
 
@@ -111,11 +113,13 @@ pub(super) async fn read_rows(
     Ok(rows)
 }
 
-/// What a collection found spent: in all, and on the dearest single day (of the account).
+/// What a collection found spent: in all, and on the dearest single day (of the account);
+/// and its anytime-valid looks, which `[stopping]` reads.
 pub(super) struct Spent {
     pub total: Money,
     pub day: Money,
     pub date: chrono::NaiveDate,
+    pub looks: Vec<adskew_core::analysis::sequential::Look>,
 }
 
 /// Reads how the platform sees each ad and records changes; a rejected or limited ad is

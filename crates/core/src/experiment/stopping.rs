@@ -25,29 +25,12 @@ pub struct RawStopping {
     pub planned_reach: Option<f64>,
 }
 
-/// What concludes a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum StoppingRule {
-    /// The confidence sequence of the paired comparison's difference excludes zero.
-    Difference,
-    /// The always-valid p-value of skew across the comparison's ads is at most α.
-    Skew,
-}
-
-impl StoppingRule {
-    pub fn parse(s: &str) -> Option<StoppingRule> {
-        match s {
-            "difference" => Some(StoppingRule::Difference),
-            "skew" => Some(StoppingRule::Skew),
-            _ => None,
-        }
-    }
-
-    pub fn choices() -> &'static str {
-        "difference, skew"
-    }
-}
+crate::vocabulary!(
+    /// What concludes a run: the confidence sequence of the paired comparison's difference
+    /// excludes zero (`difference`), or the always-valid p-value of skew across the
+    /// comparison's ads reaches α (`skew`).
+    StoppingRule { Difference => "difference", Skew => "skew" }
+);
 
 /// The validated `[stopping]` section.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

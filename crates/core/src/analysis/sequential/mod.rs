@@ -20,6 +20,7 @@
 pub mod boundary;
 pub mod difference;
 pub mod evalue;
+pub mod stop;
 
 use std::collections::BTreeMap;
 

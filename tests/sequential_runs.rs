@@ -1,0 +1,215 @@
+//! Anytime-valid looks in a run (issue 18): stored with every collection, shown by
+//! `status`, and, under `[stopping]`, a run that reaches its answer paused early; bad
+//! stopping rules refused by `validate`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use adskew::analysis::sequential::{track, SequentialSettings};
+use adskew::store::Store;
+use common::{adskew, run_campaign, stderr_of, stdout_of};
+use serde_json::Value;
+
+fn campaign(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("campaigns")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn status_json(db: &Path) -> Value {
+    let out = adskew()
+        .args(["status", "--json", "--db"])
+        .arg(db)
+        .assert()
+        .success();
+    serde_json::from_str(&stdout_of(&out)).unwrap()
+}
+
+/// The paired example with `[stopping]` appended, written to `tmp`.
+fn with_stopping(tmp: &Path, stopping: &str) -> PathBuf {
+    let text = campaign("imana2021_paired_jobs.toml") + "\n[stopping]\n" + stopping;
+    let path = tmp.join("stopping.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn every_collection_stores_its_looks_and_status_shows_the_last() {
+    let tmp = tempfile::tempdir().unwrap();
+    run_campaign("imana2021_paired_jobs.toml", tmp.path());
+    let db = tmp.path().join("a.db");
+    let store = Store::open_read_only(&db).unwrap();
+    let record = store.find_experiment("1").unwrap();
+    let exp = record.experiment().unwrap();
+    let stored = store.looks(record.id).unwrap();
+    let collections = store.collections(record.id).unwrap();
+    assert_eq!(
+        stored.len(),
+        collections.len(),
+        "one set of looks per collection"
+    );
+
+    // The stored looks are what the cumulative counts give, recomputed.
+    let mut history = BTreeMap::new();
+    for b in &exp.collect.breakdowns {
+        history.insert(*b, store.total_history(record.id, *b).unwrap());
+    }
+    assert_eq!(track(&exp, SequentialSettings::of(&exp), &history), stored);
+
+    // An always-valid p-value never rises: it is over every look so far.
+    for pair in stored.windows(2) {
+        for (before, after) in pair[0].looks.iter().zip(&pair[1].looks) {
+            assert!(after.p_value <= before.p_value, "{before:?} then {after:?}");
+        }
+    }
+
+    // The simulator's drivers pair is skewed towards women for Instacart: by the end the
+    // confidence sequence has left zero out, and status says so.
+    let status = status_json(&db);
+    let looks = status["runs"][0]["looks"].as_array().unwrap();
+    let drivers = looks
+        .iter()
+        .find(|l| l["comparison"] == "delivery-driver" && l["breakdown"] == "gender")
+        .unwrap();
+    assert_eq!(drivers["pair"]["ad1"], "instacart_shopper");
+    assert!(
+        drivers["pair"]["lower"].as_f64().unwrap() > 0.0,
+        "{drivers}"
+    );
+    assert!(drivers["p_value"].as_f64().unwrap() < 0.05);
+    let text = stdout_of(
+        &adskew()
+            .args(["status", "--db"])
+            .arg(&db)
+            .assert()
+            .success(),
+    );
+    assert!(
+        text.contains("delivery-driver by gender: always-valid p = ")
+            && text.contains("confidence sequence ["),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_database_from_before_the_looks_gains_their_table() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("a.db");
+    drop(Store::open(&db).unwrap());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    conn.execute_batch(
+        "DROP TABLE sequential_looks; DELETE FROM schema_migrations WHERE version = 12;
+         PRAGMA user_version = 11;",
+    )
+    .unwrap();
+    drop(conn);
+    // Read-only commands read the older schema as it is...
+    assert!(Store::open_read_only(&db)
+        .unwrap()
+        .looks(1)
+        .unwrap()
+        .is_empty());
+    // ...and a writing one migrates it.
+    drop(Store::open(&db).unwrap());
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, 12);
+    let looks: i64 = conn
+        .query_row("SELECT COUNT(*) FROM sequential_looks", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(looks, 0);
+}
+
+#[test]
+fn a_run_that_reaches_its_answer_pauses_early_and_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = with_stopping(
+        tmp.path(),
+        "rule = \"difference\"\ncomparison = \"delivery-driver\"\nalpha = 0.05\nmin_days = 2\n",
+    );
+    let db = tmp.path().join("a.db");
+    adskew()
+        .arg("run")
+        .arg(&file)
+        .arg("--db")
+        .arg(&db)
+        .arg("--out")
+        .arg(tmp.path().join("results"))
+        .assert()
+        .success();
+    let status = status_json(&db);
+    let run = &status["runs"][0];
+    assert_eq!(run["state"], "stopped", "{run}");
+    let cause = run["cause"].as_str().unwrap();
+    assert!(
+        cause.contains("stopping rule: skew found")
+            && cause.contains("instacart_shopper − dominos_driver")
+            && cause.contains("valid under continuous monitoring"),
+        "{cause}"
+    );
+    // Stopped at the collection two days in, not run out over five: every ad is paused
+    // (the re-collection after the revision window finds nothing new spent).
+    let spend: f64 = run["spend"].as_str().unwrap().parse().unwrap();
+    let full = tempfile::tempdir().unwrap();
+    run_campaign("imana2021_paired_jobs.toml", full.path());
+    let full_spend: f64 = status_json(&full.path().join("a.db"))["runs"][0]["spend"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(spend < 0.5 * full_spend, "{spend} of {full_spend}");
+    let store = Store::open_read_only(&db).unwrap();
+    let collections = store.collections(1).unwrap();
+    let last_two: Vec<_> = collections.iter().rev().take(2).map(|c| c.spend).collect();
+    assert_eq!(
+        last_two[0], last_two[1],
+        "nothing spent after the stop: {collections:?}"
+    );
+}
+
+#[test]
+fn stopping_rules_that_cannot_be_honoured_are_refused_naming_the_field() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (stopping, field, fix) in [
+        (
+            "comparison = \"delivery-driver\"\nalpha = 1.5\n",
+            "stopping.alpha",
+            "strictly between 0 and 1",
+        ),
+        (
+            "comparison = \"drivers\"\n",
+            "stopping.comparison",
+            "delivery-driver, software-engineer",
+        ),
+        (
+            "alpha = 0.05\n",
+            "stopping.comparison",
+            "name the comparison the rule watches",
+        ),
+        (
+            "comparison = \"delivery-driver\"\nmax_days = 0.5\n",
+            "stopping.max_days",
+            "no collection before the maximum",
+        ),
+        (
+            "comparison = \"delivery-driver\"\nrule = \"skew\"\nfutility = true\n",
+            "stopping.futility",
+            "rule = \"difference\"",
+        ),
+    ] {
+        let file = with_stopping(tmp.path(), stopping);
+        let out = adskew().arg("validate").arg(&file).assert().code(2);
+        let err = stderr_of(&out);
+        assert!(
+            err.contains(field) && err.contains(fix),
+            "{stopping}: {err}"
+        );
+    }
+}
