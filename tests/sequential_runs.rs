@@ -213,3 +213,30 @@ fn stopping_rules_that_cannot_be_honoured_are_refused_naming_the_field() {
         );
     }
 }
+
+#[test]
+fn the_report_draws_the_sequence_as_a_band_and_says_it_is_valid_under_monitoring() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = run_campaign("imana2021_paired_jobs.toml", tmp.path());
+    let svg = std::fs::read_to_string(dir.join("delivery-driver-sequential-female.svg")).unwrap();
+    let collections = status_json(&tmp.path().join("a.db"))["runs"][0]["collections"]
+        .as_u64()
+        .unwrap() as usize;
+    assert_eq!(svg.matches("<polygon class=\"ci\"").count(), 1, "one band");
+    assert_eq!(
+        svg.matches("class=\"point\"").count(),
+        collections,
+        "a point per look"
+    );
+    let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
+    assert!(md.contains("### Anytime-valid results"), "{md}");
+    assert!(md.contains("Valid under continuous monitoring"));
+    assert!(md.contains("the share of women for `instacart_shopper` minus `dominos_driver`"));
+    let results: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("results.json")).unwrap()).unwrap();
+    assert_eq!(results["anytime_valid"]["alpha"], 0.05);
+    assert_eq!(
+        results["anytime_valid"]["looks"].as_array().unwrap().len(),
+        4
+    );
+}

@@ -55,6 +55,7 @@ pub fn render_linking(
     what_was_run(&mut s, a);
     ads(&mut s, a);
     results(&mut s, a);
+    crate::anytime::markdown(&mut s, a);
     figures_section(&mut s, figures, written);
     provenance(&mut s, a);
     s

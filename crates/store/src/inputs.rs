@@ -22,13 +22,19 @@ impl Store {
             .rev()
             .find(|e| e.state == record.state && e.is_about_run())
             .map(|e| e.cause);
-        Ok(Inputs::new(
+        let mut inputs = Inputs::new(
             record.clone(),
             experiment,
             self.collections(record.id)?,
             totals,
             self.latest_reviews(record.id)?,
             state_cause,
-        ))
+        );
+        inputs.looks = self
+            .looks(record.id)?
+            .pop()
+            .map(|c| c.looks)
+            .unwrap_or_default();
+        Ok(inputs)
     }
 }

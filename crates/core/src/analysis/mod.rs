@@ -58,6 +58,9 @@ pub struct Inputs {
     /// so whoever does fills it (the command line, from adskew-sim); `[analysis.expected]`
     /// and `--expected` come first.
     pub platform_eligible: BTreeMap<Breakdown, ExpectedComposition>,
+    /// The anytime-valid looks stored with the last collection ([`sequential`]), which the
+    /// store fills in; none for counts that were not collected night by night.
+    pub looks: Vec<sequential::Look>,
 }
 
 impl Inputs {
@@ -83,6 +86,7 @@ impl Inputs {
             state_cause,
             partition_totals,
             platform_eligible: BTreeMap::new(),
+            looks: Vec::new(),
         }
     }
 }
@@ -131,6 +135,10 @@ pub struct Analysis {
     /// pooled counts).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub partitions: Vec<design::PartitionResult>,
+    /// The anytime-valid looks of the last collection (docs/sequential.md): valid under
+    /// continuous monitoring, unlike the tests above when they were checked night by night.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anytime_valid: Option<sequential::AnytimeValid>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -384,6 +392,10 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
         comparisons,
         tests,
         partitions: partition_results(inputs),
+        anytime_valid: (!inputs.looks.is_empty()).then(|| sequential::AnytimeValid {
+            alpha: sequential::SequentialSettings::of(exp).alpha,
+            looks: inputs.looks.clone(),
+        }),
     }
 }
 

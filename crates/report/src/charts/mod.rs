@@ -9,6 +9,7 @@
 //! | `over-time` | [`over_time`] | two columns | each ad's cumulative share since launch at every collection |
 //! | `budget` | [`budget`] | one column | share against budget with a least-squares line and Pearson's r, when a comparison varies the budget (Ali et al. 2019 §4.1) |
 //! | `cost` | [`cost`] | two columns | spend and cost per 1,000 people reached by gender, per ad |
+//! | `sequential` | [`sequential`] | two columns | a two-ad comparison's difference of shares at every collection, with its anytime-valid confidence sequence as a band (issue 18) |
 //!
 //! [`figures`] gives every chart of a report as SVG text (for the HTML report);
 //! [`ChartExporter`] writes them as files (SVG, 300-dpi PNG, and PDF on request). Charts
@@ -21,6 +22,7 @@ pub mod cost;
 pub mod dot;
 pub mod over_time;
 pub mod paired;
+pub mod sequential;
 pub mod style;
 
 use std::collections::BTreeSet;
@@ -214,6 +216,7 @@ pub(crate) enum Plot {
     OverTime(over_time::OverTimeChart),
     Budget(budget::BudgetChart),
     Cost(cost::CostChart),
+    Sequential(sequential::SequenceChart),
 }
 
 impl Draw for Plot {
@@ -225,6 +228,7 @@ impl Draw for Plot {
             Plot::OverTime(c) => c.width(),
             Plot::Budget(c) => c.width(),
             Plot::Cost(c) => c.width(),
+            Plot::Sequential(c) => c.width(),
         }
     }
 
@@ -236,6 +240,7 @@ impl Draw for Plot {
             Plot::OverTime(c) => c.height(),
             Plot::Budget(c) => c.height(),
             Plot::Cost(c) => c.height(),
+            Plot::Sequential(c) => c.height(),
         }
     }
 
@@ -247,6 +252,7 @@ impl Draw for Plot {
             Plot::OverTime(c) => c.draw(area, pen),
             Plot::Budget(c) => c.draw(area, pen),
             Plot::Cost(c) => c.draw(area, pen),
+            Plot::Sequential(c) => c.draw(area, pen),
         }
     }
 }
@@ -260,6 +266,7 @@ fn plan(report: &Report) -> Vec<Planned> {
     all.extend(over_time::plan(report));
     all.extend(budget::plan(report));
     all.extend(cost::plan(report));
+    all.extend(sequential::plan(report));
     let mut seen = BTreeSet::new();
     for p in &mut all {
         let base = p.stem.clone();

@@ -61,6 +61,15 @@ impl SequentialSettings {
     }
 }
 
+/// The looks of a run's last collection and their level, as `results.json` carries them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnytimeValid {
+    /// The level every look keeps over all looks together (the confidence sequences cover
+    /// with probability at least 1 − α).
+    pub alpha: f64,
+    pub looks: Vec<Look>,
+}
+
 /// One comparison on one breakdown at one collection.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Look {
