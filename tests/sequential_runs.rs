@@ -240,3 +240,51 @@ fn the_report_draws_the_sequence_as_a_band_and_says_it_is_valid_under_monitoring
         4
     );
 }
+
+#[test]
+fn plan_simulates_the_stopping_rule_next_to_the_fixed_horizon() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = with_stopping(
+        tmp.path(),
+        "comparison = \"delivery-driver\"\nmin_days = 1\n",
+    );
+    // Exact counts: the looks' assumption (docs/sequential.md).
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("[sim]\n", "[sim]\nreport_noise = 0.0\n");
+    std::fs::write(&file, text).unwrap();
+    let out = adskew()
+        .args(["plan", "--replicates", "12", "--json"])
+        .arg(&file)
+        .assert()
+        .success();
+    let plan: Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    let s = &plan["stopping"];
+    assert_eq!(s["rule"], "difference");
+    assert_eq!(s["replicates"], 12);
+    // A large skew: found at the first look in every run, for a fifth of the spend.
+    assert_eq!(s["power"], 1.0);
+    assert_eq!(s["fixed_power"], 1.0);
+    let median = |k: &str| s[k]["median"].as_f64().unwrap();
+    assert!(median("spend") < 0.6 * median("fixed_spend"), "{s}");
+    assert!(median("days_to_conclusion") <= 1.5, "{s}");
+    // The fixed-horizon part is the whole schedule, as without [stopping].
+    let fixed = plan["spend"]["median"].as_f64().unwrap();
+    assert!(
+        (fixed - median("fixed_spend")).abs() < 0.01 * fixed,
+        "{plan}"
+    );
+    for k in ["type_i", "fixed_type_i_peeking", "fixed_type_i"] {
+        let x = s[k].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&x), "{k} {x}");
+    }
+    let text = stdout_of(
+        &adskew()
+            .args(["plan", "--replicates", "4", "--quiet"])
+            .arg(&file)
+            .assert()
+            .success(),
+    );
+    assert!(text.contains("type-I error, looking every night"), "{text}");
+    assert!(text.contains("median days to a conclusion"), "{text}");
+}

@@ -29,6 +29,7 @@ use serde::Serialize;
 use self::difference::{difference_look, DifferenceLook};
 use super::{json_number, paired_target, tested_table, tested_totals};
 use crate::count;
+use crate::experiment::stopping::Stopping;
 use crate::experiment::{Comparison, Experiment};
 use crate::records::StoredRow;
 use crate::vocab::Breakdown;
@@ -49,10 +50,7 @@ impl SequentialSettings {
     /// planned reach.
     pub fn of(exp: &Experiment) -> SequentialSettings {
         match &exp.stopping {
-            Some(s) => SequentialSettings {
-                alpha: s.alpha,
-                planned_reach: s.planned_reach,
-            },
+            Some(s) => SequentialSettings::of_rule(s),
             None => SequentialSettings {
                 alpha: exp.analysis.alpha,
                 planned_reach: DEFAULT_PLANNED_REACH,
@@ -68,6 +66,16 @@ pub struct AnytimeValid {
     /// with probability at least 1 − α).
     pub alpha: f64,
     pub looks: Vec<Look>,
+}
+
+impl SequentialSettings {
+    /// A `[stopping]` rule's: its α and planned reach.
+    pub fn of_rule(rule: &Stopping) -> SequentialSettings {
+        SequentialSettings {
+            alpha: rule.alpha,
+            planned_reach: rule.planned_reach,
+        }
+    }
 }
 
 /// One comparison on one breakdown at one collection.

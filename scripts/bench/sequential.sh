@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Early stopping under anytime-valid looks, demonstrated on the simulator (issue 18).
+#
+#   scripts/bench/sequential.sh [NEUTRAL_REPLICATES] [SKEWED_REPLICATES]   (default 2000, 200)
+#
+# 1. Neutral: scripts/bench/sequential_neutral.toml (two identical ads, no skew, 30 nightly
+#    looks) simulated by `adskew plan`: how often the stopping rule (the confidence sequence
+#    of the difference of women's share leaving out zero) ends a run with "skew found",
+#    against the fixed two-proportion z-test checked at every collection and at the end.
+#    Run three times: with exact counts (the construction's assumption), and with the
+#    simulator's default reporting noise (2% relative noise on fresh rows, revised away over
+#    3 days), looking from the first night and from day 4 (`min_days = 4`, past the
+#    revision window).
+# 2. Skewed: every bundled paired design (campaigns/*.toml, a two-ad comparison with a
+#    pre-registered skew) with `[stopping] rule = "difference"` on that comparison, exact
+#    counts: the stopping rule's power and median spend to a conclusion against the
+#    fixed-horizon design (whole schedule, test at the end).
+# Prints a Markdown table (the README's) and exits 1 if a criterion of issue 18 fails.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+neutral_n="${1:-2000}"
+skewed_n="${2:-200}"
+cargo build --release --quiet
+bin=target/release/adskew
+tmp="$(mktemp -d)"
+trap 'rm -rf "$tmp"' EXIT
+
+# A copy of campaign $1 with exact counts ($3 = exact) and a stopping rule on comparison $2.
+variant() {
+    local file="$1" comparison="$2" noise="$3" out="$4"
+    if [ "$noise" = exact ]; then
+        sed 's/^\[sim\]$/[sim]\nreport_noise = 0.0/' "$file" > "$out"
+    else
+        sed '/^report_noise = /d' "$file" > "$out"
+    fi
+    if ! grep -q '^\[stopping\]' "$out"; then
+        printf '\n[stopping]\nrule = "difference"\ncomparison = "%s"\nalpha = 0.05\n' \
+            "$comparison" >> "$out"
+    fi
+}
+
+plan() { # plan FILE REPLICATES LABEL
+    local start end
+    start=$(date +%s.%N)
+    "$bin" plan "$1" --replicates "$2" --json > "$tmp/$3.json"
+    end=$(date +%s.%N)
+    echo "$3: $2 replicates in $(echo "$end - $start" | bc) s" >&2
+}
+
+variant scripts/bench/sequential_neutral.toml a-vs-b noisy "$tmp/neutral-noisy.toml"
+sed 's/^\[stopping\]$/[stopping]\nmin_days = 4/' "$tmp/neutral-noisy.toml" > "$tmp/neutral-settled.toml"
+plan scripts/bench/sequential_neutral.toml "$neutral_n" neutral-exact
+plan "$tmp/neutral-noisy.toml" "$neutral_n" neutral-noisy
+plan "$tmp/neutral-settled.toml" "$neutral_n" neutral-settled
+
+for spec in imana2021_paired_jobs.toml:delivery-driver imana2021_paired_jobs.toml:software-engineer \
+    pilot_two_ads.toml:a-vs-b mirrored_race.toml:lumber-vs-taxi \
+    ali2019_job_ads.toml:lumber-vs-cashier image_variants.toml:woman-vs-man-image; do
+    file="${spec%%:*}"
+    comparison="${spec##*:}"
+    label="skewed-${file%.toml}-$comparison"
+    variant "campaigns/$file" "$comparison" exact "$tmp/$label.toml"
+    plan "$tmp/$label.toml" "$skewed_n" "$label"
+done
+
+python3 scripts/bench/sequential_summary.py "$tmp"
