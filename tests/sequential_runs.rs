@@ -288,3 +288,51 @@ fn plan_simulates_the_stopping_rule_next_to_the_fixed_horizon() {
     assert!(text.contains("type-I error, looking every night"), "{text}");
     assert!(text.contains("median days to a conclusion"), "{text}");
 }
+
+/// The looks of a two-ad comparison whose sequence is `[lower, upper]`.
+fn pair_looks(lower: f64, upper: f64) -> Vec<adskew::analysis::sequential::Look> {
+    use adskew::analysis::sequential::difference::DifferenceLook;
+    use adskew::analysis::sequential::{Look, PairLook};
+    vec![Look {
+        comparison: "delivery-driver".into(),
+        breakdown: adskew::vocab::Breakdown::Gender,
+        log_e: 0.0,
+        p_value: 1.0,
+        pair: Some(PairLook {
+            group: "female".into(),
+            ad1: "instacart_shopper".into(),
+            ad2: "dominos_driver".into(),
+            difference: DifferenceLook {
+                estimate: (lower + upper) / 2.0,
+                lower,
+                upper,
+            },
+        }),
+    }]
+}
+
+#[test]
+fn the_rule_waits_for_min_days_stops_for_futility_and_at_max_days() {
+    use adskew::analysis::sequential::stop::{decide, Conclusion};
+    let tmp = tempfile::tempdir().unwrap();
+    let file = with_stopping(
+        tmp.path(),
+        "comparison = \"delivery-driver\"\nmin_days = 2\nmax_days = 4\nfutility = true\nmargin = 0.03\n",
+    );
+    let exp = adskew::experiment::load::load_with_env(&file, Vec::new())
+        .unwrap()
+        .experiment;
+    let rule = exp.stopping.clone().unwrap();
+    let skewed = pair_looks(0.02, 0.08);
+    assert_eq!(decide(&exp, &rule, &skewed, 1.0), None, "before min_days");
+    assert!(decide(&exp, &rule, &skewed, 2.0).unwrap().found_skew());
+    let small = pair_looks(-0.02, 0.025);
+    let futile = decide(&exp, &rule, &small, 3.0).unwrap();
+    assert!(matches!(futile, Conclusion::Futility { .. }), "{futile:?}");
+    assert!(futile.cause().contains("no skew beyond the margin"));
+    let open = pair_looks(-0.05, 0.06);
+    assert_eq!(decide(&exp, &rule, &open, 3.0), None, "no conclusion yet");
+    let out = decide(&exp, &rule, &open, 4.0).unwrap();
+    assert_eq!(out, Conclusion::MaxDays { days: 4.0 });
+    assert!(!out.found_skew());
+}
