@@ -23,8 +23,7 @@ def main(folder):
     print("| Neutral design, 30 nightly looks | replicates | anytime-valid rule | fixed z-test, every night | fixed z-test, at the end |")
     print("|---|---:|---:|---:|---:|")
     for label, name in (("neutral-exact", "exact counts"),
-                        ("neutral-noisy", "reporting noise, looking from night 1"),
-                        ("neutral-settled", "reporting noise, the rule from day 4 (`min_days = 4`)")):
+                        ("neutral-noisy", "the simulator's reporting noise")):
         s = load(folder / f"{label}.json")
         n = s["replicates"]
         print(f"| {name} | {n} | {s['type_i']:.1%} ± {se(s['type_i'], n):.1%} "
