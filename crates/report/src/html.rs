@@ -268,10 +268,10 @@ fn results(s: &mut String, report: &Report) {
 /// Every figure, inline, with its caption.
 fn charts(s: &mut String, figures: &[Figure]) {
     let _ = writeln!(s, "<h2 id=\"charts\">Charts</h2>");
-    for f in figures {
+    for (i, f) in figures.iter().enumerate() {
         let _ = writeln!(
             s,
-            "<figure class=\"chart {}\" id=\"fig-{}\" data-kind=\"{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
+            "<figure class=\"chart {}\" id=\"fig-{}\" data-kind=\"{}\">\n{}\n<figcaption><b>Figure {}. {}.</b> {}</figcaption>\n</figure>",
             match f.width {
                 super::charts::style::Width::OneColumn => "one-column",
                 super::charts::style::Width::TwoColumn => "two-column",
@@ -279,6 +279,8 @@ fn charts(s: &mut String, figures: &[Figure]) {
             esc(&f.stem),
             f.kind,
             strip_xml_declaration(&f.svg),
+            i + 1,
+            esc(&f.title),
             esc(&f.caption)
         );
     }

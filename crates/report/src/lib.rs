@@ -7,6 +7,7 @@ pub mod charts;
 pub mod folder;
 pub mod html;
 pub mod json;
+pub mod labels;
 pub mod markdown;
 pub mod tables;
 pub mod words;

@@ -177,9 +177,11 @@ fn figures_section(s: &mut String, figures: &[charts::Figure], written: charts::
         );
         return;
     }
-    for f in figures {
+    // The title goes with the caption, under the figure (a paper-style figure has none
+    // inside it).
+    for (i, f) in figures.iter().enumerate() {
         let _ = writeln!(s, "{}\n", link(&f.stem, &f.title).expect("checked above"));
-        let _ = writeln!(s, "*{}*\n", f.caption);
+        let _ = writeln!(s, "**Figure {}. {}.** {}\n", i + 1, f.title, f.caption);
     }
 }
 

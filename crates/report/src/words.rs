@@ -147,6 +147,16 @@ pub fn ci_method_name(m: CiMethod) -> &'static str {
     }
 }
 
+/// The intervals of an analysis, as a caption names them: "95% Wilson confidence
+/// intervals".
+pub fn ci_intervals(s: &adskew_core::experiment::AnalysisSettings) -> String {
+    format!(
+        "{}% {} confidence intervals",
+        level_percent(s.ci_level),
+        ci_method_name(s.ci)
+    )
+}
+
 /// An interval's level and method as a reader cites it: "95% Wilson" (from the interval
 /// itself, so the words cannot disagree with how it was computed).
 pub fn ci_label(ci: &Interval) -> String {
@@ -183,15 +193,14 @@ pub fn chi_square_name(yates: bool) -> &'static str {
 pub fn settings_summary(a: &Analysis) -> String {
     let s = &a.settings;
     format!(
-        "{} at α = {}, {}; {}% {} confidence intervals{}",
+        "{} at α = {}, {}; {}{}",
         plural(a.tests, "test", "tests"),
         s.alpha,
         correction_method(s.correction).map_or_else(
             || "no correction for multiple tests".to_string(),
             |m| format!("p-values adjusted with {m}")
         ),
-        level_percent(s.ci_level),
-        ci_method_name(s.ci),
+        ci_intervals(s),
         if s.yates {
             "; Yates' continuity correction on 2 × 2 tables"
         } else {

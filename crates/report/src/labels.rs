@@ -1,0 +1,125 @@
+//! Display labels: the names a report shows for ads, comparisons and groups, from the
+//! experiment (an ad's or a comparison's `label`, `[figures.groups]`) or `adskew report
+//! --label`, else the key. One place decides, so a figure, its legend, its caption and the
+//! tables never name the same thing two ways.
+
+use adskew_core::experiment::{Design, Experiment};
+
+/// The labels of one experiment.
+#[derive(Debug, Clone, Copy)]
+pub struct Labels<'a> {
+    experiment: &'a Experiment,
+}
+
+impl<'a> Labels<'a> {
+    pub fn of(experiment: &'a Experiment) -> Self {
+        Labels { experiment }
+    }
+
+    /// An ad's label, or its key; a partition's ad (`key@A`) as "label (A)".
+    pub fn ad(&self, key: &str) -> String {
+        let (ad, partition) = Design::split_key(key);
+        let name = self
+            .experiment
+            .ad(ad)
+            .and_then(|a| a.label.clone())
+            .unwrap_or_else(|| ad.to_string());
+        match partition {
+            Some(p) => format!("{name} ({p})"),
+            None => name,
+        }
+    }
+
+    /// A comparison's label, or its key.
+    pub fn comparison(&self, key: &str) -> String {
+        self.experiment
+            .comparisons
+            .iter()
+            .find(|c| c.key == key)
+            .and_then(|c| c.label.clone())
+            .unwrap_or_else(|| key.to_string())
+    }
+
+    /// The label given to a group, if one was.
+    pub fn custom_group(&self, group: &str) -> Option<&'a str> {
+        self.experiment
+            .figures
+            .groups
+            .get(group)
+            .map(String::as_str)
+    }
+
+    /// A group as prose: its label, else "women", "people aged 25-34", "Black people".
+    pub fn group(&self, group: &str) -> String {
+        self.custom_group(group)
+            .map_or_else(|| crate::words::group_label(group), str::to_string)
+    }
+
+    /// A group as a legend entry: its label, else "women", "18-24", "Black".
+    pub fn group_legend(&self, group: &str) -> String {
+        self.custom_group(group)
+            .map_or_else(|| crate::charts::legend_label(group), str::to_string)
+    }
+}
+
+/// An experiment of two ads and a comparison, with `extra` TOML before its ads (for
+/// unit tests).
+#[cfg(test)]
+pub(crate) fn test_experiment(extra: &str) -> Experiment {
+    let toml = format!(
+        r#"
+name = "labels"
+spend_cap = 10
+[schedule]
+duration_days = 1
+[audience]
+countries = ["US"]
+{extra}
+[[ads]]
+key = "instacart_shopper"
+label = "Instacart shopper"
+headline = "h"
+body = "b"
+link = "https://example.org"
+daily_budget = 1
+[[ads]]
+key = "dominos_driver"
+headline = "h"
+body = "b"
+link = "https://example.org"
+daily_budget = 1
+[[comparisons]]
+key = "drivers"
+label = "Delivery drivers"
+ads = ["instacart_shopper", "dominos_driver"]
+"#
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("e.toml");
+    std::fs::write(&path, toml).unwrap();
+    adskew_core::experiment::load::load_with_env(&path, Vec::new())
+        .unwrap()
+        .experiment
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn experiment() -> Experiment {
+        test_experiment("[figures.groups]\nfemale = \"Women\"")
+    }
+
+    #[test]
+    fn labels_replace_keys_and_keys_stay_where_none_is_given() {
+        let e = experiment();
+        let l = Labels::of(&e);
+        assert_eq!(l.ad("instacart_shopper"), "Instacart shopper");
+        assert_eq!(l.ad("instacart_shopper@B"), "Instacart shopper (B)");
+        assert_eq!(l.ad("dominos_driver"), "dominos_driver");
+        assert_eq!(l.comparison("drivers"), "Delivery drivers");
+        assert_eq!(l.group("female"), "Women");
+        assert_eq!(l.group("male"), "men");
+        assert_eq!(l.group_legend("25-34"), "25-34");
+    }
+}
