@@ -316,7 +316,7 @@ fn budget_chart_fits_a_line_whose_r_and_slope_match_an_independent_computation()
         has_text(
             &s,
             &format!(
-                "Pearson r = {r:.2} (log budget); {:.1} points per tenfold budget",
+                "Pearson r = {r:.2}; {:.1} points per 10× budget",
                 slope * 100.0
             )
         ),

@@ -80,7 +80,7 @@ pub struct BudgetChart {
     /// The fit of the share on log10 of the budget.
     pub fit: Option<Fit>,
     pub reference: Option<f64>,
-    /// "Pearson r = 0.93 (log budget); +4.2 points per tenfold budget".
+    /// "Pearson r = 0.93; 4.2 points per 10× budget" (r and slope in log budget).
     pub note: String,
     pub ci: String,
     /// The share axis' range.
@@ -200,7 +200,7 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
             let currency = &exp.currency;
             let note = match fit {
                 Some(f) => format!(
-                    "Pearson r = {} (log budget); {} points per tenfold budget",
+                    "Pearson r = {}; {} points per 10× budget",
                     signed(f.r, 2),
                     signed(f.slope * 100.0, 1)
                 ),

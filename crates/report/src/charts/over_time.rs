@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
@@ -312,9 +313,11 @@ impl Draw for OverTimeChart {
         if let Some(end) = self.end {
             pen.mark(class::END);
             let top = self.range.end;
-            cc.draw_series([PathElement::new(
+            cc.draw_series([DashedPathElement::new(
                 vec![(end, self.range.start), (end, top)],
-                pen.stroke(GREY, 0.8),
+                pen.px(1.5),
+                pen.px(2.0),
+                pen.stroke(GREY, 0.9),
             )])
             .map_err(err)?;
             cc.draw_series([EmptyElement::at((end, top))
@@ -403,5 +406,59 @@ impl OverTimeChart {
         }
         pen.mark("");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::charts::palette::AD_COLOURS;
+    use crate::charts::style::render_svg;
+
+    fn chart(days: &[f64]) -> OverTimeChart {
+        let series = |i: usize, share: f64| Series {
+            label: format!("ad {i}"),
+            colour: AD_COLOURS[i],
+            points: days
+                .iter()
+                .map(|d| Reading {
+                    day: *d,
+                    share,
+                    low: share - 0.02,
+                    high: share + 0.02,
+                })
+                .collect(),
+        };
+        OverTimeChart {
+            title: String::new(),
+            axis: "Share (%)".into(),
+            x_axis: "Days since the first collection".into(),
+            series: vec![series(0, 0.4), series(1, 0.6)],
+            reference: None,
+            end: None,
+            range: 0.3..0.7,
+        }
+    }
+
+    #[test]
+    fn one_collection_draws_points_with_intervals_not_an_empty_chart() {
+        let svg = render_svg(&chart(&[0.0])).unwrap();
+        assert_eq!(svg.matches("<circle class=\"point\"").count(), 2);
+        assert_eq!(svg.matches("<polyline class=\"ci\"").count(), 6);
+        assert_eq!(svg.matches("<polyline class=\"line\"").count(), 0);
+    }
+
+    #[test]
+    fn several_collections_draw_a_band_a_line_and_points_per_ad() {
+        let svg = render_svg(&chart(&[0.0, 0.6000000000000001, 1.2])).unwrap();
+        assert_eq!(svg.matches("<polygon class=\"band\"").count(), 2);
+        assert_eq!(svg.matches("<polyline class=\"line\"").count(), 2);
+        assert_eq!(svg.matches("<circle class=\"point\"").count(), 6);
+        assert!(!svg.contains("0000000"), "no float noise in the ticks");
+    }
+
+    #[test]
+    fn bands_are_opaque_tints() {
+        assert_eq!(tint(RGBColor(0, 100, 200), 0.2), RGBColor(204, 224, 244));
     }
 }
