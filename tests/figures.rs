@@ -284,7 +284,7 @@ fn the_share_axis_is_zoomed_by_default_full_or_given_on_request() {
     let stem = "all-ads-gender-female";
     let auto = svg(&tmp.path().join("out/imana2021-paired-jobs"), stem);
     assert!(
-        has_text(&auto, "40") && has_text(&auto, "65"),
+        has_text(&auto, "40") && has_text(&auto, "60"),
         "zoomed to 42-59%"
     );
     assert!(!has_text(&auto, "0") && !has_text(&auto, "100"));

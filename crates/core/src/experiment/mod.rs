@@ -4,7 +4,8 @@
 //! - [`schema`]: the file as written (lenient serde structs);
 //! - [`load`]: reading the file through the `config` crate, then `ADSKEW_*` overrides;
 //! - [`read`]: a table into its structs, every wrong type and unknown key reported;
-//! - [`validate`]: every rule, every problem reported at once with its field path.
+//! - [`validate`]: every rule, every problem reported at once with its field path;
+//! - [`figures`]: how reports draw figures, and display labels (presentation only).
 //!
 //! Nothing downstream sees a [`schema::RawExperiment`]; it sees an [`Experiment`], which
 //! can only be built by validation.

@@ -891,7 +891,7 @@ where
 }
 
 /// The range of a share axis: all of it, the one given, or (auto) the `values` (the
-/// estimates, their bounds, the reference) padded and widened to five-point steps.
+/// estimates, their bounds, the reference) with a margin, widened to five-point steps.
 pub fn share_range(
     values: impl IntoIterator<Item = f64>,
     axis: adskew_core::experiment::figures::AxisRange,
@@ -908,8 +908,11 @@ pub fn share_range(
             if lo > hi {
                 return 0.0..1.0;
             }
-            let lo = (((lo - 0.02) * 20.0 + 1e-9).floor() / 20.0).max(0.0);
-            let hi = (((hi + 0.02) * 20.0 - 1e-9).ceil() / 20.0)
+            // A margin of 15% of the spread (at least a point), so no estimate
+            // sits on the frame, then out to the next five points.
+            let pad = ((hi - lo) * 0.15).max(0.01);
+            let lo = (((lo - pad) * 20.0 + 1e-9).floor() / 20.0).max(0.0);
+            let hi = (((hi + pad) * 20.0 - 1e-9).ceil() / 20.0)
                 .min(1.0)
                 .max(lo + 0.05);
             lo..hi
