@@ -392,3 +392,33 @@ fn report_flags_refuse_bad_values_with_the_fix_and_write_nothing() {
         assert!(!out.exists(), "{flags:?}: nothing written");
     }
 }
+
+#[test]
+fn the_readme_figures_are_what_adskew_draws_now() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("figures");
+    let status = std::process::Command::new("bash")
+        .arg(root.join("scripts/figures/readme_examples.sh"))
+        .arg(&out)
+        .env("ADSKEW", env!("CARGO_BIN_EXE_adskew"))
+        .stdout(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for kind in [
+        "dot",
+        "paired",
+        "composition",
+        "over-time",
+        "budget",
+        "cost",
+    ] {
+        let drawn = std::fs::read(out.join(format!("{kind}.png"))).unwrap();
+        let committed = std::fs::read(root.join(format!("docs/figures/{kind}.png"))).unwrap();
+        assert!(
+            drawn == committed,
+            "docs/figures/{kind}.png is not what adskew draws now: run scripts/figures/readme_examples.sh and commit the PNGs"
+        );
+    }
+}

@@ -2,7 +2,11 @@
 # One PNG of each figure kind, from the bundled examples run on the simulator, into
 # docs/figures/ (the README shows them):
 #
-#   scripts/figures/readme_examples.sh
+#   scripts/figures/readme_examples.sh [OUT]      # default docs/figures
+#   ADSKEW=/path/to/adskew scripts/figures/readme_examples.sh OUT   # that binary, no build
+#
+# tests/figures.rs runs it with the test's binary into a temporary folder and compares the
+# PNGs with the committed ones, so the README cannot fall behind the charts.
 #
 # The examples are simulated with their fixed seeds and the charts are deterministic, so
 # running this again writes the same bytes (`git status` stays clean) unless the charts or
@@ -11,8 +15,12 @@
 # command line (`report --label`), as a paper would.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build --quiet
-adskew="${CARGO_TARGET_DIR:-target}/debug/adskew"
+out="$(realpath -m "${1:-docs/figures}")"
+if [ -z "${ADSKEW:-}" ]; then
+    cargo build --quiet
+    ADSKEW="${CARGO_TARGET_DIR:-target}/debug/adskew"
+fi
+adskew="$ADSKEW"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
 
@@ -32,11 +40,11 @@ labels=(
 "$adskew" report budget-sweep --db "$tmp/a.db" --out "$tmp/out" --format png >/dev/null
 
 imana="$tmp/out/imana2021-paired-jobs"
-mkdir -p docs/figures
-cp "$imana/all-ads-gender-female.png" docs/figures/dot.png
-cp "$imana/software-engineer-paired-female.png" docs/figures/paired.png
-cp "$imana/composition-gender.png" docs/figures/composition.png
-cp "$imana/delivery-driver-over-time-gender-female.png" docs/figures/over-time.png
-cp "$tmp/out/budget-sweep/budgets-budget-gender-female.png" docs/figures/budget.png
-cp "$imana/cost-gender.png" docs/figures/cost.png
-ls -l docs/figures/*.png
+mkdir -p "$out"
+cp "$imana/all-ads-gender-female.png" "$out/dot.png"
+cp "$imana/software-engineer-paired-female.png" "$out/paired.png"
+cp "$imana/composition-gender.png" "$out/composition.png"
+cp "$imana/delivery-driver-over-time-gender-female.png" "$out/over-time.png"
+cp "$tmp/out/budget-sweep/budgets-budget-gender-female.png" "$out/budget.png"
+cp "$imana/cost-gender.png" "$out/cost.png"
+ls -l "$out"/*.png
