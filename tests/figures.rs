@@ -160,8 +160,25 @@ fn labels_name_ads_comparisons_and_groups_in_every_figure_caption_and_report() {
         "captions name the label"
     );
     assert!(md.contains("The share of people reached who were women (self-reported)"));
+    assert!(md.contains("### Comparison Delivery drivers"));
+    assert!(
+        md.contains("for Instacart shopper vs"),
+        "the paired test in words"
+    );
     let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
     assert!(html.contains("Delivery drivers: share of women (self-reported), paired"));
+    assert!(html.contains("<h3>Comparison Delivery drivers</h3>"));
+    // Tables show labels on the page; the CSV keeps the keys (they join with results.json).
+    let tables = dir.join("tables");
+    let read = |f: &str| std::fs::read_to_string(tables.join(f)).unwrap();
+    for f in ["ads.md", "ads.tex", "shares-delivery-driver-gender.md"] {
+        assert!(read(f).contains("Instacart shopper"), "{f}");
+        assert!(!read(f).contains("instacart\\_shopper"), "{f}");
+    }
+    assert!(read("tests.md").contains("Delivery drivers"));
+    assert!(read("shares-delivery-driver-gender.md").contains("women (self-reported)"));
+    let csv = read("ads.csv");
+    assert!(csv.contains("instacart_shopper") && !csv.contains("Instacart shopper"));
 }
 
 #[test]

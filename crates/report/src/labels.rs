@@ -8,22 +8,31 @@ use adskew_core::experiment::{Design, Experiment};
 /// The labels of one experiment.
 #[derive(Debug, Clone, Copy)]
 pub struct Labels<'a> {
-    experiment: &'a Experiment,
+    /// `None`: no experiment at hand (a report rendered from an analysis alone), so
+    /// every name is its key.
+    experiment: Option<&'a Experiment>,
 }
 
 impl<'a> Labels<'a> {
     pub fn of(experiment: &'a Experiment) -> Self {
-        Labels { experiment }
+        Labels {
+            experiment: Some(experiment),
+        }
+    }
+
+    /// Every name its key.
+    pub fn keys() -> Self {
+        Labels { experiment: None }
+    }
+
+    fn ad_label(&self, ad: &str) -> Option<&'a str> {
+        self.experiment?.ad(ad)?.label.as_deref()
     }
 
     /// An ad's label, or its key; a partition's ad (`key@A`) as "label (A)".
     pub fn ad(&self, key: &str) -> String {
         let (ad, partition) = Design::split_key(key);
-        let name = self
-            .experiment
-            .ad(ad)
-            .and_then(|a| a.label.clone())
-            .unwrap_or_else(|| ad.to_string());
+        let name = self.ad_label(ad).unwrap_or(ad).to_string();
         match partition {
             Some(p) => format!("{name} ({p})"),
             None => name,
@@ -33,16 +42,33 @@ impl<'a> Labels<'a> {
     /// A comparison's label, or its key.
     pub fn comparison(&self, key: &str) -> String {
         self.experiment
-            .comparisons
-            .iter()
-            .find(|c| c.key == key)
+            .and_then(|e| e.comparisons.iter().find(|c| c.key == key))
             .and_then(|c| c.label.clone())
             .unwrap_or_else(|| key.to_string())
     }
 
+    /// An ad in a sentence: its label, else its key as code (`` `instacart_shopper` ``).
+    pub fn ad_in_prose(&self, key: &str) -> String {
+        let (ad, _) = Design::split_key(key);
+        match self.ad_label(ad) {
+            Some(_) => self.ad(key),
+            None => format!("`{key}`"),
+        }
+    }
+
+    /// A comparison in a sentence or heading: its label, else its key as code.
+    pub fn comparison_in_prose(&self, key: &str) -> String {
+        let label = self.comparison(key);
+        if label == key {
+            format!("`{key}`")
+        } else {
+            label
+        }
+    }
+
     /// The label given to a group, if one was.
     pub fn custom_group(&self, group: &str) -> Option<&'a str> {
-        self.experiment
+        self.experiment?
             .figures
             .groups
             .get(group)
@@ -117,6 +143,9 @@ mod tests {
         assert_eq!(l.ad("instacart_shopper"), "Instacart shopper");
         assert_eq!(l.ad("instacart_shopper@B"), "Instacart shopper (B)");
         assert_eq!(l.ad("dominos_driver"), "dominos_driver");
+        assert_eq!(l.ad_in_prose("dominos_driver"), "`dominos_driver`");
+        assert_eq!(l.ad_in_prose("instacart_shopper"), "Instacart shopper");
+        assert_eq!(l.comparison_in_prose("drivers"), "Delivery drivers");
         assert_eq!(l.comparison("drivers"), "Delivery drivers");
         assert_eq!(l.group("female"), "Women");
         assert_eq!(l.group("male"), "men");

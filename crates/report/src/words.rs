@@ -317,8 +317,14 @@ pub fn describe_fits(a: &Analysis, b: &BreakdownResult) -> Vec<String> {
         .collect()
 }
 
-/// One sentence for a paired two-proportion test.
+/// One sentence for a paired two-proportion test, the ads named by their keys.
 pub fn describe_paired(a: &Analysis, p: &PairedResult) -> String {
+    describe_paired_as(a, p, &|key| format!("`{key}`"))
+}
+
+/// One sentence for a paired two-proportion test, the ads named by `name` (a report's
+/// display labels).
+pub fn describe_paired_as(a: &Analysis, p: &PairedResult, name: &dyn Fn(&str) -> String) -> String {
     let t = &p.test;
     let sided = match t.alternative {
         adskew_core::analysis::ztest::Alternative::TwoSided => "two-sided",
@@ -335,12 +341,12 @@ pub fn describe_paired(a: &Analysis, p: &PairedResult) -> String {
         None => "",
     };
     format!(
-        "Share of {}: {} for `{}` vs {} for `{}` (difference {:+.1} percentage points, {} CI {:+.1} to {:+.1}); pooled two-proportion z-test ({sided}): z = {:.2}, {}: {verdict}.{direction}",
+        "Share of {}: {} for {} vs {} for {} (difference {:+.1} percentage points, {} CI {:+.1} to {:+.1}); pooled two-proportion z-test ({sided}): z = {:.2}, {}: {verdict}.{direction}",
         group_label(&p.group),
         percent(t.share1),
-        p.ad1,
+        name(&p.ad1),
         percent(t.share2),
-        p.ad2,
+        name(&p.ad2),
         t.difference * 100.0,
         ci_label(&t.ci),
         t.ci.low * 100.0,
