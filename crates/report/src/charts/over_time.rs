@@ -103,6 +103,9 @@ struct Clock {
     zero: DateTime<Utc>,
     /// The schedule's end, in days, when the launch is known.
     end: Option<f64>,
+    /// Collections after this day are the re-collection (half-way to it: a final
+    /// collection made late, by a nightly cron job, still belongs to the schedule).
+    cutoff: f64,
     since: &'static str,
 }
 
@@ -113,17 +116,24 @@ fn clock(report: &Report, times: &BTreeMap<i64, DateTime<Utc>>) -> Option<Clock>
         .started_at
         .as_deref()
         .and_then(parse);
-    let days = report.experiment.schedule.duration.num_seconds() as f64 / 86_400.0;
+    let schedule = &report.experiment.schedule;
+    let days = |d: chrono::TimeDelta| d.num_seconds() as f64 / 86_400.0;
     match launch {
         Some(zero) => Some(Clock {
             zero,
-            end: Some(days),
+            end: Some(days(schedule.duration)),
+            cutoff: match days(schedule.recollect_after) {
+                r if r > 0.0 => days(schedule.duration) + r / 2.0,
+                _ => f64::INFINITY,
+            },
             since: "launch",
         }),
-        // Without a recorded activation, time counts from the first collection.
+        // Without a recorded activation (an import), time counts from the first
+        // collection and every collection is drawn.
         None => Some(Clock {
             zero: times.values().next().copied()?,
             end: None,
+            cutoff: f64::INFINITY,
             since: "the first collection",
         }),
     }
@@ -146,9 +156,8 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
             let snaps = snapshots(report, b.breakdown);
             let day =
                 |id: &i64| Some((*times.get(id)? - clock.zero).num_seconds() as f64 / 86_400.0);
-            // Collections after the end (a minute's slack): the re-collection.
-            let within =
-                |id: &i64| day(id).is_some_and(|d| clock.end.is_none_or(|e| d <= e + 1.0 / 1440.0));
+            // The re-collection after the end is not part of the line.
+            let within = |id: &i64| day(id).is_some_and(|d| d <= clock.cutoff);
             let shown: Vec<&(i64, Vec<StoredRow>)> =
                 snaps.iter().filter(|(id, _)| within(id)).collect();
             let series: Vec<Series> = c
