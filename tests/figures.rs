@@ -439,3 +439,38 @@ fn the_readme_figures_are_what_adskew_draws_now() {
         );
     }
 }
+
+#[test]
+fn figures_tex_includes_the_figures_the_report_writes_with_title_and_caption() {
+    let tmp = tempfile::tempdir().unwrap();
+    run(&campaign("imana2021_paired_jobs.toml", &[]), tmp.path());
+    let dir = report(
+        tmp.path(),
+        "imana2021-paired-jobs",
+        "tex",
+        &["--format", "tex,pdf"],
+    );
+    let tex = std::fs::read_to_string(dir.join("figures.tex")).unwrap();
+    let included: Vec<&str> = tex
+        .lines()
+        .filter_map(|l| l.strip_prefix("\\includegraphics["))
+        .map(|l| &l[l.find("]{").unwrap() + 2..l.len() - 1])
+        .collect();
+    assert_eq!(included.len(), tex.matches("\\caption{").count());
+    assert!(included.len() >= 8);
+    for file in &included {
+        assert!(file.ends_with(".pdf") && dir.join(file).exists(), "{file}");
+    }
+    assert!(tex.contains(
+        "\\caption{Delivery-driver: share of women, paired. The share of people reached who were women"
+    ));
+    assert!(tex.contains("\\label{fig:imana2021-paired-jobs-delivery-driver-paired-female}"));
+    // Without figure files there is nothing to include.
+    let bare = report(
+        tmp.path(),
+        "imana2021-paired-jobs",
+        "bare",
+        &["--format", "tex"],
+    );
+    assert!(!bare.join("figures.tex").exists());
+}
