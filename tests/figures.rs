@@ -355,7 +355,7 @@ fn over_time_stops_at_the_end_of_the_schedule_with_a_band_and_an_end_marker() {
     }
     let md = std::fs::read_to_string(dir.join("report.md")).unwrap();
     assert!(md.contains("share of women since launch"));
-    assert!(md.contains("the 1 re-collection after the end, which the tables use, is not drawn"));
+    assert!(md.contains("the re-collection after the end, which the tables use, is not drawn"));
 }
 
 #[test]

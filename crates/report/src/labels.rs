@@ -151,4 +151,29 @@ mod tests {
         assert_eq!(l.group("male"), "men");
         assert_eq!(l.group_legend("25-34"), "25-34");
     }
+
+    #[test]
+    fn report_label_flags_name_an_ad_a_comparison_or_a_group_and_nothing_else() {
+        use adskew_core::experiment::figures::set_label;
+        let mut e = test_experiment("");
+        set_label(&mut e, "dominos_driver", "Domino's driver").unwrap();
+        set_label(&mut e, "drivers", " Drivers ").unwrap();
+        set_label(&mut e, "female", "Women").unwrap();
+        let l = Labels::of(&e);
+        assert_eq!(l.ad("dominos_driver"), "Domino's driver");
+        assert_eq!(l.comparison("drivers"), "Drivers");
+        assert_eq!(l.group("female"), "Women");
+        let err = set_label(&mut e, "dominos", "x").unwrap_err();
+        assert!(
+            err.contains("dominos_driver") && err.contains("drivers"),
+            "{err}"
+        );
+        assert!(
+            !e.figures.groups.contains_key("dominos"),
+            "nothing half-set"
+        );
+        assert!(set_label(&mut e, "female", "")
+            .unwrap_err()
+            .contains("empty"));
+    }
 }

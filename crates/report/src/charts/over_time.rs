@@ -256,12 +256,13 @@ fn planned(
     if clock.end.is_some() {
         caption.push_str("; the dotted line marks the end of the schedule");
     }
-    if all > shown {
-        caption.push_str(&format!(
-            "; the {} after the end, which the tables use, {} not drawn",
-            crate::words::plural(all - shown, "re-collection", "re-collections"),
-            if all - shown == 1 { "is" } else { "are" }
-        ));
+    match all - shown {
+        0 => {}
+        1 => caption
+            .push_str("; the re-collection after the end, which the tables use, is not drawn"),
+        n => caption.push_str(&format!(
+            "; the {n} re-collections after the end, the last of which the tables use, are not drawn"
+        )),
     }
     let caption = super::end_caption(caption, b, reference);
     let chart = OverTimeChart {

@@ -1102,6 +1102,29 @@ mod tests {
     }
 
     #[test]
+    fn intervals_narrower_than_a_marker_are_said_to_be_hidden() {
+        let e = |low: f64, high: f64| Estimate {
+            at: 0.5,
+            value: (low + high) / 2.0,
+            low,
+            high,
+            colour: BLACK,
+        };
+        // A marker is 5 units across: on 200 units spanning 20 points, half a point.
+        assert!(hidden_intervals(
+            &[e(0.40, 0.44), e(0.50, 0.504)],
+            0.2,
+            200.0
+        ));
+        assert!(!hidden_intervals(
+            &[e(0.40, 0.44), e(0.50, 0.51)],
+            0.2,
+            200.0
+        ));
+        assert_eq!(hidden_note(false), "");
+    }
+
+    #[test]
     fn tick_labels_have_no_float_noise() {
         assert_eq!(number_tick(&0.6000000000000001), "0.6");
         assert_eq!(number_tick(&2.0), "2");
