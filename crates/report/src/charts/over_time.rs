@@ -317,6 +317,10 @@ impl Draw for OverTimeChart {
             self.range.clone(),
             self.reference,
         )?;
+        // Every band first, so that no band hides another ad's line.
+        for s in self.series.iter().filter(|s| s.points.len() > 1) {
+            draw_band(&mut cc, pen, s)?;
+        }
         for s in &self.series {
             self.draw_series(&mut cc, pen, s)?;
         }
@@ -366,7 +370,7 @@ impl OverTimeChart {
         }
     }
 
-    /// One ad: its band, its line, and its points with their intervals.
+    /// One ad: its line and points, or its one point with its interval.
     fn draw_series<DB: DrawingBackend>(
         &self,
         cc: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
@@ -374,15 +378,6 @@ impl OverTimeChart {
         s: &Series,
     ) -> DrawResult {
         if s.points.len() > 1 {
-            let band: Vec<(f64, f64)> = s
-                .points
-                .iter()
-                .map(|p| (p.day, p.high))
-                .chain(s.points.iter().rev().map(|p| (p.day, p.low)))
-                .collect();
-            pen.mark(class::BAND);
-            cc.draw_series([Polygon::new(band, tint(s.colour, 0.2).filled())])
-                .map_err(err)?;
             pen.mark(class::LINE);
             cc.draw_series([PathElement::new(
                 s.points
@@ -417,6 +412,25 @@ impl OverTimeChart {
         pen.mark("");
         Ok(())
     }
+}
+
+/// An ad's confidence band (class `band`), under every line.
+fn draw_band<DB: DrawingBackend>(
+    cc: &mut ChartContext<'_, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+    pen: &Pen,
+    s: &Series,
+) -> DrawResult {
+    let band: Vec<(f64, f64)> = s
+        .points
+        .iter()
+        .map(|p| (p.day, p.high))
+        .chain(s.points.iter().rev().map(|p| (p.day, p.low)))
+        .collect();
+    pen.mark(class::BAND);
+    cc.draw_series([Polygon::new(band, tint(s.colour, 0.2).filled())])
+        .map_err(err)?;
+    pen.mark("");
+    Ok(())
 }
 
 #[cfg(test)]
@@ -465,6 +479,8 @@ mod tests {
         assert_eq!(svg.matches("<polyline class=\"line\"").count(), 2);
         assert_eq!(svg.matches("<circle class=\"point\"").count(), 6);
         assert!(!svg.contains("0000000"), "no float noise in the ticks");
+        // Both bands under both lines.
+        assert!(svg.rfind("class=\"band\"").unwrap() < svg.find("class=\"line\"").unwrap());
     }
 
     #[test]
