@@ -40,6 +40,7 @@ pub const TOP_LEVEL_FIELDS: &[&str] = &[
     "sim",
     "design",
     "dsa",
+    "figures",
 ];
 
 /// Field names below the top level, for "did you mean" hints (with [`TOP_LEVEL_FIELDS`]).
@@ -84,6 +85,10 @@ pub const NESTED_FIELDS: &[&str] = &[
     "yates",
     "beneficiary",
     "payor",
+    "label",
+    "style",
+    "axis",
+    "width",
 ];
 
 /// Tolerance for shares that must sum to one.
@@ -114,6 +119,19 @@ impl Checker {
             p = p.hint(hint);
         }
         self.problems.push(p);
+    }
+
+    /// An optional display label, checked ([`super::figures::label_problem`]).
+    fn label(&mut self, value: &Option<String>, path: &str) -> Option<String> {
+        let label = value.as_deref()?;
+        if let Some(problem) = super::figures::label_problem(label) {
+            self.problem(
+                path,
+                format!("the label {problem}"),
+                "one line of at most 60 characters, e.g. label = \"Instacart shopper\"",
+            );
+        }
+        Some(label.trim().to_string())
     }
 
     fn required_text(&mut self, value: &Option<String>, path: &str, hint: &str) -> String {
@@ -360,6 +378,7 @@ pub fn validate(
     let analysis = check_analysis(&mut c, raw);
     let design = check_design(&mut c, raw, &audience, &collect);
     let dsa = raw.dsa.as_ref().map(|d| check_dsa(&mut c, d));
+    let figures = super::figures::check_figures(&mut c, raw.figures.as_ref());
     let sim = raw.sim.clone().unwrap_or_default();
     let experiment = Experiment {
         name,
@@ -379,8 +398,16 @@ pub fn validate(
         sim,
         design,
         dsa,
+        figures,
         source,
     };
+    for group in super::figures::unknown_groups(&experiment) {
+        c.problem(
+            format!("figures.groups.{group}"),
+            format!("`{group}` is no group of this experiment"),
+            "label a gender (female, male, unknown), an age bucket (e.g. 25-34), a targeted region or a group of [design]",
+        );
+    }
     for check in checks {
         c.problems.extend(check(&experiment));
     }
@@ -803,6 +830,7 @@ fn check_ads(c: &mut Checker, raw: &RawExperiment, base_dir: &Path) -> Vec<Ad> {
             image: ad.image.clone(),
             link,
             budget,
+            label: c.label(&ad.label, &path("label")),
         });
     }
     ads
@@ -841,6 +869,7 @@ fn check_comparisons(
             ads: cmp.ads.clone(),
             expected,
             vary: cmp.vary.clone(),
+            label: c.label(&cmp.label, &path("label")),
         });
     }
     out
