@@ -640,7 +640,77 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub p_floor: PFloorArgs,
     #[command(flatten)]
+    pub figures: FigureArgs,
+    #[command(flatten)]
     pub output: OutputArgs,
+}
+
+/// How `adskew report` draws figures, over the experiment's `[figures]` and labels.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FigureArgs {
+    /// paper (no title inside figures; the captions carry it) or screen (titles drawn).
+    #[arg(long, value_name = "STYLE", value_parser = parse_figure_style)]
+    pub style: Option<crate::experiment::figures::FigureStyle>,
+    /// The share axis: auto (zoomed to the data), full (0-100%), or LO,HI in percent.
+    #[arg(long, value_name = "RANGE", value_parser = crate::experiment::figures::AxisRange::parse)]
+    pub axis: Option<crate::experiment::figures::AxisRange>,
+    /// Every figure one-column (3.5 in) or two-column (7 in) wide.
+    #[arg(long, value_name = "WIDTH", value_parser = parse_figure_width)]
+    pub width: Option<crate::experiment::figures::FigureWidth>,
+    /// A display label, KEY=TEXT: KEY an ad, a comparison or a group (e.g.
+    /// instacart_shopper="Instacart shopper", female=Women). Repeatable.
+    #[arg(long = "label", value_name = "KEY=TEXT", value_parser = parse_label)]
+    pub labels: Vec<(String, String)>,
+}
+
+impl FigureArgs {
+    /// Applies the flags to the experiment; a label for no ad, comparison or group is
+    /// refused, naming the flag.
+    pub fn apply(&self, e: &mut crate::experiment::Experiment) -> crate::error::Result<()> {
+        if let Some(style) = self.style {
+            e.figures.style = style;
+        }
+        if let Some(axis) = self.axis {
+            e.figures.axis = axis;
+        }
+        if let Some(width) = self.width {
+            e.figures.width = Some(width);
+        }
+        for (key, text) in &self.labels {
+            crate::experiment::figures::set_label(e, key, text)
+                .map_err(|m| crate::error::Error::BadInput(format!("--label {key}={text}: {m}")))?;
+        }
+        Ok(())
+    }
+}
+
+fn parse_figure_style(s: &str) -> Result<crate::experiment::figures::FigureStyle, String> {
+    use crate::experiment::figures::FigureStyle;
+    FigureStyle::parse(s).ok_or_else(|| {
+        format!(
+            "`{s}` is not a figure style; give one of {}",
+            FigureStyle::choices()
+        )
+    })
+}
+
+fn parse_figure_width(s: &str) -> Result<crate::experiment::figures::FigureWidth, String> {
+    use crate::experiment::figures::FigureWidth;
+    FigureWidth::parse(s).ok_or_else(|| {
+        format!(
+            "`{s}` is not a figure width; give one of {}",
+            FigureWidth::choices()
+        )
+    })
+}
+
+fn parse_label(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+        _ => Err(format!(
+            "`{s}` is not KEY=TEXT; give e.g. --label instacart_shopper=\"Instacart shopper\""
+        )),
+    }
 }
 
 /// The arguments of `adskew import`.

@@ -220,19 +220,24 @@ fn composition_stacks_every_group_of_every_ad_and_the_eligible_audience() {
         "imana2021-paired-jobs",
     );
     let gender = svg(&dir, "composition-gender");
-    // 4 ads × (women, men, unknown), then the eligible audience (women, men: the tested
-    // groups).
-    assert_eq!(marks(&gender, "rect", "bar"), 4 * 3 + 2);
-    assert_eq!(marks(&gender, "rect", "legend"), 3);
-    for label in [
-        "women",
-        "men",
-        "unknown",
-        "eligible audience",
-        "netflix_swe",
-    ] {
+    // 4 ads × (women, men), then the eligible audience: the tested groups, the
+    // denominator of the text and the tests (unknown gender left out, and said so).
+    assert_eq!(marks(&gender, "rect", "bar"), 4 * 2 + 2);
+    assert_eq!(marks(&gender, "rect", "legend"), 2);
+    for label in ["women", "men", "eligible audience", "netflix_swe"] {
         assert!(has_text(&gender, label), "{label}");
     }
+    assert!(!has_text(&gender, "unknown"));
+    let figure = charts::figures(&report(tmp.path(), "imana2021-paired-jobs"))
+        .into_iter()
+        .find(|f| f.stem == "composition-gender")
+        .unwrap();
+    assert!(
+        figure.caption.contains("people of unknown gender (")
+            && figure.caption.contains("are left out"),
+        "{}",
+        figure.caption
+    );
     let age = svg(&dir, "composition-age");
     assert_eq!(
         marks(&age, "rect", "bar"),
@@ -251,11 +256,13 @@ fn over_time_draws_one_line_per_ad_with_a_point_per_collection() {
         tmp.path(),
         "imana2021-paired-jobs",
     );
-    let collections = results(&dir)["data"]["collections"].as_u64().unwrap() as usize;
+    // Every collection of the schedule; the re-collection after its end is not drawn.
+    let collections = results(&dir)["data"]["collections"].as_u64().unwrap() as usize - 1;
     assert!(collections >= 5);
     let s = svg(&dir, "delivery-driver-over-time-gender-female");
     assert_eq!(marks(&s, "polyline", "line"), 2);
     assert_eq!(marks(&s, "circle", "point"), 2 * collections);
+    assert_eq!(marks(&s, "polygon", "band"), 2, "a CI band per ad");
     assert!(has_text(&s, "Days since launch"));
     assert!(has_text(&s, "dominos_driver") && has_text(&s, "instacart_shopper"));
     let figure = charts::figures(&report(tmp.path(), "imana2021-paired-jobs"))
@@ -276,10 +283,14 @@ fn budget_chart_fits_a_line_whose_r_and_slope_match_an_independent_computation()
     let tmp = tempfile::tempdir().unwrap();
     let dir = run("budget_sweep.toml", tmp.path(), "budget-sweep");
     let by_ad = shares(&results(&dir), "budgets", "gender", "female");
-    // Budgets from the ad keys (usd01 = $1 a day), as in campaigns/budget_sweep.toml.
+    // Budgets from the ad keys (usd01 = $1 a day), as in campaigns/budget_sweep.toml; the
+    // fit is in log10 of the budget, the axis it is drawn on.
     let points: Vec<(f64, f64)> = by_ad
         .iter()
-        .map(|(k, s)| (k.trim_start_matches("usd").parse::<f64>().unwrap(), *s))
+        .map(|(k, s)| {
+            let budget = k.trim_start_matches("usd").parse::<f64>().unwrap();
+            (budget.log10(), *s)
+        })
         .collect();
     assert_eq!(points.len(), 6);
     // Raw sums (not the centred sums the chart uses).
@@ -305,7 +316,7 @@ fn budget_chart_fits_a_line_whose_r_and_slope_match_an_independent_computation()
         has_text(
             &s,
             &format!(
-                "Pearson r = {r:.2}; slope {:.2} points per USD",
+                "Pearson r = {r:.2}; {:.1} points per 10× budget",
                 slope * 100.0
             )
         ),
@@ -314,7 +325,22 @@ fn budget_chart_fits_a_line_whose_r_and_slope_match_an_independent_computation()
     );
     assert_eq!(marks(&s, "circle", "point"), 6);
     assert_eq!(marks(&s, "polyline", "fit"), 1);
-    assert!(has_text(&s, "Daily budget (USD)"));
+    assert!(has_text(&s, "Daily budget (USD, log scale)"));
+    // Log-axis ticks at 1, 2, 5 × 10^k over the budgets ($1 to $50).
+    for tick in ["1", "2", "5", "10", "20", "50"] {
+        assert!(has_text(&s, tick), "tick {tick}: {:?}", texts(&s));
+    }
+    // Equal ratios take equal room: $1 to $2 as wide as $10 to $20.
+    let x = |t: &str| {
+        let mut lines = s.lines();
+        while let Some(l) = lines.next() {
+            if l.starts_with("<text") && lines.next() == Some(t) {
+                return attr(l, "x");
+            }
+        }
+        panic!("no tick {t}")
+    };
+    assert!(((x("2") - x("1")) - (x("20") - x("10"))).abs() <= 1.0);
     // The fitted line passes through its ends at the smallest and largest budget.
     let line = s
         .lines()

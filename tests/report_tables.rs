@@ -276,16 +276,21 @@ fn report_md_shows_every_chart_with_its_caption() {
         linked_sorted, files,
         "report.md links every chart written, once"
     );
-    // Each figure is followed by its caption (in italics).
+    // Each figure is followed by "**Figure N. Title.**" and its caption (paper-style
+    // figures have no title inside them).
     let lines: Vec<&str> = md.lines().collect();
-    for (i, line) in lines
+    for (n, (i, line)) in lines
         .iter()
         .enumerate()
         .filter(|(_, l)| l.starts_with("!["))
+        .enumerate()
     {
         let caption = lines[i + 2];
+        let title = &line[2..line.find("](").unwrap()];
         assert!(
-            caption.starts_with('*') && caption.ends_with('*') && caption.len() > 20,
+            caption.starts_with(&format!("**Figure {}. {title}.** ", n + 1))
+                && caption.ends_with('.')
+                && caption.len() > 40,
             "no caption after {line}: {caption}"
         );
     }

@@ -222,7 +222,11 @@ fn the_report_draws_the_sequence_as_a_band_and_says_it_is_valid_under_monitoring
     let collections = status_json(&tmp.path().join("a.db"))["runs"][0]["collections"]
         .as_u64()
         .unwrap() as usize;
-    assert_eq!(svg.matches("<polygon class=\"ci\"").count(), 1, "one band");
+    assert_eq!(
+        svg.matches("<polygon class=\"band\"").count(),
+        1,
+        "one band"
+    );
     assert_eq!(
         svg.matches("class=\"point\"").count(),
         collections,

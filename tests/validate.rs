@@ -1114,3 +1114,47 @@ fn p_floor_must_be_a_power_of_ten_a_journal_prints() {
     let (code, _, stderr) = validate_text(&text, &[]);
     assert_eq!(code, 0, "{stderr}");
 }
+
+// ---------------------------------------------------------------------------------------
+// `[figures]` and display labels (issue 17).
+
+#[test]
+fn figure_settings_and_labels_are_checked_with_their_line_and_fix() {
+    let text = edit(&[
+        ("key = \"ad_a\"", "key = \"ad_a\"\nlabel = \"   \""),
+        (
+            "[collect]",
+            "[figures]\nstyle = \"poster\"\naxis = [70, 30]\nwidth = \"wide\"\ngroups = { female = \"Women\", martians = \"Martians\" }\n\n[collect]",
+        ),
+    ]);
+    let stderr = assert_problems(
+        &text,
+        &[],
+        &[
+            ("ads[0].label", "empty"),
+            ("figures.style", "poster"),
+            ("figures.axis", "0 <= lo < hi <= 100"),
+            ("figures.width", "wide"),
+            ("figures.groups.martians", "no group"),
+        ],
+    );
+    for path in ["figures.style", "figures.axis", "ads[0].label"] {
+        let line = problem_line(&stderr, path).unwrap();
+        assert!(line.contains("(line ") && line.contains("hint: "), "{line}");
+    }
+    assert!(problem_line(&stderr, "figures.groups.female").is_none());
+}
+
+#[test]
+fn figure_settings_and_labels_that_are_right_validate() {
+    let text = edit(&[
+        ("key = \"ad_a\"", "key = \"ad_a\"\nlabel = \"Jobs at A\""),
+        ("key = \"a-vs-b\"", "key = \"a-vs-b\"\nlabel = \"A against B\""),
+        (
+            "[collect]",
+            "[figures]\nstyle = \"screen\"\naxis = [30, 70]\nwidth = \"two-column\"\ngroups = { female = \"Women\", \"25-34\" = \"aged 25 to 34\" }\n\n[collect]",
+        ),
+    ]);
+    let (code, _, stderr) = validate_text(&text, &[]);
+    assert_eq!(code, 0, "{stderr}");
+}

@@ -11,6 +11,7 @@ pub fn execute(args: ReportArgs) -> Result<()> {
     let record = store.find_experiment(&args.experiment)?;
     let mut inputs = crate::analysis_inputs(&store, &record)?;
     args.p_floor.apply(&mut inputs.experiment.analysis);
+    args.figures.apply(&mut inputs.experiment)?;
     let report = report::Report::load(&store, &inputs, analysis::analyze(&inputs))?;
     let written = report::write(&report, &args.out, &args.format)?;
     if args.output.json {

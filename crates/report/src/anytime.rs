@@ -7,17 +7,18 @@ use std::fmt::Write as _;
 use adskew_core::analysis::sequential::Look;
 use adskew_core::analysis::Analysis;
 
-use crate::words::{format_p, group_label, level_percent};
+use crate::labels::Labels;
+use crate::words::{format_p, level_percent};
 
-/// One look as a sentence.
-pub fn describe_look(a: &Analysis, alpha: f64, l: &Look) -> String {
+/// One look as a sentence, ads, comparisons and groups by their display labels.
+pub fn describe_look(a: &Analysis, labels: &Labels, alpha: f64, l: &Look) -> String {
     let p = l.p_value;
     // Where p underflows: this look's e-value bounds the stored running maximum from
     // below, so its log10 p is a bound from above, never an overstatement.
     let log10_p = -l.log_e.max(0.0) / std::f64::consts::LN_10;
     let mut line = format!(
-        "`{}` by {}: always-valid {}",
-        l.comparison,
+        "{} by {}: always-valid {}",
+        labels.comparison_in_prose(&l.comparison),
         l.breakdown,
         format_p(p, Some(log10_p), a.settings.p_floor)
     );
@@ -26,11 +27,11 @@ pub fn describe_look(a: &Analysis, alpha: f64, l: &Look) -> String {
         let points = |x: f64| crate::charts::style::signed(x * 100.0, 1);
         let _ = write!(
             line,
-            "; the share of {} for `{}` minus `{}`: {} percentage points, {}% confidence \
+            "; the share of {} for {} minus {}: {} percentage points, {}% confidence \
              sequence {} to {}{}",
-            group_label(&pair.group),
-            pair.ad1,
-            pair.ad2,
+            labels.group(&pair.group),
+            labels.ad_in_prose(&pair.ad1),
+            labels.ad_in_prose(&pair.ad2),
             points(pair.difference.estimate),
             level_percent(1.0 - alpha),
             points(lo),
@@ -47,7 +48,7 @@ pub fn describe_look(a: &Analysis, alpha: f64, l: &Look) -> String {
 }
 
 /// The Markdown section; nothing for a run without looks.
-pub fn markdown(s: &mut String, a: &Analysis) {
+pub fn markdown(s: &mut String, a: &Analysis, labels: &Labels) {
     let Some(anytime) = &a.anytime_valid else {
         return;
     };
@@ -61,7 +62,7 @@ pub fn markdown(s: &mut String, a: &Analysis) {
          collection:\n"
     );
     for l in &anytime.looks {
-        let _ = writeln!(s, "- {}", describe_look(a, anytime.alpha, l));
+        let _ = writeln!(s, "- {}", describe_look(a, labels, anytime.alpha, l));
     }
     s.push('\n');
 }

@@ -167,7 +167,7 @@ fn holder(dir: &Path) -> Result<Holder> {
 fn written_by_adskew(name: &str) -> bool {
     matches!(
         name,
-        "report.html" | "report.md" | "results.json" | "tables" | ".adskew-report"
+        "report.html" | "report.md" | "results.json" | "figures.tex" | "tables" | ".adskew-report"
     ) || [".svg", ".png", ".pdf", ".tmp"]
         .iter()
         .any(|ext| name.ends_with(ext))

@@ -12,7 +12,7 @@ use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
 use super::tables::{tables, Table};
-use super::words::{describe_breakdown, describe_paired, describe_refused, group_label};
+use super::words::{describe_breakdown, describe_paired_as, describe_refused};
 use super::{write_file, Exporter, Report};
 use adskew_core::error::Result;
 use adskew_core::experiment::Budget;
@@ -233,8 +233,8 @@ fn design(s: &mut String, report: &Report) {
         };
         let _ = writeln!(
             s,
-            "<tr><td><code>{}</code></td><td>{}</td><td class=\"num\">{}</td></tr>",
-            esc(&ad.key),
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td></tr>",
+            prose(&crate::labels::Labels::of(exp).ad_in_prose(&ad.key)),
             esc(&ad.headline),
             esc(&budget)
         );
@@ -245,19 +245,28 @@ fn design(s: &mut String, report: &Report) {
 /// Each comparison's results in words.
 fn results(s: &mut String, report: &Report) {
     let a = &report.analysis;
+    let labels = crate::labels::Labels::of(&report.experiment);
     let _ = writeln!(s, "<h2 id=\"results\">Results</h2>");
     for c in &a.comparisons {
-        let _ = writeln!(s, "<h3>Comparison <code>{}</code></h3>", esc(&c.key));
+        let _ = writeln!(
+            s,
+            "<h3>Comparison {}</h3>",
+            prose(&labels.comparison_in_prose(&c.key))
+        );
         if let Some(x) = &c.expected {
             let _ = writeln!(
                 s,
-                "<p>Pre-registered: <code>{}</code> reaches a larger share of {}.</p>",
-                esc(&x.ad),
-                esc(&group_label(&x.group))
+                "<p>Pre-registered: {} reaches a larger share of {}.</p>",
+                prose(&labels.ad_in_prose(&x.ad)),
+                esc(&labels.group(&x.group))
             );
         }
         if let Some(p) = c.paired() {
-            let _ = writeln!(s, "<p>{}</p>", prose(&describe_paired(a, p)));
+            let _ = writeln!(
+                s,
+                "<p>{}</p>",
+                prose(&describe_paired_as(a, p, &|k| labels.ad_in_prose(k)))
+            );
         }
         for b in &c.breakdowns {
             let _ = writeln!(s, "<p>{}</p>", prose(&describe_breakdown(a, b)));
@@ -268,10 +277,10 @@ fn results(s: &mut String, report: &Report) {
 /// Every figure, inline, with its caption.
 fn charts(s: &mut String, figures: &[Figure]) {
     let _ = writeln!(s, "<h2 id=\"charts\">Charts</h2>");
-    for f in figures {
+    for (i, f) in figures.iter().enumerate() {
         let _ = writeln!(
             s,
-            "<figure class=\"chart {}\" id=\"fig-{}\" data-kind=\"{}\">\n{}\n<figcaption>{}</figcaption>\n</figure>",
+            "<figure class=\"chart {}\" id=\"fig-{}\" data-kind=\"{}\">\n{}\n<figcaption><b>Figure {}. {}.</b> {}</figcaption>\n</figure>",
             match f.width {
                 super::charts::style::Width::OneColumn => "one-column",
                 super::charts::style::Width::TwoColumn => "two-column",
@@ -279,6 +288,8 @@ fn charts(s: &mut String, figures: &[Figure]) {
             esc(&f.stem),
             f.kind,
             strip_xml_declaration(&f.svg),
+            i + 1,
+            esc(&f.title),
             esc(&f.caption)
         );
     }

@@ -5,9 +5,11 @@
 
 pub mod anytime;
 pub mod charts;
+pub mod figures_tex;
 pub mod folder;
 pub mod html;
 pub mod json;
+pub mod labels;
 pub mod markdown;
 pub mod tables;
 pub mod words;
@@ -112,6 +114,17 @@ pub fn exporters(formats: &[Format]) -> Vec<Box<dyn Exporter>> {
             latex: on(Format::Tex),
             csv: on(Format::Csv),
         }));
+    }
+    // LaTeX includes PDF figures, else PNG; SVG it cannot.
+    let included = if figures.pdf {
+        Some("pdf")
+    } else if figures.png {
+        Some("png")
+    } else {
+        None
+    };
+    if let (true, Some(ext)) = (on(Format::Tex), included) {
+        out.push(Box::new(figures_tex::FiguresTexExporter { ext }));
     }
     if on(Format::Html) {
         out.push(Box::new(html::HtmlExporter));

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
-use super::words::{self, describe_breakdown, describe_paired, group_label};
+use super::words::{self, describe_breakdown, describe_paired_as};
 use super::{charts, tables, write_file, Exporter, Report};
 use adskew_core::analysis::Analysis;
 use adskew_core::error::Result;
@@ -23,7 +23,8 @@ impl Exporter for MarkdownExporter {
     fn export(&self, report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
         let path = dir.join("report.md");
         let figures = charts::figures(report);
-        let text = render_linking(&report.analysis, &figures, self.figures);
+        let labels = crate::labels::Labels::of(&report.experiment);
+        let text = render_linking(&report.analysis, &labels, &figures, self.figures);
         write_file(&path, text.as_bytes())?;
         Ok(vec![path])
     }
@@ -36,13 +37,14 @@ pub fn render(a: &Analysis, figures: &[charts::Figure]) -> String {
         png: false,
         pdf: false,
     };
-    render_linking(a, figures, svg)
+    render_linking(a, &crate::labels::Labels::keys(), figures, svg)
 }
 
 /// Renders the Markdown report, linking each figure in the best of the `written` formats:
 /// SVG, else PNG (both shown inline), else PDF (a link); none when no chart is written.
 pub fn render_linking(
     a: &Analysis,
+    labels: &crate::labels::Labels,
     figures: &[charts::Figure],
     written: charts::Formats,
 ) -> String {
@@ -53,9 +55,9 @@ pub fn render_linking(
         let _ = writeln!(s, "{}\n", e.description.trim());
     }
     what_was_run(&mut s, a);
-    ads(&mut s, a);
-    results(&mut s, a);
-    crate::anytime::markdown(&mut s, a);
+    ads(&mut s, a, labels);
+    results(&mut s, a, labels);
+    crate::anytime::markdown(&mut s, a, labels);
     figures_section(&mut s, figures, written);
     provenance(&mut s, a);
     s
@@ -109,9 +111,9 @@ fn what_was_run(s: &mut String, a: &Analysis) {
 }
 
 /// Each ad's totals, and ads the platform refused or that reached nobody.
-fn ads(s: &mut String, a: &Analysis) {
+fn ads(s: &mut String, a: &Analysis, labels: &crate::labels::Labels) {
     let _ = writeln!(s, "### Ads\n");
-    let _ = writeln!(s, "{}", tables::ads_table(a).markdown());
+    let _ = writeln!(s, "{}", tables::ads_table(a, labels).markdown());
     for ad in a.ads.iter().filter(|ad| ad.platform_problem.is_some()) {
         let _ = writeln!(s, "> **{}**\n", words::describe_refused(ad));
     }
@@ -121,34 +123,38 @@ fn ads(s: &mut String, a: &Analysis) {
 }
 
 /// Each comparison: its ads, expectation, results in words and shares.
-fn results(s: &mut String, a: &Analysis) {
+fn results(s: &mut String, a: &Analysis, labels: &crate::labels::Labels) {
     let _ = writeln!(s, "## Results\n");
     for c in &a.comparisons {
-        let _ = writeln!(s, "### Comparison `{}`\n", c.key);
+        let _ = writeln!(s, "### Comparison {}\n", labels.comparison_in_prose(&c.key));
         let _ = writeln!(
             s,
             "Ads: {}.",
             c.ads
                 .iter()
-                .map(|x| format!("`{x}`"))
+                .map(|x| labels.ad_in_prose(x))
                 .collect::<Vec<_>>()
                 .join(", ")
         );
         if let Some(exp) = &c.expected {
             let _ = writeln!(
                 s,
-                "Pre-registered expectation: `{}` reaches a larger share of {}.",
-                exp.ad,
-                group_label(&exp.group)
+                "Pre-registered expectation: {} reaches a larger share of {}.",
+                labels.ad_in_prose(&exp.ad),
+                labels.group(&exp.group)
             );
         }
         let _ = writeln!(s);
         if let Some(p) = c.paired() {
-            let _ = writeln!(s, "{}\n", describe_paired(a, p));
+            let _ = writeln!(
+                s,
+                "{}\n",
+                describe_paired_as(a, p, &|k| labels.ad_in_prose(k))
+            );
         }
         for b in &c.breakdowns {
             let _ = writeln!(s, "{}\n", describe_breakdown(a, b));
-            let _ = writeln!(s, "{}", tables::shares_table(a, c, b).markdown());
+            let _ = writeln!(s, "{}", tables::shares_table(a, labels, c, b).markdown());
         }
     }
 }
@@ -178,9 +184,11 @@ fn figures_section(s: &mut String, figures: &[charts::Figure], written: charts::
         );
         return;
     }
-    for f in figures {
+    // The title goes with the caption, under the figure (a paper-style figure has none
+    // inside it).
+    for (i, f) in figures.iter().enumerate() {
         let _ = writeln!(s, "{}\n", link(&f.stem, &f.title).expect("checked above"));
-        let _ = writeln!(s, "*{}*\n", f.caption);
+        let _ = writeln!(s, "**Figure {}. {}.** {}\n", i + 1, f.title, f.caption);
     }
 }
 

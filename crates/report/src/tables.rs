@@ -6,6 +6,7 @@
 //! text a reader sees in Markdown and LaTeX. Significance marks follow the adjusted
 //! p-values, and every caption names the test, the counts and the correction.
 
+use crate::labels::Labels;
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 
@@ -31,6 +32,15 @@ pub struct Cell {
 }
 
 impl Cell {
+    /// A thing with a key: the key in the CSV (it joins with results.json), its display
+    /// label on the page.
+    fn named(key: &str, label: String) -> Cell {
+        Cell {
+            exact: vec![key.to_string()],
+            ..Cell::text(label)
+        }
+    }
+
     fn text(s: impl Into<String>) -> Cell {
         let s = s.into();
         Cell {
@@ -222,9 +232,10 @@ fn counted(a: &Analysis) -> &'static str {
 /// shares per comparison and breakdown.
 pub fn tables(report: &Report) -> Vec<Table> {
     let a = &report.analysis;
-    let mut out = vec![ads_table(a), tests_table(a)];
+    let labels = Labels::of(&report.experiment);
+    let mut out = vec![ads_table(a, &labels), tests_table(a, &labels)];
     if let Some(other) = &report.other_metric {
-        let mut t = tests_table(other);
+        let mut t = tests_table(other, &labels);
         t.stem = format!("tests-{}", other.settings.metric);
         t.caption = format!(
             "Robustness: the same tests on {} instead of {}. {}",
@@ -236,13 +247,13 @@ pub fn tables(report: &Report) -> Vec<Table> {
     }
     for c in &a.comparisons {
         for b in &c.breakdowns {
-            out.push(shares_table(a, c, b));
+            out.push(shares_table(a, &labels, c, b));
         }
     }
     out
 }
 
-pub(crate) fn ads_table(a: &Analysis) -> Table {
+pub(crate) fn ads_table(a: &Analysis, labels: &Labels) -> Table {
     let cur = &a.data.currency;
     let rows = a
         .ads
@@ -255,7 +266,7 @@ pub(crate) fn ads_table(a: &Analysis) -> Table {
                 f64::NAN
             };
             vec![
-                Cell::text(&ad.key),
+                Cell::named(&ad.key, labels.ad(&ad.key)),
                 Cell::text(&ad.headline),
                 Cell::int(ad.reach),
                 Cell::int(ad.impressions),
@@ -294,16 +305,16 @@ pub(crate) fn ads_table(a: &Analysis) -> Table {
 
 /// The tests table: one row per chi-square test and per z-test, one effect measure per
 /// column (Cramér's V for a table, the difference in share with its interval for a pair).
-fn tests_table(a: &Analysis) -> Table {
+fn tests_table(a: &Analysis, labels: &Labels) -> Table {
     let pairs: Vec<&PairedResult> = a.comparisons.iter().filter_map(|c| c.paired()).collect();
     // The difference's interval as the z-tests computed it (its method and level).
     let diff_ci = pairs.first().map(|z| ci_label(&z.test.ci));
     let mut rows = Vec::new();
     for c in &a.comparisons {
         for b in &c.breakdowns {
-            rows.push(chi_square_row(a, c, b, diff_ci.is_some()));
+            rows.push(chi_square_row(a, labels, c, b, diff_ci.is_some()));
             if let Some(z) = &b.z_test {
-                rows.push(z_row(a, c, b, z));
+                rows.push(z_row(a, labels, c, b, z));
             }
         }
     }
@@ -372,11 +383,15 @@ fn tests_caption(a: &Analysis, diff_ci: Option<&str>) -> String {
 /// the difference columns, which this row leaves blank.
 fn chi_square_row(
     a: &Analysis,
+    labels: &Labels,
     c: &ComparisonResult,
     b: &BreakdownResult,
     pairs: bool,
 ) -> Vec<Cell> {
-    let mut row = vec![Cell::text(&c.key), Cell::text(b.breakdown.as_str())];
+    let mut row = vec![
+        Cell::named(&c.key, labels.comparison(&c.key)),
+        Cell::text(b.breakdown.as_str()),
+    ];
     match &b.chi2 {
         Some(chi) => {
             let adj = b.adjusted_p_value.unwrap_or(f64::NAN);
@@ -414,10 +429,16 @@ fn chi_square_row(
 }
 
 /// A two-ad comparison's z-test row: the difference in share and its interval.
-fn z_row(a: &Analysis, c: &ComparisonResult, b: &BreakdownResult, z: &PairedResult) -> Vec<Cell> {
+fn z_row(
+    a: &Analysis,
+    labels: &Labels,
+    c: &ComparisonResult,
+    b: &BreakdownResult,
+    z: &PairedResult,
+) -> Vec<Cell> {
     let t = &z.test;
     vec![
-        Cell::text(&c.key),
+        Cell::named(&c.key, labels.comparison(&c.key)),
         Cell::text(format!("{} ({})", b.breakdown, z.group)),
         Cell {
             exact: vec![format!("z ({})", t.alternative.as_str())],
@@ -438,7 +459,12 @@ fn z_row(a: &Analysis, c: &ComparisonResult, b: &BreakdownResult, z: &PairedResu
     ]
 }
 
-pub(crate) fn shares_table(a: &Analysis, c: &ComparisonResult, b: &BreakdownResult) -> Table {
+pub(crate) fn shares_table(
+    a: &Analysis,
+    labels: &Labels,
+    c: &ComparisonResult,
+    b: &BreakdownResult,
+) -> Table {
     // Long format (one row per ad and group): it stays narrow for six age buckets and is
     // the tidy shape scripts want from the CSV.
     let headers = vec![
@@ -458,8 +484,14 @@ pub(crate) fn shares_table(a: &Analysis, c: &ComparisonResult, b: &BreakdownResu
     let mut rows = Vec::new();
     for s in &b.shares {
         rows.push(vec![
-            Cell::text(&s.ad),
-            Cell::text(&s.group),
+            Cell::named(&s.ad, labels.ad(&s.ad)),
+            Cell::named(
+                &s.group,
+                labels
+                    .custom_group(&s.group)
+                    .unwrap_or(&s.group)
+                    .to_string(),
+            ),
             Cell::percent(s.share),
             Cell::interval(s.ci.low, s.ci.high, false),
             Cell::int(s.count),
@@ -488,7 +520,7 @@ pub(crate) fn shares_table(a: &Analysis, c: &ComparisonResult, b: &BreakdownResu
                 adskew_core::vocab::Metric::Impressions => "each ad's impressions",
                 _ => "the people each ad reached",
             },
-            c.key,
+            labels.comparison(&c.key),
             level_percent(a.settings.ci_level),
             ci_method_name(a.settings.ci),
         ),

@@ -147,6 +147,16 @@ pub fn ci_method_name(m: CiMethod) -> &'static str {
     }
 }
 
+/// The intervals of an analysis, as a caption names them: "95% Wilson confidence
+/// intervals".
+pub fn ci_intervals(s: &adskew_core::experiment::AnalysisSettings) -> String {
+    format!(
+        "{}% {} confidence intervals",
+        level_percent(s.ci_level),
+        ci_method_name(s.ci)
+    )
+}
+
 /// An interval's level and method as a reader cites it: "95% Wilson" (from the interval
 /// itself, so the words cannot disagree with how it was computed).
 pub fn ci_label(ci: &Interval) -> String {
@@ -183,15 +193,14 @@ pub fn chi_square_name(yates: bool) -> &'static str {
 pub fn settings_summary(a: &Analysis) -> String {
     let s = &a.settings;
     format!(
-        "{} at α = {}, {}; {}% {} confidence intervals{}",
+        "{} at α = {}, {}; {}{}",
         plural(a.tests, "test", "tests"),
         s.alpha,
         correction_method(s.correction).map_or_else(
             || "no correction for multiple tests".to_string(),
             |m| format!("p-values adjusted with {m}")
         ),
-        level_percent(s.ci_level),
-        ci_method_name(s.ci),
+        ci_intervals(s),
         if s.yates {
             "; Yates' continuity correction on 2 × 2 tables"
         } else {
@@ -308,8 +317,14 @@ pub fn describe_fits(a: &Analysis, b: &BreakdownResult) -> Vec<String> {
         .collect()
 }
 
-/// One sentence for a paired two-proportion test.
+/// One sentence for a paired two-proportion test, the ads named by their keys.
 pub fn describe_paired(a: &Analysis, p: &PairedResult) -> String {
+    describe_paired_as(a, p, &|key| format!("`{key}`"))
+}
+
+/// One sentence for a paired two-proportion test, the ads named by `name` (a report's
+/// display labels).
+pub fn describe_paired_as(a: &Analysis, p: &PairedResult, name: &dyn Fn(&str) -> String) -> String {
     let t = &p.test;
     let sided = match t.alternative {
         adskew_core::analysis::ztest::Alternative::TwoSided => "two-sided",
@@ -326,12 +341,12 @@ pub fn describe_paired(a: &Analysis, p: &PairedResult) -> String {
         None => "",
     };
     format!(
-        "Share of {}: {} for `{}` vs {} for `{}` (difference {:+.1} percentage points, {} CI {:+.1} to {:+.1}); pooled two-proportion z-test ({sided}): z = {:.2}, {}: {verdict}.{direction}",
+        "Share of {}: {} for {} vs {} for {} (difference {:+.1} percentage points, {} CI {:+.1} to {:+.1}); pooled two-proportion z-test ({sided}): z = {:.2}, {}: {verdict}.{direction}",
         group_label(&p.group),
         percent(t.share1),
-        p.ad1,
+        name(&p.ad1),
         percent(t.share2),
-        p.ad2,
+        name(&p.ad2),
         t.difference * 100.0,
         ci_label(&t.ci),
         t.ci.low * 100.0,

@@ -4,12 +4,14 @@
 //! - [`schema`]: the file as written (lenient serde structs);
 //! - [`load`]: reading the file through the `config` crate, then `ADSKEW_*` overrides;
 //! - [`read`]: a table into its structs, every wrong type and unknown key reported;
-//! - [`validate`]: every rule, every problem reported at once with its field path.
+//! - [`validate`]: every rule, every problem reported at once with its field path;
+//! - [`figures`]: how reports draw figures, and display labels (presentation only).
 //!
 //! Nothing downstream sees a [`schema::RawExperiment`]; it sees an [`Experiment`], which
 //! can only be built by validation.
 
 pub mod describe;
+pub mod figures;
 pub mod image;
 pub mod keys;
 pub mod load;
@@ -146,6 +148,9 @@ pub struct Experiment {
     /// schedule out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopping: Option<stopping::Stopping>,
+    /// `[figures]`: how reports draw figures, and group labels.
+    #[serde(default, skip_serializing_if = "figures::Figures::is_default")]
+    pub figures: figures::Figures,
     #[serde(skip)]
     pub source: Source,
 }
@@ -256,6 +261,9 @@ pub struct Ad {
     pub image: Option<String>,
     pub link: String,
     pub budget: Budget,
+    /// The name reports show for the ad (`None`: its key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -267,6 +275,9 @@ pub struct Comparison {
     /// else differing would confound the comparison and is refused.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub vary: Vec<String>,
+    /// The name reports show for the comparison (`None`: its key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
 }
 
 /// A pre-registered direction: `ad` reaches a larger share of `group` than the others.

@@ -43,6 +43,21 @@ pub struct RawExperiment {
     pub dsa: Option<RawDsa>,
     /// Early stopping under anytime-valid looks (issue 18).
     pub stopping: Option<super::stopping::RawStopping>,
+    /// How figures are drawn, and the groups' display labels (`super::figures`).
+    pub figures: Option<RawFigures>,
+}
+
+/// `[figures]`: style, axis range, width and group labels of a report's figures.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+pub struct RawFigures {
+    /// `paper` (default: no title inside the figure) or `screen`.
+    pub style: Option<String>,
+    /// `"auto"` (default), `"full"`, or `[lo, hi]` in percent; checked by validation.
+    pub axis: Option<serde_json::Value>,
+    /// `one-column` or `two-column`: every figure at this width.
+    pub width: Option<String>,
+    /// Display labels of groups: `groups = { female = "Women" }`.
+    pub groups: Option<BTreeMap<String, String>>,
 }
 
 /// `[dsa]`: the beneficiary and payor shown on ads that reach the EU/EEA.
@@ -92,6 +107,8 @@ pub struct RawAd {
     pub link: Option<String>,
     pub daily_budget: Option<f64>,
     pub lifetime_budget: Option<f64>,
+    /// The name figures, tables and captions show (default: the key).
+    pub label: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
@@ -104,6 +121,8 @@ pub struct RawComparison {
     /// What deliberately differs between the ads besides the creative (`["budget"]`).
     #[serde(default)]
     pub vary: Vec<String>,
+    /// The name figures, tables and captions show (default: the key).
+    pub label: Option<String>,
 }
 
 /// "Ad `ad` is expected to reach a larger share of `group` than the other ad."

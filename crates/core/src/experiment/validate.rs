@@ -41,6 +41,7 @@ pub const TOP_LEVEL_FIELDS: &[&str] = &[
     "design",
     "dsa",
     "stopping",
+    "figures",
 ];
 
 /// Field names below the top level, for "did you mean" hints (with [`TOP_LEVEL_FIELDS`]).
@@ -92,6 +93,10 @@ pub const NESTED_FIELDS: &[&str] = &[
     "futility",
     "margin",
     "planned_reach",
+    "label",
+    "style",
+    "axis",
+    "width",
 ];
 
 /// Tolerance for shares that must sum to one.
@@ -122,6 +127,19 @@ impl Checker {
             p = p.hint(hint);
         }
         self.problems.push(p);
+    }
+
+    /// An optional display label, checked ([`super::figures::label_problem`]).
+    fn label(&mut self, value: &Option<String>, path: &str) -> Option<String> {
+        let label = value.as_deref()?;
+        if let Some(problem) = super::figures::label_problem(label) {
+            self.problem(
+                path,
+                format!("the label {problem}"),
+                "one line of at most 60 characters, e.g. label = \"Instacart shopper\"",
+            );
+        }
+        Some(label.trim().to_string())
     }
 
     fn required_text(&mut self, value: &Option<String>, path: &str, hint: &str) -> String {
@@ -372,6 +390,7 @@ pub fn validate(
         .stopping
         .as_ref()
         .map(|s| super::stopping::check_stopping(&mut c, s, &schedule, &comparisons));
+    let figures = super::figures::check_figures(&mut c, raw.figures.as_ref());
     let sim = raw.sim.clone().unwrap_or_default();
     let experiment = Experiment {
         name,
@@ -392,8 +411,16 @@ pub fn validate(
         design,
         dsa,
         stopping,
+        figures,
         source,
     };
+    for group in super::figures::unknown_groups(&experiment) {
+        c.problem(
+            format!("figures.groups.{group}"),
+            format!("`{group}` is no group of this experiment"),
+            "label a gender (female, male, unknown), an age bucket (e.g. 25-34), a targeted region or a group of [design]",
+        );
+    }
     for check in checks {
         c.problems.extend(check(&experiment));
     }
@@ -816,6 +843,7 @@ fn check_ads(c: &mut Checker, raw: &RawExperiment, base_dir: &Path) -> Vec<Ad> {
             image: ad.image.clone(),
             link,
             budget,
+            label: c.label(&ad.label, &path("label")),
         });
     }
     ads
@@ -854,6 +882,7 @@ fn check_comparisons(
             ads: cmp.ads.clone(),
             expected,
             vary: cmp.vary.clone(),
+            label: c.label(&cmp.label, &path("label")),
         });
     }
     out

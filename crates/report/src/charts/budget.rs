@@ -1,19 +1,28 @@
 //! Budget sweep (`budget`, one column): for a comparison that varies the budget
-//! (`vary = ["budget"]`), each ad's share of a group against its budget, with CI bars, the
-//! least-squares line and Pearson's r — Ali et al. 2019 §4.1 (fig. 2), who found the share
-//! of men falling as the daily budget rose (r = −0.88).
+//! (`vary = ["budget"]`), each ad's share of a group against its budget on a log axis,
+//! with CI bars, the least-squares line in log budget and Pearson's r — Ali et al. 2019
+//! §4.1 (fig. 2), who plot the budget on a log scale and found the share of men falling
+//! as the daily budget rose.
 //!
-//! The line and r are descriptive: they summarise the points drawn, on the budget's own
-//! (linear) scale, unweighted, as the paper reports them. [`least_squares`] computes both.
+//! The line and r are descriptive: they summarise the points drawn against log10 of the
+//! budget (the axis they are drawn on, where a sweep of doubling budgets is evenly
+//! spaced and the curve of the shares straightens), unweighted. [`least_squares`]
+//! computes both; the caption says the fit is in log budget.
 
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
+use plotters::coord::types::RangedCoordf64;
+
+use super::palette::FIT;
 use super::style::{
-    class, draw_estimates, err, frame, share_against_number, signed, Draw, DrawResult, Estimate,
-    Layout, LegendItem, Orient, Pen, Swatch, Width, BLUE, VERMILLION,
+    builder, class, draw_estimates, draw_reference, err, frame, hidden_intervals, hidden_note,
+    number_tick, percent_tick, share_range, signed, style_mesh, Draw, DrawResult, Estimate, Layout,
+    LegendItem, Orient, Pen, Swatch, Width,
 };
 use super::{Planned, Plot, Report};
+use crate::labels::Labels;
 use adskew_core::experiment::Budget;
 
 /// A least-squares line `y = intercept + slope · x` and Pearson's correlation of the points.
@@ -68,16 +77,77 @@ pub struct BudgetChart {
     pub x_axis: String,
     /// `at` is the budget in major units.
     pub points: Vec<Estimate>,
+    /// The fit of the share on log10 of the budget.
     pub fit: Option<Fit>,
     pub reference: Option<f64>,
-    /// "r = −0.93; slope −0.21 points per USD".
+    /// "Pearson r = 0.93; 4.2 points per 10× budget" (r and slope in log budget).
     pub note: String,
     pub ci: String,
+    /// The share axis' range.
+    pub range: std::ops::Range<f64>,
+}
+
+/// A logarithmic budget axis from `0.lo` to `.hi`, ticks at 1, 2 and 5 times powers of
+/// ten (labelled "1", "2", "5", "10", …).
+#[derive(Debug, Clone, Copy)]
+pub struct LogAxis {
+    pub lo: f64,
+    pub hi: f64,
+}
+
+impl LogAxis {
+    /// Room around `min..max` (both positive): a fifth of a decade each side.
+    pub fn around(min: f64, max: f64) -> LogAxis {
+        let pad = 10f64.powf(0.2);
+        LogAxis {
+            lo: min / pad,
+            hi: max * pad,
+        }
+    }
+
+    /// The ticks inside the axis: 1, 2, 5 × 10^k.
+    pub fn ticks(&self) -> Vec<f64> {
+        let mut out = Vec::new();
+        let mut k = self.lo.log10().floor() as i32;
+        while 10f64.powi(k) <= self.hi {
+            for m in [1.0, 2.0, 5.0] {
+                let v = m * 10f64.powi(k);
+                if v >= self.lo && v <= self.hi {
+                    out.push(v);
+                }
+            }
+            k += 1;
+        }
+        out
+    }
+}
+
+impl Ranged for LogAxis {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        let share = (value.log10() - self.lo.log10()) / (self.hi.log10() - self.lo.log10());
+        limit.0 + ((limit.1 - limit.0) as f64 * share).round() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks()
+        }
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        self.lo..self.hi
+    }
 }
 
 pub(super) fn plan(report: &Report) -> Vec<Planned> {
     let a = &report.analysis;
     let exp = &report.experiment;
+    let labels = Labels::of(exp);
     let mut out = Vec::new();
     let varies_budget = |key: &str| {
         exp.comparisons
@@ -114,71 +184,69 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
                     value: s.share,
                     low: s.ci.low,
                     high: s.ci.high,
+                    colour: super::palette::ad_colour(exp, &s.ad),
                 })
                 .collect();
             if points.len() < 2 {
                 continue;
             }
-            let xs: Vec<f64> = points.iter().map(|p| p.at).collect();
+            // A log axis needs positive budgets (validation requires them).
+            if points.iter().any(|p| p.at <= 0.0) {
+                continue;
+            }
+            let xs: Vec<f64> = points.iter().map(|p| p.at.log10()).collect();
             let ys: Vec<f64> = points.iter().map(|p| p.value).collect();
             let fit = least_squares(&xs, &ys);
             let currency = &exp.currency;
             let note = match fit {
                 Some(f) => format!(
-                    "Pearson r = {}; slope {} points per {currency}",
+                    "Pearson r = {}; {} points per 10× budget",
                     signed(f.r, 2),
-                    signed(f.slope * 100.0, 2)
+                    signed(f.slope * 100.0, 1)
                 ),
                 None => "no line: every ad has the same budget".to_string(),
             };
             let reference = super::reference_share(b, &group);
-            let ci = super::ci_phrase(&a.settings);
-            let title = format!(
-                "{}: share of {} by budget",
-                c.key,
-                crate::words::group_label(&group)
+            let range = share_range(
+                points
+                    .iter()
+                    .flat_map(|p| [p.low, p.high, p.value])
+                    .chain(reference),
+                exp.figures.axis,
             );
+            let hidden = hidden_intervals(&points, range.end - range.start, 170.0);
+            let name = labels.comparison(&c.key);
+            let title = format!("{name}: share of {} by budget", labels.group(&group));
             let caption = format!(
-                "The {} for each ad of comparison {} against its {} budget ({currency}), with {ci} and the least-squares line over the {} ads ({note})",
-                super::share_phrase(b.metric, &group),
-                c.key,
+                "The {} for each ad of comparison {name} against its {} budget ({currency}, log scale), with {}{} and the least-squares line of the share on log10 of the budget over the {} ads ({note})",
+                super::share_phrase(&labels, b.metric, &group),
                 kind.to_lowercase(),
+                crate::words::ci_intervals(&a.settings),
+                hidden_note(hidden),
                 points.len(),
             );
             let caption = super::end_caption(caption, b, reference);
-            out.push(Planned {
-                stem: super::stem(&[&c.key, "budget", b.breakdown.as_str(), &group]),
-                kind: "budget",
-                title: title.clone(),
+            let chart = BudgetChart {
+                title: super::in_figure_title(report, &title),
+                axis: super::share_axis(&labels, b.metric, &group),
+                x_axis: format!("{kind} budget ({currency}, log scale)"),
+                points,
+                fit,
+                reference,
+                note,
+                ci: super::ci_short(&a.settings),
+                range,
+            };
+            out.push(Planned::new(
+                super::stem(&[&c.key, "budget", b.breakdown.as_str(), &group]),
+                "budget",
+                title,
                 caption,
-                plot: Plot::Budget(BudgetChart {
-                    title,
-                    axis: super::share_axis(b.metric, &group),
-                    x_axis: format!("{kind} budget ({currency})"),
-                    points,
-                    fit,
-                    reference,
-                    note,
-                    ci: super::ci_short(&a.settings),
-                }),
-            });
+                Plot::Budget(chart),
+            ));
         }
     }
     out
-}
-
-/// The value range shown: the points, their CIs and the reference with a margin, in
-/// steps of 5 points.
-fn value_range(points: &[Estimate], reference: Option<f64>) -> (f64, f64) {
-    let values = points
-        .iter()
-        .flat_map(|p| [p.low, p.high, p.value])
-        .chain(reference)
-        .filter(|v| v.is_finite());
-    let (lo, hi) = values.fold((1.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
-    let lo = ((lo - 0.05) * 20.0).floor() / 20.0;
-    let hi = ((hi + 0.05) * 20.0).ceil() / 20.0;
-    (lo.max(0.0), hi.min(1.0).max(lo.max(0.0) + 0.05))
 }
 
 impl Draw for BudgetChart {
@@ -193,7 +261,11 @@ impl Draw for BudgetChart {
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, pen: &Pen) -> DrawResult {
         let mut legend = vec![LegendItem::estimates(&self.ci)];
         if self.fit.is_some() {
-            legend.push(LegendItem::new("least squares", VERMILLION, Swatch::Line));
+            legend.push(LegendItem::new(
+                "least squares (log budget)",
+                FIT,
+                Swatch::Line,
+            ));
         }
         if let Some(r) = self.reference {
             legend.push(LegendItem::eligible(r));
@@ -206,36 +278,37 @@ impl Draw for BudgetChart {
                 .y_title(&self.axis)
                 .note(&self.note),
         )?;
-        let x_max = self.points.iter().map(|p| p.at).fold(0.0f64, f64::max) * 1.06;
-        let x_max = if x_max > 0.0 { x_max } else { 1.0 };
-        let (lo, hi) = value_range(&self.points, self.reference);
-        let mut cc = share_against_number(&plot, pen, 0.0..x_max, lo..hi, self.reference)?;
+        let (min, max) = self
+            .points
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |(a, b), p| {
+                (a.min(p.at), b.max(p.at))
+            });
+        let x = LogAxis::around(min, max);
+        let mut cc = builder(&plot, pen, 16.0, 26.0)
+            .build_cartesian_2d(x, RangedCoordf64::from(self.range.clone()))
+            .map_err(err)?;
+        let mut mesh = cc.configure_mesh();
+        style_mesh(&mut mesh, pen);
+        mesh.x_label_formatter(&number_tick)
+            .y_labels(6)
+            .y_label_formatter(&percent_tick)
+            .draw()
+            .map_err(err)?;
+        if let Some(r) = self.reference {
+            draw_reference(&mut cc, pen, r, Orient::Vertical, (x.lo, x.hi))?;
+        }
         if let Some(f) = self.fit {
-            // Over the budgets tested only: no extrapolation.
-            let (x0, x1) = self
-                .points
-                .iter()
-                .fold((f64::INFINITY, 0.0f64), |(a, b), p| {
-                    (a.min(p.at), b.max(p.at))
-                });
+            // Over the budgets tested only: no extrapolation. Straight on the log axis.
+            let at = |b: f64| (b, f.intercept + f.slope * b.log10());
             pen.mark(class::FIT);
             cc.draw_series(std::iter::once(PathElement::new(
-                vec![
-                    (x0, f.intercept + f.slope * x0),
-                    (x1, f.intercept + f.slope * x1),
-                ],
-                pen.stroke(VERMILLION, 1.2),
+                vec![at(min), at(max)],
+                pen.stroke(FIT, 1.2),
             )))
             .map_err(err)?;
         }
-        draw_estimates(
-            &mut cc,
-            pen,
-            &self.points,
-            Orient::Vertical,
-            BLUE,
-            x_max * 0.012,
-        )?;
+        draw_estimates(&mut cc, pen, &self.points, Orient::Vertical)?;
         Ok(())
     }
 }
@@ -300,14 +373,11 @@ mod tests {
     }
 
     #[test]
-    fn value_range_is_padded_in_five_point_steps() {
-        let p = |v: f64| Estimate {
-            at: 1.0,
-            value: v,
-            low: v - 0.01,
-            high: v + 0.01,
-        };
-        assert_eq!(value_range(&[p(0.42), p(0.55)], Some(0.5)), (0.35, 0.65));
-        assert_eq!(value_range(&[p(0.02)], None), (0.0, 0.1));
+    fn log_axis_ticks_at_one_two_five() {
+        let axis = LogAxis::around(1.0, 50.0);
+        assert_eq!(axis.ticks(), vec![1.0, 2.0, 5.0, 10.0, 20.0, 50.0]);
+        // Equal ratios take equal room.
+        let at = |v: f64| axis.map(&v, (0, 1000));
+        assert!(((at(2.0) - at(1.0)) - (at(20.0) - at(10.0))).abs() <= 1);
     }
 }

@@ -1,6 +1,10 @@
-//! Composition (`composition`, two columns): each ad's whole delivered composition by one
-//! breakdown as a stacked bar (gender with unknown, age buckets, regions, race in mirrored
-//! designs), with the eligible audience's as a last bar where it is known.
+//! Composition (`composition`, two columns): each ad's delivered composition by one
+//! breakdown as a stacked bar (gender, age buckets, regions, race in mirrored designs),
+//! with the eligible audience's as a last bar where it is known.
+//!
+//! The denominator is the one of the tests and the text: the groups the analysis tested
+//! (without unknown gender unless `include_unknown`), so a bar's 58% is the 58% the text
+//! reports; the caption says which groups were left out and how large they were.
 //!
 //! Platforms report age and gender as separate breakdowns here (adskew collects each on
 //! its own), so there is one figure per breakdown and no age × gender figure.
@@ -9,11 +13,13 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::palette::group_colour;
 use super::style::{
-    builder, category_label, class, err, frame, group_colour, label_room, percent_tick, style_mesh,
-    Categories, Draw, DrawResult, Layout, LegendItem, Pen, Swatch, Width, TICK_PT,
+    builder, category_label, class, err, frame, label_room, percent_tick, style_mesh, Categories,
+    Draw, DrawResult, Layout, LegendItem, Pen, Swatch, Width, TICK_PT,
 };
 use super::{Planned, Plot, Report};
+use crate::labels::Labels;
 use adskew_core::vocab::{AgeBucket, Breakdown, Gender, Metric};
 
 /// Segments narrower than this carry no percentage.
@@ -32,6 +38,8 @@ pub struct CompositionChart {
     pub title: String,
     pub axis: String,
     pub groups: Vec<String>,
+    /// The groups' legend labels.
+    pub legend: Vec<String>,
     /// Ads first (top to bottom), then the eligible audience if known.
     pub bars: Vec<Bar>,
 }
@@ -47,50 +55,63 @@ fn order(breakdown: Breakdown, value: &str) -> (usize, String) {
 
 pub(super) fn plan(report: &Report) -> Vec<Planned> {
     let a = &report.analysis;
+    let labels = Labels::of(&report.experiment);
     let metric = a.settings.metric;
     let mut out = Vec::new();
     for (breakdown, rows) in &report.totals {
-        let mut groups: Vec<String> = rows.iter().map(|r| r.value.clone()).collect();
-        groups.sort_by_key(|g| order(*breakdown, g));
-        groups.dedup();
-        if groups.len() < 2 {
-            continue;
-        }
-        let count = |r: &adskew_store::StoredRow| match metric {
-            Metric::Impressions => r.impressions,
-            _ => r.reach,
-        };
-        let mut bars: Vec<Bar> = report
-            .experiment
-            .ads
-            .iter()
-            .filter_map(|ad| {
-                let counts: Vec<u64> = groups
-                    .iter()
-                    .map(|g| {
-                        rows.iter()
-                            .filter(|r| r.ad_key == ad.key && r.value == *g)
-                            .map(count)
-                            .fold(0, u64::saturating_add)
-                    })
-                    .collect();
-                let total = counts.iter().copied().fold(0, u64::saturating_add);
-                (total > 0).then(|| Bar {
-                    label: ad.key.clone(),
-                    shares: counts.iter().map(|c| *c as f64 / total as f64).collect(),
-                })
-            })
-            .collect();
-        if bars.is_empty() {
-            continue;
-        }
-        // The reference: any comparison's expected shares for this breakdown (over the
-        // tested groups; an untested group such as unknown gender gets none).
-        let eligible = a
+        // The analysed groups of this breakdown, when it was analysed: the tests'
+        // denominator. The eligible audience's shares come with them.
+        let analysed = a
             .comparisons
             .iter()
             .flat_map(|c| &c.breakdowns)
-            .find(|b| b.breakdown == *breakdown && !b.eligible.is_empty());
+            .find(|b| b.breakdown == *breakdown && !b.groups.is_empty());
+        let mut all: Vec<String> = rows.iter().map(|r| r.value.clone()).collect();
+        all.sort_by_key(|g| order(*breakdown, g));
+        all.dedup();
+        let groups: Vec<String> = match analysed {
+            Some(b) => all
+                .iter()
+                .filter(|g| b.groups.contains(g))
+                .cloned()
+                .collect(),
+            None => all.clone(),
+        };
+        if groups.len() < 2 {
+            continue;
+        }
+        let count = |ad: &str, g: &str| {
+            rows.iter()
+                .filter(|r| r.ad_key == ad && r.value == g)
+                .map(|r| match metric {
+                    Metric::Impressions => r.impressions,
+                    _ => r.reach,
+                })
+                .fold(0u64, u64::saturating_add)
+        };
+        let mut bars = Vec::new();
+        // Per ad: the left-out groups' share of everyone.
+        let mut left_out: Vec<f64> = Vec::new();
+        for ad in &report.experiment.ads {
+            let counts: Vec<u64> = groups.iter().map(|g| count(&ad.key, g)).collect();
+            let total = counts.iter().copied().fold(0, u64::saturating_add);
+            let everyone = all
+                .iter()
+                .map(|g| count(&ad.key, g))
+                .fold(0, u64::saturating_add);
+            if total == 0 {
+                continue;
+            }
+            left_out.push(1.0 - total as f64 / everyone as f64);
+            bars.push(Bar {
+                label: labels.ad(&ad.key),
+                shares: counts.iter().map(|c| *c as f64 / total as f64).collect(),
+            });
+        }
+        if bars.is_empty() {
+            continue;
+        }
+        let eligible = analysed.filter(|b| !b.eligible.is_empty());
         if let Some(b) = eligible {
             bars.push(Bar {
                 label: "eligible audience".to_string(),
@@ -105,39 +126,81 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
                     .collect(),
             });
         }
+        let excluded: Vec<&String> = all.iter().filter(|g| !groups.contains(g)).collect();
+        let caption = caption(
+            report,
+            *breakdown,
+            eligible,
+            (&excluded, &left_out),
+            &labels,
+        );
         let noun = super::metric_noun(metric);
         let title = format!("Composition by {breakdown} of {noun}");
-        let mut caption = format!(
-            "Composition by {breakdown} of the {noun} of each ad (the latest since-launch totals{})",
-            if report.experiment.design.is_some() {
-                ", pooled over the design's partitions"
-            } else {
-                ""
-            }
-        );
-        if let Some(b) = eligible {
-            caption.push_str(&format!("; the last bar is {}", super::reference_phrase(b)));
-        }
-        if *breakdown == Breakdown::Gender || *breakdown == Breakdown::Age {
-            caption.push_str(
-                "; age and gender are reported as separate breakdowns, so their joint composition is not shown",
-            );
-        }
-        caption.push('.');
-        out.push(Planned {
-            stem: super::stem(&["composition", breakdown.as_str()]),
-            kind: "composition",
-            title: title.clone(),
+        let chart = CompositionChart {
+            title: super::in_figure_title(report, &title),
+            axis: format!("Share of {noun} (%)"),
+            legend: groups.iter().map(|g| labels.group_legend(g)).collect(),
+            groups,
+            bars,
+        };
+        out.push(Planned::new(
+            super::stem(&["composition", breakdown.as_str()]),
+            "composition",
+            title,
             caption,
-            plot: Plot::Composition(CompositionChart {
-                title,
-                axis: format!("Share of {noun} (%)"),
-                groups,
-                bars,
-            }),
-        });
+            Plot::Composition(chart),
+        ));
     }
     out
+}
+
+/// The caption: what the bars are, the eligible bar, and the groups left out (as the
+/// tests leave them out) with how large they were.
+fn caption(
+    report: &Report,
+    breakdown: Breakdown,
+    eligible: Option<&adskew_core::analysis::BreakdownResult>,
+    (excluded, left_out): (&[&String], &[f64]),
+    labels: &Labels,
+) -> String {
+    let noun = super::metric_noun(report.analysis.settings.metric);
+    let mut caption = format!(
+        "Composition by {breakdown} of the {noun} of each ad (the latest since-launch totals{})",
+        if report.experiment.design.is_some() {
+            ", pooled over the design's partitions"
+        } else {
+            ""
+        }
+    );
+    if !excluded.is_empty() {
+        let names: Vec<String> = excluded.iter().map(|g| labels.group(g)).collect();
+        let (lo, hi) = left_out
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |(a, b), x| (a.min(*x), b.max(*x)));
+        let size = if (hi - lo).abs() < 0.0005 {
+            crate::words::percent(hi)
+        } else {
+            format!(
+                "{} to {}",
+                crate::words::percent(lo),
+                crate::words::percent(hi)
+            )
+        };
+        caption.push_str(&format!(
+            "; shares are of the tested groups, as in the tests and the text: {} ({size} of each ad's {noun}) are left out",
+            names.join(" and ")
+        ));
+    }
+    if let Some(b) = eligible {
+        caption.push_str(&format!("; the last bar is {}", super::reference_phrase(b)));
+    }
+    if breakdown == Breakdown::Gender || breakdown == Breakdown::Age {
+        caption.push_str(
+            "; age and gender are reported as separate breakdowns, so their joint composition is not shown",
+        );
+    }
+    caption.push('.');
+    caption
 }
 
 /// Black or white, whichever reads better on `c`.
@@ -164,13 +227,13 @@ impl Draw for CompositionChart {
             .groups
             .iter()
             .enumerate()
-            .map(|(j, g)| group_colour(g, j))
+            .map(|(j, g)| group_colour(g, j, self.groups.len()))
             .collect();
         let legend: Vec<LegendItem> = self
-            .groups
+            .legend
             .iter()
             .zip(&colours)
-            .map(|(g, c)| LegendItem::new(super::legend_label(g), *c, Swatch::Square))
+            .map(|(g, c)| LegendItem::new(g.clone(), *c, Swatch::Square))
             .collect();
         let plot = frame(
             area,

@@ -9,11 +9,13 @@
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::palette::group_colour;
 use super::style::{
-    builder, category_label, class, err, frame, group_colour, label_room, style_mesh, Categories,
-    Draw, DrawResult, Layout, LegendItem, Pen, Swatch, Width,
+    builder, category_label, class, err, frame, label_room, style_mesh, Categories, Draw,
+    DrawResult, Layout, LegendItem, Pen, Swatch, Width,
 };
 use super::{Planned, Plot, Report};
+use crate::labels::Labels;
 use adskew_core::money::Money;
 use adskew_core::vocab::{Breakdown, Gender};
 
@@ -24,6 +26,8 @@ pub struct CostChart {
     pub currency: String,
     pub ads: Vec<String>,
     pub groups: Vec<String>,
+    /// The groups' legend labels.
+    pub legend: Vec<String>,
     /// Per ad, per group: spend in major units.
     pub spend: Vec<Vec<f64>>,
     /// Per ad, per group: cost per 1,000 people reached (none if nobody was reached).
@@ -55,7 +59,7 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
         if cells.iter().all(|(m, n)| *m == Money::ZERO && *n == 0) {
             continue;
         }
-        ads.push(ad.key.clone());
+        ads.push(Labels::of(&report.experiment).ad(&ad.key));
         spend.push(cells.iter().map(|(m, _)| m.as_major()).collect());
         per_thousand.push(
             cells
@@ -70,27 +74,35 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
     let currency = report.experiment.currency.clone();
     let title = "Spend and cost per 1,000 people reached, by gender".to_string();
     let caption = format!(
-        "Spend ({currency}) and cost per 1,000 people reached ({currency}) of each gender for each ad, from the platform's spend by gender in the latest since-launch totals{}.",
+        "Spend ({currency}) and cost per 1,000 people reached ({currency}) of each gender for each ad, from the platform's spend by gender in the latest since-launch totals{}{}.",
         if report.experiment.design.is_some() {
             ", pooled over the design's partitions"
         } else {
             ""
+        },
+        if groups.iter().any(|g| g == "unknown") {
+            "; people of unknown gender are shown separately, as the platform bills them"
+        } else {
+            ""
         }
     );
-    vec![Planned {
-        stem: super::stem(&["cost", "gender"]),
-        kind: "cost",
-        title: title.clone(),
+    let labels = Labels::of(&report.experiment);
+    let chart = CostChart {
+        title: super::in_figure_title(report, &title),
+        currency,
+        ads,
+        legend: groups.iter().map(|g| labels.group_legend(g)).collect(),
+        groups,
+        spend,
+        per_thousand,
+    };
+    vec![Planned::new(
+        super::stem(&["cost", "gender"]),
+        "cost",
+        title,
         caption,
-        plot: Plot::Cost(CostChart {
-            title,
-            currency,
-            ads,
-            groups,
-            spend,
-            per_thousand,
-        }),
-    }]
+        Plot::Cost(chart),
+    )]
 }
 
 /// A round upper end for an axis holding `max`.
@@ -153,7 +165,7 @@ impl CostChart {
                 v.map(|v| {
                     Rectangle::new(
                         [(0.0, top - band * 0.9), (v, top)],
-                        group_colour(&self.groups[j], j).filled(),
+                        group_colour(&self.groups[j], j, self.groups.len()).filled(),
                     )
                 })
             })
@@ -178,9 +190,14 @@ impl Draw for CostChart {
         let legend: Vec<LegendItem> = self
             .groups
             .iter()
+            .zip(&self.legend)
             .enumerate()
-            .map(|(j, g)| {
-                LegendItem::new(super::legend_label(g), group_colour(g, j), Swatch::Square)
+            .map(|(j, (g, label))| {
+                LegendItem::new(
+                    label.clone(),
+                    group_colour(g, j, self.groups.len()),
+                    Swatch::Square,
+                )
             })
             .collect();
         let plot = frame(area, pen, &Layout::new(&self.title, &legend))?;

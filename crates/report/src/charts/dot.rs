@@ -9,11 +9,12 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 
 use super::style::{
-    builder, category_label, draw_estimates, draw_reference, err, frame, label_room, percent_tick,
-    style_mesh, Categories, Draw, DrawResult, Estimate, Layout, LegendItem, Orient, Pen, Width,
-    BLUE,
+    builder, category_label, draw_estimates, draw_reference, err, frame, hidden_intervals,
+    hidden_note, label_room, percent_tick, share_range, style_mesh, Categories, Draw, DrawResult,
+    Estimate, Layout, LegendItem, Orient, Pen, Width,
 };
 use super::{Planned, Plot, Report};
+use crate::labels::Labels;
 use adskew_core::analysis::ci::Interval;
 use adskew_core::analysis::{Analysis, BreakdownResult, Share};
 use adskew_core::vocab::{Breakdown, DEFAULT_GROUP};
@@ -21,10 +22,13 @@ use adskew_core::vocab::{Breakdown, DEFAULT_GROUP};
 /// One ad's point.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Point {
+    /// The ad's display label.
     pub label: String,
     pub share: f64,
     pub low: f64,
     pub high: f64,
+    /// The ad's colour in every figure of the report.
+    pub colour: RGBColor,
 }
 
 /// What one dot plot shows.
@@ -39,6 +43,8 @@ pub struct DotChart {
     pub reference: Option<f64>,
     /// "95% CI", for the legend.
     pub ci: String,
+    /// The share axis' range.
+    pub range: std::ops::Range<f64>,
 }
 
 fn sorted(mut points: Vec<Point>) -> Vec<Point> {
@@ -51,31 +57,33 @@ fn sorted(mut points: Vec<Point>) -> Vec<Point> {
     points
 }
 
-fn point(label: &str, s: &Share) -> Point {
+fn point(report: &Report, key: &str, s: &Share) -> Point {
     Point {
-        label: label.to_string(),
+        label: Labels::of(&report.experiment).ad(key),
         share: s.share,
         low: s.ci.low,
         high: s.ci.high,
+        colour: super::palette::ad_colour(&report.experiment, key),
     }
 }
 
 pub(super) fn plan(report: &Report) -> Vec<Planned> {
-    let a = &report.analysis;
+    let labels = Labels::of(&report.experiment);
     let mut out = Vec::new();
-    for c in &a.comparisons {
+    for c in &report.analysis.comparisons {
         for (b, group) in super::targets(c) {
             let points = super::shares_of(b, &group)
                 .into_iter()
-                .map(|s| point(&s.ad, s))
+                .map(|s| point(report, &s.ad, s))
                 .collect();
+            let name = labels.comparison(&c.key);
             out.push(planned(
-                a,
+                report,
                 super::stem(&[&c.key, b.breakdown.as_str(), &group]),
-                format!("{}: {}", c.key, short_title(&group)),
+                format!("{name}: {}", short_title(&labels, &group)),
                 (b, &group),
                 points,
-                &format!("comparison {}", c.key),
+                &format!("comparison {name}"),
             ));
         }
     }
@@ -85,38 +93,61 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
     out
 }
 
-fn short_title(group: &str) -> String {
-    format!("share of {} by ad", crate::words::group_label(group))
+fn short_title(labels: &Labels, group: &str) -> String {
+    format!("share of {} by ad", labels.group(group))
 }
 
 fn planned(
-    a: &Analysis,
+    report: &Report,
     stem: String,
     title: String,
     (b, group): (&BreakdownResult, &str),
     points: Vec<Point>,
     of_what: &str,
 ) -> Planned {
-    let ci = super::ci_phrase(&a.settings);
+    let a: &Analysis = &report.analysis;
+    let labels = Labels::of(&report.experiment);
+    let points = sorted(points);
+    let reference = super::reference_share(b, group);
+    let range = share_range(
+        points
+            .iter()
+            .flat_map(|p| [p.low, p.high, p.share])
+            .chain(reference),
+        report.experiment.figures.axis,
+    );
+    let hidden = hidden_intervals(&estimates(&points), range.end - range.start, 220.0);
     let chart = DotChart {
-        title: title.clone(),
-        axis: super::share_axis(b.metric, group),
-        points: sorted(points),
-        reference: super::reference_share(b, group),
+        title: super::in_figure_title(report, &title),
+        axis: super::share_axis(&labels, b.metric, group),
+        points,
+        reference,
         ci: super::ci_short(&a.settings),
+        range,
     };
     let caption = format!(
-        "The {} for each ad of {of_what}, sorted, with {ci}",
-        super::share_phrase(b.metric, group),
+        "The {} for each ad of {of_what}, sorted, with {}{}",
+        super::share_phrase(&labels, b.metric, group),
+        crate::words::ci_intervals(&a.settings),
+        hidden_note(hidden),
     );
     let caption = super::end_caption(caption, b, chart.reference);
-    Planned {
-        stem,
-        kind: "dot",
-        title,
-        caption,
-        plot: Plot::Dot(chart),
-    }
+    Planned::new(stem, "dot", title, caption, Plot::Dot(chart))
+}
+
+/// The points as estimates along the categories, bottom to top.
+fn estimates(points: &[Point]) -> Vec<Estimate> {
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| Estimate {
+            at: i as f64 + 0.5,
+            value: p.share,
+            low: p.low,
+            high: p.high,
+            colour: p.colour,
+        })
+        .collect()
 }
 
 /// Women's share for every ad of the experiment (the Ali et al. figure with all ads), when
@@ -154,15 +185,18 @@ fn all_ads(report: &Report) -> Option<Planned> {
                 .flat_map(|b| &b.shares)
                 .find(|s| s.ad == *k && s.group == female);
             match analysed {
-                Some(s) => point(k, s),
+                Some(s) => point(report, k, s),
                 None => unanalysed(report, k, &first.groups),
             }
         })
         .collect();
     Some(planned(
-        a,
+        report,
         super::stem(&["all-ads", "gender", female]),
-        format!("All ads: {}", short_title(female)),
+        format!(
+            "All ads: {}",
+            short_title(&Labels::of(&report.experiment), female)
+        ),
         (first, female),
         points,
         "the experiment",
@@ -187,10 +221,11 @@ fn unanalysed(report: &Report, ad: &str, groups: &[String]) -> Point {
     let n = groups.iter().map(|g| count(g)).fold(0, u64::saturating_add);
     let ci = Interval::proportion(x, n, s.ci_level, s.ci);
     Point {
-        label: ad.to_string(),
+        label: Labels::of(&report.experiment).ad(ad),
         share: if n > 0 { x as f64 / n as f64 } else { f64::NAN },
         low: ci.low,
         high: ci.high,
+        colour: super::palette::ad_colour(&report.experiment, ad),
     }
 }
 
@@ -216,7 +251,7 @@ impl Draw for DotChart {
         let labels: Vec<String> = self.points.iter().map(|p| p.label.clone()).collect();
         let n = labels.len().max(1);
         let mut cc = builder(&plot, pen, 16.0, label_room(&labels))
-            .build_cartesian_2d(0.0f64..1.0f64, Categories(n))
+            .build_cartesian_2d(self.range.clone(), Categories(n))
             .map_err(err)?;
         let mut mesh = cc.configure_mesh();
         style_mesh(&mut mesh, pen);
@@ -228,18 +263,7 @@ impl Draw for DotChart {
         if let Some(r) = self.reference {
             draw_reference(&mut cc, pen, r, Orient::Horizontal, (0.0, n as f64))?;
         }
-        let estimates: Vec<Estimate> = self
-            .points
-            .iter()
-            .enumerate()
-            .map(|(i, p)| Estimate {
-                at: i as f64 + 0.5,
-                value: p.share,
-                low: p.low,
-                high: p.high,
-            })
-            .collect();
-        draw_estimates(&mut cc, pen, &estimates, Orient::Horizontal, BLUE, 0.18)?;
+        draw_estimates(&mut cc, pen, &estimates(&self.points), Orient::Horizontal)?;
         Ok(())
     }
 }
@@ -258,9 +282,11 @@ mod tests {
                 share: 0.4,
                 low: 0.35,
                 high: 0.45,
+                colour: super::super::palette::AD_COLOURS[0],
             }],
             reference: Some(0.5),
             ci: "95% Wilson CI".to_string(),
+            range: 0.0..1.0,
         }
     }
 

@@ -11,6 +11,12 @@
 //! | `cost` | [`cost`] | two columns | spend and cost per 1,000 people reached by gender, per ad |
 //! | `sequential` | [`sequential`] | two columns | a two-ad comparison's difference of shares at every collection, with its anytime-valid confidence sequence as a band (issue 18) |
 //!
+//! Every kind follows the experiment's `[figures]` (or `report --style/--axis/--width`):
+//! no title inside the figure in the paper style (the default), the share axis zoomed to
+//! the data, full, or given, and an optional common width; ads, comparisons and groups
+//! are named by their display labels ([`crate::labels`]) and ads keep one colour across
+//! all figures ([`palette`]).
+//!
 //! [`figures`] gives every chart of a report as SVG text (for the HTML report);
 //! [`ChartExporter`] writes them as files (SVG, 300-dpi PNG, and PDF on request). Charts
 //! only draw what `analysis` computed or the store holds; the one statistic computed here
@@ -22,6 +28,7 @@ pub mod cost;
 pub mod dot;
 pub mod over_time;
 pub mod paired;
+pub mod palette;
 pub mod sequential;
 pub mod style;
 
@@ -34,9 +41,10 @@ use plotters::prelude::{DrawingArea, DrawingBackend};
 pub use self::style::ChartError;
 use self::style::{Draw, DrawResult, Pen, Width};
 use super::{write_file, Exporter, Report};
+use crate::labels::Labels;
 use adskew_core::analysis::{BreakdownResult, ComparisonResult, Share};
 use adskew_core::error::{Error, Result};
-use adskew_core::experiment::AnalysisSettings;
+use adskew_core::experiment::figures::{FigureStyle, FigureWidth};
 use adskew_core::vocab::{AgeBucket, Breakdown, Metric, DEFAULT_GROUP};
 
 /// One chart of a report.
@@ -65,7 +73,7 @@ pub fn figures(report: &Report) -> Vec<Figure> {
         .iter()
         .filter_map(|d| match &d.svg {
             Ok(svg) => Some(Figure {
-                width: d.planned.plot.width(),
+                width: d.planned.width(),
                 stem: d.planned.stem.clone(),
                 kind: d.planned.kind,
                 title: d.planned.title.clone(),
@@ -99,7 +107,7 @@ impl Drawings {
             plan(report)
                 .into_iter()
                 .map(|planned| Drawn {
-                    svg: style::render_svg(&planned.plot),
+                    svg: style::render_svg(&planned),
                     planned,
                 })
                 .collect()
@@ -189,10 +197,7 @@ impl Exporter for ChartExporter {
                 }
             }
             if f.png {
-                file(
-                    "png",
-                    &style::render_png(&p.plot).map_err(|e| made("png", e))?,
-                )?;
+                file("png", &style::render_png(p).map_err(|e| made("png", e))?)?;
             }
         }
         Ok(written)
@@ -206,6 +211,44 @@ pub(crate) struct Planned {
     title: String,
     caption: String,
     plot: Plot,
+    /// The experiment's common width (`[figures] width`), over the kind's own.
+    width: Option<Width>,
+}
+
+impl Planned {
+    fn new(stem: String, kind: &'static str, title: String, caption: String, plot: Plot) -> Self {
+        Planned {
+            stem,
+            kind,
+            title,
+            caption,
+            plot,
+            width: None,
+        }
+    }
+}
+
+impl Draw for Planned {
+    fn width(&self) -> Width {
+        self.width.unwrap_or_else(|| self.plot.width())
+    }
+
+    fn height(&self) -> u32 {
+        self.plot.height()
+    }
+
+    fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, pen: &Pen) -> DrawResult {
+        self.plot.draw(area, pen)
+    }
+}
+
+/// The title drawn inside a figure: none in the paper style (the caption outside carries
+/// it), the title in the screen style.
+pub fn in_figure_title(report: &Report, title: &str) -> String {
+    match report.experiment.figures.style {
+        FigureStyle::Paper => String::new(),
+        FigureStyle::Screen => title.to_string(),
+    }
 }
 
 /// Every chart kind's data.
@@ -267,6 +310,13 @@ fn plan(report: &Report) -> Vec<Planned> {
     all.extend(budget::plan(report));
     all.extend(cost::plan(report));
     all.extend(sequential::plan(report));
+    let width = report.experiment.figures.width.map(|w| match w {
+        FigureWidth::OneColumn => Width::OneColumn,
+        FigureWidth::TwoColumn => Width::TwoColumn,
+    });
+    for p in &mut all {
+        p.width = width;
+    }
     let mut seen = BTreeSet::new();
     for p in &mut all {
         let base = p.stem.clone();
@@ -346,8 +396,12 @@ pub fn shares_of<'a>(b: &'a BreakdownResult, group: &str) -> Vec<&'a Share> {
     b.shares.iter().filter(|s| s.group == group).collect()
 }
 
-/// A group as the object of "who are ...": "women", "aged 25-34", "Black".
-fn who(group: &str) -> String {
+/// A group as the object of "who are ...": its label, else "women", "aged 25-34",
+/// "Black".
+fn who(labels: &Labels, group: &str) -> String {
+    if let Some(label) = labels.custom_group(group) {
+        return label.to_string();
+    }
     match group {
         "female" => "women".to_string(),
         "male" => "men".to_string(),
@@ -378,13 +432,10 @@ pub fn legend_label(group: &str) -> String {
 
 /// The value axis of a share chart, with its unit: "Share of people reached who are
 /// women (%)", "Share of impressions shown to people aged 25-34 (%)".
-pub fn share_axis(metric: Metric, group: &str) -> String {
+pub fn share_axis(labels: &Labels, metric: Metric, group: &str) -> String {
     match metric {
-        Metric::Impressions => format!(
-            "Share of impressions shown to {} (%)",
-            super::words::group_label(group)
-        ),
-        _ => format!("Share of people reached who are {} (%)", who(group)),
+        Metric::Impressions => format!("Share of impressions shown to {} (%)", labels.group(group)),
+        _ => format!("Share of people reached who are {} (%)", who(labels, group)),
     }
 }
 
@@ -397,31 +448,11 @@ pub fn metric_noun(metric: Metric) -> &'static str {
 }
 
 /// A share in a caption: "share of people reached who were women".
-pub fn share_phrase(metric: Metric, group: &str) -> String {
+pub fn share_phrase(labels: &Labels, metric: Metric, group: &str) -> String {
     match metric {
-        Metric::Impressions => format!(
-            "share of impressions shown to {}",
-            super::words::group_label(group)
-        ),
-        _ => format!("share of people reached who were {}", who(group)),
+        Metric::Impressions => format!("share of impressions shown to {}", labels.group(group)),
+        _ => format!("share of people reached who were {}", who(labels, group)),
     }
-}
-
-/// "95% Wilson confidence intervals".
-pub fn ci_phrase(settings: &AnalysisSettings) -> String {
-    let method = match settings.ci.as_str() {
-        "wilson" => "Wilson",
-        "agresti-coull" => "Agresti–Coull",
-        "clopper-pearson" => "Clopper–Pearson",
-        "wald" => "Wald",
-        other => other,
-    };
-    format!(
-        "{}% {method} confidence intervals",
-        super::words::percent(settings.ci_level)
-            .trim_end_matches('%')
-            .trim_end_matches(".0")
-    )
 }
 
 /// The reference (eligible audience's) share of `group` in `b`, where known.
@@ -431,8 +462,12 @@ pub fn reference_share(b: &BreakdownResult, group: &str) -> Option<f64> {
 }
 
 /// "95% Wilson CI", for legends.
-pub fn ci_short(settings: &AnalysisSettings) -> String {
-    ci_phrase(settings).replace(" confidence intervals", " CI")
+pub fn ci_short(settings: &adskew_core::experiment::AnalysisSettings) -> String {
+    format!(
+        "{}% {} CI",
+        super::words::level_percent(settings.ci_level),
+        super::words::ci_method_name(settings.ci)
+    )
 }
 
 /// Ends a caption: names the dashed reference line if there is one, and the full stop.
@@ -473,16 +508,18 @@ mod tests {
 
     #[test]
     fn axes_name_the_group_and_the_unit() {
+        let e = crate::labels::test_experiment("");
+        let l = Labels::of(&e);
         assert_eq!(
-            share_axis(Metric::Reach, "female"),
+            share_axis(&l, Metric::Reach, "female"),
             "Share of people reached who are women (%)"
         );
         assert_eq!(
-            share_axis(Metric::Reach, "black"),
+            share_axis(&l, Metric::Reach, "black"),
             "Share of people reached who are Black (%)"
         );
         assert_eq!(
-            share_axis(Metric::Impressions, "25-34"),
+            share_axis(&l, Metric::Impressions, "25-34"),
             "Share of impressions shown to people aged 25-34 (%)"
         );
     }

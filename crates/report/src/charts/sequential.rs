@@ -13,11 +13,13 @@ use chrono::{DateTime, Utc};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
+use super::palette::{tint, FIT};
 use super::style::{
     builder, class, err, frame, signed, style_mesh, Draw, DrawResult, Layout, LegendItem, Pen,
-    Swatch, Width, BLUE, GREY, SKY_BLUE,
+    Swatch, Width, GREY,
 };
 use super::{Planned, Plot, Report};
+use crate::labels::Labels;
 use adskew_core::analysis::sequential::SequentialSettings;
 
 /// One look: (days since launch, estimate, lower, upper), bounds within [−1, 1].
@@ -82,35 +84,44 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
     let Some(zero) = a.experiment.started_at.as_deref().and_then(parse).or(first) else {
         return Vec::new();
     };
+    let labels = Labels::of(&report.experiment);
     let alpha = SequentialSettings::of(&report.experiment).alpha;
     let level = format!("{}%", crate::words::level_percent(1.0 - alpha));
     series(report, zero)
         .into_iter()
         .map(|((cmp, group, ad1, ad2), points)| {
-            let who = crate::words::group_label(&group);
-            let share = super::share_phrase(a.settings.metric, &group);
-            let title = format!("{cmp}: difference in the share of {who}, {ad1} − {ad2}");
+            let name = labels.comparison(&cmp);
+            let (one, two) = (labels.ad(&ad1), labels.ad(&ad2));
+            let share = super::share_phrase(&labels, a.settings.metric, &group);
+            let title = format!(
+                "{name}: difference in the share of {}, {one} − {two}",
+                labels.group(&group)
+            );
             let caption = format!(
-                "The difference in the {share} between {ad1} and {ad2} (comparison {cmp}) \
+                "The difference in the {share} between {one} and {two} (comparison {name}) \
                  at each of the {} collections, with its {level} anytime-valid confidence sequence \
                  (docs/sequential.md): the band covers the true difference at every look at once, so it \
                  is valid under continuous monitoring and may be read, and the run stopped, at \
                  any collection.",
                 points.len()
             );
-            Planned {
-                stem: super::stem(&[&cmp, "sequential", &group]),
-                kind: "sequential",
-                title: title.clone(),
+            let chart = SequenceChart {
+                title: super::in_figure_title(report, &title),
+                axis: format!(
+                    "Difference in the share of {} (percentage points)",
+                    labels.group(&group)
+                ),
+                x_axis: "Days since launch".to_string(),
+                points,
+                band: format!("{level} confidence sequence"),
+            };
+            Planned::new(
+                super::stem(&[&cmp, "sequential", &group]),
+                "sequential",
+                title,
                 caption,
-                plot: Plot::Sequential(SequenceChart {
-                    title,
-                    axis: format!("Difference in the share of {who} (percentage points)"),
-                    x_axis: "Days since launch".to_string(),
-                    points,
-                    band: format!("{level} confidence sequence"),
-                }),
-            }
+                Plot::Sequential(chart),
+            )
         })
         .collect()
 }
@@ -136,8 +147,8 @@ impl Draw for SequenceChart {
 
     fn draw<DB: DrawingBackend>(&self, area: &DrawingArea<DB, Shift>, pen: &Pen) -> DrawResult {
         let legend = [
-            LegendItem::new("Difference", BLUE, Swatch::LineDot),
-            LegendItem::new(self.band.clone(), SKY_BLUE, Swatch::Square),
+            LegendItem::new("Difference", FIT, Swatch::LineDot),
+            LegendItem::new(self.band.clone(), tint(FIT, 0.2), Swatch::Square),
         ];
         let plot = frame(
             area,
@@ -159,18 +170,15 @@ impl Draw for SequenceChart {
             .y_label_formatter(&|y| signed(y * 100.0, 0))
             .draw()
             .map_err(err)?;
-        pen.mark(class::CI);
+        pen.mark(class::BAND);
         let band: Vec<(f64, f64)> = self
             .points
             .iter()
             .map(|p| (p.0, p.3))
             .chain(self.points.iter().rev().map(|p| (p.0, p.2)))
             .collect();
-        cc.draw_series(std::iter::once(Polygon::new(
-            band,
-            SKY_BLUE.mix(0.35).filled(),
-        )))
-        .map_err(err)?;
+        cc.draw_series(std::iter::once(Polygon::new(band, tint(FIT, 0.2).filled())))
+            .map_err(err)?;
         pen.mark(class::REFERENCE);
         cc.draw_series(std::iter::once(PathElement::new(
             vec![(0.0, 0.0), (x_max, 0.0)],
@@ -181,13 +189,13 @@ impl Draw for SequenceChart {
         let line: Vec<(f64, f64)> = self.points.iter().map(|p| (p.0, p.1)).collect();
         cc.draw_series(std::iter::once(PathElement::new(
             line.clone(),
-            pen.stroke(BLUE, 1.2),
+            pen.stroke(FIT, 1.2),
         )))
         .map_err(err)?;
         pen.mark(class::POINT);
         cc.draw_series(
             line.iter()
-                .map(|p| Circle::new(*p, pen.px(2.5), BLUE.filled())),
+                .map(|p| Circle::new(*p, pen.px(2.5), FIT.filled())),
         )
         .map_err(err)?;
         pen.mark("");

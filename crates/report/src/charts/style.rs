@@ -7,10 +7,16 @@
 //! (1050 or 2100 pixels wide) with a `pHYs` chunk saying so. Text is 7–9 pt at that size,
 //! what journals ask for.
 //!
-//! **Colours.** Okabe and Ito's palette, which stays distinguishable under every common
-//! colour-vision deficiency: women vermillion, men blue, unknown grey; other groups and
-//! ads take the palette in order. Reference lines (the eligible audience) are grey and
-//! dashed.
+//! **Colours.** One meaning per colour in a whole report ([`super::palette`]): each ad
+//! its own Okabe–Ito colour in every figure, women vermillion, men blue, unknown grey,
+//! other groups viridis. Reference lines (the eligible audience) are grey and dashed.
+//!
+//! **Style.** In the paper style (the default) a figure has no title inside it: the
+//! title and caption go into `report.md`, the HTML and LaTeX, as journals set them. The
+//! screen style draws the title above the plot.
+//!
+//! **Intervals.** Thin whiskers with small caps of a fixed printed size (never scaled
+//! with the data, so they never grow into bars), the point marker on top.
 //!
 //! **Font.** DejaVu Sans, embedded in the binary (through plotters' `ab_glyph` backend), so
 //! PNGs and PDFs look the same on every machine and need no system fonts; SVGs name the
@@ -66,28 +72,6 @@ pub const GREY: RGBColor = RGBColor(110, 110, 110);
 const GRID: RGBColor = RGBColor(232, 232, 232);
 const AXIS: RGBColor = RGBColor(90, 90, 90);
 
-/// The palette in the order groups and ads take it.
-pub const CYCLE: [RGBColor; 8] = [
-    BLUE,
-    VERMILLION,
-    BLUISH_GREEN,
-    ORANGE,
-    SKY_BLUE,
-    REDDISH_PURPLE,
-    YELLOW,
-    BLACK,
-];
-
-/// The colour of a group: women vermillion, men blue, unknown grey, others by position.
-pub fn group_colour(group: &str, index: usize) -> RGBColor {
-    match group {
-        "female" => VERMILLION,
-        "male" => BLUE,
-        "unknown" => GREY,
-        _ => CYCLE[index % CYCLE.len()],
-    }
-}
-
 /// `#RRGGBB`, as an SVG writes a colour.
 pub fn hex(c: RGBColor) -> String {
     format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
@@ -104,6 +88,10 @@ pub mod class {
     pub const ANNOTATION: &str = "annotation";
     pub const VALUE: &str = "value";
     pub const LEGEND: &str = "legend";
+    /// A confidence band.
+    pub const BAND: &str = "band";
+    /// The end of the schedule.
+    pub const END: &str = "end";
 }
 
 /// The printed width of a figure.
@@ -521,7 +509,7 @@ pub fn share_against_number<'a, DB: DrawingBackend>(
     let mut mesh = cc.configure_mesh();
     style_mesh(&mut mesh, pen);
     mesh.x_labels(7)
-        .x_label_formatter(&|x| format!("{x}"))
+        .x_label_formatter(&number_tick)
         .y_labels(6)
         .y_label_formatter(&percent_tick)
         .draw()
@@ -556,9 +544,9 @@ pub struct LegendItem {
 }
 
 impl LegendItem {
-    /// "ad (95% Wilson CI)": the dots with CI bars.
+    /// "ad (95% Wilson CI)": the dots with CI bars (in grey: each ad has its colour).
     pub fn estimates(ci: &str) -> Self {
-        LegendItem::new(format!("ad ({ci})"), BLUE, Swatch::Dot)
+        LegendItem::new(format!("ad ({ci})"), GREY, Swatch::Dot)
     }
 
     /// "eligible audience (50.5%)": the dashed reference line.
@@ -634,9 +622,24 @@ pub fn frame<DB: DrawingBackend>(
 ) -> DrawResult<DrawingArea<DB, Shift>> {
     pen.mark("");
     area.fill(&WHITE).map_err(err)?;
-    // A long title (a long comparison key) is set smaller rather than cut off.
+    let rest = if layout.title.is_empty() {
+        // Paper style: the caption outside the figure carries the title.
+        area.margin(pen.px(4.0), 0, 0, 0)
+    } else {
+        titled(area, pen, layout.title)?
+    };
+    framed_below(rest, pen, layout)
+}
+
+/// The title on top, set smaller rather than cut off when long (a long comparison
+/// label); the area under it.
+fn titled<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    pen: &Pen,
+    title: &str,
+) -> DrawResult<DrawingArea<DB, Shift>> {
     let (title_w, _) = area
-        .estimate_text_size(layout.title, &TextStyle::from(pen.font(TITLE_PT)))
+        .estimate_text_size(title, &TextStyle::from(pen.font(TITLE_PT)))
         .map_err(err)?;
     let room = area.dim_in_pixel().0 as f64 - pen.px(12.0) as f64;
     let title_pt = if title_w as f64 > room {
@@ -645,10 +648,17 @@ pub fn frame<DB: DrawingBackend>(
         TITLE_PT
     };
     let title_font = pen.font(title_pt);
-    let mut rest = area
-        .margin(pen.px(4.0), 0, 0, 0)
-        .titled(layout.title, title_font)
-        .map_err(err)?;
+    area.margin(pen.px(4.0), 0, 0, 0)
+        .titled(title, title_font)
+        .map_err(err)
+}
+
+/// Continues [`frame`] below the title.
+fn framed_below<DB: DrawingBackend>(
+    mut rest: DrawingArea<DB, Shift>,
+    pen: &Pen,
+    layout: &Layout<'_>,
+) -> DrawResult<DrawingArea<DB, Shift>> {
     if !layout.legend.is_empty() {
         rest = legend_strip(&rest, pen, layout.legend)?;
     }
@@ -789,13 +799,15 @@ fn draw_swatch<DB: DrawingBackend>(
     }
 }
 
-/// One estimate with its confidence interval, at a position along the other axis.
+/// One estimate with its confidence interval, at a position along the other axis, in
+/// its ad's colour.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Estimate {
     pub at: f64,
     pub value: f64,
     pub low: f64,
     pub high: f64,
+    pub colour: RGBColor,
 }
 
 /// Which way the value axis runs.
@@ -807,15 +819,18 @@ pub enum Orient {
     Vertical,
 }
 
-/// Draws estimates as dots with capped CI bars (classes `ci` and `point`). `cap` is the
-/// half-length of a cap, in units of the position axis.
+/// Half the length of a CI's cap, in SVG units (printed size, whatever the data).
+pub const CAP: f64 = 2.5;
+/// The radius of a point marker, in SVG units.
+pub const MARKER: f64 = 2.5;
+
+/// Draws estimates as thin whiskers with small caps (class `ci`) and the point marker on
+/// top (class `point`), each in its estimate's colour.
 pub fn draw_estimates<DB, X, Y>(
     cc: &mut ChartContext<'_, DB, Cartesian2d<X, Y>>,
     pen: &Pen,
     estimates: &[Estimate],
     orient: Orient,
-    colour: RGBColor,
-    cap: f64,
 ) -> DrawResult
 where
     DB: DrawingBackend,
@@ -826,30 +841,99 @@ where
         Orient::Horizontal => (v, at),
         Orient::Vertical => (at, v),
     };
-    let line = pen.stroke(colour, 1.2);
+    // The cap across the whisker, in pixels from its end.
+    let c = pen.offset(CAP);
+    let cap = match orient {
+        Orient::Horizontal => vec![(0, -c), (0, c)],
+        Orient::Vertical => vec![(-c, 0), (c, 0)],
+    };
     pen.mark(class::CI);
-    cc.draw_series(
-        estimates
-            .iter()
-            .filter(|e| e.low.is_finite() && e.high.is_finite())
-            .flat_map(|e| {
-                [
-                    PathElement::new(vec![xy(e.at, e.low), xy(e.at, e.high)], line),
-                    PathElement::new(vec![xy(e.at - cap, e.low), xy(e.at + cap, e.low)], line),
-                    PathElement::new(vec![xy(e.at - cap, e.high), xy(e.at + cap, e.high)], line),
-                ]
-            }),
-    )
-    .map_err(err)?;
+    for e in estimates
+        .iter()
+        .filter(|e| e.low.is_finite() && e.high.is_finite())
+    {
+        let line = pen.stroke(e.colour, 0.9);
+        cc.draw_series([
+            EmptyElement::at(xy(e.at, e.low))
+                + PathElement::new(
+                    vec![(0, 0), offset(cc, xy(e.at, e.low), xy(e.at, e.high))],
+                    line,
+                ),
+            EmptyElement::at(xy(e.at, e.low)) + PathElement::new(cap.clone(), line),
+            EmptyElement::at(xy(e.at, e.high)) + PathElement::new(cap.clone(), line),
+        ])
+        .map_err(err)?;
+    }
     pen.mark(class::POINT);
     cc.draw_series(
         estimates
             .iter()
-            .map(|e| Circle::new(xy(e.at, e.value), pen.px(3.0), colour.filled())),
+            .map(|e| Circle::new(xy(e.at, e.value), pen.px(MARKER), e.colour.filled())),
     )
     .map_err(err)?;
     pen.mark("");
     Ok(())
+}
+
+/// The pixel offset from `from` to `to` in the chart's coordinates.
+fn offset<DB, X, Y>(
+    cc: &ChartContext<'_, DB, Cartesian2d<X, Y>>,
+    from: (f64, f64),
+    to: (f64, f64),
+) -> (i32, i32)
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = f64>,
+    Y: Ranged<ValueType = f64>,
+{
+    let (a, b) = (cc.backend_coord(&from), cc.backend_coord(&to));
+    (b.0 - a.0, b.1 - a.1)
+}
+
+/// The range of a share axis: all of it, the one given, or (auto) the `values` (the
+/// estimates, their bounds, the reference) with a margin, widened to five-point steps.
+pub fn share_range(
+    values: impl IntoIterator<Item = f64>,
+    axis: adskew_core::experiment::figures::AxisRange,
+) -> std::ops::Range<f64> {
+    use adskew_core::experiment::figures::AxisRange;
+    match axis {
+        AxisRange::Full => 0.0..1.0,
+        AxisRange::Given(lo, hi) => lo..hi,
+        AxisRange::Auto => {
+            let (lo, hi) = values
+                .into_iter()
+                .filter(|v| v.is_finite())
+                .fold((1.0f64, 0.0f64), |(lo, hi), v| (lo.min(v), hi.max(v)));
+            if lo > hi {
+                return 0.0..1.0;
+            }
+            // A margin of 15% of the spread (at least a point), so no estimate
+            // sits on the frame, then out to the next five points.
+            let pad = ((hi - lo) * 0.15).max(0.01);
+            let lo = (((lo - pad) * 20.0 + 1e-9).floor() / 20.0).max(0.0);
+            let hi = (((hi + pad) * 20.0 - 1e-9).ceil() / 20.0)
+                .min(1.0)
+                .max(lo + 0.05);
+            lo..hi
+        }
+    }
+}
+
+/// Whether any interval is shorter than a marker's diameter on an axis spanning `span`
+/// over about `plot_px` SVG units, so the marker on top hides it (the caption says so).
+pub fn hidden_intervals(estimates: &[Estimate], span: f64, plot_px: f64) -> bool {
+    let marker = 2.0 * MARKER / plot_px * span;
+    estimates.iter().any(|e| e.high - e.low < marker)
+}
+
+/// The caption's note for intervals a marker hides, or nothing.
+pub fn hidden_note(hidden: bool) -> &'static str {
+    if hidden {
+        " (intervals narrower than a marker are hidden by it)"
+    } else {
+        ""
+    }
 }
 
 /// A dashed grey line at `value` across the plot (class `reference`): the eligible
@@ -931,9 +1015,21 @@ pub fn label_room(labels: &[String]) -> f64 {
     (longest * TICK_PT * SVG_DPI / 72.0 * 0.58 + 10.0).min(170.0)
 }
 
-/// `x` as a percentage tick label ("40").
+/// `x` as a percentage tick label: "40", "47.5" (no float noise).
 pub fn percent_tick(x: &f64) -> String {
-    format!("{:.0}", x * 100.0)
+    number_tick(&(x * 100.0))
+}
+
+/// A number as a tick label, with no more decimals than it has: "2", "0.5", "0.6" (not
+/// "0.6000000000000001").
+pub fn number_tick(x: &f64) -> String {
+    let s = format!("{x:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    if s == "-0" {
+        "0".to_string()
+    } else {
+        s.replace('-', "\u{2212}")
+    }
 }
 
 /// A number with a real minus sign and `digits` decimals.
@@ -948,31 +1044,10 @@ pub fn signed(x: f64, digits: usize) -> String {
     }
 }
 
-/// A p-value for a chart: as [`crate::words::format_p`] decides (never "p = 0";
-/// a bound from log10 p where p underflows), with powers of ten as superscripts:
-/// "p = 0.031", "p = 2.5 × 10⁻⁷", "p < 10⁻⁹²⁷".
-pub fn chart_p(p: f64, log10_p: f64) -> String {
-    if p.is_nan() {
-        return "p = n/a".to_string();
-    }
-    if p == 0.0 || p < 1e-300 {
-        if !log10_p.is_finite() {
-            return format!("p < 10{}", crate::words::superscript(-300));
-        }
-        let k = log10_p.floor() as i64 + 1;
-        return format!("p < 10{}", crate::words::superscript(k as i32));
-    }
-    if p < 0.001 {
-        let e = p.log10().floor();
-        let m = p / 10f64.powf(e);
-        let (m, e) = if format!("{m:.1}") == "10.0" {
-            (1.0, e + 1.0)
-        } else {
-            (m, e)
-        };
-        return format!("p = {m:.1} × 10{}", crate::words::superscript(e as i32));
-    }
-    crate::words::PrintedP::Decimal(p).prose("p")
+/// A p-value for a chart, printed as the tables print it ([`crate::words::PrintedP`],
+/// with the analysis' floor): "p = 0.031", "p = 2.50 × 10⁻⁷", "p < 10⁻¹⁶".
+pub fn chart_p(p: f64, log10_p: f64, floor: f64) -> String {
+    crate::words::PrintedP::of(p, Some(log10_p), floor).prose("p")
 }
 
 #[cfg(test)]
@@ -1012,13 +1087,61 @@ mod tests {
     }
 
     #[test]
-    fn p_values_read_as_powers_of_ten() {
-        assert_eq!(chart_p(0.0, -926.3), "p < 10⁻⁹²⁶");
-        assert_eq!(chart_p(0.0, -927.0), "p < 10⁻⁹²⁶");
-        assert_eq!(chart_p(2.5e-7, -6.6), "p = 2.5 × 10⁻⁷");
-        assert_eq!(chart_p(9.96e-5, -4.0), "p = 1.0 × 10⁻⁴");
-        assert_eq!(chart_p(0.0312, -1.5), "p = 0.031");
-        assert_eq!(chart_p(f64::NAN, f64::NAN), "p = n/a");
+    fn p_values_stop_at_the_print_floor_like_the_tables() {
+        // Underflowed p: the floor, not the log's bound ("p < 10⁻⁹²⁶" before).
+        assert_eq!(chart_p(0.0, -926.3, 1e-16), "p < 10⁻¹⁶");
+        assert_eq!(chart_p(1e-20, -20.0, 1e-16), "p < 10⁻¹⁶");
+        assert_eq!(chart_p(2.5e-7, 2.5e-7f64.log10(), 1e-16), "p = 2.50 × 10⁻⁷");
+        assert_eq!(chart_p(2.5e-7, 2.5e-7f64.log10(), 1e-3), "p < 0.001");
+        assert_eq!(
+            chart_p(9.996e-5, 9.996e-5f64.log10(), 1e-16),
+            "p = 1.00 × 10⁻⁴"
+        );
+        assert_eq!(chart_p(0.0312, -1.5, 1e-16), "p = 0.031");
+        assert_eq!(chart_p(f64::NAN, f64::NAN, 1e-16), "p = n/a");
+    }
+
+    #[test]
+    fn intervals_narrower_than_a_marker_are_said_to_be_hidden() {
+        let e = |low: f64, high: f64| Estimate {
+            at: 0.5,
+            value: (low + high) / 2.0,
+            low,
+            high,
+            colour: BLACK,
+        };
+        // A marker is 5 units across: on 200 units spanning 20 points, half a point.
+        assert!(hidden_intervals(
+            &[e(0.40, 0.44), e(0.50, 0.504)],
+            0.2,
+            200.0
+        ));
+        assert!(!hidden_intervals(
+            &[e(0.40, 0.44), e(0.50, 0.51)],
+            0.2,
+            200.0
+        ));
+        assert_eq!(hidden_note(false), "");
+    }
+
+    #[test]
+    fn tick_labels_have_no_float_noise() {
+        assert_eq!(number_tick(&0.6000000000000001), "0.6");
+        assert_eq!(number_tick(&2.0), "2");
+        assert_eq!(percent_tick(&0.475), "47.5");
+        assert_eq!(percent_tick(&0.35000000000000003), "35");
+    }
+
+    #[test]
+    fn auto_axes_zoom_to_the_data_in_five_point_steps() {
+        use adskew_core::experiment::figures::AxisRange;
+        assert_eq!(
+            share_range([0.47, 0.52, 0.505], AxisRange::Auto),
+            0.45..0.55
+        );
+        assert_eq!(share_range([0.01], AxisRange::Auto), 0.0..0.05);
+        assert_eq!(share_range([0.47], AxisRange::Full), 0.0..1.0);
+        assert_eq!(share_range([0.47], AxisRange::Given(0.3, 0.7)), 0.3..0.7);
     }
 
     #[test]
