@@ -530,6 +530,7 @@ fn analyze_comparison(experiment: &Experiment, lines: &[Line], key: &str) -> Ana
         platform_eligible: BTreeMap::new(),
         // Nor from collections looked at one by one.
         looks: Vec::new(),
+        looks_as_of: None,
     };
     analyze(&inputs)
 }

@@ -33,9 +33,11 @@ struct RunStatus {
     cause: Option<String>,
     /// Ads the platform rejected or limited, or does not deliver while it should.
     ads: Vec<AdNote>,
-    /// The anytime-valid looks of the last collection (docs/sequential.md): valid however
-    /// often one looks.
+    /// The last anytime-valid looks (docs/sequential.md): valid however often one looks.
     looks: Vec<Look>,
+    /// The end of the settled period they were computed on: a look trails its collection
+    /// by the revision window.
+    looks_as_of: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -107,13 +109,12 @@ fn run_status(store: &Store, r: ExperimentRecord) -> Result<RunStatus> {
             problem: review.problem,
         })
         .collect();
-    let looks = store
-        .looks(r.id)?
-        .pop()
-        .map(|c| c.looks)
-        .unwrap_or_default();
+    let last_look = store.looks(r.id)?.pop();
     Ok(RunStatus {
-        looks,
+        looks_as_of: last_look
+            .as_ref()
+            .map(|c| c.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        looks: last_look.map(|c| c.looks).unwrap_or_default(),
         id: r.id,
         spend: collections
             .last()
@@ -169,6 +170,9 @@ fn print(status: &Status) {
                 Some(problem) => println!("      ad {}: {}: {problem}", ad.ad, ad.platform_status),
                 None => println!("      ad {}: {} on the platform", ad.ad, ad.platform_status),
             }
+        }
+        if let Some(as_of) = &r.looks_as_of {
+            println!("      anytime-valid, on the counts settled by {as_of}:");
         }
         for look in &r.looks {
             println!("      {}", describe_look(look));

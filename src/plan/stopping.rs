@@ -3,7 +3,9 @@
 //!
 //! Each replicate runs the whole schedule on the simulator through the real scheduler and
 //! store (with the rule taken out, so nothing stops it) and the rule is then replayed on
-//! the looks stored with each collection: the rule only reads the looks up to the
+//! each collection's look, computed as the scheduler computes it (on the counts settled a
+//! revision window before the collection, `scheduler::looks::compute`), and the fixed
+//! test peeked every night reads the same settled counts: the rule only reads the looks up to the
 //! collection it decides at, and the simulator's delivery up to a day does not depend on
 //! what happens after it, so the replay stops where the run would have stopped, at the
 //! spend it would have spent. The same replicate gives the fixed-horizon design (the test
@@ -14,8 +16,9 @@
 use serde::Serialize;
 
 use super::{replicate_seed, replicate_world, Summary};
+use crate::analysis::sequential::settled::{settled_at, settled_rows};
 use crate::analysis::sequential::stop::{decide, skew_breakdown};
-use crate::analysis::sequential::{track, SequentialSettings};
+use crate::analysis::sequential::SequentialSettings;
 use crate::analysis::{self, Analysis, Inputs};
 use crate::error::{Error, Result};
 use crate::experiment::stopping::{Stopping, StoppingRule};
@@ -97,29 +100,38 @@ pub fn nights(
     let start = record
         .planned_start
         .ok_or_else(|| Error::StoredData("a simulated run without a planned start".into()))?;
-    let mut history = std::collections::BTreeMap::new();
-    for b in &free.collect.breakdowns {
-        history.insert(*b, store.total_history(record.id, *b)?);
-    }
-    // The looks at the rule's level and planned reach, as the scheduler stores them
-    // (`track` is what it stores; this run had no rule to give them).
+    let tz = runtime.block_on(crate::scheduler::check_account(&free, &platform))?;
+    // The looks at the rule's level and planned reach, as the scheduler stores them (this
+    // run had no rule to give them).
+    let settings = SequentialSettings::of_rule(rule);
     let looks: std::collections::BTreeMap<i64, Vec<_>> =
-        track(&free, SequentialSettings::of_rule(rule), &history)
+        crate::scheduler::looks::compute(&free, settings, record.id, &store, tz)?
             .into_iter()
             .map(|c| (c.collection_id, c.looks))
             .collect();
+    let mut history = std::collections::BTreeMap::new();
+    for b in &free.collect.breakdowns {
+        history.insert(*b, store.total_snapshots(record.id, *b)?);
+    }
     let eligible = crate::analysis_inputs(&store, &record)?.platform_eligible;
     let mut out = Vec::new();
     for c in store.collections(record.id)? {
-        let days =
-            (crate::store::parse_time(&c.platform_time)? - start).num_seconds() as f64 / 86_400.0;
-        let totals = history
+        let at = crate::store::parse_time(&c.platform_time)?;
+        let days = (at - start).num_seconds() as f64 / 86_400.0;
+        // The fixed test peeked on the same settled counts as the looks.
+        let through = settled_at(at, free.schedule.recollect_after, tz).through;
+        let totals: std::collections::BTreeMap<_, Vec<_>> = history
             .iter()
             .map(|(b, rows)| {
-                let at = rows.iter().filter(|(id, _)| *id == c.id);
-                (*b, at.map(|(_, r)| r.clone()).collect())
+                let at: Vec<_> = rows
+                    .iter()
+                    .filter(|(id, _)| *id == c.id)
+                    .map(|(_, r)| r.clone())
+                    .collect();
+                (*b, settled_rows(&at, through))
             })
             .collect();
+        let settled = totals.values().any(|rows| !rows.is_empty());
         let mut night = Inputs::new(
             record.clone(),
             free.clone(),
@@ -134,7 +146,8 @@ pub fn nights(
             days,
             spend: c.spend.as_major(),
             stop: decide(&free, rule, l, days).map(|c| c.found_skew()),
-            fixed_significant: fixed_significant(&free, rule, &analysis::analyze(&night)),
+            fixed_significant: settled
+                && fixed_significant(&free, rule, &analysis::analyze(&night)),
         });
     }
     Ok(out)

@@ -58,8 +58,11 @@ pub fn markdown(s: &mut String, a: &Analysis, labels: &Labels) {
         "Valid under continuous monitoring: these keep their level however often the run \
          was looked at and whenever it stopped, unlike the tests above if they were checked \
          at every collection (a confidence sequence after Waudby-Smith et al. 2024, and a \
-         universal-inference e-value; see adskew's docs/sequential.md). At the last \
-         collection:\n"
+         universal-inference e-value; see adskew's docs/sequential.md). Each look is computed \
+         on the counts the platform no longer revises (from launch to a revision window, \
+         `recollect_after_days`, before its collection), so a look trails its collection by \
+         that window. The last look, on the counts settled by {}:\n",
+        anytime.as_of.format("%Y-%m-%d %H:%M UTC")
     );
     for l in &anytime.looks {
         let _ = writeln!(s, "- {}", describe_look(a, labels, anytime.alpha, l));

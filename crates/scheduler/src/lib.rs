@@ -24,7 +24,7 @@
 
 mod collect;
 mod launch;
-mod looks;
+pub mod looks;
 mod pause;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};

@@ -30,11 +30,10 @@ impl Store {
             self.latest_reviews(record.id)?,
             state_cause,
         );
-        inputs.looks = self
-            .looks(record.id)?
-            .pop()
-            .map(|c| c.looks)
-            .unwrap_or_default();
+        if let Some(last) = self.looks(record.id)?.pop() {
+            inputs.looks = last.looks;
+            inputs.looks_as_of = Some(last.as_of);
+        }
         Ok(inputs)
     }
 }

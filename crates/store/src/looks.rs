@@ -22,7 +22,7 @@ impl Store {
             let mut insert = tx.prepare_cached(
                 "INSERT OR IGNORE INTO sequential_looks (collection_id, experiment_id,
                  comparison, breakdown, log_e, p_value, pair_group, ad1, ad2, estimate, lower,
-                 upper) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                 upper, as_of) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?;
             for c in looks {
                 for l in &c.looks {
@@ -41,6 +41,7 @@ impl Store {
                         d.map(|d| d.estimate),
                         d.map(|d| d.lower),
                         d.map(|d| d.upper),
+                        crate::ts(c.as_of),
                     ])?;
                 }
             }
@@ -54,17 +55,20 @@ impl Store {
     pub fn looks(&self, experiment_id: i64) -> Result<Vec<CollectionLooks>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT collection_id, comparison, breakdown, log_e, p_value, pair_group, ad1, ad2,
-             estimate, lower, upper FROM sequential_looks WHERE experiment_id = ?1
+             estimate, lower, upper, as_of FROM sequential_looks WHERE experiment_id = ?1
              ORDER BY collection_id, rowid",
         )?;
-        let rows = stmt.query_map([experiment_id], |r| Ok((r.get::<_, i64>(0)?, look(r)?)))?;
+        let rows = stmt.query_map([experiment_id], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(11)?, look(r)?))
+        })?;
         let mut out: Vec<CollectionLooks> = Vec::new();
         for row in rows {
-            let (collection_id, look) = row?;
+            let (collection_id, as_of, look) = row?;
             match out.last_mut() {
                 Some(c) if c.collection_id == collection_id => c.looks.push(look),
                 _ => out.push(CollectionLooks {
                     collection_id,
+                    as_of: crate::parse_time(&as_of)?,
                     looks: vec![look],
                 }),
             }

@@ -2,10 +2,12 @@
 -- comparison and breakdown, the e-value of skew across the comparison's ads and its
 -- always-valid p-value over the looks so far, and for a two-ad comparison the confidence
 -- sequence of the difference of its group's share (docs/sequential.md). Computed from the
--- collection's cumulative counts; one row per collection, comparison and breakdown.
+-- since-launch counts of the collection's settled period (the days the platform no longer
+-- revises), as of `as_of`; one row per collection, comparison and breakdown.
 CREATE TABLE sequential_looks (
     collection_id   INTEGER NOT NULL REFERENCES collections(id),
     experiment_id   INTEGER NOT NULL REFERENCES experiments(id),
+    as_of           TEXT NOT NULL,              -- the end of the settled period (RFC 3339)
     comparison      TEXT NOT NULL,
     breakdown       TEXT NOT NULL,
     log_e           REAL NOT NULL,              -- ln of the e-value of skew across ads

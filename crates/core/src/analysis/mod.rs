@@ -61,6 +61,8 @@ pub struct Inputs {
     /// The anytime-valid looks stored with the last collection ([`sequential`]), which the
     /// store fills in; none for counts that were not collected night by night.
     pub looks: Vec<sequential::Look>,
+    /// The end of the settled period those looks were computed on.
+    pub looks_as_of: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Inputs {
@@ -87,6 +89,7 @@ impl Inputs {
             partition_totals,
             platform_eligible: BTreeMap::new(),
             looks: Vec::new(),
+            looks_as_of: None,
         }
     }
 }
@@ -392,10 +395,14 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
         comparisons,
         tests,
         partitions: partition_results(inputs),
-        anytime_valid: (!inputs.looks.is_empty()).then(|| sequential::AnytimeValid {
-            alpha: sequential::SequentialSettings::of(exp).alpha,
-            looks: inputs.looks.clone(),
-        }),
+        anytime_valid: inputs
+            .looks_as_of
+            .filter(|_| !inputs.looks.is_empty())
+            .map(|as_of| sequential::AnytimeValid {
+                alpha: sequential::SequentialSettings::of(exp).alpha,
+                as_of,
+                looks: inputs.looks.clone(),
+            }),
     }
 }
 

@@ -9,7 +9,7 @@
 //! | `over-time` | [`over_time`] | two columns | each ad's cumulative share since launch at every collection |
 //! | `budget` | [`budget`] | one column | share against budget with a least-squares line and Pearson's r, when a comparison varies the budget (Ali et al. 2019 §4.1) |
 //! | `cost` | [`cost`] | two columns | spend and cost per 1,000 people reached by gender, per ad |
-//! | `sequential` | [`sequential`] | two columns | a two-ad comparison's difference of shares at every collection, with its anytime-valid confidence sequence as a band (issue 18) |
+//! | `sequential` | [`sequential`] | two columns | a two-ad comparison's difference of shares at every look (on the counts settled a revision window before each collection), with its anytime-valid confidence sequence as a band (issue 18) |
 //!
 //! Every kind follows the experiment's `[figures]` (or `report --style/--axis/--width`):
 //! no title inside the figure in the paper style (the default), the share axis zoomed to

@@ -5,7 +5,8 @@
 //! once, so reading it every night (and stopping when it leaves zero out) keeps its level.
 //!
 //! Draws only what the store holds: the looks computed and stored with each collection
-//! (`analysis::sequential`), nothing recomputed.
+//! (`analysis::sequential`), nothing recomputed. Each is drawn at the end of the settled
+//! period it was computed on, which trails its collection by the revision window.
 
 use std::collections::BTreeMap;
 
@@ -42,25 +43,19 @@ fn parse(t: &str) -> Option<DateTime<Utc>> {
         .map(|t| t.with_timezone(&Utc))
 }
 
-/// Each (comparison, group, ads) pair's looks as points, in collection order.
+/// Each (comparison, group, ads) pair's looks as points, in collection order, each at the
+/// end of the settled period it was computed on (a look trails its collection by the
+/// revision window, docs/sequential.md).
 fn series(
     report: &Report,
     zero: DateTime<Utc>,
 ) -> BTreeMap<(String, String, String, String), Vec<Point>> {
-    let times: BTreeMap<i64, DateTime<Utc>> = report
-        .collections
-        .iter()
-        .filter_map(|c| Some((c.id, parse(&c.platform_time)?)))
-        .collect();
     let mut out: BTreeMap<_, Vec<Point>> = BTreeMap::new();
     for c in &report.looks {
-        let Some(t) = times.get(&c.collection_id) else {
-            continue;
-        };
+        let days = (c.as_of - zero).num_seconds() as f64 / 86_400.0;
         for l in &c.looks {
             let Some(p) = &l.pair else { continue };
             let (lo, hi) = p.difference.clipped();
-            let days = (*t - zero).num_seconds() as f64 / 86_400.0;
             let key = (
                 l.comparison.clone(),
                 p.group.clone(),
@@ -99,7 +94,8 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
             );
             let caption = format!(
                 "The difference in the {share} between {one} and {two} (comparison {name}) \
-                 at each of the {} collections, with its {level} anytime-valid confidence sequence \
+                 at each of {} looks, each on the counts settled by then (the platform's \
+                 revision window before its collection), with its {level} anytime-valid confidence sequence \
                  (docs/sequential.md): the band covers the true difference at every look at once, so it \
                  is valid under continuous monitoring and may be read, and the run stopped, at \
                  any collection.",

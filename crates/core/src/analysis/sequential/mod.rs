@@ -20,6 +20,7 @@
 pub mod boundary;
 pub mod difference;
 pub mod evalue;
+pub mod settled;
 pub mod stop;
 
 use std::collections::BTreeMap;
@@ -27,6 +28,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use self::difference::{difference_look, DifferenceLook};
+use self::settled::Settled;
 use super::{json_number, paired_target, tested_table, tested_totals};
 use crate::count;
 use crate::experiment::stopping::Stopping;
@@ -65,6 +67,9 @@ pub struct AnytimeValid {
     /// The level every look keeps over all looks together (the confidence sequences cover
     /// with probability at least 1 − α).
     pub alpha: f64,
+    /// The end of the settled period the looks were computed on (a look trails its
+    /// collection by the revision window, [`settled`]).
+    pub as_of: chrono::DateTime<chrono::Utc>,
     pub looks: Vec<Look>,
 }
 
@@ -108,6 +113,9 @@ pub struct PairLook {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CollectionLooks {
     pub collection_id: i64,
+    /// The end of the settled period the looks were computed on ([`settled`]): the
+    /// collection's time less the revision window, at the end of a local day.
+    pub as_of: chrono::DateTime<chrono::Utc>,
     pub looks: Vec<Look>,
 }
 
@@ -169,13 +177,15 @@ fn look(
     }
 }
 
-/// Every collection's looks from the since-launch totals each collection saw (per
-/// breakdown, `(collection id, row)` as the store's `total_history` gives them), in
-/// collection order, each p-value over that look and every earlier one.
+/// Every collection's looks from the since-launch totals of its settled period (per
+/// breakdown, `(collection id, row)` as the store's `total_snapshots` gives them, and each
+/// collection's [`Settled`] period), in collection order, each p-value over that look and
+/// every earlier one. A collection with nothing settled yet has no looks.
 pub fn track(
     exp: &Experiment,
     settings: SequentialSettings,
     history: &BTreeMap<Breakdown, Vec<(i64, StoredRow)>>,
+    periods: &BTreeMap<i64, Settled>,
 ) -> Vec<CollectionLooks> {
     let mut by_collection: BTreeMap<i64, BTreeMap<Breakdown, Vec<StoredRow>>> = BTreeMap::new();
     for (breakdown, rows) in history {
@@ -189,21 +199,32 @@ pub fn track(
         }
     }
     let mut best: BTreeMap<(String, Breakdown), f64> = BTreeMap::new();
-    by_collection
-        .into_iter()
-        .map(|(collection_id, totals)| {
-            let mut looks = looks_at(exp, settings, totals);
-            for l in &mut looks {
-                let max = best
-                    .entry((l.comparison.clone(), l.breakdown))
-                    .or_insert(0.0);
-                *max = max.max(l.log_e);
-                l.p_value = evalue::always_valid_p([*max]);
-            }
-            CollectionLooks {
-                collection_id,
-                looks,
-            }
-        })
-        .collect()
+    let mut out = Vec::new();
+    for (collection_id, totals) in by_collection {
+        let Some(period) = periods.get(&collection_id) else {
+            continue;
+        };
+        let settled: BTreeMap<Breakdown, Vec<StoredRow>> = totals
+            .into_iter()
+            .map(|(b, rows)| (b, settled::settled_rows(&rows, period.through)))
+            .filter(|(_, rows)| !rows.is_empty())
+            .collect();
+        if settled.is_empty() {
+            continue;
+        }
+        let mut looks = looks_at(exp, settings, settled);
+        for l in &mut looks {
+            let max = best
+                .entry((l.comparison.clone(), l.breakdown))
+                .or_insert(0.0);
+            *max = max.max(l.log_e);
+            l.p_value = evalue::always_valid_p([*max]);
+        }
+        out.push(CollectionLooks {
+            collection_id,
+            as_of: period.as_of,
+            looks,
+        });
+    }
+    out
 }
