@@ -172,7 +172,10 @@ impl Exporter for ChartExporter {
     fn export(&self, report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
         let drawn = report.drawings.get(report);
         let mut written = Vec::new();
-        for files in parallel::map(drawn, |d| self.files(d, dir)) {
+        let area = |d: &Drawn| {
+            u64::from(d.planned.plot.width().svg_px()) * u64::from(d.planned.plot.height())
+        };
+        for files in parallel::map_largest_first(drawn, area, |d| self.files(d, dir)) {
             written.extend(files?);
         }
         Ok(written)

@@ -45,9 +45,12 @@ impl Tree {
             let mut pixmap = tiny_skia::PixmapMut::from_bytes(strip, w, rows)
                 .ok_or_else(|| ChartError::Draw(format!("an image of {w}×{h} pixels")))?;
             let mut pixels = Pixels::new(w as usize, h as usize);
+            let painted = self.has_background();
             for top in (0..h).step_by(rows as usize) {
-                // Opaque white, premultiplied: every byte 255.
-                pixmap.data_mut().fill(255);
+                if !painted {
+                    // Opaque white, premultiplied: every byte 255.
+                    pixmap.data_mut().fill(255);
+                }
                 let shift = tiny_skia::Transform::from_scale(scale, scale)
                     .post_translate(0.0, -(top as f32));
                 resvg::render(&self.0, shift, &mut pixmap);
@@ -56,6 +59,25 @@ impl Tree {
             }
             encode_png(&pixels.finish()?, w, h, PNG_DPI)
         })
+    }
+
+    /// Whether the drawing starts with an opaque rectangle over the whole figure (every
+    /// chart's white background), which paints every pixel of a strip: clearing the strip
+    /// first would be a second pass over it (a few percent of a PNG's time).
+    fn has_background(&self) -> bool {
+        let Some(usvg::Node::Path(first)) = self.0.root().children().first() else {
+            return false;
+        };
+        let opaque = first.fill().is_some_and(|f| {
+            f.opacity() == usvg::Opacity::ONE
+                && matches!(f.paint(), usvg::Paint::Color(c) if *c == usvg::Color::white())
+        });
+        let (bbox, size) = (first.abs_bounding_box(), self.0.size());
+        let covers = bbox.left() <= 0.0
+            && bbox.top() <= 0.0
+            && bbox.right() >= size.width()
+            && bbox.bottom() >= size.height();
+        opaque && covers && first.abs_transform().is_identity()
     }
 
     /// A one-page PDF at the printed size, the font subset into it and text kept as text.
@@ -95,6 +117,8 @@ struct Pixels {
     rgb: Vec<u8>,
     /// The filtered row: the filter's number, then the differences.
     row: Vec<u8>,
+    /// Whether the differences in `row` are all zero.
+    zeros: bool,
     zlib: fdeflate::Compressor<Vec<u8>>,
 }
 
@@ -111,6 +135,7 @@ impl Pixels {
             above: vec![0; 3 * width],
             rgb: vec![0; 3 * width],
             row,
+            zeros: false,
             // Room for a typical chart's compression (one byte in eight), reserved and so
             // not yet touched, to spare the copies of a growing buffer.
             zlib: fdeflate::Compressor::new(Vec::with_capacity(3 * width * height / 8))
@@ -118,16 +143,29 @@ impl Pixels {
         }
     }
 
-    /// Adds whole rows of RGBA pixels. (Two plain loops over slices, which the compiler
-    /// vectorises.)
+    /// Adds whole rows of RGBA pixels. A row equal to the one above it (most rows of a
+    /// chart: margins, bar interiors) is all zeros after the filter and is not converted;
+    /// others take two plain loops over slices, which the compiler vectorises.
     fn add(&mut self, rgba: &[u8]) -> DrawResult {
-        for line in rgba.chunks_exact(4 * self.rgb.len() / 3) {
-            rgba_to_rgb(line, &mut self.rgb);
-            for ((out, now), above) in self.row[1..].iter_mut().zip(&self.rgb).zip(&self.above) {
-                *out = now.wrapping_sub(*above);
+        let stride = 4 * self.rgb.len() / 3;
+        let mut above: Option<&[u8]> = None;
+        for line in rgba.chunks_exact(stride) {
+            if above == Some(line) {
+                if !self.zeros {
+                    self.row[1..].fill(0);
+                    self.zeros = true;
+                }
+            } else {
+                rgba_to_rgb(line, &mut self.rgb);
+                for ((out, now), above) in self.row[1..].iter_mut().zip(&self.rgb).zip(&self.above)
+                {
+                    *out = now.wrapping_sub(*above);
+                }
+                std::mem::swap(&mut self.rgb, &mut self.above);
+                self.zeros = false;
             }
-            std::mem::swap(&mut self.rgb, &mut self.above);
             self.zlib.write_data(&self.row).map_err(io_error)?;
+            above = Some(line);
         }
         Ok(())
     }
@@ -247,23 +285,24 @@ mod tests {
 
     #[test]
     fn pngs_say_300_dpi_and_decode_to_their_pixels() {
-        // Three by two: white, red, blue / the same row again (Up makes it zeros).
+        // Three by three: white, red, blue, and the same row again twice (all zeros after
+        // the filter, the last one not even converted).
         let row = [255, 255, 255, 255, 255, 0, 0, 255, 0, 0, 255, 255];
         let mut pixels = Pixels::new(3, 2);
         pixels.add(&row).unwrap();
-        pixels.add(&row).unwrap();
-        let png = encode_png(&pixels.finish().unwrap(), 3, 2, 300.0).unwrap();
+        pixels.add(&[row, row].concat()).unwrap();
+        let png = encode_png(&pixels.finish().unwrap(), 3, 3, 300.0).unwrap();
         let at = png.windows(4).position(|w| w == b"pHYs").unwrap();
         assert_eq!(&png[at + 4..at + 8], &11811u32.to_be_bytes());
         assert_eq!(png[at + 12], 1, "unit: metre");
         let mut reader = png::Decoder::new(std::io::Cursor::new(png))
             .read_info()
             .unwrap();
-        assert_eq!((reader.info().width, reader.info().height), (3, 2));
+        assert_eq!((reader.info().width, reader.info().height), (3, 3));
         let mut rgb = vec![0; reader.output_buffer_size()];
         reader.next_frame(&mut rgb).unwrap();
         let once = [255, 255, 255, 255, 0, 0, 0, 0, 255];
-        assert_eq!(rgb, [once, once].concat());
+        assert_eq!(rgb, [once, once, once].concat());
     }
 
     #[test]

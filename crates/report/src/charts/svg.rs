@@ -89,8 +89,9 @@ struct ClassedSvg<'a> {
 type SvgResult = std::result::Result<(), DrawingErrorKind<io::Error>>;
 
 impl ClassedSvg<'_> {
-    /// Draws with a fresh plotters SVG backend and keeps its elements, classed.
-    fn via(&mut self, f: impl FnOnce(&mut SVGBackend<'_>) -> SvgResult) -> SvgResult {
+    /// Draws with a fresh plotters SVG backend and keeps its elements, classed; `crisp`
+    /// marks them `shape-rendering="crispEdges"` (see [`Edges`]).
+    fn via(&mut self, edges: Edges, f: impl FnOnce(&mut SVGBackend<'_>) -> SvgResult) -> SvgResult {
         let mut tmp = String::new();
         {
             let mut b = SVGBackend::with_string(&mut tmp, self.size);
@@ -99,22 +100,52 @@ impl ClassedSvg<'_> {
         }
         let body = tmp.split_once('\n').map_or("", |(_, rest)| rest);
         let body = body.strip_suffix("</svg>\n").unwrap_or(body);
-        push_classed(self.out, body, self.class.get());
+        let class = self.class.get();
+        let mut attributes = String::new();
+        if !class.is_empty() {
+            attributes.push_str(&format!(" class=\"{class}\""));
+        }
+        if edges == Edges::Crisp {
+            attributes.push_str(" shape-rendering=\"crispEdges\"");
+        }
+        push_with(self.out, body, &attributes);
         Ok(())
     }
 }
 
-/// Appends SVG elements (one tag per line, as plotters writes them) with `class` added to
-/// every opening tag.
-fn push_classed(out: &mut String, body: &str, class: &str) {
+/// How a shape's edges are drawn. Rectangles and lines that run along the axes (bars,
+/// grid lines, axes, ticks, CI bars) are drawn crisp: on the pixel grid they look the
+/// same, and rasterising them without anti-aliasing takes a fraction of the time (a
+/// sixth of a million-row report's). Curves, slanted lines and text keep anti-aliasing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Edges {
+    Smooth,
+    Crisp,
+}
+
+impl Edges {
+    /// Crisp if every segment of the line through `points` is horizontal or vertical.
+    fn of_line(points: &[BackendCoord]) -> Edges {
+        let along_axes = points
+            .windows(2)
+            .all(|s| s[0].0 == s[1].0 || s[0].1 == s[1].1);
+        if along_axes {
+            Edges::Crisp
+        } else {
+            Edges::Smooth
+        }
+    }
+}
+
+/// Appends SVG elements (one tag per line, as plotters writes them) with `attributes`
+/// (each with its leading space) added to every opening tag.
+fn push_with(out: &mut String, body: &str, attributes: &str) {
     for line in body.split_inclusive('\n') {
         let opening = line.starts_with('<') && !line.starts_with("</");
         match line.find([' ', '>', '/']) {
-            Some(at) if opening && !class.is_empty() => {
+            Some(at) if opening && !attributes.is_empty() => {
                 out.push_str(&line[..at]);
-                out.push_str(" class=\"");
-                out.push_str(class);
-                out.push('"');
+                out.push_str(attributes);
                 out.push_str(&line[at..]);
             }
             _ => out.push_str(line),
@@ -174,7 +205,7 @@ impl DrawingBackend for ClassedSvg<'_> {
     }
 
     fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> SvgResult {
-        self.via(|b| b.draw_pixel(point, color))
+        self.via(Edges::Crisp, |b| b.draw_pixel(point, color))
     }
 
     fn draw_line<S: BackendStyle>(
@@ -183,7 +214,9 @@ impl DrawingBackend for ClassedSvg<'_> {
         to: BackendCoord,
         style: &S,
     ) -> SvgResult {
-        self.via(|b| b.draw_line(from, to, style))
+        self.via(Edges::of_line(&[from, to]), |b| {
+            b.draw_line(from, to, style)
+        })
     }
 
     fn draw_rect<S: BackendStyle>(
@@ -193,7 +226,9 @@ impl DrawingBackend for ClassedSvg<'_> {
         style: &S,
         fill: bool,
     ) -> SvgResult {
-        self.via(|b| b.draw_rect(upper_left, bottom_right, style, fill))
+        self.via(Edges::Crisp, |b| {
+            b.draw_rect(upper_left, bottom_right, style, fill)
+        })
     }
 
     fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
@@ -201,7 +236,8 @@ impl DrawingBackend for ClassedSvg<'_> {
         path: I,
         style: &S,
     ) -> SvgResult {
-        self.via(|b| b.draw_path(path, style))
+        let points: Vec<BackendCoord> = path.into_iter().collect();
+        self.via(Edges::of_line(&points), |b| b.draw_path(points, style))
     }
 
     fn draw_circle<S: BackendStyle>(
@@ -211,7 +247,9 @@ impl DrawingBackend for ClassedSvg<'_> {
         style: &S,
         fill: bool,
     ) -> SvgResult {
-        self.via(|b| b.draw_circle(center, radius, style, fill))
+        self.via(Edges::Smooth, |b| {
+            b.draw_circle(center, radius, style, fill)
+        })
     }
 
     fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
@@ -219,7 +257,9 @@ impl DrawingBackend for ClassedSvg<'_> {
         vert: I,
         style: &S,
     ) -> SvgResult {
-        self.via(|b| b.fill_polygon(vert, style))
+        let points: Vec<BackendCoord> = vert.into_iter().collect();
+        let closed = [points.as_slice(), &points[..points.len().min(1)]].concat();
+        self.via(Edges::of_line(&closed), |b| b.fill_polygon(points, style))
     }
 
     /// A `<text>` element in the embedded font, its content on a line of its own (as
@@ -400,18 +440,25 @@ mod tests {
     #[test]
     fn classes_go_on_opening_tags_only() {
         let mut out = String::new();
-        push_classed(
+        push_with(
             &mut out,
             "<circle cx=\"1\"/>\n<text x=\"2\">\nwomen &lt; men\n</text>\n",
-            "point",
+            " class=\"point\"",
         );
         assert_eq!(
             out,
             "<circle class=\"point\" cx=\"1\"/>\n<text class=\"point\" x=\"2\">\nwomen &lt; men\n</text>\n"
         );
         let mut plain = String::new();
-        push_classed(&mut plain, "<line x1=\"0\"/>\n", "");
+        push_with(&mut plain, "<line x1=\"0\"/>\n", "");
         assert_eq!(plain, "<line x1=\"0\"/>\n");
+    }
+
+    #[test]
+    fn lines_along_the_axes_are_crisp_and_others_smooth() {
+        assert_eq!(Edges::of_line(&[(0, 0), (5, 0), (5, 9)]), Edges::Crisp);
+        assert_eq!(Edges::of_line(&[(0, 0), (5, 1)]), Edges::Smooth);
+        assert_eq!(Edges::of_line(&[(3, 3)]), Edges::Crisp);
     }
 
     #[test]
