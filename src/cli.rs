@@ -353,7 +353,7 @@ without it all ads are compared together and, past two, pairwise.")]
     /// and tables.
     ///
     /// Reads only the database; never talks to a platform. Deterministic: the same data give
-    /// byte-identical SVG, tables and JSON.
+    /// byte-identical SVG, PNG, PDF, tables and JSON.
     #[command(
         after_help = "Formats (--format, comma-separated; default: all but pdf):
   html  report.html: everything in one self-contained file (inline SVG, no network)
@@ -361,9 +361,9 @@ without it all ads are compared together and, past two, pairwise.")]
   tex   tables/*.tex (booktabs; \\usepackage{booktabs})
   csv   tables/*.csv (exact values, as in results.json)
   json  results.json (docs/results-json.md)
-  svg   charts as SVG (embedded-font text)
-  png   charts as PNG at 300 dpi
-  pdf   charts as PDF at their printed size (font embedded)
+  svg   charts as SVG, text in the DejaVu Sans subset each file embeds
+  png   charts as PNG at 300 dpi, rendered from the SVG in the same font
+  pdf   charts as PDF at their printed size, from the SVG (font embedded)
 
 Examples:
   adskew report imana2021-paired-jobs
