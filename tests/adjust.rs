@@ -4,18 +4,8 @@
 
 mod common;
 
-use common::adskew;
+use common::{adskew, stat_fixtures as fixtures};
 use serde_json::Value;
-
-/// The scipy/statsmodels reference values (tests/fixtures/statistics.json).
-fn fixtures() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/statistics.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
 
 fn run(args: &[&str], stdin: &str) -> (i32, String, String) {
     let out = adskew().args(args).write_stdin(stdin).output().unwrap();

@@ -203,21 +203,26 @@ fn g_test_matches_scipy() {
     for case in cases {
         let table = table_of(&case["table"]);
         let r = adskew::analysis::gtest::g_test_independence(&table).expect("testable table");
-        let ctx = format!("{table:?}: {r:?}");
-        assert!(
-            close(r.statistic, case["statistic"].as_f64().unwrap(), 1e-9),
-            "G {ctx}"
-        );
-        assert_eq!(r.dof, case["dof"].as_u64().unwrap(), "dof {ctx}");
-        assert!(
-            close(r.p_value, case["p_value"].as_f64().unwrap(), 1e-8),
-            "p {ctx}"
-        );
-        assert!(
-            close(r.log10_p_value, case["log10_p"].as_f64().unwrap(), 1e-6),
-            "log10 p {ctx}"
-        );
+        assert_g_matches(&r, case, &format!("{table:?}: {r:?}"));
     }
+}
+
+/// A G-test's statistic, degrees of freedom, p and log10 p against scipy's.
+fn assert_g_matches(r: &adskew::analysis::gtest::GTestResult, case: &Value, ctx: &str) {
+    assert!(
+        close(r.statistic, case["statistic"].as_f64().unwrap(), 1e-9),
+        "G {ctx} vs {}",
+        case["statistic"]
+    );
+    assert_eq!(r.dof, case["dof"].as_u64().unwrap(), "dof {ctx}");
+    assert!(
+        close(r.p_value, case["p_value"].as_f64().unwrap(), 1e-8),
+        "p {ctx}"
+    );
+    assert!(
+        close(r.log10_p_value, case["log10_p"].as_f64().unwrap(), 1e-6),
+        "log10 p {ctx}"
+    );
 }
 
 #[test]
@@ -409,20 +414,7 @@ fn g_test_with_yates_matches_scipy() {
         let ctx = format!("{table:?}: {r:?}");
         let two_by_two = table.len() == 2 && table[0].len() == 2;
         assert_eq!(r.yates, two_by_two, "{ctx}");
-        assert!(
-            close(r.statistic, case["statistic"].as_f64().unwrap(), 1e-9),
-            "G {ctx} vs {}",
-            case["statistic"]
-        );
-        assert_eq!(r.dof, case["dof"].as_u64().unwrap(), "dof {ctx}");
-        assert!(
-            close(r.p_value, case["p_value"].as_f64().unwrap(), 1e-8),
-            "p {ctx}"
-        );
-        assert!(
-            close(r.log10_p_value, case["log10_p"].as_f64().unwrap(), 1e-6),
-            "log10 p {ctx}"
-        );
+        assert_g_matches(&r, case, &ctx);
     }
 }
 
