@@ -7,9 +7,11 @@
 //!
 //!     cargo bench --bench meta_collect
 //!
-//! Two adapters are measured: one paced by its own limiter below the limit's average rate
-//! (adskew's default behaviour: never be throttled), and one unpaced that runs into the limit
-//! and waits for the reset time Meta's usage headers give. The numbers are in README.md.
+//! Two adapters are measured: one paced by its own sliding window set to the limit's
+//! (`LIMIT` calls per `WINDOW`, adskew's way of never being throttled: it uses the burst the
+//! window allows and then sends each call as a slot frees), and one unpaced that runs into
+//! the limit and waits for the reset time Meta's usage headers give. The numbers are in
+//! README.md.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -63,7 +65,7 @@ struct Measured {
 
 /// Sets up 200 running ads on a fresh mock without a limit, lets 14 days pass, then turns
 /// the limit on and times the collection.
-async fn measure(exp: &Experiment, calls_per_second: u32) -> Measured {
+async fn measure(exp: &Experiment, calls_per_second: u32, window: Duration) -> Measured {
     let start = scheduler::start_time(exp, chrono::Utc::now());
     let mock = Mock::new(adskew::platform::sim::SimTruth::of(exp).unwrap(), start);
     let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
@@ -73,6 +75,7 @@ async fn measure(exp: &Experiment, calls_per_second: u32) -> Measured {
     let clock = Arc::new(MockClock::connect(&base).await.unwrap());
     let mut config = MetaConfig::new(&base, "act_1000", "2000", Secret::new("bench-token"));
     config.max_calls_per_second = calls_per_second;
+    config.rate_window = window;
     config.page_size = PAGE;
     config.max_retries = 20;
     config.backoff = Duration::from_millis(100);
@@ -225,12 +228,20 @@ fn main() {
             .map(|b| b.as_str())
             .collect::<Vec<_>>()
     );
-    let paced_rate = ((f64::from(LIMIT) / WINDOW) * 0.9).floor() as u32;
-    for (label, rate) in [("paced", paced_rate.max(1)), ("unpaced", 100_000)] {
-        let m = runtime.block_on(measure(&exp, rate));
+    // The paced adapter's window is the limit's: LIMIT / WINDOW calls per second over
+    // WINDOW seconds, i.e. LIMIT calls in any WINDOW.
+    let paced_rate = (f64::from(LIMIT) / WINDOW) as u32;
+    let window = Duration::from_secs_f64(WINDOW);
+    for (label, rate, window) in [
+        ("paced", paced_rate, window),
+        ("unpaced", 100_000, Duration::from_secs(1)),
+    ] {
+        let m = runtime.block_on(measure(&exp, rate, window));
         let minimum_time = ((m.pages.saturating_sub(1)) / u64::from(LIMIT)) as f64 * WINDOW;
         println!(
-            "{label:>8} ({rate} calls/s): {} rows, {} calls (minimum {}, ratio {:.2}), {:.1} s (limit allows {:.1} s), refused by the limit {}",
+            "{label:>8} ({} calls per {:.0} s): {} rows, {} calls (minimum {}, ratio {:.2}), {:.1} s (limit allows {:.1} s), refused by the limit {}",
+            u64::from(rate) * window.as_secs(),
+            window.as_secs_f64(),
             m.rows,
             m.calls,
             m.pages,

@@ -183,6 +183,55 @@ def fisher_large_log10_p(table):
     return float(mpmath.log10(min(p, mpmath.mpf(1))))
 
 
+def fisher_one_sided_log10_p(table, alternative):
+    """log10 of the one-sided Fisher p-value, P(X >= a) ("greater") or P(X <= a) ("less"),
+    summed exactly in mpmath."""
+    mpmath.mp.dps = 60
+    (a, b), (c, d) = table
+    row1, col1, n = a + b, a + c, a + b + c + d
+    lo, hi = max(0, col1 - (n - row1)), min(row1, col1)
+
+    def pmf(x):
+        return mpmath.binomial(row1, x) * mpmath.binomial(n - row1, col1 - x) / mpmath.binomial(n, col1)
+
+    xs = range(a, hi + 1) if alternative == "greater" else range(lo, a + 1)
+    return float(mpmath.log10(min(mpmath.fsum(pmf(x) for x in xs), mpmath.mpf(1))))
+
+
+def fisher_one_sided_cases():
+    """scipy's fisher_exact with alternative="greater" and "less" (issue 18): the odds ratio
+    above 1 (row 1's share of column 1 the larger) or below."""
+    out = []
+    for table in FISHER_TABLES:
+        for alternative in ["greater", "less"]:
+            res = stats.fisher_exact(table, alternative=alternative)
+            out.append({
+                "table": table, "alternative": alternative, "p_value": float(res.pvalue),
+                "log10_p": fisher_one_sided_log10_p(table, alternative),
+            })
+    return out
+
+
+def g_test_yates_cases():
+    """The G-test with scipy's Yates option, chi2_contingency(lambda_="log-likelihood",
+    correction=True): applied to 2 x 2 tables (dof 1), a no-op on larger ones."""
+    out = []
+    mpmath.mp.dps = 50
+    for table in TABLES:
+        arr = np.array(table)
+        g, p, dof, _ = stats.chi2_contingency(arr, correction=True, lambda_="log-likelihood")
+        logsf = float(mpmath.log10(mpmath.gammainc(dof / 2, g / 2, mpmath.inf, regularized=True)))
+        out.append({"table": table, "statistic": float(g), "dof": int(dof), "p_value": float(p),
+                    "log10_p": logsf})
+    return out
+
+
+def expected_frequency_cases():
+    """scipy's chi2_contingency(table).expected_freq, the counts under independence."""
+    return [{"table": table, "expected": stats.chi2_contingency(np.array(table))[3].tolist()}
+            for table in TABLES]
+
+
 def fisher_large_cases():
     out = []
     for table in FISHER_LARGE_TABLES:
@@ -270,8 +319,9 @@ def correction_cases():
     out = []
     for p in PVALUES:
         for ours, theirs in CORRECTIONS.items():
-            _, adjusted, _, _ = multipletests(p, method=theirs)
-            out.append({"p": p, "method": ours, "adjusted": [float(a) for a in adjusted]})
+            reject, adjusted, _, _ = multipletests(p, alpha=0.05, method=theirs)
+            out.append({"p": p, "method": ours, "adjusted": [float(a) for a in adjusted],
+                        "reject_at_0.05": [bool(r) for r in reject]})
     return out
 
 
@@ -306,6 +356,9 @@ def main():
         "chi_square": chi_square_cases(),
         "g_test": g_test_cases(),
         "fisher": fisher_cases(),
+        "fisher_one_sided": fisher_one_sided_cases(),
+        "g_test_yates": g_test_yates_cases(),
+        "expected_frequencies": expected_frequency_cases(),
         "goodness_of_fit": goodness_of_fit_cases(),
         "proportion_ci": ci_cases(),
         "two_proportion_z": ztest_cases(),

@@ -88,6 +88,16 @@ pub struct AnalysisArgs {
     /// replaces the experiment's (or the simulator's) composition for its breakdown.
     #[arg(long, value_name = "GROUP=SHARE,...", value_parser = parse_expected)]
     pub expected: Vec<(crate::vocab::Breakdown, Vec<(String, f64)>)>,
+    /// The alternative of the z-test and of Fisher's exact test: two-sided, greater or less
+    /// (statsmodels' larger and smaller are read too). greater: the first ad's share of the
+    /// group is the larger. For the z-test that is the group it tests (women, or the
+    /// pre-registered group) and the first ad is the comparison's first (the one expected
+    /// higher when a direction was pre-registered); for Fisher's exact test it is the
+    /// table's first group (column) and the comparison's first ad: an odds ratio above 1,
+    /// as scipy's fisher_exact(alternative="greater"). Default: two-sided, or greater where
+    /// a direction was pre-registered.
+    #[arg(long, value_name = "ALTERNATIVE", value_parser = parse_alternative)]
+    pub alternative: Option<crate::analysis::ztest::Alternative>,
 }
 
 impl AnalysisArgs {
@@ -115,6 +125,9 @@ impl AnalysisArgs {
             settings.metric = m;
         }
         self.p_floor.apply(settings);
+        if let Some(a) = self.alternative {
+            settings.alternative = Some(a);
+        }
         for (breakdown, shares) in &self.expected {
             settings.expected.insert(
                 *breakdown,
@@ -201,6 +214,11 @@ fn parse_p_floor(s: &str) -> Result<f64, String> {
         .ok_or_else(|| {
             format!("`{s}` is not a power of ten from 1e-300 to 1e-3; give e.g. --p-floor 1e-16")
         })
+}
+
+fn parse_alternative(s: &str) -> Result<crate::analysis::ztest::Alternative, String> {
+    crate::analysis::ztest::Alternative::parse(s)
+        .ok_or_else(|| format!("`{s}` is not an alternative; use two-sided, greater or less"))
 }
 
 fn parse_correction(s: &str) -> Result<crate::vocab::Correction, String> {
@@ -349,11 +367,27 @@ reach and/or impressions (clicks, spend optional), plus an optional comparison c
 without it all ads are compared together and, past two, pairwise.")]
     Analyze(AnalyzeArgs),
 
+    /// Correct a list of p-values for multiple comparisons, as statsmodels' multipletests:
+    /// Bonferroni, Holm or Benjamini–Hochberg (the corrections `analyze` applies to its own
+    /// tests), for p-values that did not come from adskew (a paper's, another tool's).
+    ///
+    /// The values come as arguments or from a file (--file FILE, or --file - for stdin):
+    /// any number per line, separated by commas, semicolons, tabs or spaces; blank lines and
+    /// lines starting with # are skipped. A value that is not a number from 0 to 1 is
+    /// refused with its argument number or line (exit code 2, nothing printed). Prints
+    /// each p-value, its adjusted value (in the order given) and whether it is below
+    /// --alpha; --json prints the same as JSON.
+    #[command(after_help = "Examples:
+  adskew adjust --method holm 0.01 0.04 0.03
+  adskew adjust --method bh --file pvalues.txt --json
+  cut -d, -f5 tests.csv | tail -n +2 | adskew adjust --method bonferroni --file -")]
+    Adjust(AdjustArgs),
+
     /// Regenerate the report of a stored run: report.html, report.md, results.json, charts
     /// and tables.
     ///
     /// Reads only the database; never talks to a platform. Deterministic: the same data give
-    /// byte-identical SVG, tables and JSON.
+    /// byte-identical SVG, PNG, PDF, tables and JSON.
     #[command(
         after_help = "Formats (--format, comma-separated; default: all but pdf):
   html  report.html: everything in one self-contained file (inline SVG, no network)
@@ -361,9 +395,9 @@ without it all ads are compared together and, past two, pairwise.")]
   tex   tables/*.tex (booktabs; \\usepackage{booktabs})
   csv   tables/*.csv (exact values, as in results.json)
   json  results.json (docs/results-json.md)
-  svg   charts as SVG (embedded-font text)
-  png   charts as PNG at 300 dpi
-  pdf   charts as PDF at their printed size (font embedded)
+  svg   charts as SVG, text in the DejaVu Sans subset each file embeds
+  png   charts as PNG at 300 dpi, rendered from the SVG in the same font
+  pdf   charts as PDF at their printed size, from the SVG (font embedded)
 
 Examples:
   adskew report imana2021-paired-jobs
@@ -622,6 +656,25 @@ pub struct AnalyzeArgs {
     pub output: OutputArgs,
     #[command(flatten)]
     pub options: AnalysisArgs,
+}
+
+/// The arguments of `adskew adjust`.
+#[derive(Debug, clap::Args)]
+pub struct AdjustArgs {
+    /// The p-values, each from 0 to 1.
+    #[arg(value_name = "P", conflicts_with = "file")]
+    pub p_values: Vec<String>,
+    /// Read the p-values from FILE instead (- for stdin).
+    #[arg(long, value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    /// The correction: bonferroni, holm or bh (Benjamini–Hochberg).
+    #[arg(long, default_value = "holm", value_parser = parse_correction)]
+    pub method: crate::vocab::Correction,
+    /// The level an adjusted p-value is compared with, in (0, 0.5).
+    #[arg(long, default_value = "0.05", value_parser = parse_alpha)]
+    pub alpha: f64,
+    #[command(flatten)]
+    pub output: OutputArgs,
 }
 
 /// The arguments of `adskew report`.

@@ -452,18 +452,18 @@ fn svg_inches(svg: &str) -> f64 {
 }
 
 #[test]
-fn svgs_regenerate_byte_for_byte_and_pngs_are_300_dpi_at_print_width() {
+fn svgs_and_pngs_regenerate_byte_for_byte_and_pngs_are_300_dpi_at_print_width() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = run(
         "imana2021_paired_jobs.toml",
         tmp.path(),
         "imana2021-paired-jobs",
     );
-    let read_svgs = |d: &Path| -> BTreeMap<String, Vec<u8>> {
+    let read = |d: &Path, ext: &str| -> BTreeMap<String, Vec<u8>> {
         std::fs::read_dir(d)
             .unwrap()
             .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|x| x == "svg"))
+            .filter(|p| p.extension().is_some_and(|x| x == ext))
             .map(|p| {
                 (
                     p.file_name().unwrap().to_string_lossy().into_owned(),
@@ -472,8 +472,10 @@ fn svgs_regenerate_byte_for_byte_and_pngs_are_300_dpi_at_print_width() {
             })
             .collect()
     };
-    let first = read_svgs(&dir);
+    let first = read(&dir, "svg");
+    let first_pngs = read(&dir, "png");
     assert!(first.len() >= 9, "{:?}", first.keys());
+    assert_eq!(first_pngs.len(), first.len(), "a PNG of every SVG");
     adskew()
         .args(["report", "imana2021-paired-jobs", "--db"])
         .arg(tmp.path().join("a.db"))
@@ -481,10 +483,12 @@ fn svgs_regenerate_byte_for_byte_and_pngs_are_300_dpi_at_print_width() {
         .arg(tmp.path().join("again"))
         .assert()
         .success();
-    assert_eq!(
-        read_svgs(&tmp.path().join("again/imana2021-paired-jobs")),
-        first
-    );
+    let again = tmp.path().join("again/imana2021-paired-jobs");
+    assert_eq!(read(&again, "svg"), first);
+    // The PNGs, rendered on as many threads as there are cores, come out the same too.
+    for (name, png) in read(&again, "png") {
+        assert!(first_pngs[&name] == png, "{name} differs");
+    }
 
     for (name, bytes) in &first {
         let inches = svg_inches(std::str::from_utf8(bytes).unwrap());

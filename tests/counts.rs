@@ -3,18 +3,8 @@
 
 mod common;
 
-use common::adskew;
+use common::{adskew, stat_fixtures as fixtures};
 use serde_json::Value;
-
-/// The scipy/statsmodels reference values (tests/fixtures/statistics.json).
-fn fixtures() -> Value {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/statistics.json"
-    ))
-    .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
 
 fn analyze(text: &[u8]) -> (i32, String, String) {
     analyze_with(text, &[])
@@ -352,4 +342,132 @@ fn a_trillion_per_cell_is_analysed_exactly_and_at_once() {
         ((ours - theirs) / theirs).abs() < 1e-9,
         "{ours} vs {theirs}"
     );
+}
+
+/// The fixture of `kind` whose fields `key` equal `value`.
+fn reference<'a>(fixtures: &'a Value, kind: &str, matches: &[(&str, Value)]) -> &'a Value {
+    fixtures[kind]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| matches.iter().all(|(k, v)| c[*k] == *v))
+        .unwrap_or_else(|| panic!("no {kind} fixture {matches:?}"))
+}
+
+fn assert_close(ours: &Value, theirs: &Value, rel: f64, what: &str) {
+    let (o, t) = (ours.as_f64().unwrap(), theirs.as_f64().unwrap());
+    assert!(((o - t) / t).abs() <= rel, "{what}: {o} vs {t}");
+}
+
+#[test]
+fn one_sided_tests_follow_the_alternative_flag() {
+    // Ad a's share of women is the larger: "greater" is the side of the observed difference.
+    let f = fixtures();
+    let table = b"comparison,ad,dimension,group,reach\n\
+          c,a,gender,female,120\nc,a,gender,male,80\nc,b,gender,female,90\nc,b,gender,male,110\n";
+    for (flag, scipy) in [("greater", "greater"), ("less", "less")] {
+        let (code, stdout, stderr) = analyze_with(table, &["--alternative", flag]);
+        assert_eq!(code, 0, "{stderr}");
+        let r: Value = serde_json::from_str(&stdout).unwrap();
+        let b = &r["comparisons"][0]["breakdowns"][0];
+        // scipy.stats.fisher_exact([[120, 80], [90, 110]], alternative=...)
+        let fisher = reference(
+            &f,
+            "fisher_one_sided",
+            &[
+                ("table", serde_json::json!([[120, 80], [90, 110]])),
+                ("alternative", scipy.into()),
+            ],
+        );
+        assert_close(
+            &b["fisher"]["p_value"],
+            &fisher["p_value"],
+            1e-8,
+            "Fisher p",
+        );
+        assert_close(
+            &b["fisher"]["log10_p_value"],
+            &fisher["log10_p"],
+            1e-8,
+            "log10 p",
+        );
+        assert_eq!(
+            r["settings"]["alternative"],
+            if flag == "greater" {
+                "larger"
+            } else {
+                "smaller"
+            }
+        );
+    }
+    // The z-test against statsmodels' proportions_ztest([60, 40], [100, 100], alternative).
+    let (code, stdout, stderr) = analyze_with(
+        b"ad,dimension,group,reach\na,gender,female,60\na,gender,male,40\nb,gender,female,40\nb,gender,male,60\n",
+        &["--alternative", "less"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    let z = &r["comparisons"][0]["breakdowns"][0]["z_test"];
+    let theirs = reference(
+        &f,
+        "two_proportion_z",
+        &[
+            ("x1", 60.into()),
+            ("n1", 100.into()),
+            ("x2", 40.into()),
+            ("alternative", "smaller".into()),
+        ],
+    );
+    assert_eq!(z["alternative"], "smaller");
+    assert_close(&z["statistic"], &theirs["z"], 1e-9, "z");
+    assert_close(&z["p_value"], &theirs["p_value"], 1e-8, "z p");
+    // Without the flag both stay two-sided, as before.
+    let (_, stdout, _) = analyze(table);
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    let b = &r["comparisons"][0]["breakdowns"][0];
+    assert!(b["fisher"].get("alternative").is_none(), "{}", b["fisher"]);
+    assert_eq!(b["z_test"]["alternative"], "two-sided");
+    // A misspelt alternative is refused, naming the flag and the choices.
+    let (code, _, stderr) = analyze_with(table, &["--alternative", "bigger"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("--alternative") && stderr.contains("greater"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn expected_frequencies_and_the_yates_g_test_match_scipy() {
+    let f = fixtures();
+    let (code, stdout, stderr) = analyze_with(
+        b"comparison,ad,dimension,group,reach\n\
+          c,a,gender,female,120\nc,a,gender,male,80\nc,b,gender,female,90\nc,b,gender,male,110\n",
+        &["--yates"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let r: Value = serde_json::from_str(&stdout).unwrap();
+    let b = &r["comparisons"][0]["breakdowns"][0];
+    let table = serde_json::json!([[120, 80], [90, 110]]);
+    // scipy.stats.chi2_contingency(table).expected_freq
+    let expected = reference(&f, "expected_frequencies", &[("table", table.clone())]);
+    for (ours, theirs) in b["expected_frequencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .zip(
+            expected["expected"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|r| r.as_array().unwrap()),
+        )
+    {
+        assert_close(ours, theirs, 1e-12, "expected frequency");
+    }
+    // chi2_contingency(table, correction=True, lambda_="log-likelihood")
+    let g = reference(&f, "g_test_yates", &[("table", table)]);
+    assert_eq!(b["g_test"]["yates"], true);
+    assert_close(&b["g_test"]["statistic"], &g["statistic"], 1e-9, "G");
+    assert_close(&b["g_test"]["p_value"], &g["p_value"], 1e-8, "G p");
 }

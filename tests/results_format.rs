@@ -95,6 +95,15 @@ fn every_field_is_documented_and_every_documented_field_is_written() {
         "",
         &mut written,
     );
+    // The fields written only on request: a one-sided Fisher test, the Yates G-test.
+    paths(
+        &analyze_json(
+            &db,
+            &["imana2021-paired-jobs", "--alternative", "less", "--yates"],
+        ),
+        "",
+        &mut written,
+    );
 
     let documented = documented();
     assert!(documented.len() > 80, "{documented:?}");

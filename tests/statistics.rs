@@ -203,21 +203,26 @@ fn g_test_matches_scipy() {
     for case in cases {
         let table = table_of(&case["table"]);
         let r = adskew::analysis::gtest::g_test_independence(&table).expect("testable table");
-        let ctx = format!("{table:?}: {r:?}");
-        assert!(
-            close(r.statistic, case["statistic"].as_f64().unwrap(), 1e-9),
-            "G {ctx}"
-        );
-        assert_eq!(r.dof, case["dof"].as_u64().unwrap(), "dof {ctx}");
-        assert!(
-            close(r.p_value, case["p_value"].as_f64().unwrap(), 1e-8),
-            "p {ctx}"
-        );
-        assert!(
-            close(r.log10_p_value, case["log10_p"].as_f64().unwrap(), 1e-6),
-            "log10 p {ctx}"
-        );
+        assert_g_matches(&r, case, &format!("{table:?}: {r:?}"));
     }
+}
+
+/// A G-test's statistic, degrees of freedom, p and log10 p against scipy's.
+fn assert_g_matches(r: &adskew::analysis::gtest::GTestResult, case: &Value, ctx: &str) {
+    assert!(
+        close(r.statistic, case["statistic"].as_f64().unwrap(), 1e-9),
+        "G {ctx} vs {}",
+        case["statistic"]
+    );
+    assert_eq!(r.dof, case["dof"].as_u64().unwrap(), "dof {ctx}");
+    assert!(
+        close(r.p_value, case["p_value"].as_f64().unwrap(), 1e-8),
+        "p {ctx}"
+    );
+    assert!(
+        close(r.log10_p_value, case["log10_p"].as_f64().unwrap(), 1e-6),
+        "log10 p {ctx}"
+    );
 }
 
 #[test]
@@ -361,4 +366,76 @@ fn fisher_near_the_mode_of_a_trillion_per_cell_agrees_with_chi_square() {
         (fisher.log10_p_value - chi.log10_p_value).abs() < 1e-4,
         "{fisher:?} vs {chi:?}"
     );
+}
+
+/// `alternative` as the fixtures spell it (scipy's words).
+fn alternative_of(v: &Value) -> Alternative {
+    Alternative::parse(v.as_str().unwrap()).expect("a known alternative")
+}
+
+#[test]
+fn one_sided_fisher_matches_scipy() {
+    // scipy.stats.fisher_exact(table, alternative="greater" / "less"), log10 p from mpmath.
+    let f = fixtures();
+    let cases = f["fisher_one_sided"].as_array().unwrap();
+    assert!(cases.len() >= 20);
+    for case in cases {
+        let t = table_of(&case["table"]);
+        let alternative = alternative_of(&case["alternative"]);
+        let r = adskew::analysis::fisher::fisher_exact_alternative(
+            [[t[0][0], t[0][1]], [t[1][0], t[1][1]]],
+            alternative,
+        );
+        let ctx = format!("{t:?} {alternative:?}: {r:?}");
+        assert!(
+            close(r.p_value, case["p_value"].as_f64().unwrap(), 1e-8),
+            "p {ctx} vs {}",
+            case["p_value"]
+        );
+        assert!(
+            close(r.log10_p_value, case["log10_p"].as_f64().unwrap(), 1e-8),
+            "log10 p {ctx} vs {}",
+            case["log10_p"]
+        );
+        assert_eq!(r.alternative, alternative);
+    }
+}
+
+#[test]
+fn g_test_with_yates_matches_scipy() {
+    // scipy.stats.chi2_contingency(table, correction=True, lambda_="log-likelihood"):
+    // corrected on 2 × 2 tables, the plain G-test on larger ones.
+    let f = fixtures();
+    let cases = f["g_test_yates"].as_array().unwrap();
+    assert!(cases.len() >= 10);
+    for case in cases {
+        let table = table_of(&case["table"]);
+        let r = adskew::analysis::gtest::g_test(&table, true).expect("testable table");
+        let ctx = format!("{table:?}: {r:?}");
+        let two_by_two = table.len() == 2 && table[0].len() == 2;
+        assert_eq!(r.yates, two_by_two, "{ctx}");
+        assert_g_matches(&r, case, &ctx);
+    }
+}
+
+#[test]
+fn expected_frequencies_match_scipy() {
+    // scipy.stats.chi2_contingency(table).expected_freq.
+    let f = fixtures();
+    let cases = f["expected_frequencies"].as_array().unwrap();
+    assert!(cases.len() >= 10);
+    for case in cases {
+        let table = table_of(&case["table"]);
+        let ours = adskew::analysis::chisq::expected_frequencies(&table);
+        let theirs = case["expected"].as_array().unwrap();
+        assert_eq!(ours.len(), theirs.len(), "{table:?}");
+        for (row, their_row) in ours.iter().zip(theirs) {
+            for (o, t) in row.iter().zip(their_row.as_array().unwrap()) {
+                assert!(
+                    close(*o, t.as_f64().unwrap(), 1e-12),
+                    "{table:?}: {ours:?} vs {theirs:?}"
+                );
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! What each command does, one file per command, in terms of the workspace's crates.
 //! `execute` only dispatches; `main` only maps the outcome to an exit code.
 
+mod adjust;
 mod analyze;
 mod audience;
 mod completions;
@@ -30,6 +31,7 @@ pub fn execute(cli: Cli) -> Result<()> {
         Command::Validate(args) => validate::execute(args),
         Command::Run(args) => run::execute(args),
         Command::Analyze(args) => analyze::execute(args),
+        Command::Adjust(args) => adjust::execute(args),
         Command::Report(args) => report::execute(args),
         Command::Import(args) => import::execute(args),
         Command::Plan(args) => plan::execute(args),

@@ -62,6 +62,10 @@ pub fn execute(args: RunArgs) -> Result<()> {
     };
     let _lock = crate::store::lock::DbLock::acquire(&db, wait)?;
     super::or_abandon(Store::open(&db)?, |store| {
+        if exp.platform == crate::vocab::PlatformKind::Sim {
+            // The simulator's objects live only in this process (see `Durability`).
+            store.set_durability(crate::store::Durability::Collections)?;
+        }
         runs::refuse_second_copy(store, &exp, args.new)?;
         // An account in another currency is refused before the run is recorded.
         runtime.block_on(scheduler::check_account(&exp, platform.as_ref()))?;

@@ -60,6 +60,18 @@ pub fn run_campaign(campaign: &str, tmp: &std::path::Path) -> std::path::PathBuf
     tmp.join("results").join(name)
 }
 
+/// The scipy/statsmodels reference values of `scripts/gen_stat_fixtures.py`
+/// (tests/fixtures/statistics.json), for the tests that check statistics through the CLI.
+#[allow(dead_code)]
+pub fn stat_fixtures() -> serde_json::Value {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/statistics.json"
+    ))
+    .expect("tests/fixtures/statistics.json is committed");
+    serde_json::from_str(&text).expect("the fixtures are JSON")
+}
+
 /// The two-ad z-test of a comparison in `results.json` (it sits in the breakdown of the
 /// group it tests), or `null`.
 #[allow(dead_code)]

@@ -64,8 +64,13 @@ pub struct MetaConfig {
     pub backoff: Duration,
     /// Insights rows per page (Meta's `limit`).
     pub page_size: u32,
-    /// Client-side ceiling on requests per second (a governor limiter), below Meta's.
+    /// Client-side ceiling on calls per second, below Meta's: at most
+    /// `max_calls_per_second` × `rate_window` calls in any sliding `rate_window`, each call
+    /// inside a batch counted (see `pacing.rs`).
     pub max_calls_per_second: u32,
+    /// The window the ceiling is counted over (1 s by default; a longer one lets a
+    /// collection use the burst a platform's window allows).
+    pub rate_window: Duration,
     /// When set, every call carries `appsecret_proof` (apps may require it).
     pub app_secret: Option<Secret>,
     /// A request with no answer after this long is abandoned and retried.
@@ -127,6 +132,7 @@ impl MetaConfig {
             backoff: Duration::from_secs(5),
             page_size: 500,
             max_calls_per_second: defaults::MAX_CALLS_PER_SECOND,
+            rate_window: Duration::from_secs(1),
             app_secret: None,
             request_timeout: Duration::from_secs(120),
             async_after_days: defaults::ASYNC_AFTER_DAYS,
@@ -196,7 +202,7 @@ impl Known {
 
 pub struct MetaPlatform {
     http: reqwest::Client,
-    limiter: governor::DefaultDirectRateLimiter,
+    pacer: super::pacing::Pacer,
     /// The highest quota utilisation the last response reported, in percent.
     last_usage_pct: Mutex<f64>,
     /// The app's access tier, as the last usage header that named it said.
@@ -232,12 +238,13 @@ impl MetaPlatform {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| PlatformError::Config(format!("HTTP client: {}", e.without_url())))?;
-        let per_second =
-            std::num::NonZeroU32::new(config.max_calls_per_second.max(1)).expect("at least 1");
-        let limiter = governor::RateLimiter::direct(governor::Quota::per_second(per_second));
+        let per_window = (f64::from(config.max_calls_per_second) * config.rate_window.as_secs_f64())
+            .floor()
+            .max(1.0) as u64;
+        let pacer = super::pacing::Pacer::new(per_window, config.rate_window);
         Ok(MetaPlatform {
             http,
-            limiter,
+            pacer,
             last_usage_pct: Mutex::new(0.0),
             access_tier: Mutex::new(None),
             image_hashes: Mutex::new(BTreeMap::new()),
@@ -287,7 +294,7 @@ impl MetaPlatform {
         params: &[(String, String)],
         create: Option<(&str, &str)>,
     ) -> Result<Value, PlatformError> {
-        self.call_graph(post, url, params, create)
+        self.call_graph(post, url, params, create, 1)
             .await
             .map_err(Failure::into_platform)
     }
@@ -300,6 +307,7 @@ impl MetaPlatform {
         url: &str,
         params: &[(String, String)],
         create: Option<(&str, &str)>,
+        calls: usize,
     ) -> Result<Value, Failure> {
         let url = self.checked_url(url)?;
         let endpoint = format!("{} {}", if post { "POST" } else { "GET" }, url.path());
@@ -308,7 +316,7 @@ impl MetaPlatform {
         let mut attempt = 0;
         loop {
             let (graph, usage, message) = match self
-                .send_archived(post, &url, &params, &archived_request)
+                .send_archived(post, &url, &params, &archived_request, calls)
                 .await
             {
                 Ok(v) => return Ok(v),
@@ -355,16 +363,19 @@ impl MetaPlatform {
         params
     }
 
-    /// One paced attempt, kept as an [`Exchange`] with credentials and customer samples
-    /// removed, so the archive holds every attempt and no secret.
+    /// One paced attempt of a request of `calls` Graph calls (a batch's count, else 1),
+    /// kept as an [`Exchange`] with credentials and customer samples removed, so the
+    /// archive holds every attempt and no secret.
     async fn send_archived(
         &self,
         post: bool,
         url: &reqwest::Url,
         params: &[(String, String)],
         archived_request: &str,
+        calls: usize,
     ) -> Result<Value, (Option<GraphError>, Usage, String)> {
-        self.pace().await;
+        // Held until the answer is in (see `pacing.rs`).
+        let _permit = self.pace(calls).await;
         self.calls
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let request = if post {
@@ -536,10 +547,11 @@ impl MetaPlatform {
         Some(appsecret_proof(secret.expose(), self.config.token.expose()))
     }
 
-    /// Waits for the limiter, and longer when Meta reports a quota above 75% used, so the
-    /// account slows down before it is throttled rather than after.
-    async fn pace(&self) {
-        self.limiter.until_ready().await;
+    /// Waits for room for `calls` calls in the pacer's window, and longer when Meta reports
+    /// a quota above 75% used, so the account slows down before it is throttled rather
+    /// than after.
+    async fn pace(&self, calls: usize) -> super::pacing::Permit<'_> {
+        let permit = self.pacer.acquire(calls).await;
         let pct = *self.last_usage_pct.lock().expect("usage lock");
         if pct > 75.0 {
             let extra = self.config.backoff.mul_f64(((pct - 75.0) / 25.0).min(4.0));
@@ -550,6 +562,7 @@ impl MetaPlatform {
             );
             tokio::time::sleep(extra).await;
         }
+        permit
     }
 
     async fn create(
@@ -943,7 +956,11 @@ impl MetaPlatform {
             "batch".to_string(),
             Value::Array(requests.to_vec()).to_string(),
         )];
-        let answer = self.call(true, &self.url(""), &params).await?;
+        // Each call in the batch counts against Meta's limits, so against the pacer's.
+        let answer = self
+            .call_graph(true, &self.url(""), &params, None, requests.len())
+            .await
+            .map_err(Failure::into_platform)?;
         let mut answers = answer.as_array().cloned().ok_or_else(|| {
             PlatformError::Protocol(format!("a batch request was answered with {answer}"))
         })?;
@@ -1541,7 +1558,7 @@ impl MetaPlatform {
         params: &[(String, String)],
     ) -> Result<Vec<Value>, Failure> {
         let mut rows = Vec::new();
-        let mut page = self.call_graph(false, url, params, None).await?;
+        let mut page = self.call_graph(false, url, params, None, 1).await?;
         loop {
             rows.extend(
                 page.get("data")
@@ -1557,7 +1574,7 @@ impl MetaPlatform {
                 break;
             };
             // The next URL carries every parameter but the token.
-            page = self.call_graph(false, &next, &[], None).await?;
+            page = self.call_graph(false, &next, &[], None, 1).await?;
         }
         Ok(rows)
     }

@@ -40,6 +40,7 @@ pub mod hashing;
 pub mod images;
 pub mod import;
 pub mod input;
+mod pacing;
 pub mod preflight;
 pub mod settings;
 pub mod usage;

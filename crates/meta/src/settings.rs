@@ -69,7 +69,7 @@ pub struct MetaSettings {
     pub token_file: Option<PathBuf>,
     /// A file holding the app secret; with it every call carries `appsecret_proof`.
     pub app_secret_file: Option<PathBuf>,
-    /// Client-side ceiling on requests per second (default 5).
+    /// Client-side ceiling on calls per second, each call inside a batch counted (default 5).
     #[serde(default = "default_rate")]
     pub max_calls_per_second: u32,
     /// Insights over more days than this are read as async report runs (default 28).

@@ -3,7 +3,8 @@
 //! results in words, and provenance.
 //!
 //! Self-contained means it opens from an e-mail attachment: no scripts, fonts, styles or
-//! images are fetched (a Content-Security-Policy forbids it), and nothing depends on the
+//! images are fetched (a Content-Security-Policy forbids it; the one font, each chart's
+//! subset of DejaVu Sans, is inside its SVG as a `data:` URL), and nothing depends on the
 //! machine that wrote it. A short inline script only checks, once the page has loaded, that
 //! every chart rendered, and writes the result on `<body>` (`data-charts-rendered`,
 //! `data-errors`) where a headless browser test can read it (`tests/report_html.rs`).
@@ -127,7 +128,7 @@ fn head(s: &mut String, report: &Report, figures: &[Figure]) {
     let _ = write!(
         s,
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">\n\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:; font-src data:\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
          <meta name=\"generator\" content=\"adskew {}\">\n<title>{} — adskew report</title>\n<style>{STYLE}</style>\n<script>{CHECK}</script>\n</head>\n<body data-charts=\"{}\">\n",
         esc(&a.adskew_version),

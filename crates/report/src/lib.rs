@@ -75,8 +75,9 @@ impl Report {
     }
 }
 
-/// Writes one kind of output for a report into a directory.
-pub trait Exporter {
+/// Writes one kind of output for a report into a directory. Exporters write different
+/// files, so [`write`] runs them at the same time.
+pub trait Exporter: Sync {
     /// A short name for logs ("json", "markdown", "charts").
     fn name(&self) -> &'static str;
     /// Writes the output and returns the files written.
@@ -150,9 +151,25 @@ pub struct Written {
 pub fn write(report: &Report, out: &Path, formats: &[Format]) -> Result<Written> {
     let experiment = &report.analysis.experiment;
     let folder = folder::ReportFolder::prepare(out, &experiment.name, experiment.id)?;
+    let exporters = exporters(formats);
+    // At once: the figures' PNGs are most of a report's time, and the other exporters
+    // run beside them (a failure is reported in the exporters' order, as one by one).
+    let outcomes: Vec<Result<Vec<PathBuf>>> = std::thread::scope(|scope| {
+        let running: Vec<_> = exporters
+            .iter()
+            .map(|e| scope.spawn(|| e.export(report, folder.work())))
+            .collect();
+        running
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+            })
+            .collect()
+    });
     let mut files = Vec::new();
-    for exporter in exporters(formats) {
-        let written = exporter.export(report, folder.work())?;
+    for (exporter, written) in exporters.iter().zip(outcomes) {
+        let written = written?;
         tracing::debug!(
             exporter = exporter.name(),
             files = written.len(),

@@ -90,6 +90,31 @@ pub(crate) fn margins(table: &[Vec<u64>]) -> Result<Margins, TableError> {
     })
 }
 
+/// The counts expected under independence, E = row sum × column sum / total, for every
+/// cell of `table` as given (an all-zero row or column expects 0), as scipy's
+/// `chi2_contingency(table).expected_freq`: what the chi-square and G-tests compare the
+/// table with, for a reader to see which cells drive them.
+pub fn expected_frequencies(table: &[Vec<u64>]) -> Vec<Vec<f64>> {
+    let cols = table.first().map_or(0, Vec::len);
+    let row_sums: Vec<f64> = table
+        .iter()
+        .map(|r| count::sum(r.iter().copied()) as f64)
+        .collect();
+    let col_sums: Vec<f64> = (0..cols)
+        .map(|j| count::sum(table.iter().map(|r| r[j])) as f64)
+        .collect();
+    let total: f64 = row_sums.iter().sum();
+    row_sums
+        .iter()
+        .map(|r| {
+            col_sums
+                .iter()
+                .map(|c| if total > 0.0 { r * c / total } else { 0.0 })
+                .collect()
+        })
+        .collect()
+}
+
 /// Pearson's chi-square test of independence. `yates` applies the continuity correction,
 /// which is only defined (and only applied) for 2 × 2 tables.
 pub fn chi_square_independence(

@@ -25,6 +25,7 @@
 use serde::Serialize;
 use statrs::function::gamma::ln_gamma;
 
+use super::ztest::Alternative;
 use crate::count;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -36,6 +37,11 @@ pub struct FisherResult {
     pub p_value: f64,
     /// log10 of the p-value, summed in logs: finite where `p_value` underflows to 0.
     pub log10_p_value: f64,
+    /// Two-sided unless asked otherwise (written only then, so results of two-sided tests
+    /// read as before). `larger`: the odds ratio is above 1, i.e. row 1's share of column 1
+    /// is larger than row 2's (scipy's `alternative="greater"`); `smaller` the reverse.
+    #[serde(skip_serializing_if = "Alternative::is_two_sided")]
+    pub alternative: Alternative,
 }
 
 /// How many terms of a tail follow from ratios before one is computed directly again.
@@ -60,6 +66,17 @@ pub fn applies(table: [[u64; 2]; 2]) -> bool {
 ///
 /// If the table's total is above [`MAX_TOTAL`] (see [`applies`]).
 pub fn fisher_exact(table: [[u64; 2]; 2]) -> FisherResult {
+    fisher_exact_alternative(table, Alternative::TwoSided)
+}
+
+/// Fisher's exact test of `[[a, b], [c, d]]` against `alternative`, as scipy's
+/// `fisher_exact(table, alternative)`: `Larger` is P(X ≥ a) ("greater": the odds ratio
+/// above 1, row 1's share of column 1 the larger), `Smaller` is P(X ≤ a) ("less").
+///
+/// # Panics
+///
+/// If the table's total is above [`MAX_TOTAL`] (see [`applies`]).
+pub fn fisher_exact_alternative(table: [[u64; 2]; 2], alternative: Alternative) -> FisherResult {
     assert!(applies(table), "Fisher's exact test of a total above 2^53");
     let [[a, b], [c, d]] = table;
     let odds_ratio = {
@@ -74,11 +91,18 @@ pub fn fisher_exact(table: [[u64; 2]; 2]) -> FisherResult {
             num / den
         }
     };
-    let ln_sum = Hypergeometric::of(table).two_sided_ln_p(a).min(0.0);
+    let h = Hypergeometric::of(table);
+    let ln_sum = match alternative {
+        Alternative::TwoSided => h.two_sided_ln_p(a),
+        Alternative::Larger => h.one_sided_ln_p(a, Direction::Up),
+        Alternative::Smaller => h.one_sided_ln_p(a, Direction::Down),
+    }
+    .min(0.0);
     FisherResult {
         odds_ratio,
         p_value: ln_sum.exp(),
         log10_p_value: ln_sum / std::f64::consts::LN_10,
+        alternative,
     }
 }
 
@@ -151,6 +175,25 @@ impl Hypergeometric {
         let tails: Vec<f64> = tails.into_iter().flatten().collect();
         let largest = tails.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         largest + tails.iter().map(|t| (t - largest).exp()).sum::<f64>().ln()
+    }
+
+    /// ln P(X ≥ observed) (Up) or ln P(X ≤ observed) (Down). A tail that starts on the
+    /// far side of the mode is summed outward; one that takes in the mode is one minus the
+    /// opposite tail, through `ln_1p` (that tail leaves out at least the mode's probability,
+    /// so the difference keeps its digits).
+    fn one_sided_ln_p(&self, observed: u64, direction: Direction) -> f64 {
+        let mode = self.mode();
+        let opposite = match direction {
+            Direction::Up if observed >= mode => return self.ln_tail(observed, direction),
+            Direction::Down if observed <= mode => return self.ln_tail(observed, direction),
+            Direction::Up => {
+                (observed > self.lo).then(|| self.ln_tail(observed - 1, Direction::Down))
+            }
+            Direction::Down => {
+                (observed < self.hi).then(|| self.ln_tail(observed + 1, Direction::Up))
+            }
+        };
+        opposite.map_or(0.0, |ln_q| (-ln_q.exp()).ln_1p())
     }
 
     /// The largest x in [from, to) with ln P(x) ≤ threshold, where ln P rises on the range

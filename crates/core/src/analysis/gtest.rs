@@ -18,12 +18,25 @@ pub struct GTestResult {
     pub dof: u64,
     pub p_value: f64,
     pub log10_p_value: f64,
+    /// Whether Yates' correction was applied (2 × 2 tables only; written only then, so
+    /// uncorrected results read as before).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub yates: bool,
 }
 
 /// G = 2 Σ O ln(O / E) over the cells, E from the margins; df = (r − 1)(c − 1). Cells with
 /// O = 0 contribute nothing (the limit of O ln O). Matches scipy's
 /// `chi2_contingency(table, correction=False, lambda_="log-likelihood")`.
 pub fn g_test_independence(table: &[Vec<u64>]) -> Result<GTestResult, TableError> {
+    g_test(table, false)
+}
+
+/// [`g_test_independence`], with Yates' continuity correction when `yates` and the table
+/// is 2 × 2, as scipy's `chi2_contingency(table, correction=True,
+/// lambda_="log-likelihood")` applies it: each observed count moves half a unit toward its
+/// expected count (less when it is nearer than that) before G is computed. The same
+/// switch as the chi-square test's (`--yates`), so the two tests of a table agree on it.
+pub fn g_test(table: &[Vec<u64>], yates: bool) -> Result<GTestResult, TableError> {
     let Margins {
         table: t,
         rows: row_sums,
@@ -31,12 +44,17 @@ pub fn g_test_independence(table: &[Vec<u64>]) -> Result<GTestResult, TableError
         total,
     } = margins(table)?;
     let (rows, cols) = (row_sums.len(), col_sums.len());
+    let apply_yates = yates && rows == 2 && cols == 2;
     let mut statistic = 0.0;
     for (i, row) in t.iter().enumerate() {
         for (j, &observed) in row.iter().enumerate() {
-            if observed > 0 {
-                let o = observed as f64;
-                let expected = row_sums[i] * col_sums[j] / total;
+            let expected = row_sums[i] * col_sums[j] / total;
+            let mut o = observed as f64;
+            if apply_yates {
+                let toward = expected - o;
+                o += toward.signum() * toward.abs().min(0.5);
+            }
+            if o > 0.0 {
                 statistic += o * (o / expected).ln();
             }
         }
@@ -49,6 +67,7 @@ pub fn g_test_independence(table: &[Vec<u64>]) -> Result<GTestResult, TableError
         dof,
         p_value,
         log10_p_value,
+        yates: apply_yates,
     })
 }
 

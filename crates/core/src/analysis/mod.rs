@@ -217,6 +217,11 @@ pub struct BreakdownResult {
     pub groups: Vec<String>,
     /// Rows follow the comparison's ads, columns follow `groups`.
     pub table: Vec<Vec<u64>>,
+    /// The counts `table` would hold if every ad reached the same composition (row sum ×
+    /// column sum / total): what the chi-square and G-tests compare it with. Written for a
+    /// tested table only.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub expected_frequencies: Vec<Vec<f64>>,
     /// The group left out of the tests (gender "unknown", age "Unknown"), if any, and its
     /// count per ad:
     /// reported, not tested.
@@ -548,18 +553,24 @@ fn breakdown_result(
     let (chi2, not_tested) = independence_test(breakdown, &groups, &table, &excluded, settings);
     let g_test = not_tested
         .is_none()
-        .then(|| gtest::g_test_independence(&table).ok())
+        .then(|| gtest::g_test(&table, settings.yates).ok())
         .flatten();
+    let fisher_alternative = settings.alternative.unwrap_or(Alternative::TwoSided);
     let fisher = (not_tested.is_none() && table.len() == 2 && groups.len() == 2)
         .then(|| [[table[0][0], table[0][1]], [table[1][0], table[1][1]]])
         .filter(|t| fisher::applies(*t))
-        .map(fisher::fisher_exact);
+        .map(|t| fisher::fisher_exact_alternative(t, fisher_alternative));
+    let expected_frequencies = match not_tested {
+        None => chisq::expected_frequencies(&table),
+        Some(_) => Vec::new(),
+    };
     let goodness_of_fit = fits_to_expected(ads, &groups, &table, &eligible);
     BreakdownResult {
         breakdown,
         metric: settings.metric,
         groups,
         table,
+        expected_frequencies,
         excluded_group: excluded_group.map(str::to_string),
         excluded,
         eligible,
@@ -820,11 +831,11 @@ fn add_z_test(
         return;
     };
     let n = |i: usize| count::total(b.table[i].iter().copied());
-    let alternative = if expected.is_some() {
+    let alternative = settings.alternative.unwrap_or(if expected.is_some() {
         Alternative::Larger
     } else {
         Alternative::TwoSided
-    };
+    });
     let Some(test) = two_proportion_z(
         b.table[first][j],
         n(first),

@@ -1,13 +1,13 @@
 //! The pooled two-proportion z-test (Imana et al. 2021's paired test): is a group's share
 //! among the people ad 1 reached different from its share among those ad 2 reached?
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use statrs::distribution::{ContinuousCDF, Normal};
 
 use super::chisq::chi2_sf;
 use super::ci::{z_critical, Interval};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Alternative {
     TwoSided,
@@ -25,6 +25,22 @@ impl Alternative {
             Alternative::Larger => "larger",
             Alternative::Smaller => "smaller",
         }
+    }
+
+    /// An alternative as a user writes it: scipy's words (`two-sided`, `greater`, `less`)
+    /// or statsmodels' (`two-sided`, `larger`, `smaller`), in any case.
+    pub fn parse(s: &str) -> Option<Alternative> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "two-sided" | "two_sided" => Some(Alternative::TwoSided),
+            "greater" | "larger" => Some(Alternative::Larger),
+            "less" | "smaller" => Some(Alternative::Smaller),
+            _ => None,
+        }
+    }
+
+    /// For `skip_serializing_if`: a two-sided test writes no `alternative`.
+    pub fn is_two_sided(&self) -> bool {
+        *self == Alternative::TwoSided
     }
 }
 

@@ -317,6 +317,11 @@ pub struct AnalysisSettings {
     /// eligible audience for that breakdown.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub expected: BTreeMap<Breakdown, ExpectedComposition>,
+    /// The alternative of the z-test and of Fisher's exact test, when given on the command
+    /// line (`analyze --alternative`); otherwise a z-test is one-sided where a direction
+    /// was pre-registered and two-sided elsewhere, and Fisher's test is two-sided.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alternative: Option<crate::analysis::ztest::Alternative>,
 }
 
 /// The default [`AnalysisSettings::p_floor`]: about the double-precision epsilon, below

@@ -1158,6 +1158,7 @@ fn check_analysis(c: &mut Checker, raw: &RawExperiment) -> AnalysisSettings {
         yates: a.yates.unwrap_or(false),
         p_floor,
         expected: check_expected(c, a.expected.as_ref()),
+        alternative: None,
     }
 }
 

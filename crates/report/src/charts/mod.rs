@@ -18,19 +18,26 @@
 //! all figures ([`palette`]).
 //!
 //! [`figures`] gives every chart of a report as SVG text (for the HTML report);
-//! [`ChartExporter`] writes them as files (SVG, 300-dpi PNG, and PDF on request). Charts
-//! only draw what `analysis` computed or the store holds; the one statistic computed here
-//! is the budget chart's descriptive line fit.
+//! [`ChartExporter`] writes them as files (SVG, 300-dpi PNG, and PDF on request). Each
+//! chart is drawn once, as SVG with its font embedded ([`svg`], [`font`]); the PNG and
+//! the PDF are rendered from that SVG ([`output`]), figures in parallel ([`parallel`]).
+//! Charts only draw what `analysis` computed or the store holds; the one statistic
+//! computed here is the budget chart's descriptive line fit.
 
 pub mod budget;
 pub mod composition;
 pub mod cost;
 pub mod dot;
+pub mod font;
 pub mod over_time;
 pub mod paired;
 pub mod palette;
 pub mod sequential;
 pub mod style;
+
+mod output;
+mod parallel;
+mod svg;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -78,7 +85,7 @@ pub fn figures(report: &Report) -> Vec<Figure> {
                 kind: d.planned.kind,
                 title: d.planned.title.clone(),
                 caption: d.planned.caption.clone(),
-                svg: svg.clone(),
+                svg: svg.text.clone(),
             }),
             Err(e) => {
                 tracing::warn!(stem = %d.planned.stem, error = %e, "chart not drawn");
@@ -91,25 +98,25 @@ pub fn figures(report: &Report) -> Vec<Figure> {
 /// A planned chart and its SVG, or why it could not be drawn.
 pub(crate) struct Drawn {
     planned: Planned,
-    svg: std::result::Result<String, ChartError>,
+    svg: std::result::Result<svg::Svg, ChartError>,
 }
 
 /// The report's charts, planned and drawn as SVG once, on first use: the Markdown and
 /// HTML reports and the SVG and PDF files all take them from here (drawing every chart
-/// again for each was a third of a report's time at a million rows). A clone starts
-/// empty and draws again when asked.
+/// again for each was a third of a report's time at a million rows), drawn on the
+/// available cores. A clone starts empty and draws again when asked.
 #[derive(Default)]
 pub struct Drawings(std::sync::OnceLock<Vec<Drawn>>);
 
 impl Drawings {
     fn get(&self, report: &Report) -> &[Drawn] {
         self.0.get_or_init(|| {
-            plan(report)
+            let planned = plan(report);
+            let svgs = parallel::map(&planned, svg::render);
+            planned
                 .into_iter()
-                .map(|planned| Drawn {
-                    svg: style::render_svg(&planned),
-                    planned,
-                })
+                .zip(svgs)
+                .map(|(planned, svg)| Drawn { planned, svg })
                 .collect()
         })
     }
@@ -134,7 +141,7 @@ pub struct Formats {
     pub svg: bool,
     /// At 300 dpi.
     pub png: bool,
-    /// Vector, at the printed size, font embedded.
+    /// Vector, at the printed size, font embedded (rendered from the SVG).
     pub pdf: bool,
 }
 
@@ -169,35 +176,55 @@ impl Exporter for ChartExporter {
         "charts"
     }
 
+    /// Each figure's files are rendered and written on the available cores, one figure
+    /// per worker at a time; the files are listed, and the first failure reported, in
+    /// the figures' order.
     fn export(&self, report: &Report, dir: &Path) -> Result<Vec<PathBuf>> {
-        let f = self.formats;
+        let drawn = report.drawings.get(report);
         let mut written = Vec::new();
-        for d in report.drawings.get(report) {
-            let p = &d.planned;
-            let path = |ext: &str| dir.join(format!("{}.{ext}", p.stem));
-            // A chart that cannot be made names the file it was for.
-            let made = |ext: &str, e: ChartError| Error::Chart {
-                path: path(ext),
-                source: Box::new(e),
-            };
-            let mut file = |ext: &str, bytes: &[u8]| -> Result<()> {
-                let path = path(ext);
-                write_file(&path, bytes)?;
-                written.push(path);
-                Ok(())
-            };
-            if f.svg || f.pdf {
-                let ext = if f.svg { "svg" } else { "pdf" };
-                let svg = d.svg.as_ref().map_err(|e| made(ext, e.again()))?;
-                if f.svg {
-                    file("svg", svg.as_bytes())?;
-                }
-                if f.pdf {
-                    file("pdf", &style::render_pdf(svg).map_err(|e| made("pdf", e))?)?;
-                }
-            }
+        let area =
+            |d: &Drawn| u64::from(d.planned.width().svg_px()) * u64::from(d.planned.height());
+        for files in parallel::map_largest_first(drawn, area, |d| self.files(d, dir)) {
+            written.extend(files?);
+        }
+        Ok(written)
+    }
+}
+
+impl ChartExporter {
+    /// Writes one figure's files: the SVG as drawn, the PNG and the PDF from it.
+    fn files(&self, d: &Drawn, dir: &Path) -> Result<Vec<PathBuf>> {
+        let f = self.formats;
+        let path = |ext: &str| dir.join(format!("{}.{ext}", d.planned.stem));
+        // A chart that cannot be made names the file it was for.
+        let made = |ext: &str, e: ChartError| Error::Chart {
+            path: path(ext),
+            source: Box::new(e),
+        };
+        let mut written = Vec::new();
+        let mut file = |ext: &str, bytes: &[u8]| -> Result<()> {
+            let path = path(ext);
+            write_file(&path, bytes)?;
+            written.push(path);
+            Ok(())
+        };
+        let first = [(f.svg, "svg"), (f.png, "png"), (f.pdf, "pdf")]
+            .into_iter()
+            .find_map(|(on, ext)| on.then_some(ext));
+        let Some(first) = first else {
+            return Ok(written);
+        };
+        let svg = d.svg.as_ref().map_err(|e| made(first, e.again()))?;
+        if f.svg {
+            file("svg", svg.text.as_bytes())?;
+        }
+        if f.png || f.pdf {
+            let tree = output::Tree::of(svg).map_err(|e| made(first, e))?;
             if f.png {
-                file("png", &style::render_png(p).map_err(|e| made("png", e))?)?;
+                file("png", &tree.png().map_err(|e| made("png", e))?)?;
+            }
+            if f.pdf {
+                file("pdf", &tree.pdf().map_err(|e| made("pdf", e))?)?;
             }
         }
         Ok(written)

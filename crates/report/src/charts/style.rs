@@ -18,21 +18,18 @@
 //! **Intervals.** Thin whiskers with small caps of a fixed printed size (never scaled
 //! with the data, so they never grow into bars), the point marker on top.
 //!
-//! **Font.** DejaVu Sans, embedded in the binary (through plotters' `ab_glyph` backend), so
-//! PNGs and PDFs look the same on every machine and need no system fonts; SVGs name the
-//! family `sans-serif`.
+//! **Font.** DejaVu Sans, bundled in the binary and embedded in every SVG as the subset
+//! its text uses ([`super::font`]); layout measures text with the same font's advances.
+//! The PNG and the PDF are rendered from the SVG ([`super::output`]), so all three set
+//! the same glyphs in the same places, on every machine, with no system fonts.
 //!
 //! **Marks.** Every mark in an SVG carries a `class` saying what it is (`point`, `ci`,
 //! `bar`, `line`, `fit`, `reference`, `annotation`, `legend`), so tests and readers can
-//! find the data in the drawing. Plotters writes no attributes of its own, so
-//! [`ClassedSvg`] renders each primitive through plotters' SVG backend and adds the class
-//! of the mark being drawn. SVGs are byte-identical for the same data: nothing in them
-//! depends on time, the machine or hash-map order.
+//! find the data in the drawing ([`super::svg`]). SVGs are byte-identical for the same
+//! data: nothing in them depends on time, the machine or hash-map order.
 
 use std::cell::Cell;
-use std::io;
 use std::rc::Rc;
-use std::sync::Once;
 
 use plotters::chart::MeshStyle;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
@@ -41,16 +38,14 @@ use plotters::coord::Shift;
 use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters_backend::{
-    BackendColor, BackendCoord, BackendStyle, BackendTextStyle, DrawingErrorKind,
-};
 
 /// CSS pixels per inch: the SVG's user unit.
 pub const SVG_DPI: f64 = 96.0;
 /// Resolution of the PNGs.
 pub const PNG_DPI: f64 = 300.0;
-/// The font family charts name (DejaVu Sans, embedded).
-pub const FONT: &str = "sans-serif";
+/// The font family plotters is given; the SVG names the embedded subset instead
+/// ([`super::svg`]).
+pub const FONT: &str = super::font::FAMILY;
 
 /// Type sizes, in points at print size.
 pub const TITLE_PT: f64 = 9.0;
@@ -134,9 +129,9 @@ pub enum ChartError {
     Draw(String),
     /// The PNG encoder failed.
     #[error("encoding the PNG: {0}")]
-    Png(#[source] image::ImageError),
-    /// usvg could not read the SVG adskew drew, on the way to the PDF.
-    #[error("reading the SVG for the PDF: {0}")]
+    Png(#[source] png::EncodingError),
+    /// usvg could not read the SVG adskew drew, on the way to the PNG or PDF.
+    #[error("reading the SVG: {0}")]
     Svg(#[source] usvg::Error),
     /// svg2pdf could not convert the SVG (its error is text).
     #[error("converting the SVG to PDF: {0}")]
@@ -178,6 +173,15 @@ pub struct Pen {
 }
 
 impl Pen {
+    /// The pen of the one drawing, the SVG ([`super::svg`]; the PNG and PDF are rendered
+    /// from it), writing the class of each mark into `class`.
+    pub(crate) fn for_svg(class: Rc<Cell<&'static str>>) -> Pen {
+        Pen {
+            scale: 1.0,
+            class: Some(class),
+        }
+    }
+
     /// A length given in SVG units, at the output's scale.
     pub fn px(&self, v: f64) -> u32 {
         (v * self.scale).round().max(0.0) as u32
@@ -217,251 +221,10 @@ impl Pen {
     }
 }
 
-fn register_font() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        plotters::style::register_font(FONT, FontStyle::Normal, dejavu::sans::regular())
-            .unwrap_or_else(|_| panic!("the embedded DejaVu Sans font is valid"));
-    });
-}
-
-/// Renders a chart as an SVG document.
+/// Renders a chart as an SVG document (text only: the font subset it embeds is in
+/// [`super::svg::render`]'s answer).
 pub fn render_svg(chart: &impl Draw) -> DrawResult<String> {
-    register_font();
-    let size = (chart.width().svg_px(), chart.height());
-    let class = Rc::new(Cell::new(""));
-    let mut svg = String::new();
-    {
-        let backend = ClassedSvg::new(&mut svg, size, chart.width(), class.clone());
-        let area = backend.into_drawing_area();
-        let pen = Pen {
-            scale: 1.0,
-            class: Some(class),
-        };
-        chart
-            .draw(&area, &pen)
-            .and_then(|()| area.present().map_err(err))?;
-    }
-    Ok(svg)
-}
-
-/// Renders a chart as a PNG at 300 dpi.
-pub fn render_png(chart: &impl Draw) -> DrawResult<Vec<u8>> {
-    register_font();
-    let scale = PNG_DPI / SVG_DPI;
-    let w = (chart.width().svg_px() as f64 * scale).round() as u32;
-    let h = (chart.height() as f64 * scale).round() as u32;
-    let mut pixels = vec![0u8; (w * h * 3) as usize];
-    {
-        let area = BitMapBackend::with_buffer(&mut pixels, (w, h)).into_drawing_area();
-        let pen = Pen { scale, class: None };
-        chart
-            .draw(&area, &pen)
-            .and_then(|()| area.present().map_err(err))?;
-    }
-    let image = image::RgbImage::from_raw(w, h, pixels).expect("buffer matches dimensions");
-    let mut out = std::io::Cursor::new(Vec::new());
-    image
-        .write_to(&mut out, image::ImageFormat::Png)
-        .map_err(ChartError::Png)?;
-    Ok(with_dpi(out.into_inner(), PNG_DPI))
-}
-
-/// Adds a `pHYs` chunk (pixels per metre) right after the PNG's header chunk, so image
-/// programs and LaTeX read the file at `dpi` (the encoder writes none).
-pub fn with_dpi(png: Vec<u8>, dpi: f64) -> Vec<u8> {
-    // Signature (8) + IHDR: length (4), type (4), data (13), CRC (4).
-    const AFTER_IHDR: usize = 8 + 4 + 4 + 13 + 4;
-    if png.len() < AFTER_IHDR || &png[12..16] != b"IHDR" {
-        return png;
-    }
-    let ppm = (dpi / 0.0254).round() as u32;
-    let mut chunk = Vec::with_capacity(21);
-    chunk.extend_from_slice(&9u32.to_be_bytes());
-    chunk.extend_from_slice(b"pHYs");
-    chunk.extend_from_slice(&ppm.to_be_bytes());
-    chunk.extend_from_slice(&ppm.to_be_bytes());
-    chunk.push(1); // unit: metre
-    let mut crc = flate2::Crc::new();
-    crc.update(&chunk[4..]);
-    chunk.extend_from_slice(&crc.sum().to_be_bytes());
-    let mut out = Vec::with_capacity(png.len() + chunk.len());
-    out.extend_from_slice(&png[..AFTER_IHDR]);
-    out.extend_from_slice(&chunk);
-    out.extend_from_slice(&png[AFTER_IHDR..]);
-    out
-}
-
-/// Plotters' SVG backend, one primitive at a time, with the class of the current mark
-/// added to each element.
-struct ClassedSvg<'a> {
-    out: &'a mut String,
-    size: (u32, u32),
-    class: Rc<Cell<&'static str>>,
-    closed: bool,
-}
-
-type SvgResult = std::result::Result<(), DrawingErrorKind<io::Error>>;
-
-impl<'a> ClassedSvg<'a> {
-    fn new(
-        out: &'a mut String,
-        size: (u32, u32),
-        width: Width,
-        class: Rc<Cell<&'static str>>,
-    ) -> Self {
-        // The size in inches, so the figure is placed at its printed size; the drawing
-        // itself is in CSS pixels (the view box).
-        let height_in = size.1 as f64 / SVG_DPI;
-        out.push_str(&format!(
-            "<svg width=\"{}in\" height=\"{height_in:.4}in\" viewBox=\"0 0 {} {}\" xmlns=\"http://www.w3.org/2000/svg\">\n",
-            width.inches(),
-            size.0,
-            size.1
-        ));
-        ClassedSvg {
-            out,
-            size,
-            class,
-            closed: false,
-        }
-    }
-
-    /// Draws with a fresh plotters SVG backend and keeps its elements, classed.
-    fn via(&mut self, f: impl FnOnce(&mut SVGBackend<'_>) -> SvgResult) -> SvgResult {
-        let mut tmp = String::new();
-        {
-            let mut b = SVGBackend::with_string(&mut tmp, self.size);
-            f(&mut b)?;
-            b.present()?;
-        }
-        let body = tmp.split_once('\n').map_or("", |(_, rest)| rest);
-        let body = body.strip_suffix("</svg>\n").unwrap_or(body);
-        push_classed(self.out, body, self.class.get());
-        Ok(())
-    }
-}
-
-/// Appends SVG elements (one tag per line, as plotters writes them) with `class` added to
-/// every opening tag.
-fn push_classed(out: &mut String, body: &str, class: &str) {
-    for line in body.split_inclusive('\n') {
-        let opening = line.starts_with('<') && !line.starts_with("</");
-        match line.find([' ', '>', '/']) {
-            Some(at) if opening && !class.is_empty() => {
-                out.push_str(&line[..at]);
-                out.push_str(" class=\"");
-                out.push_str(class);
-                out.push('"');
-                out.push_str(&line[at..]);
-            }
-            _ => out.push_str(line),
-        }
-    }
-}
-
-impl DrawingBackend for ClassedSvg<'_> {
-    type ErrorType = io::Error;
-
-    fn get_size(&self) -> (u32, u32) {
-        self.size
-    }
-
-    fn ensure_prepared(&mut self) -> SvgResult {
-        Ok(())
-    }
-
-    fn present(&mut self) -> SvgResult {
-        if !self.closed {
-            self.out.push_str("</svg>\n");
-            self.closed = true;
-        }
-        Ok(())
-    }
-
-    fn draw_pixel(&mut self, point: BackendCoord, color: BackendColor) -> SvgResult {
-        self.via(|b| b.draw_pixel(point, color))
-    }
-
-    fn draw_line<S: BackendStyle>(
-        &mut self,
-        from: BackendCoord,
-        to: BackendCoord,
-        style: &S,
-    ) -> SvgResult {
-        self.via(|b| b.draw_line(from, to, style))
-    }
-
-    fn draw_rect<S: BackendStyle>(
-        &mut self,
-        upper_left: BackendCoord,
-        bottom_right: BackendCoord,
-        style: &S,
-        fill: bool,
-    ) -> SvgResult {
-        self.via(|b| b.draw_rect(upper_left, bottom_right, style, fill))
-    }
-
-    fn draw_path<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
-        &mut self,
-        path: I,
-        style: &S,
-    ) -> SvgResult {
-        self.via(|b| b.draw_path(path, style))
-    }
-
-    fn draw_circle<S: BackendStyle>(
-        &mut self,
-        center: BackendCoord,
-        radius: u32,
-        style: &S,
-        fill: bool,
-    ) -> SvgResult {
-        self.via(|b| b.draw_circle(center, radius, style, fill))
-    }
-
-    fn fill_polygon<S: BackendStyle, I: IntoIterator<Item = BackendCoord>>(
-        &mut self,
-        vert: I,
-        style: &S,
-    ) -> SvgResult {
-        self.via(|b| b.fill_polygon(vert, style))
-    }
-
-    fn draw_text<S: BackendTextStyle>(
-        &mut self,
-        text: &str,
-        style: &S,
-        pos: BackendCoord,
-    ) -> SvgResult {
-        self.via(|b| b.draw_text(text, style, pos))
-    }
-}
-
-/// Renders an SVG (as [`render_svg`] writes it) as a one-page PDF at its printed size,
-/// with the embedded font subset into the file and text kept as text.
-///
-/// Charts use one face (DejaVu Sans, no bold): svg2pdf orders the fonts of a page by a
-/// hash map, so a second face would make the PDF's bytes differ from run to run.
-pub fn render_pdf(svg: &str) -> DrawResult<Vec<u8>> {
-    let mut fonts = usvg::fontdb::Database::new();
-    fonts.load_font_data(dejavu::sans::regular().to_vec());
-    fonts.set_sans_serif_family("DejaVu Sans");
-    let options = usvg::Options {
-        font_family: "DejaVu Sans".to_string(),
-        fontdb: std::sync::Arc::new(fonts),
-        ..usvg::Options::default()
-    };
-    let tree = usvg::Tree::from_str(svg, &options).map_err(ChartError::Svg)?;
-    svg2pdf::to_pdf(
-        &tree,
-        svg2pdf::ConversionOptions::default(),
-        // SVG units are CSS pixels: 96 to the inch.
-        svg2pdf::PageOptions {
-            dpi: SVG_DPI as f32,
-        },
-    )
-    .map_err(|e| ChartError::Pdf(e.to_string()))
+    super::svg::render(chart).map(|svg| svg.text)
 }
 
 /// Styles an axis mesh the common way: light grid, grey axes, the chart fonts.
@@ -1010,9 +773,12 @@ pub fn category_label(labels: &[String], v: f64) -> String {
 
 /// Room for the longest of `labels` at tick size, in SVG units.
 pub fn label_room(labels: &[String]) -> f64 {
-    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(4) as f64;
-    // DejaVu Sans averages about 0.55 em per character.
-    (longest * TICK_PT * SVG_DPI / 72.0 * 0.58 + 10.0).min(170.0)
+    // Measured in the font the labels are set in ([`super::font`]).
+    let widest = labels
+        .iter()
+        .map(|l| super::font::width_em(l))
+        .fold(super::font::width_em("0000"), f64::max);
+    (widest * TICK_PT * SVG_DPI / 72.0 + 10.0).min(170.0)
 }
 
 /// `x` as a percentage tick label: "40", "47.5" (no float noise).
@@ -1053,38 +819,6 @@ pub fn chart_p(p: f64, log10_p: f64, floor: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn classes_go_on_opening_tags_only() {
-        let mut out = String::new();
-        push_classed(
-            &mut out,
-            "<circle cx=\"1\"/>\n<text x=\"2\">\nwomen &lt; men\n</text>\n",
-            "point",
-        );
-        assert_eq!(
-            out,
-            "<circle class=\"point\" cx=\"1\"/>\n<text class=\"point\" x=\"2\">\nwomen &lt; men\n</text>\n"
-        );
-        let mut plain = String::new();
-        push_classed(&mut plain, "<line x1=\"0\"/>\n", "");
-        assert_eq!(plain, "<line x1=\"0\"/>\n");
-    }
-
-    #[test]
-    fn png_says_300_dpi() {
-        let image = image::RgbImage::new(3, 2);
-        let mut out = std::io::Cursor::new(Vec::new());
-        image.write_to(&mut out, image::ImageFormat::Png).unwrap();
-        let png = with_dpi(out.into_inner(), 300.0);
-        let at = png.windows(4).position(|w| w == b"pHYs").unwrap();
-        assert_eq!(at, 8 + 25 + 4, "right after IHDR");
-        assert_eq!(&png[at + 4..at + 8], &11811u32.to_be_bytes());
-        assert_eq!(png[at + 12], 1);
-        // The chunk's CRC is right: the image still decodes.
-        let back = image::load_from_memory(&png).unwrap();
-        assert_eq!((back.width(), back.height()), (3, 2));
-    }
 
     #[test]
     fn p_values_stop_at_the_print_floor_like_the_tables() {
