@@ -528,6 +528,9 @@ fn analyze_comparison(experiment: &Experiment, lines: &[Line], key: &str) -> Ana
         partition_totals: BTreeMap::new(),
         // A counts file comes from no platform that could say who was eligible.
         platform_eligible: BTreeMap::new(),
+        // Nor from collections looked at one by one.
+        looks: Vec::new(),
+        looks_as_of: None,
     };
     analyze(&inputs)
 }

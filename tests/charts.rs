@@ -400,9 +400,16 @@ fn figures_match_the_files_with_a_caption_each() {
     let kinds: std::collections::BTreeSet<&str> = figures.iter().map(|f| f.kind).collect();
     assert_eq!(
         kinds,
-        ["composition", "cost", "dot", "over-time", "paired"]
-            .into_iter()
-            .collect()
+        [
+            "composition",
+            "cost",
+            "dot",
+            "over-time",
+            "paired",
+            "sequential"
+        ]
+        .into_iter()
+        .collect()
     );
     let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()

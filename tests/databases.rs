@@ -192,12 +192,14 @@ fn as_reader_without_write_access() -> std::process::Command {
 }
 
 /// Makes `db` an adskew database as the last version before the mark left it (schema 9,
-/// no application_id, no `schema_migrations`, the archive's trace id still `fbtrace_id`).
+/// no application_id, no `schema_migrations`, the archive's trace id still `fbtrace_id`,
+/// no `sequential_looks`).
 fn make_unmarked(db: &Path) {
     let c = Connection::open(db).unwrap();
     c.execute_batch(
         "DROP TABLE schema_migrations; PRAGMA application_id = 0; PRAGMA user_version = 9;
-         ALTER TABLE api_calls RENAME COLUMN trace_id TO fbtrace_id;",
+         ALTER TABLE api_calls RENAME COLUMN trace_id TO fbtrace_id;
+         DROP TABLE sequential_looks;",
     )
     .unwrap();
 }

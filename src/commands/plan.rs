@@ -48,7 +48,9 @@ fn plan_simulated(
     let progress = if quiet || json {
         ProgressBar::hidden()
     } else {
-        let bar = ProgressBar::new(replicates as u64);
+        // A stopping rule is simulated on as many replicates again, and a neutral world.
+        let runs = if exp.stopping.is_some() { 3 } else { 1 } * replicates;
+        let bar = ProgressBar::new(runs as u64);
         bar.set_style(
             ProgressStyle::with_template(
                 "{msg} [{bar:30}] {pos}/{len} replicates ({elapsed}, eta {eta})",
@@ -104,7 +106,68 @@ fn plan_simulated(
             );
         }
     }
+    if let Some(s) = &report.stopping {
+        print_stopping(s, &report.currency);
+    }
     Ok(())
+}
+
+/// The stopping rule next to the fixed-horizon design.
+fn print_stopping(s: &crate::plan::stopping::StoppingPlan, currency: &str) {
+    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    println!(
+        "
+Stopping rule `{}` on comparison {} (alpha {}, valid under nightly looks), {} runs of the simulated world and {} of a neutral one:",
+        s.rule, s.comparison, s.alpha, s.replicates, s.replicates
+    );
+    println!(
+        "  {:<38} {:>18} {:>18}",
+        "", "stopping rule", "fixed horizon"
+    );
+    println!(
+        "  {:<38} {:>18} {:>18}",
+        "power",
+        pct(s.power),
+        pct(s.fixed_power)
+    );
+    let median = |m: &Option<crate::plan::Summary>, unit: &str| {
+        m.as_ref()
+            .map_or("-".to_string(), |m| format!("{:.2} {unit}", m.median))
+    };
+    println!(
+        "  {:<38} {:>18} {:>18}",
+        "median spend",
+        median(&s.spend, currency),
+        median(&s.fixed_spend, currency)
+    );
+    let mean = |m: &Option<crate::plan::Summary>, unit: &str| {
+        m.as_ref()
+            .map_or("-".to_string(), |m| format!("{:.2} {unit}", m.mean))
+    };
+    println!(
+        "  {:<38} {:>18} {:>18}",
+        "expected spend",
+        mean(&s.spend, currency),
+        mean(&s.fixed_spend, currency)
+    );
+    println!(
+        "  {:<38} {:>18} {:>18}",
+        "median days to a conclusion",
+        median(&s.days_to_conclusion, "days"),
+        "the schedule"
+    );
+    println!(
+        "  {:<38} {:>18} {:>18}",
+        "type-I error, looking every night",
+        pct(s.type_i),
+        pct(s.fixed_type_i_peeking)
+    );
+    println!(
+        "  {:<38} {:>18} {:>18}",
+        "type-I error, looking once at the end",
+        "-",
+        pct(s.fixed_type_i)
+    );
 }
 
 /// The question of the analytic mode, as given on the command line.

@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::runs;
+use crate::analysis::sequential::Look;
 use crate::cli::StatusArgs;
 use crate::error::Result;
 use crate::platform::Delivery;
@@ -32,6 +33,11 @@ struct RunStatus {
     cause: Option<String>,
     /// Ads the platform rejected or limited, or does not deliver while it should.
     ads: Vec<AdNote>,
+    /// The last anytime-valid looks (docs/sequential.md): valid however often one looks.
+    looks: Vec<Look>,
+    /// The end of the settled period they were computed on: a look trails its collection
+    /// by the revision window.
+    looks_as_of: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -103,7 +109,12 @@ fn run_status(store: &Store, r: ExperimentRecord) -> Result<RunStatus> {
             problem: review.problem,
         })
         .collect();
+    let last_look = store.looks(r.id)?.pop();
     Ok(RunStatus {
+        looks_as_of: last_look
+            .as_ref()
+            .map(|c| c.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        looks: last_look.map(|c| c.looks).unwrap_or_default(),
         id: r.id,
         spend: collections
             .last()
@@ -160,7 +171,32 @@ fn print(status: &Status) {
                 None => println!("      ad {}: {} on the platform", ad.ad, ad.platform_status),
             }
         }
+        if let Some(as_of) = &r.looks_as_of {
+            println!("      anytime-valid, on the counts settled by {as_of}:");
+        }
+        for look in &r.looks {
+            println!("      {}", describe_look(look));
+        }
     }
+}
+
+/// One anytime-valid look on a line: the always-valid p of skew across the comparison's
+/// ads and, for a pair, the confidence sequence of its group's difference.
+fn describe_look(l: &Look) -> String {
+    let p = match l.p_value {
+        p if p >= 1e-4 => format!("{p:.4}"),
+        p if p > 0.0 => format!("{p:.1e}"),
+        _ => "< 1e-300".to_string(),
+    };
+    let mut line = format!("{} by {}: always-valid p = {p}", l.comparison, l.breakdown);
+    if let Some(p) = &l.pair {
+        let (lo, hi) = p.difference.clipped();
+        line.push_str(&format!(
+            "; {}'s share {} − {} = {:+.3}, confidence sequence [{:+.3}, {:+.3}]",
+            p.group, p.ad1, p.ad2, p.difference.estimate, lo, hi
+        ));
+    }
+    line
 }
 
 /// Unfinished Meta runs whose last collection falls after Meta retires the API version the

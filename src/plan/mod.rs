@@ -11,6 +11,8 @@
 //! - *Analytic*: how many people must each ad reach to detect p1 vs p2? See
 //!   [`crate::analysis::power`].
 
+pub mod stopping;
+
 use std::sync::Arc;
 
 use chrono::{TimeZone, Utc};
@@ -100,6 +102,9 @@ pub struct PlanReport {
     /// Total spend per replicate, in major units.
     pub spend: Option<Summary>,
     pub comparisons: Vec<ComparisonPlan>,
+    /// With `[stopping]`: the rule simulated next to the fixed-horizon design.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stopping: Option<stopping::StoppingPlan>,
 }
 
 /// The seed of replicate `r`: well mixed, so neighbouring replicates are unrelated.
@@ -279,6 +284,13 @@ pub fn simulate(
     if replicates == 0 {
         return Err(Error::BadInput("--replicates must be at least 1".into()));
     }
+    // The fixed-horizon design: the whole schedule, whatever `[stopping]` says
+    // ([`stopping::simulate_stopping`] simulates the rule).
+    let rule = exp.stopping.as_ref();
+    let exp = &Experiment {
+        stopping: None,
+        ..exp.clone()
+    };
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(replicates);
@@ -367,6 +379,12 @@ pub fn simulate(
         currency: exp.currency.clone(),
         spend: Summary::of(&spend),
         comparisons,
+        stopping: match rule {
+            Some(rule) => Some(stopping::simulate_stopping(
+                exp, rule, replicates, seed, progress,
+            )?),
+            None => None,
+        },
     })
 }
 

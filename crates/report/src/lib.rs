@@ -3,6 +3,7 @@
 //! One exporter per output kind behind one trait (the way hyperfine's `export/` is laid
 //! out). Exporters only format; every number they print was computed by `analysis`.
 
+pub mod anytime;
 pub mod charts;
 pub mod figures_tex;
 pub mod folder;
@@ -38,6 +39,8 @@ pub struct Report {
     pub collections: Vec<CollectionRecord>,
     /// Per breakdown: each collection's since-launch rows, tagged with the collection id.
     pub history: BTreeMap<Breakdown, Vec<(i64, StoredRow)>>,
+    /// The anytime-valid looks stored with each collection (`analysis::sequential`).
+    pub looks: Vec<adskew_core::analysis::sequential::CollectionLooks>,
     /// The database the data came from (for provenance).
     pub database: Option<PathBuf>,
     /// The charts, drawn once for every exporter that shows them.
@@ -65,6 +68,7 @@ impl Report {
             totals: inputs.totals.clone(),
             collections: inputs.collections.clone(),
             history,
+            looks: store.looks(inputs.record.id)?,
             database: Some(store.path().to_path_buf()),
             drawings: charts::Drawings::default(),
         })

@@ -57,6 +57,7 @@ pub fn render_linking(
     what_was_run(&mut s, a);
     ads(&mut s, a, labels);
     results(&mut s, a, labels);
+    crate::anytime::markdown(&mut s, a, labels);
     figures_section(&mut s, figures, written);
     provenance(&mut s, a);
     s

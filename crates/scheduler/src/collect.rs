@@ -4,10 +4,11 @@
 //! archive are written just before it, as what the platform said. A crash in between leaves
 //! those on record and no collection, so the pass is made again whole, never half.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use tracing::{info, warn};
 
 use super::launch::Launched;
+use adskew_core::analysis::sequential::settled::settled_at;
 use adskew_core::error::Result;
 use adskew_core::experiment::Experiment;
 use adskew_core::money::Money;
@@ -30,7 +31,7 @@ pub(super) async fn collect(
     tz: chrono_tz::Tz,
 ) -> Result<Spent> {
     let now = platform.now();
-    let rows = read_rows(
+    let mut rows = read_rows(
         exp,
         platform,
         launched,
@@ -38,10 +39,12 @@ pub(super) async fn collect(
         &[Period::Day, Period::Total],
     )
     .await?;
+    rows.extend(settled_totals(exp, platform, launched, (start, now, tz), &rows).await?);
     let spend = platform.spend(&launched.campaign).await?;
     review(exp, id, platform, store, launched, now).await?;
     super::archive(store, id, platform)?;
     store.insert_collection_due(id, now, Some(due), spend, &rows)?;
+    let looks = super::looks::record(exp, id, store, tz)?;
     info!(experiment = %exp.name, rows = rows.len(), %spend, at = %now, "collected");
     // The dearest day so far, from the daily rows of one breakdown (each partitions it).
     let first = exp.collect.breakdowns.first().copied();
@@ -60,6 +63,7 @@ pub(super) async fn collect(
         total: spend,
         day,
         date,
+        looks,
     })
 }
 
@@ -70,6 +74,19 @@ pub(super) async fn read_rows(
     platform: &dyn Platform,
     launched: &Launched,
     (start, now, tz): (DateTime<Utc>, DateTime<Utc>, chrono_tz::Tz),
+    periods: &[Period],
+) -> Result<Vec<StoredRow>> {
+    let since = start.with_timezone(&tz).date_naive();
+    let until = now.with_timezone(&tz).date_naive();
+    read_days(exp, platform, launched, (since, until), periods).await
+}
+
+/// Every breakdown's rows of the `periods` asked for over the local days `since..=until`.
+async fn read_days(
+    exp: &Experiment,
+    platform: &dyn Platform,
+    launched: &Launched,
+    (since, until): (NaiveDate, NaiveDate),
     periods: &[Period],
 ) -> Result<Vec<StoredRow>> {
     let ids: Vec<ObjectId> = launched.ads.iter().map(|(_, a)| a.clone()).collect();
@@ -88,8 +105,8 @@ pub(super) async fn read_rows(
             let query = DeliveryQuery {
                 ads: ids.clone(),
                 breakdown: *breakdown,
-                since: start.with_timezone(&tz).date_naive(),
-                until: now.with_timezone(&tz).date_naive(),
+                since,
+                until,
                 granularity: *granularity,
             };
             for row in platform.delivery(&query).await? {
@@ -111,11 +128,50 @@ pub(super) async fn read_rows(
     Ok(rows)
 }
 
-/// What a collection found spent: in all, and on the dearest single day (of the account).
+/// The since-launch totals of the settled period (launch to the last day a revision window
+/// old, `analysis::sequential::settled`), which the anytime-valid looks are computed on:
+/// one more total per breakdown, unless nothing is settled yet or the collection's own
+/// totals already end by then. A total identical in its days to one just read is not
+/// read twice.
+async fn settled_totals(
+    exp: &Experiment,
+    platform: &dyn Platform,
+    launched: &Launched,
+    (start, now, tz): (DateTime<Utc>, DateTime<Utc>, chrono_tz::Tz),
+    read: &[StoredRow],
+) -> Result<Vec<StoredRow>> {
+    let since = start.with_timezone(&tz).date_naive();
+    let through = settled_at(now, exp.schedule.recollect_after, tz).through;
+    let latest = read
+        .iter()
+        .filter(|r| r.period == Period::Total)
+        .map(|r| r.date_stop)
+        .max();
+    if through < since || latest.is_none_or(|d| d <= through) {
+        return Ok(Vec::new());
+    }
+    let rows = read_days(exp, platform, launched, (since, through), &[Period::Total]).await?;
+    let same_days = |r: &StoredRow, o: &StoredRow| {
+        (&r.ad_key, r.breakdown, &r.value, r.date_start, r.date_stop)
+            == (&o.ad_key, o.breakdown, &o.value, o.date_start, o.date_stop)
+    };
+    Ok(rows
+        .into_iter()
+        .filter(|r| {
+            !read
+                .iter()
+                .any(|o| o.period == Period::Total && same_days(r, o))
+        })
+        .collect())
+}
+
+/// What a collection found spent: in all, and on the dearest single day (of the account);
+/// and its anytime-valid looks, which `[stopping]` reads.
 pub(super) struct Spent {
     pub total: Money,
     pub day: Money,
     pub date: chrono::NaiveDate,
+    pub looks: Vec<adskew_core::analysis::sequential::Look>,
 }
 
 /// Reads how the platform sees each ad and records changes; a rejected or limited ad is

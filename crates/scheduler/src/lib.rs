@@ -24,11 +24,13 @@
 
 mod collect;
 mod launch;
+pub mod looks;
 mod pause;
 
 use chrono::{DateTime, Duration, DurationRound, Utc};
 use tracing::{info, warn};
 
+use adskew_core::analysis::sequential::stop;
 use adskew_core::clock::Clock;
 use adskew_core::due::{Due, RunClock};
 use adskew_core::error::{Error, Result};
@@ -351,7 +353,8 @@ async fn collect_due(
     .await?;
     if finishing {
         finish(exp, id, store, window.end, clock.now())?;
-    } else if let Some(cause) = over_cap(exp, &spent) {
+    } else if let Some(cause) = over_cap(exp, &spent).or_else(|| concluded(exp, &spent, at, window))
+    {
         warn!(experiment = %exp.name, %cause, "pausing everything");
         launch::pause_everything(platform, launched).await?;
         archive(store, id, platform)?;
@@ -412,6 +415,19 @@ fn over_cap(exp: &Experiment, spent: &collect::Spent) -> Option<String> {
         )),
         _ => None,
     }
+}
+
+/// Why the `[stopping]` rule stops the run after the collection due `at`, if it does: its
+/// looks concluded, or its maximum duration came (`analysis::sequential::stop`).
+fn concluded(
+    exp: &Experiment,
+    spent: &collect::Spent,
+    at: DateTime<Utc>,
+    window: Window,
+) -> Option<String> {
+    let rule = exp.stopping.as_ref()?;
+    let days = (at - window.start).num_seconds() as f64 / 86_400.0;
+    stop::decide(exp, rule, &spent.looks, days).map(|c| c.cause())
 }
 
 /// Moves the platform's API exchanges since the last call into the store's archive.

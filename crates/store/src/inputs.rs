@@ -22,13 +22,18 @@ impl Store {
             .rev()
             .find(|e| e.state == record.state && e.is_about_run())
             .map(|e| e.cause);
-        Ok(Inputs::new(
+        let mut inputs = Inputs::new(
             record.clone(),
             experiment,
             self.collections(record.id)?,
             totals,
             self.latest_reviews(record.id)?,
             state_cause,
-        ))
+        );
+        if let Some(last) = self.looks(record.id)?.pop() {
+            inputs.looks = last.looks;
+            inputs.looks_as_of = Some(last.as_of);
+        }
+        Ok(inputs)
     }
 }

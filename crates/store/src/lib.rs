@@ -35,6 +35,7 @@ mod created;
 mod imports;
 mod inputs;
 pub mod lock;
+mod looks;
 pub mod open;
 mod pauses;
 mod runs;
@@ -61,6 +62,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migration_9.sql"),
     include_str!("migration_10.sql"),
     include_str!("migration_11.sql"),
+    include_str!("migration_12.sql"),
 ];
 
 /// The schema version this adskew writes (and the newest it reads).

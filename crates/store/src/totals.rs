@@ -42,7 +42,32 @@ impl Store {
 
     /// The since-launch totals of one breakdown as each collection saw them, in collection
     /// order (then ad and value): how the composition built up (for the over-time chart).
+    /// Of a collection's totals of an ad and value from one start, the one ending last (a
+    /// collection also stores the totals of its settled period for the anytime-valid
+    /// looks).
     pub fn total_history(
+        &self,
+        experiment_id: i64,
+        breakdown: Breakdown,
+    ) -> Result<Vec<(i64, StoredRow)>> {
+        type Key = (i64, String, String, NaiveDate);
+        let mut widest: BTreeMap<Key, StoredRow> = BTreeMap::new();
+        for (c, r) in self.total_snapshots(experiment_id, breakdown)? {
+            let key = (c, r.ad_key.clone(), r.value.clone(), r.date_start);
+            match widest.get(&key) {
+                Some(seen) if seen.date_stop >= r.date_stop => {}
+                _ => {
+                    widest.insert(key, r);
+                }
+            }
+        }
+        Ok(widest.into_iter().map(|((c, ..), r)| (c, r)).collect())
+    }
+
+    /// Every since-launch total of one breakdown with the collection that stored it, in
+    /// collection order (then ad, value and end): what the anytime-valid looks read
+    /// (`adskew_core::analysis::sequential::settled`).
+    pub fn total_snapshots(
         &self,
         experiment_id: i64,
         breakdown: Breakdown,
@@ -52,7 +77,12 @@ impl Store {
             out.extend(self.ad_totals(experiment_id, &ad, breakdown)?);
         }
         out.sort_by(|(c1, r1), (c2, r2)| {
-            (c1, &r1.ad_key, &r1.value).cmp(&(c2, &r2.ad_key, &r2.value))
+            (c1, &r1.ad_key, &r1.value, r1.date_stop).cmp(&(
+                c2,
+                &r2.ad_key,
+                &r2.value,
+                r2.date_stop,
+            ))
         });
         Ok(out)
     }

@@ -18,6 +18,7 @@ pub mod design;
 pub mod fisher;
 pub mod gtest;
 pub mod power;
+pub mod sequential;
 pub mod ztest;
 
 use std::collections::BTreeMap;
@@ -57,6 +58,11 @@ pub struct Inputs {
     /// so whoever does fills it (the command line, from adskew-sim); `[analysis.expected]`
     /// and `--expected` come first.
     pub platform_eligible: BTreeMap<Breakdown, ExpectedComposition>,
+    /// The anytime-valid looks stored with the last collection ([`sequential`]), which the
+    /// store fills in; none for counts that were not collected night by night.
+    pub looks: Vec<sequential::Look>,
+    /// The end of the settled period those looks were computed on.
+    pub looks_as_of: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Inputs {
@@ -72,20 +78,7 @@ impl Inputs {
         reviews: BTreeMap<String, StoredReview>,
         state_cause: Option<String>,
     ) -> Inputs {
-        let mut totals = stored_totals;
-        let mut partition_totals = BTreeMap::new();
-        if let Some(d) = &experiment.design {
-            if let Some(regions) = totals.get(&Breakdown::Region) {
-                let race = design::race_rows(d, regions);
-                if !race.is_empty() {
-                    totals.insert(Breakdown::Race, race);
-                }
-            }
-            partition_totals = totals.clone();
-            for rows in totals.values_mut() {
-                *rows = design::pool(rows);
-            }
-        }
+        let (totals, partition_totals) = tested_totals(&experiment, stored_totals);
         Inputs {
             record,
             experiment,
@@ -95,8 +88,36 @@ impl Inputs {
             state_cause,
             partition_totals,
             platform_eligible: BTreeMap::new(),
+            looks: Vec::new(),
+            looks_as_of: None,
         }
     }
+}
+
+/// The totals the tests read, from the totals as stored, and (for a design) the unpooled
+/// ones: a design's partitions pooled, a mirrored design's race read off its regions.
+pub(crate) fn tested_totals(
+    experiment: &Experiment,
+    stored_totals: BTreeMap<Breakdown, Vec<StoredRow>>,
+) -> (
+    BTreeMap<Breakdown, Vec<StoredRow>>,
+    BTreeMap<Breakdown, Vec<StoredRow>>,
+) {
+    let mut totals = stored_totals;
+    let mut partition_totals = BTreeMap::new();
+    if let Some(d) = &experiment.design {
+        if let Some(regions) = totals.get(&Breakdown::Region) {
+            let race = design::race_rows(d, regions);
+            if !race.is_empty() {
+                totals.insert(Breakdown::Race, race);
+            }
+        }
+        partition_totals = totals.clone();
+        for rows in totals.values_mut() {
+            *rows = design::pool(rows);
+        }
+    }
+    (totals, partition_totals)
 }
 
 /// The complete result of analysing one run; serialised as `results.json`.
@@ -117,6 +138,10 @@ pub struct Analysis {
     /// pooled counts).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub partitions: Vec<design::PartitionResult>,
+    /// The anytime-valid looks of the last collection (docs/sequential.md): valid under
+    /// continuous monitoring, unlike the tests above when they were checked night by night.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anytime_valid: Option<sequential::AnytimeValid>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -375,6 +400,14 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
         comparisons,
         tests,
         partitions: partition_results(inputs),
+        anytime_valid: inputs
+            .looks_as_of
+            .filter(|_| !inputs.looks.is_empty())
+            .map(|as_of| sequential::AnytimeValid {
+                alpha: sequential::SequentialSettings::of(exp).alpha,
+                as_of,
+                looks: inputs.looks.clone(),
+            }),
     }
 }
 
@@ -511,7 +544,7 @@ fn breakdown_result(
     breakdown: Breakdown,
     rows: &[StoredRow],
 ) -> BreakdownResult {
-    let excluded_group = unknown_value(breakdown).filter(|_| !settings.include_unknown);
+    let excluded_group = excluded_group(settings, breakdown);
     let (groups, table, excluded) =
         contingency_table(ads, breakdown, rows, settings.metric, excluded_group);
     let (eligible, eligible_source) =
@@ -554,6 +587,24 @@ fn breakdown_result(
         shares,
         goodness_of_fit,
     }
+}
+
+/// The group a breakdown's tests leave out, unless the experiment includes it.
+fn excluded_group(settings: &AnalysisSettings, breakdown: Breakdown) -> Option<&'static str> {
+    unknown_value(breakdown).filter(|_| !settings.include_unknown)
+}
+
+/// The groups and table (ads × groups) the tests of one breakdown read, as
+/// [`analyze`] builds them; for the sequential looks, which read each collection's totals.
+pub(crate) fn tested_table(
+    settings: &AnalysisSettings,
+    ads: &[String],
+    breakdown: Breakdown,
+    rows: &[StoredRow],
+) -> (Vec<String>, Vec<Vec<u64>>) {
+    let excluded = excluded_group(settings, breakdown);
+    let (groups, table, _) = contingency_table(ads, breakdown, rows, settings.metric, excluded);
+    (groups, table)
 }
 
 /// The groups seen (in the breakdown's order) and the table of `metric` counts, ads ×
@@ -721,14 +772,20 @@ fn expected_shares(
 
 /// Adds the two-proportion z-test of a two-ad comparison to the breakdown of the tested
 /// group: the pre-registered group, else women.
-fn add_z_test(
-    settings: &AnalysisSettings,
-    ads: &[String],
-    expected: Option<&Expected>,
-    breakdowns: &mut [BreakdownResult],
-) {
+/// What a two-ad comparison's paired test compares: a group's share (the pre-registered
+/// one, else women), in the breakdown that has it, ad `first` (the one expected higher)
+/// against ad `second` (indices into the comparison's ads).
+pub(crate) struct PairedTarget {
+    pub group: String,
+    pub breakdown: Breakdown,
+    pub first: usize,
+    pub second: usize,
+}
+
+/// The paired test's target of a comparison of these ads; `None` unless there are two.
+pub(crate) fn paired_target(ads: &[String], expected: Option<&Expected>) -> Option<PairedTarget> {
     if ads.len() != 2 {
-        return;
+        return None;
     }
     let group = expected.map_or(DEFAULT_GROUP.as_str().to_string(), |e| e.group.clone());
     let breakdown = if AgeBucket::parse(&group).is_some() {
@@ -739,16 +796,39 @@ fn add_z_test(
         // A mirrored design's group (race inferred from regions).
         Breakdown::Race
     };
+    // Put the ad expected to be higher first, so "larger" is the pre-registered direction.
+    let (first, second) = match expected {
+        Some(e) if e.ad == ads[1] => (1, 0),
+        _ => (0, 1),
+    };
+    Some(PairedTarget {
+        group,
+        breakdown,
+        first,
+        second,
+    })
+}
+
+fn add_z_test(
+    settings: &AnalysisSettings,
+    ads: &[String],
+    expected: Option<&Expected>,
+    breakdowns: &mut [BreakdownResult],
+) {
+    let Some(PairedTarget {
+        group,
+        breakdown,
+        first,
+        second,
+    }) = paired_target(ads, expected)
+    else {
+        return;
+    };
     let Some(b) = breakdowns.iter_mut().find(|b| b.breakdown == breakdown) else {
         return;
     };
     let Some(j) = b.groups.iter().position(|g| *g == group) else {
         return;
-    };
-    // Put the ad expected to be higher first, so "larger" is the pre-registered direction.
-    let (first, second) = match expected {
-        Some(e) if e.ad == ads[1] => (1, 0),
-        _ => (0, 1),
     };
     let n = |i: usize| count::total(b.table[i].iter().copied());
     let alternative = settings.alternative.unwrap_or(if expected.is_some() {

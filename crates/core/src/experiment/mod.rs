@@ -17,6 +17,7 @@ pub mod keys;
 pub mod load;
 pub mod read;
 pub mod schema;
+pub mod stopping;
 pub mod validate;
 
 use std::collections::BTreeMap;
@@ -143,6 +144,10 @@ pub struct Experiment {
     /// The DSA beneficiary and payor; `None` leaves them to the platform settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dsa: Option<Dsa>,
+    /// `[stopping]`: stop at the first nightly look that concludes; `None` runs the
+    /// schedule out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopping: Option<stopping::Stopping>,
     /// `[figures]`: how reports draw figures, and group labels.
     #[serde(default, skip_serializing_if = "figures::Figures::is_default")]
     pub figures: figures::Figures,

@@ -41,6 +41,8 @@ pub struct RawExperiment {
     pub design: Option<RawDesign>,
     /// Who benefits from and who pays for the ads, as the EU's Digital Services Act asks.
     pub dsa: Option<RawDsa>,
+    /// Early stopping under anytime-valid looks (issue 18).
+    pub stopping: Option<super::stopping::RawStopping>,
     /// How figures are drawn, and the groups' display labels (`super::figures`).
     pub figures: Option<RawFigures>,
 }

@@ -40,6 +40,7 @@ pub const TOP_LEVEL_FIELDS: &[&str] = &[
     "sim",
     "design",
     "dsa",
+    "stopping",
     "figures",
 ];
 
@@ -85,6 +86,13 @@ pub const NESTED_FIELDS: &[&str] = &[
     "yates",
     "beneficiary",
     "payor",
+    "rule",
+    "comparison",
+    "min_days",
+    "max_days",
+    "futility",
+    "margin",
+    "planned_reach",
     "label",
     "style",
     "axis",
@@ -378,6 +386,10 @@ pub fn validate(
     let analysis = check_analysis(&mut c, raw);
     let design = check_design(&mut c, raw, &audience, &collect);
     let dsa = raw.dsa.as_ref().map(|d| check_dsa(&mut c, d));
+    let stopping = raw
+        .stopping
+        .as_ref()
+        .map(|s| super::stopping::check_stopping(&mut c, s, &schedule, &comparisons));
     let figures = super::figures::check_figures(&mut c, raw.figures.as_ref());
     let sim = raw.sim.clone().unwrap_or_default();
     let experiment = Experiment {
@@ -398,6 +410,7 @@ pub fn validate(
         sim,
         design,
         dsa,
+        stopping,
         figures,
         source,
     };

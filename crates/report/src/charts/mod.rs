@@ -9,6 +9,7 @@
 //! | `over-time` | [`over_time`] | two columns | each ad's cumulative share since launch at every collection |
 //! | `budget` | [`budget`] | one column | share against budget with a least-squares line and Pearson's r, when a comparison varies the budget (Ali et al. 2019 §4.1) |
 //! | `cost` | [`cost`] | two columns | spend and cost per 1,000 people reached by gender, per ad |
+//! | `sequential` | [`sequential`] | two columns | a two-ad comparison's difference of shares at every look (on the counts settled a revision window before each collection), with its anytime-valid confidence sequence as a band (issue 18) |
 //!
 //! Every kind follows the experiment's `[figures]` (or `report --style/--axis/--width`):
 //! no title inside the figure in the paper style (the default), the share axis zoomed to
@@ -31,6 +32,7 @@ pub mod font;
 pub mod over_time;
 pub mod paired;
 pub mod palette;
+pub mod sequential;
 pub mod style;
 
 mod output;
@@ -284,6 +286,7 @@ pub(crate) enum Plot {
     OverTime(over_time::OverTimeChart),
     Budget(budget::BudgetChart),
     Cost(cost::CostChart),
+    Sequential(sequential::SequenceChart),
 }
 
 impl Draw for Plot {
@@ -295,6 +298,7 @@ impl Draw for Plot {
             Plot::OverTime(c) => c.width(),
             Plot::Budget(c) => c.width(),
             Plot::Cost(c) => c.width(),
+            Plot::Sequential(c) => c.width(),
         }
     }
 
@@ -306,6 +310,7 @@ impl Draw for Plot {
             Plot::OverTime(c) => c.height(),
             Plot::Budget(c) => c.height(),
             Plot::Cost(c) => c.height(),
+            Plot::Sequential(c) => c.height(),
         }
     }
 
@@ -317,6 +322,7 @@ impl Draw for Plot {
             Plot::OverTime(c) => c.draw(area, pen),
             Plot::Budget(c) => c.draw(area, pen),
             Plot::Cost(c) => c.draw(area, pen),
+            Plot::Sequential(c) => c.draw(area, pen),
         }
     }
 }
@@ -330,6 +336,7 @@ fn plan(report: &Report) -> Vec<Planned> {
     all.extend(over_time::plan(report));
     all.extend(budget::plan(report));
     all.extend(cost::plan(report));
+    all.extend(sequential::plan(report));
     let width = report.experiment.figures.width.map(|w| match w {
         FigureWidth::OneColumn => Width::OneColumn,
         FigureWidth::TwoColumn => Width::TwoColumn,

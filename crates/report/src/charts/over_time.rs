@@ -22,6 +22,7 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
+use super::palette::tint;
 use super::style::{
     class, draw_estimates, err, frame, share_against_number, share_range, Draw, DrawResult,
     Estimate, Layout, LegendItem, Orient, Pen, Swatch, Width, GREY, NOTE_PT,
@@ -345,13 +346,6 @@ impl Draw for OverTimeChart {
         pen.mark("");
         Ok(())
     }
-}
-
-/// `c` at `alpha` over white, opaque: a band without transparency, which would make the
-/// PDF's bytes differ from run to run (svg2pdf keeps its graphics states in a hash map).
-fn tint(c: RGBColor, alpha: f64) -> RGBColor {
-    let mix = |v: u8| (v as f64 * alpha + 255.0 * (1.0 - alpha)).round() as u8;
-    RGBColor(mix(c.0), mix(c.1), mix(c.2))
 }
 
 impl OverTimeChart {

@@ -24,7 +24,8 @@ pub const AD_COLOURS: [RGBColor; 6] = [
     YELLOW,
 ];
 
-/// Fitted lines: a dark grey no ad or group takes (solid, where reference lines are
+/// Fitted lines and the sequential chart's difference of two ads: a dark grey no ad or
+/// group takes (solid, where reference lines are
 /// dashed).
 pub const FIT: RGBColor = RGBColor(64, 64, 64);
 
@@ -60,6 +61,13 @@ pub fn group_colour(group: &str, index: usize, count: usize) -> RGBColor {
             VIRIDIS[(index.min(count - 1) * last) / (count - 1)]
         }
     }
+}
+
+/// `c` at `alpha` over white, opaque: a band without transparency, which would make the
+/// PDF's bytes differ from run to run (svg2pdf keeps its graphics states in a hash map).
+pub fn tint(c: RGBColor, alpha: f64) -> RGBColor {
+    let mix = |v: u8| (v as f64 * alpha + 255.0 * (1.0 - alpha)).round() as u8;
+    RGBColor(mix(c.0), mix(c.1), mix(c.2))
 }
 
 #[cfg(test)]

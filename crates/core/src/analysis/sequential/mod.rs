@@ -1,0 +1,230 @@
+//! Anytime-valid inference (issue 18): statistics that stay valid however often one looks,
+//! so a run can be checked at every nightly collection and stopped once the answer is in.
+//!
+//! A fixed-sample test checked every night is not valid: with a two-proportion z-test at
+//! α = 0.05 checked daily for 30 days on experiments with no real effect, about 29% end
+//! "significant" at some look. The quantities here are computed at every collection from
+//! the cumulative counts and keep their level over all looks together:
+//!
+//! - [`difference`]: a confidence sequence for the difference of a group's share between
+//!   the two ads of a paired comparison (Waudby-Smith et al. 2024's asymptotic confidence
+//!   sequence with Robbins' normal-mixture boundary, [`boundary`]);
+//! - [`evalue`]: an e-value of skew across a comparison's ads and groups (the chi-square
+//!   case), a universal-inference likelihood ratio with a Dirichlet–multinomial mixture,
+//!   and its always-valid p-value `min(1, 1 / max E)` over the looks so far.
+//!
+//! Checked against `ville` (PyPI) by `scripts/fixtures/gen_sequential.py`
+//! (`tests/sequential.rs`); the constructions and their assumptions are in
+//! `docs/sequential.md`.
+
+pub mod boundary;
+pub mod difference;
+pub mod evalue;
+pub mod settled;
+pub mod stop;
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use self::difference::{difference_look, DifferenceLook};
+use self::settled::Settled;
+use super::{json_number, paired_target, tested_table, tested_totals};
+use crate::count;
+use crate::experiment::stopping::Stopping;
+use crate::experiment::{Comparison, Experiment};
+use crate::records::StoredRow;
+use crate::vocab::Breakdown;
+
+/// The people (both ads together) a confidence sequence is tightest at when the experiment
+/// does not say (`[stopping] planned_reach`): a typical paired audit's reach.
+pub const DEFAULT_PLANNED_REACH: u64 = 10_000;
+
+/// The level of the looks and where the sequences are tightest; fixed before any data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SequentialSettings {
+    pub alpha: f64,
+    pub planned_reach: u64,
+}
+
+impl SequentialSettings {
+    /// The experiment's: its `[stopping]` section's, else its analysis' α and the default
+    /// planned reach.
+    pub fn of(exp: &Experiment) -> SequentialSettings {
+        match &exp.stopping {
+            Some(s) => SequentialSettings::of_rule(s),
+            None => SequentialSettings {
+                alpha: exp.analysis.alpha,
+                planned_reach: DEFAULT_PLANNED_REACH,
+            },
+        }
+    }
+}
+
+/// The looks of a run's last collection and their level, as `results.json` carries them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AnytimeValid {
+    /// The level every look keeps over all looks together (the confidence sequences cover
+    /// with probability at least 1 − α).
+    pub alpha: f64,
+    /// The end of the settled period the looks were computed on (a look trails its
+    /// collection by the revision window, [`settled`]).
+    pub as_of: chrono::DateTime<chrono::Utc>,
+    pub looks: Vec<Look>,
+}
+
+impl SequentialSettings {
+    /// A `[stopping]` rule's: its α and planned reach.
+    pub fn of_rule(rule: &Stopping) -> SequentialSettings {
+        SequentialSettings {
+            alpha: rule.alpha,
+            planned_reach: rule.planned_reach,
+        }
+    }
+}
+
+/// One comparison on one breakdown at one collection.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Look {
+    pub comparison: String,
+    pub breakdown: Breakdown,
+    /// ln of the e-value of skew across the comparison's ads and groups at this look.
+    #[serde(serialize_with = "json_number")]
+    pub log_e: f64,
+    /// The always-valid p-value after this look and every earlier one.
+    #[serde(serialize_with = "json_number")]
+    pub p_value: f64,
+    /// For a two-ad comparison, in the breakdown of its paired group: the confidence
+    /// sequence of the difference of the group's share.
+    pub pair: Option<PairLook>,
+}
+
+/// The confidence sequence of `share(ad1) − share(ad2)` of `group` at one look.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PairLook {
+    pub group: String,
+    pub ad1: String,
+    pub ad2: String,
+    #[serde(flatten)]
+    pub difference: DifferenceLook,
+}
+
+/// Every look of one collection.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CollectionLooks {
+    pub collection_id: i64,
+    /// The end of the settled period the looks were computed on ([`settled`]): the
+    /// collection's time less the revision window, at the end of a local day.
+    pub as_of: chrono::DateTime<chrono::Utc>,
+    pub looks: Vec<Look>,
+}
+
+/// The looks of one collection from its since-launch totals per breakdown, as stored; each
+/// p-value from this look alone (see [`track`] for the p-value over all looks).
+pub fn looks_at(
+    exp: &Experiment,
+    settings: SequentialSettings,
+    stored_totals: BTreeMap<Breakdown, Vec<StoredRow>>,
+) -> Vec<Look> {
+    let (totals, _) = tested_totals(exp, stored_totals);
+    let mut out = Vec::new();
+    for cmp in &exp.comparisons {
+        for (breakdown, rows) in &totals {
+            if exp.collect.breakdowns.contains(breakdown) || *breakdown == Breakdown::Race {
+                out.push(look(exp, settings, cmp, *breakdown, rows));
+            }
+        }
+    }
+    out
+}
+
+/// One comparison on one breakdown from its rows.
+fn look(
+    exp: &Experiment,
+    settings: SequentialSettings,
+    cmp: &Comparison,
+    breakdown: Breakdown,
+    rows: &[StoredRow],
+) -> Look {
+    let (groups, table) = tested_table(&exp.analysis, &cmp.ads, breakdown, rows);
+    let log_e = evalue::log_e_independence(&table);
+    let pair = paired_target(&cmp.ads, cmp.expected.as_ref())
+        .filter(|t| t.breakdown == breakdown)
+        .and_then(|t| {
+            let j = groups.iter().position(|g| *g == t.group)?;
+            let n = |i: usize| count::total(table[i].iter().copied());
+            let difference = difference_look(
+                table[t.first][j],
+                n(t.first),
+                table[t.second][j],
+                n(t.second),
+                settings.alpha,
+                settings.planned_reach as f64,
+            )?;
+            Some(PairLook {
+                group: t.group,
+                ad1: cmp.ads[t.first].clone(),
+                ad2: cmp.ads[t.second].clone(),
+                difference,
+            })
+        });
+    Look {
+        comparison: cmp.key.clone(),
+        breakdown,
+        log_e,
+        p_value: evalue::always_valid_p([log_e]),
+        pair,
+    }
+}
+
+/// Every collection's looks from the since-launch totals of its settled period (per
+/// breakdown, `(collection id, row)` as the store's `total_snapshots` gives them, and each
+/// collection's [`Settled`] period), in collection order, each p-value over that look and
+/// every earlier one. A collection with nothing settled yet has no looks.
+pub fn track(
+    exp: &Experiment,
+    settings: SequentialSettings,
+    history: &BTreeMap<Breakdown, Vec<(i64, StoredRow)>>,
+    periods: &BTreeMap<i64, Settled>,
+) -> Vec<CollectionLooks> {
+    let mut by_collection: BTreeMap<i64, BTreeMap<Breakdown, Vec<StoredRow>>> = BTreeMap::new();
+    for (breakdown, rows) in history {
+        for (collection, row) in rows {
+            by_collection
+                .entry(*collection)
+                .or_default()
+                .entry(*breakdown)
+                .or_default()
+                .push(row.clone());
+        }
+    }
+    let mut best: BTreeMap<(String, Breakdown), f64> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (collection_id, totals) in by_collection {
+        let Some(period) = periods.get(&collection_id) else {
+            continue;
+        };
+        let settled: BTreeMap<Breakdown, Vec<StoredRow>> = totals
+            .into_iter()
+            .map(|(b, rows)| (b, settled::settled_rows(&rows, period.through)))
+            .filter(|(_, rows)| !rows.is_empty())
+            .collect();
+        if settled.is_empty() {
+            continue;
+        }
+        let mut looks = looks_at(exp, settings, settled);
+        for l in &mut looks {
+            let max = best
+                .entry((l.comparison.clone(), l.breakdown))
+                .or_insert(0.0);
+            *max = max.max(l.log_e);
+            l.p_value = evalue::always_valid_p([*max]);
+        }
+        out.push(CollectionLooks {
+            collection_id,
+            as_of: period.as_of,
+            looks,
+        });
+    }
+    out
+}
