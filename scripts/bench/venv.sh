@@ -5,13 +5,4 @@
 # Benchmarks only; the test suite needs none of this.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-venv=target/bench-venv
-req=scripts/bench/requirements.txt
-stamp="$(sha256sum "$req" | cut -d' ' -f1)"
-if [ "$(cat "$venv/.stamp" 2>/dev/null)" != "$stamp" ]; then
-    rm -rf "$venv"
-    python3 -m venv "$venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check -r "$req"
-    echo "$stamp" > "$venv/.stamp"
-fi
-echo "$PWD/$venv/bin/python"
+exec scripts/pyvenv.sh bench-venv scripts/bench/requirements.txt
