@@ -44,6 +44,32 @@ fn latest(db: &Path) -> Vec<String> {
     .collect()
 }
 
+/// Every stored anytime-valid look, in the order of its settled period.
+fn looks(db: &Path) -> Vec<String> {
+    let conn = Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT as_of, comparison, breakdown, log_e, p_value, lower, upper
+             FROM sequential_looks ORDER BY as_of, comparison, breakdown",
+        )
+        .unwrap();
+    stmt.query_map([], |r| {
+        Ok(format!(
+            "{} {} {} {} {} {:?} {:?}",
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, f64>(3)?,
+            r.get::<_, f64>(4)?,
+            r.get::<_, Option<f64>>(5)?,
+            r.get::<_, Option<f64>>(6)?
+        ))
+    })
+    .unwrap()
+    .map(Result::unwrap)
+    .collect()
+}
+
 fn collections(db: &Path) -> i64 {
     Connection::open(db)
         .unwrap()
@@ -96,6 +122,8 @@ fn a_run_killed_anywhere_resumes_to_the_uninterrupted_result() {
         .unwrap();
     assert!(status.success());
     let reference = latest(&reference_db);
+    let reference_looks = looks(&reference_db);
+    assert!(!reference_looks.is_empty());
     let reference_collections = collections(&reference_db);
     let total_requests = get_json(&format!("{}/__admin/stats", reference_mock.1))["requests"]
         .as_u64()
@@ -176,6 +204,11 @@ fn a_run_killed_anywhere_resumes_to_the_uninterrupted_result() {
             latest(&db),
             reference,
             "killed at request {point}: the resumed run's data differ"
+        );
+        assert_eq!(
+            looks(&db),
+            reference_looks,
+            "killed at request {point}: the resumed run's anytime-valid looks differ"
         );
         let stats = get_json(&format!("{}/__admin/stats", mock.1));
         assert_eq!(

@@ -84,6 +84,16 @@ fn looks_are_made_on_settled_counts_and_status_shows_the_last() {
         ]
     );
 
+    // Each collection's looks were made once, from its own rows, when it was stored: the
+    // same as replaying every collection from the stored totals.
+    let exp = adskew::experiment::load::load_with_env(&noisy, std::iter::empty())
+        .unwrap()
+        .experiment;
+    let settings = adskew::analysis::sequential::SequentialSettings::of(&exp);
+    let replayed =
+        adskew::scheduler::looks::compute(&exp, settings, 1, &store, chrono_tz::UTC).unwrap();
+    assert_eq!(replayed, stored);
+
     // The settled counts are final: the same looks as in a world without reporting noise,
     // while the collections' own totals (through their fresh last day) differ.
     let exact = variant(

@@ -43,8 +43,14 @@ pub(super) async fn collect(
     let spend = platform.spend(&launched.campaign).await?;
     review(exp, id, platform, store, launched, now).await?;
     super::archive(store, id, platform)?;
-    store.insert_collection_due(id, now, Some(due), spend, &rows)?;
-    let looks = super::looks::record(exp, id, store, tz)?;
+    let collection = store.insert_collection_due(id, now, Some(due), spend, &rows)?;
+    let since = start.with_timezone(&tz).date_naive();
+    let stored = super::looks::Stored {
+        id: collection,
+        at: now,
+        rows: &rows,
+    };
+    let looks = super::looks::record(exp, id, store, tz, since, stored)?;
     info!(experiment = %exp.name, rows = rows.len(), %spend, at = %now, "collected");
     // The dearest day so far, from the daily rows of one breakdown (each partitions it).
     let first = exp.collect.breakdowns.first().copied();
@@ -151,17 +157,24 @@ async fn settled_totals(
         return Ok(Vec::new());
     }
     let rows = read_days(exp, platform, launched, (since, through), &[Period::Total]).await?;
-    let same_days = |r: &StoredRow, o: &StoredRow| {
-        (&r.ad_key, r.breakdown, &r.value, r.date_start, r.date_stop)
-            == (&o.ad_key, o.breakdown, &o.value, o.date_start, o.date_stop)
+    // Looked up in a set: `read` holds every daily row too, a million in a large run.
+    let days = |r: &StoredRow| {
+        (
+            r.ad_key.clone(),
+            r.breakdown,
+            r.value.clone(),
+            r.date_start,
+            r.date_stop,
+        )
     };
+    let totals: std::collections::HashSet<_> = read
+        .iter()
+        .filter(|o| o.period == Period::Total)
+        .map(days)
+        .collect();
     Ok(rows
         .into_iter()
-        .filter(|r| {
-            !read
-                .iter()
-                .any(|o| o.period == Period::Total && same_days(r, o))
-        })
+        .filter(|r| !totals.contains(&days(r)))
         .collect())
 }
 

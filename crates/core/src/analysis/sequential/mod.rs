@@ -33,6 +33,7 @@ use super::{json_number, paired_target, tested_table, tested_totals};
 use crate::count;
 use crate::experiment::stopping::Stopping;
 use crate::experiment::{Comparison, Experiment};
+use crate::platform::Period;
 use crate::records::StoredRow;
 use crate::vocab::Breakdown;
 
@@ -177,54 +178,82 @@ fn look(
     }
 }
 
+/// The largest ln E of each comparison and breakdown over the looks so far: what a new
+/// look's always-valid p-value is taken over (`min(1, 1 / max E)`).
+pub type BestLogE = BTreeMap<(String, Breakdown), f64>;
+
+/// The largest ln E of each comparison and breakdown over `looks`.
+pub fn best_log_e<'a>(looks: impl IntoIterator<Item = &'a Look>) -> BestLogE {
+    let mut best = BestLogE::new();
+    for l in looks {
+        let max = best
+            .entry((l.comparison.clone(), l.breakdown))
+            .or_insert(0.0);
+        *max = max.max(l.log_e);
+    }
+    best
+}
+
+/// One collection's looks from its since-launch totals (any rows: only the totals of its
+/// settled `period` are used), each p-value over this look and the earlier ones in `best`,
+/// which it updates. `None` when nothing is settled yet: such a collection has no looks.
+pub fn next_looks<'a>(
+    exp: &Experiment,
+    settings: SequentialSettings,
+    rows: impl IntoIterator<Item = &'a StoredRow>,
+    period: Settled,
+    best: &mut BestLogE,
+) -> Option<Vec<Look>> {
+    let mut totals: BTreeMap<Breakdown, Vec<StoredRow>> = BTreeMap::new();
+    for r in rows.into_iter().filter(|r| r.period == Period::Total) {
+        totals.entry(r.breakdown).or_default().push(r.clone());
+    }
+    let settled: BTreeMap<Breakdown, Vec<StoredRow>> = totals
+        .into_iter()
+        .map(|(b, rows)| (b, settled::settled_rows(&rows, period.through)))
+        .filter(|(_, rows)| !rows.is_empty())
+        .collect();
+    if settled.is_empty() {
+        return None;
+    }
+    let mut looks = looks_at(exp, settings, settled);
+    for l in &mut looks {
+        let max = best
+            .entry((l.comparison.clone(), l.breakdown))
+            .or_insert(0.0);
+        *max = max.max(l.log_e);
+        l.p_value = evalue::always_valid_p([*max]);
+    }
+    Some(looks)
+}
+
 /// Every collection's looks from the since-launch totals of its settled period (per
 /// breakdown, `(collection id, row)` as the store's `total_snapshots` gives them, and each
 /// collection's [`Settled`] period), in collection order, each p-value over that look and
-/// every earlier one. A collection with nothing settled yet has no looks.
+/// every earlier one ([`next_looks`] collection by collection).
 pub fn track(
     exp: &Experiment,
     settings: SequentialSettings,
     history: &BTreeMap<Breakdown, Vec<(i64, StoredRow)>>,
     periods: &BTreeMap<i64, Settled>,
 ) -> Vec<CollectionLooks> {
-    let mut by_collection: BTreeMap<i64, BTreeMap<Breakdown, Vec<StoredRow>>> = BTreeMap::new();
-    for (breakdown, rows) in history {
-        for (collection, row) in rows {
-            by_collection
-                .entry(*collection)
-                .or_default()
-                .entry(*breakdown)
-                .or_default()
-                .push(row.clone());
-        }
+    let mut by_collection: BTreeMap<i64, Vec<&StoredRow>> = BTreeMap::new();
+    for (collection, row) in history.values().flatten() {
+        by_collection.entry(*collection).or_default().push(row);
     }
-    let mut best: BTreeMap<(String, Breakdown), f64> = BTreeMap::new();
+    let mut best = BestLogE::new();
     let mut out = Vec::new();
-    for (collection_id, totals) in by_collection {
+    for (collection_id, rows) in by_collection {
         let Some(period) = periods.get(&collection_id) else {
             continue;
         };
-        let settled: BTreeMap<Breakdown, Vec<StoredRow>> = totals
-            .into_iter()
-            .map(|(b, rows)| (b, settled::settled_rows(&rows, period.through)))
-            .filter(|(_, rows)| !rows.is_empty())
-            .collect();
-        if settled.is_empty() {
-            continue;
+        if let Some(looks) = next_looks(exp, settings, rows, *period, &mut best) {
+            out.push(CollectionLooks {
+                collection_id,
+                as_of: period.as_of,
+                looks,
+            });
         }
-        let mut looks = looks_at(exp, settings, settled);
-        for l in &mut looks {
-            let max = best
-                .entry((l.comparison.clone(), l.breakdown))
-                .or_insert(0.0);
-            *max = max.max(l.log_e);
-            l.p_value = evalue::always_valid_p([*max]);
-        }
-        out.push(CollectionLooks {
-            collection_id,
-            as_of: period.as_of,
-            looks,
-        });
     }
     out
 }
