@@ -793,18 +793,16 @@ fn time(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<DateTime<Utc
     .transpose()
 }
 
-/// Applies the migrations the database has not seen yet, each in its own transaction.
-/// Applies the migrations the database lacks, each in its own transaction, which reads the
-/// version it starts from (so two processes migrating at once do each step once).
-/// `schema_migrations` (from migration 10 on) records the adskew that applied each one.
+/// Applies the migrations the database lacks, all in one transaction, which reads the
+/// version it starts from (so two processes migrating at once do each step once) and
+/// leaves the database at either its old version or the newest, never in between. (One
+/// commit: each is synced to disk, and a new database used to take one per migration,
+/// most of a short run's waiting for the disk.) `schema_migrations` (from migration 10 on)
+/// records the adskew that applied each one.
 fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
-    loop {
-        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        let done: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
-        let Some(sql) = MIGRATIONS.get(done as usize) else {
-            return Ok(());
-        };
-        let version = done + 1;
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let done: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (version, sql) in (done + 1..).zip(MIGRATIONS.iter().skip(done as usize)) {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", version)?;
         if version >= 10 {
@@ -813,8 +811,8 @@ fn migrate(conn: &mut Connection) -> rusqlite::Result<()> {
                 params![version, env!("CARGO_PKG_VERSION"), ts(Utc::now())],
             )?;
         }
-        tx.commit()?;
     }
+    tx.commit()
 }
 
 /// Whether no table of the database holds a row (but `schema_migrations`, which every new

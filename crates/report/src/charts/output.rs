@@ -1,5 +1,5 @@
-//! The PNG and the PDF of a chart, both rendered from its SVG ([`super::svg`]): usvg reads
-//! the SVG once, with the font subset embedded in it as its only font (no system fonts),
+//! The PNG and the PDF of a chart, both rendered from its SVG ([`super::svg`]) without its
+//! white background (`Svg::drawing`): usvg reads it once, with the font subset embedded in it as its only font (no system fonts),
 //! resvg rasterises that tree at 300 dpi and svg2pdf writes it as a PDF at the printed
 //! size, text kept as text in the same font.
 
@@ -23,7 +23,7 @@ impl Tree {
             fontdb: Arc::new(fonts),
             ..usvg::Options::default()
         };
-        usvg::Tree::from_str(&svg.text, &options)
+        usvg::Tree::from_str(&svg.drawing(), &options)
             .map(Tree)
             .map_err(ChartError::Svg)
     }
@@ -45,12 +45,10 @@ impl Tree {
             let mut pixmap = tiny_skia::PixmapMut::from_bytes(strip, w, rows)
                 .ok_or_else(|| ChartError::Draw(format!("an image of {w}×{h} pixels")))?;
             let mut pixels = Pixels::new(w as usize, h as usize);
-            let painted = self.has_background();
             for top in (0..h).step_by(rows as usize) {
-                if !painted {
-                    // Opaque white, premultiplied: every byte 255.
-                    pixmap.data_mut().fill(255);
-                }
+                // Opaque white, premultiplied: every byte 255 (the drawing has no
+                // background of its own, `Svg::drawing`).
+                pixmap.data_mut().fill(255);
                 let shift = tiny_skia::Transform::from_scale(scale, scale)
                     .post_translate(0.0, -(top as f32));
                 resvg::render(&self.0, shift, &mut pixmap);
@@ -59,25 +57,6 @@ impl Tree {
             }
             encode_png(&pixels.finish()?, w, h, PNG_DPI)
         })
-    }
-
-    /// Whether the drawing starts with an opaque rectangle over the whole figure (every
-    /// chart's white background), which paints every pixel of a strip: clearing the strip
-    /// first would be a second pass over it (a few percent of a PNG's time).
-    fn has_background(&self) -> bool {
-        let Some(usvg::Node::Path(first)) = self.0.root().children().first() else {
-            return false;
-        };
-        let opaque = first.fill().is_some_and(|f| {
-            f.opacity() == usvg::Opacity::ONE
-                && matches!(f.paint(), usvg::Paint::Color(c) if *c == usvg::Color::white())
-        });
-        let (bbox, size) = (first.abs_bounding_box(), self.0.size());
-        let covers = bbox.left() <= 0.0
-            && bbox.top() <= 0.0
-            && bbox.right() >= size.width()
-            && bbox.bottom() >= size.height();
-        opaque && covers && first.abs_transform().is_identity()
     }
 
     /// A one-page PDF at the printed size, the font subset into it and text kept as text.
@@ -254,6 +233,7 @@ mod tests {
                     font.font_family()
                 ),
                 font,
+                background: None,
             };
             let tree = Tree::of(&svg).unwrap();
             let Some(usvg::Node::Text(drawn)) = tree.0.root().children().first() else {
