@@ -184,7 +184,9 @@ impl Store {
     }
 
     /// Checks what the file is, then migrates it and sets it up for writing. WAL mode comes
-    /// after the migrations, so a new database is either empty or has a whole schema.
+    /// first, so a new database's schema is one commit to the log, not a rollback
+    /// journal's four syncs (the migrations are one transaction: a new database is either
+    /// empty or has a whole schema).
     fn prepare_to_write(&mut self) -> Result<()> {
         let path = self.path.clone();
         let wrap = |e| open::sqlite_error(&path, e);
@@ -192,10 +194,10 @@ impl Store {
         self.conn
             .busy_timeout(std::time::Duration::from_secs(30))
             .map_err(wrap)?;
-        migrate(&mut self.conn).map_err(wrap)?;
         self.conn
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(wrap)?;
+        migrate(&mut self.conn).map_err(wrap)?;
         self.conn
             .pragma_update(None, "foreign_keys", "ON")
             .map_err(wrap)?;
