@@ -1,5 +1,5 @@
 //! The PNG and the PDF of a chart, both rendered from its SVG ([`super::svg`]) without its
-//! white background (`Svg::drawing`): usvg reads it once, with the font subset embedded in it as its only font (no system fonts),
+//! embedded font and white background (`Svg::drawing`): usvg reads it once, with the font subset embedded in it as its only font (no system fonts),
 //! resvg rasterises that tree at 300 dpi and svg2pdf writes it as a PDF at the printed
 //! size, text kept as text in the same font.
 
@@ -233,7 +233,7 @@ mod tests {
                     font.font_family()
                 ),
                 font,
-                background: None,
+                file_only: Vec::new(),
             };
             let tree = Tree::of(&svg).unwrap();
             let Some(usvg::Node::Text(drawn)) = tree.0.root().children().first() else {

@@ -28,21 +28,30 @@ use super::style::{err, Draw, DrawResult, Pen, SVG_DPI};
 pub struct Svg {
     pub text: String,
     pub font: Subset,
-    /// Where `text` holds the chart's white background: an opaque white rectangle over the
-    /// whole figure, drawn first.
-    pub background: Option<std::ops::Range<usize>>,
+    /// The parts of `text` only the file needs, in order: the embedded font (the
+    /// renderers are given it directly) and the white background, an opaque white
+    /// rectangle over the whole figure, drawn first.
+    pub file_only: Vec<std::ops::Range<usize>>,
 }
 
 impl Svg {
-    /// The drawing without its white background, which the PNG and the PDF are rendered
-    /// from: the PNG's pixels start white (a fill of bytes, where resvg would paint the
-    /// rectangle through its blending pipeline, a tenth of a figure's time), and a PDF page
-    /// is white paper. The SVG file keeps it, for viewers with dark backgrounds.
+    /// The drawing the PNG and the PDF are rendered from: the text without its file-only
+    /// parts. The PNG's pixels start white (a fill of bytes, where resvg would paint the
+    /// rectangle through its blending pipeline, a tenth of a figure's time) and a PDF page
+    /// is white paper; the font, half the text, would be parsed only to be skipped. The SVG
+    /// file keeps both, for viewers with dark backgrounds and without the font.
     pub fn drawing(&self) -> std::borrow::Cow<'_, str> {
-        match &self.background {
-            Some(r) => format!("{}{}", &self.text[..r.start], &self.text[r.end..]).into(),
-            None => self.text.as_str().into(),
+        if self.file_only.is_empty() {
+            return self.text.as_str().into();
         }
+        let mut out = String::with_capacity(self.text.len());
+        let mut from = 0;
+        for r in &self.file_only {
+            out.push_str(&self.text[from..r.start]);
+            from = r.end;
+        }
+        out.push_str(&self.text[from..]);
+        out.into()
     }
 }
 
@@ -80,23 +89,26 @@ pub fn render(chart: &impl Draw) -> DrawResult<Svg> {
         size.0,
         size.1
     );
+    let mut file_only = Vec::new();
     if !chars.is_empty() {
+        let start = text.len();
         text.push_str(&font.style_element());
+        file_only.push(start..text.len());
     }
     // The background `frame` paints first, as plotters writes a filled rectangle.
     let white = format!(
         "<rect shape-rendering=\"crispEdges\" x=\"0\" y=\"0\" width=\"{}\" height=\"{}\" opacity=\"1\" fill=\"#FFFFFF\" stroke=\"none\"/>\n",
         size.0, size.1
     );
-    let background = body
-        .starts_with(&white)
-        .then(|| text.len()..text.len() + white.len());
+    if body.starts_with(&white) {
+        file_only.push(text.len()..text.len() + white.len());
+    }
     text.push_str(&body.replace(FAMILY_SLOT, &family));
     text.push_str("</svg>\n");
     Ok(Svg {
         text,
         font,
-        background,
+        file_only,
     })
 }
 
@@ -446,21 +458,23 @@ mod tests {
     }
 
     #[test]
-    fn the_file_keeps_its_white_background_and_the_drawing_leaves_it_to_the_renderers() {
+    fn the_file_keeps_its_font_and_background_and_the_drawing_leaves_them_to_the_renderers() {
         let svg = render(&Words(&["reached"])).unwrap();
-        let white = "fill=\"#FFFFFF\"";
-        let background = svg
-            .background
-            .clone()
-            .expect("a chart's background is found");
-        assert!(svg.text[background].contains(white));
-        assert!(svg.text.contains(white) && !svg.drawing().contains(white));
-        // Only the background is left out.
+        let (white, font) = ("fill=\"#FFFFFF\"", "@font-face");
+        let [style, background] = &svg.file_only[..] else {
+            panic!("the font and the background are found: {:?}", svg.file_only);
+        };
+        assert!(svg.text[style.clone()].contains(font));
+        assert!(svg.text[background.clone()].contains(white));
+        let drawing = svg.drawing();
+        assert!(svg.text.contains(white) && !drawing.contains(white));
+        assert!(svg.text.contains(font) && !drawing.contains(font));
+        // Only those are left out.
         assert_eq!(
-            svg.drawing().len(),
-            svg.text.len() - svg.background.as_ref().unwrap().len()
+            drawing.len(),
+            svg.text.len() - style.len() - background.len()
         );
-        assert!(svg.drawing().contains("\nreached\n</text>"));
+        assert!(drawing.contains("\nreached\n</text>"));
     }
 
     #[test]
