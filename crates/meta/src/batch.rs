@@ -9,11 +9,15 @@
 //!   calls will count as 10 calls"), so batching saves requests and round trips, not quota;
 //! - a batch "cannot include multiple Adsets under the same Campaign".
 //!
-//! Not relied on: dependencies between calls of one batch (`name` and `{result=...}`
-//! JSONPath references, described on Meta's older "Making Batch Requests" page; whether a
-//! failed parent fails its dependants and how is not documented), and asynchronous batch
-//! requests (`asyncbatch`, `act_X/async_batch_requests`: the endpoints they may call are not
-//! listed in what could be read). So every call of a batch is independent of the others.
+//! Not relied on (the evidence, with Meta's words and where they are, is in
+//! `docs/meta-mock.md`, "Many ad sets in few requests"): dependencies between calls of one
+//! batch (`name` and `{result=...}` references; they only order calls inside a batch, which
+//! still holds one ad set per campaign, and what a dependant answers when its parent fails
+//! is not documented), asynchronous batch requests (`asyncbatch`: the endpoints they may
+//! call are listed on a page no readable copy of which gives the list) and
+//! `act_X/async_batch_requests` (no documented endpoints, maximum or way to read results).
+//! So every call of a batch is independent of the others, and a launch takes a request per
+//! ad set of its one campaign.
 
 use serde_json::Value;
 
