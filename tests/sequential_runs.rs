@@ -241,6 +241,50 @@ fn a_run_that_reaches_its_answer_pauses_early_and_says_why() {
 }
 
 #[test]
+fn a_declared_revision_bound_lets_a_run_stop_before_any_count_settles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = with_stopping(
+        tmp.path(),
+        "rule = \"difference\"\ncomparison = \"delivery-driver\"\nrevision_bound = 0.1\n",
+    );
+    // The simulator's default reporting noise (2% on a fresh day, revised away over 3
+    // days) and a 3-day window: on settled counts alone the first look comes on day 4.
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("[schedule]\n", "[schedule]\nrecollect_after_days = 3\n");
+    std::fs::write(&file, text).unwrap();
+    let db = tmp.path().join("a.db");
+    run_file(&file, &db);
+    let status = status_json(&db);
+    let run = &status["runs"][0];
+    assert_eq!(run["state"], "stopped", "{run}");
+    assert!(
+        run["cause"]
+            .as_str()
+            .unwrap()
+            .contains("stopping rule: skew found"),
+        "{run}"
+    );
+    assert_eq!(run["looks_revision_bound"], 0.1);
+    // Stopped at the first collection, a day in, on counts none of which had settled: its
+    // look is as of the collection, and the sequence is wider than on the same counts
+    // taken as final.
+    let store = Store::open_read_only(&db).unwrap();
+    let looks = store.looks(1).unwrap();
+    assert_eq!(looks[0].as_of.to_rfc3339(), "2026-03-03T00:00:00+00:00");
+    let pair = looks[0]
+        .looks
+        .iter()
+        .find_map(|l| l.pair.clone().filter(|_| l.comparison == "delivery-driver"))
+        .unwrap();
+    assert!(pair.difference.lower > 0.0, "{pair:?}");
+    let radius = pair.difference.upper - pair.difference.estimate;
+    assert!(radius > 0.09, "widened for revisions: {pair:?}");
+    let spend: f64 = run["spend"].as_str().unwrap().parse().unwrap();
+    assert!(spend < 0.25 * 500.0, "{spend}");
+}
+
+#[test]
 fn stopping_rules_that_cannot_be_honoured_are_refused_naming_the_field() {
     let tmp = tempfile::tempdir().unwrap();
     for (stopping, field, fix) in [
@@ -267,6 +311,16 @@ fn stopping_rules_that_cannot_be_honoured_are_refused_naming_the_field() {
         (
             "comparison = \"delivery-driver\"\nrule = \"skew\"\nfutility = true\n",
             "stopping.futility",
+            "rule = \"difference\"",
+        ),
+        (
+            "comparison = \"delivery-driver\"\nrevision_bound = 0.5\n",
+            "stopping.revision_bound",
+            "strictly between 0 and 0.5",
+        ),
+        (
+            "comparison = \"delivery-driver\"\nrule = \"skew\"\nrevision_bound = 0.1\n",
+            "stopping.revision_bound",
             "rule = \"difference\"",
         ),
     ] {
