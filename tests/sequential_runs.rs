@@ -285,6 +285,47 @@ fn a_declared_revision_bound_lets_a_run_stop_before_any_count_settles() {
 }
 
 #[test]
+fn a_revision_bound_never_makes_a_look_wider_than_on_settled_counts_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The software engineers' pair: a skew of about 5 points, more than the ±10% bound
+    // lets fresh counts show, found once a day has settled (the look at day 4).
+    let rule = "rule = \"difference\"\ncomparison = \"software-engineer\"\n";
+    let run = |name: &str, extra: &str| {
+        let text = (campaign("imana2021_paired_jobs.toml") + "\n[stopping]\n" + rule + extra)
+            .replace("[schedule]\n", "[schedule]\nrecollect_after_days = 3\n");
+        let file = tmp.path().join(format!("{name}.toml"));
+        std::fs::write(&file, text).unwrap();
+        let db = tmp.path().join(format!("{name}.db"));
+        run_file(&file, &db);
+        let looks = Store::open_read_only(&db).unwrap().looks(1).unwrap();
+        let spend = status_json(&db)["runs"][0]["spend"].clone();
+        (looks, spend)
+    };
+    let (settled, settled_spend) = run("settled", "");
+    let (bounded, bounded_spend) = run("bounded", "revision_bound = 0.1\n");
+    let pair = |looks: &[adskew::analysis::sequential::Look]| {
+        looks
+            .iter()
+            .find(|l| l.comparison == "software-engineer")
+            .and_then(|l| l.pair.clone())
+    };
+    let mut compared = 0;
+    for s in &settled {
+        let b = bounded
+            .iter()
+            .find(|b| b.collection_id == s.collection_id)
+            .unwrap();
+        let (s, b) = (pair(&s.looks).unwrap(), pair(&b.looks).unwrap());
+        assert!(b.difference.lower >= s.difference.lower, "{b:?} vs {s:?}");
+        assert!(b.difference.upper <= s.difference.upper, "{b:?} vs {s:?}");
+        compared += 1;
+    }
+    assert!(compared >= 1);
+    // Both stop at the same collection, at the same spend.
+    assert_eq!(bounded_spend, settled_spend);
+}
+
+#[test]
 fn stopping_rules_that_cannot_be_honoured_are_refused_naming_the_field() {
     let tmp = tempfile::tempdir().unwrap();
     for (stopping, field, fix) in [
