@@ -251,6 +251,99 @@ fn a_run_that_reaches_its_answer_pauses_early_and_says_why() {
 }
 
 #[test]
+fn a_declared_revision_bound_lets_a_run_stop_before_any_count_settles() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = with_stopping(
+        tmp.path(),
+        "rule = \"difference\"\ncomparison = \"delivery-driver\"\nrevision_bound = 0.1\n",
+    );
+    // The simulator's default reporting noise (2% on a fresh day, revised away over 3
+    // days) and a 3-day window: on settled counts alone the first look comes on day 4.
+    let text = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("[schedule]\n", "[schedule]\nrecollect_after_days = 3\n");
+    std::fs::write(&file, text).unwrap();
+    let db = tmp.path().join("a.db");
+    run_file(&file, &db);
+    let status = status_json(&db);
+    let run = &status["runs"][0];
+    assert_eq!(run["state"], "stopped", "{run}");
+    assert!(
+        run["cause"]
+            .as_str()
+            .unwrap()
+            .contains("stopping rule: skew found"),
+        "{run}"
+    );
+    assert_eq!(run["looks_revision_bound"], 0.1);
+    // Stopped at the first collection, a day in, on counts none of which had settled: its
+    // look is as of the collection, and the sequence is wider than on the same counts
+    // taken as final.
+    let store = Store::open_read_only(&db).unwrap();
+    let looks = store.looks(1).unwrap();
+    assert_eq!(looks[0].as_of.to_rfc3339(), "2026-03-03T00:00:00+00:00");
+    let pair = looks[0]
+        .looks
+        .iter()
+        .find_map(|l| l.pair.clone().filter(|_| l.comparison == "delivery-driver"))
+        .unwrap();
+    assert!(pair.difference.lower > 0.0, "{pair:?}");
+    let radius = pair.difference.upper - pair.difference.estimate;
+    assert!(radius > 0.09, "widened for revisions: {pair:?}");
+    let spend: f64 = run["spend"].as_str().unwrap().parse().unwrap();
+    assert!(spend < 0.25 * 500.0, "{spend}");
+}
+
+#[test]
+fn a_revision_bound_never_makes_a_look_wider_than_on_settled_counts_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    // The software engineers' pair: a skew of about 5 points, more than the ±10% bound
+    // lets fresh counts show, found once a day has settled (the look at day 4).
+    let rule = "rule = \"difference\"\ncomparison = \"software-engineer\"\n";
+    let run = |name: &str, extra: &str| {
+        let text = (campaign("imana2021_paired_jobs.toml") + "\n[stopping]\n" + rule + extra)
+            .replace("[schedule]\n", "[schedule]\nrecollect_after_days = 3\n");
+        let file = tmp.path().join(format!("{name}.toml"));
+        std::fs::write(&file, text).unwrap();
+        let db = tmp.path().join(format!("{name}.db"));
+        run_file(&file, &db);
+        let store = Store::open_read_only(&db).unwrap();
+        let looks = store.looks(1).unwrap();
+        // Made once per collection as it was stored: the same as the replay of them all.
+        let exp = adskew::experiment::load::load_with_env(&file, std::iter::empty())
+            .unwrap()
+            .experiment;
+        let settings = adskew::analysis::sequential::SequentialSettings::of(&exp);
+        let replayed = adskew::scheduler::looks::compute(&exp, settings, 1, &store, chrono_tz::UTC);
+        assert_eq!(replayed.unwrap(), looks, "{name}");
+        let spend = status_json(&db)["runs"][0]["spend"].clone();
+        (looks, spend)
+    };
+    let (settled, settled_spend) = run("settled", "");
+    let (bounded, bounded_spend) = run("bounded", "revision_bound = 0.1\n");
+    let pair = |looks: &[adskew::analysis::sequential::Look]| {
+        looks
+            .iter()
+            .find(|l| l.comparison == "software-engineer")
+            .and_then(|l| l.pair.clone())
+    };
+    let mut compared = 0;
+    for s in &settled {
+        let b = bounded
+            .iter()
+            .find(|b| b.collection_id == s.collection_id)
+            .unwrap();
+        let (s, b) = (pair(&s.looks).unwrap(), pair(&b.looks).unwrap());
+        assert!(b.difference.lower >= s.difference.lower, "{b:?} vs {s:?}");
+        assert!(b.difference.upper <= s.difference.upper, "{b:?} vs {s:?}");
+        compared += 1;
+    }
+    assert!(compared >= 1);
+    // Both stop at the same collection, at the same spend.
+    assert_eq!(bounded_spend, settled_spend);
+}
+
+#[test]
 fn stopping_rules_that_cannot_be_honoured_are_refused_naming_the_field() {
     let tmp = tempfile::tempdir().unwrap();
     for (stopping, field, fix) in [
@@ -277,6 +370,16 @@ fn stopping_rules_that_cannot_be_honoured_are_refused_naming_the_field() {
         (
             "comparison = \"delivery-driver\"\nrule = \"skew\"\nfutility = true\n",
             "stopping.futility",
+            "rule = \"difference\"",
+        ),
+        (
+            "comparison = \"delivery-driver\"\nrevision_bound = 0.5\n",
+            "stopping.revision_bound",
+            "strictly between 0 and 0.5",
+        ),
+        (
+            "comparison = \"delivery-driver\"\nrule = \"skew\"\nrevision_bound = 0.1\n",
+            "stopping.revision_bound",
             "rule = \"difference\"",
         ),
     ] {

@@ -21,6 +21,10 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 neutral_n="${1:-2000}"
 skewed_n="${2:-200}"
+# The declared bound on relative revisions of a count not yet settled ([stopping]
+# revision_bound): 5 sd of the simulator's default reporting noise (2%, normal), which a
+# count's revision exceeds with probability 5.7e-7.
+REVISION_BOUND="${REVISION_BOUND:-0.1}"
 cargo build --release --quiet
 bin=target/release/adskew
 tmp="$(mktemp -d)"
@@ -32,8 +36,8 @@ variant() {
     sed -e '/^report_noise = /d' -e '/^recollect_after_days = /d' \
         -e 's/^\[schedule\]$/[schedule]\nrecollect_after_days = 3/' "$file" > "$out"
     if ! grep -q '^\[stopping\]' "$out"; then
-        printf '\n[stopping]\nrule = "difference"\ncomparison = "%s"\nalpha = 0.05\n' \
-            "$comparison" >> "$out"
+        printf '\n[stopping]\nrule = "difference"\ncomparison = "%s"\nalpha = 0.05\nrevision_bound = %s\n' \
+            "$comparison" "$REVISION_BOUND" >> "$out"
     fi
 }
 
@@ -46,6 +50,9 @@ plan() { # plan FILE REPLICATES LABEL
 }
 
 plan scripts/bench/sequential_neutral.toml "$neutral_n" neutral
+sed -e "s/^\[stopping\]$/[stopping]\nrevision_bound = $REVISION_BOUND/" \
+    scripts/bench/sequential_neutral.toml > "$tmp/neutral-revised.toml"
+plan "$tmp/neutral-revised.toml" "$neutral_n" neutral-revised
 
 for spec in imana2021_paired_jobs.toml:delivery-driver imana2021_paired_jobs.toml:software-engineer \
     pilot_two_ads.toml:a-vs-b mirrored_race.toml:lumber-vs-taxi \
@@ -57,4 +64,4 @@ for spec in imana2021_paired_jobs.toml:delivery-driver imana2021_paired_jobs.tom
     plan "$tmp/$label.toml" "$skewed_n" "$label"
 done
 
-python3 scripts/bench/sequential_summary.py "$tmp"
+python3 scripts/bench/sequential_summary.py "$tmp" "$REVISION_BOUND"

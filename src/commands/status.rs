@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::runs;
-use crate::analysis::sequential::Look;
+use crate::analysis::sequential::{counts_phrase, Look};
 use crate::cli::StatusArgs;
 use crate::error::Result;
 use crate::platform::Delivery;
@@ -38,6 +38,10 @@ struct RunStatus {
     /// The end of the settled period they were computed on: a look trails its collection
     /// by the revision window.
     looks_as_of: Option<String>,
+    /// `[stopping] revision_bound`: the sequences read the latest counts, widened for
+    /// what revisions of up to this much can change (as of the collection itself).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    looks_revision_bound: Option<f64>,
 }
 
 #[derive(Debug, Serialize)]
@@ -115,6 +119,11 @@ fn run_status(store: &Store, r: ExperimentRecord) -> Result<RunStatus> {
             .as_ref()
             .map(|c| c.as_of.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         looks: last_look.map(|c| c.looks).unwrap_or_default(),
+        looks_revision_bound: r
+            .experiment()
+            .ok()
+            .and_then(|e| e.stopping)
+            .and_then(|s| s.revision_bound),
         id: r.id,
         spend: collections
             .last()
@@ -172,7 +181,8 @@ fn print(status: &Status) {
             }
         }
         if let Some(as_of) = &r.looks_as_of {
-            println!("      anytime-valid, on the counts settled by {as_of}:");
+            let counts = counts_phrase(r.looks_revision_bound, as_of);
+            println!("      anytime-valid, {counts}:");
         }
         for look in &r.looks {
             println!("      {}", describe_look(look));

@@ -4,7 +4,8 @@
 //! Each replicate runs the whole schedule on the simulator through the real scheduler and
 //! store (with the rule taken out, so nothing stops it) and the rule is then replayed on
 //! each collection's look, computed as the scheduler computes it (on the counts settled a
-//! revision window before the collection, `scheduler::looks::compute`), and the fixed
+//! revision window before the collection, or under a `revision_bound` on the collection's
+//! own, `scheduler::looks::compute`), and the fixed
 //! test peeked every night reads the same settled counts: the rule only reads the looks up to the
 //! collection it decides at, and the simulator's delivery up to a day does not depend on
 //! what happens after it, so the replay stops where the run would have stopped, at the

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use adskew_core::analysis::sequential::Look;
+use adskew_core::analysis::sequential::{counts_phrase, Look};
 use adskew_core::analysis::Analysis;
 
 use crate::labels::Labels;
@@ -58,11 +58,22 @@ pub fn markdown(s: &mut String, a: &Analysis, labels: &Labels) {
         "Valid under continuous monitoring: these keep their level however often the run \
          was looked at and whenever it stopped, unlike the tests above if they were checked \
          at every collection (a confidence sequence after Waudby-Smith et al. 2024, and a \
-         universal-inference e-value; see adskew's docs/sequential.md). Each look is computed \
-         on the counts the platform no longer revises (from launch to a revision window, \
-         `recollect_after_days`, before its collection), so a look trails its collection by \
-         that window. The last look, on the counts settled by {}:\n",
-        anytime.as_of.format("%Y-%m-%d %H:%M UTC")
+         universal-inference e-value; see adskew's docs/sequential.md). {} The last look, {}:\n",
+        match anytime.revision_bound {
+            None =>
+                "Each look is computed on the counts the platform no longer revises (from \
+                     launch to a revision window, `recollect_after_days`, before its \
+                     collection), so a look trails its collection by that window.",
+            Some(_) =>
+                "Under the experiment's declared bound on revisions \
+                        (`[stopping] revision_bound`), each difference's sequence also reads \
+                        the counts the platform may still revise, allowing for the most the \
+                        bound lets them change; it is valid as long as the bound holds.",
+        },
+        counts_phrase(
+            anytime.revision_bound,
+            &anytime.as_of.format("%Y-%m-%d %H:%M UTC").to_string()
+        )
     );
     for l in &anytime.looks {
         let _ = writeln!(s, "- {}", describe_look(a, labels, anytime.alpha, l));

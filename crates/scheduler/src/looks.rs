@@ -43,11 +43,16 @@ pub(super) fn record(
     let settings = SequentialSettings::of(exp);
     let stored = store.looks(id)?;
     let last = stored.last().map(|c| c.collection_id);
+    // Under a revision bound every collection has looks; without one, those with
+    // something settled.
+    let has_looks = |at| {
+        settings.revision_bound.is_some()
+            || settled_at(at, exp.schedule.recollect_after, tz).through >= since
+    };
     let missed = store.collections(id)?.into_iter().any(|c| {
         c.id != new.id
             && Some(c.id) > last
-            && adskew_store::parse_time(&c.platform_time)
-                .is_ok_and(|at| settled_at(at, exp.schedule.recollect_after, tz).through >= since)
+            && adskew_store::parse_time(&c.platform_time).is_ok_and(has_looks)
     });
     if missed {
         let looks = compute(exp, settings, id, store, tz)?;
@@ -60,12 +65,12 @@ pub(super) fn record(
     }
     let mut best = best_log_e(stored.iter().flat_map(|c| &c.looks));
     let period = settled_at(new.at, exp.schedule.recollect_after, tz);
-    let Some(looks) = next_looks(exp, settings, new.rows, period, &mut best) else {
+    let Some((as_of, looks)) = next_looks(exp, settings, new.rows, period, &mut best) else {
         return Ok(Vec::new());
     };
     let collection = CollectionLooks {
         collection_id: new.id,
-        as_of: period.as_of,
+        as_of,
         looks,
     };
     store.insert_looks(id, std::slice::from_ref(&collection))?;

@@ -406,6 +406,7 @@ pub fn analyze(inputs: &Inputs) -> Analysis {
             .map(|as_of| sequential::AnytimeValid {
                 alpha: sequential::SequentialSettings::of(exp).alpha,
                 as_of,
+                revision_bound: sequential::SequentialSettings::of(exp).revision_bound,
                 looks: inputs.looks.clone(),
             }),
     }

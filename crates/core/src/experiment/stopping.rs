@@ -23,6 +23,7 @@ pub struct RawStopping {
     pub futility: Option<bool>,
     pub margin: Option<f64>,
     pub planned_reach: Option<f64>,
+    pub revision_bound: Option<f64>,
 }
 
 crate::vocabulary!(
@@ -48,6 +49,12 @@ pub struct Stopping {
     pub margin: f64,
     /// Where the confidence sequence is tightest (people, both ads together).
     pub planned_reach: u64,
+    /// A declared bound on how far, relatively, the platform may still revise a count it
+    /// has not settled: with it the difference's sequence also reads the unsettled days,
+    /// widened by what the bound lets them change (`analysis::sequential::revision`);
+    /// without it (the default) the sequence waits for the revision window.
+    #[serde(default)]
+    pub revision_bound: Option<f64>,
 }
 
 /// Checks `[stopping]` against the schedule and comparisons, naming each field and fix.
@@ -102,6 +109,7 @@ pub(super) fn check_stopping(
         100.0..=1e12,
         "the people both ads together are expected to reach",
     ) as u64;
+    let revision_bound = check_revision_bound(c, raw, rule);
     Stopping {
         rule,
         comparison,
@@ -111,7 +119,29 @@ pub(super) fn check_stopping(
         futility,
         margin,
         planned_reach,
+        revision_bound,
     }
+}
+
+/// `revision_bound`: a relative bound in (0, 0.5), for the difference rule (the skew
+/// rule's e-value reads settled counts only).
+fn check_revision_bound(c: &mut Checker, raw: &RawStopping, rule: StoppingRule) -> Option<f64> {
+    let bound = raw.revision_bound?;
+    if !(bound > 0.0 && bound < 0.5) {
+        c.problem(
+            "stopping.revision_bound",
+            format!("must be strictly between 0 and 0.5 (got {bound})"),
+            "the largest relative revision of an unsettled count, e.g. revision_bound = 0.1, \
+             or leave it out to look on settled counts only",
+        );
+    } else if rule == StoppingRule::Skew {
+        c.problem(
+            "stopping.revision_bound",
+            "applies to rule = \"difference\" only (the skew rule reads settled counts)",
+            "set rule = \"difference\", or leave revision_bound out",
+        );
+    }
+    Some(bound)
 }
 
 /// The comparison watched: named, or the only one; it must exist, and the difference rule

@@ -93,6 +93,7 @@ pub const NESTED_FIELDS: &[&str] = &[
     "futility",
     "margin",
     "planned_reach",
+    "revision_bound",
     "label",
     "style",
     "axis",

@@ -80,7 +80,18 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
         return Vec::new();
     };
     let labels = Labels::of(&report.experiment);
-    let alpha = SequentialSettings::of(&report.experiment).alpha;
+    let settings = SequentialSettings::of(&report.experiment);
+    let alpha = settings.alpha;
+    let counts = match settings.revision_bound {
+        None => "each on the counts settled by then (the platform's revision window before \
+                 its collection)"
+            .to_string(),
+        Some(b) => format!(
+            "each on the counts read at its collection, widened for revisions of up to ±{:.0}% \
+             of those the platform has not settled (the bound the experiment declares)",
+            b * 100.0
+        ),
+    };
     let level = format!("{}%", crate::words::level_percent(1.0 - alpha));
     series(report, zero)
         .into_iter()
@@ -94,8 +105,7 @@ pub(super) fn plan(report: &Report) -> Vec<Planned> {
             );
             let caption = format!(
                 "The difference in the {share} between {one} and {two} (comparison {name}) \
-                 at each of {} looks, each on the counts settled by then (the platform's \
-                 revision window before its collection), with its {level} anytime-valid confidence sequence \
+                 at each of {} looks, {counts}, with its {level} anytime-valid confidence sequence \
                  (docs/sequential.md): the band covers the true difference at every look at once, so it \
                  is valid under continuous monitoring and may be read, and the run stopped, at \
                  any collection.",

@@ -63,10 +63,29 @@ pub fn difference_look(
     t_opt: f64,
 ) -> Option<DifferenceLook> {
     let n = n1.checked_add(n2)?;
-    if n < MIN_PEOPLE || n1 == 0 || n2 == 0 || x1 > n1 || x2 > n2 {
+    if x1 > n1 || x2 > n2 {
         return None;
     }
-    let (x1, n1, x2, n2, n) = (x1 as f64, n1 as f64, x2 as f64, n2 as f64, n as f64);
+    difference_look_real(x1 as f64, n1 as f64, x2 as f64, n2 as f64, alpha, t_opt)
+        .filter(|_| n >= MIN_PEOPLE)
+}
+
+/// [`difference_look`] on real-valued counts (a count a platform may still revise is known
+/// only to lie in a range, [`super::revision`]); the same arithmetic. `None` before
+/// [`MIN_PEOPLE`] people, while an ad has reached nobody, or for impossible counts.
+pub fn difference_look_real(
+    x1: f64,
+    n1: f64,
+    x2: f64,
+    n2: f64,
+    alpha: f64,
+    t_opt: f64,
+) -> Option<DifferenceLook> {
+    let n = n1 + n2;
+    let possible = |x: f64, m: f64| x >= 0.0 && x <= m;
+    if n < MIN_PEOPLE as f64 || n1 <= 0.0 || n2 <= 0.0 || !possible(x1, n1) || !possible(x2, n2) {
+        return None;
+    }
     let pi = n1 / n;
     let c = (x1 + x2) / n;
     let estimate = x1 / n1 - x2 / n2;

@@ -20,6 +20,7 @@
 pub mod boundary;
 pub mod difference;
 pub mod evalue;
+pub mod revision;
 pub mod settled;
 pub mod stop;
 
@@ -28,8 +29,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use self::difference::{difference_look, DifferenceLook};
+use self::revision::{AdCounts, Revisable};
 use self::settled::Settled;
-use super::{json_number, paired_target, tested_table, tested_totals};
+use super::{json_number, paired_target, tested_table, tested_totals, PairedTarget};
 use crate::count;
 use crate::experiment::stopping::Stopping;
 use crate::experiment::{Comparison, Experiment};
@@ -46,6 +48,9 @@ pub const DEFAULT_PLANNED_REACH: u64 = 10_000;
 pub struct SequentialSettings {
     pub alpha: f64,
     pub planned_reach: u64,
+    /// `[stopping] revision_bound`: with it the difference's sequence also reads the
+    /// unsettled days ([`revision`]); without it every look waits for the window.
+    pub revision_bound: Option<f64>,
 }
 
 impl SequentialSettings {
@@ -57,6 +62,7 @@ impl SequentialSettings {
             None => SequentialSettings {
                 alpha: exp.analysis.alpha,
                 planned_reach: DEFAULT_PLANNED_REACH,
+                revision_bound: None,
             },
         }
     }
@@ -69,9 +75,28 @@ pub struct AnytimeValid {
     /// with probability at least 1 − α).
     pub alpha: f64,
     /// The end of the settled period the looks were computed on (a look trails its
-    /// collection by the revision window, [`settled`]).
+    /// collection by the revision window, [`settled`]); under a revision bound, the
+    /// collection itself.
     pub as_of: chrono::DateTime<chrono::Utc>,
+    /// `[stopping] revision_bound`: the difference's sequences read the latest counts,
+    /// allowing each unsettled one to be revised by up to this much ([`revision`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub revision_bound: Option<f64>,
     pub looks: Vec<Look>,
+}
+
+/// How a look's counts are described to a reader ("on the counts settled by …", or
+/// under a revision bound "on the latest counts, …"), after "computed"; `as_of` as shown.
+pub fn counts_phrase(revision_bound: Option<f64>, as_of: &str) -> String {
+    match revision_bound {
+        None => format!("on the counts settled by {as_of}"),
+        Some(b) => format!(
+            "as of {as_of}: each difference's sequence on the latest counts, widened for \
+             revisions of up to ±{:.0}% of those not yet settled, the e-value on the counts \
+             settled a revision window before",
+            b * 100.0
+        ),
+    }
 }
 
 impl SequentialSettings {
@@ -80,6 +105,7 @@ impl SequentialSettings {
         SequentialSettings {
             alpha: rule.alpha,
             planned_reach: rule.planned_reach,
+            revision_bound: rule.revision_bound,
         }
     }
 }
@@ -162,12 +188,7 @@ fn look(
                 settings.alpha,
                 settings.planned_reach as f64,
             )?;
-            Some(PairLook {
-                group: t.group,
-                ad1: cmp.ads[t.first].clone(),
-                ad2: cmp.ads[t.second].clone(),
-                difference,
-            })
+            Some(pair_look(cmp, t, difference))
         });
     Look {
         comparison: cmp.key.clone(),
@@ -194,29 +215,53 @@ pub fn best_log_e<'a>(looks: impl IntoIterator<Item = &'a Look>) -> BestLogE {
     best
 }
 
-/// One collection's looks from its since-launch totals (any rows: only the totals of its
-/// settled `period` are used), each p-value over this look and the earlier ones in `best`,
-/// which it updates. `None` when nothing is settled yet: such a collection has no looks.
+/// One collection's looks from its since-launch totals (any rows: only the totals are
+/// used, those of its settled `period`, and under a revision bound the latest ones too),
+/// each p-value over this look and the earlier ones in `best`, which it updates; with the
+/// time they are as of (the end of the settled period, or under a revision bound the
+/// collection). `None` when there is nothing to look at yet: such a collection has no
+/// looks.
 pub fn next_looks<'a>(
     exp: &Experiment,
     settings: SequentialSettings,
     rows: impl IntoIterator<Item = &'a StoredRow>,
     period: Settled,
     best: &mut BestLogE,
-) -> Option<Vec<Look>> {
+) -> Option<(chrono::DateTime<chrono::Utc>, Vec<Look>)> {
     let mut totals: BTreeMap<Breakdown, Vec<StoredRow>> = BTreeMap::new();
     for r in rows.into_iter().filter(|r| r.period == Period::Total) {
         totals.entry(r.breakdown).or_default().push(r.clone());
     }
-    let settled: BTreeMap<Breakdown, Vec<StoredRow>> = totals
-        .into_iter()
-        .map(|(b, rows)| (b, settled::settled_rows(&rows, period.through)))
-        .filter(|(_, rows)| !rows.is_empty())
-        .collect();
-    if settled.is_empty() {
-        return None;
-    }
-    let mut looks = looks_at(exp, settings, settled);
+    let through = |day: chrono::NaiveDate| {
+        let mut out: BTreeMap<Breakdown, Vec<StoredRow>> = BTreeMap::new();
+        for (b, rows) in &totals {
+            let rows = settled::settled_rows(rows, day);
+            if !rows.is_empty() {
+                out.insert(*b, rows);
+            }
+        }
+        out
+    };
+    let settled = through(period.through);
+    let (mut looks, as_of) = match settings.revision_bound {
+        None if settled.is_empty() => return None,
+        None => (looks_at(exp, settings, settled), period.as_of),
+        Some(bound) => {
+            let latest = through(chrono::NaiveDate::MAX);
+            if latest.is_empty() {
+                return None;
+            }
+            let unsettled = latest
+                .iter()
+                .map(|(b, rows)| {
+                    let fresh = rows.iter().filter(|r| r.date_stop > period.through);
+                    (*b, fresh.cloned().collect())
+                })
+                .collect();
+            let looks = revised_looks(exp, settings, bound, settled, latest, unsettled);
+            (looks, period.collected)
+        }
+    };
     for l in &mut looks {
         let max = best
             .entry((l.comparison.clone(), l.breakdown))
@@ -224,7 +269,112 @@ pub fn next_looks<'a>(
         *max = max.max(l.log_e);
         l.p_value = evalue::always_valid_p([*max]);
     }
-    Some(looks)
+    Some((as_of, looks))
+}
+
+/// The pair's look of comparison `cmp` for `target`.
+fn pair_look(cmp: &Comparison, target: PairedTarget, difference: DifferenceLook) -> PairLook {
+    PairLook {
+        group: target.group,
+        ad1: cmp.ads[target.first].clone(),
+        ad2: cmp.ads[target.second].clone(),
+        difference,
+    }
+}
+
+/// A collection's looks under a declared revision `bound` ([`revision`]): the e-value
+/// from the `settled` totals (no bound is applied to it, so it still waits for the
+/// window); the difference's sequence from the `latest` totals, of which `unsettled`
+/// are the ones the platform may still revise, intersected with the sequence on the
+/// `settled` totals. Both are the one time-uniform sequence of the final counts, at two
+/// times (the widened one contains it), so both cover at once whenever it covers at every
+/// time: the intersection keeps the level for a difference constant over time (the
+/// sequence's own assumption), and leaving out zero stays a valid test of no skew.
+fn revised_looks(
+    exp: &Experiment,
+    settings: SequentialSettings,
+    bound: f64,
+    settled: BTreeMap<Breakdown, Vec<StoredRow>>,
+    latest: BTreeMap<Breakdown, Vec<StoredRow>>,
+    unsettled: BTreeMap<Breakdown, Vec<StoredRow>>,
+) -> Vec<Look> {
+    let evidence = looks_at(exp, settings, settled);
+    let mut looks = looks_at(exp, settings, latest.clone());
+    let (latest, _) = tested_totals(exp, latest);
+    let (unsettled, _) = tested_totals(exp, unsettled);
+    for l in &mut looks {
+        let same = |e: &&Look| e.comparison == l.comparison && e.breakdown == l.breakdown;
+        l.log_e = evidence.iter().find(same).map_or(0.0, |e| e.log_e);
+        l.p_value = evalue::always_valid_p([l.log_e]);
+        let Some(cmp) = exp.comparisons.iter().find(|c| c.key == l.comparison) else {
+            continue;
+        };
+        let rows = |totals: &BTreeMap<Breakdown, Vec<StoredRow>>| {
+            totals.get(&l.breakdown).cloned().unwrap_or_default()
+        };
+        let revised = revised_pair(
+            exp,
+            settings,
+            bound,
+            cmp,
+            l.breakdown,
+            (&rows(&latest), &rows(&unsettled)),
+        );
+        let settled = evidence.iter().find(same).and_then(|e| e.pair.as_ref());
+        l.pair = match (revised, settled) {
+            (Some(mut r), Some(s)) => {
+                r.difference.lower = r.difference.lower.max(s.difference.lower);
+                r.difference.upper = r.difference.upper.min(s.difference.upper);
+                Some(r)
+            }
+            (revised, settled) => revised.or_else(|| settled.cloned()),
+        };
+    }
+    looks
+}
+
+/// The difference's sequence of `cmp` on one breakdown's `latest` totals, widened for
+/// the `unsettled` ones by up to `bound` ([`revision::revised_difference_look`]).
+fn revised_pair(
+    exp: &Experiment,
+    settings: SequentialSettings,
+    bound: f64,
+    cmp: &Comparison,
+    breakdown: Breakdown,
+    (latest, unsettled): (&[StoredRow], &[StoredRow]),
+) -> Option<PairLook> {
+    let t = paired_target(&cmp.ads, cmp.expected.as_ref()).filter(|t| t.breakdown == breakdown)?;
+    let (groups, table) = tested_table(&exp.analysis, &cmp.ads, breakdown, latest);
+    let (fresh_groups, fresh) = tested_table(&exp.analysis, &cmp.ads, breakdown, unsettled);
+    let j = groups.iter().position(|g| *g == t.group)?;
+    let part = |i: usize, k: usize| {
+        let u = fresh_groups
+            .iter()
+            .position(|g| *g == groups[k])
+            .map_or(0, |f| fresh[i][f]) as f64;
+        Revisable {
+            settled: table[i][k] as f64 - u,
+            unsettled: u,
+        }
+    };
+    let counts = |i: usize| AdCounts {
+        group: part(i, j),
+        rest: (0..groups.len())
+            .filter(|&k| k != j)
+            .map(|k| part(i, k))
+            .fold(Revisable::default(), |a, b| Revisable {
+                settled: a.settled + b.settled,
+                unsettled: a.unsettled + b.unsettled,
+            }),
+    };
+    let difference = revision::revised_difference_look(
+        counts(t.first),
+        counts(t.second),
+        bound,
+        settings.alpha,
+        settings.planned_reach as f64,
+    )?;
+    Some(pair_look(cmp, t, difference))
 }
 
 /// Every collection's looks from the since-launch totals of its settled period (per
@@ -247,10 +397,10 @@ pub fn track(
         let Some(period) = periods.get(&collection_id) else {
             continue;
         };
-        if let Some(looks) = next_looks(exp, settings, rows, *period, &mut best) {
+        if let Some((as_of, looks)) = next_looks(exp, settings, rows, *period, &mut best) {
             out.push(CollectionLooks {
                 collection_id,
-                as_of: period.as_of,
+                as_of,
                 looks,
             });
         }

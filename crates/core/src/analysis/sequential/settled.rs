@@ -24,6 +24,9 @@ pub struct Settled {
     /// When the period ended (the end of `through`, or the collection itself when the
     /// window is zero): the time the look is recorded at.
     pub as_of: DateTime<Utc>,
+    /// The collection itself: the time of a look that also reads the unsettled days
+    /// (under a declared revision bound, [`super::revision`]).
+    pub collected: DateTime<Utc>,
 }
 
 /// The settled period of a collection at `at` under a revision window `window`, in the
@@ -34,6 +37,7 @@ pub fn settled_at(at: DateTime<Utc>, window: TimeDelta, tz: chrono_tz::Tz) -> Se
         return Settled {
             through: at.with_timezone(&tz).date_naive(),
             as_of: at,
+            collected: at,
         };
     }
     // A day is final once its end is a whole window old: the day before the local date of
@@ -50,7 +54,11 @@ pub fn settled_at(at: DateTime<Utc>, window: TimeDelta, tz: chrono_tz::Tz) -> Se
                 .earliest()
         })
         .map_or(at - window, |t| t.with_timezone(&Utc));
-    Settled { through, as_of }
+    Settled {
+        through,
+        as_of,
+        collected: at,
+    }
 }
 
 /// Of one collection's since-launch totals, those of its settled period: per ad and value,
