@@ -7,14 +7,15 @@
 //!
 //!     cargo bench --bench meta_collect
 //!
-//! Three collections are measured: the adapter paced by its own sliding window set to the
+//! Five collections are measured: the adapter paced by its own sliding window set to the
 //! limit's (`LIMIT` calls per `WINDOW`, adskew's way of never being throttled: it uses the
 //! burst the window allows and then sends each call as a slot frees) reading the three
 //! breakdowns side by side as a collection does (`Platform::deliveries`), the same adapter
 //! reading them one after another (as collections did before), and one unpaced that runs
-//! into the limit and waits for the reset time Meta's usage headers give. Each also reports
-//! the pages' round trips from the adapter's archive of exchanges (the first page of a
-//! query is where the mock computes its rows). The numbers are in README.md.
+//! into the limit and waits for the reset time Meta's usage headers give; then the two paced
+//! ones again with every page held 300 ms by the mock, as a network's round trip would take
+//! it. Each also reports the pages' round trips from the adapter's archive of exchanges (the
+//! first page of a query is where the mock computes its rows). The numbers are in README.md.
 
 use std::path::Path;
 use std::sync::atomic::Ordering;
@@ -109,6 +110,15 @@ impl RoundTrips {
     }
 }
 
+/// One way of collecting: the adapter's pacing (calls per second, window), how it reads the
+/// queries, and how long the mock holds each read (seconds, 0 for none).
+struct Variant {
+    label: &'static str,
+    pacing: (u32, Duration),
+    reading: Reading,
+    latency: f64,
+}
+
 struct Measured {
     /// HTTP requests of the launch (creates, creative read-backs, status changes) and the
     /// batches among them.
@@ -124,11 +134,8 @@ struct Measured {
 
 /// Sets up 200 running ads on a fresh mock without a limit, lets 14 days pass, then turns
 /// the limit on and times the collection.
-async fn measure(
-    exp: &Experiment,
-    (calls_per_second, window): (u32, Duration),
-    reading: Reading,
-) -> Measured {
+async fn measure(exp: &Experiment, v: &Variant) -> Measured {
+    let (calls_per_second, window) = v.pacing;
     let start = scheduler::start_time(exp, chrono::Utc::now());
     let mock = Mock::new(adskew::platform::sim::SimTruth::of(exp).unwrap(), start);
     let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
@@ -250,6 +257,9 @@ async fn measure(
     mock.set_faults(Faults {
         rate_limit: LIMIT,
         rate_window_secs: WINDOW,
+        // Every read held this long before it is served: a round trip as over a network.
+        delay: if v.latency > 0.0 { 1.0 } else { 0.0 },
+        delay_secs: v.latency,
         ..Faults::default()
     });
     let since = start.date_naive();
@@ -268,7 +278,7 @@ async fn measure(
         .collect();
     collector.take_exchanges();
     let started = Instant::now();
-    let got = reading.read(&collector, &queries).await.unwrap();
+    let got = v.reading.read(&collector, &queries).await.unwrap();
     let seconds = started.elapsed().as_secs_f64();
     let rows = got.iter().map(Vec::len).sum();
     let pages = got
@@ -303,25 +313,35 @@ fn main() {
     );
     // The paced adapter's window is the limit's: LIMIT / WINDOW calls per second over
     // WINDOW seconds, i.e. LIMIT calls in any WINDOW.
-    let paced_rate = (f64::from(LIMIT) / WINDOW) as u32;
-    let window = Duration::from_secs_f64(WINDOW);
-    for (label, rate, window, reading) in [
-        ("paced", paced_rate, window, Reading::SideBySide),
-        ("in turn", paced_rate, window, Reading::InTurn),
-        (
-            "unpaced",
-            100_000,
-            Duration::from_secs(1),
-            Reading::SideBySide,
-        ),
-    ] {
-        let m = runtime.block_on(measure(&exp, (rate, window), reading));
+    let paced = (
+        (f64::from(LIMIT) / WINDOW) as u32,
+        Duration::from_secs_f64(WINDOW),
+    );
+    let unpaced = (100_000, Duration::from_secs(1));
+    let variant = |label, pacing, reading, latency| Variant {
+        label,
+        pacing,
+        reading,
+        latency,
+    };
+    let variants = [
+        variant("paced", paced, Reading::SideBySide, 0.0),
+        variant("in turn", paced, Reading::InTurn, 0.0),
+        variant("unpaced", unpaced, Reading::SideBySide, 0.0),
+        // Each page held 300 ms by the mock, as a network's round trip would take it.
+        variant("paced", paced, Reading::SideBySide, 0.3),
+        variant("in turn", paced, Reading::InTurn, 0.3),
+    ];
+    for (i, v) in variants.iter().enumerate() {
+        let m = runtime.block_on(measure(&exp, v));
         let minimum_time = ((m.pages.saturating_sub(1)) / u64::from(LIMIT)) as f64 * WINDOW;
+        let label = v.label;
         println!(
-            "{label:>8} ({} calls per {:.0} s, breakdowns {}): {} rows, {} calls (minimum {}, ratio {:.2}), {:.1} s (limit allows {:.1} s, ratio {:.2}), refused by the limit {}",
-            u64::from(rate) * window.as_secs(),
-            window.as_secs_f64(),
-            if reading == Reading::SideBySide { "side by side" } else { "in turn" },
+            "{label:>8} ({} calls per {:.0} s, breakdowns {}, pages held {:.0} ms): {} rows, {} calls (minimum {}, ratio {:.2}), {:.1} s (limit allows {:.1} s, ratio {:.2}), refused by the limit {}",
+            u64::from(v.pacing.0) * v.pacing.1.as_secs(),
+            v.pacing.1.as_secs_f64(),
+            if v.reading == Reading::SideBySide { "side by side" } else { "in turn" },
+            v.latency * 1000.0,
             m.rows,
             m.calls,
             m.pages,
@@ -335,9 +355,9 @@ fn main() {
             "{label:>8} round trips: pages after a query's first {} ms median, {} ms at most; first pages at most {} ms",
             m.round_trips.later_median, m.round_trips.later_max, m.round_trips.first_max
         );
-        if reading == Reading::SideBySide {
+        if i == 0 {
             println!(
-                "{label:>8} launch: {} requests for {ADS} ads ({} of them batches; without batches \
+                "launch: {} requests for {ADS} ads ({} of them batches; without batches \
                  the creates, creative read-backs and status changes would be {})",
                 m.launch_calls,
                 m.launch_batches,
