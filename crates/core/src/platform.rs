@@ -350,6 +350,21 @@ pub trait Platform: Send + Sync {
     /// store), so that a resumed run can use it.
     fn remember(&self, _spec: ObjectSpec<'_>, _id: &ObjectId) {}
     async fn delivery(&self, query: &DeliveryQuery) -> Result<Vec<DeliveryRow>, PlatformError>;
+    /// [`Platform::delivery`] of each query, answered in the queries' order (the rows of
+    /// each exactly as `delivery` gives them). Platforms whose reads wait on the network
+    /// (Meta's pages, each cursor taken from the answer before) read the queries side by
+    /// side, so one query's round trips overlap another's; the default reads them one
+    /// after another. The first failure in the queries' order is the answer.
+    async fn deliveries(
+        &self,
+        queries: &[DeliveryQuery],
+    ) -> Result<Vec<Vec<DeliveryRow>>, PlatformError> {
+        let mut out = Vec::with_capacity(queries.len());
+        for query in queries {
+            out.push(self.delivery(query).await?);
+        }
+        Ok(out)
+    }
     /// The account's time zone and currency.
     async fn account(&self) -> Result<AccountInfo, PlatformError> {
         Ok(AccountInfo {

@@ -2215,6 +2215,21 @@ impl Platform for MetaPlatform {
         Ok(out)
     }
 
+    /// Every query read at once, the pacer their one gate: a query's pages go one after
+    /// another (each cursor comes from the answer before), so while one waits for its
+    /// answer another's page uses the window. Every read runs to its end, so a failure
+    /// leaves no request half-archived, and the first failure in the queries' order is
+    /// the answer, as when they are read in turn.
+    async fn deliveries(
+        &self,
+        queries: &[DeliveryQuery],
+    ) -> Result<Vec<Vec<DeliveryRow>>, PlatformError> {
+        futures_util::future::join_all(queries.iter().map(|q| self.delivery(q)))
+            .await
+            .into_iter()
+            .collect()
+    }
+
     fn take_exchanges(&self) -> Vec<Exchange> {
         std::mem::take(&mut *self.exchanges.lock().expect("exchanges lock"))
     }

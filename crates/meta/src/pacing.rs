@@ -181,6 +181,39 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
+    async fn readers_side_by_side_share_one_window() {
+        // Three readers of 17, 40 and 17 pages (a collection's breakdowns), each page sent
+        // when the answer to the one before is in, 400 ms later: together never more than
+        // 20 calls in a window, and sooner done than one reader of all 74 pages, whose
+        // round trips, one after another, take longer than the window's wait.
+        let latency = Duration::from_millis(400);
+        let pacer = Pacer::new(20, Duration::from_secs(5));
+        let (a, b, c) = tokio::join!(
+            send(&pacer, &[1; 17], latency),
+            send(&pacer, &[1; 40], latency),
+            send(&pacer, &[1; 17], latency),
+        );
+        let mut sent: Vec<Duration> = a.into_iter().chain(b).chain(c).collect();
+        sent.sort();
+        assert_eq!(sent.len(), 74);
+        for (i, t) in sent.iter().enumerate().skip(20) {
+            assert!(
+                *t >= sent[i - 20] + latency + Duration::from_secs(5),
+                "call {i} at {t:?}, call {} at {:?}",
+                i - 20,
+                sent[i - 20]
+            );
+        }
+        let alone = send(&Pacer::new(20, Duration::from_secs(5)), &[1; 74], latency).await;
+        assert!(
+            sent[73] + Duration::from_secs(5) < alone[73],
+            "side by side the 74th call at {:?}, one reader at {:?}",
+            sent[73],
+            alone[73]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
     async fn every_call_of_a_batch_counts() {
         // 10 calls per second: a batch of 8 leaves room for 2 single calls, then waits.
         let pacer = Pacer::new(10, Duration::from_secs(1));

@@ -589,7 +589,7 @@ pub(crate) fn sessions(
     let mut ids: Vec<u64> = a.batches.iter().map(|b| b.session_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let rows = ids
+    let rows: Vec<Value> = ids
         .iter()
         .map(|id| {
             let batches: Vec<&Batch> = a.batches.iter().filter(|b| b.session_id == *id).collect();
@@ -604,7 +604,7 @@ pub(crate) fn sessions(
             })
         })
         .collect();
-    Ok(super::edges::page(rows, p, at, false))
+    Ok(super::edges::page(&rows, p, at, false))
 }
 
 #[cfg(test)]

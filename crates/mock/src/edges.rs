@@ -59,7 +59,7 @@ pub(crate) async fn list(
         }
     }
     let summary = p.get("summary").is_some_and(|s| s != "false");
-    Ok(page(rows, p, at, summary))
+    Ok(page(&rows, p, at, summary))
 }
 
 /// The objects an edge holds, in creation order.
@@ -190,7 +190,7 @@ pub(crate) struct Paging<'a> {
 
 /// Cursor paging: `limit` rows per page (25 by default), `after` an opaque cursor,
 /// `paging.next` while more; `summary.total_count` when asked for.
-pub(crate) fn page(rows: Vec<Value>, p: &Params, at: &Paging<'_>, summary: bool) -> Response {
+pub(crate) fn page(rows: &[Value], p: &Params, at: &Paging<'_>, summary: bool) -> Response {
     let Paging {
         headers,
         path,

@@ -93,14 +93,14 @@ pub(crate) fn upload(
 /// `GET act_X/adimages`: the library, optionally only `hashes=[...]`.
 pub(crate) fn list(mock: &Mock, p: &Params, at: &super::edges::Paging<'_>) -> Response {
     let wanted: Option<Vec<String>> = p.get("hashes").and_then(|h| serde_json::from_str(h).ok());
-    let rows = mock.images.with(|s| {
+    let rows: Vec<serde_json::Value> = mock.images.with(|s| {
         s.images
             .iter()
             .filter(|(hash, _)| wanted.as_ref().is_none_or(|w| w.contains(hash)))
             .map(|(hash, url)| json!({"id": hash, "hash": hash, "url": url}))
             .collect()
     });
-    super::edges::page(rows, p, at, false)
+    super::edges::page(&rows, p, at, false)
 }
 
 impl Mock {

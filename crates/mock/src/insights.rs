@@ -18,6 +18,10 @@
 //! are not modelled; attribution settings and `action_breakdowns` are accepted and have no
 //! effect.
 
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use chrono::{Datelike, Days, Months, NaiveDate};
@@ -81,7 +85,7 @@ pub(crate) async fn read(
         too_much_data(mock, &rows, p)?;
         rows
     };
-    Ok(page(rows, p, at, false))
+    Ok(page(&rows, p, at, false))
 }
 
 /// Meta's answer to a synchronous query too large to serve (fault `max_insights_rows`): the
@@ -120,21 +124,51 @@ async fn cached(
     node_type: &str,
     node: &str,
     p: &Params,
-) -> Result<Vec<Value>, GraphError> {
+) -> Result<Arc<Vec<Value>>, GraphError> {
     let key_params: Vec<_> = p.iter().filter(|(k, _)| k.as_str() != "after").collect();
     let key = format!(
         "{node} {} {} {key_params:?}",
         mock.sim.now().to_rfc3339(),
         mock.object_count()
     );
-    if let Some((cached, rows)) = mock.last_insights.lock().expect("cache lock").as_ref() {
-        if *cached == key {
-            return Ok(rows.clone());
-        }
+    if let Some(rows) = mock.insights_cache.get(&key) {
+        return Ok(rows);
     }
-    let rows = rows(mock, node_type, node, p, Run::Sync).await?;
-    *mock.last_insights.lock().expect("cache lock") = Some((key, rows.clone()));
+    let rows = Arc::new(rows(mock, node_type, node, p, Run::Sync).await?);
+    mock.insights_cache.put(key, rows.clone());
     Ok(rows)
+}
+
+/// The rows of the latest [`Cache::QUERIES`] synchronous queries, by query (paging aside),
+/// simulated time and object count. More than one, so a client reading several queries'
+/// pages in turn (the breakdowns of a collection read side by side) is served each page
+/// from its query's rows, as Meta serves cursors of queries made at the same time, rather
+/// than recomputing a query whenever another came in between.
+#[derive(Default)]
+pub(crate) struct Cache {
+    /// Oldest first.
+    queries: Mutex<VecDeque<(String, Arc<Vec<Value>>)>>,
+}
+
+impl Cache {
+    const QUERIES: usize = 8;
+
+    fn get(&self, key: &str) -> Option<Arc<Vec<Value>>> {
+        let queries = self.queries.lock().expect("cache lock");
+        queries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, rows)| rows.clone())
+    }
+
+    fn put(&self, key: String, rows: Arc<Vec<Value>>) {
+        let mut queries = self.queries.lock().expect("cache lock");
+        queries.retain(|(k, _)| *k != key);
+        if queries.len() >= Cache::QUERIES {
+            queries.pop_front();
+        }
+        queries.push_back((key, rows));
+    }
 }
 
 /// `POST /{node}/insights`: an async report run over the rows a synchronous read gives now.
@@ -154,7 +188,7 @@ pub(crate) async fn start_report(
     let fails = super::faults::draw(faults.seed ^ 0xA5A5_A5A5, n) < faults.async_fail
         || (faults.async_fail_over_rows > 0 && rows.len() > faults.async_fail_over_rows as usize);
     let run = ReportRun {
-        rows,
+        rows: Arc::new(rows),
         account_id: account,
         date_start: windows.first().map(|w| w.0.to_string()).unwrap_or_default(),
         date_stop: windows.last().map(|w| w.1.to_string()).unwrap_or_default(),
@@ -245,7 +279,7 @@ pub(crate) fn poll(mock: &Mock, id: &str, p: &Params) -> Result<Response, GraphE
 }
 
 /// A completed run's rows; an unfinished or failed one is Meta's transient 2601.
-fn finished_rows(mock: &Mock, id: &str) -> Result<Vec<Value>, GraphError> {
+fn finished_rows(mock: &Mock, id: &str) -> Result<Arc<Vec<Value>>, GraphError> {
     let runs = mock.report_runs.lock().expect("report runs lock");
     let run = runs
         .get(id)
@@ -382,9 +416,16 @@ fn grouped(
         .sim
         .delivery_cross(&sim_ads, split, since, until, granularity)
         .map_err(super::objects::platform_error)?;
+    // Each ad by its simulator id (the first listed, as a search would find), and each
+    // group by what makes it one: a lookup per row, not a search, at tens of thousands.
+    let mut by_sim: HashMap<&ObjectId, &AdIds> = HashMap::new();
+    for a in ads {
+        by_sim.entry(&a.sim).or_insert(a);
+    }
     let mut groups: Vec<(Key, Sums)> = Vec::new();
+    let mut index: HashMap<Group, usize> = HashMap::new();
     for r in &cross {
-        let Some(ad) = ads.iter().find(|a| a.sim == r.ad) else {
+        let Some(&ad) = by_sim.get(&r.ad) else {
             continue;
         };
         let key = Key {
@@ -398,9 +439,12 @@ fn grouped(
             },
             ad: ad.clone(),
         };
-        match groups.iter_mut().find(|(k, _)| k.same(&key)) {
-            Some((_, s)) => s.add(r),
-            None => groups.push((key, Sums::of(r))),
+        match index.entry(key.group()) {
+            Entry::Occupied(at) => groups[*at.get()].1.add(r),
+            Entry::Vacant(at) => {
+                at.insert(groups.len());
+                groups.push((key, Sums::of(r)));
+            }
         }
     }
     if let Some(i) = dims.iter().position(|d| *d == Breakdown::Age) {
@@ -427,6 +471,7 @@ fn grouped(
 fn relabel_ages(groups: Vec<(Key, Sums)>, age: usize, labels: &[(&str, f64)]) -> Vec<(Key, Sums)> {
     let mut out: Vec<(Key, Sums)> = Vec::new();
     let mut moved: Vec<(Key, Sums)> = Vec::new();
+    let mut index: HashMap<Group, usize> = HashMap::new();
     for (key, mut sums) in groups {
         for (label, share) in labels.iter().filter(|(_, s)| *s > 0.0) {
             let part = sums.take(*share);
@@ -435,9 +480,12 @@ fn relabel_ages(groups: Vec<(Key, Sums)>, age: usize, labels: &[(&str, f64)]) ->
             }
             let mut k = key.clone();
             k.values[age] = label.to_string();
-            match moved.iter_mut().find(|(m, _)| m.same(&k)) {
-                Some((_, s)) => s.merge(&part),
-                None => moved.push((k, part)),
+            match index.entry(k.group()) {
+                Entry::Occupied(at) => moved[*at.get()].1.merge(&part),
+                Entry::Vacant(at) => {
+                    at.insert(moved.len());
+                    moved.push((k, part));
+                }
             }
         }
         out.push((key, sums));
@@ -674,12 +722,17 @@ struct Key {
     ad: AdIds,
 }
 
+/// What makes rows one group: the object of the level, the dates and the breakdown values.
+type Group = (String, NaiveDate, NaiveDate, Vec<String>);
+
 impl Key {
-    fn same(&self, other: &Key) -> bool {
-        self.level_id == other.level_id
-            && self.date_start == other.date_start
-            && self.date_stop == other.date_stop
-            && self.values == other.values
+    fn group(&self) -> Group {
+        (
+            self.level_id.clone(),
+            self.date_start,
+            self.date_stop,
+            self.values.clone(),
+        )
     }
 }
 
@@ -775,4 +828,24 @@ fn row(mock: &Mock, level: Level, key: &Key, s: &Sums, fields: &[String]) -> Map
     row.insert("date_start".into(), json!(key.date_start.to_string()));
     row.insert("date_stop".into(), json!(key.date_stop.to_string()));
     row
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cache_serves_each_of_the_latest_queries_its_own_rows() {
+        let cache = Cache::default();
+        for i in 0..=Cache::QUERIES {
+            cache.put(format!("query {i}"), Arc::new(vec![json!(i)]));
+        }
+        assert!(cache.get("query 0").is_none(), "the oldest query is let go");
+        for i in 1..=Cache::QUERIES {
+            let rows = cache
+                .get(&format!("query {i}"))
+                .expect("a recent query is kept");
+            assert_eq!(*rows, vec![json!(i)]);
+        }
+    }
 }

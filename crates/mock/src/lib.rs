@@ -94,7 +94,7 @@ impl Object {
 /// (`Job Not Started` → `Job Started` → `Job Running` → `Job Completed` or `Job Failed`).
 #[derive(Debug, Clone)]
 pub(crate) struct ReportRun {
-    pub rows: Vec<serde_json::Value>,
+    pub rows: Arc<Vec<serde_json::Value>>,
     pub account_id: String,
     pub date_start: String,
     pub date_stop: String,
@@ -129,9 +129,9 @@ pub struct Mock {
     pub(crate) rate: faults::RateLimit,
     /// Each campaign's special ad category, which restricts its ad sets' targeting.
     pub(crate) categories: Mutex<BTreeMap<String, adskew_core::vocab::AdCategory>>,
-    /// The rows of the last synchronous insights query, keyed by the query (paging aside)
-    /// and the simulated time, so reading page after page does not recompute them.
-    pub(crate) last_insights: Mutex<Option<(String, Vec<serde_json::Value>)>>,
+    /// The rows of the latest synchronous insights queries, so reading page after page
+    /// does not recompute them, also while a client pages through several at once.
+    pub(crate) insights_cache: insights::Cache,
     /// Requests refused by the enforced rate limit.
     pub(crate) throttled: std::sync::atomic::AtomicU64,
     pub(crate) audiences: audience::Registry,
@@ -160,7 +160,7 @@ impl Mock {
             currency: Mutex::new(Some("USD".to_string())),
             rate: Default::default(),
             categories: Mutex::new(BTreeMap::new()),
-            last_insights: Mutex::new(None),
+            insights_cache: Default::default(),
             throttled: Default::default(),
             audiences: Default::default(),
             images: Default::default(),

@@ -105,30 +105,37 @@ async fn read_days(
             PlatformError::Protocol(format!("platform returned a row for unknown ad {ad}")).into()
         })
     };
-    let mut rows = Vec::new();
-    for breakdown in &exp.collect.breakdowns {
-        for granularity in periods {
-            let query = DeliveryQuery {
+    let queries: Vec<DeliveryQuery> = exp
+        .collect
+        .breakdowns
+        .iter()
+        .flat_map(|breakdown| {
+            periods.iter().map(|granularity| DeliveryQuery {
                 ads: ids.clone(),
                 breakdown: *breakdown,
                 since,
                 until,
                 granularity: *granularity,
-            };
-            for row in platform.delivery(&query).await? {
-                rows.push(StoredRow {
-                    ad_key: key_of(&row.ad)?,
-                    period: *granularity,
-                    date_start: row.date_start,
-                    date_stop: row.date_stop,
-                    breakdown: row.breakdown,
-                    value: row.value,
-                    reach: row.reach,
-                    impressions: row.impressions,
-                    clicks: row.clicks,
-                    spend: row.spend,
-                });
-            }
+            })
+        })
+        .collect();
+    // Read side by side where the platform can; the rows come back in the queries' order.
+    let answers = platform.deliveries(&queries).await?;
+    let mut rows = Vec::new();
+    for (query, answer) in queries.iter().zip(answers) {
+        for row in answer {
+            rows.push(StoredRow {
+                ad_key: key_of(&row.ad)?,
+                period: query.granularity,
+                date_start: row.date_start,
+                date_stop: row.date_stop,
+                breakdown: row.breakdown,
+                value: row.value,
+                reach: row.reach,
+                impressions: row.impressions,
+                clicks: row.clicks,
+                spend: row.spend,
+            });
         }
     }
     Ok(rows)
