@@ -50,6 +50,24 @@ async fn paced_adapter(base: &str, clock: Arc<MockClock>) -> MetaPlatform {
 
 /// Which query an archived insights call belongs to: its breakdown and time increment, from
 /// the first page's parameters or a later page's URL.
+/// A whole run of `exp` on `platform` into a store in memory: the store, the run's id and
+/// its analysis.
+async fn run_and_analyze(
+    exp: &Experiment,
+    platform: &dyn Platform,
+    clock: &dyn adskew::clock::Clock,
+) -> (Store, i64, adskew::analysis::Analysis) {
+    let mut store = Store::open_in_memory().unwrap();
+    let outcome = scheduler::run(exp, platform, clock, &mut store, &())
+        .await
+        .unwrap();
+    let record = store
+        .find_experiment(&outcome.experiment_id.to_string())
+        .unwrap();
+    let analysis = analyze(&adskew::analysis_inputs(&store, &record).unwrap());
+    (store, outcome.experiment_id, analysis)
+}
+
 fn query_of(e: &Exchange) -> (String, String) {
     let params: Vec<(String, String)> = match reqwest::Url::parse(&e.url) {
         Ok(url) if url.query().is_some() => url.query_pairs().into_owned().collect(),
@@ -83,25 +101,11 @@ async fn queries_read_side_by_side_share_one_window_and_give_the_same_rows() {
 
     // A whole run, its collections read side by side, under the limit: what the simulator
     // gives in-process, and nothing refused.
-    let mut store = Store::open_in_memory().unwrap();
-    let outcome = scheduler::run(&exp, &meta, clock.as_ref(), &mut store, &())
-        .await
-        .unwrap();
-    let record = store
-        .find_experiment(&outcome.experiment_id.to_string())
-        .unwrap();
-    let via_mock = analyze(&adskew::analysis_inputs(&store, &record).unwrap());
+    let (store, id, via_mock) = run_and_analyze(&exp, &meta, clock.as_ref()).await;
     let direct = {
         let clock = Arc::new(SimClock::new(start));
         let sim = SimPlatform::new(SimTruth::of(&exp).unwrap(), clock.clone());
-        let mut store = Store::open_in_memory().unwrap();
-        let outcome = scheduler::run(&exp, &sim, clock.as_ref(), &mut store, &())
-            .await
-            .unwrap();
-        let record = store
-            .find_experiment(&outcome.experiment_id.to_string())
-            .unwrap();
-        analyze(&adskew::analysis_inputs(&store, &record).unwrap())
+        run_and_analyze(&exp, &sim, clock.as_ref()).await.2
     };
     assert_eq!(
         serde_json::to_value(&via_mock.comparisons).unwrap(),
@@ -111,7 +115,7 @@ async fn queries_read_side_by_side_share_one_window_and_give_the_same_rows() {
 
     // One collection's queries again, side by side, timed by the adapter's own archive.
     let ads: Vec<ObjectId> = store
-        .objects(outcome.experiment_id)
+        .objects(id)
         .unwrap()
         .into_iter()
         .filter(|o| o.role == "ad")
