@@ -135,13 +135,20 @@ fn release_freed_memory() {
     }
 }
 
-/// How many pages the write-ahead log holds before a commit copies them into the database
-/// file (SQLite's default is 1,000, 4 MiB). A collection that rewrites most of the
-/// `delivery_key` index logs every page of it, so with the default each collection was
-/// copied into the file (and the file synced) on its own commit; at 20,000 pages (80 MiB)
+/// How much the write-ahead log holds before a commit copies it into the database file
+/// (SQLite's default is 1,000 pages, 4 MiB at 4 KiB pages). A collection that rewrites
+/// most of the `delivery_key` index logs every page of it, so with the default each
+/// collection was copied into the file (and the file synced) on its own commit; at 80 MiB
 /// a page rewritten by two or three collections is copied once. The log file grows to
 /// about this plus one collection while the store is open, and goes when it closes.
-const WAL_CHECKPOINT_PAGES: i64 = 20_000;
+const WAL_CHECKPOINT_BYTES: i64 = 80 << 20;
+
+/// The page size of a new database: 16 KiB rather than SQLite's 4 KiB. A collection
+/// inserts its rows next to the earlier snapshots of each (ad, breakdown, value, day) all
+/// over the `delivery_key` index; with pages four times the size, the index has a
+/// quarter of the pages to find, split, log and checksum (a 1 M-row run took 6.9 s
+/// instead of 8.3 s). A database made before keeps its page size.
+const PAGE_SIZE: i64 = 16 << 10;
 
 /// The page cache of a collection's transaction, in KiB (SQLite allocates it only as
 /// pages are used). Each collection adds a row to every (ad, breakdown, value, date) of the
@@ -194,6 +201,10 @@ impl Store {
         self.conn
             .busy_timeout(std::time::Duration::from_secs(30))
             .map_err(wrap)?;
+        // Takes effect only on a database without tables yet.
+        self.conn
+            .pragma_update(None, "page_size", PAGE_SIZE)
+            .map_err(wrap)?;
         self.conn
             .pragma_update(None, "journal_mode", "WAL")
             .map_err(wrap)?;
@@ -204,8 +215,12 @@ impl Store {
         self.conn
             .pragma_update(None, "synchronous", "FULL")
             .map_err(wrap)?;
+        let page: i64 = self
+            .conn
+            .pragma_query_value(None, "page_size", |r| r.get(0))
+            .map_err(wrap)?;
         self.conn
-            .pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_PAGES)
+            .pragma_update(None, "wal_autocheckpoint", WAL_CHECKPOINT_BYTES / page)
             .map_err(wrap)?;
         Ok(())
     }
