@@ -2,12 +2,14 @@
 //! 127.0.0.1, with the simulator behind it: a whole experiment must give exactly the numbers
 //! the simulator gives in-process, with paging exercised and every object created once.
 
+mod common;
+
 use std::path::Path;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adskew::analysis::{analyze, Analysis};
+use adskew::analysis::Analysis;
 use adskew::clock::{Clock, SimClock};
 use adskew::experiment::load::load_with_env;
 use adskew::experiment::Experiment;
@@ -17,24 +19,11 @@ use adskew::platform::sim::SimPlatform;
 use adskew::platform::Platform;
 use adskew::scheduler;
 use adskew::store::Store;
+use common::run_on;
 
 fn experiment() -> Experiment {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("campaigns/imana2021_paired_jobs.toml");
     load_with_env(&path, Vec::new()).unwrap().experiment
-}
-
-async fn run_on(exp: &Experiment, platform: &dyn Platform, clock: &dyn Clock) -> (Analysis, Store) {
-    let mut store = Store::open_in_memory().unwrap();
-    let outcome = scheduler::run(exp, platform, clock, &mut store, &())
-        .await
-        .unwrap();
-    let record = store
-        .find_experiment(&outcome.experiment_id.to_string())
-        .unwrap();
-    (
-        analyze(&adskew::analysis_inputs(&store, &record).unwrap()),
-        store,
-    )
 }
 
 /// The mock Graph API on a free loopback port, with `faults`; its base URL and clock.

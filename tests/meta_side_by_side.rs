@@ -4,11 +4,12 @@
 //! the in-process simulator, one call per page, no call refused, never more calls in a
 //! window than the limit allows, and the queries' pages really interleaved.
 
+mod common;
+
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use adskew::analysis::analyze;
 use adskew::clock::SimClock;
 use adskew::experiment::load::load_with_env;
 use adskew::experiment::Experiment;
@@ -17,7 +18,7 @@ use adskew::platform::meta::adapter::{MetaConfig, MetaPlatform, Secret};
 use adskew::platform::sim::{SimPlatform, SimTruth};
 use adskew::platform::{DeliveryQuery, Exchange, ObjectId, Period, Platform, PlatformError};
 use adskew::scheduler;
-use adskew::store::Store;
+use common::run_on;
 
 /// The mock's limit, and the adapter's window set to it: 10 calls in any quarter second.
 const LIMIT: usize = 10;
@@ -50,22 +51,15 @@ async fn paced_adapter(base: &str, clock: Arc<MockClock>) -> MetaPlatform {
 
 /// Which query an archived insights call belongs to: its breakdown and time increment, from
 /// the first page's parameters or a later page's URL.
-/// A whole run of `exp` on `platform` into a store in memory: the store, the run's id and
-/// its analysis.
-async fn run_and_analyze(
-    exp: &Experiment,
-    platform: &dyn Platform,
-    clock: &dyn adskew::clock::Clock,
-) -> (Store, i64, adskew::analysis::Analysis) {
-    let mut store = Store::open_in_memory().unwrap();
-    let outcome = scheduler::run(exp, platform, clock, &mut store, &())
+/// `mock` served on a free loopback port: its clock, and the adapter paced to its limit.
+async fn serve(mock: Arc<Mock>) -> (Arc<MockClock>, MetaPlatform) {
+    let addr = mockapi::spawn(mock, "127.0.0.1:0".parse().unwrap())
         .await
         .unwrap();
-    let record = store
-        .find_experiment(&outcome.experiment_id.to_string())
-        .unwrap();
-    let analysis = analyze(&adskew::analysis_inputs(&store, &record).unwrap());
-    (store, outcome.experiment_id, analysis)
+    let base = format!("http://{addr}");
+    let clock = Arc::new(MockClock::connect(&base).await.unwrap());
+    let meta = paced_adapter(&base, clock.clone()).await;
+    (clock, meta)
 }
 
 fn query_of(e: &Exchange) -> (String, String) {
@@ -92,20 +86,16 @@ async fn queries_read_side_by_side_share_one_window_and_give_the_same_rows() {
     let exp = experiment();
     let start = scheduler::start_time(&exp, chrono::Utc::now());
     let mock = Mock::with_faults(SimTruth::of(&exp).unwrap(), start, limit());
-    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let base = format!("http://{addr}");
-    let clock = Arc::new(MockClock::connect(&base).await.unwrap());
-    let meta = paced_adapter(&base, clock.clone()).await;
+    let (clock, meta) = serve(mock.clone()).await;
 
     // A whole run, its collections read side by side, under the limit: what the simulator
     // gives in-process, and nothing refused.
-    let (store, id, via_mock) = run_and_analyze(&exp, &meta, clock.as_ref()).await;
+    let (via_mock, store) = run_on(&exp, &meta, clock.as_ref()).await;
+    let id = store.find_experiment(&exp.name).unwrap().id;
     let direct = {
         let clock = Arc::new(SimClock::new(start));
         let sim = SimPlatform::new(SimTruth::of(&exp).unwrap(), clock.clone());
-        run_and_analyze(&exp, &sim, clock.as_ref()).await.2
+        run_on(&exp, &sim, clock.as_ref()).await.0
     };
     assert_eq!(
         serde_json::to_value(&via_mock.comparisons).unwrap(),
@@ -190,12 +180,7 @@ async fn the_first_failing_query_in_order_is_the_answer() {
     let exp = experiment();
     let start = scheduler::start_time(&exp, chrono::Utc::now());
     let mock = Mock::new(SimTruth::of(&exp).unwrap(), start);
-    let addr = mockapi::spawn(mock.clone(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
-    let base = format!("http://{addr}");
-    let clock = Arc::new(MockClock::connect(&base).await.unwrap());
-    let meta = paced_adapter(&base, clock.clone()).await;
+    let (_, meta) = serve(mock.clone()).await;
     let query = |ad: &str| DeliveryQuery {
         ads: vec![ObjectId(ad.to_string())],
         breakdown: exp.collect.breakdowns[0],

@@ -84,6 +84,24 @@ pub fn z_test(comparison: &serde_json::Value) -> &serde_json::Value {
 
 /// `adskew mock-server` as a child process and the binary configured to use it (for the
 /// tests that drive `platform = "meta"` through the CLI).
+/// A whole run of `exp` on `platform` into a store in memory: its analysis and the store.
+#[allow(dead_code)]
+pub async fn run_on(
+    exp: &adskew::experiment::Experiment,
+    platform: &dyn adskew::platform::Platform,
+    clock: &dyn adskew::clock::Clock,
+) -> (adskew::analysis::Analysis, adskew::store::Store) {
+    let mut store = adskew::store::Store::open_in_memory().unwrap();
+    let outcome = adskew::scheduler::run(exp, platform, clock, &mut store, &())
+        .await
+        .unwrap();
+    let record = store
+        .find_experiment(&outcome.experiment_id.to_string())
+        .unwrap();
+    let analysis = adskew::analysis::analyze(&adskew::analysis_inputs(&store, &record).unwrap());
+    (analysis, store)
+}
+
 #[allow(dead_code)]
 pub mod mock {
     use std::net::TcpListener;
