@@ -64,7 +64,7 @@ pub fn execute(args: RunArgs) -> Result<()> {
     super::or_abandon(Store::open(&db)?, |store| {
         if exp.platform == crate::vocab::PlatformKind::Sim {
             // The simulator's objects live only in this process (see `Durability`).
-            store.set_durability(crate::store::Durability::Collections)?;
+            store.set_durability(crate::store::Durability::RunEnd)?;
         }
         runs::refuse_second_copy(store, &exp, args.new)?;
         // An account in another currency is refused before the run is recorded.
@@ -89,6 +89,9 @@ pub fn execute(args: RunArgs) -> Result<()> {
             mode,
         ))?;
         progress.0.finish_and_clear();
+        if exp.platform == crate::vocab::PlatformKind::Sim {
+            store.sync()?;
+        }
         if simulated {
             return print_outcome(store, &exp, &outcome, &db, &args.out);
         }
