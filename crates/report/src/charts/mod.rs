@@ -37,6 +37,7 @@ pub mod style;
 
 mod output;
 mod parallel;
+mod strips;
 mod svg;
 
 use std::collections::BTreeSet;
