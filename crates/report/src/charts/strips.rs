@@ -1,8 +1,9 @@
 //! Where a figure's PNG is cut into strips: between rows that no anti-aliased drawing
 //! crosses, so that the strips put together look like the figure drawn whole.
 //!
-//! A strip small enough to stay in a core's cache is filled white, drawn, compared row by
-//! row and filtered faster than a whole figure (a 2,100 × 938 figure is 7.9 MB: the
+//! A strip of about 1 MiB, or an eighth of a taller figure ([`MOST_STRIPS`]), stays in a
+//! core's cache while it is filled white, drawn, compared row by row and filtered: faster
+//! than a whole figure (a 2,100 × 938 figure is 7.9 MB: the
 //! Ali et al. example's run took ~4 ms less), and a strip of bounded size is what lets a
 //! figure of any height render in bounded memory (a cost chart of 150 ads is 16,719 pixels
 //! high). But tiny-skia draws a curve or a slanted edge cut by a strip's edge differently
@@ -22,8 +23,14 @@ use resvg::tiny_skia;
 /// The size a strip aims at (RGBA): one core's share of the cache.
 const STRIP_BYTES: usize = 1 << 20;
 
-/// The most a strip may take when no row nearer is free to cut at.
+/// The most a strip may take: when a figure is tall, or no row nearer is free to cut at.
 const MAX_STRIP_BYTES: usize = 8 << 20;
+
+/// How many strips a figure is cut into at most while they can stay under
+/// [`MAX_STRIP_BYTES`]: resvg walks the whole drawing again for each strip, so a tall
+/// figure with many marks takes fewer, larger strips (a 150-ad cost chart cut into
+/// 1 MiB strips made a million-row report 0.15 s slower).
+const MOST_STRIPS: u32 = 8;
 
 /// Rows either side of a drawing's bounding box that a cut also avoids (anti-aliasing
 /// reaches a pixel beyond the box, and the box is rounded outwards).
@@ -32,8 +39,8 @@ const MARGIN_ROWS: i64 = 2;
 /// The strips of a figure `w` × `h` pixels drawn from `tree` at `scale`, top to bottom.
 pub(super) fn strips(tree: &usvg::Tree, scale: f32, w: u32, h: u32) -> Vec<Range<u32>> {
     let row_bytes = 4 * w.max(1) as usize;
-    let aim = (STRIP_BYTES / row_bytes).max(1) as u32;
     let most = (MAX_STRIP_BYTES / row_bytes).max(1) as u32;
+    let aim = (h / MOST_STRIPS).clamp((STRIP_BYTES / row_bytes).max(1) as u32, most);
     let mut uncuttable = vec![false; h as usize + 1];
     mark_group(tree.root(), scale, &mut uncuttable);
     let cuttable = |r: u32| !uncuttable[r as usize];
@@ -137,7 +144,7 @@ mod tests {
 
     fn tree(body: &str) -> usvg::Tree {
         let svg = format!(
-            "<svg width=\"700\" height=\"5000\" xmlns=\"http://www.w3.org/2000/svg\">{body}</svg>"
+            "<svg width=\"700\" height=\"1000\" xmlns=\"http://www.w3.org/2000/svg\">{body}</svg>"
         );
         usvg::Tree::from_str(&svg, &usvg::Options::default()).unwrap()
     }
@@ -156,26 +163,30 @@ mod tests {
 
     #[test]
     fn crisp_bars_and_grid_lines_are_cut_anywhere_curves_and_slants_are_not() {
-        let (w, h, scale) = (2188, 15625, 3.125);
-        let aim = (STRIP_BYTES / (4 * w as usize)) as u32;
+        let (w, h, scale) = (2188, 3125, 3.125);
         let most = (MAX_STRIP_BYTES / (4 * w as usize)) as u32;
+        let aim = h / MOST_STRIPS;
         let crisp = "<rect shape-rendering=\"crispEdges\" x=\"10\" y=\"0\" width=\"50\" \
-                     height=\"5000\"/><line shape-rendering=\"crispEdges\" stroke=\"#000\" \
-                     x1=\"100\" y1=\"0\" x2=\"100\" y2=\"5000\"/>";
+                     height=\"1000\"/><line shape-rendering=\"crispEdges\" stroke=\"#000\" \
+                     x1=\"100\" y1=\"0\" x2=\"100\" y2=\"1000\"/>";
         let even = strips(&tree(crisp), scale, w, h);
         check(&even, h, most);
         assert!(even[..even.len() - 1].iter().all(|s| s.len() as u32 == aim));
         // A circle across the first cut moves it above the circle.
-        let circle = format!("{crisp}<circle cx=\"300\" cy=\"38\" r=\"5\"/>");
+        let circle = format!("{crisp}<circle cx=\"300\" cy=\"125\" r=\"5\"/>");
         let moved = strips(&tree(&circle), scale, w, h);
         check(&moved, h, most);
-        let (top, bottom) = ((33.0 * scale) as u32 - 2, (43.0 * scale) as u32 + 2);
+        let (top, bottom) = ((120.0 * scale) as u32 - 2, (130.0 * scale) as u32 + 2);
+        assert!(
+            top < aim && aim < bottom,
+            "the circle is where the first cut would be"
+        );
         assert!(moved
             .iter()
             .all(|s| s.end <= top || s.end >= bottom || s.end == h));
         // A slanted line through everything leaves no clean cut: the most a strip may take.
         let slant =
-            format!("{crisp}<line stroke=\"#000\" x1=\"0\" y1=\"0\" x2=\"700\" y2=\"5000\"/>");
+            format!("{crisp}<line stroke=\"#000\" x1=\"0\" y1=\"0\" x2=\"700\" y2=\"1000\"/>");
         let forced = strips(&tree(&slant), scale, w, h);
         check(&forced, h, most);
         assert!(forced[..forced.len() - 1]
