@@ -912,18 +912,35 @@ fn count(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<u64> {
     })
 }
 
+/// A date as the store writes it, `YYYY-MM-DD`: read digit by digit (chrono's parser of
+/// any format was a fifth of reading a million-row run's totals), and by chrono otherwise,
+/// whose error says what is wrong.
+fn day(text: &str) -> std::result::Result<NaiveDate, chrono::ParseError> {
+    let b = text.as_bytes();
+    let number = |digits: &[u8]| {
+        digits.iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    if b.len() == 10 && b[4] == b'-' && b[7] == b'-' {
+        if let (Some(y), Some(m), Some(d)) = (number(&b[..4]), number(&b[5..7]), number(&b[8..])) {
+            if let Some(date) = NaiveDate::from_ymd_opt(y as i32, m, d) {
+                return Ok(date);
+            }
+        }
+    }
+    text.parse()
+}
+
 /// A delivery row read from the columns ad_key, period, date_start, date_stop, breakdown,
 /// value, reach, impressions, clicks, spend_minor, starting at column `at`.
 fn stored_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredRow> {
     let date = |i: usize| -> rusqlite::Result<NaiveDate> {
-        let text: String = r.get(at + i)?;
-        text.parse().map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(
-                at + i,
-                rusqlite::types::Type::Text,
-                Box::new(e),
-            )
-        })
+        let failure = |e: Box<dyn std::error::Error + Send + Sync>| {
+            rusqlite::Error::FromSqlConversionFailure(at + i, rusqlite::types::Type::Text, e)
+        };
+        let text = r.get_ref(at + i)?.as_str().map_err(|e| failure(e.into()))?;
+        day(text).map_err(|e| failure(e.into()))
     };
     Ok(StoredRow {
         ad_key: r.get(at)?,
@@ -937,4 +954,34 @@ fn stored_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<StoredRow> {
         clicks: count(r, at + 8)?,
         spend: Money(r.get(at + 9)?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast reading of dates gives what chrono's parser gives, for every day of
+    /// decades and for text that is not a date.
+    #[test]
+    fn dates_read_as_chrono_reads_them() {
+        let mut d = NaiveDate::from_ymd_opt(1999, 12, 25).unwrap();
+        for _ in 0..12_000 {
+            let text = d.to_string();
+            assert_eq!(day(&text), Ok(d));
+            d = d.succ_opt().unwrap();
+        }
+        for text in [
+            "2026-02-30",
+            "2026-13-01",
+            "2026-00-10",
+            "2026-1-01",
+            "2026-02-3a",
+            "0000-01-01",
+            "+2026-02-01",
+            "2026/02/01",
+            "",
+        ] {
+            assert_eq!(day(text), text.parse::<NaiveDate>(), "{text:?}");
+        }
+    }
 }
