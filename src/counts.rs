@@ -531,6 +531,7 @@ fn analyze_comparison(experiment: &Experiment, lines: &[Line], key: &str) -> Ana
         // Nor from collections looked at one by one.
         looks: Vec::new(),
         looks_as_of: None,
+        history: None,
     };
     analyze(&inputs)
 }

@@ -51,7 +51,20 @@ pub fn analysis_inputs(
     store: &store::Store,
     record: &records::ExperimentRecord,
 ) -> error::Result<analysis::Inputs> {
-    let mut inputs = store.analysis_inputs(record)?;
+    with_platform_eligible(store.analysis_inputs(record)?)
+}
+
+/// [`analysis_inputs`] with each collection's totals, for a report
+/// (`store::Store::report_inputs`).
+pub fn report_inputs(
+    store: &store::Store,
+    record: &records::ExperimentRecord,
+) -> error::Result<analysis::Inputs> {
+    with_platform_eligible(store.report_inputs(record)?)
+}
+
+/// What the simulator knows of who was eligible, for a run on it.
+fn with_platform_eligible(mut inputs: analysis::Inputs) -> error::Result<analysis::Inputs> {
     if inputs.experiment.platform == vocab::PlatformKind::Sim {
         inputs.platform_eligible = platform::sim::truth_of(&inputs.experiment)?.eligible();
     }

@@ -77,8 +77,9 @@ fn attr(line: &str, name: &str) -> f64 {
 fn report(dir: &Path, name: &str) -> Report {
     let store = Store::open_existing(&dir.join("a.db")).unwrap();
     let record = store.find_experiment(name).unwrap();
-    let inputs = adskew::analysis_inputs(&store, &record).unwrap();
-    Report::load(&store, &inputs, analysis::analyze(&inputs)).unwrap()
+    let inputs = adskew::report_inputs(&store, &record).unwrap();
+    let analysis = analysis::analyze(&inputs);
+    Report::load(&store, inputs, analysis).unwrap()
 }
 
 fn comparison<'a>(r: &'a Value, key: &str) -> &'a Value {

@@ -35,8 +35,9 @@ fn every_link_of_every_format_combination_names_a_written_file() {
     common::run_campaign("pilot_two_ads.toml", tmp.path());
     let store = Store::open_existing(&tmp.path().join("a.db")).unwrap();
     let record = store.find_experiment("1").unwrap();
-    let inputs = adskew::analysis_inputs(&store, &record).unwrap();
-    let report = Report::load(&store, &inputs, analysis::analyze(&inputs)).unwrap();
+    let inputs = adskew::report_inputs(&store, &record).unwrap();
+    let analysis = analysis::analyze(&inputs);
+    let report = Report::load(&store, inputs, analysis).unwrap();
     let all = [
         Format::Html,
         Format::Md,

@@ -21,9 +21,10 @@ fn report_with(
 ) -> Report {
     let store = Store::open_existing(&dir.join("a.db")).unwrap();
     let record = store.find_experiment(name).unwrap();
-    let mut inputs = adskew::analysis_inputs(&store, &record).unwrap();
+    let mut inputs = adskew::report_inputs(&store, &record).unwrap();
     change(&mut inputs.experiment.analysis);
-    Report::load(&store, &inputs, analysis::analyze(&inputs)).unwrap()
+    let analysis = analysis::analyze(&inputs);
+    Report::load(&store, inputs, analysis).unwrap()
 }
 
 /// report.md's text and every table's LaTeX, of one report.

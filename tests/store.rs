@@ -382,6 +382,12 @@ fn totals_read_ad_by_ad_equal_the_latest_view_and_history_is_in_order() {
             .all(|(_, r)| r.period == adskew::vocab::Period::Total
                 && r.breakdown == Breakdown::Gender)
     );
+    // The report's one read gives both, the same as each read alone.
+    for breakdown in [Breakdown::Gender, Breakdown::Age] {
+        let both = store.totals(id, breakdown).unwrap();
+        assert_eq!(both.latest, store.latest_totals(id, breakdown).unwrap());
+        assert_eq!(both.history, store.total_history(id, breakdown).unwrap());
+    }
 }
 
 /// A simulator run commits without syncing (`Durability::RunEnd`) and `run` calls

@@ -9,10 +9,11 @@ use crate::store::Store;
 pub fn execute(args: ReportArgs) -> Result<()> {
     let store = Store::open_read_only(&args.db.path()?)?;
     let record = store.find_experiment(&args.experiment)?;
-    let mut inputs = crate::analysis_inputs(&store, &record)?;
+    let mut inputs = crate::report_inputs(&store, &record)?;
     args.p_floor.apply(&mut inputs.experiment.analysis);
     args.figures.apply(&mut inputs.experiment)?;
-    let report = report::Report::load(&store, &inputs, analysis::analyze(&inputs))?;
+    let analysis = analysis::analyze(&inputs);
+    let report = report::Report::load(&store, inputs, analysis)?;
     let written = report::write(&report, &args.out, &args.format)?;
     if args.output.json {
         let files: Vec<String> = written

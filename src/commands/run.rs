@@ -127,8 +127,9 @@ pub(super) fn print_outcome(
     out: &Path,
 ) -> Result<()> {
     let record = store.find_experiment(&outcome.experiment_id.to_string())?;
-    let inputs = crate::analysis_inputs(store, &record)?;
-    let report = report::Report::load(store, &inputs, analysis::analyze(&inputs))?;
+    let inputs = crate::report_inputs(store, &record)?;
+    let analysis = analysis::analyze(&inputs);
+    let report = report::Report::load(store, inputs, analysis)?;
     let analysis = &report.analysis;
     let dir = report::write_all(&report, out)?.dir;
     println!(

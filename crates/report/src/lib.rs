@@ -49,26 +49,37 @@ pub struct Report {
 
 impl Report {
     /// The report of a stored run, analysed with `analysis` (which may carry command-line
-    /// settings over the run's own).
-    pub fn load(store: &Store, inputs: &Inputs, analysis: Analysis) -> Result<Report> {
-        let mut history = BTreeMap::new();
-        for b in &inputs.experiment.collect.breakdowns {
-            history.insert(*b, store.total_history(inputs.record.id, *b)?);
-        }
-        let mut other = inputs.clone();
-        other.experiment.analysis = analysis.settings.clone();
-        other.experiment.analysis.metric = match analysis.settings.metric {
+    /// settings over the run's own). Takes the inputs, whose totals and history it keeps
+    /// (a million-row run's history is too large to copy for nothing); their history, read
+    /// with the totals by `Store::report_inputs`, is read here if they have none.
+    pub fn load(store: &Store, mut inputs: Inputs, analysis: Analysis) -> Result<Report> {
+        let history = match inputs.history.take() {
+            Some(history) => history,
+            None => {
+                let mut history = BTreeMap::new();
+                for b in &inputs.experiment.collect.breakdowns {
+                    history.insert(*b, store.total_history(inputs.record.id, *b)?);
+                }
+                history
+            }
+        };
+        // The other metric's analysis: the same inputs, the settings given, the metric
+        // switched; then the run's own settings back.
+        let own = std::mem::replace(&mut inputs.experiment.analysis, analysis.settings.clone());
+        inputs.experiment.analysis.metric = match analysis.settings.metric {
             Metric::Impressions => Metric::Reach,
             _ => Metric::Impressions,
         };
+        let other_metric = adskew_core::analysis::analyze(&inputs);
+        inputs.experiment.analysis = own;
         Ok(Report {
-            other_metric: Some(adskew_core::analysis::analyze(&other)),
+            other_metric: Some(other_metric),
             analysis,
-            experiment: inputs.experiment.clone(),
-            totals: inputs.totals.clone(),
-            collections: inputs.collections.clone(),
-            history,
             looks: store.looks(inputs.record.id)?,
+            experiment: inputs.experiment,
+            totals: inputs.totals,
+            collections: inputs.collections,
+            history,
             database: Some(store.path().to_path_buf()),
             drawings: charts::Drawings::default(),
         })

@@ -21,47 +21,63 @@ use adskew_core::vocab::Breakdown;
 /// A total row with the collection that stored it.
 type Snapshot = (i64, StoredRow);
 
+/// The since-launch totals of one breakdown, read once for both uses.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Totals {
+    /// For each ad, the latest snapshot of the total that ends on the ad's last collected
+    /// day (what the analysis tests). Should two totals end on that day but start on
+    /// different days (imported exports with other reporting windows), only the window of
+    /// the newest collection counts, never both. Sorted by ad and value.
+    pub latest: Vec<StoredRow>,
+    /// The totals as each collection saw them, in collection order (then ad and value):
+    /// how the composition built up (for the over-time chart). Of a collection's totals of
+    /// an ad and value from one start, the one ending last (a collection also stores the
+    /// totals of its settled period for the anytime-valid looks).
+    pub history: Vec<(i64, StoredRow)>,
+}
+
 impl Store {
-    /// The latest whole-run ("total") rows of each ad for one breakdown: for each ad, the
-    /// latest snapshot of the total that ends on the ad's last collected day. Should two
-    /// totals end on that day but start on different days (imported exports with other
-    /// reporting windows), only the window of the newest collection counts, never both.
-    /// Sorted by ad and value.
+    /// The latest totals and the history of one breakdown ([`Totals`]), from one read of
+    /// its stored totals (reading them once for the analysis and again for the report's
+    /// history was a third of a million-row report's reading).
+    pub fn totals(&self, experiment_id: i64, breakdown: Breakdown) -> Result<Totals> {
+        let mut latest = Vec::new();
+        let mut snapshots = Vec::new();
+        for ad in self.stored_ad_keys(experiment_id)? {
+            let of_ad = self.ad_totals(experiment_id, &ad, breakdown)?;
+            latest.extend(latest_window(&of_ad));
+            snapshots.extend(of_ad);
+        }
+        Ok(Totals {
+            latest,
+            history: widest(snapshots),
+        })
+    }
+
+    /// [`Totals::latest`] alone, each ad's snapshots dropped once its latest are chosen.
     pub fn latest_totals(
         &self,
         experiment_id: i64,
         breakdown: Breakdown,
     ) -> Result<Vec<StoredRow>> {
-        let mut out = Vec::new();
+        let mut latest = Vec::new();
         for ad in self.stored_ad_keys(experiment_id)? {
-            let snapshots = self.ad_totals(experiment_id, &ad, breakdown)?;
-            out.extend(latest_window(snapshots));
+            latest.extend(latest_window(&self.ad_totals(
+                experiment_id,
+                &ad,
+                breakdown,
+            )?));
         }
-        Ok(out)
+        Ok(latest)
     }
 
-    /// The since-launch totals of one breakdown as each collection saw them, in collection
-    /// order (then ad and value): how the composition built up (for the over-time chart).
-    /// Of a collection's totals of an ad and value from one start, the one ending last (a
-    /// collection also stores the totals of its settled period for the anytime-valid
-    /// looks).
+    /// [`Totals::history`] alone.
     pub fn total_history(
         &self,
         experiment_id: i64,
         breakdown: Breakdown,
     ) -> Result<Vec<(i64, StoredRow)>> {
-        type Key = (i64, String, String, NaiveDate);
-        let mut widest: BTreeMap<Key, StoredRow> = BTreeMap::new();
-        for (c, r) in self.total_snapshots(experiment_id, breakdown)? {
-            let key = (c, r.ad_key.clone(), r.value.clone(), r.date_start);
-            match widest.get(&key) {
-                Some(seen) if seen.date_stop >= r.date_stop => {}
-                _ => {
-                    widest.insert(key, r);
-                }
-            }
-        }
-        Ok(widest.into_iter().map(|((c, ..), r)| (c, r)).collect())
+        Ok(widest(self.total_snapshots(experiment_id, breakdown)?))
     }
 
     /// Every since-launch total of one breakdown with the collection that stored it, in
@@ -76,14 +92,7 @@ impl Store {
         for ad in self.stored_ad_keys(experiment_id)? {
             out.extend(self.ad_totals(experiment_id, &ad, breakdown)?);
         }
-        out.sort_by(|(c1, r1), (c2, r2)| {
-            (c1, &r1.ad_key, &r1.value, r1.date_stop).cmp(&(
-                c2,
-                &r2.ad_key,
-                &r2.value,
-                r2.date_stop,
-            ))
-        });
+        sort_snapshots(&mut out);
         Ok(out)
     }
 
@@ -144,9 +153,32 @@ impl Store {
     }
 }
 
+/// In collection order, then ad, value and end.
+fn sort_snapshots(snapshots: &mut [Snapshot]) {
+    snapshots.sort_by(|(c1, r1), (c2, r2)| {
+        (c1, &r1.ad_key, &r1.value, r1.date_stop).cmp(&(c2, &r2.ad_key, &r2.value, r2.date_stop))
+    });
+}
+
+/// Of each collection's totals of an ad and value from one start, the one ending last.
+fn widest(snapshots: Vec<Snapshot>) -> Vec<Snapshot> {
+    type Key = (i64, String, String, NaiveDate);
+    let mut widest: BTreeMap<Key, StoredRow> = BTreeMap::new();
+    for (c, r) in snapshots {
+        let key = (c, r.ad_key.clone(), r.value.clone(), r.date_start);
+        match widest.get(&key) {
+            Some(seen) if seen.date_stop >= r.date_stop => {}
+            _ => {
+                widest.insert(key, r);
+            }
+        }
+    }
+    widest.into_iter().map(|((c, ..), r)| (c, r)).collect()
+}
+
 /// Of one ad's stored totals, the latest snapshot of each value in the window that ends on
 /// the last day and, among windows ending then, was collected last; sorted by value.
-fn latest_window(snapshots: Vec<Snapshot>) -> Vec<StoredRow> {
+fn latest_window(snapshots: &[Snapshot]) -> Vec<StoredRow> {
     let Some(stop) = snapshots.iter().map(|(_, r)| r.date_stop).max() else {
         return Vec::new();
     };
@@ -156,17 +188,18 @@ fn latest_window(snapshots: Vec<Snapshot>) -> Vec<StoredRow> {
         .max_by_key(|(c, _)| *c)
         .map(|(_, r)| r.date_start)
         .expect("a row ends on the last day");
-    let mut latest: BTreeMap<String, Snapshot> = BTreeMap::new();
-    for (c, r) in snapshots {
+    let mut latest: BTreeMap<&str, &Snapshot> = BTreeMap::new();
+    for snapshot in snapshots {
+        let (c, r) = snapshot;
         if r.date_stop != stop || r.date_start != start {
             continue;
         }
-        match latest.get(&r.value) {
-            Some((seen, _)) if *seen >= c => {}
+        match latest.get(r.value.as_str()) {
+            Some((seen, _)) if seen >= c => {}
             _ => {
-                latest.insert(r.value.clone(), (c, r));
+                latest.insert(&r.value, snapshot);
             }
         }
     }
-    latest.into_values().map(|(_, r)| r).collect()
+    latest.into_values().map(|(_, r)| r.clone()).collect()
 }

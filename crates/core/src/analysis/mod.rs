@@ -63,6 +63,11 @@ pub struct Inputs {
     pub looks: Vec<sequential::Look>,
     /// The end of the settled period those looks were computed on.
     pub looks_as_of: Option<chrono::DateTime<chrono::Utc>>,
+    /// Each collection's since-launch totals per breakdown, `(collection id, row)` in
+    /// collection order, as stored (partitions unpooled): not tested, but read with the
+    /// latest totals for a report's charts over time when asked for (the store's
+    /// `report_inputs`); `None` when not read.
+    pub history: Option<BTreeMap<Breakdown, Vec<(i64, StoredRow)>>>,
 }
 
 impl Inputs {
@@ -90,6 +95,7 @@ impl Inputs {
             platform_eligible: BTreeMap::new(),
             looks: Vec::new(),
             looks_as_of: None,
+            history: None,
         }
     }
 }
