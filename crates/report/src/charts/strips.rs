@@ -75,7 +75,11 @@ fn mark_group(group: &usvg::Group, scale: f32, uncuttable: &mut [bool]) {
             usvg::Node::Group(g) => mark_group(g, scale, uncuttable),
             usvg::Node::Path(p) if cuts_cleanly(p) => {}
             usvg::Node::Path(p) => mark(p.abs_stroke_bounding_box(), scale, uncuttable),
-            usvg::Node::Text(t) => mark(t.abs_stroke_bounding_box(), scale, uncuttable),
+            // Its layout box and the ink of the glyphs drawn, which may reach beyond it.
+            usvg::Node::Text(t) => {
+                mark(t.abs_stroke_bounding_box(), scale, uncuttable);
+                mark_group(t.flattened(), scale, uncuttable);
+            }
             usvg::Node::Image(i) => mark(i.abs_bounding_box(), scale, uncuttable),
         }
     }
