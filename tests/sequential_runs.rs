@@ -473,6 +473,8 @@ fn plan_simulates_the_stopping_rule_next_to_the_fixed_horizon() {
         let x = s[k].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&x), "{k} {x}");
     }
+    // A rule that pays: nothing to advise.
+    assert_eq!(s["advice"], serde_json::json!([]), "{s}");
     let text = stdout_of(
         &adskew()
             .args(["plan", "--replicates", "4", "--quiet"])
@@ -482,6 +484,38 @@ fn plan_simulates_the_stopping_rule_next_to_the_fixed_horizon() {
     );
     assert!(text.contains("type-I error, looking every night"), "{text}");
     assert!(text.contains("median days to a conclusion"), "{text}");
+}
+
+/// A rule whose looks wait for Meta's 28-day window in a 5-day design concludes only at the
+/// re-collection after the end: `plan` says so, and says what to set.
+#[test]
+fn plan_says_when_the_rule_can_only_conclude_after_the_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = with_stopping(tmp.path(), "comparison = \"delivery-driver\"\n");
+    let out = adskew()
+        .args(["plan", "--replicates", "4", "--json"])
+        .arg(&file)
+        .assert()
+        .success();
+    let plan: Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    let advice = plan["stopping"]["advice"].as_array().unwrap().clone();
+    let kinds: Vec<&str> = advice.iter().map(|a| a["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"waits_for_the_window"), "{advice:?}");
+    assert!(kinds.contains(&"no_saving"), "{advice:?}");
+    let waits = advice
+        .iter()
+        .find(|a| a["kind"] == "waits_for_the_window")
+        .unwrap();
+    assert_eq!(waits["window_days"], 28.0);
+    let text = stdout_of(
+        &adskew()
+            .args(["plan", "--replicates", "4", "--quiet"])
+            .arg(&file)
+            .assert()
+            .success(),
+    );
+    assert!(text.contains("Note: every look waits 28 days"), "{text}");
+    assert!(text.contains("recollect_after_days"), "{text}");
 }
 
 /// The looks of a two-ad comparison whose sequence is `[lower, upper]`.

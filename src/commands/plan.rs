@@ -114,7 +114,6 @@ fn plan_simulated(
 
 /// The stopping rule next to the fixed-horizon design.
 fn print_stopping(s: &crate::plan::stopping::StoppingPlan, currency: &str) {
-    let pct = |x: f64| format!("{:.1}%", x * 100.0);
     println!(
         "
 Stopping rule `{}` on comparison {} (alpha {}, valid under nightly looks), {} runs of the simulated world and {} of a neutral one:",
@@ -168,6 +167,76 @@ Stopping rule `{}` on comparison {} (alpha {}, valid under nightly looks), {} ru
         "-",
         pct(s.fixed_type_i)
     );
+    for advice in &s.advice {
+        println!(
+            "{}",
+            wrapped("  Note: ", &advice_text(advice, &s.spend, currency), 92)
+        );
+    }
+}
+
+/// `text` after `lead`, in lines of at most `width` characters (words are not broken),
+/// each line after the first indented as far as the text starts.
+fn wrapped(lead: &str, text: &str, width: usize) -> String {
+    let indent = " ".repeat(lead.chars().count());
+    let mut out = lead.to_string();
+    let mut line = lead.chars().count();
+    for (i, word) in text.split_whitespace().enumerate() {
+        let len = word.chars().count();
+        if i > 0 && line + 1 + len > width {
+            out.push('\n');
+            out.push_str(&indent);
+            line = indent.len();
+        } else if i > 0 {
+            out.push(' ');
+            line += 1;
+        }
+        out.push_str(word);
+        line += len;
+    }
+    out
+}
+
+/// A share as a percentage with one decimal.
+fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// One piece of `plan`'s advice on a stopping rule, with its fix.
+fn advice_text(
+    advice: &crate::plan::stopping::StoppingAdvice,
+    spend: &Option<crate::plan::Summary>,
+    currency: &str,
+) -> String {
+    use crate::plan::stopping::StoppingAdvice;
+    match advice {
+        StoppingAdvice::WaitsForTheWindow {
+            window_days,
+            max_days,
+        } => format!(
+            "every look waits {window_days} days for the counts to settle \
+             ([schedule] recollect_after_days), as long as the rule's {max_days} days or \
+             longer: no day settles before the end, so the rule can conclude only at the \
+             re-collection after it. Set recollect_after_days to the platform's revision \
+             window (the simulator's is sim.revision_days) or declare [stopping] \
+             revision_bound (docs/sequential.md)."
+        ),
+        StoppingAdvice::LessPower { power, fixed_power } => format!(
+            "the rule finds the skew in {} of runs against {} for the fixed test: a \
+             sequence valid at every look is wider than one test's interval at the same \
+             reach. A longer max_days (more spend) buys power back; at this budget the \
+             fixed design is the better plan.",
+            pct(*power),
+            pct(*fixed_power)
+        ),
+        StoppingAdvice::NoSaving => format!(
+            "the rule saves nothing here (median spend {}, the fixed design's within 5%): \
+             it rarely concludes before the schedule ends.",
+            spend
+                .as_ref()
+                .map_or("-".to_string(), |m| format!("{:.2} {currency}", m.median))
+        ),
+    }
 }
 
 /// The question of the analytic mode, as given on the command line.

@@ -60,6 +60,51 @@ pub struct StoppingPlan {
     pub fixed_type_i_peeking: f64,
     /// Neutral world: the fixed test significant at the last collection.
     pub fixed_type_i: f64,
+    /// What to change where the rule cannot do what it is for, in the order to read.
+    pub advice: Vec<StoppingAdvice>,
+}
+
+/// Why a stopping rule does not pay in a design, as `plan` finds it (each with its fix).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StoppingAdvice {
+    /// Every look waits for the revision window (no `revision_bound`), which is at least
+    /// as long as the rule's days: no day settles before the end, so the rule can
+    /// conclude only at the re-collection after it.
+    WaitsForTheWindow { window_days: f64, max_days: f64 },
+    /// The rule finds the skew in clearly fewer runs than the fixed test (by more than
+    /// two standard errors of the difference): a sequence valid at every look is wider
+    /// than one test's interval at the same reach.
+    LessPower { power: f64, fixed_power: f64 },
+    /// The rule's median spend is within 5% of the fixed design's: it saves nothing.
+    NoSaving,
+}
+
+/// The advice `plan` gives on `rule` from what the replicates found.
+fn advice(exp: &Experiment, rule: &Stopping, plan: &StoppingPlan) -> Vec<StoppingAdvice> {
+    let mut out = Vec::new();
+    let window_days = exp.schedule.recollect_after.num_seconds() as f64 / 86_400.0;
+    if rule.revision_bound.is_none() && window_days >= rule.max_days {
+        out.push(StoppingAdvice::WaitsForTheWindow {
+            window_days,
+            max_days: rule.max_days,
+        });
+    }
+    let n = plan.replicates.max(1) as f64;
+    let var = |p: f64| p * (1.0 - p) / n;
+    let se = (var(plan.power) + var(plan.fixed_power)).sqrt();
+    if plan.power + 2.0 * se < plan.fixed_power {
+        out.push(StoppingAdvice::LessPower {
+            power: plan.power,
+            fixed_power: plan.fixed_power,
+        });
+    }
+    if let (Some(spend), Some(fixed)) = (&plan.spend, &plan.fixed_spend) {
+        if spend.median >= 0.95 * fixed.median {
+            out.push(StoppingAdvice::NoSaving);
+        }
+    }
+    out
 }
 
 /// The experiment with the simulator's per-ad engagement taken out: no ad is skewed.
@@ -229,7 +274,7 @@ pub fn simulate_stopping(
         .map(|n| n.spend)
         .collect();
     let at_end = |n: &[Night]| n.last().is_some_and(|l| l.fixed_significant);
-    Ok(StoppingPlan {
+    let mut plan = StoppingPlan {
         rule: rule.rule,
         comparison: rule.comparison.clone(),
         alpha: rule.alpha,
@@ -242,5 +287,82 @@ pub fn simulate_stopping(
         type_i: share(&null, |n| stopped_at(n).is_some_and(|(_, skew)| skew)),
         fixed_type_i_peeking: share(&null, |n| n.iter().any(|x| x.fixed_significant)),
         fixed_type_i: share(&null, at_end),
-    })
+        advice: Vec::new(),
+    };
+    plan.advice = advice(exp, rule, &plan);
+    Ok(plan)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::experiment::load::load_with_env;
+
+    /// The paired example, whose revision window (28 days by default) outlasts its 5 days.
+    fn example() -> Experiment {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("campaigns/imana2021_paired_jobs.toml");
+        load_with_env(&path, Vec::new()).unwrap().experiment
+    }
+
+    fn rule(revision_bound: Option<f64>) -> Stopping {
+        Stopping {
+            rule: StoppingRule::Difference,
+            comparison: "delivery-driver".into(),
+            alpha: 0.05,
+            min_days: 0.0,
+            max_days: 5.0,
+            futility: false,
+            margin: 0.05,
+            planned_reach: 10_000,
+            revision_bound,
+        }
+    }
+
+    fn plan(power: f64, fixed_power: f64, spend: f64, fixed_spend: f64) -> StoppingPlan {
+        let at = |x: f64| Summary::of(&[x]);
+        StoppingPlan {
+            rule: StoppingRule::Difference,
+            comparison: "delivery-driver".into(),
+            alpha: 0.05,
+            replicates: 100,
+            power,
+            fixed_power,
+            days_to_conclusion: at(2.0),
+            spend: at(spend),
+            fixed_spend: at(fixed_spend),
+            type_i: 0.0,
+            fixed_type_i_peeking: 0.2,
+            fixed_type_i: 0.05,
+            advice: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn advice_names_what_keeps_the_rule_from_paying() {
+        let exp = example();
+        // Power lost beyond two standard errors (0.3 against 0.8 of 100 runs), no saving,
+        // and looks that wait for a window longer than the rule's days.
+        let said = advice(&exp, &rule(None), &plan(0.3, 0.8, 99.0, 100.0));
+        assert_eq!(
+            said,
+            [
+                StoppingAdvice::WaitsForTheWindow {
+                    window_days: 28.0,
+                    max_days: 5.0
+                },
+                StoppingAdvice::LessPower {
+                    power: 0.3,
+                    fixed_power: 0.8
+                },
+                StoppingAdvice::NoSaving,
+            ]
+        );
+        // Within two standard errors, at a fifth of the spend, with a declared revision
+        // bound: nothing to say.
+        assert_eq!(
+            advice(&exp, &rule(Some(0.1)), &plan(0.76, 0.8, 20.0, 100.0)),
+            []
+        );
+    }
 }
