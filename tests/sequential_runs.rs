@@ -447,12 +447,7 @@ fn plan_simulates_the_stopping_rule_next_to_the_fixed_horizon() {
         .replace("[schedule]\n", "[schedule]\nrecollect_after_days = 1\n")
         .replace("[sim]\n", "[sim]\nrevision_days = 1\n");
     std::fs::write(&file, text).unwrap();
-    let out = adskew()
-        .args(["plan", "--replicates", "12", "--json"])
-        .arg(&file)
-        .assert()
-        .success();
-    let plan: Value = serde_json::from_str(&stdout_of(&out)).unwrap();
+    let plan = plan_json(&file, 12);
     let s = &plan["stopping"];
     assert_eq!(s["rule"], "difference");
     assert_eq!(s["replicates"], 12);
@@ -475,13 +470,7 @@ fn plan_simulates_the_stopping_rule_next_to_the_fixed_horizon() {
     }
     // A rule that pays: nothing to advise.
     assert_eq!(s["advice"], serde_json::json!([]), "{s}");
-    let text = stdout_of(
-        &adskew()
-            .args(["plan", "--replicates", "4", "--quiet"])
-            .arg(&file)
-            .assert()
-            .success(),
-    );
+    let text = plan_text(&file);
     assert!(text.contains("type-I error, looking every night"), "{text}");
     assert!(text.contains("median days to a conclusion"), "{text}");
 }
@@ -492,13 +481,10 @@ fn plan_simulates_the_stopping_rule_next_to_the_fixed_horizon() {
 fn plan_says_when_the_rule_can_only_conclude_after_the_end() {
     let tmp = tempfile::tempdir().unwrap();
     let file = with_stopping(tmp.path(), "comparison = \"delivery-driver\"\n");
-    let out = adskew()
-        .args(["plan", "--replicates", "4", "--json"])
-        .arg(&file)
-        .assert()
-        .success();
-    let plan: Value = serde_json::from_str(&stdout_of(&out)).unwrap();
-    let advice = plan["stopping"]["advice"].as_array().unwrap().clone();
+    let advice = plan_json(&file, 4)["stopping"]["advice"]
+        .as_array()
+        .unwrap()
+        .clone();
     let kinds: Vec<&str> = advice.iter().map(|a| a["kind"].as_str().unwrap()).collect();
     assert!(kinds.contains(&"waits_for_the_window"), "{advice:?}");
     assert!(kinds.contains(&"no_saving"), "{advice:?}");
@@ -507,15 +493,30 @@ fn plan_says_when_the_rule_can_only_conclude_after_the_end() {
         .find(|a| a["kind"] == "waits_for_the_window")
         .unwrap();
     assert_eq!(waits["window_days"], 28.0);
-    let text = stdout_of(
-        &adskew()
-            .args(["plan", "--replicates", "4", "--quiet"])
-            .arg(&file)
-            .assert()
-            .success(),
-    );
+    let text = plan_text(&file);
     assert!(text.contains("Note: every look waits 28 days"), "{text}");
     assert!(text.contains("recollect_after_days"), "{text}");
+}
+
+/// `adskew plan --json` of `file` with `replicates`.
+fn plan_json(file: &Path, replicates: usize) -> Value {
+    let out = adskew()
+        .args(["plan", "--json", "--replicates", &replicates.to_string()])
+        .arg(file)
+        .assert()
+        .success();
+    serde_json::from_str(&stdout_of(&out)).unwrap()
+}
+
+/// What `adskew plan` prints for `file` (4 replicates).
+fn plan_text(file: &Path) -> String {
+    stdout_of(
+        &adskew()
+            .args(["plan", "--replicates", "4", "--quiet"])
+            .arg(file)
+            .assert()
+            .success(),
+    )
 }
 
 /// The looks of a two-ad comparison whose sequence is `[lower, upper]`.
