@@ -16,54 +16,36 @@ use rusqlite::Connection;
 
 /// The latest snapshot of every delivery value, in a stable order.
 fn latest(db: &Path) -> Vec<String> {
-    let conn = Connection::open(db).unwrap();
-    let mut stmt = conn
-        .prepare(
-            "SELECT ad_key, period, date_start, date_stop, breakdown, value, reach, impressions,
-                    clicks, spend_minor
-             FROM delivery_latest ORDER BY ad_key, period, date_start, date_stop, breakdown, value",
-        )
-        .unwrap();
-    stmt.query_map([], |r| {
-        Ok(format!(
-            "{} {} {} {} {} {} {} {} {} {}",
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, String>(4)?,
-            r.get::<_, String>(5)?,
-            r.get::<_, i64>(6)?,
-            r.get::<_, i64>(7)?,
-            r.get::<_, i64>(8)?,
-            r.get::<_, i64>(9)?
-        ))
-    })
-    .unwrap()
-    .map(Result::unwrap)
-    .collect()
+    rows(
+        db,
+        "SELECT ad_key, period, date_start, date_stop, breakdown, value, reach, impressions,
+                clicks, spend_minor
+         FROM delivery_latest ORDER BY ad_key, period, date_start, date_stop, breakdown, value",
+    )
 }
 
 /// Every stored anytime-valid look, in the order of its settled period.
 fn looks(db: &Path) -> Vec<String> {
+    rows(
+        db,
+        "SELECT as_of, comparison, breakdown, log_e, p_value, lower, upper
+         FROM sequential_looks ORDER BY as_of, comparison, breakdown",
+    )
+}
+
+/// The rows `sql` reads from `db`, each as its values written out in order.
+fn rows(db: &Path, sql: &str) -> Vec<String> {
     let conn = Connection::open(db).unwrap();
-    let mut stmt = conn
-        .prepare(
-            "SELECT as_of, comparison, breakdown, log_e, p_value, lower, upper
-             FROM sequential_looks ORDER BY as_of, comparison, breakdown",
-        )
-        .unwrap();
+    let mut stmt = conn.prepare(sql).unwrap();
+    let columns = stmt.column_count();
     stmt.query_map([], |r| {
-        Ok(format!(
-            "{} {} {} {} {} {:?} {:?}",
-            r.get::<_, String>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, f64>(3)?,
-            r.get::<_, f64>(4)?,
-            r.get::<_, Option<f64>>(5)?,
-            r.get::<_, Option<f64>>(6)?
-        ))
+        (0..columns)
+            .map(|i| {
+                r.get::<_, rusqlite::types::Value>(i)
+                    .map(|v| format!("{v:?}"))
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map(|values| values.join(" "))
     })
     .unwrap()
     .map(Result::unwrap)

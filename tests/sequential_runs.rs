@@ -30,21 +30,35 @@ fn status_json(db: &Path) -> Value {
 
 /// The paired example with `[stopping]` appended, written to `tmp`.
 fn with_stopping(tmp: &Path, stopping: &str) -> PathBuf {
-    let text = campaign("imana2021_paired_jobs.toml") + "\n[stopping]\n" + stopping;
-    let path = tmp.join("stopping.toml");
-    std::fs::write(&path, text).unwrap();
+    stopping_variant(tmp, "stopping.toml", stopping, "", "")
+}
+
+/// The paired example with `schedule` and `sim` lines added under `[schedule]` and
+/// `[sim]` and `[stopping]` appended, written to `tmp/<file>`.
+fn stopping_variant(tmp: &Path, file: &str, stopping: &str, schedule: &str, sim: &str) -> PathBuf {
+    let path = tmp.join(file);
+    std::fs::write(
+        &path,
+        example_with(schedule, sim) + "\n[stopping]\n" + stopping,
+    )
+    .unwrap();
     path
 }
 
 /// The paired example with `extra` lines added under `[schedule]` and `[sim]`, written to
 /// `tmp/<file>`.
 fn variant(tmp: &Path, file: &str, schedule: &str, sim: &str) -> PathBuf {
-    let text = campaign("imana2021_paired_jobs.toml")
-        .replace("[schedule]\n", &format!("[schedule]\n{schedule}"))
-        .replace("[sim]\n", &format!("[sim]\n{sim}"));
     let path = tmp.join(file);
-    std::fs::write(&path, text).unwrap();
+    std::fs::write(&path, example_with(schedule, sim)).unwrap();
     path
+}
+
+/// The paired example's text with `schedule` and `sim` lines added under `[schedule]` and
+/// `[sim]`.
+fn example_with(schedule: &str, sim: &str) -> String {
+    campaign("imana2021_paired_jobs.toml")
+        .replace("[schedule]\n", &format!("[schedule]\n{schedule}"))
+        .replace("[sim]\n", &format!("[sim]\n{sim}"))
 }
 
 /// Runs `file` into `db`.
@@ -199,27 +213,17 @@ fn a_database_from_before_the_looks_gains_their_table() {
 #[test]
 fn a_run_that_reaches_its_answer_pauses_early_and_says_why() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = with_stopping(
-        tmp.path(),
-        "rule = \"difference\"\ncomparison = \"delivery-driver\"\nalpha = 0.05\nmin_days = 2\n",
-    );
     // Numbers final a day after (the simulator's reporting noise revised away in a day),
     // and a window to match: the collection two days in has a day of settled counts.
-    let text = std::fs::read_to_string(&file)
-        .unwrap()
-        .replace("[schedule]\n", "[schedule]\nrecollect_after_days = 1\n")
-        .replace("[sim]\n", "[sim]\nrevision_days = 1\n");
-    std::fs::write(&file, text).unwrap();
+    let file = stopping_variant(
+        tmp.path(),
+        "stopping.toml",
+        "rule = \"difference\"\ncomparison = \"delivery-driver\"\nalpha = 0.05\nmin_days = 2\n",
+        "recollect_after_days = 1\n",
+        "revision_days = 1\n",
+    );
     let db = tmp.path().join("a.db");
-    adskew()
-        .arg("run")
-        .arg(&file)
-        .arg("--db")
-        .arg(&db)
-        .arg("--out")
-        .arg(tmp.path().join("results"))
-        .assert()
-        .success();
+    run_file(&file, &db);
     let status = status_json(&db);
     let run = &status["runs"][0];
     assert_eq!(run["state"], "stopped", "{run}");
@@ -253,16 +257,15 @@ fn a_run_that_reaches_its_answer_pauses_early_and_says_why() {
 #[test]
 fn a_declared_revision_bound_lets_a_run_stop_before_any_count_settles() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = with_stopping(
-        tmp.path(),
-        "rule = \"difference\"\ncomparison = \"delivery-driver\"\nrevision_bound = 0.1\n",
-    );
     // The simulator's default reporting noise (2% on a fresh day, revised away over 3
     // days) and a 3-day window: on settled counts alone the first look comes on day 4.
-    let text = std::fs::read_to_string(&file)
-        .unwrap()
-        .replace("[schedule]\n", "[schedule]\nrecollect_after_days = 3\n");
-    std::fs::write(&file, text).unwrap();
+    let file = stopping_variant(
+        tmp.path(),
+        "stopping.toml",
+        "rule = \"difference\"\ncomparison = \"delivery-driver\"\nrevision_bound = 0.1\n",
+        "recollect_after_days = 3\n",
+        "",
+    );
     let db = tmp.path().join("a.db");
     run_file(&file, &db);
     let status = status_json(&db);
@@ -301,10 +304,13 @@ fn a_revision_bound_never_makes_a_look_wider_than_on_settled_counts_alone() {
     // lets fresh counts show, found once a day has settled (the look at day 4).
     let rule = "rule = \"difference\"\ncomparison = \"software-engineer\"\n";
     let run = |name: &str, extra: &str| {
-        let text = (campaign("imana2021_paired_jobs.toml") + "\n[stopping]\n" + rule + extra)
-            .replace("[schedule]\n", "[schedule]\nrecollect_after_days = 3\n");
-        let file = tmp.path().join(format!("{name}.toml"));
-        std::fs::write(&file, text).unwrap();
+        let file = stopping_variant(
+            tmp.path(),
+            &format!("{name}.toml"),
+            &(rule.to_string() + extra),
+            "recollect_after_days = 3\n",
+            "",
+        );
         let db = tmp.path().join(format!("{name}.db"));
         run_file(&file, &db);
         let store = Store::open_read_only(&db).unwrap();
@@ -436,17 +442,15 @@ fn the_report_draws_the_sequence_as_a_band_and_says_it_is_valid_under_monitoring
 #[test]
 fn plan_simulates_the_stopping_rule_next_to_the_fixed_horizon() {
     let tmp = tempfile::tempdir().unwrap();
-    let file = with_stopping(
-        tmp.path(),
-        "comparison = \"delivery-driver\"\nmin_days = 1\n",
-    );
     // The simulator's reporting noise, revised away in a day, and a revision window to
     // match: looks on settled counts (docs/sequential.md), the first two days in.
-    let text = std::fs::read_to_string(&file)
-        .unwrap()
-        .replace("[schedule]\n", "[schedule]\nrecollect_after_days = 1\n")
-        .replace("[sim]\n", "[sim]\nrevision_days = 1\n");
-    std::fs::write(&file, text).unwrap();
+    let file = stopping_variant(
+        tmp.path(),
+        "stopping.toml",
+        "comparison = \"delivery-driver\"\nmin_days = 1\n",
+        "recollect_after_days = 1\n",
+        "revision_days = 1\n",
+    );
     let plan = plan_json(&file, 12);
     let s = &plan["stopping"];
     assert_eq!(s["rule"], "difference");
